@@ -1,0 +1,5 @@
+"""``python -m gridaudit`` runs the CLI."""
+
+from gridaudit.cli import run
+
+run()

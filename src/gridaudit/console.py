@@ -1,0 +1,27 @@
+"""Shared terminal output for the CLI: one rich console, errors with exit codes."""
+
+from __future__ import annotations
+
+from typing import NoReturn
+
+import typer
+from rich.console import Console
+
+console = Console()
+err_console = Console(stderr=True)
+
+EXIT_OK = 0
+EXIT_REJECTED = 1
+EXIT_UNUSABLE = 2
+
+
+def die(message: str, code: int = EXIT_UNUSABLE) -> NoReturn:
+    """Print ``message`` as an error on stderr and exit with ``code`` (2: unusable input or arguments)."""
+    err_console.print(f"[bold red]error[/]: {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def example(*lines: str) -> str:
+    """An 'Example' block for a command's --help epilog."""
+    body = "\n\n".join(f"  $ {line}" for line in lines)
+    return f"Example / 示例:\n\n{body}"

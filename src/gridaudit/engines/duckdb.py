@@ -1,0 +1,46 @@
+"""The embedded DuckDB engine: each dataset table is a view over its Parquet files."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from gridaudit.dataset import Dataset
+
+
+def sql_literal(text: str) -> str:
+    """Quote ``text`` as a SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+class DuckDBEngine:
+    """DuckDB over a dataset version; ``threads`` and ``memory_limit`` bound the resources used."""
+
+    name = "duckdb"
+
+    def __init__(self, dataset: Dataset, threads: int | None = None, memory_limit: str | None = None) -> None:
+        self.dataset = dataset
+        self.con = duckdb.connect()
+        if threads:
+            self.con.execute(f"SET threads = {int(threads)}")
+        if memory_limit:
+            self.con.execute(f"SET memory_limit = {sql_literal(memory_limit)}")
+        for table in dataset.tables():
+            glob = dataset.table_glob(table)
+            self.con.execute(
+                f'CREATE VIEW "{table}" AS SELECT * FROM read_parquet({sql_literal(glob)}, union_by_name = true)'
+            )
+
+    def tables(self) -> set[str]:
+        """Names of the dataset tables visible as views."""
+        return set(self.dataset.tables())
+
+    def query(self, sql: str, params: dict[str, Any] | None = None) -> pa.Table:
+        """Run ``sql`` with bound ``$name`` parameters; rows come back as Arrow."""
+        return self.con.execute(sql, params or {}).to_arrow_table()
+
+    def close(self) -> None:
+        """Close the DuckDB connection."""
+        self.con.close()
