@@ -39,7 +39,28 @@ class DuckDBEngine:
 
     def query(self, sql: str, params: dict[str, Any] | None = None) -> pa.Table:
         """Run ``sql`` with bound ``$name`` parameters; rows come back as Arrow."""
-        return self.con.execute(sql, params or {}).to_arrow_table()
+        relation = self.con.sql(sql, params=params or None)
+        if relation is None:  # a statement without a result set
+            return pa.table({})
+        return relation.to_arrow_table()
+
+    def register_table(self, name: str, table: pa.Table) -> None:
+        """Expose an in-memory Arrow table as ``name`` (e.g. the runner's ``workday_calendar``)."""
+        self.con.register(name, table)
+
+    def lock_down(self) -> None:
+        """Forbid file access outside the dataset version and lock the configuration (for untrusted SQL).
+
+        After this the connection can still read the dataset's views, but ``read_csv('/etc/passwd')``,
+        ``COPY ... TO`` elsewhere, ``ATTACH`` and changing settings fail.
+        """
+        if getattr(self, "_locked", False):
+            return
+        folders = sorted({str(self.dataset.path) + "/", str(self.dataset.path.resolve()) + "/"})
+        self.con.execute(f"SET allowed_directories = [{', '.join(sql_literal(f) for f in folders)}]")
+        self.con.execute("SET enable_external_access = false")
+        self.con.execute("SET lock_configuration = true")
+        self._locked = True
 
     def close(self) -> None:
         """Close the DuckDB connection."""

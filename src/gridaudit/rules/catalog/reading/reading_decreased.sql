@@ -1,0 +1,37 @@
+/*---
+id: reading_decreased
+title: {zh: 示数倒走（无换表、非翻转）, en: Reading decreased without a meter change or rollover}
+family: reading
+severity: high
+entity_type: meter
+tables: [readings]
+params:
+  register_digits: {type: int, default: 6, doc: {zh: 电能表整数位数（用于判断翻转）, en: Integer digits of the register (to recognise a rollover)}}
+  rollover_band: {type: float, default: 0.1, doc: {zh: 翻转判定带宽（占满量程比例）, en: "Rollover band as a share of full scale (previous above 1−band, current below band)"}}
+description:
+  zh: 同一电能表本期示数小于上期示数，且不属于满量程翻转；同一表号不变即未换表。可能是抄错、估抄后回调或计量装置被动过。
+  en: The current reading of a meter is below its previous reading and the register did not roll over; the meter id is unchanged, so no meter change. A misread, a correction after estimating, or tampering.
+basis: "DOMAIN §3 抄核收：示数倒走"
+truth_kinds: [staff_wrong_read]
+---*/
+WITH seq AS (
+  SELECT
+    meter_id, period, read_on, reading, reader_id,
+    lag(reading) OVER (PARTITION BY meter_id ORDER BY read_on, period) AS prev_reading,
+    lag(read_on) OVER (PARTITION BY meter_id ORDER BY read_on, period) AS prev_read_on
+  FROM readings
+)
+SELECT
+  meter_id AS entity_id,
+  period AS period,
+  prev_reading - reading AS score,
+  reader_id AS responsible_staff_id,
+  reading AS ev_reading,
+  prev_reading AS ev_prev_reading,
+  prev_read_on AS ev_prev_read_on
+FROM seq
+WHERE prev_reading IS NOT NULL
+  AND reading < prev_reading
+  AND NOT (prev_reading >= (1 - $rollover_band) * power(10, $register_digits)
+           AND reading <= $rollover_band * power(10, $register_digits))
+  AND ($period IS NULL OR period = $period)

@@ -1,0 +1,235 @@
+"""``gridaudit rules``: list, show, run and test the SQL rule catalog."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from gridaudit.console import EXIT_REJECTED, console, die, example
+from gridaudit.i18n import both, get_lang, msg
+
+rules_app = typer.Typer(
+    help="SQL audit rules: list, show, run, test (稽查规则库).",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``rules`` command group to the root app."""
+    app.add_typer(rules_app, name="rules")
+
+
+def _catalog(extra: list[Path] | None) -> list[Any]:
+    from gridaudit.rules.loader import RuleError, load_catalog
+
+    try:
+        return load_catalog(extra=list(extra or []))
+    except RuleError as exc:
+        die(str(exc))
+
+
+def _text(t: Any) -> str:
+    return t.zh if get_lang() == "zh" else t.en
+
+
+@rules_app.command("list", epilog=example("gridaudit rules list", "gridaudit rules list --family billing"))
+def list_rules(
+    family: str = typer.Option(None, "--family", help="Only this family (reading, billing, ...) / 只列出该规则族"),
+    catalog: Annotated[list[Path] | None, typer.Option("--catalog", help="Extra rule folder / 附加规则目录")] = None,
+) -> None:
+    """List the rules in the catalog (列出规则)."""
+    from rich.table import Table
+
+    from gridaudit.rules.loader import RuleError, select_rules
+
+    rules = _catalog(catalog)
+    try:
+        rules = select_rules(rules, family=family)
+    except RuleError as exc:
+        die(str(exc))
+    table = Table(title=msg(f"规则 {len(rules)} 条", f"{len(rules)} rules"))
+    table.add_column("id", no_wrap=True)
+    for col in (msg("规则族", "family"), msg("严重度", "severity"), msg("对象", "entity"), msg("名称", "title")):
+        table.add_column(col)
+    for r in rules:
+        h = r.header
+        table.add_row(r.id, h.family, h.severity, h.entity_type, _text(h.title))
+    console.print(table)
+
+
+@rules_app.command("show", epilog=example("gridaudit rules show reading_estimated_vs_ami"))
+def show_rule(
+    rule_id: str = typer.Argument(..., help="Rule id / 规则编号"),
+    catalog: Annotated[list[Path] | None, typer.Option("--catalog", help="Extra rule folder / 附加规则目录")] = None,
+) -> None:
+    """Show one rule's metadata, parameters and SQL (查看规则)."""
+    from rich.syntax import Syntax
+
+    rules = {r.id: r for r in _catalog(catalog)}
+    if rule_id not in rules:
+        die(both(f"未知规则：{rule_id}", f"unknown rule: {rule_id}"))
+    r = rules[rule_id]
+    h = r.header
+    console.print(f"[bold]{r.id}[/] — {h.title.zh} / {h.title.en}")
+    console.print(f"family={h.family} severity={h.severity} entity_type={h.entity_type} tables={', '.join(h.tables)}")
+    console.print(f"{msg('说明', 'description')}: {_text(h.description)}")
+    if h.basis:
+        console.print(f"{msg('依据', 'basis')}: {h.basis}")
+    if h.truth_kinds:
+        console.print(f"truth_kinds: {', '.join(h.truth_kinds)}")
+    for name, p in h.params.items():
+        console.print(f"  ${name} ({p.type}, default {p.default!r}): {_text(p.doc)}")
+    console.print(f"{msg('文件', 'file')}: {r.path}")
+    console.print(Syntax(r.sql, "sql", word_wrap=True))
+
+
+def parse_sets(items: list[str]) -> dict[str, dict[str, str]]:
+    """``ID.param=value`` strings → {rule_id: {param: value}} (values coerced later by each rule)."""
+    out: dict[str, dict[str, str]] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        rule_id, dot, param = key.partition(".")
+        if not sep or not dot or not rule_id or not param:
+            die(both(f"--set 格式应为 规则.参数=值：{item!r}", f"--set must be RULE.param=value, got {item!r}"))
+        out.setdefault(rule_id.strip(), {})[param.strip()] = value.strip()
+    return out
+
+
+def _engine(kind: str, dataset: Any, pg: str | None) -> Any:
+    if kind == "duckdb":
+        from gridaudit.engines.duckdb import DuckDBEngine
+
+        return DuckDBEngine(dataset)
+    if kind == "postgres":
+        from gridaudit.engines.postgres import PostgresEngine
+
+        if not pg:
+            die(both("--engine postgres 需要 --pg URL", "--engine postgres needs --pg URL"))
+        return PostgresEngine(pg, dataset=dataset)
+    if kind == "spark":
+        from gridaudit.engines.spark import SparkEngine
+
+        return SparkEngine(dataset)
+    die(both(f"未知引擎：{kind}（duckdb|postgres|spark）", f"unknown engine {kind} (duckdb|postgres|spark)"))
+
+
+@rules_app.command(
+    "run",
+    epilog=example(
+        "gridaudit rules run --dataset ds --out findings.parquet",
+        "gridaudit rules run --dataset ds --family billing --period 2024-03 "
+        "--set billing_virtual_qty.tolerance_pct=0.05 --out f.parquet",
+        "gridaudit rules run --dataset ds --engine postgres --pg postgresql://postgres@127.0.0.1/test --out f.parquet",
+    ),
+)
+def run_cmd(
+    dataset: Annotated[Path, typer.Option("--dataset", help="Dataset folder / 数据集目录")],
+    out: Annotated[Path, typer.Option("--out", help="Findings Parquet to write / 输出问题清单")],
+    only: str = typer.Option(None, "--only", help="Comma-separated rule ids / 只运行这些规则"),
+    family: str = typer.Option(None, "--family", help="Only this family / 只运行该规则族"),
+    period: str = typer.Option(None, "--period", help="Billing month YYYY-MM / 电费年月"),
+    engine: str = typer.Option("duckdb", "--engine", help="duckdb | postgres | spark"),
+    pg: str = typer.Option(None, "--pg", help="PostgreSQL URL for --engine postgres"),
+    sets: Annotated[
+        list[str] | None, typer.Option("--set", help="Override a parameter: RULE.param=value / 覆盖参数")
+    ] = None,
+    catalog: Annotated[list[Path] | None, typer.Option("--catalog", help="Extra rule folder / 附加规则目录")] = None,
+) -> None:
+    """Run rules on a dataset and write findings (运行稽查规则)."""
+    import re
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.table import Table
+
+    from gridaudit.dataset import DatasetError, open_dataset
+    from gridaudit.findings import write_findings
+    from gridaudit.rules.loader import RuleError, select_rules
+    from gridaudit.rules.runner import run_rules
+
+    if period and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period):
+        die(both(f"--period 应为 YYYY-MM：{period!r}", f"--period must be YYYY-MM, got {period!r}"))
+    try:
+        ds = open_dataset(dataset)
+    except DatasetError as exc:
+        die(str(exc))
+    rules = _catalog(catalog)
+    try:
+        rules = select_rules(
+            rules, only=[s.strip() for s in only.split(",") if s.strip()] if only else None, family=family
+        )
+    except RuleError as exc:
+        die(str(exc))
+    if not rules:
+        die(both("没有可运行的规则", "no rules selected"))
+    eng = _engine(engine, ds, pg)
+    try:
+        with Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+        ) as bar:
+            task = bar.add_task(msg("运行规则", "running rules"), total=len(rules))
+
+            def tick(rule: Any, report: Any) -> None:
+                bar.update(task, advance=1, description=f"{rule.id} ({report.status})")
+
+            try:
+                findings, reports = run_rules(
+                    eng, rules, period=period, overrides=parse_sets(sets or []), progress=tick
+                )
+            except RuleError as exc:
+                die(str(exc))
+    finally:
+        eng.close()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_findings(findings, out)
+    table = Table(title=msg(f"规则运行结果（{engine}）", f"rule results ({engine})"))
+    for col in ("rule", msg("状态", "status"), msg("命中", "hits"), msg("耗时 s", "seconds"), msg("说明", "message")):
+        table.add_column(col)
+    for r in reports:
+        color = {"ok": "green", "skipped": "yellow", "error": "red"}[r.status]
+        table.add_row(r.rule_id, f"[{color}]{r.status}[/]", str(r.hits), f"{r.seconds:.2f}", r.message)
+    console.print(table)
+    errors = sum(r.status == "error" for r in reports)
+    console.print(
+        msg(
+            f"共 {len(findings)} 条问题，写入 {out}；{errors} 条规则出错",
+            f"{len(findings)} findings written to {out}; {errors} rules failed",
+        )
+    )
+
+
+@rules_app.command(
+    "test", epilog=example("gridaudit rules test", "gridaudit rules test --catalog my_rules/ --only my_rule")
+)
+def test_cmd(
+    only: str = typer.Option(None, "--only", help="Comma-separated rule ids / 只测试这些规则"),
+    catalog: Annotated[
+        list[Path] | None, typer.Option("--catalog", help="Extra rule folder (fixtures beside it) / 附加规则目录")
+    ] = None,
+    fixtures: Annotated[
+        list[Path] | None, typer.Option("--fixtures", help="Fixture root(s), default tests/rules / 样例目录")
+    ] = None,
+) -> None:
+    """Run every rule's fixtures on DuckDB (运行规则测试样例)."""
+    from gridaudit.rules.harness import default_fixtures_root, run_all_fixtures
+    from gridaudit.rules.loader import RuleError, select_rules
+
+    rules = _catalog(catalog)
+    try:
+        rules = select_rules(rules, only=[s.strip() for s in only.split(",") if s.strip()] if only else None)
+        results = run_all_fixtures(rules, roots=list(fixtures or [default_fixtures_root()]))
+    except RuleError as exc:
+        die(str(exc))
+    failed = [r for r in results if not r.ok]
+    for r in failed:
+        console.print(f"[red]FAIL[/] {r.describe()}", highlight=False)
+    console.print(
+        msg(
+            f"{len(results) - len(failed)}/{len(results)} 个样例通过（{len(rules)} 条规则）",
+            f"{len(results) - len(failed)}/{len(results)} fixtures passed ({len(rules)} rules)",
+        )
+    )
+    if failed:
+        raise typer.Exit(EXIT_REJECTED)

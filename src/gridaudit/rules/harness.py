@@ -1,0 +1,192 @@
+"""Rule fixtures: tiny input rows → the finding keys a rule must return (golden-file style).
+
+A fixture is ``<fixtures_root>/<rule_id>/fixture*.yaml`` (or the same folder beside the rule file in an
+extra catalog) with ``tables`` (rows), optional ``params`` and ``period``, and ``expect`` (keys).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import yaml
+
+import gridaudit
+from gridaudit.contract import load_contract
+from gridaudit.dataset import Dataset, commit_version, stage_version
+from gridaudit.i18n import both
+from gridaudit.rules.loader import Rule, RuleError
+from gridaudit.rules.runner import run_rules
+
+Key = tuple[str, str | None]
+
+
+@dataclass
+class FixtureResult:
+    """The outcome of one fixture on one engine."""
+
+    rule_id: str
+    fixture: Path
+    engine: str
+    ok: bool
+    expected: set[Key] = field(default_factory=set)
+    got: set[Key] = field(default_factory=set)
+    message: str = ""
+
+    def describe(self) -> str:
+        """A one-line account of a failure (missing and unexpected keys, or the runner's message)."""
+        if self.ok:
+            return f"{self.rule_id} {self.fixture.name} [{self.engine}] ok"
+        missing = sorted(self.expected - self.got, key=str)
+        extra = sorted(self.got - self.expected, key=str)
+        return f"{self.rule_id} {self.fixture.name} [{self.engine}]: missing {missing}, unexpected {extra}" + (
+            f" — {self.message}" if self.message else ""
+        )
+
+
+def default_fixtures_root() -> Path:
+    """``tests/rules`` of the source checkout gridaudit runs from."""
+    return Path(gridaudit.__file__).resolve().parents[2] / "tests" / "rules"
+
+
+def fixture_files(rule: Rule, roots: list[Path] | None = None) -> list[Path]:
+    """Fixture files of ``rule``: in ``<root>/<rule_id>/`` for each root, and beside the rule file."""
+    folders = [Path(r) / rule.id for r in (roots or [default_fixtures_root()])] + [rule.path.parent / rule.id]
+    found: list[Path] = []
+    for folder in folders:
+        if folder.is_dir():
+            found.extend(sorted(folder.glob("fixture*.yaml")))
+    return sorted(set(found))
+
+
+def load_fixture(path: Path) -> dict[str, Any]:
+    """Read and check a fixture file; errors name the file."""
+    try:
+        raw = yaml.safe_load(path.read_text("utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise RuleError(both(f"{path}: YAML 无效：{exc}", f"{path}: invalid YAML: {exc}")) from None
+    unknown = set(raw) - {"params", "period", "tables", "expect", "note"}
+    if unknown:
+        raise RuleError(both(f"{path}: 未知字段 {sorted(unknown)}", f"{path}: unknown keys {sorted(unknown)}"))
+    if not isinstance(raw.get("tables"), dict) or "expect" not in raw:
+        raise RuleError(both(f"{path}: 需要 tables 与 expect", f"{path}: needs tables and expect"))
+    return raw
+
+
+def arrow_rows(table: str, rows: list[dict[str, Any]], where: str = "") -> pa.Table:
+    """Rows from a fixture as an Arrow table with the contract types (missing columns null)."""
+    spec = load_contract().table(table)
+    schema = pa.schema([pa.field(f.name, f.type) for f in spec.arrow_schema()])
+    out = []
+    for i, row in enumerate(rows or []):
+        unknown = set(row) - set(schema.names)
+        if unknown:
+            raise RuleError(
+                both(
+                    f"{where}{table} 第 {i + 1} 行：未知列 {sorted(unknown)}",
+                    f"{where}{table} row {i + 1}: unknown columns {sorted(unknown)}",
+                )
+            )
+        conv = {}
+        for col, value in row.items():
+            try:
+                conv[col] = _convert(spec.columns[col].type, value)
+            except (TypeError, ValueError) as exc:
+                raise RuleError(
+                    both(
+                        f"{where}{table} 第 {i + 1} 行 列 {col}：{exc}",
+                        f"{where}{table} row {i + 1} column {col}: {exc}",
+                    )
+                ) from None
+        out.append(conv)
+    return pa.Table.from_pylist(out, schema=schema)
+
+
+def _convert(kind: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if kind == "date":
+        if isinstance(value, datetime):
+            return value.date()
+        return value if isinstance(value, date) else date.fromisoformat(str(value))
+    if kind == "timestamp":
+        if isinstance(value, datetime):
+            return value.replace(tzinfo=None)
+        if isinstance(value, date):
+            return datetime(value.year, value.month, value.day)
+        return datetime.fromisoformat(str(value))
+    if kind in ("string", "period"):
+        return str(value)
+    if kind == "float":
+        return float(value)
+    if kind == "int":
+        return int(value)
+    if kind == "bool":
+        return bool(value)
+    return value
+
+
+def build_fixture_dataset(rule: Rule, fixture: dict[str, Any], root: Path, where: str = "") -> Dataset:
+    """Write the fixture's rows (plus empty tables the rule declares) as a dataset at ``root``."""
+    staged = stage_version(root)
+    tables = dict(fixture["tables"])
+    for t in rule.header.tables:
+        tables.setdefault(t, [])
+    for name, rows in sorted(tables.items()):
+        staged.write_table(name, arrow_rows(name, rows, where))
+    return commit_version(staged, {"sources": [f"fixture {where}"]})
+
+
+def expected_keys(fixture: dict[str, Any]) -> set[Key]:
+    """The finding keys a fixture expects."""
+    keys = set()
+    for e in fixture["expect"] or []:
+        per = e.get("period")
+        keys.add((str(e["entity_id"]), None if per is None else str(per)))
+    return keys
+
+
+EngineFactory = Callable[[Dataset], Any]
+
+
+def run_fixture(
+    rule: Rule, path: Path, make_engine: EngineFactory | None = None, workdir: Path | None = None
+) -> FixtureResult:
+    """Run one fixture file of ``rule`` on an engine made by ``make_engine`` (DuckDB by default)."""
+    from gridaudit.engines.duckdb import DuckDBEngine
+
+    make_engine = make_engine or DuckDBEngine
+    fixture = load_fixture(path)
+    with tempfile.TemporaryDirectory(dir=workdir) as tmp:
+        dataset = build_fixture_dataset(rule, fixture, Path(tmp) / "ds", where=f"{path}: ")
+        engine = make_engine(dataset)
+        try:
+            findings, reports = run_rules(
+                engine, [rule], period=fixture.get("period"), overrides={rule.id: fixture.get("params") or {}}
+            )
+        finally:
+            engine.close()
+    got = set(zip(findings.column("entity_id").to_pylist(), findings.column("period").to_pylist(), strict=True))
+    expected = expected_keys(fixture)
+    report = reports[0]
+    ok = report.status == "ok" and got == expected
+    return FixtureResult(rule.id, path, getattr(engine, "name", "?"), ok, expected, got, report.message)
+
+
+def run_all_fixtures(
+    rules: list[Rule], roots: list[Path] | None = None, make_engine: EngineFactory | None = None
+) -> list[FixtureResult]:
+    """Run every fixture of every rule; a rule without fixtures gives a failed result saying so."""
+    results = []
+    for rule in rules:
+        files = fixture_files(rule, roots)
+        if not files:
+            results.append(FixtureResult(rule.id, rule.path, "-", False, message=both("没有测试样例", "no fixtures")))
+        for f in files:
+            results.append(run_fixture(rule, f, make_engine))
+    return results

@@ -1,0 +1,231 @@
+"""Load rule files: parse the ``/*--- yaml ---*/`` header, validate it with pydantic, keep the SQL."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from gridaudit.contract import load_contract
+from gridaudit.findings import ENTITY_TYPES, FAMILIES, SEVERITIES
+from gridaudit.i18n import both
+
+HEADER = re.compile(r"^\s*/\*---\s*\n(?P<yaml>.*?)\n---\*/\s*\n(?P<sql>.*)$", re.S)
+PARAM_TYPES = {"float": float, "int": int, "str": str, "bool": bool, "date": date}
+RUNNER_PARAMS = ("period",)
+
+
+class RuleError(Exception):
+    """A rule file that cannot be loaded (bad header, bad SQL), naming the file and the field."""
+
+
+class Text(BaseModel):
+    """A text in Chinese and English; both must be non-empty."""
+
+    model_config = ConfigDict(extra="forbid")
+    zh: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+
+class Param(BaseModel):
+    """A rule parameter: its type, default and documentation."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["float", "int", "str", "bool", "date"]
+    default: Any
+    doc: Text
+
+    def coerce(self, value: Any) -> Any:
+        """Convert ``value`` (e.g. a string from ``--set``) to this parameter's type."""
+        if value is None:
+            return None
+        if self.type == "bool":
+            if isinstance(value, str):
+                low = value.strip().lower()
+                if low not in ("true", "false", "1", "0", "yes", "no"):
+                    raise ValueError(f"not a boolean: {value!r}")
+                return low in ("true", "1", "yes")
+            return bool(value)
+        if self.type == "date":
+            return value if isinstance(value, date) else date.fromisoformat(str(value))
+        if self.type == "int" and isinstance(value, float) and not value.is_integer():
+            raise ValueError(f"not an integer: {value!r}")
+        return PARAM_TYPES[self.type](value)
+
+
+class Header(BaseModel):
+    """The metadata header of a rule file."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    title: Text
+    family: str
+    severity: str
+    entity_type: str
+    tables: list[str] = Field(min_length=1)
+    params: dict[str, Param] = Field(default_factory=dict)
+    description: Text
+    basis: str = ""
+    truth_kinds: list[str] = Field(default_factory=list)
+
+    @field_validator("family")
+    @classmethod
+    def _family(cls, v: str) -> str:
+        if v not in FAMILIES:
+            raise ValueError(f"family {v!r} is not one of {', '.join(FAMILIES)}")
+        return v
+
+    @field_validator("severity")
+    @classmethod
+    def _severity(cls, v: str) -> str:
+        if v not in SEVERITIES:
+            raise ValueError(f"severity {v!r} is not one of {', '.join(SEVERITIES)}")
+        return v
+
+    @field_validator("entity_type")
+    @classmethod
+    def _entity(cls, v: str) -> str:
+        if v not in ENTITY_TYPES:
+            raise ValueError(f"entity_type {v!r} is not one of {', '.join(ENTITY_TYPES)}")
+        return v
+
+    @field_validator("tables")
+    @classmethod
+    def _tables(cls, v: list[str]) -> list[str]:
+        known = load_contract().tables
+        bad = [t for t in v if t not in known]
+        if bad:
+            raise ValueError(f"tables {bad} are not contract tables ({', '.join(known)})")
+        return v
+
+    @field_validator("params")
+    @classmethod
+    def _params(cls, v: dict[str, Param]) -> dict[str, Param]:
+        for name, p in v.items():
+            if name in RUNNER_PARAMS:
+                raise ValueError(f"param {name!r} is bound by the runner; do not declare it")
+            if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+                raise ValueError(f"param name {name!r} must be snake_case")
+            try:
+                p.default = p.coerce(p.default)
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"param {name}: default {p.default!r} is not a {p.type}: {exc}") from None
+        return v
+
+
+class Rule(BaseModel):
+    """A loaded rule: its header, SQL text and the file it came from."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+    header: Header
+    sql: str
+    path: Path
+
+    @property
+    def id(self) -> str:
+        """The rule id (the file stem)."""
+        return self.header.id
+
+    @property
+    def family(self) -> str:
+        """The rule family (the folder name)."""
+        return self.header.family
+
+    def bind(self, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Parameter values: the defaults, with ``overrides`` (coerced to the declared types) applied."""
+        values = {name: p.default for name, p in self.header.params.items()}
+        for name, value in (overrides or {}).items():
+            if name not in self.header.params:
+                raise RuleError(
+                    both(
+                        f"规则 {self.id} 没有参数 {name}（可用：{', '.join(self.header.params) or '无'}）",
+                        f"rule {self.id} has no parameter {name} (known: {', '.join(self.header.params) or 'none'})",
+                    )
+                )
+            try:
+                values[name] = self.header.params[name].coerce(value)
+            except (TypeError, ValueError) as exc:
+                raise RuleError(
+                    both(f"规则 {self.id} 参数 {name} 取值无效：{exc}", f"rule {self.id} param {name}: {exc}")
+                ) from None
+        return values
+
+
+def builtin_catalog() -> Path:
+    """The folder of the catalog shipped with gridaudit."""
+    return Path(str(resources.files("gridaudit.rules").joinpath("catalog")))
+
+
+def load_rule(path: str | Path) -> Rule:
+    """Load one rule file; the id must equal the file stem and the family the folder name."""
+    path = Path(path)
+    text = path.read_text("utf-8")
+    m = HEADER.match(text)
+    if not m:
+        raise RuleError(
+            both(f"{path}: 缺少 /*--- ... ---*/ 元数据头", f"{path}: missing the /*--- ... ---*/ metadata header")
+        )
+    try:
+        raw = yaml.safe_load(m.group("yaml"))
+    except yaml.YAMLError as exc:
+        raise RuleError(
+            both(f"{path}: 元数据头 YAML 无效：{exc}", f"{path}: header is not valid YAML: {exc}")
+        ) from None
+    try:
+        header = Header.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(x) for x in e['loc']) or 'header'}: {e['msg']}" for e in exc.errors())
+        raise RuleError(both(f"{path}: 元数据头有误：{problems}", f"{path}: bad header: {problems}")) from None
+    if header.id != path.stem:
+        raise RuleError(
+            both(f"{path}: id {header.id} 与文件名不一致", f"{path}: id {header.id} must equal the file stem")
+        )
+    if header.family != path.parent.name:
+        raise RuleError(
+            both(
+                f"{path}: family {header.family} 与所在目录 {path.parent.name} 不一致",
+                f"{path}: family {header.family} must equal its folder {path.parent.name}",
+            )
+        )
+    sql = m.group("sql").strip().rstrip(";").strip()
+    if not sql:
+        raise RuleError(both(f"{path}: 没有 SQL", f"{path}: no SQL after the header"))
+    return Rule(header=header, sql=sql, path=path)
+
+
+def rule_files(folder: Path) -> list[Path]:
+    """Rule files under ``folder`` (``<family>/<rule_id>.sql``), sorted."""
+    return sorted(p for p in Path(folder).glob("*/*.sql") if p.is_file())
+
+
+def load_catalog(extra: list[str | Path] | None = None, builtin: bool = True) -> list[Rule]:
+    """Load the built-in catalog plus extra catalog folders; a later rule with the same id replaces an earlier one."""
+    folders = ([builtin_catalog()] if builtin else []) + [Path(e) for e in (extra or [])]
+    rules: dict[str, Rule] = {}
+    for folder in folders:
+        if not folder.is_dir():
+            raise RuleError(both(f"规则目录不存在：{folder}", f"rule catalog folder not found: {folder}"))
+        for path in rule_files(folder):
+            rule = load_rule(path)
+            rules[rule.id] = rule
+    return sorted(rules.values(), key=lambda r: (r.family, r.id))
+
+
+def select_rules(rules: list[Rule], only: list[str] | None = None, family: str | None = None) -> list[Rule]:
+    """Filter rules by id list and/or family; unknown ids are an error naming them."""
+    if only:
+        known = {r.id for r in rules}
+        unknown = [i for i in only if i not in known]
+        if unknown:
+            raise RuleError(both(f"未知规则：{', '.join(unknown)}", f"unknown rules: {', '.join(unknown)}"))
+        rules = [r for r in rules if r.id in only]
+    if family:
+        if family not in FAMILIES:
+            raise RuleError(both(f"未知规则族：{family}", f"unknown family {family} (known: {', '.join(FAMILIES)})"))
+        rules = [r for r in rules if r.family == family]
+    return rules

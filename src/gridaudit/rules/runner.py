@@ -1,0 +1,232 @@
+"""Run rules on an engine: bind parameters, provide the working-day calendar, pack findings.
+
+The runner knows nothing about any single rule: it reads each rule's header (tables, params)
+and turns the SELECT's columns into the findings shape (DESIGN §5).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pyarrow as pa
+
+from gridaudit.contract import load_contract
+from gridaudit.findings import FINDINGS_SCHEMA, evidence_json, finding_id
+from gridaudit.i18n import both
+from gridaudit.rules.loader import Rule, RuleError
+from gridaudit.rules.safety import UnsafeSQL, check_rule_sql, param_names
+from gridaudit.workdays import workday_calendar
+
+OPTIONAL_NUMBERS = ("score", "kwh_at_stake", "yuan_at_stake")
+CALENDAR_PAD_DAYS = 60
+REPORT_FIELDS = ("rule_id", "family", "status", "hits", "seconds", "message")
+
+
+@dataclass
+class RuleReport:
+    """What happened to one rule in a run."""
+
+    rule_id: str
+    family: str
+    status: str  # ok | skipped | error
+    hits: int = 0
+    seconds: float = 0.0
+    message: str = ""
+
+
+def run_rules(
+    engine: Any,
+    rules: list[Rule],
+    period: str | None = None,
+    overrides: dict[str, dict[str, Any]] | None = None,
+    exclude: set[str] | None = None,
+    run_id: str | None = None,
+    progress: Callable[[Rule, RuleReport], None] | None = None,
+) -> tuple[pa.Table, list[RuleReport]]:
+    """Run ``rules`` on ``engine``; return (findings in FINDINGS_SCHEMA, one report per rule).
+
+    ``overrides`` maps rule id → {param: value}; ``exclude`` holds finding_ids already under audit
+    (not returned again). A missing table skips a rule, a SQL error marks it ``error``; neither is fatal.
+    Same data, rules and parameters → the same findings, sorted by finding_id.
+    """
+    overrides = overrides or {}
+    unknown = sorted(set(overrides) - {r.id for r in rules})
+    if unknown:
+        raise RuleError(
+            both(
+                f"--set 指定了未选中的规则：{', '.join(unknown)}",
+                f"--set names rules not selected: {', '.join(unknown)}",
+            )
+        )
+    bound = {r.id: r.bind(overrides.get(r.id)) for r in rules}
+    run_id = run_id or default_run_id(rules, bound, period)
+    if hasattr(engine, "lock_down"):
+        engine.lock_down()
+    available = {t.lower() for t in engine.tables()}
+    _provide_calendar(engine, rules, available)
+    rows: list[dict[str, Any]] = []
+    reports: list[RuleReport] = []
+    for rule in rules:
+        report, found = _run_one(engine, rule, bound[rule.id], period, available, run_id, exclude or set())
+        rows.extend(found)
+        reports.append(report)
+        if progress:
+            progress(rule, report)
+    rows.sort(key=lambda r: r["finding_id"])
+    return pa.Table.from_pylist(rows, schema=FINDINGS_SCHEMA), reports
+
+
+def default_run_id(rules: list[Rule], bound: dict[str, dict[str, Any]], period: str | None) -> str:
+    """A run id that depends only on the rules, their SQL and parameters, and the period."""
+    key = json.dumps(
+        {"rules": {r.id: [hashlib.sha1(r.sql.encode()).hexdigest(), bound[r.id]] for r in rules}, "period": period},
+        sort_keys=True,
+        default=str,
+    )
+    return "rules-" + hashlib.sha1(key.encode()).hexdigest()[:12]
+
+
+def _run_one(
+    engine: Any,
+    rule: Rule,
+    params: dict[str, Any],
+    period: str | None,
+    available: set[str],
+    run_id: str,
+    exclude: set[str],
+) -> tuple[RuleReport, list[dict[str, Any]]]:
+    started = time.perf_counter()
+    missing = [t for t in rule.header.tables if t.lower() not in available]
+    if missing:
+        msg = both(f"缺少数据表：{', '.join(missing)}", f"missing tables: {', '.join(missing)}")
+        return RuleReport(rule.id, rule.family, "skipped", message=msg), []
+    try:
+        tree = check_rule_sql(rule.sql, set(rule.header.tables))
+    except UnsafeSQL as exc:
+        return RuleReport(rule.id, rule.family, "error", message=both("拒绝执行：", "refused: ") + str(exc)), []
+    used = param_names(tree)
+    undeclared = sorted(used - set(params) - {"period"})
+    if undeclared:
+        msg = both(
+            f"SQL 使用了未声明的参数：{', '.join(undeclared)}", f"SQL uses undeclared params: {', '.join(undeclared)}"
+        )
+        return RuleReport(rule.id, rule.family, "error", message=msg), []
+    values = {**params, "period": period}
+    try:
+        result = engine.query(rule.sql, {k: v for k, v in values.items() if k in used})
+        found = findings_rows(rule, result, run_id, exclude)
+    except Exception as exc:  # noqa: BLE001 - a broken rule is reported, never fatal
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return RuleReport(rule.id, rule.family, "error", seconds=time.perf_counter() - started, message=text[:500]), []
+    return RuleReport(rule.id, rule.family, "ok", hits=len(found), seconds=time.perf_counter() - started), found
+
+
+def findings_rows(rule: Rule, result: pa.Table, run_id: str, exclude: set[str]) -> list[dict[str, Any]]:
+    """Turn a rule's result rows into findings dicts (evidence from the ``ev_*`` columns), one per key."""
+    names = [n.lower() for n in result.column_names]
+    result = result.rename_columns(names)
+    for required in ("entity_id", "period"):
+        if required not in names:
+            raise RuleError(
+                both(f"规则 {rule.id} 缺少输出列 {required}", f"rule {rule.id} returns no {required} column")
+            )
+    ev_cols = sorted(n for n in names if n.startswith("ev_"))
+    best: dict[str, dict[str, Any]] = {}
+    for rec in result.to_pylist():
+        if rec["entity_id"] is None:
+            continue
+        entity = _text(rec["entity_id"])
+        per = None if rec["period"] is None else _text(rec["period"])
+        fid = finding_id(rule.id, rule.header.entity_type, entity, per)
+        if fid in exclude:
+            continue
+        row = {
+            "finding_id": fid,
+            "rule_id": rule.id,
+            "family": rule.family,
+            "severity": rule.header.severity,
+            "entity_type": rule.header.entity_type,
+            "entity_id": entity,
+            "period": per,
+            **{k: _number(rec.get(k)) for k in OPTIONAL_NUMBERS},
+            "responsible_staff_id": None
+            if rec.get("responsible_staff_id") is None
+            else _text(rec["responsible_staff_id"]),
+            "evidence": evidence_json({c[3:]: _plain(rec[c]) for c in ev_cols}),
+            "run_id": run_id,
+        }
+        old = best.get(fid)
+        if old is None or _rank(row) > _rank(old):
+            best[fid] = row
+    return list(best.values())
+
+
+def _rank(row: dict[str, Any]) -> tuple[float, str]:
+    score = row["score"]
+    return (-math.inf if score is None else score, row["evidence"])
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _number(value: Any) -> float | None:
+    if value is None:
+        return None
+    v = float(value)
+    return None if math.isnan(v) else round(v, 6)
+
+
+def _plain(value: Any) -> Any:
+    """An evidence value as plain JSON: floats rounded (engines differ in the last bits), dates as ISO text."""
+    if isinstance(value, Decimal):
+        value = float(value)
+    if isinstance(value, float):
+        return None if math.isnan(value) else round(value, 4)
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return value
+
+
+def _provide_calendar(engine: Any, rules: list[Rule], available: set[str]) -> None:
+    """Register ``workday_calendar(day, is_workday)`` covering the dates of the tables its users read."""
+    users = [r for r in rules if "workday_calendar" in r.sql.lower()]
+    if not users:
+        return
+    contract = load_contract()
+    lo: date | None = None
+    hi: date | None = None
+    for table in sorted({t for r in users for t in r.header.tables if t.lower() in available}):
+        cols = [c.name for c in contract.table(table).columns.values() if c.type in ("date", "timestamp")]
+        if not cols:
+            continue
+        select = ", ".join(f"min(CAST({c} AS DATE)) AS lo_{c}, max(CAST({c} AS DATE)) AS hi_{c}" for c in cols)
+        try:
+            row = engine.query(f"SELECT {select} FROM {table}", {}).to_pylist()[0]
+        except Exception:  # noqa: BLE001 - a table without those columns just does not widen the range
+            continue
+        for key, val in row.items():
+            if val is None:
+                continue
+            val = val.date() if isinstance(val, datetime) else val
+            if key.startswith("lo_"):
+                lo = val if lo is None else min(lo, val)
+            else:
+                hi = val if hi is None else max(hi, val)
+    if lo is None or hi is None:
+        lo = hi = date.today()
+    days = workday_calendar(lo - timedelta(days=CALENDAR_PAD_DAYS), hi + timedelta(days=CALENDAR_PAD_DAYS))
+    table = pa.table(
+        {"day": pa.array([d for d, _ in days], pa.date32()), "is_workday": pa.array([w for _, w in days], pa.bool_())}
+    )
+    engine.register_table("workday_calendar", table)

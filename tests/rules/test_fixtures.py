@@ -1,0 +1,53 @@
+"""Every rule's fixtures on DuckDB, and the catalog's documentation completeness."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gridaudit.findings import FAMILIES
+from gridaudit.rules import load_catalog
+from gridaudit.rules.harness import expected_keys, fixture_files, load_fixture, run_fixture
+
+HERE = Path(__file__).parent
+RULES = load_catalog()
+CASES = [(r, f) for r in RULES for f in fixture_files(r, [HERE])]
+
+
+@pytest.mark.parametrize(("rule", "path"), CASES, ids=[f"{r.id}/{p.name}" for r, p in CASES])
+def test_fixture_on_duckdb(rule, path):
+    result = run_fixture(rule, path)
+    assert result.ok, result.describe()
+
+
+@pytest.mark.parametrize("rule", RULES, ids=[r.id for r in RULES])
+def test_rule_is_documented_and_has_fixtures(rule):
+    h = rule.header
+    assert h.description.zh.strip() and h.description.en.strip(), f"{rule.id}: description zh/en"
+    assert h.title.zh.strip() and h.title.en.strip(), f"{rule.id}: title zh/en"
+    for name, p in h.params.items():
+        assert p.doc.zh.strip() and p.doc.en.strip(), f"{rule.id}: param {name} lacks docs"
+        assert f"${name}" in rule.sql, f"{rule.id}: param {name} declared but not used in the SQL"
+    files = fixture_files(rule, [HERE])
+    assert files, f"{rule.id}: no fixtures in tests/rules/{rule.id}/"
+    fires = [f for f in files if expected_keys(load_fixture(f))]
+    assert fires, f"{rule.id}: no fixture where the rule fires"
+    for f in files:
+        fx = load_fixture(f)
+        rows = sum(len(v or []) for v in fx["tables"].values())
+        assert rows > len(expected_keys(fx)), f"{f}: needs a near-miss row besides the firing ones"
+
+
+def test_every_fixture_folder_belongs_to_a_rule():
+    ids = {r.id for r in RULES}
+    orphans = [p.name for p in HERE.iterdir() if p.is_dir() and not p.name.startswith("__") and p.name not in ids]
+    assert not orphans, f"fixture folders without a rule: {orphans}"
+
+
+def test_catalog_ids_unique_and_families_known():
+    ids = [r.id for r in RULES]
+    assert len(ids) == len(set(ids))
+    assert {r.family for r in RULES} <= set(FAMILIES)
+    for r in RULES:
+        assert r.id.startswith(r.family + "_"), f"{r.id} must be prefixed by its family"
