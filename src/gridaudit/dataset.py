@@ -167,8 +167,8 @@ def commit_version(staged: StagedVersion, manifest: dict[str, Any]) -> Dataset:
     tables: dict[str, dict[str, Any]] = {}
     for p in sorted(staged.path.iterdir()):
         name = p.name.removesuffix(".parquet")
-        if p.name == MANIFEST:
-            continue
+        if p.name == MANIFEST or p.name.startswith("_"):
+            continue  # "_quarantine/" and other side folders are not tables
         tables[name] = {"rows": table_rows(p), "layout": "file" if p.is_file() else "parts"}
     existing = versions(root)
     number = int(existing[-1].lstrip("v")) + 1 if existing else 1

@@ -1,0 +1,461 @@
+"""``ingest()``: sources -> validated, merged, versioned dataset (the public API of this part)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from gridaudit.contract.spec import load_contract
+from gridaudit.dataset import Dataset, StagedVersion, commit_version, discard_version, stage_version
+from gridaudit.ingest import tablework as tw
+from gridaudit.ingest.checks import today_literals
+from gridaudit.ingest.coerce import ident, lit
+from gridaudit.ingest.encoding import prepare_csv
+from gridaudit.ingest.errors import SourceProblem, UnusableSource, unusable
+from gridaudit.ingest.mapping import load_mapping
+from gridaudit.ingest.readers import RawRelation, csv_relation, parquet_relation
+from gridaudit.ingest.sources import Source, discover
+from gridaudit.ingest.xlsx import sheet_sources, xlsx_relation
+
+FAILURE_SCHEMA = pa.schema(
+    [
+        ("table_name", pa.string()),
+        ("source", pa.string()),
+        ("row", pa.int64()),
+        ("column_name", pa.string()),
+        ("check_name", pa.string()),
+        ("value", pa.string()),
+        ("message_zh", pa.string()),
+        ("message_en", pa.string()),
+    ]
+)
+FAILURES_TABLE = "failure_cases"
+QUARANTINE_DIR = "_quarantine"
+REJECTED_DIR = ".rejected"
+
+
+@dataclass
+class IngestSettings:
+    """Resources and the reference date of an ingest (not thresholds: the contract holds those)."""
+
+    memory_limit: str = "2GB"
+    threads: int | None = None
+    today: dt.date | None = None
+
+
+@dataclass
+class IngestResult:
+    """What an ingest did. ``exit_code``: 0 clean, 1 rows rejected, 2 unusable input (nothing written)."""
+
+    dataset: Dataset | None
+    rows: dict[str, int]
+    rejected: dict[str, int]
+    failures: pa.Table
+    exit_code: int
+    changed: bool
+    errors: list[str] = field(default_factory=list)
+    failures_path: Path | None = None
+    tables: dict[str, dict[str, int]] = field(default_factory=dict)
+    sources: list[dict[str, Any]] = field(default_factory=list)
+
+
+Progress = Callable[[str, dict[str, Any]], None]
+
+
+def _order(tables: set[str]) -> list[str]:
+    """Tables in foreign-key order (referenced tables first)."""
+    contract = load_contract()
+    done: list[str] = []
+
+    def visit(t: str, stack: tuple[str, ...]) -> None:
+        if t in done or t in stack:
+            return
+        for ref in contract.tables[t].foreign_keys.values():
+            rt = ref.split(".")[0]
+            if rt in tables and rt != t:
+                visit(rt, (*stack, t))
+        done.append(t)
+
+    for t in sorted(tables):
+        visit(t, ())
+    return done
+
+
+def _empty_failures() -> pa.Table:
+    return FAILURE_SCHEMA.empty_table()
+
+
+def _stat(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _file_sha(path: Path) -> tuple[str, int]:
+    import hashlib
+
+    h = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as fh:
+        while chunk := fh.read(4 << 20):
+            h.update(chunk)
+            size += len(chunk)
+    return h.hexdigest(), size
+
+
+class _Run:
+    """One ingest run: the staging folder, the DuckDB connection and the sources."""
+
+    def __init__(self, staged: StagedVersion, settings: IngestSettings, progress: Progress) -> None:
+        self.staged = staged
+        self.work = staged.path / "_work"
+        self.work.mkdir()
+        (self.work / "tmp").mkdir()
+        self.progress = progress
+        self.con = duckdb.connect()
+        self.con.execute(f"SET memory_limit = {lit(settings.memory_limit)}")
+        self.con.execute(f"SET temp_directory = {lit(str(self.work / 'tmp'))}")
+        if settings.threads:
+            self.con.execute(f"SET threads = {int(settings.threads)}")
+        today = settings.today or dt.date.today()
+        self.today = today_literals(today)
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def _prepare(
+    run: _Run, sources: list[Source], mapping: Any
+) -> tuple[list[RawRelation], dict[int, tuple[int, int, int] | None]]:
+    """Decode, hash and open every source; collect every unusable one before failing."""
+    problems: list[SourceProblem] = []
+    rels: list[RawRelation] = []
+    stats: dict[int, tuple[int, int, int] | None] = {}
+    for i, s in enumerate(sources):
+        run.progress("open", {"source": s.name, "table": s.table})
+        try:
+            stats[i] = _stat(s.path) if s.path.is_file() else None
+            view = f"raw_{i}"
+            if s.kind == "csv":
+                tf = prepare_csv(s.path, s.name, run.work)
+                s.sha256, s.size, s.encoding = tf.sha256, tf.size, tf.encoding
+                rels.append(csv_relation(run.con, s, str(tf.path), view, mapping))
+            elif s.kind == "parquet":
+                s.sha256, s.size = _file_sha(s.path)
+                rels.append(parquet_relation(run.con, s, view, mapping))
+            else:
+                s.sha256, s.size = _file_sha(s.path)
+                rels.append(xlsx_relation(run.con, s, view, mapping))
+        except UnusableSource as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise UnusableSource(problems)
+    return rels, stats
+
+
+def _unchanged_fast(parent: Dataset | None, sources: list[Source], mapping_sha: str) -> bool:
+    """Whether exactly the sources (by content) and mapping of the current version are given again."""
+    if parent is None:
+        return False
+    before = parent.manifest.get("sources", [])
+    key = sorted((s.get("sha256", ""), s.get("table", ""), s.get("sheet") or "") for s in before)
+    now = sorted((s.sha256, s.table, s.sheet or "") for s in sources)
+    return bool(key) and key == now and parent.manifest.get("mapping_sha256", "") == mapping_sha
+
+
+def _check_source_still_there(s: Source, before: tuple[int, int, int] | None) -> None:
+    if before is None:
+        return
+    after = _stat(s.path)
+    if after != before:
+        what_zh = "在读取过程中被删除" if after is None else "在读取过程中被修改或截断"
+        what_en = "was deleted while being read" if after is None else "was changed or truncated while being read"
+        raise unusable(s.name, f"来源文件{what_zh}; 未写入任何内容", f"the source {what_en}; nothing was written")
+
+
+def _process_table(
+    run: _Run, table: str, rels: list[tuple[int, RawRelation]], stats: dict, mapping: Any, written: dict[str, str]
+) -> tw.TableOutcome:
+    """Read, check and write one table; its failures go to ``all_failures``, its bad rows to the quarantine."""
+    spec = load_contract().table(table)
+    con = run.con
+    outcome = tw.TableOutcome()
+    con.execute("SET preserve_insertion_order = true")
+    for i, rr in rels:
+        run.progress("read", {"source": rr.source.name, "table": table})
+        out = run.work / f"{table}__{i}.parquet"
+        try:
+            tw.pass_one(con, rr, spec, mapping, i, out, run.today)
+        except duckdb.Error as exc:
+            _check_source_still_there(rr.source, stats.get(i))
+            raise unusable(rr.source.name, f"读取失败: {exc}", f"read failed: {exc}") from exc
+        _check_source_still_there(rr.source, stats.get(i))
+        outcome.present |= set(rr.columns)
+    con.execute("SET preserve_insertion_order = false")
+    work_glob = str(run.work / f"{table}__*.parquet")
+    work = f"w_{table}"
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW {ident(work)} AS "
+        f"SELECT * FROM read_parquet({lit(work_glob)}, union_by_name = true)"
+    )
+    counts = dict(
+        (int(s), (int(n), int(b)))
+        for s, n, b in con.execute(
+            f"SELECT __src, count(*), count(*) FILTER (WHERE __bad) FROM {ident(work)} GROUP BY 1"
+        ).fetchall()
+    )
+    for i, rr in rels:
+        if counts.get(i, (0, 0))[0] == 0:
+            raise unusable(rr.source.name, "只有表头, 没有数据行", "header only: no data rows", row=2)
+    extras = sorted({e for _, rr in rels for e in rr.extras})
+    n_bad = sum(b for _, b in counts.values())
+    if n_bad:
+        con.execute(f"INSERT INTO all_failures {tw.row_failures(con, spec, ident(work), outcome.present, run.today)}")
+    later: list[str] = []
+    key_fail, n_diff, n_same = tw.check_keys(con, spec, ident(work))
+    if n_diff:
+        later.append(key_fail)
+    for col, ref in spec.foreign_keys.items():
+        rt, rc = ref.split(".")
+        if col not in outcome.present:
+            continue
+        ref_glob = written.get(rt)
+        if ref_glob is None and rt == table:
+            ref_glob = work_glob
+        if ref_glob is None and run.staged.parent is not None and run.staged.parent.has(rt):
+            ref_glob = run.staged.parent.table_glob(rt)
+        if ref_glob is None:
+            run.progress("skip_fk", {"table": table, "column": col, "ref": rt})
+            continue
+        later.append(tw.fk_failures(spec, ident(work), col, rt, rc, ref_glob))
+    con.execute("CREATE OR REPLACE TEMP TABLE rejects (source_id INT, row BIGINT)")
+    has_rejects = False
+    if later:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE later_failures AS {' UNION ALL '.join(later)}")
+        con.execute("INSERT INTO all_failures SELECT * FROM later_failures")
+        con.execute("INSERT INTO rejects SELECT DISTINCT source_id, row FROM later_failures")
+        has_rejects = con.execute("SELECT count(*) FROM rejects").fetchall()[0][0] > 0
+    n_bad = sum(b for _, b in counts.values())
+    n_rej = con.execute("SELECT count(*) FROM rejects").fetchall()[0][0]
+    outcome.rejected = int(n_bad + n_rej)
+    outcome.duplicates_dropped = n_same
+    accepted = tw.accepted_sql(spec, ident(work), extras, has_rejects, n_same)
+    parent = run.staged.parent
+    final = run.staged.path / f"{table}.parquet"
+    if parent is not None and parent.has(table):
+        new_path = run.work / f"{table}.new.parquet"
+        con.execute(f"COPY ({accepted}) TO {lit(str(new_path))} (FORMAT parquet)")
+        outcome.accepted = pq.ParquetFile(new_path).metadata.num_rows
+        tw.merge(con, spec, new_path, parent.table_glob(table), final, outcome)
+        if not outcome.changed:
+            run.staged.link_from_parent(table)
+    else:
+        con.execute(f"COPY ({accepted}) TO {lit(str(final))} (FORMAT parquet)")
+        outcome.accepted = pq.ParquetFile(final).metadata.num_rows
+        outcome.inserted = outcome.accepted
+        outcome.changed = outcome.accepted > 0
+    written[table] = run.staged.parent.table_glob(table) if not outcome.changed and parent else str(final)
+    if outcome.rejected:
+        raws = ", ".join(
+            f"coalesce({ident(tw.raw_name(c))}, CAST({ident(c)} AS VARCHAR)) AS {ident(c)}"
+            if c in outcome.present
+            else f"CAST({ident(c)} AS VARCHAR) AS {ident(c)}"
+            for c in spec.columns
+        )
+        ex = "".join(f", {ident(e)}" for e in extras)
+        qdir = run.staged.path / QUARANTINE_DIR
+        qdir.mkdir(exist_ok=True)
+        con.execute(
+            f"COPY (SELECT n.source, __row AS row, {raws}{ex} FROM {ident(work)} w "
+            f"JOIN source_names n ON n.source_id = w.__src "
+            f"WHERE __bad OR EXISTS (SELECT 1 FROM rejects r WHERE r.source_id = w.__src AND r.row = w.__row)) "
+            f"TO {lit(str(qdir / f'{table}.parquet'))} (FORMAT parquet)"
+        )
+    return outcome
+
+
+def ingest(
+    sources: Sequence[str | Path],
+    dataset_dir: str | Path,
+    *,
+    strict: bool = False,
+    mapping: str | Path | None = None,
+    from_sql: str | None = None,
+    show_progress: bool = False,
+    settings: IngestSettings | None = None,
+    on_event: Progress | None = None,
+) -> IngestResult:
+    """Ingest utility exports into the versioned dataset at ``dataset_dir``.
+
+    Files and folders in ``sources`` (CSV in UTF-8/GBK/GB18030, XLSX, Parquet) and, with ``from_sql``, the
+    contract tables of a PostgreSQL replica are validated; bad rows go to the ``failure_cases`` table and
+    the quarantine, good rows are merged by key into a new version that replaces the current one
+    atomically. ``strict`` writes nothing if any row fails. Unusable input (exit code 2) writes nothing.
+    """
+    settings = settings or IngestSettings()
+    from gridaudit.ingest.report import progress_printer
+
+    printer = progress_printer() if show_progress else None
+
+    def progress(event: str, info: dict[str, Any]) -> None:
+        if printer:
+            printer(event, info)
+        if on_event:
+            on_event(event, info)
+
+    root = Path(dataset_dir)
+    staged: StagedVersion | None = None
+    run: _Run | None = None
+    try:
+        m = load_mapping(mapping)
+        found = discover([Path(s) for s in sources], m) if sources else []
+        expanded: list[Source] = []
+        for s in found:
+            expanded.extend(sheet_sources(s, m) if s.kind == "xlsx" else [s])
+        staged = stage_version(root)
+        run = _Run(staged, settings, progress)
+        if from_sql:
+            from gridaudit.ingest.sqlsource import sql_sources
+
+            expanded.extend(sql_sources(from_sql, m, run.work))
+        if not expanded:
+            raise unusable(str(root), "没有给出任何来源", "no sources given")
+        rels, stats = _prepare(run, expanded, m)
+        parent = staged.parent
+        if _unchanged_fast(parent, expanded, m.sha256):
+            assert parent is not None
+            return _unchanged_result(parent, expanded)
+        by_table: dict[str, list[tuple[int, RawRelation]]] = {}
+        for i, rr in enumerate(rels):
+            by_table.setdefault(rr.source.table, []).append((i, rr))
+        written: dict[str, str] = {}
+        outcomes: dict[str, tw.TableOutcome] = {}
+        names = pa.table(
+            {"source_id": pa.array(range(len(expanded)), pa.int32()), "source": [s.name for s in expanded]}
+        )
+        run.con.register("source_names", names)
+        run.con.execute(
+            "CREATE TEMP TABLE all_failures (table_name VARCHAR, source_id INT, row BIGINT, column_name VARCHAR, "
+            "check_name VARCHAR, value VARCHAR, message_zh VARCHAR, message_en VARCHAR)"
+        )
+        for table in _order(set(by_table)):
+            outcomes[table] = _process_table(run, table, by_table[table], stats, m, written)
+        failures = _collect_failures(run)
+        quarantine = [t for t, o in outcomes.items() if o.rejected]
+        rows = {t: o.accepted for t, o in outcomes.items()}
+        rejected = {t: o.rejected for t, o in outcomes.items()}
+        tables = {
+            t: {
+                k: getattr(o, k)
+                for k in ("accepted", "rejected", "duplicates_dropped", "inserted", "updated", "unchanged")
+            }
+            for t, o in outcomes.items()
+        }
+        exit_code = 1 if failures.num_rows else 0
+        changed = any(o.changed for o in outcomes.values())
+        result = IngestResult(
+            dataset=parent,
+            rows=rows,
+            rejected=rejected,
+            failures=failures,
+            exit_code=exit_code,
+            changed=False,
+            tables=tables,
+            sources=[s.record() for s in expanded],
+        )
+        if (strict and failures.num_rows) or not changed:
+            if failures.num_rows:
+                result.failures_path = _save_rejected(root, failures)
+            return result
+        pq.write_table(failures, staged.path / f"{FAILURES_TABLE}.parquet")
+        if parent is not None:
+            for t in parent.tables():
+                if t not in outcomes and t != FAILURES_TABLE:
+                    staged.link_from_parent(t)
+        run.close()
+        run = None
+        shutil.rmtree(staged.path / "_work", ignore_errors=True)
+        progress("commit", {"dataset": str(root)})
+        ds = commit_version(
+            staged,
+            {
+                "sources": result.sources,
+                "mapping_sha256": m.sha256,
+                "ingest": tables,
+                "rejected": rejected,
+                "failures": failures.num_rows,
+                "quarantine": sorted(quarantine),
+            },
+        )
+        staged = None
+        result.dataset, result.changed = ds, True
+        result.failures_path = ds.path / f"{FAILURES_TABLE}.parquet"
+        return result
+    except UnusableSource as exc:
+        parent_ds = staged.parent if staged else _current(root)
+        return IngestResult(
+            dataset=parent_ds,
+            rows={},
+            rejected={},
+            failures=_empty_failures(),
+            exit_code=2,
+            changed=False,
+            errors=[p.text() for p in exc.problems],
+        )
+    finally:
+        if run is not None:
+            run.close()
+        if staged is not None:
+            discard_version(staged)
+
+
+def _current(root: Path) -> Dataset | None:
+    from gridaudit.dataset import is_dataset, open_dataset
+
+    return open_dataset(root) if is_dataset(root) else None
+
+
+def _unchanged_result(parent: Dataset, sources: list[Source]) -> IngestResult:
+    failures = parent.read(FAILURES_TABLE) if parent.has(FAILURES_TABLE) else _empty_failures()
+    rejected = {k: int(v) for k, v in parent.manifest.get("rejected", {}).items()}
+    rows = {t: int(v.get("accepted", 0)) for t, v in parent.manifest.get("ingest", {}).items()}
+    return IngestResult(
+        dataset=parent,
+        rows=rows,
+        rejected=rejected,
+        failures=failures,
+        exit_code=1 if failures.num_rows else 0,
+        changed=False,
+        failures_path=parent.path / f"{FAILURES_TABLE}.parquet" if parent.has(FAILURES_TABLE) else None,
+        tables=parent.manifest.get("ingest", {}),
+        sources=[s.record() for s in sources],
+    )
+
+
+def _collect_failures(run: _Run) -> pa.Table:
+    tbl = run.con.sql(
+        "SELECT f.table_name, n.source, f.row, f.column_name, f.check_name, f.value, f.message_zh, f.message_en "
+        "FROM all_failures f JOIN source_names n ON n.source_id = f.source_id "
+        "ORDER BY n.source, f.row, f.column_name, f.check_name"
+    ).to_arrow_table()
+    return tbl.cast(FAILURE_SCHEMA)
+
+
+def _save_rejected(root: Path, failures: pa.Table) -> Path:
+    """Failure cases of an ingest that wrote no version (``--strict``, or nothing changed)."""
+    d = root / REJECTED_DIR
+    d.mkdir(parents=True, exist_ok=True)
+    path = d / f"failure_cases-{dt.datetime.now().strftime('%Y%m%dT%H%M%S')}-{os.getpid()}.parquet"
+    pq.write_table(failures, path)
+    return path

@@ -1,0 +1,109 @@
+"""Finding the sources of an ingest: files and folders given on the command line, and their tables."""
+
+from __future__ import annotations
+
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from gridaudit.ingest.errors import SourceProblem, UnusableSource
+from gridaudit.ingest.mapping import Mapping
+
+CSV_SUFFIXES = (".csv", ".txt", ".tsv")
+XLSX_SUFFIXES = (".xlsx", ".xlsm")
+PARQUET_SUFFIXES = (".parquet",)
+
+
+@dataclass
+class Source:
+    """One table's worth of input: a CSV or Parquet file, or a sheet of a workbook."""
+
+    path: Path
+    name: str
+    kind: str  # csv | xlsx | parquet
+    table: str
+    sheet: str | None = None
+    sha256: str = ""
+    encoding: str = ""
+    size: int = 0
+
+    def record(self) -> dict[str, object]:
+        """What the manifest keeps about this source."""
+        return {
+            "path": self.name,
+            "table": self.table,
+            "kind": self.kind,
+            "sha256": self.sha256,
+            "bytes": self.size,
+            **({"sheet": self.sheet} if self.sheet else {}),
+            **({"encoding": self.encoding} if self.encoding else {}),
+        }
+
+
+def _kind(path: Path) -> str | None:
+    suffix = path.suffix.lower()
+    if suffix in CSV_SUFFIXES:
+        return "csv"
+    if suffix in XLSX_SUFFIXES:
+        return "xlsx"
+    if suffix in PARQUET_SUFFIXES:
+        return "parquet"
+    return None
+
+
+def discover(paths: list[Path], mapping: Mapping) -> list[Source]:
+    """Expand files and folders into sources with their tables; any file that cannot be placed is a problem.
+
+    Workbooks are expanded into one source per sheet later (:func:`gridaudit.ingest.xlsx.sheet_sources`).
+    """
+    problems: list[SourceProblem] = []
+    found: list[Source] = []
+    for given in paths:
+        if not given.exists():
+            problems.append(SourceProblem(str(given), "文件或文件夹不存在", "no such file or folder"))
+            continue
+        if given.is_dir():
+            files = sorted(
+                p for p in given.rglob("*") if p.is_file() and _kind(p) and not p.name.startswith((".", "~$"))
+            )
+            if not files:
+                problems.append(
+                    SourceProblem(
+                        str(given),
+                        "文件夹中没有 CSV、XLSX 或 Parquet 文件",
+                        "folder holds no CSV, XLSX or Parquet file",
+                    )
+                )
+        else:
+            files = [given]
+        for f in files:
+            kind = _kind(f)
+            if kind is None and stat.S_ISFIFO(f.stat().st_mode):
+                kind = "csv"
+            if kind is None:
+                problems.append(
+                    SourceProblem(
+                        str(f),
+                        "不支持的文件类型 (支持 .csv .txt .tsv .xlsx .parquet)",
+                        "unsupported file type (use .csv .txt .tsv .xlsx .parquet)",
+                    )
+                )
+                continue
+            table = mapping.table_for(f.name)
+            if table is None and f.parent != given.parent:
+                table = mapping.table_for(f.parent.name)  # a folder of parts named after its table
+            if table is None and kind != "xlsx":
+                problems.append(
+                    SourceProblem(
+                        str(f),
+                        "无法从文件名判断是哪张表; 请按导入规范命名 (如 readings.csv、抄表示数.csv) "
+                        "或用 --mapping 指定",
+                        "cannot tell the table from the file name; name it as in the contract "
+                        "(readings.csv, 抄表示数.csv) or use --mapping",
+                    )
+                )
+                continue
+            found.append(Source(path=f, name=str(f), kind=kind, table=table or ""))
+    if problems:
+        raise UnusableSource(problems)
+    return found
