@@ -1,0 +1,152 @@
+"""PostgreSQL engine: a dataset loaded into a schema (COPY in batches), or an existing replica schema.
+
+Queries are DuckDB-dialect SQL transpiled by sqlglot; ``$name`` parameters become psycopg named
+parameters (bound by the server, never pasted) and every query runs in a READ ONLY transaction.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from decimal import Decimal
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from gridaudit.contract import load_contract
+from gridaudit.dataset import Dataset
+from gridaudit.engines.transpile import transpile
+from gridaudit.i18n import both
+
+PG_TYPES = {
+    "string": "TEXT",
+    "period": "TEXT",
+    "int": "BIGINT",
+    "float": "DOUBLE PRECISION",
+    "date": "DATE",
+    "timestamp": "TIMESTAMP",
+    "bool": "BOOLEAN",
+}
+BATCH_ROWS = 200_000
+
+
+def _ident(name: str) -> str:
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise ValueError(both(f"非法的标识符：{name!r}", f"not a plain SQL identifier: {name!r}"))
+    return f'"{name}"'
+
+
+def _pg_type(arrow_type: pa.DataType) -> str:
+    if pa.types.is_boolean(arrow_type):
+        return "BOOLEAN"
+    if pa.types.is_integer(arrow_type):
+        return "BIGINT"
+    if pa.types.is_floating(arrow_type) or pa.types.is_decimal(arrow_type):
+        return "DOUBLE PRECISION"
+    if pa.types.is_date(arrow_type):
+        return "DATE"
+    if pa.types.is_timestamp(arrow_type):
+        return "TIMESTAMP"
+    return "TEXT"
+
+
+class PostgresEngine:
+    """PostgreSQL over a schema holding the contract tables.
+
+    With ``dataset`` the tables are (re)created in ``schema`` and loaded with COPY (dropped again on
+    ``close`` unless ``keep``); without it ``schema`` must already hold them (a replica of the marketing system).
+    """
+
+    name = "postgres"
+
+    def __init__(self, url: str, dataset: Dataset | None = None, schema: str | None = None, keep: bool = False) -> None:
+        import psycopg
+
+        self.url = url
+        self.schema = schema or ("gridaudit_" + (dataset.version if dataset else "replica"))
+        _ident(self.schema)
+        self.con = psycopg.connect(url, autocommit=True)
+        self._temp: set[str] = set()
+        self._drop_on_close = dataset is not None and not keep
+        if dataset is not None:
+            self.load(dataset)
+
+    def load(self, dataset: Dataset) -> None:
+        """Create ``schema`` afresh and COPY every dataset table into it (contract types, extra columns kept)."""
+        contract = load_contract()
+        s = _ident(self.schema)
+        with self.con.transaction():
+            self.con.execute(f"DROP SCHEMA IF EXISTS {s} CASCADE")
+            self.con.execute(f"CREATE SCHEMA {s}")
+            for table in dataset.tables():
+                self._load_table(dataset, table, contract.tables.get(table))
+
+    def _load_table(self, dataset: Dataset, table: str, spec: Any) -> None:
+        path = dataset.table_path(table)
+        files = [path] if path.is_file() else sorted(path.glob("*.parquet"))
+        schema = pq.read_schema(files[0])
+        cols = []
+        for f in schema:
+            col = spec.columns.get(f.name) if spec else None
+            cols.append((f.name, PG_TYPES[col.type] if col else _pg_type(f.type)))
+        target = f"{_ident(self.schema)}.{_ident(table)}"
+        self.con.execute(f"CREATE TABLE {target} ({', '.join(f'{_ident(n)} {t}' for n, t in cols)})")
+        names = ", ".join(_ident(n) for n, _ in cols)
+        with (
+            self.con.cursor() as cur,
+            cur.copy(f"COPY {target} ({names}) FROM STDIN (FORMAT csv, HEADER true)") as copy,
+        ):
+            for file in files:
+                for batch in pq.ParquetFile(file).iter_batches(batch_size=BATCH_ROWS, columns=[n for n, _ in cols]):
+                    buf = io.BytesIO()
+                    pacsv.write_csv(pa.Table.from_batches([batch]), buf)
+                    copy.write(buf.getvalue())
+
+    def tables(self) -> set[str]:
+        """Tables in the schema plus registered temporary tables."""
+        rows = self.con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = %s", (self.schema,)
+        ).fetchall()
+        return {r[0] for r in rows} | self._temp
+
+    def register_table(self, name: str, table: pa.Table) -> None:
+        """Create a session-temporary table ``name`` holding ``table`` (e.g. ``workday_calendar``)."""
+        t = _ident(name)
+        cols = ", ".join(f"{_ident(f.name)} {_pg_type(f.type)}" for f in table.schema)
+        with self.con.transaction():
+            self.con.execute(f"DROP TABLE IF EXISTS pg_temp.{t}")
+            self.con.execute(f"CREATE TEMP TABLE {t} ({cols})")
+            with self.con.cursor() as cur, cur.copy(f"COPY {t} FROM STDIN (FORMAT csv, HEADER true)") as copy:
+                buf = io.BytesIO()
+                pacsv.write_csv(table, buf)
+                copy.write(buf.getvalue())
+        self._temp.add(name)
+
+    def query(self, sql: str, params: dict[str, Any] | None = None) -> pa.Table:
+        """Run DuckDB-dialect ``sql`` transpiled to PostgreSQL, read-only, with server-bound parameters."""
+        params = params or {}
+        pg_sql = transpile(sql, "postgres", params)
+        with self.con.transaction(), self.con.cursor() as cur:
+            cur.execute("SET TRANSACTION READ ONLY")
+            cur.execute(f"SET LOCAL search_path TO {_ident(self.schema)}")
+            cur.execute(pg_sql, params)
+            names = [d.name for d in cur.description] if cur.description else []
+            rows = cur.fetchall() if cur.description else []
+        columns = {n: [_plain(r[i]) for r in rows] for i, n in enumerate(names)}
+        return pa.table(columns) if names else pa.table({})
+
+    def drop(self) -> None:
+        """Drop the schema (tests and one-off loads)."""
+        self.con.execute(f"DROP SCHEMA IF EXISTS {_ident(self.schema)} CASCADE")
+
+    def close(self) -> None:
+        """Close the connection (temporary tables go with it); a schema loaded here is dropped unless ``keep``."""
+        if self._drop_on_close and not self.con.closed:
+            self.drop()
+        self.con.close()
+
+
+def _plain(value: Any) -> Any:
+    return float(value) if isinstance(value, Decimal) else value
