@@ -1,0 +1,309 @@
+"""The four-axis energy balance (线损四分) as set-based SQL: one aggregate pass over daily_usage.
+
+Every meter is mapped once to a *node* (``area_supply``, ``area_sales``, ``feeder_supply``,
+``feeder_direct``); one GROUP BY over daily_usage gives energy and reporting meters per node and day.
+Everything after that works on the small node × day table:
+
+* area:    supply = area_total meters;  sales = customers mapped to the area; loss = supply − sales
+* feeder:  supply = feeder_head meters; out = Σ area supply + customers fed directly; loss = supply − out
+* voltage: per (unit, kV): feeder balances at the feeder's kV, area balances at the area voltage (0.4 kV)
+* unit:    supply = Σ feeder heads of the unit and its descendants; sales = Σ customers; loss = supply − sales
+           (= Σ feeder loss + Σ area loss exactly: energy is summed as DECIMAL, rounded to Wh per meter-day)
+
+Areas roll up to voltage level and unit through their feeder (the network tree). Missing supply counts
+as 0 kWh in the balance so totals always tie out; such rows are banded ``not_computable``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import duckdb
+import pyarrow as pa
+
+from gridaudit.lineloss.settings import LEVELS, LossSettings
+
+ENERGY = "DECIMAL(38,3)"
+
+
+@dataclass(frozen=True)
+class Window:
+    """The days balanced: ``start`` to ``end`` inclusive, with a label used as the findings period."""
+
+    start: date
+    end: date
+
+    @property
+    def label(self) -> str:
+        """``YYYY-MM`` for one calendar month, else ``YYYY-MM..YYYY-MM`` (or the exact days)."""
+        s, e = self.start, self.end
+        month_end = (e.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+        if s.day == 1 and e == month_end:
+            a, b = s.strftime("%Y-%m"), e.strftime("%Y-%m")
+            return a if a == b else f"{a}..{b}"
+        return f"{s.isoformat()}..{e.isoformat()}"
+
+    def days(self) -> list[date]:
+        """Every day of the window."""
+        return [self.start + timedelta(days=i) for i in range((self.end - self.start).days + 1)]
+
+
+def register_dimensions(con: duckdb.DuckDBPyConnection, window: Window, settings: LossSettings) -> None:
+    """Register the small tables the SQL joins: days, unit closure (unit → ancestors) and bands."""
+    days = pa.table({"day": pa.array(window.days(), pa.date32())})
+    days = days.append_column("period", pa.array([d.strftime("%Y-%m") for d in window.days()]))
+    con.register("ll_days_arrow", days)
+    con.execute("CREATE OR REPLACE TEMP TABLE ll_days AS SELECT * FROM ll_days_arrow")
+
+    unit_ids: set[str] = set()
+    parents: dict[str, str | None] = {}
+    if _has(con, "units"):
+        for uid, parent in con.execute("SELECT unit_id, parent_id FROM units").fetchall():
+            parents[str(uid)] = None if parent is None else str(parent)
+    for table in ("feeders", "areas"):
+        if _has(con, table):
+            unit_ids.update(str(u) for (u,) in con.execute(f"SELECT DISTINCT unit_id FROM {table}").fetchall())
+    unit_ids.update(parents)
+    closure = {"unit_id": [], "ancestor_id": []}
+    for uid in sorted(unit_ids):
+        seen, cur = set(), uid
+        while cur is not None and cur not in seen:
+            seen.add(cur)
+            closure["unit_id"].append(uid)
+            closure["ancestor_id"].append(cur)
+            cur = parents.get(cur)
+    con.register("ll_unit_closure_arrow", pa.table(closure, schema=_CLOSURE_SCHEMA))
+    con.execute("CREATE OR REPLACE TEMP TABLE ll_unit_closure AS SELECT * FROM ll_unit_closure_arrow")
+
+    rows = []
+    for uid in sorted(unit_ids | set(closure["ancestor_id"])):
+        for level in LEVELS:
+            b = settings.bands_for(uid, level)
+            rows.append(
+                {
+                    "unit_id": uid,
+                    "level": level,
+                    "negative_below": b.negative_below,
+                    "watch_from": b.watch_from,
+                    "high_from": b.high_from,
+                    "extreme_from": b.extreme_from,
+                    "min_coverage": b.min_coverage,
+                }
+            )
+    con.register("ll_bands_arrow", pa.Table.from_pylist(rows) if rows else _empty_bands())
+    con.execute("CREATE OR REPLACE TEMP TABLE ll_bands AS SELECT * FROM ll_bands_arrow")
+
+
+_CLOSURE_SCHEMA = pa.schema([("unit_id", pa.string()), ("ancestor_id", pa.string())])
+
+
+def _empty_bands() -> pa.Table:
+    cols = ["negative_below", "watch_from", "high_from", "extreme_from", "min_coverage"]
+    return pa.table(
+        {
+            "unit_id": pa.array([], pa.string()),
+            "level": pa.array([], pa.string()),
+            **{c: pa.array([], pa.float64()) for c in cols},
+        }
+    )
+
+
+def _has(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    q = "SELECT count(*) FROM information_schema.tables WHERE table_name = ?"
+    return con.execute(q, [name]).fetchall()[0][0] > 0
+
+
+METER_MAP_SQL = """
+CREATE OR REPLACE TEMP TABLE ll_meter_map AS
+WITH raw AS (
+    SELECT m.meter_id, m.multiplier, 'area_supply' AS node_kind, m.area_id AS node_id,
+           m.installed_on AS s1, CAST(NULL AS DATE) AS s2, m.removed_on AS e1, CAST(NULL AS DATE) AS e2,
+           CAST(NULL AS VARCHAR) AS customer_id
+    FROM meters m WHERE m.role = 'area_total' AND m.area_id IS NOT NULL
+    UNION ALL
+    SELECT m.meter_id, m.multiplier, 'feeder_supply', m.feeder_id,
+           m.installed_on, CAST(NULL AS DATE), m.removed_on, CAST(NULL AS DATE), CAST(NULL AS VARCHAR)
+    FROM meters m WHERE m.role = 'feeder_head' AND m.feeder_id IS NOT NULL
+    UNION ALL
+    SELECT m.meter_id, m.multiplier,
+           CASE WHEN COALESCE(c.area_id, m.area_id) IS NOT NULL THEN 'area_sales'
+                WHEN COALESCE(c.feeder_id, m.feeder_id) IS NOT NULL THEN 'feeder_direct'
+                ELSE 'unmapped' END,
+           COALESCE(c.area_id, m.area_id, c.feeder_id, m.feeder_id, m.meter_id),
+           m.installed_on, c.connected_on, m.removed_on,
+           CASE WHEN c.closed_on IS NOT NULL THEN c.closed_on + 1
+                WHEN c.status = 'closed' THEN DATE '0001-01-01' END,
+           c.customer_id
+    FROM meters m JOIN customers c ON c.customer_id = m.customer_id
+    WHERE m.role = 'customer'
+)
+SELECT meter_id, CAST(multiplier AS DOUBLE) AS multiplier, node_kind, node_id, customer_id,
+       GREATEST(COALESCE(s1, $d_from), COALESCE(s2, $d_from), $d_from) AS start_day,
+       LEAST(COALESCE(e1, $d_end), COALESCE(e2, $d_end), $d_end) AS end_day
+FROM raw
+"""
+
+# The one pass over daily_usage (soda-core lesson): energy and reporting meters per node and day.
+NODE_DAY_SQL = f"""
+CREATE OR REPLACE TEMP TABLE ll_node_scan AS
+SELECT d.day, mm.node_kind, mm.node_id,
+       SUM(CAST(d.kwh * mm.multiplier AS {ENERGY})) AS kwh,
+       COUNT(*) AS reporting
+FROM daily_usage d JOIN ll_meter_map mm ON mm.meter_id = d.meter_id
+WHERE d.day >= $d_from AND d.day < $d_end
+GROUP BY d.day, mm.node_kind, mm.node_id
+"""
+
+# Meters expected per node and day, by +1/−1 deltas and a running sum (no meter × day expansion).
+EXPECTED_SQL = """
+CREATE OR REPLACE TEMP TABLE ll_node_day AS
+WITH nodes AS (
+    SELECT 'area_supply' AS node_kind, area_id AS node_id FROM areas
+    UNION SELECT 'area_sales', area_id FROM areas
+    UNION SELECT 'feeder_supply', feeder_id FROM feeders
+    UNION SELECT 'feeder_direct', feeder_id FROM feeders
+),
+deltas AS (
+    SELECT node_kind, node_id, day, SUM(delta) AS delta FROM (
+        SELECT node_kind, node_id, start_day AS day, 1 AS delta FROM ll_meter_map WHERE start_day < end_day
+        UNION ALL
+        SELECT node_kind, node_id, end_day, -1 FROM ll_meter_map WHERE start_day < end_day
+    ) x GROUP BY node_kind, node_id, day
+),
+grid AS (
+    SELECT n.node_kind, n.node_id, d.day, d.period,
+           SUM(COALESCE(dl.delta, 0)) OVER (PARTITION BY n.node_kind, n.node_id ORDER BY d.day
+                                            ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS expected
+    FROM nodes n CROSS JOIN ll_days d
+    LEFT JOIN deltas dl ON dl.node_kind = n.node_kind AND dl.node_id = n.node_id AND dl.day = d.day
+)
+SELECT g.node_kind, g.node_id, g.day, g.period, g.expected,
+       COALESCE(s.reporting, 0) AS reporting,
+       s.kwh AS kwh
+FROM grid g LEFT JOIN ll_node_scan s ON s.node_kind = g.node_kind AND s.node_id = g.node_id AND s.day = g.day
+"""
+
+# One row per entity and day, all four levels; energy still DECIMAL here.
+LEVEL_DAY_SQL = f"""
+CREATE OR REPLACE TEMP TABLE ll_level_day AS
+WITH a AS (
+    SELECT ar.area_id, ar.feeder_id, ar.unit_id AS area_unit, f.unit_id AS tree_unit, f.voltage_kv AS feeder_kv,
+           sup.day, sup.period,
+           COALESCE(sup.kwh, CAST(0 AS {ENERGY})) AS supply,
+           COALESCE(sal.kwh, CAST(0 AS {ENERGY})) AS sales,
+           sup.reporting AS sup_rep, sup.expected AS sup_exp,
+           sal.reporting AS rep, sal.expected AS exp
+    FROM areas ar
+    LEFT JOIN feeders f ON f.feeder_id = ar.feeder_id
+    JOIN ll_node_day sup ON sup.node_kind = 'area_supply' AND sup.node_id = ar.area_id
+    JOIN ll_node_day sal ON sal.node_kind = 'area_sales' AND sal.node_id = ar.area_id AND sal.day = sup.day
+),
+fa AS (
+    SELECT feeder_id, day, SUM(supply) AS supply, SUM(sup_rep) AS rep, SUM(sup_exp) AS exp
+    FROM a GROUP BY feeder_id, day
+),
+f AS (
+    SELECT fd.feeder_id, fd.unit_id, fd.voltage_kv, sup.day, sup.period,
+           COALESCE(sup.kwh, CAST(0 AS {ENERGY})) AS supply,
+           COALESCE(fa.supply, CAST(0 AS {ENERGY})) + COALESCE(dir.kwh, CAST(0 AS {ENERGY})) AS sales,
+           sup.reporting AS sup_rep, sup.expected AS sup_exp,
+           COALESCE(fa.rep, 0) + dir.reporting AS rep, COALESCE(fa.exp, 0) + dir.expected AS exp
+    FROM feeders fd
+    JOIN ll_node_day sup ON sup.node_kind = 'feeder_supply' AND sup.node_id = fd.feeder_id
+    JOIN ll_node_day dir ON dir.node_kind = 'feeder_direct' AND dir.node_id = fd.feeder_id AND dir.day = sup.day
+    LEFT JOIN fa ON fa.feeder_id = fd.feeder_id AND fa.day = sup.day
+),
+parts AS (
+    SELECT 'area' AS level, area_id AS entity_id, area_unit AS unit_id, feeder_id, {{area_kv}} AS voltage_kv,
+           tree_unit, day, period, supply, sales, sup_rep, sup_exp, rep, exp FROM a
+    UNION ALL
+    SELECT 'feeder', feeder_id, unit_id, feeder_id, voltage_kv, unit_id, day, period,
+           supply, sales, sup_rep, sup_exp, rep, exp FROM f
+)
+SELECT level, entity_id, unit_id, feeder_id, voltage_kv, day, period, supply, sales, sup_rep, sup_exp, rep, exp
+FROM parts
+UNION ALL
+SELECT 'voltage', tree_unit || ':' || CAST(voltage_kv AS VARCHAR) || 'kV', tree_unit, CAST(NULL AS VARCHAR),
+       voltage_kv, day, period, SUM(supply), SUM(sales), SUM(sup_rep), SUM(sup_exp), SUM(rep), SUM(exp)
+FROM parts WHERE tree_unit IS NOT NULL
+GROUP BY tree_unit, voltage_kv, day, period
+UNION ALL
+SELECT 'unit', uc.ancestor_id, uc.ancestor_id, CAST(NULL AS VARCHAR), CAST(NULL AS DOUBLE), p.day, p.period,
+       SUM(CASE WHEN p.level = 'feeder' THEN p.supply ELSE CAST(0 AS {ENERGY}) END),
+       SUM(CASE WHEN p.level = 'feeder' THEN p.sales ELSE CAST(0 AS {ENERGY}) END)
+         - SUM(CASE WHEN p.level = 'area' THEN p.supply - p.sales ELSE CAST(0 AS {ENERGY}) END),
+       SUM(CASE WHEN p.level = 'feeder' THEN p.sup_rep ELSE 0 END),
+       SUM(CASE WHEN p.level = 'feeder' THEN p.sup_exp ELSE 0 END),
+       SUM(p.rep), SUM(p.exp)
+FROM parts p JOIN ll_unit_closure uc ON uc.unit_id = p.tree_unit
+GROUP BY uc.ancestor_id, p.day, p.period
+"""
+
+
+def _finish_sql(source: str, period_expr: str, group: str) -> str:
+    """Aggregate ``source`` (level-day rows) to ``group`` and add rate, coverage and band (all levels)."""
+    return f"""
+WITH agg AS (
+    SELECT level, entity_id, MIN(unit_id) AS unit_id, MIN(feeder_id) AS feeder_id, MIN(voltage_kv) AS voltage_kv,
+           {period_expr} AS period, MIN(day) AS first_day, MAX(day) AS last_day, COUNT(*) AS days,
+           SUM(supply) AS supply, SUM(sales) AS sales,
+           SUM(CASE WHEN sup_exp > 0 AND sup_rep >= sup_exp THEN 1 ELSE 0 END) AS days_supply_ok,
+           SUM(rep) AS rep, SUM(exp) AS exp
+    FROM {source}
+    GROUP BY level, entity_id{group}
+),
+r AS (
+    SELECT agg.*, supply - sales AS loss,
+           CASE WHEN exp > 0 THEN CAST(rep AS DOUBLE) / exp ELSE 1.0 END AS coverage,
+           days_supply_ok = days AS supply_ok
+    FROM agg
+)
+SELECT r.level, r.entity_id, r.unit_id, r.feeder_id, r.voltage_kv, r.period, r.first_day, r.last_day, r.days,
+       CAST(r.supply AS DOUBLE) AS supply_kwh, CAST(r.sales AS DOUBLE) AS sales_kwh, CAST(r.loss AS DOUBLE) AS loss_kwh,
+       CASE WHEN r.supply > 0 THEN 100.0 * CAST(r.loss AS DOUBLE) / CAST(r.supply AS DOUBLE) END AS loss_rate_pct,
+       r.supply_ok, CAST(r.rep AS BIGINT) AS meter_days_reporting, CAST(r.exp AS BIGINT) AS meter_days_expected,
+       LEAST(r.coverage, 1.0) AS coverage,
+       CASE
+         WHEN NOT r.supply_ok OR r.supply <= 0 OR r.coverage < COALESCE(b.min_coverage, $min_cov) THEN 'not_computable'
+         WHEN 100.0 * r.loss / r.supply < COALESCE(b.negative_below, $neg) THEN 'negative'
+         WHEN 100.0 * r.loss / r.supply > COALESCE(b.extreme_from, $ext) THEN 'extreme'
+         WHEN 100.0 * r.loss / r.supply > COALESCE(b.high_from, $high) THEN 'high'
+         WHEN 100.0 * r.loss / r.supply > COALESCE(b.watch_from, $watch) THEN 'watch'
+         ELSE 'normal'
+       END AS band
+FROM r LEFT JOIN ll_bands b ON b.unit_id = r.unit_id AND b.level = r.level
+ORDER BY r.level, r.entity_id, r.period
+"""
+
+
+@dataclass
+class BalanceTables:
+    """Balance results: per day, per month and for the whole window, all levels in long form."""
+
+    daily: pa.Table
+    monthly: pa.Table
+    window: pa.Table
+
+
+def run_balance(con: duckdb.DuckDBPyConnection, window: Window, settings: LossSettings) -> BalanceTables:
+    """Compute the four-axis balance for ``window`` (tables must exist as views on ``con``)."""
+    register_dimensions(con, window, settings)
+    params = {"d_from": window.start, "d_end": window.end + timedelta(days=1)}
+    con.execute(METER_MAP_SQL, params)
+    con.execute(NODE_DAY_SQL, params)
+    con.execute(EXPECTED_SQL)
+    con.execute(LEVEL_DAY_SQL.replace("{area_kv}", f"CAST({float(settings.technical.area_voltage_kv)!r} AS DOUBLE)"))
+    d = settings.default
+    bp = {
+        "min_cov": d.min_coverage,
+        "neg": d.negative_below,
+        "ext": d.extreme_from,
+        "high": d.high_from,
+        "watch": d.watch_from,
+    }
+    daily = con.sql(_finish_sql("ll_level_day", "CAST(day AS VARCHAR)", ", day"), params=bp).to_arrow_table()
+    monthly = con.sql(_finish_sql("ll_level_day", "period", ", period"), params=bp).to_arrow_table()
+    label = window.label.replace("'", "")
+    whole = con.sql(_finish_sql("ll_level_day", f"'{label}'", ""), params=bp).to_arrow_table()
+    return BalanceTables(daily=daily, monthly=monthly, window=whole)

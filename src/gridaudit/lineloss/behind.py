@@ -1,0 +1,191 @@
+"""The customers behind an area's loss: suspects ranked per flagged area, and customer–area mapping errors.
+
+Both run set-based over the daily customer use of the feeders that carry a flagged area (high, extreme
+or negative in the window or in any month of it) joined to the areas' daily loss.
+
+Suspects (per customer c of flagged area A, over the days A's supply reported):
+* ``corr``   = corr(use_c(t), loss_A(t)); negative = the loss rises when c's metered use falls;
+* ``drop``   = 1 − mean use on A's high-loss days / mean use on its low-loss days (split at A's median loss);
+* ``events`` = tamper-type meter events of c's meters in the window;
+* ``score``  = w_corr·max(0, −corr) + w_drop·clip(drop, 0, 1) + w_events·min(1, events / events_for_full_score).
+
+Mapping errors (customer c recorded on A, candidate area B on the same feeder; A negative or B high):
+regress loss_B(t) on [1, supply_B(t), use_c(t)]; the coefficient β_B on use_c is ≈ 1 when c's energy
+flows through B's transformer but is billed on A (the partial regression removes the common load
+pattern). The same regression on A gives β_A ≈ −1. A mapping finding needs β_B within
+[beta_min, beta_max], partial correlation ≥ min_partial_corr and β_A ≤ own_beta_max.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pyarrow as pa
+
+from gridaudit.lineloss.balance import Window
+from gridaudit.lineloss.inputs import run_script
+from gridaudit.lineloss.settings import LossSettings
+
+FLAGGED_SQL = """
+CREATE OR REPLACE TEMP TABLE ll_flagged AS
+SELECT entity_id AS area_id,
+       MAX(CASE WHEN band = 'negative' THEN 1 ELSE 0 END) AS is_negative,
+       MAX(CASE WHEN band IN ('high', 'extreme') THEN 1 ELSE 0 END) AS is_high
+FROM ll_bands_seen
+WHERE level = 'area' AND band IN ('negative', 'high', 'extreme')
+GROUP BY entity_id
+"""
+
+SERIES_SQL = """
+CREATE OR REPLACE TEMP TABLE ll_area_series AS
+SELECT l.entity_id AS area_id, l.feeder_id, l.day,
+       CAST(l.supply AS DOUBLE) AS supply, CAST(l.supply - l.sales AS DOUBLE) AS loss
+FROM ll_level_day l
+WHERE l.level = 'area' AND l.sup_exp > 0 AND l.sup_rep >= l.sup_exp
+  AND l.feeder_id IN (SELECT a.feeder_id FROM areas a JOIN ll_flagged f ON f.area_id = a.area_id);
+
+CREATE OR REPLACE TEMP TABLE ll_cust_day AS
+SELECT mm.customer_id, mm.node_id AS area_id, d.day, SUM(d.kwh * mm.multiplier) AS use
+FROM daily_usage d JOIN ll_meter_map mm ON mm.meter_id = d.meter_id
+WHERE mm.node_kind = 'area_sales' AND d.day >= $d_from AND d.day < $d_end
+  AND mm.node_id IN (SELECT DISTINCT area_id FROM ll_area_series)
+GROUP BY mm.customer_id, mm.node_id, d.day
+"""
+
+SUSPECTS_SQL = """
+WITH j AS (
+    SELECT c.customer_id, c.area_id, c.day, c.use, s.loss
+    FROM ll_cust_day c
+    JOIN ll_area_series s ON s.area_id = c.area_id AND s.day = c.day
+    WHERE c.area_id IN (SELECT area_id FROM ll_flagged)
+),
+med AS (
+    SELECT area_id, MEDIAN(loss) AS med_loss FROM ll_area_series GROUP BY area_id
+),
+stats AS (
+    SELECT j.customer_id, j.area_id, COUNT(*) AS days, CORR(j.use, j.loss) AS corr,
+           AVG(CASE WHEN j.loss > m.med_loss THEN j.use END) AS use_high,
+           AVG(CASE WHEN j.loss <= m.med_loss THEN j.use END) AS use_low,
+           SUM(CASE WHEN j.loss > m.med_loss THEN 1 ELSE 0 END) AS days_high,
+           SUM(j.use) AS use_kwh
+    FROM j JOIN med m ON m.area_id = j.area_id
+    GROUP BY j.customer_id, j.area_id
+),
+ev AS (
+    SELECT mm.customer_id, COUNT(*) AS events, STRING_AGG(DISTINCT e.event_type, ',') AS event_types
+    FROM meter_events e JOIN ll_meter_map mm ON mm.meter_id = e.meter_id
+    WHERE mm.customer_id IS NOT NULL AND e.event_type IN (SELECT event_type FROM ll_event_types)
+      AND CAST(e.ts AS DATE) >= $d_from AND CAST(e.ts AS DATE) < $d_end
+    GROUP BY mm.customer_id
+),
+scored AS (
+    SELECT s.*, COALESCE(ev.events, 0) AS events, ev.event_types,
+           CASE WHEN s.use_low > 0 THEN 1 - s.use_high / s.use_low END AS drop_share,
+           GREATEST(s.use_low - s.use_high, 0) * s.days_high AS kwh_missing
+    FROM stats s LEFT JOIN ev ON ev.customer_id = s.customer_id
+    WHERE s.days >= $min_days
+)
+SELECT customer_id, area_id, days, corr, drop_share, events, event_types, use_kwh, kwh_missing,
+       $w_corr * GREATEST(-COALESCE(corr, 0), 0)
+     + $w_drop * LEAST(GREATEST(COALESCE(drop_share, 0), 0), 1)
+     + $w_events * LEAST(CAST(events AS DOUBLE) / $ev_full, 1) AS score,
+       ROW_NUMBER() OVER (PARTITION BY area_id ORDER BY
+           $w_corr * GREATEST(-COALESCE(corr, 0), 0) + $w_drop * LEAST(GREATEST(COALESCE(drop_share, 0), 0), 1)
+           + $w_events * LEAST(CAST(events AS DOUBLE) / $ev_full, 1) DESC, customer_id) AS rank_in_area
+FROM scored
+ORDER BY area_id, rank_in_area
+"""
+
+# Partial regression of an area's loss on [supply, customer use], for every (customer, area on its feeder).
+MAPPING_SQL = """
+WITH pairs AS (
+    SELECT c.customer_id, c.area_id AS recorded_area, s.area_id AS cand_area, c.day, c.use, s.supply, s.loss
+    FROM ll_cust_day c
+    JOIN areas ra ON ra.area_id = c.area_id
+    JOIN ll_area_series s ON s.feeder_id = ra.feeder_id AND s.day = c.day
+    LEFT JOIN ll_flagged fr ON fr.area_id = c.area_id
+    LEFT JOIN ll_flagged fc ON fc.area_id = s.area_id
+    WHERE s.area_id = c.area_id OR COALESCE(fr.is_negative, 0) = 1 OR COALESCE(fc.is_high, 0) = 1
+),
+m AS (
+    SELECT customer_id, recorded_area, cand_area, COUNT(*) AS days, SUM(use) AS use_kwh,
+           VAR_POP(supply) AS v1, VAR_POP(use) AS v2, COVAR_POP(supply, use) AS c12,
+           COVAR_POP(loss, supply) AS c1y, COVAR_POP(loss, use) AS c2y, VAR_POP(loss) AS vy
+    FROM pairs GROUP BY customer_id, recorded_area, cand_area
+),
+b AS (
+    SELECT m.*,
+           CASE WHEN v1 * v2 - c12 * c12 > 1e-12 * (v1 * v2 + 1e-12)
+                THEN (v1 * c2y - c12 * c1y) / (v1 * v2 - c12 * c12) END AS beta,
+           CASE WHEN v1 > 0 AND v2 > 0 AND vy > 0
+                      AND (1 - c1y * c1y / (vy * v1)) > 0 AND (1 - c12 * c12 / (v1 * v2)) > 0
+                THEN (c2y / SQRT(vy * v2) - (c1y / SQRT(vy * v1)) * (c12 / SQRT(v1 * v2)))
+                     / SQRT((1 - c1y * c1y / (vy * v1)) * (1 - c12 * c12 / (v1 * v2))) END AS partial_corr
+    FROM m
+),
+own AS (
+    SELECT customer_id, beta AS beta_own, partial_corr AS partial_corr_own FROM b WHERE cand_area = recorded_area
+),
+cand AS (
+    SELECT b.customer_id, b.recorded_area, b.cand_area, b.days, b.use_kwh, b.beta, b.partial_corr,
+           o.beta_own, o.partial_corr_own,
+           ROW_NUMBER() OVER (PARTITION BY b.customer_id ORDER BY b.partial_corr DESC, b.cand_area) AS rk
+    FROM b JOIN own o ON o.customer_id = b.customer_id
+    WHERE b.cand_area <> b.recorded_area AND b.days >= $min_days
+      AND b.beta BETWEEN $beta_min AND $beta_max AND b.partial_corr >= $min_pc
+      AND o.beta_own <= $own_beta_max
+)
+SELECT customer_id, recorded_area, cand_area AS likely_area, days, use_kwh, beta, partial_corr,
+       beta_own, partial_corr_own
+FROM cand WHERE rk = 1
+ORDER BY customer_id
+"""
+
+
+def prepare_series(con: duckdb.DuckDBPyConnection, window: Window, bands_seen: pa.Table) -> None:
+    """Pick the flagged areas and load the daily series of their feeders (``bands_seen``: level/entity/band rows)."""
+    con.register("ll_bands_seen_arrow", bands_seen.select(["level", "entity_id", "band"]))
+    con.execute("CREATE OR REPLACE TEMP TABLE ll_bands_seen AS SELECT * FROM ll_bands_seen_arrow")
+    con.execute(FLAGGED_SQL)
+    run_script(con, SERIES_SQL, _days(window))
+
+
+def _days(window: Window) -> dict:
+    from datetime import timedelta
+
+    return {"d_from": window.start, "d_end": window.end + timedelta(days=1)}
+
+
+def rank_suspects(con: duckdb.DuckDBPyConnection, window: Window, settings: LossSettings, has_events: bool) -> pa.Table:
+    """Customers of each flagged area ranked by how their use moves against the area's loss (all, with rank)."""
+    b = settings.behind
+    con.register("ll_event_types_arrow", pa.table({"event_type": pa.array(list(b.event_types), pa.string())}))
+    con.execute("CREATE OR REPLACE TEMP TABLE ll_event_types AS SELECT * FROM ll_event_types_arrow")
+    sql = SUSPECTS_SQL
+    if not has_events:
+        sql = sql.replace(
+            "FROM meter_events e",
+            "FROM (SELECT CAST(NULL AS VARCHAR) AS meter_id, "
+            "CAST(NULL AS TIMESTAMP) AS ts, CAST(NULL AS VARCHAR) AS event_type WHERE FALSE) e",
+        )
+    params = {
+        **_days(window),
+        "min_days": b.min_days,
+        "w_corr": b.weight_corr,
+        "w_drop": b.weight_drop,
+        "w_events": b.weight_events,
+        "ev_full": float(max(b.events_for_full_score, 1)),
+    }
+    return con.sql(sql, params=params).to_arrow_table()
+
+
+def find_mapping_errors(con: duckdb.DuckDBPyConnection, settings: LossSettings) -> pa.Table:
+    """Customers whose daily use explains another area's loss on the same feeder (one best candidate each)."""
+    m = settings.mapping
+    params = {
+        "min_days": m.min_days,
+        "beta_min": m.beta_min,
+        "beta_max": m.beta_max,
+        "min_pc": m.min_partial_corr,
+        "own_beta_max": m.own_beta_max,
+    }
+    return con.sql(MAPPING_SQL, params=params).to_arrow_table()

@@ -1,0 +1,194 @@
+"""One line-loss run: balance → billing cycle → technical loss → customers behind → trends → findings."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from gridaudit.dataset import Dataset
+from gridaudit.findings import FINDINGS_SCHEMA, read_findings, write_findings
+from gridaudit.i18n import both
+from gridaudit.lineloss.balance import BalanceTables, Window, run_balance
+from gridaudit.lineloss.behind import find_mapping_errors, prepare_series, rank_suspects
+from gridaudit.lineloss.billing import billing_cycle_loss
+from gridaudit.lineloss.inputs import LossInputError, data_span, open_inputs
+from gridaudit.lineloss.settings import LossSettings
+from gridaudit.lineloss.technical import technical_loss
+from gridaudit.lineloss.to_findings import build_findings
+from gridaudit.lineloss.trends import loss_trends
+
+
+@dataclass
+class LossResult:
+    """Everything one run produced (Arrow tables) and what it ran on."""
+
+    window: Window
+    balance: BalanceTables
+    billing: pa.Table | None
+    technical_monthly: pa.Table
+    technical_window: pa.Table
+    suspects: pa.Table
+    mapping: pa.Table
+    trends: pa.Table
+    findings: pa.Table
+    notes: list[str]
+
+    def tables(self) -> dict[str, pa.Table]:
+        """Output tables by file stem."""
+        out = {
+            "balance_daily": self.balance.daily,
+            "balance_monthly": self.balance.monthly,
+            "balance_window": self.balance.window,
+            "technical_monthly": self.technical_monthly,
+            "technical_window": self.technical_window,
+            "suspects": self.suspects,
+            "mapping": self.mapping,
+            "trends": self.trends,
+        }
+        if self.billing is not None:
+            out["billing_cycle"] = self.billing
+        return out
+
+
+def resolve_window(
+    span: tuple[date, date], start: date | None = None, end: date | None = None, period: str | None = None
+) -> Window:
+    """The window to balance: ``--period YYYY-MM``, or ``--from``/``--to`` (each defaulting to the data span)."""
+    if period is not None:
+        if start is not None or end is not None:
+            raise LossInputError(
+                both("--period 不能与 --from/--to 同用", "--period cannot be combined with --from/--to")
+            )
+        try:
+            first = date(int(period[:4]), int(period[5:7]), 1)
+            if len(period) != 7 or period[4] != "-":
+                raise ValueError(period)
+        except ValueError as exc:
+            raise LossInputError(
+                both(f"--period 应为 YYYY-MM: {period!r}", f"--period must be YYYY-MM: {period!r}")
+            ) from exc
+        last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+        return Window(first, last)
+    w = Window(start or span[0], end or span[1])
+    if w.end < w.start:
+        raise LossInputError(
+            both(f"--to 早于 --from: {w.start}..{w.end}", f"--to is before --from: {w.start}..{w.end}")
+        )
+    return w
+
+
+MAPPING_MONTHLY_SQL = """
+SELECT m.customer_id, m.recorded_area, m.likely_area, d.period, SUM(c.use) AS use_kwh
+FROM ll_mapping m JOIN ll_cust_day c ON c.customer_id = m.customer_id AND c.area_id = m.recorded_area
+JOIN ll_days d ON d.day = c.day
+GROUP BY m.customer_id, m.recorded_area, m.likely_area, d.period
+"""
+
+PRICES_SQL = """
+WITH t AS (
+    SELECT tariff_code, price_yuan_kwh,
+           ROW_NUMBER() OVER (PARTITION BY tariff_code ORDER BY valid_from DESC) AS rk
+    FROM tariffs WHERE valid_from <= $d_end
+)
+SELECT c.customer_id, t.price_yuan_kwh FROM customers c JOIN t ON t.tariff_code = c.tariff_code AND t.rk = 1
+"""
+
+
+def run_loss(
+    dataset: Dataset | str | Path,
+    *,
+    start: date | None = None,
+    end: date | None = None,
+    period: str | None = None,
+    settings: LossSettings | None = None,
+    threads: int | None = None,
+) -> LossResult:
+    """Run the whole line-loss analysis on ``dataset`` for the chosen window."""
+    settings = settings or LossSettings()
+    inputs = open_inputs(dataset, threads=threads)
+    con = inputs.con
+    try:
+        window = resolve_window(data_span(inputs), start, end, period)
+        notes: list[str] = []
+        balance = run_balance(con, window, settings)
+        params = {"d_from": window.start, "d_end": window.end + timedelta(days=1)}
+        billing = None
+        if inputs.has("readings") and inputs.has("bills"):
+            billing = billing_cycle_loss(con, window)
+        else:
+            notes.append(
+                both("无 readings/bills 表，未计算抄表周期线损", "no readings/bills: billing-cycle loss skipped")
+            )
+        tech_m, tech_w = technical_loss(con, settings, params, inputs.has("interval_usage"), window.label)
+        seen = pa.concat_tables(
+            [
+                balance.window.select(["level", "entity_id", "band"]),
+                balance.monthly.select(["level", "entity_id", "band"]),
+            ]
+        )
+        prepare_series(con, window, seen)
+        suspects = rank_suspects(con, window, settings, inputs.has("meter_events"))
+        mapping = find_mapping_errors(con, settings)
+        con.register("ll_mapping_arrow", mapping)
+        con.execute("CREATE OR REPLACE TEMP TABLE ll_mapping AS SELECT * FROM ll_mapping_arrow")
+        mapping_monthly = con.sql(MAPPING_MONTHLY_SQL).to_arrow_table()
+        trends = loss_trends(con, balance.monthly, settings)
+        managers = dict(con.execute("SELECT area_id, manager_id FROM areas").fetchall())
+        prices: dict[str, float] = {}
+        if inputs.has("tariffs"):
+            prices = dict(con.execute(PRICES_SQL, {"d_end": window.end}).fetchall())
+        run_id = f"lineloss:{inputs.dataset.version}:{window.label}"
+        findings = build_findings(
+            monthly=balance.monthly,
+            technical_monthly=tech_m,
+            suspects=suspects,
+            mapping=mapping,
+            mapping_monthly=mapping_monthly,
+            trends=trends,
+            managers=managers,
+            prices=prices,
+            settings=settings,
+            window_label=window.label,
+            run_id=run_id,
+        )
+        return LossResult(window, balance, billing, tech_m, tech_w, suspects, mapping, trends, findings, notes)
+    finally:
+        con.close()
+
+
+def _atomic_write(table: pa.Table, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}")
+    pq.write_table(table, tmp, compression="zstd")
+    os.replace(tmp, path)
+
+
+def write_outputs(result: LossResult, out_dir: str | Path, append_findings: bool = True) -> list[Path]:
+    """Write every table as Parquet into ``out_dir`` (each file replaced atomically); merge findings.
+
+    Findings already in ``out_dir/findings.parquet`` are kept unless this run re-issues the same finding_id.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for stem, table in result.tables().items():
+        path = out / f"{stem}.parquet"
+        _atomic_write(table, path)
+        written.append(path)
+    fpath = out / "findings.parquet"
+    findings = result.findings
+    if append_findings and fpath.exists():
+        old = read_findings(fpath)
+        new_ids = set(findings.column("finding_id").to_pylist())
+        keep = [i for i, fid in enumerate(old.column("finding_id").to_pylist()) if fid not in new_ids]
+        findings = pa.concat_tables([old.take(keep), findings.cast(FINDINGS_SCHEMA)])
+    tmp = fpath.with_name(f".findings.{uuid.uuid4().hex[:8]}.parquet")
+    write_findings(findings, tmp)
+    os.replace(tmp, fpath)
+    written.append(fpath)
+    return written

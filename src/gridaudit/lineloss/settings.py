@@ -1,0 +1,240 @@
+"""Line-loss settings: loss-rate bands per level and unit, trend, ranking and technical-loss parameters.
+
+Defaults follow DOMAIN.md §3. A utility overrides them in a YAML or TOML file::
+
+    bands:
+      default: {negative_below: 0, watch_from: 7, high_from: 10, extreme_from: 30, min_coverage: 0.95}
+      levels:
+        area: {high_from: 12}          # some provinces: 12 % for areas
+        feeder: {high_from: 10}
+      units:
+        U02: {area: {high_from: 15}}   # a unit with long rural lines
+    trends: {rise_points: 3, high_months: 3}
+    behind: {top_customers: 5, min_score: 0.35}
+    mapping: {beta_min: 0.6, beta_max: 1.6, min_partial_corr: 0.5}
+    technical: {power_factor: 0.9, load_shape_factor: 1.15}
+
+Rates in the ``bands`` section are percent points; ``min_coverage`` is a share (0–1).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gridaudit.i18n import both
+
+LEVELS = ("area", "feeder", "voltage", "unit")
+BANDS = ("negative", "normal", "watch", "high", "extreme", "not_computable")
+
+
+class SettingsError(ValueError):
+    """A settings file that cannot be used (names the file and the key)."""
+
+
+@dataclass(frozen=True)
+class Bands:
+    """Loss-rate bands for one level of one unit (percent points; coverage as a share)."""
+
+    negative_below: float = 0.0
+    watch_from: float = 7.0
+    high_from: float = 10.0
+    extreme_from: float = 30.0
+    min_coverage: float = 0.95
+
+    def band(self, rate_pct: float | None, coverage: float | None, supply_ok: bool = True) -> str:
+        """The band of one loss rate (the SQL in balance.py applies the same rule set-based)."""
+        if rate_pct is None or not supply_ok or coverage is None or coverage < self.min_coverage:
+            return "not_computable"
+        if rate_pct < self.negative_below:
+            return "negative"
+        if rate_pct > self.extreme_from:
+            return "extreme"
+        if rate_pct > self.high_from:
+            return "high"
+        if rate_pct > self.watch_from:
+            return "watch"
+        return "normal"
+
+
+@dataclass(frozen=True)
+class Trends:
+    """Trend findings: month-on-month rise (points) and months in a row at high or extreme."""
+
+    rise_points: float = 3.0
+    high_months: int = 3
+
+
+@dataclass(frozen=True)
+class Behind:
+    """Ranking of customers behind a high or negative area's loss."""
+
+    top_customers: int = 5
+    min_score: float = 0.35
+    min_days: int = 14
+    weight_corr: float = 0.5
+    weight_drop: float = 0.3
+    weight_events: float = 0.2
+    events_for_full_score: int = 3
+    event_types: tuple[str, ...] = (
+        "voltage_loss",
+        "phase_break",
+        "current_loss",
+        "reverse_power",
+        "cover_open",
+        "terminal_cover_open",
+        "magnetic",
+        "meter_stopped",
+        "meter_cleared",
+        "parameter_changed",
+    )
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """Customer–area mapping-error test: partial regression of a candidate area's loss on the customer's use."""
+
+    beta_min: float = 0.6
+    beta_max: float = 1.6
+    own_beta_max: float = -0.3
+    min_partial_corr: float = 0.5
+    min_days: int = 14
+    min_share_of_loss: float = 0.02
+
+
+@dataclass(frozen=True)
+class Technical:
+    """Technical-loss model parameters (DL/T 686 shape-factor method); see docs/lineloss.md."""
+
+    power_factor: float = 0.9
+    load_shape_factor: float = 1.15
+    lv_voltage_kv: float = 0.4
+    line_r_eq_ohm: float | None = None
+    line_r_column: str = "line_r_eq_ohm"
+    area_voltage_kv: float = 0.4
+
+
+@dataclass(frozen=True)
+class LossSettings:
+    """All line-loss settings."""
+
+    default: Bands = field(default_factory=Bands)
+    levels: dict[str, Bands] = field(default_factory=dict)
+    units: dict[str, dict[str, Bands]] = field(default_factory=dict)
+    trends: Trends = field(default_factory=Trends)
+    behind: Behind = field(default_factory=Behind)
+    mapping: Mapping = field(default_factory=Mapping)
+    technical: Technical = field(default_factory=Technical)
+
+    def bands_for(self, unit_id: str | None, level: str) -> Bands:
+        """Bands in force for ``level`` in ``unit_id``: unit override, else level default, else default."""
+        if unit_id is not None and level in self.units.get(unit_id, {}):
+            return self.units[unit_id][level]
+        return self.levels.get(level, self.default)
+
+
+def _make(cls: type, values: Any, where: str, base: Any = None) -> Any:
+    if not isinstance(values, dict):
+        raise SettingsError(both(f"{where}: 应为键值表", f"{where}: expected a mapping"))
+    names = {f.name: f for f in fields(cls)}
+    unknown = sorted(set(values) - set(names))
+    if unknown:
+        raise SettingsError(
+            both(f"{where}: 未知设置 {', '.join(unknown)}", f"{where}: unknown setting(s) {', '.join(unknown)}")
+        )
+    out = base if base is not None else cls()
+    for key, val in values.items():
+        default = getattr(out, key)
+        try:
+            if isinstance(default, tuple):
+                val = tuple(str(v) for v in val)
+            elif isinstance(default, bool):
+                val = bool(val)
+            elif isinstance(default, int) and not isinstance(default, bool):
+                val = int(val)
+            elif isinstance(default, float) or (default is None and val is not None):
+                val = float(val)
+        except (TypeError, ValueError) as exc:
+            raise SettingsError(
+                both(f"{where}.{key}: 数值无效 {val!r}", f"{where}.{key}: invalid value {val!r}")
+            ) from exc
+        out = replace(out, **{key: val})
+    return out
+
+
+def _check_bands(b: Bands, where: str) -> Bands:
+    if not (b.negative_below <= b.watch_from <= b.high_from <= b.extreme_from):
+        raise SettingsError(
+            both(
+                f"{where}: 需满足 negative_below ≤ watch_from ≤ high_from ≤ extreme_from",
+                f"{where}: need negative_below ≤ watch_from ≤ high_from ≤ extreme_from",
+            )
+        )
+    if not 0 <= b.min_coverage <= 1:
+        raise SettingsError(both(f"{where}.min_coverage 应在 0–1 之间", f"{where}.min_coverage must be within 0–1"))
+    return b
+
+
+def settings_from_dict(data: dict[str, Any], source: str = "settings") -> LossSettings:
+    """Build settings from a parsed YAML/TOML document (unknown keys are errors, naming ``source`` and key)."""
+    data = data or {}
+    top = {"bands", "trends", "behind", "mapping", "technical"}
+    unknown = sorted(set(data) - top)
+    if unknown:
+        raise SettingsError(both(f"{source}: 未知设置 {', '.join(unknown)}", f"{source}: unknown section(s) {unknown}"))
+    bands = data.get("bands") or {}
+    bunknown = sorted(set(bands) - {"default", "levels", "units"})
+    if bunknown:
+        raise SettingsError(
+            both(f"{source}: bands 下未知键 {bunknown}", f"{source}: unknown key(s) in bands {bunknown}")
+        )
+    default = _check_bands(
+        _make(Bands, bands.get("default", {}), f"{source}: bands.default"), f"{source}: bands.default"
+    )
+    levels: dict[str, Bands] = {}
+    for level, vals in (bands.get("levels") or {}).items():
+        if level not in LEVELS:
+            raise SettingsError(
+                both(f"{source}: 未知层级 {level}", f"{source}: unknown level {level!r} (use {LEVELS})")
+            )
+        where = f"{source}: bands.levels.{level}"
+        levels[level] = _check_bands(_make(Bands, vals, where, default), where)
+    units: dict[str, dict[str, Bands]] = {}
+    for unit, per in (bands.get("units") or {}).items():
+        units[str(unit)] = {}
+        for level, vals in (per or {}).items():
+            if level not in LEVELS:
+                raise SettingsError(
+                    both(f"{source}: 单位 {unit} 未知层级 {level}", f"{source}: unit {unit}: unknown level {level!r}")
+                )
+            where = f"{source}: bands.units.{unit}.{level}"
+            base = levels.get(level, default)
+            units[str(unit)][level] = _check_bands(_make(Bands, vals, where, base), where)
+    return LossSettings(
+        default=default,
+        levels=levels,
+        units=units,
+        trends=_make(Trends, data.get("trends", {}), f"{source}: trends"),
+        behind=_make(Behind, data.get("behind", {}), f"{source}: behind"),
+        mapping=_make(Mapping, data.get("mapping", {}), f"{source}: mapping"),
+        technical=_make(Technical, data.get("technical", {}), f"{source}: technical"),
+    )
+
+
+def load_settings(path: str | Path | None) -> LossSettings:
+    """Read settings from a ``.yaml``/``.yml`` or ``.toml`` file; ``None`` gives the DOMAIN.md defaults."""
+    if path is None:
+        return LossSettings()
+    path = Path(path)
+    if not path.is_file():
+        raise SettingsError(both(f"设置文件不存在: {path}", f"settings file not found: {path}"))
+    text = path.read_text("utf-8")
+    try:
+        data = tomllib.loads(text) if path.suffix.lower() == ".toml" else yaml.safe_load(text)
+    except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
+        raise SettingsError(both(f"{path}: 无法解析: {exc}", f"{path}: cannot parse: {exc}")) from exc
+    return settings_from_dict(data or {}, str(path))

@@ -1,0 +1,89 @@
+"""A readable on-screen summary of a line-loss run: band counts and the worst entities of one level."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from rich.console import Console
+from rich.table import Table
+
+from gridaudit.i18n import msg
+from gridaudit.lineloss.run import LossResult
+
+BAND_LABEL = {
+    "negative": ("负损", "negative"),
+    "normal": ("正常", "normal"),
+    "watch": ("关注", "watch"),
+    "high": ("高损", "high"),
+    "extreme": ("超高损", "extreme"),
+    "not_computable": ("不可计算", "not computable"),
+}
+BAND_STYLE = {"negative": "magenta", "high": "red", "extreme": "bold red", "watch": "yellow", "not_computable": "dim"}
+LEVEL_LABEL = {
+    "area": ("台区", "area"),
+    "feeder": ("线路", "feeder"),
+    "voltage": ("电压等级", "voltage level"),
+    "unit": ("供电单位", "unit"),
+}
+
+
+def band_text(band: str) -> str:
+    """Band name in the current language, styled."""
+    zh, en = BAND_LABEL.get(band, (band, band))
+    style = BAND_STYLE.get(band, "")
+    text = msg(zh, en)
+    return f"[{style}]{text}[/]" if style else text
+
+
+def print_summary(result: LossResult, console: Console, level: str = "area", top: int = 10) -> None:
+    """Print band counts per level and the ``top`` worst entities of ``level`` for the window."""
+    w = result.balance.window.to_pylist()
+    console.print(
+        msg(
+            f"[bold]线损 {result.window.label}[/]（同期，日冻结电量）",
+            f"[bold]Line loss {result.window.label}[/] (synchronous, daily AMI)",
+        )
+    )
+    counts = Table(title=msg("各层级线损率分档", "Bands per level"), title_justify="left")
+    counts.add_column(msg("层级", "level"))
+    for band in BAND_LABEL:
+        counts.add_column(band_text(band), justify="right")
+    for lv in LEVEL_LABEL:
+        c = Counter(r["band"] for r in w if r["level"] == lv)
+        counts.add_row(msg(*LEVEL_LABEL[lv]), *(str(c.get(b, 0)) for b in BAND_LABEL))
+    console.print(counts)
+
+    rows = [r for r in w if r["level"] == level]
+    flagged = [r for r in rows if r["band"] in ("negative", "high", "extreme", "watch")]
+    worst = sorted(flagged, key=lambda r: -abs(r["loss_rate_pct"] or 0))[:top]
+    lvl = msg(*LEVEL_LABEL[level])
+    t = Table(title=msg(f"最差{lvl}（前 {top}）", f"Worst {lvl}s (top {top})"), title_justify="left")
+    for col in (
+        msg(lvl, level),
+        msg("单位", "unit"),
+        msg("供电量 kWh", "supply kWh"),
+        msg("售电量 kWh", "sales kWh"),
+        msg("损失 kWh", "loss kWh"),
+        msg("线损率 %", "loss %"),
+        msg("覆盖率", "coverage"),
+        msg("分档", "band"),
+    ):
+        t.add_column(col, justify="right" if "kWh" in col or "%" in col else "left")
+    for r in worst:
+        t.add_row(
+            r["entity_id"],
+            r["unit_id"] or "",
+            f"{r['supply_kwh']:,.0f}",
+            f"{r['sales_kwh']:,.0f}",
+            f"{r['loss_kwh']:,.0f}",
+            f"{r['loss_rate_pct']:.2f}" if r["loss_rate_pct"] is not None else "—",
+            f"{r['coverage']:.1%}",
+            band_text(r["band"]),
+        )
+    console.print(t if worst else msg(f"没有异常{lvl}。", f"No {level} outside the normal band."))
+
+    f = Counter(result.findings.column("rule_id").to_pylist())
+    if f:
+        console.print(msg("线损发现：", "Loss findings: ") + ", ".join(f"{k} {v}" for k, v in sorted(f.items())))
+    for note in result.notes:
+        console.print(f"[dim]{note}[/]")
