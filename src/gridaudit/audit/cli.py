@@ -1,0 +1,211 @@
+"""``gridaudit audit …``: the audit loop from the command line (one transaction per command)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from gridaudit.console import console, die, example
+from gridaudit.i18n import both, msg
+
+STORE_HELP = "Case store: a SQLite file/folder or postgresql://… URL / 案件库（env GRIDAUDIT_STORE）"
+USER_HELP = "Acting user id / 操作人（env GRIDAUDIT_USER）"
+
+StoreOpt = typer.Option(None, "--store", envvar="GRIDAUDIT_STORE", help=STORE_HELP)
+UserOpt = typer.Option(None, "--user", envvar="GRIDAUDIT_USER", help=USER_HELP)
+
+audit_app = typer.Typer(
+    help="Audit loop: plans, tasks, rectification, assessment, audit trail (稽查闭环).", no_args_is_help=True
+)
+users_app = typer.Typer(help="Users and roles (用户与角色).", no_args_is_help=True)
+plan_app = typer.Typer(help="Monthly audit plans (月度稽查计划).", no_args_is_help=True)
+tasks_app = typer.Typer(help="Audit tasks through the workflow (稽查任务).", no_args_is_help=True)
+audit_app.add_typer(users_app, name="users")
+audit_app.add_typer(plan_app, name="plan")
+audit_app.add_typer(tasks_app, name="tasks")
+
+
+def run(store: str | None, fn: Callable[[Any], Any], attachments: str | None = None) -> Any:
+    """Open the store, run ``fn(session)`` in one transaction; refused commands exit 2 with zh/en text."""
+    from gridaudit.audit.errors import AuditError
+    from gridaudit.audit.store import open_store
+
+    try:
+        st = open_store(store, attachments)
+    except AuditError as exc:
+        die(exc.text())
+    try:
+        with st.transaction() as session:
+            return fn(session, st)
+    except AuditError as exc:
+        die(exc.text())
+    finally:
+        st.dispose()
+
+
+def _day(text: str | None, opt: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        die(both(f"{opt} 应为 YYYY-MM-DD，而不是 {text!r}", f"{opt} must be YYYY-MM-DD, not {text!r}"))
+
+
+def _split(values: list[str] | None) -> list[str] | None:
+    if not values:
+        return None
+    return [v.strip() for item in values for v in item.split(",") if v.strip()]
+
+
+# ---------------------------------------------------------------- users
+
+
+@users_app.command(
+    "add",
+    epilog=example(
+        "gridaudit audit users add admin --role admin --name 管理员",
+        "gridaudit audit users add li --role auditor --name 李稽查 --user admin",
+        "gridaudit audit users add zhou --role responsible --name 周所长 --unit U01 --staff-id S0101 --manager wang "
+        "--user admin",
+    ),
+)
+def users_add(
+    user_id: str = typer.Argument(..., help="New user's id / 用户编号"),
+    role: str = typer.Option(..., "--role", help="auditor, audit_lead, inspector, manager, responsible, admin"),
+    name: str = typer.Option(None, "--name", help="Display name / 姓名"),
+    unit: str = typer.Option(None, "--unit", help="Unit id / 所属单位"),
+    staff_id: str = typer.Option(None, "--staff-id", help="The person's staff_id in the dataset / 员工编号"),
+    manager: str = typer.Option(None, "--manager", help="Who overdue items escalate to / 上级主管"),
+    store: str = StoreOpt,
+    user: str = UserOpt,
+) -> None:
+    """Add a user (admin only; the first user of an empty store must be an admin)."""
+    from gridaudit.audit.users import add_user
+
+    u = run(store, lambda s, _st: add_user(s, user, user_id, name or user_id, role, unit, staff_id, manager))
+    console.print(msg(f"已添加用户 {u.user_id}（{u.role}）", f"added user {u.user_id} ({u.role})"))
+
+
+@users_app.command("list", epilog=example("gridaudit audit users list"))
+def users_list(store: str = StoreOpt) -> None:
+    """List users and roles."""
+    from rich.table import Table
+
+    from gridaudit.audit.users import list_users
+
+    rows = run(
+        store,
+        lambda s, _st: [
+            (u.user_id, u.name, u.role, u.unit_id or "", u.staff_id or "", u.manager_id or "") for u in list_users(s)
+        ],
+    )
+    t = Table("user", "name 姓名", "role 角色", "unit 单位", "staff_id", "manager 主管")
+    for r in rows:
+        t.add_row(*r)
+    console.print(t)
+
+
+# ---------------------------------------------------------------- plans
+
+
+@plan_app.command(
+    "create",
+    epilog=example(
+        "gridaudit audit plan create --month 2025-07 --findings out/findings.parquet --top 200 --user li",
+        "gridaudit audit plan create --month 2025-07 --findings f.parquet --family theft --unit U01 --top 200 "
+        "--dataset ds --kind special --user li",
+    ),
+)
+def plan_create(
+    month: str = typer.Option(..., "--month", help="Plan month YYYY-MM / 计划月份"),
+    findings_file: str = typer.Option(..., "--findings", help="Findings Parquet (gridaudit findings shape)"),
+    top: int = typer.Option(None, "--top", help="Quantitative target: the N highest-priority findings"),
+    family: Annotated[list[str], typer.Option("--family", help="Only these families (repeat or a,b)")] = None,
+    unit: Annotated[list[str], typer.Option("--unit", help="Only these units (evidence or --dataset)")] = None,
+    rule: Annotated[list[str], typer.Option("--rule", help="Only these rule ids")] = None,
+    entity_type: str = typer.Option(None, "--entity-type", help="Only this entity type, e.g. customer"),
+    kind: str = typer.Option("special", "--kind", help="comprehensive (综合稽查) or special (专项稽查)"),
+    title: str = typer.Option(None, "--title", help="Plan title / 计划名称"),
+    dataset: Annotated[Path, typer.Option("--dataset", help="Dataset to look up each entity's unit")] = None,
+    store: str = StoreOpt,
+    user: str = UserOpt,
+) -> None:
+    """Create a monthly audit plan and its tasks from findings (de-duplicated against open tasks)."""
+    from gridaudit.audit.plans import create_plan, entity_units, file_source
+    from gridaudit.findings import read_findings
+
+    findings = Path(findings_file)
+    if not findings.is_file():
+        die(both(f"找不到问题清单文件 {findings}", f"findings file not found: {findings}"))
+    try:
+        table = read_findings(findings)
+    except Exception as exc:  # noqa: BLE001 - any unreadable file is a usage error
+        die(both(f"无法读取问题清单 {findings}: {exc}", f"cannot read findings {findings}: {exc}"))
+    units = _split(unit)
+    unit_map = entity_units(dataset) if dataset else None
+
+    def go(s: Any, _st: Any) -> Any:
+        out = create_plan(
+            s,
+            user,
+            month,
+            table,
+            kind=kind,
+            top=top,
+            families=_split(family),
+            units=units,
+            rules=_split(rule),
+            entity_type=entity_type,
+            title=title,
+            source=file_source(findings),
+            unit_map=unit_map,
+        )
+        return out.plan.plan_id, len(out.tasks), out.read, out.skipped
+
+    plan_id, n, read, skipped = run(store, go)
+    console.print(
+        msg(
+            f"计划 {plan_id}（{month}）：读入 {read} 条问题，生成 {n} 个任务",
+            f"plan {plan_id} ({month}): read {read} findings, created {n} tasks",
+        )
+    )
+    if skipped:
+        console.print(msg("未纳入: ", "left out: ") + ", ".join(f"{k} {v}" for k, v in sorted(skipped.items())))
+
+
+@plan_app.command("list", epilog=example("gridaudit audit plan list"))
+def plan_list(store: str = StoreOpt) -> None:
+    """List plans with their task counts."""
+    from rich.table import Table
+    from sqlalchemy import func, select
+
+    from gridaudit.audit.models import Plan, Task
+
+    def go(s: Any, _st: Any) -> list:
+        q = (
+            select(Plan.plan_id, Plan.month, Plan.kind, Plan.title, func.count(Task.task_id))
+            .outerjoin(Task, Task.plan_id == Plan.plan_id)
+            .group_by(Plan.plan_id)
+            .order_by(Plan.plan_id)
+        )
+        return [tuple(str(v) for v in r) for r in s.execute(q)]
+
+    t = Table("plan", "month 月份", "kind 类型", "title 名称", "tasks 任务数")
+    for r in run(store, go):
+        t.add_row(*r)
+    console.print(t)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``gridaudit audit …`` to the CLI."""
+    from gridaudit.audit import (
+        cli_reports,  # noqa: F401 - registers assess/export/verify-log/penalty
+        cli_tasks,  # noqa: F401 - registers the task commands
+    )
+
+    app.add_typer(audit_app, name="audit")

@@ -1,0 +1,318 @@
+"""``gridaudit audit tasks …`` and ``gridaudit audit escalate``: moving tasks through the workflow."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from gridaudit.audit.cli import StoreOpt, UserOpt, _day, audit_app, run, tasks_app
+from gridaudit.console import console, example
+from gridaudit.i18n import msg
+
+TaskArg = typer.Argument(..., help="Task id / 任务编号")
+TodayOpt = typer.Option(None, "--today", help="Date to act as of (YYYY-MM-DD; default today) / 业务日期")
+
+
+def _done(task: Any, zh: str, en: str) -> None:
+    from gridaudit.audit.workflow import state_label
+
+    console.print(
+        msg(
+            f"任务 {task.task_id}: {zh}，当前状态 {state_label(task.state)}",
+            f"task {task.task_id}: {en}, now {state_label(task.state)}",
+        )
+    )
+
+
+@tasks_app.command(
+    "list",
+    epilog=example(
+        "gridaudit audit tasks list --plan 1", "gridaudit audit tasks list --overdue --today 2025-08-20 --user li"
+    ),
+)
+def tasks_list(
+    plan: int = typer.Option(None, "--plan", help="Only this plan"),
+    state: str = typer.Option(None, "--state", help="Only this state (new, assigned, checked, rectifying, …)"),
+    assignee: str = typer.Option(None, "--assignee", help="Only tasks assigned to this user"),
+    month: str = typer.Option(None, "--month", help="Only plans of this month"),
+    overdue: bool = typer.Option(False, "--overdue", help="Only overdue rectifications (and escalate them)"),
+    today: str = TodayOpt,
+    limit: int = typer.Option(50, "--limit", help="Show at most N rows"),
+    store: str = StoreOpt,
+    user: str = UserOpt,
+) -> None:
+    """List tasks by priority; ``--overdue`` lists overdue rectifications and escalates them (needs --user)."""
+    from rich.table import Table
+
+    from gridaudit.audit import actions
+    from gridaudit.audit.workflow import state_label
+
+    day = _day(today, "--today")
+
+    def go(s: Any, _st: Any) -> list:
+        if overdue:
+            from gridaudit.audit.trail import now_utc
+
+            d = day or now_utc().date()
+            if user:
+                actions.escalate(s, user, d)
+            return [
+                (
+                    str(t.task_id),
+                    t.rule_id,
+                    f"{t.entity_type}:{t.entity_id}",
+                    state_label(t.state),
+                    r.responsible_id,
+                    r.deadline.isoformat(),
+                    str(n),
+                )
+                for t, r, n in actions.overdue(s, d)
+            ]
+        return [
+            (
+                str(t.task_id),
+                t.rule_id,
+                f"{t.entity_type}:{t.entity_id}",
+                state_label(t.state),
+                t.assignee_id or t.assignee_unit or "",
+                f"{t.priority:.3f}",
+                f"{t.yuan_at_stake or 0:,.0f}",
+            )
+            for t in actions.list_tasks(s, plan, state, assignee, month)
+        ]
+
+    rows = run(store, go)
+    if overdue:
+        t = Table(
+            "task", "rule 规则", "entity 对象", "state 状态", "rectifier 整改人", "deadline 期限", "overdue 超期工作日"
+        )
+    else:
+        t = Table("task", "rule 规则", "entity 对象", "state 状态", "assignee 承办", "priority 优先级", "¥ at stake")
+    for r in rows[:limit]:
+        t.add_row(*r)
+    console.print(t)
+    console.print(msg(f"共 {len(rows)} 条", f"{len(rows)} rows"))
+
+
+@tasks_app.command("show", epilog=example("gridaudit audit tasks show 12"))
+def tasks_show(task_id: int = TaskArg, store: str = StoreOpt) -> None:
+    """Show a task and its history (who, when, what)."""
+    from gridaudit.audit import actions, trail
+    from gridaudit.audit.workflow import state_label
+
+    def go(s: Any, _st: Any) -> tuple:
+        t = actions.get_task(s, task_id)
+        return t, [(e.at, e.actor, e.action, e.payload) for e in trail.history(s, "task", task_id)]
+
+    t, events = run(store, go)
+    console.print(
+        f"task {t.task_id}  {t.rule_id} ({t.family}, {t.severity})  {t.entity_type}:{t.entity_id}  "
+        f"period {t.period}  {state_label(t.state)}  priority {t.priority:.3f}  "
+        f"¥{t.yuan_at_stake or 0:,.2f}  responsible staff {t.responsible_staff_id}"
+    )
+    for at, actor, action, payload in events:
+        console.print(f"  {at}  {actor:<12} {action:<12} {payload}", highlight=False)
+
+
+@tasks_app.command(
+    "assign",
+    epilog=example(
+        "gridaudit audit tasks assign 12 --to zhang --user li", "gridaudit audit tasks assign 12 --unit U01 --user li"
+    ),
+)
+def tasks_assign(
+    task_id: int = TaskArg,
+    to: str = typer.Option(None, "--to", help="Inspector or responsible person / 承办人"),
+    unit: str = typer.Option(None, "--unit", help="Responsible unit / 责任单位"),
+    store: str = StoreOpt,
+    user: str = UserOpt,
+) -> None:
+    """Assign a task to an inspector or a responsible unit/person (派发)."""
+    from gridaudit.audit import actions
+
+    t = run(store, lambda s, _st: actions.assign(s, user, task_id, to, unit))
+    _done(t, f"已派发给 {to or unit}", f"assigned to {to or unit}")
+
+
+@tasks_app.command(
+    "result",
+    epilog=example(
+        "gridaudit audit tasks result 12 --outcome theft --kind field --recovered-kwh 5400 --recovered-yuan 3024 "
+        "--violation-type seal_broken --attach photo.jpg --user zhang"
+    ),
+)
+def tasks_result(
+    task_id: int = TaskArg,
+    outcome: str = typer.Option(..., "--outcome", help="theft / violation / irregular / normal"),
+    kind: str = typer.Option("field", "--kind", help="desk (案头) or field (现场)"),
+    recovered_kwh: float = typer.Option(0.0, "--recovered-kwh", help="Recovered energy kWh / 追补电量"),
+    recovered_yuan: float = typer.Option(0.0, "--recovered-yuan", help="Recovered charges ¥ / 追补电费"),
+    violation_type: str = typer.Option(None, "--violation-type", help="tariff_misuse, capacity_overuse, …"),
+    note: str = typer.Option(None, "--note", help="Notes / 说明"),
+    inspected_on: str = typer.Option(None, "--on", help="Inspection date YYYY-MM-DD (default today)"),
+    attach: Annotated[list[Path], typer.Option("--attach", help="Attachment files (stored by sha256)")] = None,
+    attachments: str = typer.Option(None, "--attachments", help="Attachment folder (default beside the store)"),
+    store: str = StoreOpt,
+    user: str = UserOpt,
+) -> None:
+    """Record a desk or field result with attachments (录入核查结果)."""
+    from gridaudit.audit import actions
+
+    day = _day(inspected_on, "--on")
+    r = run(
+        store,
+        lambda s, st: actions.record_result(
+            s,
+            user,
+            task_id,
+            outcome,
+            kind,
+            recovered_kwh,
+            recovered_yuan,
+            violation_type,
+            note,
+            day,
+            list(attach or []),
+            st.attachments,
+        ),
+        attachments,
+    )
+    console.print(
+        msg(
+            f"任务 {task_id}: 已录入结果 {outcome}（结果 {r.result_id}）",
+            f"task {task_id}: result {outcome} recorded (result {r.result_id})",
+        )
+    )
+
+
+@tasks_app.command(
+    "rectify",
+    epilog=example(
+        "gridaudit audit tasks rectify 12 --responsible zhou --days 10 --requirement '补抄并更正电量' --user li"
+    ),
+)
+def tasks_rectify(
+    task_id: int = TaskArg,
+    responsible: str = typer.Option(..., "--responsible", help="Rectifier (user with role responsible)"),
+    days: int = typer.Option(10, "--days", help="Deadline in working days (official calendar, 调休)"),
+    requirement: str = typer.Option(None, "--requirement", help="What must be fixed / 整改要求"),
+    today: str = TodayOpt,
+    store: str = StoreOpt,
+    user: str = UserOpt,
+) -> None:
+    """Order rectification with a deadline in working days (下达整改)."""
+    from gridaudit.audit import actions
+
+    r = run(
+        store, lambda s, _st: actions.rectify(s, user, task_id, responsible, days, requirement, _day(today, "--today"))
+    )
+    console.print(
+        msg(
+            f"任务 {task_id}: 已下达整改，责任人 {r.responsible_id}，期限 {r.deadline}",
+            f"task {task_id}: rectification ordered from {r.responsible_id}, due {r.deadline}",
+        )
+    )
+
+
+@tasks_app.command("reply", epilog=example("gridaudit audit tasks reply 12 --text '已补抄更正' --user zhou"))
+def tasks_reply(
+    task_id: int = TaskArg,
+    text: str = typer.Option(..., "--text", help="Reply / 整改回复"),
+    today: str = TodayOpt,
+    store: str = StoreOpt,
+    user: str = UserOpt,
+) -> None:
+    """The rectifier replies (整改回复)."""
+    from gridaudit.audit import actions
+
+    r = run(store, lambda s, _st: actions.reply(s, user, task_id, text, _day(today, "--today")))
+    console.print(msg(f"任务 {task_id}: 已回复（第 {r.rounds} 次）", f"task {task_id}: replied (round {r.rounds})"))
+
+
+@tasks_app.command(
+    "verify",
+    epilog=example(
+        "gridaudit audit tasks verify 12 --reject --reason '回复与现场不符' --user li",
+        "gridaudit audit tasks verify 12 --accept --dataset ds --period 2025-09 --user li",
+    ),
+)
+def tasks_verify(
+    task_id: int = TaskArg,
+    accept: bool = typer.Option(None, "--accept/--reject", help="Accept or reject the reply / 通过或驳回"),
+    reason: str = typer.Option(None, "--reason", help="Why (required to reject) / 理由"),
+    dataset: Annotated[Path, typer.Option("--dataset", help="Dataset for the automatic data re-check")] = None,
+    period: str = typer.Option(None, "--period", help="Later period YYYY-MM to re-check the rule on"),
+    today: str = TodayOpt,
+    store: str = StoreOpt,
+    user: str = UserOpt,
+) -> None:
+    """Verify a rectification reply: accept, or reject with a reason; re-checks the data when given."""
+    from gridaudit.audit import actions
+    from gridaudit.audit.recheck import recheck_finding
+    from gridaudit.console import die
+    from gridaudit.i18n import both
+
+    if accept is None:
+        die(both("请指定 --accept 或 --reject", "say --accept or --reject"))
+    if (dataset is None) != (period is None):
+        die(both("数据复查需要同时给出 --dataset 和 --period", "the data re-check needs both --dataset and --period"))
+    check = (lambda task: recheck_finding(task, dataset, period)) if dataset else None
+    v = run(store, lambda s, _st: actions.verify(s, user, task_id, accept, reason, check, _day(today, "--today")))
+    verdict = msg("通过", "accepted") if accept else msg("驳回", "rejected")
+    console.print(
+        msg(
+            f"任务 {task_id}: 复核{verdict}；数据复查: {v.recheck_status}",
+            f"task {task_id}: {verdict}; data re-check: {v.recheck_status}",
+        )
+    )
+
+
+@tasks_app.command("close", epilog=example("gridaudit audit tasks close 12 --user li"))
+def tasks_close(
+    task_id: int = TaskArg,
+    note: str = typer.Option(None, "--note", help="Closing note / 说明"),
+    store: str = StoreOpt,
+    user: str = UserOpt,
+) -> None:
+    """Close a checked or verified task (auditor; never the responsible staff or rectifier)."""
+    from gridaudit.audit import actions
+
+    t = run(store, lambda s, _st: actions.close(s, user, task_id, note))
+    _done(t, "已关闭", "closed")
+
+
+@tasks_app.command("cancel", epilog=example("gridaudit audit tasks cancel 12 --reason '重复' --user lead"))
+def tasks_cancel(
+    task_id: int = TaskArg,
+    reason: str = typer.Option(..., "--reason", help="Why / 理由"),
+    store: str = StoreOpt,
+    user: str = UserOpt,
+) -> None:
+    """Cancel a task not yet checked (audit lead)."""
+    from gridaudit.audit import actions
+
+    t = run(store, lambda s, _st: actions.cancel(s, user, task_id, reason))
+    _done(t, "已撤销", "cancelled")
+
+
+@audit_app.command("escalate", epilog=example("gridaudit audit escalate --today 2025-08-20 --user li"))
+def escalate(today: str = TodayOpt, store: str = StoreOpt, user: str = UserOpt) -> None:
+    """Escalate overdue rectifications to the rectifier's manager (records escalation events)."""
+    from gridaudit.audit import actions
+
+    done = run(
+        store,
+        lambda s, _st: [
+            (e.task_id, e.manager_id, e.workdays_overdue) for e in actions.escalate(s, user, _day(today, "--today"))
+        ],
+    )
+    for task_id, manager, days in done:
+        console.print(
+            msg(
+                f"任务 {task_id}: 超期 {days} 个工作日，已升级至 {manager}",
+                f"task {task_id}: {days} working days overdue, escalated to {manager}",
+            )
+        )
+    console.print(msg(f"升级 {len(done)} 项", f"escalated {len(done)}"))

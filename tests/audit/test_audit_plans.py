@@ -1,0 +1,102 @@
+import pytest
+
+from gridaudit.audit import actions
+from gridaudit.audit.errors import AuditError, Forbidden
+from gridaudit.audit.models import Base
+from gridaudit.audit.plans import create_plan, entity_units, priority
+from gridaudit.dataset import commit_version, stage_version
+from gridaudit.findings import findings_table
+
+from .conftest import add_people, make_findings
+
+
+def test_priority_from_score_and_money():
+    assert priority(0.8, 0) == pytest.approx(0.8)
+    assert priority(0.8, 9999) == pytest.approx(0.8 * 5)
+    assert priority(None, 0) == pytest.approx(0.5)  # default score is a setting
+    assert priority(0.5, 100) > priority(0.5, 10) > priority(0.5, None)
+
+
+def test_top_n_family_and_unit_scope(store):
+    add_people(store)
+    with store.transaction() as s:
+        out = create_plan(
+            s, "lead", "2025-07", make_findings(12), top=2, families=["theft"], units=["U2"], kind="comprehensive"
+        )
+        got = [(t.family, t.unit_id, t.entity_id) for t in out.tasks]
+        # theft findings are even i; U2 holds i ≥ 6; highest priority first
+        assert got == [("theft", "U2", "C010"), ("theft", "U2", "C008")]
+        assert out.skipped == {"family": 6, "unit": 3, "beyond top": 1}
+        assert out.plan.kind == "comprehensive"
+
+
+def test_dedup_against_open_tasks_and_taken_findings(store):
+    add_people(store)
+    base = make_findings(4).to_pylist()
+    with store.transaction() as s:
+        first = create_plan(s, "lead", "2025-07", make_findings(4))
+        assert len(first.tasks) == 4
+        entity = base[0]["entity_id"]
+        tid = next(t.task_id for t in first.tasks if t.entity_id == entity)
+    # another rule on the same entity while its task is open → not a second task
+    other = dict(base[0], rule_id="billing.virtual_quantity", family="billing", finding_id=None)
+    other.pop("finding_id")
+    with store.transaction() as s:
+        again = create_plan(s, "lead", "2025-08", findings_table([other]))
+        assert again.tasks == [] and again.skipped == {"open task for entity": 1}
+    # once that task is closed, the new finding may be taken; the old finding id never again
+    with store.transaction() as s:
+        actions.assign(s, "li", tid, "zhang")
+    with store.transaction() as s:
+        actions.record_result(s, "zhang", tid, "normal", "desk")
+    with store.transaction() as s:
+        actions.close(s, "li", tid)
+    with store.transaction() as s:
+        later = create_plan(s, "lead", "2025-09", findings_table([other, dict(base[0])]))
+        assert [(t.rule_id, t.entity_id) for t in later.tasks] == [("billing.virtual_quantity", entity)]
+        assert later.skipped == {"finding already taken": 1}
+
+
+def test_one_task_per_entity_within_a_file(store):
+    add_people(store)
+    rows = [dict(r) for r in make_findings(2).to_pylist()]
+    twin = dict(rows[0], rule_id="theft.other", score=0.99)
+    twin.pop("finding_id")
+    with store.transaction() as s:
+        out = create_plan(s, "lead", "2025-07", findings_table([*rows, twin]))
+        assert sorted((t.entity_id, t.rule_id) for t in out.tasks) == [
+            ("C000", "theft.other"),
+            ("C001", "reading.estimated"),
+        ]
+
+
+def test_plan_refusals(store):
+    add_people(store)
+    with pytest.raises(Forbidden), store.transaction() as s:
+        create_plan(s, "zhang", "2025-07", make_findings(2))
+    with pytest.raises(AuditError, match="comprehensive or special"), store.transaction() as s:
+        create_plan(s, "lead", "2025-07", make_findings(2), kind="weekly")
+    with pytest.raises(AuditError, match="positive"), store.transaction() as s:
+        create_plan(s, "lead", "2025-07", make_findings(2), top=0)
+
+
+def test_units_from_dataset(tmp_path):
+    import pyarrow as pa
+
+    staged = stage_version(tmp_path / "ds")
+    staged.write_table("customers", pa.table({"customer_id": ["C1", "C2"], "unit_id": ["U7", "U8"]}))
+    staged.write_table("meters", pa.table({"meter_id": ["M1"], "customer_id": ["C2"]}))
+    commit_version(staged, {"sources": []})
+    units = entity_units(tmp_path / "ds")
+    assert units[("customer", "C1")] == "U7" and units[("meter", "M1")] == "U8"
+
+
+def test_migrations_match_models(store):
+    """The alembic migrations create exactly what the ORM models declare."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    with store.engine.connect() as con:
+        ctx = MigrationContext.configure(con, opts={"version_table": "audit_alembic_version"})
+        diff = [d for d in compare_metadata(ctx, Base.metadata) if not (d[0] == "remove_table")]
+    assert diff == []
