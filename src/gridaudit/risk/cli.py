@@ -1,0 +1,197 @@
+"""``gridaudit risk``: train, score and evaluate the theft-risk scorer."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from gridaudit.console import console, die, example
+from gridaudit.i18n import both, msg
+
+risk_app = typer.Typer(
+    help="Theft-risk scoring: learn from inspections, rank customers, explain (窃电风险评分).",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+)
+
+
+def _date(text: str | None, option: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        die(both(f"{option} 应为 YYYY-MM-DD，而不是 {text!r}", f"{option} must be YYYY-MM-DD, not {text!r}"))
+
+
+def _check_dataset(path: Path) -> None:
+    from gridaudit.dataset import is_dataset
+
+    if not is_dataset(path):
+        die(
+            both(
+                f"{path} 不是 gridaudit 数据集（先运行 gridaudit ingest）",
+                f"{path} is not a gridaudit dataset (run gridaudit ingest first)",
+            )
+        )
+
+
+@risk_app.command(
+    "train",
+    epilog=example(
+        "gridaudit risk train --dataset ds --model risk.model",
+        "gridaudit risk train --dataset ds --model risk.model --until 2024-06-30",
+    ),
+)
+def train_cmd(
+    dataset: Annotated[Path, typer.Option("--dataset", "-d", help="Dataset folder / 数据集目录")],
+    model: Annotated[
+        Path, typer.Option("--model", "-m", help="Model file to write (LightGBM text + FILE.json) / 模型文件")
+    ],
+    until: Annotated[
+        str | None, typer.Option("--until", help="Use only inspections on or before this date (YYYY-MM-DD)")
+    ] = None,
+    findings: Annotated[
+        Path | None, typer.Option("--findings", help="Rule findings (findings.parquet) used as features")
+    ] = None,
+) -> None:
+    """Train on the dataset's inspections (theft/violation = 1, normal = 0); features of each inspection are
+    taken as of the day before it. Too few labels → an unsupervised scorer is written instead."""
+    from gridaudit.risk.features import FeatureError
+    from gridaudit.risk.model import ModelFileError
+    from gridaudit.risk.pipeline import train
+
+    _check_dataset(dataset)
+    if findings is not None and not findings.is_file():
+        die(both(f"找不到规则结果文件 {findings}", f"findings file {findings} not found"))
+    try:
+        with console.status(msg("计算特征并训练…", "computing features and training…")):
+            res = train(dataset, model, until=_date(until, "--until"), findings=findings)
+    except (FeatureError, ModelFileError) as exc:
+        die(str(exc))
+    labels = res.meta["labels"]
+    console.print(
+        msg(f"模型类型 {res.model_kind}；标签 {labels['rows']} 条（窃电/违约 {labels['positives']}）→ {model}",
+            f"model kind {res.model_kind}; {labels['rows']} labels ({labels['positives']} theft/violation) → {model}")
+    )  # fmt: skip
+    if res.model_kind == "lightgbm":
+        m = res.meta["metrics"]
+        console.print(
+            msg(f"交叉验证（折外）AUC {m['oof_roc_auc']:.3f}，AP@100 {m['oof_ap_at_100']:.3f}",
+                f"out-of-fold AUC {m['oof_roc_auc']:.3f}, AP@100 {m['oof_ap_at_100']:.3f}")
+        )  # fmt: skip
+    else:
+        console.print(res.meta["reason"])
+
+
+@risk_app.command(
+    "score",
+    epilog=example(
+        "gridaudit risk score --dataset ds --model risk.model --out scores.parquet --top 100",
+        "gridaudit risk score --dataset ds --out scores.parquet   # unsupervised scorer",
+    ),
+)
+def score_cmd(
+    dataset: Annotated[Path, typer.Option("--dataset", "-d", help="Dataset folder / 数据集目录")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Scores to write (Parquet), one row per customer")],
+    model: Annotated[
+        Path | None, typer.Option("--model", "-m", help="Model from `risk train`; without it, the unsupervised scorer")
+    ] = None,
+    findings: Annotated[
+        Path | None, typer.Option("--findings", help="Rule findings (findings.parquet) used as features")
+    ] = None,
+    top: Annotated[
+        int, typer.Option("--top", "-n", help="Write the top N as theft findings (<out stem>_findings.parquet)")
+    ] = 100,
+    until: Annotated[
+        str | None, typer.Option("--until", help="Score as of this date (default: last day of daily_usage)")
+    ] = None,
+) -> None:
+    """Score every customer (higher = riskier), rank them, explain each score; the top N become findings."""
+    import pyarrow as pa
+
+    from gridaudit.findings import write_findings
+    from gridaudit.risk.features import FeatureError
+    from gridaudit.risk.model import ModelFileError
+    from gridaudit.risk.pipeline import findings_from_scores, findings_path_for, score, write_parquet_atomic
+    from gridaudit.risk.settings import RiskSettings
+
+    _check_dataset(dataset)
+    if findings is not None and not findings.is_file():
+        die(both(f"找不到规则结果文件 {findings}", f"findings file {findings} not found"))
+    if top < 0:
+        die(both("--top 不能为负数", "--top must not be negative"))
+    try:
+        with console.status(msg("计算特征并评分…", "computing features and scoring…")):
+            scores = score(dataset, model, until=_date(until, "--until"), findings=findings)
+    except (FeatureError, ModelFileError) as exc:
+        die(str(exc))
+    write_parquet_atomic(pa.Table.from_pandas(scores, preserve_index=False), out)
+    fpath = findings_path_for(out)
+    table = findings_from_scores(scores, top, RiskSettings())
+    tmp = fpath.with_name(f".{fpath.name}.tmp")
+    write_findings(table, tmp)
+    tmp.replace(fpath)
+    kind = scores["model_kind"].iloc[0] if len(scores) else "-"
+    console.print(
+        msg(f"已评分 {len(scores)} 户（{kind}）→ {out}；前 {min(top, len(scores))} 户写入 {fpath}",
+            f"scored {len(scores)} customers ({kind}) → {out}; top {min(top, len(scores))} as findings → {fpath}")
+    )  # fmt: skip
+    show_top(scores, 10)
+
+
+def show_top(scores, n: int) -> None:  # noqa: ANN001 - a pandas frame
+    """Print the n riskiest customers with their explanations."""
+    from rich.table import Table
+
+    t = Table(title=msg("风险最高的用户", "Top suspects"), title_justify="left")
+    for col in (msg("排名", "rank"), msg("用户", "customer"), msg("评分", "score"), msg("原因", "why")):
+        t.add_column(col)
+    for r in scores.head(n).itertuples(index=False):
+        t.add_row(str(r.rank), str(r.customer_id), f"{r.score:.3f}", r.explanation)
+    console.print(t)
+
+
+@risk_app.command(
+    "evaluate",
+    epilog=example("gridaudit risk evaluate --scores scores.parquet --labels labels.csv"),
+)
+def evaluate_cmd(
+    scores: Annotated[Path, typer.Option("--scores", "-s", help="Scores from `risk score`")],
+    labels: Annotated[
+        Path, typer.Option("--labels", "-l", help="CSV or Parquet: customer_id,label[,yuan] (label 1 = thief)")
+    ],
+    k: str = typer.Option("50,100,200", "--k", help="Cut-offs for precision@k and ¥ at stake"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON")] = False,
+) -> None:
+    """ROC AUC, theft AP@100/AP@200, MAP@N (Zheng et al.), precision@k and ¥ at stake in the top k."""
+    from gridaudit.risk.evaluate import EvaluateError, evaluate_files
+
+    try:
+        ks = tuple(int(v) for v in k.split(",") if v.strip())
+    except ValueError:
+        die(both(f"--k 应为逗号分隔的整数，而不是 {k!r}", f"--k must be comma-separated integers, not {k!r}"))
+    try:
+        result = evaluate_files(scores, labels, ks)
+    except EvaluateError as exc:
+        die(str(exc))
+    if as_json:
+        typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    from rich.table import Table
+
+    t = Table(title=msg("评估结果", "Evaluation"), title_justify="left")
+    t.add_column(msg("指标", "metric"))
+    t.add_column(msg("数值", "value"), justify="right")
+    for key, value in result.items():
+        t.add_row(key, f"{value:.4f}" if isinstance(value, float) else str(value))
+    console.print(t)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``gridaudit risk`` to the CLI."""
+    app.add_typer(risk_app, name="risk")

@@ -1,0 +1,100 @@
+"""Readable explanations: each feature's meaning in Chinese and English, and the top contributions of a score."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+# feature → (Chinese, English, how to show the value: "ratio" as %, "num", "int", "share" as %)
+FEATURE_TEXT: dict[str, tuple[str, str, str]] = {
+    "n_weeks": ("有数据周数", "weeks with data", "int"),
+    "n_days": ("有数据天数", "days with data", "int"),
+    "mean_kwh": ("日均电量(kWh)", "mean daily kWh", "num"),
+    "med_kwh": ("周日均电量中位数(kWh)", "median weekly mean kWh/day", "num"),
+    "dip4_raw": ("最低4周用电/自身中位", "lowest 4-week use vs own median", "ratio"),
+    "recent4_raw": ("近4周用电/自身中位", "last 4 weeks vs own median", "ratio"),
+    "dip4": ("最低4周用电/自身中位(同类校正)", "lowest 4-week use vs own median (peer-adjusted)", "ratio"),
+    "dip13": ("最低13周用电/自身中位(同类校正)", "lowest 13-week use vs own median (peer-adjusted)", "ratio"),
+    "drop4_prior": ("4周用电/此前13周(最大降幅)", "4-week use vs the 13 weeks before (largest drop)", "ratio"),
+    "recent4": ("近4周用电/自身中位(同类校正)", "last 4 weeks vs own median (peer-adjusted)", "ratio"),
+    "recent13": ("近13周用电/自身中位(同类校正)", "last 13 weeks vs own median (peer-adjusted)", "ratio"),
+    "cp_ratio": ("变点后/变点前用电(对数差)", "use after vs before the change point (log)", "num"),
+    "cp_t": ("用电突降变点强度", "strength of a step drop (change point t)", "num"),
+    "scan_t4": ("4周窗口低谷显著性", "significance of a 4-week dip", "num"),
+    "scan_t13": ("13周窗口低谷显著性", "significance of a 13-week dip", "num"),
+    "scan_t26": ("26周窗口低谷显著性", "significance of a 26-week dip", "num"),
+    "scan_t52": ("52周窗口低谷显著性", "significance of a 52-week dip", "num"),
+    "scan_d4": ("4周窗口低谷深度(对数)", "depth of a 4-week dip (log)", "num"),
+    "scan_d13": ("13周窗口低谷深度(对数)", "depth of a 13-week dip (log)", "num"),
+    "scan_d26": ("26周窗口低谷深度(对数)", "depth of a 26-week dip (log)", "num"),
+    "scan_d52": ("52周窗口低谷深度(对数)", "depth of a 52-week dip (log)", "num"),
+    "scan_c4": ("4周日波动突增显著性", "significance of a 4-week rise in day-to-day volatility", "num"),
+    "scan_c13": ("13周日波动突增显著性", "significance of a 13-week rise in day-to-day volatility", "num"),
+    "noise_week": ("周用电噪声水平", "week-to-week noise", "num"),
+    "low_week_share": ("低用电周占比", "share of low weeks", "share"),
+    "cv_week": ("周用电变异系数", "weekly coefficient of variation", "num"),
+    "cv_day": ("日用电变异系数", "daily coefficient of variation", "num"),
+    "cvw_med": ("周内日波动中位", "median within-week variation", "num"),
+    "cvw_recent": ("近4周日波动/中位", "recent within-week variation vs median", "ratio"),
+    "trend_year": ("年化用电趋势", "yearly trend of use", "ratio"),
+    "zero_share": ("零电量天占比", "share of zero days", "share"),
+    "near_zero_share": ("近零电量天占比", "share of near-zero days", "share"),
+    "zero_share_recent": ("近期零电量天占比", "recent share of zero days", "share"),
+    "weekend_ratio": ("周末/工作日用电", "weekend vs weekday use", "ratio"),
+    "winter_summer_ratio": ("冬季/夏季用电", "winter vs summer use", "ratio"),
+    "coverage": ("数据完整率", "data coverage", "share"),
+    "gap_weeks": ("缺数周数", "weeks without data", "int"),
+    "missing_recent": ("近期缺数比例", "recent missing share", "share"),
+    "short_week_share": ("不完整周占比", "share of incomplete weeks", "share"),
+    "cap_use_max": ("最大日电量/合同容量", "peak day vs contract capacity", "share"),
+    "cap_use_mean": ("日均电量/合同容量", "mean day vs contract capacity", "share"),
+    "ev_count": ("电能表事件数", "meter events", "int"),
+    "ev_recent": ("近期电能表事件数", "recent meter events", "int"),
+    "ev_low": ("低用电周内的电能表事件数", "meter events in low-use weeks", "int"),
+    "ev_low_share": ("事件落在低用电周的比例", "share of events in low-use weeks", "share"),
+    "ev_types": ("事件类型数", "kinds of meter events", "int"),
+    "loss_corr": ("用电与台区线损率相关系数", "correlation of use with the area's loss rate", "num"),
+    "rule_hits": ("稽查规则命中数", "audit rule hits", "int"),
+    "rule_hits_high": ("高等级规则命中数", "high-severity rule hits", "int"),
+    "rule_families": ("命中规则类别数", "rule families hit", "int"),
+    "iv_night_share": ("夜间用电占比", "night share of use", "share"),
+    "iv_peak_ratio": ("峰值/均值", "peak vs mean interval", "num"),
+    "iv_zero_share": ("零电量时段占比", "share of zero intervals", "share"),
+    "iv_night_shift": ("近期夜间占比变化", "recent change in night share", "num"),
+    "cat_code": ("用电类别", "customer category", "int"),
+}
+
+
+def format_value(name: str, value: float) -> str:
+    """A feature value as a person reads it."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    kind = FEATURE_TEXT.get(name, (name, name, "num"))[2]
+    if kind in ("ratio", "share"):
+        return f"{value * 100:.0f}%"
+    if kind == "int":
+        return f"{value:.0f}"
+    return f"{value:.2f}"
+
+
+def top_reasons(names: list[str], contrib: list[float], values: list[float], k: int) -> list[dict[str, Any]]:
+    """The k features that pushed the score up most (positive contributions only), largest first."""
+    order = sorted(range(len(names)), key=lambda i: -contrib[i])
+    out = []
+    for i in order[:k]:
+        if contrib[i] <= 0:
+            break
+        out.append({"feature": names[i], "value": values[i], "contribution": round(float(contrib[i]), 4)})
+    return out
+
+
+def reason_text(reasons: list[dict[str, Any]], lang: str) -> str:
+    """Reasons as one line in ``lang`` (zh or en)."""
+    if not reasons:
+        return "无突出风险因素" if lang == "zh" else "no prominent risk factor"
+    parts = []
+    for r in reasons:
+        zh, en, _ = FEATURE_TEXT.get(r["feature"], (r["feature"], r["feature"], "num"))
+        label = zh if lang == "zh" else en
+        parts.append(f"{label} {format_value(r['feature'], r['value'])} (+{r['contribution']:.2f})")
+    return ("；" if lang == "zh" else "; ").join(parts)

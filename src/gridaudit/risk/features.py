@@ -1,0 +1,275 @@
+"""Theft-risk features per customer, computed in SQL (``features.sql``) over whatever tables a dataset has.
+
+A *snapshot* is a customer as of a date: scoring uses one snapshot per customer as of ``--until`` (or the last
+day of data); training uses one snapshot per inspection as of the day before it, so no feature sees data
+from the inspection day on (see docs/risk.md, "Leakage"). Series features use whole weeks that end on or
+before the as-of date. Missing tables give NULL features (LightGBM treats them as missing), never an error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from importlib import resources
+from pathlib import Path
+
+import pandas as pd
+import pyarrow as pa
+
+from gridaudit.dataset import Dataset
+from gridaudit.engines.duckdb import DuckDBEngine
+from gridaudit.i18n import both
+from gridaudit.risk.settings import RiskSettings
+
+WEEK_EPOCH = date(2000, 1, 3)  # a Monday: weeks run Monday–Sunday
+
+FEATURES: tuple[str, ...] = (
+    "n_weeks", "n_days", "mean_kwh", "med_kwh", "dip4_raw", "recent4_raw",
+    "dip4", "dip13", "drop4_prior", "recent4", "recent13", "cp_ratio", "cp_t",
+    "scan_t4", "scan_t13", "scan_t26", "scan_t52", "scan_d4", "scan_d13", "scan_d26", "scan_d52",
+    "scan_c4", "scan_c13", "noise_week",
+    "low_week_share", "cv_week", "cv_day", "cvw_med", "cvw_recent", "trend_year",
+    "zero_share", "near_zero_share", "zero_share_recent", "weekend_ratio", "winter_summer_ratio",
+    "coverage", "gap_weeks", "missing_recent", "short_week_share", "cap_use_max", "cap_use_mean",
+    "ev_count", "ev_recent", "ev_low", "ev_low_share", "ev_types", "loss_corr",
+    "rule_hits", "rule_hits_high", "rule_families",
+    "iv_night_share", "iv_peak_ratio", "iv_zero_share", "iv_night_shift",
+    "cat_code",
+)  # fmt: skip
+"""Model inputs, in the order the model sees them."""
+
+CATEGORIES = ("residential", "commercial", "industrial", "large_industrial", "agricultural", "other")
+
+
+class FeatureError(Exception):
+    """A dataset that cannot give features at all (no daily_usage or no customer meters)."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Where a feature row stands: a customer as of a date."""
+
+    customer_id: str
+    as_of: date
+
+
+def day_index(d: date) -> int:
+    """Days since the week epoch (the integer the SQL compares)."""
+    return (d - WEEK_EPOCH).days
+
+
+def last_full_week(as_of: date) -> int:
+    """Index of the last Monday–Sunday week that ends on or before ``as_of``."""
+    return (day_index(as_of) + 1) // 7 - 1
+
+
+def snapshots_table(snaps: list[Snapshot]) -> pa.Table:
+    """The ``snapshots`` relation the feature SQL reads (snap_id is the row position)."""
+    return pa.table(
+        {
+            "snap_id": pa.array(range(len(snaps)), pa.int64()),
+            "customer_id": pa.array([s.customer_id for s in snaps], pa.string()),
+            "as_of": pa.array([s.as_of for s in snaps], pa.date32()),
+            "as_of_di": pa.array([day_index(s.as_of) for s in snaps], pa.int64()),
+            "last_w": pa.array([last_full_week(s.as_of) for s in snaps], pa.int64()),
+            "as_of_period": pa.array([s.as_of.strftime("%Y-%m") for s in snaps], pa.string()),
+        }
+    )
+
+
+def _columns(engine: DuckDBEngine, table: str) -> set[str]:
+    if table not in engine.tables():
+        return set()
+    return {r[0] for r in engine.con.execute(f'DESCRIBE "{table}"').fetchall()}
+
+
+def _optional_blocks(engine: DuckDBEngine, has_findings: bool, settings: RiskSettings) -> dict[str, str]:
+    """SQL pieces for the tables this dataset has; NULL features for the ones it lacks."""
+    tables = engine.tables()
+    cte: list[str] = []
+    joins: list[str] = []
+    final: list[str] = []
+    out: dict[str, str] = {}
+    wexpr = "CAST(FLOOR(DATEDIFF('day', DATE '2000-01-03', CAST({c} AS DATE)) / 7.0) AS INT)"
+    if "meter_events" in tables:
+        w = wexpr.format(c="e.ts")
+        cte.append(
+            f"evw AS (SELECT cm.customer_id, {w} AS w, COUNT(*) AS n_ev FROM meter_events e "
+            f"JOIN cm ON cm.meter_id = e.meter_id GROUP BY cm.customer_id, {w}),\n"
+            "evt AS (SELECT s.snap_id, COUNT(DISTINCT e.event_type) AS ev_types FROM snapshots s "
+            "JOIN cm ON cm.customer_id = s.customer_id JOIN meter_events e ON e.meter_id = cm.meter_id "
+            "WHERE CAST(e.ts AS DATE) <= s.as_of GROUP BY s.snap_id),"
+        )
+        joins.append("LEFT JOIN evw ON evw.customer_id = s.customer_id AND evw.w = cw.w")
+        final.append("LEFT JOIN evt ON evt.snap_id = s.snap_id")
+        out["ev_week"] = "COALESCE(evw.n_ev, 0)"
+        out["ev_types"] = "COALESCE(evt.ev_types, 0)"
+    else:
+        out["ev_week"] = "CAST(NULL AS DOUBLE)"
+        out["ev_types"] = "CAST(NULL AS DOUBLE)"
+    meter_cols = _columns(engine, "meters")
+    cust_cols = _columns(engine, "customers")
+    area_supply = False
+    if "area_id" in meter_cols and "area_id" in cust_cols:
+        area_supply = bool(
+            engine.con.execute(
+                "SELECT COUNT(*) FROM meters WHERE role = 'area_total' AND area_id IS NOT NULL"
+            ).fetchall()[0][0]
+        )
+    if area_supply:
+        cte.append(
+            "supw AS (SELECT m.area_id, mw.w, SUM(mw.s) AS sup FROM mw JOIN meters m ON m.meter_id = mw.meter_id "
+            "WHERE m.role = 'area_total' AND m.area_id IS NOT NULL GROUP BY m.area_id, mw.w),\n"
+            "salw AS (SELECT c.area_id, cw.w, SUM(cw.s) AS sal FROM cw JOIN cust c ON c.customer_id = cw.customer_id "
+            "WHERE c.area_id <> '' GROUP BY c.area_id, cw.w),\n"
+            "lossw AS (SELECT supw.area_id, supw.w, "
+            "(supw.sup - COALESCE(salw.sal, 0)) / NULLIF(supw.sup, 0) AS loss_rate "
+            "FROM supw LEFT JOIN salw ON salw.area_id = supw.area_id AND salw.w = supw.w),"
+        )
+        joins.append("LEFT JOIN lossw ON lossw.area_id = c.area_id AND lossw.w = cw.w")
+        out["loss_week"] = "lossw.loss_rate"
+    else:
+        out["loss_week"] = "CAST(NULL AS DOUBLE)"
+    if has_findings:
+        cte.append(
+            "rfc AS (SELECT f.entity_id AS customer_id, f.period, f.family, f.severity FROM rule_findings f "
+            "WHERE f.entity_type = 'customer' AND f.family <> 'theft' "
+            "UNION ALL SELECT cm.customer_id, f.period, f.family, f.severity FROM rule_findings f "
+            "JOIN cm ON cm.meter_id = f.entity_id WHERE f.entity_type = 'meter' AND f.family <> 'theft'),\n"
+            "rf AS (SELECT s.snap_id, COUNT(*) AS rule_hits, "
+            "SUM(CASE WHEN rfc.severity IN ('high', 'critical') THEN 1 ELSE 0 END) AS rule_hits_high, "
+            "COUNT(DISTINCT rfc.family) AS rule_families FROM snapshots s "
+            "JOIN rfc ON rfc.customer_id = s.customer_id AND (rfc.period IS NULL OR rfc.period <= s.as_of_period) "
+            "GROUP BY s.snap_id),"
+        )
+        final.append("LEFT JOIN rf ON rf.snap_id = s.snap_id")
+        out["rule_cols"] = (
+            "COALESCE(rf.rule_hits, 0) AS rule_hits, COALESCE(rf.rule_hits_high, 0) AS rule_hits_high, "
+            "COALESCE(rf.rule_families, 0) AS rule_families"
+        )
+    else:
+        out["rule_cols"] = (
+            "CAST(NULL AS DOUBLE) AS rule_hits, CAST(NULL AS DOUBLE) AS rule_hits_high, "
+            "CAST(NULL AS DOUBLE) AS rule_families"
+        )
+    if "interval_usage" in tables:
+        di = "DATEDIFF('day', DATE '2000-01-03', CAST(i.ts AS DATE))"
+        recent = f"{di} > s.as_of_di - 28"
+        night = "EXTRACT(hour FROM i.ts) < 6"
+        cte.append(
+            "ivs AS (SELECT s.snap_id, "
+            f"SUM(CASE WHEN {night} THEN i.kwh ELSE 0 END) / NULLIF(SUM(i.kwh), 0) AS iv_night_share, "
+            "MAX(i.kwh) / NULLIF(AVG(i.kwh), 0) AS iv_peak_ratio, "
+            "AVG(CASE WHEN i.kwh <= 0 THEN 1.0 ELSE 0.0 END) AS iv_zero_share, "
+            f"SUM(CASE WHEN {recent} AND {night} THEN i.kwh ELSE 0 END) "
+            f"/ NULLIF(SUM(CASE WHEN {recent} THEN i.kwh ELSE 0 END), 0) "
+            f"- SUM(CASE WHEN {night} THEN i.kwh ELSE 0 END) / NULLIF(SUM(i.kwh), 0) AS iv_night_shift "
+            "FROM snapshots s JOIN cm ON cm.customer_id = s.customer_id "
+            "JOIN interval_usage i ON i.meter_id = cm.meter_id "
+            f"WHERE {di} <= s.as_of_di AND {di} > s.as_of_di - {7 * settings.history_weeks} GROUP BY s.snap_id),"
+        )
+        final.append("LEFT JOIN ivs ON ivs.snap_id = s.snap_id")
+        out["interval_cols"] = "ivs.iv_night_share, ivs.iv_peak_ratio, ivs.iv_zero_share, ivs.iv_night_shift"
+    else:
+        out["interval_cols"] = ", ".join(
+            f"CAST(NULL AS DOUBLE) AS {c}"
+            for c in ("iv_night_share", "iv_peak_ratio", "iv_zero_share", "iv_night_shift")
+        )
+    if "customers" in tables:
+        out["customers"] = "customers"
+        out["category"] = "COALESCE(category, 'other')" if "category" in cust_cols else "'other'"
+        out["area"] = "COALESCE(area_id, '')" if "area_id" in cust_cols else "''"
+        out["contract_kva"] = "contract_kva" if "contract_kva" in cust_cols else "CAST(NULL AS DOUBLE)"
+    else:
+        out["customers"] = "(SELECT DISTINCT customer_id FROM cm) AS cust_from_meters"
+        out["category"] = "'other'"
+        out["area"] = "''"
+        out["contract_kva"] = "CAST(NULL AS DOUBLE)"
+    out["optional_ctes"] = "\n".join(cte)
+    out["optional_joins"] = "\n    ".join(joins)
+    out["final_joins"] = "\n".join(final)
+    return out
+
+
+def feature_sql(
+    engine: DuckDBEngine, settings: RiskSettings, max_day: date, min_day: date, has_findings: bool = False
+) -> str:
+    """The feature query for this dataset's tables (DuckDB dialect; reads the ``snapshots`` relation)."""
+    template = resources.files("gridaudit.risk").joinpath("features.sql").read_text("utf-8")
+    values: dict[str, object] = {
+        "near_zero_kwh": repr(float(settings.near_zero_kwh)),
+        "min_days_week": int(settings.min_days_week),
+        "min_peers": int(settings.min_peers),
+        "history_weeks": int(settings.history_weeks),
+        "min_segment_weeks": int(settings.min_segment_weeks),
+        "low_week_frac": repr(float(settings.low_week_frac)),
+        "recent_weeks": int(settings.recent_weeks),
+        "beta_min": repr(float(settings.season_beta_min)),
+        "beta_max": repr(float(settings.season_beta_max)),
+        "max_day": max_day.isoformat(),
+        "min_day": min_day.isoformat(),
+    }
+    values.update(_optional_blocks(engine, has_findings, settings))
+    return template.format(**values)
+
+
+def data_end(engine: DuckDBEngine) -> date:
+    """The last day of daily_usage (the default as-of date for scoring)."""
+    if "daily_usage" not in engine.tables():
+        raise FeatureError(both("数据集缺少日冻结电量表 daily_usage", "the dataset has no daily_usage table"))
+    got = engine.con.execute("SELECT MAX(day) FROM daily_usage").fetchall()[0][0]
+    if got is None:
+        raise FeatureError(both("daily_usage 表为空", "daily_usage is empty"))
+    return got
+
+
+def compute_features(
+    dataset: Dataset,
+    snaps: list[Snapshot],
+    settings: RiskSettings,
+    findings: str | Path | None = None,
+    engine: DuckDBEngine | None = None,
+) -> pd.DataFrame:
+    """Feature rows for ``snaps`` (same order), one column per name in :data:`FEATURES` plus identifiers."""
+    own = engine is None
+    eng = engine or DuckDBEngine(dataset, threads=settings.threads, memory_limit=settings.memory_limit)
+    try:
+        for needed in ("daily_usage", "meters"):
+            if needed not in eng.tables():
+                raise FeatureError(
+                    both(f"数据集 {dataset.root} 缺少 {needed} 表，无法计算窃电风险特征",
+                         f"dataset {dataset.root} has no {needed} table; theft-risk features need it")
+                )  # fmt: skip
+        if not snaps:
+            return pd.DataFrame(columns=["snap_id", "customer_id", "as_of", "category", *FEATURES])
+        eng.con.register("snapshots", snapshots_table(snaps))
+        if findings is not None:
+            from gridaudit.findings import read_findings
+
+            eng.con.register("rule_findings", read_findings(findings))
+        max_day = max(s.as_of for s in snaps)
+        min_day = min(s.as_of for s in snaps) - timedelta(days=7 * settings.history_weeks + 7)
+        sql = feature_sql(eng, settings, max_day, min_day, has_findings=findings is not None)
+        df = eng.con.sql(sql).to_arrow_table().to_pandas()
+    finally:
+        if own:
+            eng.close()
+    df["cat_code"] = df["category"].map({c: i for i, c in enumerate(CATEGORIES)}).fillna(len(CATEGORIES) - 1)
+    for col in FEATURES:
+        df[col] = pd.to_numeric(df[col], errors="coerce").astype("float64")
+    return df
+
+
+def scoring_snapshots(engine: DuckDBEngine, as_of: date) -> list[Snapshot]:
+    """One snapshot per customer (from customers, else from customer meters) as of ``as_of``."""
+    if "customers" in engine.tables():
+        ids = [r[0] for r in engine.con.execute("SELECT customer_id FROM customers ORDER BY customer_id").fetchall()]
+    else:
+        ids = [
+            r[0]
+            for r in engine.con.execute(
+                "SELECT DISTINCT customer_id FROM meters WHERE role = 'customer' AND customer_id IS NOT NULL "
+                "ORDER BY customer_id"
+            ).fetchall()
+        ]
+    return [Snapshot(str(c), as_of) for c in ids]

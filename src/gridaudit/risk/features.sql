@@ -1,0 +1,222 @@
+-- Theft-risk features per snapshot (a customer as of a date), DuckDB dialect, kept portable:
+-- no GROUP BY ALL / EXCLUDE / arg_max / hour() / window medians (DESIGN §4); medians are grouped and joined back.
+-- Daily data is read once, into customer-week aggregates; every series feature works on those weeks.
+-- Brace placeholders are filled by gridaudit.risk.features (numbers from RiskSettings, optional blocks).
+WITH cm AS (
+    SELECT meter_id, customer_id FROM meters WHERE role = 'customer' AND customer_id IS NOT NULL
+),
+cust AS (
+    SELECT customer_id, {category} AS category, {area} AS area_id, {contract_kva} AS contract_kva
+    FROM {customers}
+),
+mw AS (  -- meter-week: the one pass over daily_usage
+    SELECT d.meter_id,
+           CAST(FLOOR(DATEDIFF('day', DATE '2000-01-03', d.day) / 7.0) AS INT) AS w,
+           SUM(d.kwh) AS s, SUM(d.kwh * d.kwh) AS ss, COUNT(*) AS n,
+           SUM(CASE WHEN d.kwh <= 0 THEN 1 ELSE 0 END) AS zeros,
+           SUM(CASE WHEN d.kwh < {near_zero_kwh} THEN 1 ELSE 0 END) AS near_zeros,
+           SUM(CASE WHEN EXTRACT(dow FROM d.day) IN (0, 6) THEN d.kwh ELSE 0 END) AS s_we,
+           SUM(CASE WHEN EXTRACT(dow FROM d.day) IN (0, 6) THEN 1 ELSE 0 END) AS n_we,
+           MAX(d.kwh) AS kmax, MIN(EXTRACT(month FROM d.day)) AS mon
+    FROM daily_usage d
+    WHERE d.day <= DATE '{max_day}' AND d.day > DATE '{min_day}' AND d.kwh IS NOT NULL
+    GROUP BY d.meter_id, CAST(FLOOR(DATEDIFF('day', DATE '2000-01-03', d.day) / 7.0) AS INT)
+),
+cw AS (  -- customer-week (a customer's meters summed; day counts from its best-covered meter)
+    SELECT cm.customer_id, mw.w, SUM(mw.s) AS s, SUM(mw.ss) AS ss, MAX(mw.n) AS n, MIN(mw.zeros) AS zeros,
+           MIN(mw.near_zeros) AS near_zeros, SUM(mw.s_we) AS s_we, MAX(mw.n_we) AS n_we, SUM(mw.kmax) AS kmax,
+           MIN(mw.mon) AS mon
+    FROM mw JOIN cm ON cm.meter_id = mw.meter_id
+    GROUP BY cm.customer_id, mw.w
+),
+cmean AS (
+    SELECT customer_id, SUM(s) / SUM(n) AS mu FROM cw GROUP BY customer_id
+),
+rel AS (  -- each customer-week relative to the customer's own mean: input of the peer indices
+    SELECT cw.customer_id, cw.w, c.category, c.area_id, (cw.s / cw.n) / cmean.mu AS r
+    FROM cw JOIN cmean ON cmean.customer_id = cw.customer_id JOIN cust c ON c.customer_id = cw.customer_id
+    WHERE cw.n >= {min_days_week} AND cmean.mu > 0
+),
+idx_cat AS (
+    SELECT category, w, MEDIAN(r) AS idx FROM rel GROUP BY category, w
+),
+idx_area AS (
+    SELECT area_id, category, w, MEDIAN(r) AS idx, COUNT(*) AS k FROM rel WHERE area_id <> '' GROUP BY area_id, category, w
+),
+{optional_ctes}
+sw0 AS (  -- the weekly series of each snapshot, adjusted by its peer index (area × category, else category)
+    SELECT s.snap_id, s.last_w, cw.w, cw.s, cw.n, cw.zeros, cw.near_zeros, cw.s_we, cw.n_we, cw.kmax, cw.mon,
+           CASE WHEN cw.n >= {min_days_week} THEN cw.s / cw.n END AS m,
+           CASE WHEN cw.n >= {min_days_week} THEN
+               (cw.s / cw.n) / NULLIF(COALESCE(CASE WHEN ia.k >= {min_peers} THEN ia.idx END, ic.idx), 0) END AS a,
+           CASE WHEN cw.n >= {min_days_week} AND COALESCE(CASE WHEN ia.k >= {min_peers} THEN ia.idx END, ic.idx) > 0
+                THEN LN(COALESCE(CASE WHEN ia.k >= {min_peers} THEN ia.idx END, ic.idx)) END AS li,
+           CASE WHEN cw.n >= {min_days_week} THEN LN(cw.s / cw.n + 0.1) END AS lm,
+           CASE WHEN cw.n >= {min_days_week} AND cw.s > 0 THEN
+               SQRT(GREATEST(cw.ss / cw.n - (cw.s / cw.n) * (cw.s / cw.n), 0)) / (cw.s / cw.n) END AS cvw,
+           cw.ss,
+           {ev_week} AS n_ev,
+           {loss_week} AS loss_rate
+    FROM snapshots s
+    JOIN cw ON cw.customer_id = s.customer_id AND cw.w <= s.last_w AND cw.w > s.last_w - {history_weeks}
+    JOIN cust c ON c.customer_id = s.customer_id
+    LEFT JOIN idx_cat ic ON ic.category = c.category AND ic.w = cw.w
+    LEFT JOIN idx_area ia ON ia.area_id = c.area_id AND ia.category = c.category AND ia.w = cw.w
+    {optional_joins}
+),
+fit AS (  -- each customer's own elasticity to its peers' seasonal index: log use = b0 + b1 · log index
+    SELECT snap_id, COUNT(li) AS k, SUM(li) AS sx, SUM(lm) AS sy, SUM(li * li) AS sxx, SUM(li * lm) AS sxy
+    FROM sw0 WHERE li IS NOT NULL AND lm IS NOT NULL GROUP BY snap_id
+),
+beta AS (
+    SELECT snap_id, sy / k - b1 * sx / k AS b0, b1
+    FROM (SELECT snap_id, k, sx, sy,
+                 LEAST(GREATEST(COALESCE((k * sxy - sx * sy) / NULLIF(k * sxx - sx * sx, 0), 1.0), {beta_min}), {beta_max})
+                     AS b1
+          FROM fit) f
+),
+sl AS (  -- log scale (theft is multiplicative) and week-to-week differences (a noise scale blind to level shifts)
+    SELECT sw.*,
+           la - LAG(la) OVER (PARTITION BY snap_id ORDER BY w) AS dla,
+           lc - LAG(lc) OVER (PARTITION BY snap_id ORDER BY w) AS dlc
+    FROM (SELECT sw0.*,
+                 sw0.lm - beta.b0 - beta.b1 * sw0.li AS la,
+                 LN(sw0.cvw + 0.05) AS lc
+          FROM sw0 JOIN beta ON beta.snap_id = sw0.snap_id) sw
+),
+med AS (
+    SELECT snap_id, MEDIAN(a) AS med_a, MEDIAN(m) AS med_m, MEDIAN(cvw) AS med_cvw,
+           MEDIAN(ABS(dla)) * 1.0483 AS noise_a, MEDIAN(ABS(dlc)) * 1.0483 AS noise_c
+    FROM sl GROUP BY snap_id
+),
+win AS (
+    SELECT sl.*,
+           AVG(a) OVER (PARTITION BY snap_id ORDER BY w RANGE BETWEEN 3 PRECEDING AND CURRENT ROW) AS a4,
+           COUNT(a) OVER (PARTITION BY snap_id ORDER BY w RANGE BETWEEN 3 PRECEDING AND CURRENT ROW) AS n4,
+           AVG(a) OVER (PARTITION BY snap_id ORDER BY w RANGE BETWEEN 12 PRECEDING AND CURRENT ROW) AS a13,
+           COUNT(a) OVER (PARTITION BY snap_id ORDER BY w RANGE BETWEEN 12 PRECEDING AND CURRENT ROW) AS n13,
+           AVG(a) OVER (PARTITION BY snap_id ORDER BY w RANGE BETWEEN 16 PRECEDING AND 4 PRECEDING) AS prior13,
+           COUNT(a) OVER (PARTITION BY snap_id ORDER BY w RANGE BETWEEN 16 PRECEDING AND 4 PRECEDING) AS nprior13,
+           AVG(m) OVER (PARTITION BY snap_id ORDER BY w RANGE BETWEEN 3 PRECEDING AND CURRENT ROW) AS m4,
+           COUNT(m) OVER (PARTITION BY snap_id ORDER BY w RANGE BETWEEN 3 PRECEDING AND CURRENT ROW) AS nm4,
+           SUM(la) OVER (PARTITION BY snap_id ORDER BY w RANGE BETWEEN 3 PRECEDING AND CURRENT ROW) AS s4,
+           SUM(la) OVER (PARTITION BY snap_id ORDER BY w RANGE BETWEEN 12 PRECEDING AND CURRENT ROW) AS s13,
+           SUM(la) OVER (PARTITION BY snap_id ORDER BY w RANGE BETWEEN 25 PRECEDING AND CURRENT ROW) AS s26,
+           COUNT(la) OVER (PARTITION BY snap_id ORDER BY w RANGE BETWEEN 25 PRECEDING AND CURRENT ROW) AS k26,
+           SUM(la) OVER (PARTITION BY snap_id ORDER BY w RANGE BETWEEN 51 PRECEDING AND CURRENT ROW) AS s52,
+           COUNT(la) OVER (PARTITION BY snap_id ORDER BY w RANGE BETWEEN 51 PRECEDING AND CURRENT ROW) AS k52,
+           SUM(lc) OVER (PARTITION BY snap_id ORDER BY w RANGE BETWEEN 3 PRECEDING AND CURRENT ROW) AS c4,
+           COUNT(lc) OVER (PARTITION BY snap_id ORDER BY w RANGE BETWEEN 3 PRECEDING AND CURRENT ROW) AS kc4,
+           SUM(lc) OVER (PARTITION BY snap_id ORDER BY w RANGE BETWEEN 12 PRECEDING AND CURRENT ROW) AS c13,
+           COUNT(lc) OVER (PARTITION BY snap_id ORDER BY w RANGE BETWEEN 12 PRECEDING AND CURRENT ROW) AS kc13,
+           SUM(la) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS ca,
+           COUNT(la) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cn,
+           SUM(la) OVER (PARTITION BY snap_id) AS ta,
+           COUNT(la) OVER (PARTITION BY snap_id) AS tn,
+           SUM(lc) OVER (PARTITION BY snap_id) AS tc,
+           COUNT(lc) OVER (PARTITION BY snap_id) AS tcn
+    FROM sl
+),
+agg AS (
+    SELECT win.snap_id,
+           MAX(win.last_w) AS last_w,
+           COUNT(win.a) AS n_weeks,
+           MIN(win.w) AS first_w,
+           SUM(win.n) AS n_days,
+           SUM(win.s) / NULLIF(SUM(win.n), 0) AS mean_kwh,
+           MAX(med.med_m) AS med_kwh,
+           MIN(CASE WHEN win.nm4 >= 3 THEN win.m4 END) / NULLIF(MAX(med.med_m), 0) AS dip4_raw,
+           AVG(CASE WHEN win.w > win.last_w - 4 THEN win.m END) / NULLIF(MAX(med.med_m), 0) AS recent4_raw,
+           MIN(CASE WHEN win.n4 >= 3 THEN win.a4 END) / NULLIF(MAX(med.med_a), 0) AS dip4,
+           MIN(CASE WHEN win.n13 >= 10 THEN win.a13 END) / NULLIF(MAX(med.med_a), 0) AS dip13,
+           MAX(CASE WHEN win.n4 >= 3 AND win.tn - win.n4 >= {min_segment_weeks}
+                    THEN ((win.ta - win.s4) / (win.tn - win.n4) - win.s4 / win.n4)
+                         / NULLIF(med.noise_a * SQRT(1.0 / win.n4 + 1.0 / (win.tn - win.n4)), 0) END) AS scan_t4,
+           MAX(CASE WHEN win.n4 >= 3 AND win.tn - win.n4 >= {min_segment_weeks}
+                    THEN (win.ta - win.s4) / (win.tn - win.n4) - win.s4 / win.n4 END) AS scan_d4,
+           MAX(CASE WHEN win.n13 >= 10 AND win.tn - win.n13 >= {min_segment_weeks}
+                    THEN ((win.ta - win.s13) / (win.tn - win.n13) - win.s13 / win.n13)
+                         / NULLIF(med.noise_a * SQRT(1.0 / win.n13 + 1.0 / (win.tn - win.n13)), 0) END) AS scan_t13,
+           MAX(CASE WHEN win.n13 >= 10 AND win.tn - win.n13 >= {min_segment_weeks}
+                    THEN (win.ta - win.s13) / (win.tn - win.n13) - win.s13 / win.n13 END) AS scan_d13,
+           MAX(CASE WHEN win.k26 >= 20 AND win.tn - win.k26 >= {min_segment_weeks}
+                    THEN ((win.ta - win.s26) / (win.tn - win.k26) - win.s26 / win.k26)
+                         / NULLIF(med.noise_a * SQRT(1.0 / win.k26 + 1.0 / (win.tn - win.k26)), 0) END) AS scan_t26,
+           MAX(CASE WHEN win.k26 >= 20 AND win.tn - win.k26 >= {min_segment_weeks}
+                    THEN (win.ta - win.s26) / (win.tn - win.k26) - win.s26 / win.k26 END) AS scan_d26,
+           MAX(CASE WHEN win.k52 >= 40 AND win.tn - win.k52 >= {min_segment_weeks}
+                    THEN ((win.ta - win.s52) / (win.tn - win.k52) - win.s52 / win.k52)
+                         / NULLIF(med.noise_a * SQRT(1.0 / win.k52 + 1.0 / (win.tn - win.k52)), 0) END) AS scan_t52,
+           MAX(CASE WHEN win.k52 >= 40 AND win.tn - win.k52 >= {min_segment_weeks}
+                    THEN (win.ta - win.s52) / (win.tn - win.k52) - win.s52 / win.k52 END) AS scan_d52,
+           MAX(CASE WHEN win.kc4 >= 3 AND win.tcn - win.kc4 >= {min_segment_weeks}
+                    THEN (win.c4 / win.kc4 - (win.tc - win.c4) / (win.tcn - win.kc4))
+                         / NULLIF(med.noise_c * SQRT(1.0 / win.kc4 + 1.0 / (win.tcn - win.kc4)), 0) END) AS scan_c4,
+           MAX(CASE WHEN win.kc13 >= 10 AND win.tcn - win.kc13 >= {min_segment_weeks}
+                    THEN (win.c13 / win.kc13 - (win.tc - win.c13) / (win.tcn - win.kc13))
+                         / NULLIF(med.noise_c * SQRT(1.0 / win.kc13 + 1.0 / (win.tcn - win.kc13)), 0) END) AS scan_c13,
+           MIN(CASE WHEN win.n4 >= 3 AND win.nprior13 >= 8 THEN win.a4 / NULLIF(win.prior13, 0) END) AS drop4_prior,
+           AVG(CASE WHEN win.w > win.last_w - 4 THEN win.a END) / NULLIF(MAX(med.med_a), 0) AS recent4,
+           AVG(CASE WHEN win.w > win.last_w - 13 THEN win.a END) / NULLIF(MAX(med.med_a), 0) AS recent13,
+           MIN(CASE WHEN win.la IS NOT NULL AND win.cn >= {min_segment_weeks} AND win.tn - win.cn >= {min_segment_weeks}
+                    THEN (win.ta - win.ca) / (win.tn - win.cn) - win.ca / win.cn END) AS cp_ratio,
+           MAX(CASE WHEN win.la IS NOT NULL AND win.cn >= {min_segment_weeks} AND win.tn - win.cn >= {min_segment_weeks}
+                    THEN (win.ca / win.cn - (win.ta - win.ca) / (win.tn - win.cn))
+                         / NULLIF(med.noise_a * SQRT(1.0 / win.cn + 1.0 / (win.tn - win.cn)), 0) END) AS cp_t,
+           MAX(med.noise_a) AS noise_week,
+           AVG(CASE WHEN win.a IS NOT NULL THEN
+                   CASE WHEN win.a < {low_week_frac} * med.med_a THEN 1.0 ELSE 0.0 END END) AS low_week_share,
+           STDDEV_SAMP(win.a) / NULLIF(AVG(win.a), 0) AS cv_week,
+           SQRT(GREATEST(SUM(win.ss) / NULLIF(SUM(win.n), 0)
+                - (SUM(win.s) / NULLIF(SUM(win.n), 0)) * (SUM(win.s) / NULLIF(SUM(win.n), 0)), 0))
+               / NULLIF(SUM(win.s) / NULLIF(SUM(win.n), 0), 0) AS cv_day,
+           MAX(med.med_cvw) AS cvw_med,
+           AVG(CASE WHEN win.w > win.last_w - 4 THEN win.cvw END) / NULLIF(MAX(med.med_cvw), 0) AS cvw_recent,
+           (COUNT(win.a) * SUM(win.w * win.a) - SUM(CASE WHEN win.a IS NOT NULL THEN win.w END) * SUM(win.a))
+               / NULLIF(COUNT(win.a) * SUM(CASE WHEN win.a IS NOT NULL THEN win.w * win.w END)
+                        - SUM(CASE WHEN win.a IS NOT NULL THEN win.w END) * SUM(CASE WHEN win.a IS NOT NULL THEN win.w END), 0)
+               * 52.0 / NULLIF(AVG(win.a), 0) AS trend_year,
+           CAST(SUM(win.zeros) AS DOUBLE) / NULLIF(SUM(win.n), 0) AS zero_share,
+           CAST(SUM(win.near_zeros) AS DOUBLE) / NULLIF(SUM(win.n), 0) AS near_zero_share,
+           CAST(SUM(CASE WHEN win.w > win.last_w - {recent_weeks} THEN win.zeros ELSE 0 END) AS DOUBLE)
+               / NULLIF(SUM(CASE WHEN win.w > win.last_w - {recent_weeks} THEN win.n ELSE 0 END), 0) AS zero_share_recent,
+           (SUM(win.s_we) / NULLIF(SUM(win.n_we), 0))
+               / NULLIF((SUM(win.s) - SUM(win.s_we)) / NULLIF(SUM(win.n) - SUM(win.n_we), 0), 0) AS weekend_ratio,
+           AVG(CASE WHEN win.mon IN (12, 1, 2) THEN win.m END)
+               / NULLIF(AVG(CASE WHEN win.mon IN (6, 7, 8) THEN win.m END), 0) AS winter_summer_ratio,
+           CAST(SUM(win.n) AS DOUBLE) / (7.0 * (MAX(win.last_w) - MIN(win.w) + 1)) AS coverage,
+           MAX(win.last_w) - MIN(win.w) + 1 - COUNT(win.w) AS gap_weeks,
+           1.0 - CAST(SUM(CASE WHEN win.w > win.last_w - {recent_weeks} THEN win.n ELSE 0 END) AS DOUBLE)
+               / (7.0 * {recent_weeks}) AS missing_recent,
+           AVG(CASE WHEN win.n < 7 THEN 1.0 ELSE 0.0 END) AS short_week_share,
+           MAX(win.kmax) AS kmax,
+           SUM(win.n_ev) AS ev_count,
+           SUM(CASE WHEN win.w > win.last_w - {recent_weeks} THEN win.n_ev ELSE 0 END) AS ev_recent,
+           SUM(CASE WHEN win.a < {low_week_frac} * med.med_a THEN win.n_ev ELSE 0 END) AS ev_low,
+           CORR(win.m, win.loss_rate) AS loss_corr
+    FROM win JOIN med ON med.snap_id = win.snap_id
+    GROUP BY win.snap_id
+)
+SELECT s.snap_id, s.customer_id, s.as_of, c.category,
+       agg.n_weeks, agg.n_days, agg.mean_kwh, agg.med_kwh, agg.dip4_raw, agg.recent4_raw,
+       agg.dip4, agg.dip13, agg.drop4_prior,
+       agg.scan_t4, agg.scan_t13, agg.scan_t26, agg.scan_t52, agg.scan_d4, agg.scan_d13, agg.scan_d26, agg.scan_d52,
+       agg.scan_c4, agg.scan_c13, agg.noise_week, agg.recent4, agg.recent13, agg.cp_ratio, agg.cp_t,
+       agg.low_week_share, agg.cv_week, agg.cv_day, agg.cvw_med, agg.cvw_recent, agg.trend_year,
+       agg.zero_share, agg.near_zero_share, agg.zero_share_recent, agg.weekend_ratio, agg.winter_summer_ratio,
+       agg.coverage, agg.gap_weeks, agg.missing_recent, agg.short_week_share,
+       agg.kmax / NULLIF(c.contract_kva * 24.0, 0) AS cap_use_max,
+       agg.mean_kwh / NULLIF(c.contract_kva * 24.0, 0) AS cap_use_mean,
+       agg.ev_count,
+       CASE WHEN agg.ev_count IS NOT NULL THEN agg.ev_recent END AS ev_recent,
+       CASE WHEN agg.ev_count IS NOT NULL THEN agg.ev_low END AS ev_low,
+       agg.ev_low / NULLIF(agg.ev_count, 0) AS ev_low_share,
+       {ev_types} AS ev_types,
+       agg.loss_corr,
+       {rule_cols},
+       {interval_cols}
+FROM snapshots s
+JOIN cust c ON c.customer_id = s.customer_id
+LEFT JOIN agg ON agg.snap_id = s.snap_id
+{final_joins}
+ORDER BY s.snap_id

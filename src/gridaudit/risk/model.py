@@ -1,0 +1,164 @@
+"""The supervised theft-risk model: LightGBM on inspection outcomes, calibrated on out-of-fold predictions.
+
+A model file is LightGBM's own text format (``FILE``) plus a JSON sidecar (``FILE.json``) holding the
+feature list, training window, out-of-fold metrics, calibrator, settings and library versions. Loading
+reads text and JSON only — nothing is unpickled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gridaudit.i18n import both
+from gridaudit.risk.calibrate import apply_calibrator, fit_calibrator
+from gridaudit.risk.metrics import ap_at_n, roc_auc
+from gridaudit.risk.settings import RiskSettings
+
+FORMAT = "gridaudit-risk-model/1"
+
+
+class ModelFileError(Exception):
+    """A model file that is missing, damaged or of another format."""
+
+
+@dataclass
+class TrainedModel:
+    """A LightGBM booster with its calibrator and metadata."""
+
+    booster: Any
+    features: list[str]
+    calibrator: dict[str, Any]
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def raw(self, x: pd.DataFrame) -> np.ndarray:
+        """Uncalibrated probabilities."""
+        return self.booster.predict(x[self.features].to_numpy(dtype="float64"))
+
+    def contributions(self, x: pd.DataFrame) -> np.ndarray:
+        """Per-feature contributions in log-odds (last column is the bias), LightGBM ``pred_contrib``."""
+        return self.booster.predict(x[self.features].to_numpy(dtype="float64"), pred_contrib=True)
+
+    def predict(self, x: pd.DataFrame) -> np.ndarray:
+        """Calibrated probabilities of theft or violation."""
+        return apply_calibrator(self.calibrator, self.raw(x))
+
+
+def _folds(y: np.ndarray, groups: np.ndarray, n_folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    n_folds = max(2, min(n_folds, int(y.sum()), int((1 - y).sum())))
+    skf = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
+    return list(skf.split(np.zeros(len(y)), y, groups))
+
+
+def _fit(x: np.ndarray, y: np.ndarray, features: list[str], settings: RiskSettings) -> Any:
+    import lightgbm as lgb
+
+    data = lgb.Dataset(x, label=y, feature_name=features, free_raw_data=True)
+    return lgb.train(dict(settings.lgbm_params), data, num_boost_round=settings.num_rounds)
+
+
+def train_model(
+    x: pd.DataFrame, y: np.ndarray, groups: np.ndarray, features: list[str], settings: RiskSettings
+) -> TrainedModel:
+    """Train on labelled snapshots: out-of-fold predictions (grouped by customer) fit the calibrator and give
+    the training metrics; the final booster is trained on all rows."""
+    xa = x[features].to_numpy(dtype="float64")
+    y = np.asarray(y, dtype="int64")
+    oof = np.zeros(len(y))
+    for tr, va in _folds(y, np.asarray(groups), settings.cv_folds, int(settings.lgbm_params.get("seed", 7))):
+        oof[va] = _fit(xa[tr], y[tr], features, settings).predict(xa[va])
+    isotonic = int(y.sum()) >= settings.isotonic_min_positives
+    cal = fit_calibrator(oof, y, isotonic=isotonic)
+    booster = _fit(xa, y, features, settings)
+    metrics = {
+        "oof_roc_auc": roc_auc(y, oof),
+        "oof_ap_at_100": ap_at_n(y, oof, 100),
+        "labels": int(len(y)),
+        "positives": int(y.sum()),
+    }
+    return TrainedModel(booster=booster, features=list(features), calibrator=cal, meta={"metrics": metrics})
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of the libraries that shape a model (recorded in the model file)."""
+    import duckdb
+    import lightgbm
+    import sklearn
+
+    from gridaudit import __version__
+
+    return {
+        "gridaudit": __version__,
+        "lightgbm": lightgbm.__version__,
+        "scikit-learn": sklearn.__version__,
+        "duckdb": duckdb.__version__,
+        "numpy": np.__version__,
+        "python": platform.python_version(),
+    }
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, "utf-8")
+    os.replace(tmp, path)
+
+
+def sidecar_path(path: str | Path) -> Path:
+    """The JSON sidecar beside a model file."""
+    p = Path(path)
+    return p.with_name(p.name + ".json")
+
+
+def save_model(model: TrainedModel, path: str | Path) -> None:
+    """Write the LightGBM text model and its JSON sidecar (sidecar last; it names the model's hash)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = model.booster.model_to_string()
+    meta = {
+        "format": FORMAT,
+        "model_kind": "lightgbm",
+        "features": model.features,
+        "calibrator": model.calibrator,
+        "model_sha256": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        "saved_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "libraries": library_versions(),
+        **{k: v for k, v in model.meta.items() if k not in ("format", "features", "calibrator")},
+    }
+    _atomic_write(path, text)
+    _atomic_write(sidecar_path(path), json.dumps(meta, ensure_ascii=False, indent=2, default=str))
+
+
+def load_model(path: str | Path) -> TrainedModel:
+    """Load a model written by :func:`save_model` (text and JSON only; the hash must match)."""
+    import lightgbm as lgb
+
+    path = Path(path)
+    side = sidecar_path(path)
+    if not path.is_file() or not side.is_file():
+        raise ModelFileError(
+            both(f"找不到模型文件 {path} 或其说明文件 {side}", f"model file {path} or its sidecar {side} not found")
+        )
+    try:
+        meta = json.loads(side.read_text("utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ModelFileError(both(f"{side} 不是有效的 JSON：{exc}", f"{side} is not valid JSON: {exc}")) from exc
+    if meta.get("format") != FORMAT:
+        raise ModelFileError(both(f"{side} 不是 gridaudit 风险模型", f"{side} is not a gridaudit risk model"))
+    text = path.read_text("utf-8")
+    if hashlib.sha256(text.encode("utf-8")).hexdigest() != meta.get("model_sha256"):
+        raise ModelFileError(
+            both(f"{path} 与说明文件不匹配（哈希不同）", f"{path} does not match its sidecar (hash differs)")
+        )
+    booster = lgb.Booster(model_str=text)
+    return TrainedModel(booster=booster, features=list(meta["features"]), calibrator=meta["calibrator"], meta=meta)

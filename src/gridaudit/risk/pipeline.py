@@ -1,0 +1,270 @@
+"""Train and score from a dataset folder: what ``gridaudit risk train`` / ``score`` and the demo call."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from gridaudit.dataset import open_dataset
+from gridaudit.engines.duckdb import DuckDBEngine
+from gridaudit.i18n import both, get_lang
+from gridaudit.risk.features import FEATURES, Snapshot, compute_features, data_end, scoring_snapshots
+from gridaudit.risk.model import (
+    FORMAT,
+    TrainedModel,
+    library_versions,
+    load_model,
+    save_model,
+    sidecar_path,
+    train_model,
+)
+from gridaudit.risk.settings import RiskSettings
+
+RULE_ID = "theft_risk"
+
+
+class RiskError(Exception):
+    """Training or scoring cannot go on (the message says why, in both languages)."""
+
+
+@dataclass
+class TrainResult:
+    """What training produced."""
+
+    model_kind: str
+    meta: dict[str, Any]
+
+
+def labelled_inspections(engine: DuckDBEngine, until: date | None, settings: RiskSettings) -> pd.DataFrame:
+    """Inspections usable as labels: outcome theft/violation (1) or normal (0), inspected on or before ``until``."""
+    if "inspections" not in engine.tables():
+        return pd.DataFrame(columns=["customer_id", "inspected_on", "label"])
+    df = engine.con.sql("SELECT customer_id, inspected_on, outcome FROM inspections").to_df()
+    df = df[df["outcome"].isin(settings.positive_outcomes + settings.negative_outcomes)].copy()
+    df["inspected_on"] = pd.to_datetime(df["inspected_on"]).dt.date
+    if until is not None:
+        df = df[df["inspected_on"] <= until]
+    df["label"] = df["outcome"].isin(settings.positive_outcomes).astype(int)
+    return df.sort_values(["inspected_on", "customer_id"]).reset_index(drop=True)
+
+
+def _write_unsupervised(path: Path, meta: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    note = "gridaudit unsupervised theft-risk scorer: no trained model (too few inspection labels); see sidecar\n"
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(note, "utf-8")
+    os.replace(tmp, path)
+    side = sidecar_path(path)
+    tmp = side.with_name(f".{side.name}.tmp")
+    tmp.write_text(json.dumps(meta, ensure_ascii=False, indent=2, default=str), "utf-8")
+    os.replace(tmp, side)
+
+
+def train(
+    dataset_dir: str | Path,
+    model_path: str | Path,
+    until: date | None = None,
+    settings: RiskSettings | None = None,
+    findings: str | Path | None = None,
+) -> TrainResult:
+    """Train on the dataset's inspections up to ``until``; features of each inspection as of the day before it.
+
+    Too few labels → an unsupervised scorer is written instead (``model_kind = unsupervised``).
+    """
+    settings = settings or RiskSettings()
+    ds = open_dataset(dataset_dir)
+    eng = DuckDBEngine(ds, threads=settings.threads, memory_limit=settings.memory_limit)
+    try:
+        end = data_end(eng)
+        labels = labelled_inspections(eng, until, settings)
+        snaps = [
+            Snapshot(str(c), d - timedelta(days=1))
+            for c, d in zip(labels["customer_id"], labels["inspected_on"], strict=True)
+        ]
+        feats = compute_features(ds, snaps, settings, findings=findings, engine=eng)
+    finally:
+        eng.close()
+    usable = feats["n_weeks"].fillna(0).to_numpy() > 0
+    y = labels["label"].to_numpy()[usable]
+    base_meta: dict[str, Any] = {
+        "format": FORMAT,
+        "features": list(FEATURES),
+        "settings": settings.to_dict(),
+        "dataset": {"root": str(Path(dataset_dir).resolve()), "version": ds.version},
+        "training_window": {
+            "until": until.isoformat() if until else None,
+            "data_end": end.isoformat(),
+            "first_inspection": labels["inspected_on"].min().isoformat() if len(labels) else None,
+            "last_inspection": labels["inspected_on"].max().isoformat() if len(labels) else None,
+            "features_as_of": "day before each inspection",
+        },
+        "labels": {"rows": int(len(y)), "positives": int(y.sum()), "skipped_without_usage": int((~usable).sum())},
+        "libraries": library_versions(),
+    }
+    if int(y.sum()) < settings.min_positive_labels or len(y) < settings.min_labels or y.sum() == len(y):
+        reason = both(
+            f"标签不足（{len(y)} 条，其中窃电/违约 {int(y.sum())} 条），使用无监督评分",
+            f"too few labels ({len(y)}, {int(y.sum())} theft/violation): unsupervised scorer",
+        )
+        meta = {**base_meta, "model_kind": "unsupervised", "reason": reason}
+        _write_unsupervised(Path(model_path), meta)
+        return TrainResult("unsupervised", meta)
+    x = feats.loc[usable, list(FEATURES)].reset_index(drop=True)
+    groups = feats.loc[usable, "customer_id"].to_numpy()
+    model = train_model(x, y, groups, list(FEATURES), settings)
+    model.meta = {**base_meta, **model.meta}
+    save_model(model, model_path)
+    return TrainResult("lightgbm", {**model.meta, "model_kind": "lightgbm"})
+
+
+def load_scorer(model_path: str | Path | None) -> TrainedModel | None:
+    """The trained model at ``model_path``; None for the unsupervised scorer (no path, or an unsupervised file)."""
+    if model_path is None:
+        return None
+    side = sidecar_path(model_path)
+    if side.is_file():
+        try:
+            if json.loads(side.read_text("utf-8")).get("model_kind") == "unsupervised":
+                return None
+        except json.JSONDecodeError:
+            pass
+    return load_model(model_path)
+
+
+def _prices(eng: DuckDBEngine, as_of: date) -> dict[str, float]:
+    """Price per customer (its tariff in force at ``as_of``) when customers and tariffs exist."""
+    if not {"tariffs", "customers"} <= eng.tables():
+        return {}
+    rows = eng.con.execute(
+        "SELECT c.customer_id, t.price_yuan_kwh, t.valid_from FROM customers c JOIN tariffs t "
+        "ON t.tariff_code = c.tariff_code AND t.valid_from <= ? ORDER BY t.valid_from",
+        [as_of],
+    ).fetchall()
+    return {str(c): float(p) for c, p, _ in rows}
+
+
+def score(
+    dataset_dir: str | Path,
+    model_path: str | Path | None = None,
+    until: date | None = None,
+    settings: RiskSettings | None = None,
+    findings: str | Path | None = None,
+) -> pd.DataFrame:
+    """Score every customer as of ``until`` (default: last day of data); one row per customer, rank 1 = riskiest."""
+    from gridaudit.risk.explain import reason_text, top_reasons
+    from gridaudit.risk.unsupervised import unsupervised_scores
+
+    model = load_scorer(model_path)
+    if model is not None:
+        settings = settings or RiskSettings.from_dict(model.meta.get("settings", {}))
+    settings = settings or RiskSettings()
+    ds = open_dataset(dataset_dir)
+    eng = DuckDBEngine(ds, threads=settings.threads, memory_limit=settings.memory_limit)
+    try:
+        as_of = until or data_end(eng)
+        snaps = scoring_snapshots(eng, as_of)
+        feats = compute_features(ds, snaps, settings, findings=findings, engine=eng)
+        prices = _prices(eng, as_of)
+    finally:
+        eng.close()
+    names = list(FEATURES) if model is None else model.features
+    values = feats[names].to_numpy(dtype="float64")
+    if model is None:
+        kind = "unsupervised"
+        s, contrib, used = unsupervised_scores(feats)
+        raw = s
+        idx = [names.index(u) for u in used]
+        values_used = values[:, idx] if idx else np.zeros((len(feats), 0))
+        names_used = used
+    else:
+        kind = "lightgbm"
+        raw = model.raw(feats)
+        s = model.predict(feats)
+        contrib = model.contributions(feats)[:, :-1]
+        values_used, names_used = values, names
+    k = settings.top_contributions
+    reasons = [top_reasons(names_used, list(contrib[i]), list(values_used[i]), k) for i in range(len(feats))]
+    out = pd.DataFrame(
+        {
+            "customer_id": feats["customer_id"].astype(str),
+            "score": np.round(s, 6),
+            "raw_score": raw,
+            "model_kind": kind,
+            "as_of": as_of,
+            "explanation_zh": [reason_text(r, "zh") for r in reasons],
+            "explanation_en": [reason_text(r, "en") for r in reasons],
+            "reasons": [json.dumps(r, ensure_ascii=False, default=float) for r in reasons],
+        }
+    )
+    out["explanation"] = out["explanation_zh"] if get_lang() == "zh" else out["explanation_en"]
+    depth = np.clip(feats["scan_d13"].fillna(0).to_numpy(), 0, None)
+    baseline = feats["med_kwh"].fillna(0).to_numpy()
+    out["kwh_at_stake"] = np.round(baseline * (1 - np.exp(-depth)) * settings.stake_days, 1)
+    out["yuan_at_stake"] = [
+        round(kwh * prices[c], 2) if c in prices else None
+        for c, kwh in zip(out["customer_id"], out["kwh_at_stake"], strict=True)
+    ]
+    out = out.sort_values(["score", "raw_score", "customer_id"], ascending=[False, False, True]).reset_index(drop=True)
+    out["rank"] = np.arange(1, len(out) + 1)
+    cols = ["customer_id", "score", "rank", "explanation", "model_kind", "raw_score", "as_of", "kwh_at_stake",
+            "yuan_at_stake", "explanation_zh", "explanation_en", "reasons"]  # fmt: skip
+    return out[cols]
+
+
+def findings_from_scores(scores: pd.DataFrame, top: int, settings: RiskSettings, run_id: str | None = None) -> pa.Table:
+    """The top ``top`` customers as findings of family ``theft`` (DESIGN §5)."""
+    from gridaudit.findings import findings_table
+    from gridaudit.risk.settings import severity_for
+
+    rows = []
+    for r in scores.head(top).itertuples(index=False):
+        period = pd.Timestamp(r.as_of).strftime("%Y-%m")
+        rows.append(
+            {
+                "rule_id": RULE_ID,
+                "family": "theft",
+                "severity": severity_for(float(r.score), settings),
+                "entity_type": "customer",
+                "entity_id": str(r.customer_id),
+                "period": period,
+                "score": float(r.score),
+                "kwh_at_stake": float(r.kwh_at_stake),
+                "yuan_at_stake": None if pd.isna(r.yuan_at_stake) else float(r.yuan_at_stake),
+                "responsible_staff_id": None,
+                "evidence": {
+                    "model_kind": r.model_kind,
+                    "rank": int(r.rank),
+                    "score": float(r.score),
+                    "as_of": str(r.as_of),
+                    "explanation_zh": r.explanation_zh,
+                    "explanation_en": r.explanation_en,
+                    "reasons": json.loads(r.reasons),
+                },
+                "run_id": run_id,
+            }
+        )
+    return findings_table(rows)
+
+
+def write_parquet_atomic(table: pa.Table, path: str | Path) -> None:
+    """Write ``table`` to ``path`` through a temporary file (a crash never leaves half a file)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    pq.write_table(table, tmp, compression="zstd")
+    os.replace(tmp, path)
+
+
+def findings_path_for(out: str | Path) -> Path:
+    """Where the theft findings go beside a scores file: ``<stem>_findings.parquet``."""
+    p = Path(out)
+    return p.with_name(f"{p.stem}_findings.parquet")

@@ -1,0 +1,96 @@
+"""Settings of the theft-risk scorer: every threshold a utility may change lives here, none in the code."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+
+@dataclass(frozen=True)
+class RiskSettings:
+    """Parameters of features, model, calibration and findings (defaults documented in docs/risk.md)."""
+
+    history_weeks: int = 104
+    """Weeks of history before the as-of date used for a customer's features."""
+    min_days_week: int = 4
+    """A week with fewer days of data is left out of the weekly series."""
+    min_peers: int = 8
+    """An area × category peer group smaller than this falls back to the category-wide index."""
+    near_zero_kwh: float = 0.5
+    """A day below this many kWh counts as near-zero."""
+    low_week_frac: float = 0.6
+    """A week whose peer-adjusted use is below this fraction of the customer's median is a low week."""
+    min_segment_weeks: int = 4
+    """Shortest segment on either side of a change point."""
+    season_beta_min: float = 0.0
+    """Lower clamp of a customer's elasticity to its peers' seasonal index."""
+    season_beta_max: float = 3.0
+    """Upper clamp of that elasticity."""
+    recent_weeks: int = 13
+    """The 'recent' window for zero share and missing data."""
+    min_positive_labels: int = 10
+    """Fewer theft/violation inspections than this → the unsupervised scorer is used."""
+    min_labels: int = 40
+    """Fewer inspections in total than this → the unsupervised scorer is used."""
+    positive_outcomes: tuple[str, ...] = ("theft", "violation")
+    """Inspection outcomes that count as label 1 (``normal`` is 0; others are not used)."""
+    negative_outcomes: tuple[str, ...] = ("normal",)
+    """Inspection outcomes that count as label 0."""
+    cv_folds: int = 5
+    """Folds for out-of-fold predictions (calibration and training metrics)."""
+    isotonic_min_positives: int = 50
+    """Calibrate with isotonic regression from this many positives on, with Platt scaling below."""
+    lgbm_params: dict[str, Any] = field(
+        default_factory=lambda: {
+            "objective": "binary",
+            "learning_rate": 0.05,
+            "num_leaves": 15,
+            "min_data_in_leaf": 10,
+            "feature_fraction": 0.8,
+            "bagging_fraction": 0.8,
+            "bagging_freq": 1,
+            "lambda_l2": 1.0,
+            "verbose": -1,
+            "num_threads": 1,
+            "force_row_wise": True,
+            "seed": 7,
+            "deterministic": True,
+        }
+    )
+    """LightGBM parameters (kept modest; not tuned to any one data set)."""
+    num_rounds: int = 300
+    """Upper bound on boosting rounds; the out-of-fold early-stopping average is used."""
+    top_contributions: int = 3
+    """Feature contributions quoted in each explanation."""
+    severity_bands: tuple[tuple[float, str], ...] = ((0.8, "critical"), (0.5, "high"), (0.2, "medium"), (0.0, "low"))
+    """Score → severity of a theft finding (first band whose lower bound the score reaches)."""
+    stake_days: int = 91
+    """Days over which the estimated shortfall of a suspect is counted as kWh at stake."""
+    threads: int = 2
+    """DuckDB threads for the feature query."""
+    memory_limit: str = "4GB"
+    """DuckDB memory limit for the feature query (spills to disk beyond it)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Settings as plain JSON-able data (stored in the model file)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RiskSettings:
+        """Settings from :meth:`to_dict` output; unknown keys are ignored, tuples restored."""
+        known = {f.name for f in fields(cls)}
+        kw = {k: v for k, v in data.items() if k in known}
+        for key in ("positive_outcomes", "negative_outcomes"):
+            if key in kw:
+                kw[key] = tuple(kw[key])
+        if "severity_bands" in kw:
+            kw["severity_bands"] = tuple((float(a), str(b)) for a, b in kw["severity_bands"])
+        return cls(**kw)
+
+
+def severity_for(score: float, settings: RiskSettings) -> str:
+    """The severity band of a calibrated score."""
+    for lower, name in settings.severity_bands:
+        if score >= lower:
+            return name
+    return settings.severity_bands[-1][1]

@@ -1,0 +1,72 @@
+import json
+
+import pandas as pd
+import pyarrow.parquet as pq
+from typer.testing import CliRunner
+
+from gridaudit.cli import app
+from gridaudit.findings import FINDINGS_SCHEMA
+
+runner = CliRunner()
+
+
+def flat(text: str) -> str:
+    """Output with rich's line wrapping undone."""
+    return " ".join(text.split())
+
+
+def test_cli_train_score_evaluate(risk_ds, tmp_path):
+    root, info = risk_ds
+    model = tmp_path / "risk.model"
+    r = runner.invoke(app, ["--lang", "en", "risk", "train", "--dataset", str(root), "--model", str(model)])
+    assert r.exit_code == 0, r.output
+    assert "lightgbm" in r.output and model.is_file()
+    out = tmp_path / "scores.parquet"
+    r = runner.invoke(
+        app, ["risk", "score", "--dataset", str(root), "--model", str(model), "--out", str(out), "--top", "7"]
+    )
+    assert r.exit_code == 0, r.output
+    scores = pd.read_parquet(out)
+    assert {"customer_id", "score", "rank", "explanation", "model_kind"} <= set(scores.columns)
+    f = pq.read_table(tmp_path / "scores_findings.parquet")
+    assert f.num_rows == 7 and f.schema == FINDINGS_SCHEMA
+    labels = tmp_path / "labels.csv"
+    pd.DataFrame(
+        {"customer_id": info["ids"], "label": [int(c in info["thieves"]) for c in info["ids"]], "yuan": 10.0}
+    ).to_csv(labels, index=False)
+    r = runner.invoke(app, ["risk", "evaluate", "--scores", str(out), "--labels", str(labels), "--json"])
+    assert r.exit_code == 0, r.output
+    m = json.loads(r.output)
+    assert m["roc_auc"] > 0.9 and 0 <= m["ap_at_100"] <= 1 and m["yuan_at_100"] > 0 and "map_at_100" in m
+
+
+def test_cli_errors_name_the_problem(risk_ds, tmp_path):
+    root, _ = risk_ds
+    r = runner.invoke(
+        app, ["--lang", "en", "risk", "score", "--dataset", str(tmp_path), "--out", str(tmp_path / "s.parquet")]
+    )
+    assert r.exit_code == 2 and "not a gridaudit dataset" in flat(r.output)
+    out = tmp_path / "s.parquet"
+    assert runner.invoke(app, ["risk", "score", "--dataset", str(root), "--out", str(out)]).exit_code == 0
+    bad = tmp_path / "bad.csv"
+    bad.write_text("customer_id,label\nC0001,1\nC0002,yes\n", "utf-8")
+    r = runner.invoke(app, ["--lang", "en", "risk", "evaluate", "--scores", str(out), "--labels", str(bad)])
+    assert r.exit_code == 2 and "row 3" in flat(r.output) and "label" in flat(r.output)
+    r = runner.invoke(app, ["--lang", "en", "risk", "score", "--dataset", str(root), "--out", str(out),
+                            "--model", str(tmp_path / "missing.model")])  # fmt: skip
+    assert r.exit_code == 2 and "not found" in flat(r.output)
+
+
+def test_demo_writes_scores_and_findings(risk_ds, tmp_path):
+    from gridaudit.risk.demo import run_demo
+
+    root, _ = risk_ds
+    run_demo(root, tmp_path)
+    assert pq.read_table(tmp_path / "risk_scores.parquet").num_rows == 200
+    assert pq.read_table(tmp_path / "risk_findings.parquet").num_rows == 100
+
+
+def test_every_risk_command_has_help_with_example():
+    for cmd in ("train", "score", "evaluate"):
+        r = runner.invoke(app, ["risk", cmd, "--help"])
+        assert r.exit_code == 0 and "gridaudit risk " + cmd in r.output
