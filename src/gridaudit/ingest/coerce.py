@@ -47,8 +47,16 @@ def _list(items: list[str]) -> str:
 
 
 def blank(expr: str) -> str:
-    """Trimmed text, NULL when blank (the raw value kept for messages)."""
-    return f"nullif(trim(CAST({expr} AS VARCHAR)), '')"
+    """Trimmed text, NULL when blank (the raw value kept for messages). Trimming only the values that
+    start or end with a space keeps the common case cheap."""
+    x = f"CAST({expr} AS VARCHAR)"
+    return f"CASE WHEN {x} LIKE ' %' OR {x} LIKE '% ' THEN nullif(trim({x}), '') ELSE nullif({x}, '') END"
+
+
+def _first(fast: str, slow: str) -> str:
+    """``fast`` if it is not NULL, else ``slow`` — evaluated only for the rows ``fast`` misses
+    (DuckDB evaluates CASE branches lazily; COALESCE evaluates every argument)."""
+    return f"CASE WHEN {fast} IS NOT NULL THEN {fast} ELSE {slow} END"
 
 
 def _ascii(b: str) -> str:
@@ -58,22 +66,23 @@ def _ascii(b: str) -> str:
 def number(b: str, sql_type: str = "DOUBLE") -> str:
     """A number from text: plain, thousands separators, full-width digits."""
     cleaned = f"replace(replace(replace({_ascii(b)}, ',', ''), '，', ''), ' ', '')"
-    return f"coalesce(TRY_CAST({b} AS {sql_type}), TRY_CAST({cleaned} AS {sql_type}))"
+    return _first(f"TRY_CAST({b} AS {sql_type})", f"TRY_CAST({cleaned} AS {sql_type})")
 
 
 def date(b: str) -> str:
     """A date from text in the usual utility forms."""
     a = _ascii(b)
-    return (
-        f"coalesce(TRY_CAST({b} AS DATE), CAST(try_strptime({a}, {_list(DATE_FORMATS)}) AS DATE), "
+    slow = (
+        f"coalesce(CAST(try_strptime({a}, {_list(DATE_FORMATS)}) AS DATE), "
         f"TRY_CAST(TRY_CAST({a} AS TIMESTAMP) AS DATE))"
     )
+    return _first(f"TRY_CAST({b} AS DATE)", slow)
 
 
 def timestamp(b: str) -> str:
     """A timestamp (no time zone) from text in the usual utility forms."""
     a = _ascii(b)
-    return f"coalesce(TRY_CAST({b} AS TIMESTAMP), try_strptime({a}, {_list(TS_FORMATS)}))"
+    return _first(f"TRY_CAST({b} AS TIMESTAMP)", f"try_strptime({a}, {_list(TS_FORMATS)})")
 
 
 def period(b: str) -> str:
@@ -101,7 +110,7 @@ def domain(b: str, domain_name: str, extra: dict[str, str] | None = None) -> str
     labels = {v: v for v in d.values} | dict(d.aliases) | dict(extra or {})
     cases = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in labels.items())
     lower_cases = " ".join(f"WHEN {lit(v.lower())} THEN {lit(v)}" for v in d.values)
-    return f"coalesce(CASE {b} {cases} END, CASE lower({b}) {lower_cases} END)"
+    return _first(f"CASE {b} {cases} END", f"CASE lower({b}) {lower_cases} END")
 
 
 def typed(col: Column, b: str, source_type: str, extra_values: dict[str, str] | None = None) -> str:

@@ -124,6 +124,7 @@ class _Run:
         (self.work / "tmp").mkdir()
         self.progress = progress
         self.con = duckdb.connect()
+        self.con.execute("SET enable_progress_bar = false")
         self.con.execute(f"SET memory_limit = {lit(settings.memory_limit)}")
         self.con.execute(f"SET temp_directory = {lit(str(self.work / 'tmp'))}")
         if settings.threads:
@@ -191,12 +192,25 @@ def _process_table(
     spec = load_contract().table(table)
     con = run.con
     outcome = tw.TableOutcome()
+    fk_refs: dict[str, tuple[str, str, str]] = {}
+    for col, ref in spec.foreign_keys.items():
+        rt, rc = ref.split(".")
+        if rt == table:
+            continue  # self-reference: checked after reading, against the rows of this ingest too
+        glob = written.get(rt)
+        if glob is None and run.staged.parent is not None and run.staged.parent.has(rt):
+            glob = run.staged.parent.table_glob(rt)
+        if glob is None:
+            if any(col in rr.columns for _, rr in rels):
+                run.progress("skip_fk", {"table": table, "column": col, "ref": rt})
+            continue
+        fk_refs[col] = (rt, rc, glob)
     con.execute("SET preserve_insertion_order = true")
     for i, rr in rels:
         run.progress("read", {"source": rr.source.name, "table": table})
         out = run.work / f"{table}__{i}.parquet"
         try:
-            tw.pass_one(con, rr, spec, mapping, i, out, run.today)
+            tw.pass_one(con, rr, spec, mapping, i, out, run.today, fk_refs)
         except duckdb.Error as exc:
             _check_source_still_there(rr.source, stats.get(i))
             raise unusable(rr.source.name, f"读取失败: {exc}", f"read failed: {exc}") from exc
@@ -221,24 +235,17 @@ def _process_table(
     extras = sorted({e for _, rr in rels for e in rr.extras})
     n_bad = sum(b for _, b in counts.values())
     if n_bad:
-        con.execute(f"INSERT INTO all_failures {tw.row_failures(con, spec, ident(work), outcome.present, run.today)}")
+        work_cols = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {ident(work)}").fetchall()}
+        failures = tw.row_failures(spec, ident(work), outcome.present, run.today, fk_refs, work_cols)
+        con.execute(f"INSERT INTO all_failures {failures}")
     later: list[str] = []
     key_fail, n_diff, n_same = tw.check_keys(con, spec, ident(work))
     if n_diff:
         later.append(key_fail)
     for col, ref in spec.foreign_keys.items():
         rt, rc = ref.split(".")
-        if col not in outcome.present:
-            continue
-        ref_glob = written.get(rt)
-        if ref_glob is None and rt == table:
-            ref_glob = work_glob
-        if ref_glob is None and run.staged.parent is not None and run.staged.parent.has(rt):
-            ref_glob = run.staged.parent.table_glob(rt)
-        if ref_glob is None:
-            run.progress("skip_fk", {"table": table, "column": col, "ref": rt})
-            continue
-        later.append(tw.fk_failures(spec, ident(work), col, rt, rc, ref_glob))
+        if rt == table and col in outcome.present:
+            later.append(tw.fk_failures(spec, ident(work), col, rt, rc, work_glob))
     con.execute("CREATE OR REPLACE TEMP TABLE rejects (source_id INT, row BIGINT)")
     has_rejects = False
     if later:
@@ -246,7 +253,6 @@ def _process_table(
         con.execute("INSERT INTO all_failures SELECT * FROM later_failures")
         con.execute("INSERT INTO rejects SELECT DISTINCT source_id, row FROM later_failures")
         has_rejects = con.execute("SELECT count(*) FROM rejects").fetchall()[0][0] > 0
-    n_bad = sum(b for _, b in counts.values())
     n_rej = con.execute("SELECT count(*) FROM rejects").fetchall()[0][0]
     outcome.rejected = int(n_bad + n_rej)
     outcome.duplicates_dropped = n_same

@@ -49,8 +49,10 @@ def pass_one(
     src_id: int,
     out: Path,
     today_sql: tuple[str, str],
+    fk_refs: dict[str, tuple[str, str, str]] | None = None,
 ) -> None:
-    """Read a source once: coerce every column, flag bad rows, write the typed work file."""
+    """Read a source once: coerce every column, check rows (incl. foreign keys against tables already
+    written), flag bad rows, write the typed work file."""
     inner, typed, conds = [], [], []
     for name, col in spec.columns.items():
         if name in rr.columns:
@@ -69,35 +71,65 @@ def pass_one(
             typed.append(f"CAST(NULL AS {col.sql_type}) AS {ident(name)}")
     extras = [ident(e) for e in rr.extras]
     raws = [ident(raw_name(n)) for n in rr.columns]
+    joins, flags = [], []
+    for i, (col, (_, ref_col, glob)) in enumerate(sorted((fk_refs or {}).items())):
+        if col not in rr.columns:
+            continue
+        joins.append(
+            f" LEFT JOIN (SELECT DISTINCT {ident(ref_col)} AS k FROM read_parquet({lit(glob)}, union_by_name = true)) "
+            f"fk{i} ON fk{i}.k = t.{ident(col)}"
+        )
+        flags.append(f"(t.{ident(col)} IS NOT NULL AND fk{i}.k IS NULL) AS {ident(fk_name(col))}")
+        conds.append(ident(fk_name(col)))
     bad = f"coalesce({' OR '.join(conds)}, false)" if conds else "false"
     select_inner = ", ".join(["__row", *inner, *extras])
     select_typed = ", ".join(["__row", *raws, *typed, *extras])
     outer = ", ".join(
         [f"{src_id} AS __src", "__row", *(ident(n) for n in spec.columns), *extras, "__bad"]
         + [f"CASE WHEN __bad THEN CAST({r} AS VARCHAR) END AS {r}" for r in raws]
+        + [ident(fk_name(c)) for c in sorted(fk_refs or {}) if c in rr.columns]
     )
-    sql = (
-        f"COPY (SELECT {outer} FROM (SELECT *, {bad} AS __bad FROM (SELECT {select_typed} FROM "
-        f"(SELECT {select_inner} FROM {ident(rr.view)})))) TO {lit(str(out))} (FORMAT parquet)"
-    )
+    checked = f"(SELECT {select_typed} FROM (SELECT {select_inner} FROM {ident(rr.view)}))"
+    if joins:
+        checked = f"(SELECT t.*, {', '.join(flags)} FROM {checked} t{''.join(joins)})"
+    sql = f"COPY (SELECT {outer} FROM (SELECT *, {bad} AS __bad FROM {checked})) TO {lit(str(out))} (FORMAT parquet)"
     con.execute(sql)
 
 
+def fk_name(col: str) -> str:
+    """The work-file flag: ``col`` names no row of the referenced table."""
+    return f"__fk__{col}"
+
+
 def row_failures(
-    con: duckdb.DuckDBPyConnection, spec: Table, work: str, present: set[str], today_sql: tuple[str, str]
+    spec: Table,
+    work: str,
+    present: set[str],
+    today_sql: tuple[str, str],
+    fk_checked: dict[str, tuple[str, str, str]],
+    work_cols: set[str],
 ) -> str:
-    """SQL listing one failure per bad cell of the bad rows (row-level checks)."""
+    """SQL listing one failure per bad cell of the bad rows (row-level and foreign-key checks of pass one)."""
     parts = []
     for name, col in spec.columns.items():
         if name not in present:
             continue
         for check in column_checks(col, *today_sql):
             parts.append(_failure_select(spec.name, work, name, check, ident(raw_name(name))))
+        if name in fk_checked and fk_name(name) in work_cols:
+            rt, rc, _ = fk_checked[name]
+            check = Check(
+                "foreign_key",
+                f"coalesce({ident(fk_name(name))}, false)",
+                f"{name} 在 {rt}.{rc} 中不存在",
+                f"{name} not found in {rt}.{rc}",
+            )
+            parts.append(_failure_select(spec.name, work, name, check, f"CAST({ident(name)} AS VARCHAR)"))
     return " UNION ALL ".join(parts)
 
 
 def _failure_select(table: str, work: str, column: str, check: Check, value: str) -> str:
-    cond = check.condition(ident(column), ident(raw_name(column)))
+    cond = check.condition(ident(column), ident(raw_name(column))) if "{" in check.fails else check.fails
     return (
         f"SELECT {lit(table)} AS table_name, __src AS source_id, __row AS row, {lit(column)} AS column_name, "
         f"{lit(check.name)} AS check_name, CAST({value} AS VARCHAR) AS value, {lit(check.zh)} AS message_zh, "
