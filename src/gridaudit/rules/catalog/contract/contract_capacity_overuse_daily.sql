@@ -1,0 +1,48 @@
+/*---
+id: contract_capacity_overuse_daily
+title: {zh: 日电量折算负荷超过合同容量（私自增容）, en: Daily energy implies load above contract capacity (capacity overuse)}
+family: contract
+severity: high
+entity_type: customer
+tables: [customers, meters, daily_usage]
+params:
+  k: {type: float, default: 1.0, doc: {zh: 折算负荷超过合同容量的倍数, en: Multiple of the contract capacity the implied load must exceed}}
+  load_factor: {type: float, default: 1.0, doc: {zh: "假定日负荷率（平均负荷/最大负荷）；1.0最保守：只有全天平均负荷都超过容量才判定", en: "Assumed daily load factor (mean / peak load); 1.0 is the most cautious: only a whole-day mean above capacity is flagged"}}
+  min_days: {type: int, default: 2, doc: {zh: 当月超容天数下限, en: Minimum days over capacity in the month}}
+description:
+  zh: "用户（其全部用户表）日电量 ÷ 24 ÷ 假定负荷率得到估算最大负荷（kW），超过 k × 合同容量（kVA）的天数达到下限：用电负荷长期超过合同容量，疑似私自增容，或合同容量、倍率档案错误。无负荷曲线时用本规则；有曲线时见 contract_capacity_overuse_interval。每户每月一条，评分为最大倍数。"
+  en: "The customer's daily energy (all its meters) ÷ 24 ÷ the assumed load factor gives an estimated peak load (kW); it exceeds k × the contract capacity (kVA) on at least min_days days of the month: the load runs above contract, suggesting unapproved extra capacity (私自增容) or a wrong capacity or multiplier on file. Use this where there are no load curves; see contract_capacity_overuse_interval otherwise. One finding per customer and month; the score is the largest multiple."
+basis: "DOMAIN §3 私自增容; 《供电营业规则》第一百条第二项"
+truth_kinds: [contract_capacity_overuse]
+---*/
+WITH daily AS (
+  SELECT c.customer_id, c.contract_kva, d.day, SUM(d.kwh) AS kwh
+  FROM customers c
+  JOIN meters m ON m.customer_id = c.customer_id AND m.role = 'customer'
+  JOIN daily_usage d ON d.meter_id = m.meter_id
+  WHERE c.contract_kva > 0
+    AND ($period IS NULL OR strftime(d.day, '%Y-%m') = $period)
+  GROUP BY c.customer_id, c.contract_kva, d.day
+),
+est AS (
+  SELECT customer_id, contract_kva, day, kwh,
+         kwh / 24.0 / CAST($load_factor AS DOUBLE) AS est_kw
+  FROM daily
+),
+monthly AS (
+  SELECT customer_id, contract_kva, strftime(day, '%Y-%m') AS period,
+         MAX(est_kw) AS max_kw, MAX(kwh) AS max_kwh,
+         SUM(CASE WHEN est_kw > CAST($k AS DOUBLE) * contract_kva THEN 1 ELSE 0 END) AS over_days
+  FROM est
+  GROUP BY customer_id, contract_kva, strftime(day, '%Y-%m')
+)
+SELECT
+  customer_id                        AS entity_id,
+  period                             AS period,
+  max_kw / contract_kva              AS score,
+  contract_kva                       AS ev_contract_kva,
+  max_kwh                            AS ev_max_daily_kwh,
+  max_kw                             AS ev_estimated_peak_kw,
+  over_days                          AS ev_days_over
+FROM monthly
+WHERE over_days >= CAST($min_days AS INTEGER)

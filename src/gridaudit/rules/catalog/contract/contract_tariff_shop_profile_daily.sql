@@ -1,0 +1,59 @@
+/*---
+id: contract_tariff_shop_profile_daily
+title: {zh: 居民电价用户呈经营性用电特征（日电量：工作日高于休息日）, en: Residential tariff with a business profile (daily use higher on working days)}
+family: contract
+severity: medium
+entity_type: customer
+tables: [customers, meters, daily_usage, tariffs]
+params:
+  min_ratio: {type: float, default: 1.15, doc: {zh: 工作日日均电量与休息日日均电量之比下限, en: Minimum ratio of the working-day to the rest-day daily mean}}
+  min_daily_kwh: {type: float, default: 15.0, doc: {zh: 当月日均电量下限（经营性用电量通常远高于普通居民）, en: Minimum daily mean in the month (a business uses far more than a household)}}
+  min_rest_days: {type: int, default: 4, doc: {zh: 当月有数据的休息日天数下限, en: Minimum rest days with data in the month}}
+description:
+  zh: "执行居民电价（电价表或用户档案类别为居民）的用户，当月工作日日均电量显著高于休息日（按国家法定节假日及调休日历区分），且日均电量高：居民家庭通常周末用电更多，工作日用电高是商铺、办公等经营性用电的特征，疑似高价低接。有负荷曲线时另见 contract_tariff_shop_profile_interval。"
+  en: "A customer on a residential tariff (by the tariff table, or the customer's category) used clearly more per working day than per rest day in the month (official calendar with make-up working days), at a high daily level: households use more at weekends, while higher working-day use marks a shop or office — a cheap tariff for a business use (高价低接). See contract_tariff_shop_profile_interval where load curves exist."
+basis: "DOMAIN §3 负荷特性与电价不符 → 高价低接; 《供电营业规则》第一百条第一项"
+truth_kinds: [contract_tariff_misuse]
+---*/
+WITH tariff_cat AS (
+  SELECT tariff_code, MIN(category) AS category FROM tariffs GROUP BY tariff_code
+),
+res AS (
+  SELECT c.customer_id, c.tariff_code
+  FROM customers c
+  LEFT JOIN tariff_cat t ON t.tariff_code = c.tariff_code
+  WHERE COALESCE(t.category, c.category) = 'residential'
+    AND c.status = 'active'
+),
+daily AS (
+  SELECT r.customer_id, r.tariff_code, d.day, SUM(d.kwh) AS kwh
+  FROM res r
+  JOIN meters m ON m.customer_id = r.customer_id AND m.role = 'customer'
+  JOIN daily_usage d ON d.meter_id = m.meter_id
+  WHERE ($period IS NULL OR strftime(d.day, '%Y-%m') = $period)
+  GROUP BY r.customer_id, r.tariff_code, d.day
+),
+monthly AS (
+  SELECT d.customer_id, d.tariff_code, strftime(d.day, '%Y-%m') AS period,
+         AVG(d.kwh) AS mean_kwh,
+         AVG(CASE WHEN w.is_workday THEN d.kwh END) AS work_mean,
+         AVG(CASE WHEN NOT w.is_workday THEN d.kwh END) AS rest_mean,
+         SUM(CASE WHEN NOT w.is_workday THEN 1 ELSE 0 END) AS rest_days
+  FROM daily d
+  JOIN workday_calendar w ON w.day = d.day
+  GROUP BY d.customer_id, d.tariff_code, strftime(d.day, '%Y-%m')
+)
+SELECT
+  customer_id                                  AS entity_id,
+  period                                       AS period,
+  work_mean / rest_mean                        AS score,
+  tariff_code                                  AS ev_tariff_code,
+  mean_kwh                                     AS ev_daily_mean_kwh,
+  work_mean                                    AS ev_working_day_mean_kwh,
+  rest_mean                                    AS ev_rest_day_mean_kwh,
+  rest_days                                    AS ev_rest_days
+FROM monthly
+WHERE rest_days >= CAST($min_rest_days AS INTEGER)
+  AND rest_mean > 0
+  AND mean_kwh >= CAST($min_daily_kwh AS DOUBLE)
+  AND work_mean >= CAST($min_ratio AS DOUBLE) * rest_mean
