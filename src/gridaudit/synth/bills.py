@@ -1,0 +1,158 @@
+"""Bills (核算) and payments (收费), with the clerks' and collectors' irregularities.
+
+A bill for period P: kwh = (last reading in P − the reading before it) × multiplier in the meter file
++ adjustment_kwh; amount_yuan = kwh × price of the customer's tariff version in force on the read day
+(+ contract kVA × monthly demand price for two-part tariffs); adjustment_yuan = adjustment_kwh × price.
+An approved adjustment names a complaint work order in ``adjustment_order_id``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from gridaudit.synth.config import Model, Rates
+from gridaudit.synth.customers import Customers
+from gridaudit.synth.inject import Case, choose
+from gridaudit.synth.readings import Readings
+from gridaudit.synth.tariffs import CODE_INDEX, CODES, TariffBook
+from gridaudit.synth.timeaxis import TimeAxis
+from gridaudit.synth.topology import Topology
+from gridaudit.synth.truth import Truth
+
+US_DAY = 86_400_000_000
+US_MIN = 60_000_000
+CHANNELS = np.array(["wechat", "alipay", "bank", "counter"])
+
+
+@dataclass
+class Bills:
+    """Bill rows; ``adjust_orders`` lists (customer, day, order_id) of approved adjustments."""
+
+    cols: dict
+    adjust_orders: list[tuple[int, int, str]]
+    payments: dict
+
+
+def build_bills(
+    rng: np.random.Generator, cu: Customers, rd: Readings, ax: TimeAxis, tb: TariffBook, topo: Topology, m: Model,
+    rates: Rates, force: bool, truth: Truth, no_bill: Case,
+) -> Bills:  # fmt: skip
+    """Bills from consecutive readings, then virtual/withheld quantities, wrong tariffs and adjustments."""
+    # the last reading of each (customer, period) closes the bill; the reading before it opens it
+    last = np.ones(len(rd.cust), dtype=bool)
+    last[:-1] = (rd.cust[:-1] != rd.cust[1:]) | (rd.period[:-1] != rd.period[1:])
+    li = np.flatnonzero(last)
+    # opening reading: the previous period's closing reading; for a new meter, its install reading
+    first_in_group = np.ones(len(rd.cust), dtype=bool)
+    first_in_group[1:] = (rd.cust[1:] != rd.cust[:-1]) | (rd.period[1:] != rd.period[:-1])
+    gs = np.maximum.accumulate(np.where(first_in_group, np.arange(len(rd.cust)), 0))[li]
+    same = (gs >= 1) & (rd.cust[np.maximum(gs - 1, 0)] == rd.cust[li])
+    prev = np.where(same, gs - 1, np.where(li > gs, gs, -1))
+    ok = (prev >= 0) & (rd.period[li] >= 1)
+    ok &= ~np.isin(rd.cust[li], no_bill.idx)
+    li, prev = li[ok], prev[ok]
+    c = rd.cust[li]
+    k = rd.period[li]
+    metered = np.round((rd.value[li] - rd.value[prev]) * cu.mult_file[c], 2)
+    bill_id = np.array([f"B{cu.first + ci + 1:07d}{ax.periods[ki].replace('-', '')}" for ci, ki in zip(c, k, strict=True)])
+    kwh = metered.copy()
+    code = cu.code[c].copy()
+    read_epoch = ax.day_epoch[rd.day[li]]
+    price = tb.price(code, read_epoch)
+    adj = np.zeros(len(c))
+    adj_order: list[str | None] = [None] * len(c)
+    clerk = cu.clerk[c]
+    free = np.ones(len(c), dtype=bool)
+    sid = topo.staff["staff_id"]
+
+    def mark(kind: str, j: int, **detail: object) -> None:
+        free[j] = False
+        truth.add(kind, "bill", str(bill_id[j]), ax.periods[k[j]], ax.periods[k[j]], customer_id=cu.cid[c[j]],
+                  clerk_id=sid[clerk[j]], metered_kwh=float(metered[j]), **detail)  # fmt: skip
+
+    for j in choose(rng, free & (metered > 0), len(c), rates.staff_virtual_qty, force):
+        kwh[j] = round(metered[j] + max(metered[j] * rng.uniform(0.1, 0.5), 20.0), 2)
+        mark("staff_virtual_qty", j, billed_kwh=float(kwh[j]))
+    for j in choose(rng, free & (metered > 20), len(c), rates.staff_withheld_qty, force):
+        kwh[j] = round(metered[j] * rng.uniform(0.3, 0.8), 2)
+        mark("staff_withheld_qty", j, billed_kwh=float(kwh[j]))
+    for j in choose(rng, free, len(c), rates.staff_wrong_tariff, force):
+        stale = tb.stale_price(code[j : j + 1], read_epoch[j : j + 1])[0]
+        if stale != price[j] and rng.random() < 0.5:
+            mark("staff_wrong_tariff", j, variant="stale_version", tariff_code=CODES[code[j]],
+                 price_used=float(stale), price_in_force=float(price[j]))  # fmt: skip
+            price[j] = stale
+        else:
+            other = CODE_INDEX["RES-LV"] if CODES[code[j]] != "RES-LV" else CODE_INDEX["COM-LV"]
+            mark("staff_wrong_tariff", j, variant="other_code", tariff_code=CODES[code[j]], billed_code=CODES[other])
+            code[j] = other
+            price[j] = tb.price(np.array([other]), read_epoch[j : j + 1])[0]
+    bad = np.isin(clerk, topo.bad_clerks)
+    for j in choose(rng, free & bad & (metered > 20), len(c), rates.staff_unapproved_adjustment, force):
+        adj[j] = -round(metered[j] * rng.uniform(0.2, 0.6), 2)
+        kwh[j] = round(metered[j] + adj[j], 2)
+        mark("staff_unapproved_adjustment", j, adjustment_kwh=float(adj[j]))
+    adjust_orders = []
+    for j in choose(rng, free & (metered > 20), len(c), m.legit_adjustment_rate, False):
+        adj[j] = round(float(rng.choice([-1, 1]) * metered[j] * rng.uniform(0.05, 0.3)), 2)
+        kwh[j] = round(metered[j] + adj[j], 2)
+        adj_order[j] = f"WA{bill_id[j][1:]}"
+        adjust_orders.append((int(c[j]), int(rd.day[li[j]]), adj_order[j]))
+
+    demand = tb.demand[code] * cu.kva[c]
+    amount = np.round(kwh * price + demand, 2)
+    issued = read_epoch + rng.integers(1, 4, len(c))
+    has_adj = adj != 0
+    cols = {
+        "bill_id": bill_id.tolist(),
+        "customer_id": [cu.cid[i] for i in c],
+        "period": [ax.periods[i] for i in k],
+        "kwh": kwh,
+        "tariff_code": [CODES[i] for i in code],
+        "amount_yuan": amount,
+        "adjustment_kwh": (adj, ~has_adj),
+        "adjustment_yuan": (np.round(adj * price, 2), ~has_adj),
+        "adjustment_order_id": adj_order,
+        "clerk_id": [sid[i] for i in clerk],
+        "issued_on": issued.astype(np.int32),
+    }
+    pays = build_payments(rng, cu, c, bill_id, amount, issued, m, rates, force, truth, sid, ax)
+    return Bills(cols, adjust_orders, pays)
+
+
+def build_payments(
+    rng: np.random.Generator, cu: Customers, c: np.ndarray, bill_id: np.ndarray, amount: np.ndarray,
+    issued: np.ndarray, m: Model, rates: Rates, force: bool, truth: Truth, sid: list[str], ax: TimeAxis,
+) -> dict:  # fmt: skip
+    """One payment per paid bill; counter payments posted by the collector, some never or late."""
+    paid = (amount > 0) & (rng.random(len(c)) >= m.unpaid_share)
+    j = np.flatnonzero(paid)
+    paid_at = (issued[j].astype(np.int64) + rng.integers(0, 26, len(j))) * US_DAY + rng.integers(8 * 60, 21 * 60, len(j)) * US_MIN
+    channel = CHANNELS[np.searchsorted([0.35, 0.6, 0.8], rng.random(len(j)), side="right")]
+    counter = channel == "counter"
+    delay = np.where(counter, rng.integers(30, 20 * 60, len(j)), rng.integers(1, 30, len(j))) * US_MIN
+    posted = paid_at + delay
+    posted_null = np.zeros(len(j), dtype=bool)
+    pid = np.array([f"P{b[1:]}" for b in bill_id[j]])
+    collector = [sid[cu.collector[c[i]]] if counter[n] else None for n, i in enumerate(j)]
+    for n in choose(rng, counter, len(j), rates.staff_unposted_payment, force):
+        late = rng.random() < 0.6
+        if late:
+            posted[n] = paid_at[n] + int(rng.integers(10, 46)) * US_DAY
+        else:
+            posted_null[n] = True
+        paid_day = str(np.datetime64(int(paid_at[n]), "us").astype("datetime64[D]"))
+        truth.add("staff_unposted_payment", "customer", cu.cid[c[j[n]]], paid_day, paid_day, payment_id=str(pid[n]),
+                  collector_id=collector[n], amount_yuan=float(amount[j[n]]), posted="late" if late else "never")  # fmt: skip
+    return {
+        "payment_id": pid.tolist(),
+        "customer_id": [cu.cid[c[i]] for i in j],
+        "amount_yuan": amount[j],
+        "paid_at": paid_at,
+        "bill_id": bill_id[j].tolist(),
+        "posted_at": (posted, posted_null),
+        "collector_id": collector,
+        "channel": channel.tolist(),
+    }

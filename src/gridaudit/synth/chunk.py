@@ -1,0 +1,160 @@
+"""Generate every table of one chunk of feeders (their areas and customers), in dependency order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from gridaudit.synth import ami, events
+from gridaudit.synth.bills import build_bills
+from gridaudit.synth.config import SynthConfig
+from gridaudit.synth.customers import CATEGORIES, NEVER, RES, STATUS, Customers, build_customers
+from gridaudit.synth.inject import apply_contract, apply_theft, customer_truth, plan_customers, plan_records
+from gridaudit.synth.orders import adjustment_orders, build_orders
+from gridaudit.synth.profiles import daily_use
+from gridaudit.synth.readings import READ_TYPES, build_readings
+from gridaudit.synth.seals import build_seals
+from gridaudit.synth.tariffs import CODES, TariffBook
+from gridaudit.synth.timeaxis import TimeAxis, WorkCalendar
+from gridaudit.synth.topology import Topology
+from gridaudit.synth.truth import Truth
+
+
+@dataclass
+class Shared:
+    """What every chunk reads: configuration, time axis, network, tariffs and working-day calendar."""
+
+    cfg: SynthConfig
+    ax: TimeAxis
+    topo: Topology
+    tb: TariffBook
+    cal: WorkCalendar
+
+
+def generate_chunk(sh: Shared, ci: int) -> tuple[dict[str, dict[str, Any]], Truth]:
+    """All contract rows and truth rows of chunk ``ci`` (deterministic in seed and chunk index)."""
+    cfg, ax, topo, m, rates = sh.cfg, sh.ax, sh.topo, sh.cfg.model, sh.cfg.rates
+    rng = np.random.default_rng([cfg.seed, 1, ci])
+    force = ci == 0
+    truth = Truth()
+    f0, f1 = topo.chunks[ci]
+    cu = build_customers(rng, topo, f0, f1, ax, m)
+    plan = plan_customers(rng, cu, ax, topo, rates, m, force)
+    plan_records(rng, cu, ax, topo, rates, force, truth)
+    book = build_orders(rng, cu, ax, topo, sh.cal, m, rates, force, truth)
+    nb = plan["contract_no_bill"]
+    nb.start = np.maximum(cu.conn_day[nb.idx], ax.first_out)
+    use = daily_use(rng, cu, ax, m)
+    apply_contract(rng, use, cu, ax, plan)
+    visits = events.plan_inspections(rng, cu, plan, ax, m)
+    metered = apply_theft(rng, use, plan)
+    customer_truth(cu, ax, plan, truth)
+    regs = ami.customer_registers(rng, metered, cu, ax, m)
+    sup = ami.supply(rng, use, cu, topo, ax)
+    rd = build_readings(rng, cu, regs, ax, topo, m, rates, force, truth)
+    bills = build_bills(rng, cu, rd, ax, sh.tb, topo, m, rates, force, truth, nb)
+    adjustment_orders(book, bills.adjust_orders)
+    seals = build_seals(rng, cu, ax, topo, book.out.seal_jobs, book.out.new_order, rates, force, truth)
+
+    area_mids = [f"MA{a + 1:05d}" for a in sup.area_idx]
+    feeder_mids = [f"MF{f + 1:04d}" for f in sup.feeder_idx]
+    all_mids = cu.mid + area_mids + feeder_mids
+    log = events.EventLog()
+    events.background_events(rng, log, cu, regs.reported, ax, m)
+    area_meter = {int(a): cu.n + j for j, a in enumerate(sup.area_idx)}
+    events.outage_events(rng, log, cu, regs.reported, area_meter, ax, m)
+    events.theft_events(rng, log, cu, plan, ax)
+    insp = events.inspections(rng, cu, visits, plan, use, metered, sh.tb, topo, ax, m)
+
+    shop = np.zeros(cu.n, dtype=bool)
+    shop[plan["contract_tariff_misuse"].idx] = True
+    interval = ami.interval_rows(rng, cu.mid, regs.kwh, regs.reported, ami.shape_index(cu, shop), cu.cat == RES,
+                                 cu.mult_real, ax, m.interval_days)  # fmt: skip
+    a_interval = ami.interval_rows(rng, area_mids, sup.area_regs.kwh, sup.area_regs.reported,
+                                   np.zeros(len(area_mids), dtype=np.int64), np.zeros(len(area_mids), dtype=bool),
+                                   sup.area_mult, ax, m.interval_days)  # fmt: skip
+    tables: dict[str, dict[str, Any]] = {
+        "customers": _customers(cu, topo, ax),
+        "meters": _meters(rng, cu, sup, topo, ax, area_mids, feeder_mids),
+        "readings": _readings(cu, rd, ax, topo),
+        "bills": bills.cols,
+        "payments": bills.payments,
+        "daily_usage": _concat([ami.daily_rows(cu.mid, regs, ax), ami.daily_rows(area_mids, sup.area_regs, ax),
+                                ami.daily_rows(feeder_mids, sup.feeder_regs, ax)]),  # fmt: skip
+        "interval_usage": _concat([interval, a_interval]),
+        "meter_events": log.columns(all_mids),
+        "work_orders": book.out.orders,
+        "work_order_steps": book.out.steps,
+        "seals": seals,
+        "inspections": insp,
+    }
+    return tables, truth
+
+
+def _concat(parts: list[dict]) -> dict:
+    import pyarrow as pa
+
+    parts = [p for p in parts if p]
+    if not parts:
+        return {}
+    return {k: pa.concat_arrays([p[k] for p in parts]) for k in parts[0]}
+
+
+def _customers(cu: Customers, topo: Topology, ax: TimeAxis) -> dict[str, Any]:
+    sid = topo.staff["staff_id"]
+    epoch0 = int(ax.day_epoch[0])
+    closed = cu.status == 2
+    return {
+        "customer_id": cu.cid,
+        "unit_id": [topo.station_unit[s] for s in cu.station],
+        "category": [CATEGORIES[c] for c in cu.cat],
+        "tariff_code": [CODES[c] for c in cu.code],
+        "voltage_kv": cu.voltage,
+        "contract_kva": cu.kva,
+        "status": [STATUS[s] for s in cu.status],
+        "area_id": [topo.area_id[a] if a >= 0 else None for a in cu.rec_area],
+        "feeder_id": [topo.feeder_id[f] for f in cu.feeder],
+        "name": cu.name,
+        "connected_on": cu.conn_epoch.astype(np.int32),
+        "closed_on": ((np.where(closed, cu.status_day, 0) + epoch0).astype(np.int32), ~closed),
+        "reader_id": [sid[r] for r in cu.reader],
+    }
+
+
+def _meters(rng: np.random.Generator, cu: Customers, sup: ami.Supply, topo: Topology, ax: TimeAxis,
+            area_mids: list[str], feeder_mids: list[str]) -> dict[str, Any]:  # fmt: skip
+    epoch0 = int(ax.day_epoch[0])
+    na, nf = len(area_mids), len(feeder_mids)
+    removed = cu.removed_day < NEVER
+    other_installed = epoch0 - rng.integers(100, 2500, na + nf)
+    return {
+        "meter_id": cu.mid + area_mids + feeder_mids,
+        "role": ["customer"] * cu.n + ["area_total"] * na + ["feeder_head"] * nf,
+        "multiplier": np.concatenate([cu.mult_file, sup.area_mult, sup.feeder_mult]),
+        "customer_id": cu.cid + [None] * (na + nf),
+        "area_id": [topo.area_id[a] if a >= 0 else None for a in cu.rec_area]
+        + [topo.area_id[a] for a in sup.area_idx] + [None] * nf,
+        "feeder_id": [topo.feeder_id[f] for f in cu.feeder] + [topo.feeder_id[topo.area_feeder[a]] for a in sup.area_idx]
+        + [topo.feeder_id[f] for f in sup.feeder_idx],
+        "installed_on": np.concatenate([cu.installed_epoch, other_installed]).astype(np.int32),
+        "removed_on": (np.concatenate([np.where(removed, cu.removed_day + epoch0, 0), np.zeros(na + nf)]).astype(np.int32),
+                       ~np.concatenate([removed, np.zeros(na + nf, dtype=bool)])),
+        "verification_due": np.concatenate([cu.verification_epoch, ax.day_epoch[-1] + rng.integers(30, 2500, na + nf)])
+        .astype(np.int32),
+    }  # fmt: skip
+
+
+def _readings(cu: Customers, rd: Any, ax: TimeAxis, topo: Topology) -> dict[str, Any]:
+    import pyarrow as pa
+
+    sid = np.array(topo.staff["staff_id"], dtype=object)
+    return {
+        "meter_id": pa.array(cu.mid).take(pa.array(rd.cust)),
+        "period": pa.array(ax.periods).take(pa.array(rd.period)),
+        "read_on": ax.day_epoch[rd.day],
+        "reading": rd.value,
+        "read_type": pa.array(READ_TYPES).take(pa.array(rd.rtype)),
+        "reader_id": sid[cu.reader[rd.cust]].tolist(),
+    }

@@ -1,0 +1,128 @@
+"""Monthly meter readings (抄表) on each area's scheduled read day, with reader irregularities.
+
+``readings.reading`` is the register at the end of ``read_on`` (before the multiplier), equal to
+``daily_usage.register`` of that day when the reader is honest. The opening month (before
+``start``) is read too, so the first billing month has a previous reading. New meters get an
+install reading on their connection day; suspended and closed accounts a final reading.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from gridaudit.synth.ami import Registers
+from gridaudit.synth.config import Model, Rates
+from gridaudit.synth.customers import Customers
+from gridaudit.synth.inject import choose
+from gridaudit.synth.timeaxis import TimeAxis
+from gridaudit.synth.topology import Topology
+from gridaudit.synth.truth import Truth
+
+READ_TYPES = ["actual", "estimated", "ami", "customer"]
+ACTUAL, ESTIMATED, AMI, CUSTOMER = range(4)
+
+
+@dataclass
+class Readings:
+    """Reading rows sorted by customer and day."""
+
+    cust: np.ndarray
+    period: np.ndarray  # index into ax.periods
+    day: np.ndarray  # day index
+    value: np.ndarray  # register (before multiplier)
+    rtype: np.ndarray
+    regular: np.ndarray  # a scheduled monthly read (not install / final)
+
+
+def _digit_swap(v: float, rng: np.random.Generator) -> float:
+    s = f"{int(v):d}"
+    pairs = [i for i in range(len(s) - 1) if s[i] != s[i + 1]]
+    if not pairs:
+        return v * 10
+    i = int(rng.choice(pairs))
+    return float(s[:i] + s[i + 1] + s[i] + s[i + 2 :]) + (v - int(v))
+
+
+def build_readings(
+    rng: np.random.Generator, cu: Customers, regs: Registers, ax: TimeAxis, topo: Topology, m: Model,
+    rates: Rates, force: bool, truth: Truth,
+) -> Readings:  # fmt: skip
+    """Scheduled, install and final readings of every customer meter, with estimated/missed/wrong reads."""
+    k_n = len(ax.periods)
+    first_idx = np.array([(d - ax.sim_start).days for d in ax.month_first])
+    rd = first_idx[None, :] + cu.read_day[:, None] - 1  # (n, K)
+    rd = np.minimum(rd, ax.days - 1)
+    alive = (rd > cu.conn_day[:, None]) & (rd < np.minimum(cu.status_day, cu.removed_day)[:, None])
+    c_idx, k_idx = np.nonzero(alive)
+    day = rd[c_idx, k_idx]
+    value = cu_value = regs.reg_h[c_idx, day] / 100.0
+    rtype = np.full(len(c_idx), ACTUAL)
+    on_ami = cu.ami[c_idx] & regs.reported[c_idx, np.maximum(day, ax.first_out)] & (day >= ax.first_out)
+    r = rng.random(len(c_idx))
+    rtype[on_ami & (r < m.ami_read_share)] = AMI
+    manual_only = ~cu.ami[c_idx]
+    rtype[manual_only & (r < m.legit_estimated_share)] = ESTIMATED
+    rtype[manual_only & (r >= m.legit_estimated_share) & (r < m.legit_estimated_share + 0.01)] = CUSTOMER
+    value = cu_value.copy()
+    keep = np.ones(len(c_idx), dtype=bool)
+
+    # consumption of the period in register units (for estimates), from the true registers
+    prev_day = np.where(k_idx > 0, rd[c_idx, np.maximum(k_idx - 1, 0)], day)
+    prev_true = regs.reg_h[c_idx, np.maximum(prev_day, 0)] / 100.0
+    cons = np.maximum(value - prev_true, 0)
+    est = ~on_ami & (rtype == ESTIMATED)
+    value[est] = prev_true[est] + cons[est] * rng.uniform(0.75, 0.98, int(est.sum()))
+
+    in_window = (k_idx >= 1) & (day >= cu.conn_day[c_idx] + 1)
+    estimators = np.isin(cu.reader[c_idx], topo.estimating_readers)
+    free = in_window.copy()
+    idx = choose(rng, free & estimators & on_ami, len(c_idx), rates.staff_estimated_read, force)
+    for j in idx:
+        c = c_idx[j]
+        f = rng.uniform(0.5, 0.85) if rng.random() < 0.5 else rng.uniform(1.15, 1.6)
+        guess = prev_true[j] + cons[j] * f
+        if abs(guess - cu_value[j]) * cu.mult_file[c] < 5:
+            guess = cu_value[j] + 5 / cu.mult_file[c] + 1
+        value[j] = round(max(guess, prev_true[j]), 2)
+        rtype[j] = ACTUAL
+        free[j] = False
+        truth.add("staff_estimated_read", "meter", cu.mid[c], ax.periods[k_idx[j]], ax.periods[k_idx[j]],
+                  customer_id=cu.cid[c], reader_id=topo.staff["staff_id"][cu.reader[c]],
+                  read_on=str(ax.day_of(day[j])), true_register=float(cu_value[j]), read_register=float(value[j]))  # fmt: skip
+    idx = choose(rng, free, len(c_idx), rates.staff_missed_read, force)
+    keep[idx] = False
+    free[idx] = False
+    for j in idx:
+        c = c_idx[j]
+        truth.add("staff_missed_read", "meter", cu.mid[c], ax.periods[k_idx[j]], ax.periods[k_idx[j]],
+                  customer_id=cu.cid[c], reader_id=topo.staff["staff_id"][cu.reader[c]])  # fmt: skip
+    idx = choose(rng, free & (value >= 10), len(c_idx), rates.staff_wrong_read, force)
+    for j in idx:
+        c = c_idx[j]
+        how = "digit_swap" if rng.random() < 0.5 else "decimal_shift"
+        wrong = _digit_swap(value[j], rng) if how == "digit_swap" else value[j] * rng.choice([10.0, 0.1])
+        truth.add("staff_wrong_read", "meter", cu.mid[c], ax.periods[k_idx[j]], ax.periods[k_idx[j]],
+                  customer_id=cu.cid[c], reader_id=topo.staff["staff_id"][cu.reader[c]], error=how,
+                  true_register=float(value[j]), read_register=round(float(wrong), 2))  # fmt: skip
+        value[j] = round(wrong, 2)
+        rtype[j] = ACTUAL
+
+    # install readings (new meters) and final readings (suspension / closure)
+    inst = np.flatnonzero(cu.new_conn & (cu.conn_day >= 0))
+    stop = np.flatnonzero((cu.status > 0) & (cu.status_day < ax.days))
+    ex_c = np.concatenate([inst, stop])
+    ex_day = np.concatenate([cu.conn_day[inst], cu.status_day[stop]])
+    ex_val = regs.reg_h[ex_c, ex_day] / 100.0
+    cust = np.concatenate([c_idx[keep], ex_c])
+    dayall = np.concatenate([day[keep], ex_day])
+    order = np.lexsort((dayall, cust))
+    return Readings(
+        cust=cust[order],
+        period=np.concatenate([k_idx[keep], ax.month_idx[ex_day]])[order],
+        day=dayall[order],
+        value=np.round(np.concatenate([value[keep], ex_val]), 2)[order],
+        rtype=np.concatenate([rtype[keep], np.full(len(ex_c), ACTUAL)])[order],
+        regular=np.concatenate([np.ones(int(keep.sum()), dtype=bool), np.zeros(len(ex_c), dtype=bool)])[order],
+    )
