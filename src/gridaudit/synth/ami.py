@@ -1,8 +1,9 @@
 """Metering data collection (用电信息采集): registers, daily frozen kWh, area and feeder supply, load curves.
 
-* Customer register (before the multiplier) accumulates *metered* use / real CT ratio, in 0.01 steps;
-  daily kwh = register difference × real multiplier (the AMI master station holds the true ratio).
-  ``daily_usage.register`` is the frozen register at the end of ``day``.
+* Customer register (before the multiplier) accumulates *metered* energy / real CT ratio, in 0.01 steps.
+  AMI data is in register units like readings: ``daily_usage.kwh`` = register difference of the day and
+  ``daily_usage.register`` the frozen register at the end of ``day``; energy = kwh × meters.multiplier.
+  Interval ``kwh`` likewise; ``current_a`` is the meter-terminal (CT secondary) current.
 * Area total = Σ true use of the customers physically on the area × (1 + technical loss), the loss
   rising with load; feeder head = (Σ area totals + Σ true use of its large customers) × (1 + feeder loss).
 * Gaps: meters in not-yet-upgraded areas never report; other meters drop out for short spells.
@@ -30,7 +31,7 @@ class Registers:
     """Register values (hundredths, int64) at the end of each day and the AMI row mask."""
 
     reg_h: np.ndarray  # (meters, days)
-    kwh: np.ndarray  # (meters, days) energy per day (after the multiplier)
+    kwh: np.ndarray  # (meters, days) register advance per day (before the multiplier)
     reported: np.ndarray  # (meters, days) AMI has the day
 
 
@@ -51,10 +52,12 @@ def registers(rng: np.random.Generator, energy: np.ndarray, mult: np.ndarray, st
     r0 = np.round(rng.uniform(0, start_max, len(mult)) * 100).astype(np.int64)
     reg_h = r0[:, None] + np.round(np.cumsum(energy / mult[:, None], axis=1) * 100).astype(np.int64)
     steps = np.diff(reg_h, axis=1, prepend=r0[:, None])
-    return Registers(reg_h, steps / 100.0 * mult[:, None], np.ones_like(energy, dtype=bool))
+    return Registers(reg_h, steps / 100.0, np.ones_like(energy, dtype=bool))
 
 
-def customer_registers(rng: np.random.Generator, metered: np.ndarray, cu: Customers, ax: TimeAxis, m: Model) -> Registers:
+def customer_registers(
+    rng: np.random.Generator, metered: np.ndarray, cu: Customers, ax: TimeAxis, m: Model
+) -> Registers:
     """Customer meter registers and which days AMI reports."""
     start_max = np.where(cu.cat == RES, 30000.0, 5000.0)
     regs = registers(rng, metered, cu.mult_real, 1.0)
@@ -115,9 +118,16 @@ def daily_rows(meter_ids: list[str], regs: Registers, ax: TimeAxis) -> dict[str,
 
 
 def interval_rows(
-    rng: np.random.Generator, meter_ids: list[str], energy: np.ndarray, reported: np.ndarray, shape_idx: np.ndarray,
-    single_phase: np.ndarray, mult: np.ndarray, ax: TimeAxis, days: int,
-) -> dict[str, pa.Array]:  # fmt: skip
+    rng: np.random.Generator,
+    meter_ids: list[str],
+    energy: np.ndarray,
+    reported: np.ndarray,
+    shape_idx: np.ndarray,
+    single_phase: np.ndarray,
+    mult: np.ndarray,
+    ax: TimeAxis,
+    days: int,
+) -> dict[str, pa.Array]:
     """Hourly load curve (ts = start of the hour) for the last ``days`` days: kWh, voltage, current, pf."""
     d0 = max(ax.first_out, ax.days - days)
     mi, di = np.nonzero(reported[:, d0:])
@@ -131,7 +141,7 @@ def interval_rows(
     volts = np.where(hv, 57.7, 220.0)[:, None] + rng.normal(0, 1.5, (len(mi), 24)) * np.where(hv, 0.3, 1.0)[:, None]
     pf = np.clip(rng.uniform(0.86, 0.98, len(mi))[:, None] + rng.normal(0, 0.01, (len(mi), 24)), 0.5, 1.0)
     phases = np.where(single_phase[mi], 1.0, 3.0)[:, None]
-    amps = kwh.reshape(-1, 24) * 1000 / (volts * pf * phases) / mult[mi][:, None]
+    amps = kwh.reshape(-1, 24) * 1000 / (volts * pf * phases)
     ts = (ax.day_epoch[di].astype(np.int64) * US_DAY)[:, None] + np.arange(24, dtype=np.int64)[None, :] * US_HOUR
     rep = np.repeat(mi, 24)
     return {

@@ -36,9 +36,18 @@ class Bills:
 
 
 def build_bills(
-    rng: np.random.Generator, cu: Customers, rd: Readings, ax: TimeAxis, tb: TariffBook, topo: Topology, m: Model,
-    rates: Rates, force: bool, truth: Truth, no_bill: Case,
-) -> Bills:  # fmt: skip
+    rng: np.random.Generator,
+    cu: Customers,
+    rd: Readings,
+    ax: TimeAxis,
+    tb: TariffBook,
+    topo: Topology,
+    m: Model,
+    rates: Rates,
+    force: bool,
+    truth: Truth,
+    no_bill: Case,
+) -> Bills:
     """Bills from consecutive readings, then virtual/withheld quantities, wrong tariffs and adjustments."""
     # the last reading of each (customer, period) closes the bill; the reading before it opens it
     last = np.ones(len(rd.cust), dtype=bool)
@@ -55,8 +64,10 @@ def build_bills(
     li, prev = li[ok], prev[ok]
     c = rd.cust[li]
     k = rd.period[li]
-    metered = np.round((rd.value[li] - rd.value[prev]) * cu.mult_file[c], 2)
-    bill_id = np.array([f"B{cu.first + ci + 1:07d}{ax.periods[ki].replace('-', '')}" for ci, ki in zip(c, k, strict=True)])
+    metered = np.round((rd.value[li] - rd.value[prev]) * cu.mult_bill[c], 2)
+    bill_id = np.array(
+        [f"B{cu.first + ci + 1:07d}{ax.periods[ki].replace('-', '')}" for ci, ki in zip(c, k, strict=True)]
+    )
     kwh = metered.copy()
     code = cu.code[c].copy()
     read_epoch = ax.day_epoch[rd.day[li]]
@@ -69,8 +80,17 @@ def build_bills(
 
     def mark(kind: str, j: int, **detail: object) -> None:
         free[j] = False
-        truth.add(kind, "bill", str(bill_id[j]), ax.periods[k[j]], ax.periods[k[j]], customer_id=cu.cid[c[j]],
-                  clerk_id=sid[clerk[j]], metered_kwh=float(metered[j]), **detail)  # fmt: skip
+        truth.add(
+            kind,
+            "bill",
+            str(bill_id[j]),
+            ax.periods[k[j]],
+            ax.periods[k[j]],
+            customer_id=cu.cid[c[j]],
+            clerk_id=sid[clerk[j]],
+            metered_kwh=float(metered[j]),
+            **detail,
+        )
 
     for j in choose(rng, free & (metered > 0), len(c), rates.staff_virtual_qty, force):
         kwh[j] = round(metered[j] + max(metered[j] * rng.uniform(0.1, 0.5), 20.0), 2)
@@ -81,8 +101,14 @@ def build_bills(
     for j in choose(rng, free, len(c), rates.staff_wrong_tariff, force):
         stale = tb.stale_price(code[j : j + 1], read_epoch[j : j + 1])[0]
         if stale != price[j] and rng.random() < 0.5:
-            mark("staff_wrong_tariff", j, variant="stale_version", tariff_code=CODES[code[j]],
-                 price_used=float(stale), price_in_force=float(price[j]))  # fmt: skip
+            mark(
+                "staff_wrong_tariff",
+                j,
+                variant="stale_version",
+                tariff_code=CODES[code[j]],
+                price_used=float(stale),
+                price_in_force=float(price[j]),
+            )
             price[j] = stale
         else:
             other = CODE_INDEX["RES-LV"] if CODES[code[j]] != "RES-LV" else CODE_INDEX["COM-LV"]
@@ -123,13 +149,25 @@ def build_bills(
 
 
 def build_payments(
-    rng: np.random.Generator, cu: Customers, c: np.ndarray, bill_id: np.ndarray, amount: np.ndarray,
-    issued: np.ndarray, m: Model, rates: Rates, force: bool, truth: Truth, sid: list[str], ax: TimeAxis,
-) -> dict:  # fmt: skip
+    rng: np.random.Generator,
+    cu: Customers,
+    c: np.ndarray,
+    bill_id: np.ndarray,
+    amount: np.ndarray,
+    issued: np.ndarray,
+    m: Model,
+    rates: Rates,
+    force: bool,
+    truth: Truth,
+    sid: list[str],
+    ax: TimeAxis,
+) -> dict:
     """One payment per paid bill; counter payments posted by the collector, some never or late."""
     paid = (amount > 0) & (rng.random(len(c)) >= m.unpaid_share)
     j = np.flatnonzero(paid)
-    paid_at = (issued[j].astype(np.int64) + rng.integers(0, 26, len(j))) * US_DAY + rng.integers(8 * 60, 21 * 60, len(j)) * US_MIN
+    paid_at = (issued[j].astype(np.int64) + rng.integers(0, 26, len(j))) * US_DAY + rng.integers(
+        8 * 60, 21 * 60, len(j)
+    ) * US_MIN
     channel = CHANNELS[np.searchsorted([0.35, 0.6, 0.8], rng.random(len(j)), side="right")]
     counter = channel == "counter"
     delay = np.where(counter, rng.integers(30, 20 * 60, len(j)), rng.integers(1, 30, len(j))) * US_MIN
@@ -144,8 +182,17 @@ def build_payments(
         else:
             posted_null[n] = True
         paid_day = str(np.datetime64(int(paid_at[n]), "us").astype("datetime64[D]"))
-        truth.add("staff_unposted_payment", "customer", cu.cid[c[j[n]]], paid_day, paid_day, payment_id=str(pid[n]),
-                  collector_id=collector[n], amount_yuan=float(amount[j[n]]), posted="late" if late else "never")  # fmt: skip
+        truth.add(
+            "staff_unposted_payment",
+            "customer",
+            cu.cid[c[j[n]]],
+            paid_day,
+            paid_day,
+            payment_id=str(pid[n]),
+            collector_id=collector[n],
+            amount_yuan=float(amount[j[n]]),
+            posted="late" if late else "never",
+        )
     return {
         "payment_id": pid.tolist(),
         "customer_id": [cu.cid[c[i]] for i in j],

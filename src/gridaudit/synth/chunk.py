@@ -66,23 +66,45 @@ def generate_chunk(sh: Shared, ci: int) -> tuple[dict[str, dict[str, Any]], Trut
     area_meter = {int(a): cu.n + j for j, a in enumerate(sup.area_idx)}
     events.outage_events(rng, log, cu, regs.reported, area_meter, ax, m)
     events.theft_events(rng, log, cu, plan, ax)
-    insp = events.inspections(rng, cu, visits, plan, use, metered, sh.tb, topo, ax, m)
+    insp = events.inspections(rng, cu, visits, plan, use, metered, sh.tb, topo, ax, m, force)
 
     shop = np.zeros(cu.n, dtype=bool)
     shop[plan["contract_tariff_misuse"].idx] = True
-    interval = ami.interval_rows(rng, cu.mid, regs.kwh, regs.reported, ami.shape_index(cu, shop), cu.cat == RES,
-                                 cu.mult_real, ax, m.interval_days)  # fmt: skip
-    a_interval = ami.interval_rows(rng, area_mids, sup.area_regs.kwh, sup.area_regs.reported,
-                                   np.zeros(len(area_mids), dtype=np.int64), np.zeros(len(area_mids), dtype=bool),
-                                   sup.area_mult, ax, m.interval_days)  # fmt: skip
+    interval = ami.interval_rows(
+        rng,
+        cu.mid,
+        regs.kwh,
+        regs.reported,
+        ami.shape_index(cu, shop),
+        cu.cat == RES,
+        cu.mult_real,
+        ax,
+        m.interval_days,
+    )
+    a_interval = ami.interval_rows(
+        rng,
+        area_mids,
+        sup.area_regs.kwh,
+        sup.area_regs.reported,
+        np.zeros(len(area_mids), dtype=np.int64),
+        np.zeros(len(area_mids), dtype=bool),
+        sup.area_mult,
+        ax,
+        m.interval_days,
+    )
     tables: dict[str, dict[str, Any]] = {
         "customers": _customers(cu, topo, ax),
         "meters": _meters(rng, cu, sup, topo, ax, area_mids, feeder_mids),
-        "readings": _readings(cu, rd, ax, topo),
+        "readings": _concat([_readings(cu, rd, ax, topo), _supply_readings(sup, topo, ax, area_mids, feeder_mids)]),
         "bills": bills.cols,
         "payments": bills.payments,
-        "daily_usage": _concat([ami.daily_rows(cu.mid, regs, ax), ami.daily_rows(area_mids, sup.area_regs, ax),
-                                ami.daily_rows(feeder_mids, sup.feeder_regs, ax)]),  # fmt: skip
+        "daily_usage": _concat(
+            [
+                ami.daily_rows(cu.mid, regs, ax),
+                ami.daily_rows(area_mids, sup.area_regs, ax),
+                ami.daily_rows(feeder_mids, sup.feeder_regs, ax),
+            ]
+        ),
         "interval_usage": _concat([interval, a_interval]),
         "meter_events": log.columns(all_mids),
         "work_orders": book.out.orders,
@@ -123,8 +145,15 @@ def _customers(cu: Customers, topo: Topology, ax: TimeAxis) -> dict[str, Any]:
     }
 
 
-def _meters(rng: np.random.Generator, cu: Customers, sup: ami.Supply, topo: Topology, ax: TimeAxis,
-            area_mids: list[str], feeder_mids: list[str]) -> dict[str, Any]:  # fmt: skip
+def _meters(
+    rng: np.random.Generator,
+    cu: Customers,
+    sup: ami.Supply,
+    topo: Topology,
+    ax: TimeAxis,
+    area_mids: list[str],
+    feeder_mids: list[str],
+) -> dict[str, Any]:
     epoch0 = int(ax.day_epoch[0])
     na, nf = len(area_mids), len(feeder_mids)
     removed = cu.removed_day < NEVER
@@ -135,15 +164,20 @@ def _meters(rng: np.random.Generator, cu: Customers, sup: ami.Supply, topo: Topo
         "multiplier": np.concatenate([cu.mult_file, sup.area_mult, sup.feeder_mult]),
         "customer_id": cu.cid + [None] * (na + nf),
         "area_id": [topo.area_id[a] if a >= 0 else None for a in cu.rec_area]
-        + [topo.area_id[a] for a in sup.area_idx] + [None] * nf,
-        "feeder_id": [topo.feeder_id[f] for f in cu.feeder] + [topo.feeder_id[topo.area_feeder[a]] for a in sup.area_idx]
+        + [topo.area_id[a] for a in sup.area_idx]
+        + [None] * nf,
+        "feeder_id": [topo.feeder_id[f] for f in cu.feeder]
+        + [topo.feeder_id[topo.area_feeder[a]] for a in sup.area_idx]
         + [topo.feeder_id[f] for f in sup.feeder_idx],
         "installed_on": np.concatenate([cu.installed_epoch, other_installed]).astype(np.int32),
-        "removed_on": (np.concatenate([np.where(removed, cu.removed_day + epoch0, 0), np.zeros(na + nf)]).astype(np.int32),
-                       ~np.concatenate([removed, np.zeros(na + nf, dtype=bool)])),
-        "verification_due": np.concatenate([cu.verification_epoch, ax.day_epoch[-1] + rng.integers(30, 2500, na + nf)])
-        .astype(np.int32),
-    }  # fmt: skip
+        "removed_on": (
+            np.concatenate([np.where(removed, cu.removed_day + epoch0, 0), np.zeros(na + nf)]).astype(np.int32),
+            ~np.concatenate([removed, np.zeros(na + nf, dtype=bool)]),
+        ),
+        "verification_due": np.concatenate(
+            [cu.verification_epoch, ax.day_epoch[-1] + rng.integers(30, 2500, na + nf)]
+        ).astype(np.int32),
+    }
 
 
 def _readings(cu: Customers, rd: Any, ax: TimeAxis, topo: Topology) -> dict[str, Any]:
@@ -153,8 +187,36 @@ def _readings(cu: Customers, rd: Any, ax: TimeAxis, topo: Topology) -> dict[str,
     return {
         "meter_id": pa.array(cu.mid).take(pa.array(rd.cust)),
         "period": pa.array(ax.periods).take(pa.array(rd.period)),
-        "read_on": ax.day_epoch[rd.day],
-        "reading": rd.value,
+        "read_on": pa.array(ax.day_epoch[rd.day], pa.date32()),
+        "reading": pa.array(rd.value),
         "read_type": pa.array(READ_TYPES).take(pa.array(rd.rtype)),
-        "reader_id": sid[cu.reader[rd.cust]].tolist(),
+        "reader_id": pa.array(sid[cu.reader[rd.cust]].tolist(), pa.string()),
     }
+
+
+def _supply_readings(
+    sup: ami.Supply, topo: Topology, ax: TimeAxis, area_mids: list[str], feeder_mids: list[str]
+) -> dict[str, Any]:
+    """Monthly AMI readings of area-total meters (on the area's read day) and feeder heads (on the 1st)."""
+    import pyarrow as pa
+
+    first_idx = np.array([(d - ax.sim_start).days for d in ax.month_first])
+    parts = []
+    for mids, regs, day_of_month in (
+        (area_mids, sup.area_regs, topo.area_read_day[sup.area_idx]),
+        (feeder_mids, sup.feeder_regs, np.ones(len(feeder_mids), dtype=np.int64)),
+    ):
+        rd = np.minimum(first_idx[None, :] + day_of_month[:, None] - 1, ax.days - 1)
+        mi, ki = np.nonzero(np.ones_like(rd, dtype=bool))
+        d = rd[mi, ki]
+        parts.append(
+            {
+                "meter_id": pa.array(mids, pa.string()).take(pa.array(mi)),
+                "period": pa.array(ax.periods).take(pa.array(ki)),
+                "read_on": pa.array(ax.day_epoch[d], pa.date32()),
+                "reading": pa.array(regs.reg_h[mi, d] / 100.0),
+                "read_type": pa.array(["ami"] * len(mi), pa.string()),
+                "reader_id": pa.nulls(len(mi), pa.string()),
+            }
+        )
+    return _concat(parts)

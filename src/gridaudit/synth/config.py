@@ -99,8 +99,8 @@ class Model:
     areas_per_feeder_max: int = 35
     customers_per_station: int = 12000
     stations_per_county: int = 6
-    theft_hotspot_area_share: float = 0.1
-    theft_hotspot_weight: float = 40.0
+    theft_hotspot_area_share: float = 0.15
+    theft_hotspot_weight: float = 30.0
     thief_level_min: float = 2.0
     thief_level_max: float = 4.0
     area_loss_min: float = 0.02
@@ -190,7 +190,9 @@ class SynthConfig:
         try:
             first = self.start_date
         except ValueError:
-            raise ValueError(both(f"起始月份格式应为 YYYY-MM：{self.start}", f"--start must be YYYY-MM: {self.start}"))
+            raise ValueError(
+                both(f"起始月份格式应为 YYYY-MM：{self.start}", f"--start must be YYYY-MM: {self.start}")
+            ) from None
         y, m = divmod(first.year * 12 + first.month - 1 + self.months, 12)
         if date(y, m + 1, 1) > date.today():
             raise ValueError(

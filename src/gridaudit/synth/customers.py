@@ -42,7 +42,8 @@ class Customers:
     voltage: np.ndarray
     kva: np.ndarray
     mult_real: np.ndarray
-    mult_file: np.ndarray
+    mult_file: np.ndarray  # multiplier in the meter file
+    mult_bill: np.ndarray  # multiplier billing applies
     level: np.ndarray  # base daily kWh
     ami: np.ndarray  # meter reports to AMI
     conn_day: np.ndarray  # day index of connection (negative: before the run)
@@ -90,17 +91,24 @@ def build_customers(rng: np.random.Generator, topo: Topology, f0: int, f1: int, 
     mix = np.array([m.mix_residential, m.mix_commercial, m.mix_industrial, 0.0, m.mix_agricultural])
     mix_rural = mix * np.array([1.0, 0.6, 0.8, 0.0, 2.5])
     u = rng.random(n)
-    cat = np.where(rural, np.searchsorted(np.cumsum(mix_rural / mix_rural.sum()), u),
-                   np.searchsorted(np.cumsum(mix / mix.sum()), u))  # fmt: skip
+    cat = np.where(
+        rural,
+        np.searchsorted(np.cumsum(mix_rural / mix_rural.sum()), u),
+        np.searchsorted(np.cumsum(mix / mix.sum()), u),
+    )
     cat = np.minimum(cat, AGR)
     cat[direct] = LI
 
     kva = np.select(
         [cat == RES, cat == COM, cat == IND, cat == LI],
-        [rng.choice([4.0, 6.0, 8.0, 10.0], n), np.round(rng.uniform(10, 100, n)), np.round(rng.uniform(50, 250, n)),
-         rng.choice(LI_KVA, n)],
+        [
+            rng.choice([4.0, 6.0, 8.0, 10.0], n),
+            np.round(rng.uniform(10, 100, n)),
+            np.round(rng.uniform(50, 250, n)),
+            rng.choice(LI_KVA, n),
+        ],
         np.round(rng.uniform(10, 60, n)),
-    )  # fmt: skip
+    )
     voltage = np.select([cat == RES, cat == LI], [0.22, 10.0], 0.4)
     mult = np.ones(n)
     ct = (cat != RES) & (kva > 30) & (cat != LI)
@@ -108,16 +116,24 @@ def build_customers(rng: np.random.Generator, topo: Topology, f0: int, f1: int, 
     mult[cat == LI] = ct_multiplier(kva[cat == LI], 10000.0)
     code = np.select(
         [cat == RES, cat == COM, cat == IND, cat == LI],
-        [CODE_INDEX["RES-LV"], np.where(rng.random(n) < m.tou_share_commercial, CODE_INDEX["COM-LV-TOU"],
-                                        CODE_INDEX["COM-LV"]), CODE_INDEX["IND-LV"], CODE_INDEX["LI-10"]],
+        [
+            CODE_INDEX["RES-LV"],
+            np.where(rng.random(n) < m.tou_share_commercial, CODE_INDEX["COM-LV-TOU"], CODE_INDEX["COM-LV"]),
+            CODE_INDEX["IND-LV"],
+            CODE_INDEX["LI-10"],
+        ],
         CODE_INDEX["AGR-LV"],
-    )  # fmt: skip
+    )
 
     # daily level: residential lognormal; others from capacity × utilisation × 24 h
-    util = np.select([cat == COM, cat == IND, cat == LI], [rng.uniform(0.06, 0.3, n), rng.uniform(0.08, 0.3, n),
-                                                           rng.uniform(0.25, 0.55, n)], rng.uniform(0.05, 0.2, n))  # fmt: skip
-    level = np.where(cat == RES, rng.lognormal(np.log(m.residential_median_kwh), m.residential_level_sigma, n),
-                     kva * 0.9 * util * 24)  # fmt: skip
+    util = np.select(
+        [cat == COM, cat == IND, cat == LI],
+        [rng.uniform(0.06, 0.3, n), rng.uniform(0.08, 0.3, n), rng.uniform(0.25, 0.55, n)],
+        rng.uniform(0.05, 0.2, n),
+    )
+    level = np.where(
+        cat == RES, rng.lognormal(np.log(m.residential_median_kwh), m.residential_level_sigma, n), kva * 0.9 * util * 24
+    )
 
     poor = np.where(direct, False, topo.area_poor_ami[np.maximum(area, 0)])
     ami = ~(poor & (rng.random(n) > m.ami_poor_area_coverage))
@@ -128,14 +144,14 @@ def build_customers(rng: np.random.Generator, topo: Topology, f0: int, f1: int, 
     conn_epoch = sim_e - rng.integers(30, 20 * 365, n)
     new = rng.random(n) < m.new_connection_share
     conn_day = conn_epoch - sim_e
-    conn_day[new] = rng.integers(ax.first_out + 10, ax.days - 30, int(new.sum()))
+    conn_day[new] = ax.pick(rng, 10, 30, int(new.sum()))
     status = np.zeros(n, dtype=np.int64)
     status_day = np.full(n, NEVER, dtype=np.int64)
     r = rng.random(n)
     sus = ~new & (r < m.suspended_share)
     clo = ~new & (r >= m.suspended_share) & (r < m.suspended_share + m.closed_share)
     status[sus], status[clo] = 1, 2
-    status_day[sus | clo] = rng.integers(ax.first_out + 10, ax.days - 10, int((sus | clo).sum()))
+    status_day[sus | clo] = ax.pick(rng, 10, 10, int((sus | clo).sum()))
     removed_day = np.where(clo, status_day, NEVER)
     # meters are rotated every ``verification_years``; the current one is still within its term
     term = m.verification_years * 365
@@ -161,16 +177,42 @@ def build_customers(rng: np.random.Generator, topo: Topology, f0: int, f1: int, 
     places = place_names(rng, n)
     persons = person_names(rng, n)
     biz = business_names(rng, places, (cat == IND) | (cat == LI))
-    name = [p if c == RES else (pl + "村排灌站" if c == AGR else b)
-            for p, pl, b, c in zip(persons, places, biz, cat, strict=True)]  # fmt: skip
+    name = [
+        p if c == RES else (pl + "村排灌站" if c == AGR else b)
+        for p, pl, b, c in zip(persons, places, biz, cat, strict=True)
+    ]
     return Customers(
-        first=first, n=n,
+        first=first,
+        n=n,
         cid=[f"C{first + i + 1:07d}" for i in range(n)],
         mid=[f"M{first + i + 1:07d}" for i in range(n)],
-        area=area, rec_area=area.copy(), feeder=feeder, station=station, cat=cat, code=code, voltage=voltage,
-        kva=kva, mult_real=mult, mult_file=mult.copy(), level=level, ami=ami, conn_day=conn_day,
-        conn_epoch=conn_day + sim_e, installed_epoch=installed, verification_epoch=verification, status=status,
-        status_day=status_day, removed_day=removed_day, reader=reader, read_day=read_day, clerk=pick("clerk"),
-        collector=pick("collector"), inspector=pick("inspector"), name=name, new_conn=new,
-        taken=np.zeros(n, dtype=bool), secret_use=np.zeros(n, dtype=bool),
-    )  # fmt: skip
+        area=area,
+        rec_area=area.copy(),
+        feeder=feeder,
+        station=station,
+        cat=cat,
+        code=code,
+        voltage=voltage,
+        kva=kva,
+        mult_real=mult,
+        mult_file=mult.copy(),
+        mult_bill=mult.copy(),
+        level=level,
+        ami=ami,
+        conn_day=conn_day,
+        conn_epoch=conn_day + sim_e,
+        installed_epoch=installed,
+        verification_epoch=verification,
+        status=status,
+        status_day=status_day,
+        removed_day=removed_day,
+        reader=reader,
+        read_day=read_day,
+        clerk=pick("clerk"),
+        collector=pick("collector"),
+        inspector=pick("inspector"),
+        name=name,
+        new_conn=new,
+        taken=np.zeros(n, dtype=bool),
+        secret_use=np.zeros(n, dtype=bool),
+    )

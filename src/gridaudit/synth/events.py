@@ -17,15 +17,27 @@ US_DAY = 86_400_000_000
 US_SEC = 1_000_000
 # background event types: (type, weight three-phase, weight single-phase, lasts)
 BACKGROUND = [
-    ("power_down", 0.30, 0.45, True), ("clock_error", 0.15, 0.2, False), ("voltage_loss", 0.10, 0.0, True),
-    ("current_imbalance", 0.12, 0.0, True), ("voltage_imbalance", 0.08, 0.0, True), ("phase_break", 0.05, 0.0, True),
-    ("parameter_changed", 0.05, 0.1, False), ("terminal_cover_open", 0.04, 0.08, False),
-    ("cover_open", 0.02, 0.05, False), ("magnetic", 0.01, 0.02, True), ("meter_racing", 0.01, 0.02, True),
-    ("meter_cleared", 0.01, 0.02, False), ("current_loss", 0.03, 0.0, True), ("reverse_power", 0.02, 0.05, True),
+    ("power_down", 0.30, 0.45, True),
+    ("clock_error", 0.15, 0.2, False),
+    ("voltage_loss", 0.10, 0.0, True),
+    ("current_imbalance", 0.12, 0.0, True),
+    ("voltage_imbalance", 0.08, 0.0, True),
+    ("phase_break", 0.05, 0.0, True),
+    ("parameter_changed", 0.05, 0.1, False),
+    ("terminal_cover_open", 0.04, 0.08, False),
+    ("cover_open", 0.02, 0.05, False),
+    ("magnetic", 0.01, 0.02, True),
+    ("meter_racing", 0.01, 0.02, True),
+    ("meter_cleared", 0.01, 0.02, False),
+    ("current_loss", 0.03, 0.0, True),
+    ("reverse_power", 0.02, 0.05, True),
     ("meter_stopped", 0.01, 0.01, True),
-]  # fmt: skip
-VIOLATION = {"contract_tariff_misuse": "tariff_misuse", "contract_capacity_overuse": "capacity_overuse",
-             "contract_suspended_use": "suspended_use"}  # fmt: skip
+]
+VIOLATION = {
+    "contract_tariff_misuse": "tariff_misuse",
+    "contract_capacity_overuse": "capacity_overuse",
+    "contract_suspended_use": "suspended_use",
+}
 
 
 class EventLog:
@@ -55,13 +67,17 @@ class EventLog:
         keep = np.ones(len(m), dtype=bool)
         keep[1:] = (m[1:] != m[:-1]) | (t[1:] != t[:-1]) | (e[1:] != e[:-1])
         m, t, e, x = m[keep], t[keep], e[keep], x[keep]
-        return {"meter_id": pa.array(meter_ids).take(pa.array(m)), "ts": pa.array(t, pa.timestamp("us")),
-                "event_type": pa.array(e.tolist(), pa.string()),
-                "ended_at": pa.array(x, pa.timestamp("us"), mask=x < 0)}  # fmt: skip
+        return {
+            "meter_id": pa.array(meter_ids).take(pa.array(m)),
+            "ts": pa.array(t, pa.timestamp("us")),
+            "event_type": pa.array(e.tolist(), pa.string()),
+            "ended_at": pa.array(x, pa.timestamp("us"), mask=x < 0),
+        }
 
 
-def background_events(rng: np.random.Generator, log: EventLog, cu: Customers, reported: np.ndarray, ax: TimeAxis,
-                      m: Model) -> None:  # fmt: skip
+def background_events(
+    rng: np.random.Generator, log: EventLog, cu: Customers, reported: np.ndarray, ax: TimeAxis, m: Model
+) -> None:
     """Random events on AMI meters at ``Model.event_rate_per_year``."""
     years = (ax.days - ax.first_out) / 365.0
     k = rng.poisson(m.event_rate_per_year * years, cu.n) * cu.ami
@@ -83,8 +99,15 @@ def background_events(rng: np.random.Generator, log: EventLog, cu: Customers, re
     log.add(owner, ts, names[typ], end)
 
 
-def outage_events(rng: np.random.Generator, log: EventLog, cu: Customers, reported: np.ndarray, area_meter: dict,
-                  ax: TimeAxis, m: Model) -> None:  # fmt: skip
+def outage_events(
+    rng: np.random.Generator,
+    log: EventLog,
+    cu: Customers,
+    reported: np.ndarray,
+    area_meter: dict,
+    ax: TimeAxis,
+    m: Model,
+) -> None:
     """Area-wide outages: power_down on every reporting meter of the area and its total meter."""
     years = (ax.days - ax.first_out) / 365.0
     for a, total_idx in area_meter.items():
@@ -121,7 +144,9 @@ def theft_events(rng: np.random.Generator, log: EventLog, cu: Customers, plan: d
             elif kind == "theft_reverse":
                 days = np.arange(s, e + 1)[rng.random(e + 1 - s) < 0.4]
                 ts = np.array([at(d) for d in days], dtype=np.int64)
-                log.add(np.full(len(days), i), ts, "reverse_power", ts + rng.integers(1800, 8 * 3600, len(days)) * US_SEC)
+                log.add(
+                    np.full(len(days), i), ts, "reverse_power", ts + rng.integers(1800, 8 * 3600, len(days)) * US_SEC
+                )
             else:
                 log.add(np.array([i]), np.array([at(int(s))]), "meter_stopped", np.array([-1]))
 
@@ -145,18 +170,41 @@ def plan_inspections(rng: np.random.Generator, cu: Customers, plan: dict[str, Ca
 
 
 def inspections(
-    rng: np.random.Generator, cu: Customers, visits: list, plan: dict[str, Case], use: np.ndarray,
-    metered: np.ndarray, tb: TariffBook, topo: Topology, ax: TimeAxis, m: Model,
-) -> dict[str, list]:  # fmt: skip
-    """Inspection rows: targeted visits (theft / violation found, or missed) and random normal ones."""
+    rng: np.random.Generator,
+    cu: Customers,
+    visits: list,
+    plan: dict[str, Case],
+    use: np.ndarray,
+    metered: np.ndarray,
+    tb: TariffBook,
+    topo: Topology,
+    ax: TimeAxis,
+    m: Model,
+    force: bool,
+) -> dict[str, list]:
+    """Inspection rows: targeted visits (theft / violation found, or missed) and random normal ones
+    (at least one when ``force``, so every table has rows)."""
     years = (ax.days - ax.first_out) / 365.0
-    rand = np.flatnonzero(~cu.taken & (rng.random(cu.n) < m.random_inspection_rate_per_year * years)
-                          & (cu.conn_day < ax.days - 20))  # fmt: skip
+    ok = ~cu.taken & (cu.conn_day < ax.days - 20)
+    rand = np.flatnonzero(ok & (rng.random(cu.n) < m.random_inspection_rate_per_year * years))
+    if force and not visits and not len(rand) and ok.any():
+        rand = np.flatnonzero(ok)[:1]
     for i in rand:
         lo = max(ax.first_out, int(cu.conn_day[i]) + 1)
-        visits.append((int(i), int(rng.integers(lo, ax.days - 2)), "random", -1))
-    rows: dict[str, list] = {k: [] for k in ("inspection_id", "customer_id", "inspected_on", "outcome",
-                                             "inspector_id", "violation_type", "recovered_kwh", "penalty_yuan")}  # fmt: skip
+        visits.append((int(i), int(rng.integers(min(lo, ax.days - 1), max(lo + 1, ax.days - 2))), "random", -1))
+    rows: dict[str, list] = {
+        k: []
+        for k in (
+            "inspection_id",
+            "customer_id",
+            "inspected_on",
+            "outcome",
+            "inspector_id",
+            "violation_type",
+            "recovered_kwh",
+            "penalty_yuan",
+        )
+    }
     sid = topo.staff["staff_id"]
     count: dict[int, int] = {}
     for i, d, kind, j in sorted(visits, key=lambda v: (v[0], v[1])):

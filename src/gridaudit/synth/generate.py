@@ -62,8 +62,15 @@ def generate(cfg: SynthConfig, out: str | Path, progress: Callable[[int, int], N
         if progress:
             progress(ci + 1, len(topo.chunks))
     rows = writer.close()
-    params = {"customers": cfg.customers, "months": cfg.months, "start": cfg.start, "seed": cfg.seed,
-              "format": cfg.fmt, "rates": asdict(cfg.rates), "model": asdict(cfg.model)}  # fmt: skip
+    params = {
+        "customers": cfg.customers,
+        "months": cfg.months,
+        "start": cfg.start,
+        "seed": cfg.seed,
+        "format": cfg.fmt,
+        "rates": asdict(cfg.rates),
+        "model": asdict(cfg.model),
+    }
     (out / PARAMS_FILE).write_text(json.dumps(params, indent=2, sort_keys=True) + "\n", "utf-8")
     return SynthResult(out, rows, dict(sorted(kinds.items())), time.perf_counter() - t0)
 

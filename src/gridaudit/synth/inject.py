@@ -19,8 +19,14 @@ from gridaudit.synth.timeaxis import TimeAxis, epoch_days
 from gridaudit.synth.topology import Topology
 from gridaudit.synth.truth import Truth, day_str
 
-THEFTS = ("theft_bypass", "theft_intermittent", "theft_ct_short", "theft_cover_open", "theft_reverse",
-          "theft_stopped_meter")  # fmt: skip
+THEFTS = (
+    "theft_bypass",
+    "theft_intermittent",
+    "theft_ct_short",
+    "theft_cover_open",
+    "theft_reverse",
+    "theft_stopped_meter",
+)
 CONTRACTS = ("contract_tariff_misuse", "contract_capacity_overuse", "contract_suspended_use", "contract_no_bill")
 
 
@@ -37,7 +43,12 @@ class Case:
 
 
 def choose(
-    rng: np.random.Generator, eligible: np.ndarray, n_all: int, rate: float, force: bool, weight: np.ndarray | None = None
+    rng: np.random.Generator,
+    eligible: np.ndarray,
+    n_all: int,
+    rate: float,
+    force: bool,
+    weight: np.ndarray | None = None,
 ) -> np.ndarray:
     """Draw Binomial(n_all, rate) items among ``eligible`` (a mask), optionally weighted; at least one when
     ``force``."""
@@ -55,7 +66,6 @@ def plan_customers(
     """Choose customers for every theft and contract kind and change their records (status, dates)."""
     plan: dict[str, Case] = {}
     base = (cu.status == 0) & ~cu.new_conn
-    lo, hi = ax.first_out + 15, ax.days - 40
 
     hot = np.where(cu.area >= 0, topo.area_hotspot[np.maximum(cu.area, 0)], False)
     theft_weight = np.where(hot, m.theft_hotspot_weight, 1.0)
@@ -72,33 +82,42 @@ def plan_customers(
         idx = take(kind, extra, theft_weight)
         k = len(idx)
         cu.level[idx] *= rng.uniform(m.thief_level_min, m.thief_level_max, k)  # heavy users steal
-        alpha = {"theft_bypass": rng.uniform(0.1, 0.6, k), "theft_intermittent": rng.uniform(0.0, 0.4, k),
-                 "theft_ct_short": rng.choice([1 / 3, 2 / 3], k), "theft_cover_open": rng.uniform(0.2, 0.6, k),
-                 "theft_reverse": rng.uniform(0.2, 0.6, k), "theft_stopped_meter": np.zeros(k)}[kind]  # fmt: skip
-        plan[kind] = Case(kind, idx, rng.integers(lo, hi, k), np.full(k, ax.days - 1), alpha)
+        alpha = {
+            "theft_bypass": rng.uniform(0.1, 0.6, k),
+            "theft_intermittent": rng.uniform(0.0, 0.4, k),
+            "theft_ct_short": rng.choice([1 / 3, 2 / 3], k),
+            "theft_cover_open": rng.uniform(0.2, 0.6, k),
+            "theft_reverse": rng.uniform(0.2, 0.6, k),
+            "theft_stopped_meter": np.zeros(k),
+        }[kind]
+        plan[kind] = Case(kind, idx, ax.pick(rng, 15, 40, k), np.full(k, ax.days - 1), alpha)
 
     idx = take("contract_tariff_misuse", cu.cat == RES)
     k = len(idx)
-    start = np.where(rng.random(k) < 0.5, ax.first_out, rng.integers(lo, hi, k))
-    plan["contract_tariff_misuse"] = Case("contract_tariff_misuse", idx, start, np.full(k, ax.days - 1),
-                                          rng.uniform(25, 80, k))  # fmt: skip
+    start = np.where(rng.random(k) < 0.5, ax.first_out, ax.pick(rng, 15, 40, k))
+    plan["contract_tariff_misuse"] = Case(
+        "contract_tariff_misuse", idx, start, np.full(k, ax.days - 1), rng.uniform(25, 80, k)
+    )
     idx = take("contract_capacity_overuse", np.isin(cu.cat, [COM, IND, LI, AGR]))
     peak = cu.level[idx] * SHAPES[cu.cat[idx]].max(axis=1)
     factor = np.maximum(1.3, rng.uniform(1.3, 1.7, len(idx)) * cu.kva[idx] / np.maximum(peak, 1e-6))
-    plan["contract_capacity_overuse"] = Case("contract_capacity_overuse", idx, rng.integers(lo, hi, len(idx)),
-                                             np.full(len(idx), ax.days - 1), factor)  # fmt: skip
+    plan["contract_capacity_overuse"] = Case(
+        "contract_capacity_overuse", idx, ax.pick(rng, 15, 40, len(idx)), np.full(len(idx), ax.days - 1), factor
+    )
     idx = take("contract_suspended_use", cu.cat != LI)
-    s = rng.integers(lo, hi, len(idx))
+    s = ax.pick(rng, 15, 40, len(idx))
     cu.status[idx] = np.where(rng.random(len(idx)) < 0.6, 1, 2)
     cu.status_day[idx] = s
     cu.secret_use[idx] = True
-    plan["contract_suspended_use"] = Case("contract_suspended_use", idx, s, np.full(len(idx), ax.days - 1),
-                                          rng.uniform(0.4, 0.9, len(idx)))  # fmt: skip
+    plan["contract_suspended_use"] = Case(
+        "contract_suspended_use", idx, s, np.full(len(idx), ax.days - 1), rng.uniform(0.4, 0.9, len(idx))
+    )
     idx = take("contract_no_bill", cu.cat != LI)
     cu.new_conn[idx] = True
-    cu.conn_day[idx] = rng.integers(ax.first_out + 10, ax.days - 60, len(idx))
-    plan["contract_no_bill"] = Case("contract_no_bill", idx, cu.conn_day[idx], np.full(len(idx), ax.days - 1),
-                                    np.ones(len(idx)))  # fmt: skip
+    cu.conn_day[idx] = ax.pick(rng, 10, 60, len(idx))
+    plan["contract_no_bill"] = Case(
+        "contract_no_bill", idx, cu.conn_day[idx], np.full(len(idx), ax.days - 1), np.ones(len(idx))
+    )
     return plan
 
 
@@ -117,17 +136,39 @@ def plan_records(
         pos = int(np.searchsorted(same, a))
         other = int(same[pos + 1] if pos + 1 < len(same) else same[pos - 1])
         cu.rec_area[c] = other
-        truth.add("data_mapping_error", "customer", cu.cid[c], first, last, true_area_id=topo.area_id[a],
-                  recorded_area_id=topo.area_id[other])  # fmt: skip
+        truth.add(
+            "data_mapping_error",
+            "customer",
+            cu.cid[c],
+            first,
+            last,
+            true_area_id=topo.area_id[a],
+            recorded_area_id=topo.area_id[other],
+        )
 
     idx = choose(rng, (cu.mult_real > 1) & ~cu.taken, cu.n, rates.staff_wrong_multiplier, force)
     for c in idx:
         pt = 100.0 if cu.cat[c] == LI else 1.0
         options = CT_PRIMARY / 5 * pt
         wrong = float(rng.choice(options[options != cu.mult_real[c]]))
-        cu.mult_file[c] = wrong
-        truth.add("staff_wrong_multiplier", "meter", cu.mid[c], first, last, customer_id=cu.cid[c],
-                  real_multiplier=float(cu.mult_real[c]), file_multiplier=wrong)  # fmt: skip
+        # file_wrong: the meter file (and so billing and loss) uses a wrong ratio;
+        # billing_wrong: the file is right but billing multiplies by another ratio
+        variant = "file_wrong" if rng.random() < 0.5 else "billing_wrong"
+        if variant == "file_wrong":
+            cu.mult_file[c] = wrong
+        cu.mult_bill[c] = wrong
+        truth.add(
+            "staff_wrong_multiplier",
+            "meter",
+            cu.mid[c],
+            first,
+            last,
+            customer_id=cu.cid[c],
+            variant=variant,
+            real_multiplier=float(cu.mult_real[c]),
+            file_multiplier=float(cu.mult_file[c]),
+            billing_multiplier=wrong,
+        )
 
     start_e, end_e = epoch_days(ax.start), epoch_days(ax.end)
     ok = (cu.removed_day == NEVER) & ~cu.new_conn
@@ -135,11 +176,14 @@ def plan_records(
     cu.verification_epoch[idx] = rng.integers(start_e, end_e - 15, len(idx))
     for c in idx:
         due = int(cu.verification_epoch[c] - ax.day_epoch[0])
-        truth.add("meter_verification_overdue", "meter", cu.mid[c], day_str(ax.sim_start, due), last,
-                  customer_id=cu.cid[c])  # fmt: skip
+        truth.add(
+            "meter_verification_overdue", "meter", cu.mid[c], day_str(ax.sim_start, due), last, customer_id=cu.cid[c]
+        )
 
 
-def apply_contract(rng: np.random.Generator, use: np.ndarray, cu: Customers, ax: TimeAxis, plan: dict[str, Case]) -> None:
+def apply_contract(
+    rng: np.random.Generator, use: np.ndarray, cu: Customers, ax: TimeAxis, plan: dict[str, Case]
+) -> None:
     """Change true use for tariff misuse (a shop's profile), capacity overuse and use while suspended."""
     c = plan["contract_tariff_misuse"]
     shop_week = np.where(ax.workday, 1.0, 0.8) * (1 + 0.6 * np.clip((ax.temperature - 24) / 8, 0, None))
@@ -185,5 +229,12 @@ def customer_truth(cu: Customers, ax: TimeAxis, plan: dict[str, Case], truth: Tr
                 det.update(contract_kva=float(cu.kva[i]), use_factor=float(c.alpha[j]))
             elif kind == "contract_suspended_use":
                 det["status"] = ["active", "suspended", "closed"][int(cu.status[i])]
-            truth.add(kind, "customer", cu.cid[i], day_str(ax.sim_start, s), day_str(ax.sim_start, e),
-                      meter_id=cu.mid[i], **det)  # fmt: skip
+            truth.add(
+                kind,
+                "customer",
+                cu.cid[i],
+                day_str(ax.sim_start, s),
+                day_str(ax.sim_start, e),
+                meter_id=cu.mid[i],
+                **det,
+            )

@@ -21,10 +21,26 @@ from gridaudit.synth.truth import Truth
 
 US_DAY = 86_400_000_000
 US_MIN = 60_000_000
-LV_STEPS = ["accepted", "plan_replied", "completion_checked", "contract_signed", "meter_installed", "energized",
-            "archived"]  # fmt: skip
-HV_STEPS = ["accepted", "plan_replied", "design_reviewed", "mid_checked", "completion_checked", "contract_signed",
-            "meter_installed", "energized", "archived"]  # fmt: skip
+LV_STEPS = [
+    "accepted",
+    "plan_replied",
+    "completion_checked",
+    "contract_signed",
+    "meter_installed",
+    "energized",
+    "archived",
+]
+HV_STEPS = [
+    "accepted",
+    "plan_replied",
+    "design_reviewed",
+    "mid_checked",
+    "completion_checked",
+    "contract_signed",
+    "meter_installed",
+    "energized",
+    "archived",
+]
 CAP_STEPS = ["accepted", "plan_replied", "completion_checked", "energized", "archived"]
 
 
@@ -32,17 +48,25 @@ CAP_STEPS = ["accepted", "plan_replied", "completion_checked", "energized", "arc
 class Orders:
     """Work orders and steps of a chunk (columns), plus the orders that touch seals."""
 
-    orders: dict[str, list] = field(default_factory=lambda: {k: [] for k in (
-        "order_id", "order_type", "accepted_at", "customer_id", "voltage_kv", "supply", "status")})  # fmt: skip
-    steps: dict[str, list] = field(default_factory=lambda: {k: [] for k in (
-        "order_id", "step", "finished_at", "started_at", "handler_id")})  # fmt: skip
+    orders: dict[str, list] = field(
+        default_factory=lambda: {
+            k: [] for k in ("order_id", "order_type", "accepted_at", "customer_id", "voltage_kv", "supply", "status")
+        }
+    )
+    steps: dict[str, list] = field(
+        default_factory=lambda: {k: [] for k in ("order_id", "step", "finished_at", "started_at", "handler_id")}
+    )
     seal_jobs: list[tuple[int, int, str, str, str]] = field(default_factory=list)  # (cust, day, kind, order, staff)
     new_order: dict[int, str] = field(default_factory=dict)  # customer -> new_connection order
 
 
 def _limits(m: Model, steps: list[str], dual: bool) -> dict[str, int]:
-    lim = {"plan_replied": m.limit_plan_dual if dual else m.limit_plan_single, "design_reviewed": m.limit_design,
-           "mid_checked": m.limit_mid, "completion_checked": m.limit_completion}  # fmt: skip
+    lim = {
+        "plan_replied": m.limit_plan_dual if dual else m.limit_plan_single,
+        "design_reviewed": m.limit_design,
+        "mid_checked": m.limit_mid,
+        "completion_checked": m.limit_completion,
+    }
     return {s: v for s, v in lim.items() if s in steps}
 
 
@@ -77,8 +101,11 @@ class _OrderBook:
         s = int(cu.station[c])
         prev = None
         for (name, _), t in zip(steps, stamps, strict=True):
-            role = "clerk" if name in ("accepted", "archived", "contract_signed") else (
-                "reader" if name in ("meter_installed", "energized") else "inspector")  # fmt: skip
+            role = (
+                "clerk"
+                if name in ("accepted", "archived", "contract_signed")
+                else ("reader" if name in ("meter_installed", "energized") else "inspector")
+            )
             st["order_id"].append(oid)
             st["step"].append(name)
             st["finished_at"].append(t)
@@ -110,9 +137,16 @@ def _chain(book: _OrderBook, c: int, steps: list[str], accept_day: int, m: Model
 
 
 def build_orders(
-    rng: np.random.Generator, cu: Customers, ax: TimeAxis, topo: Topology, cal: WorkCalendar, m: Model,
-    rates: Rates, force: bool, truth: Truth,
-) -> _OrderBook:  # fmt: skip
+    rng: np.random.Generator,
+    cu: Customers,
+    ax: TimeAxis,
+    topo: Topology,
+    cal: WorkCalendar,
+    m: Model,
+    rates: Rates,
+    force: bool,
+    truth: Truth,
+) -> _OrderBook:
     """New connections (setting each new customer's connection day), capacity increases, suspensions,
     closures, fault repairs, complaints and tariff changes, with overdue and out-of-order steps."""
     book = _OrderBook(cu, ax, topo, cal, rng)
@@ -120,8 +154,9 @@ def build_orders(
     lo = ax.first_out
     # orders whose steps have limits: new connections and capacity increases
     new = np.flatnonzero(cu.new_conn)
-    cap = np.flatnonzero((cu.cat != RES) & ~cu.new_conn & (cu.status == 0)
-                         & (rng.random(cu.n) < m.capacity_change_rate_per_year * years))  # fmt: skip
+    cap = np.flatnonzero(
+        (cu.cat != RES) & ~cu.new_conn & (cu.status == 0) & (rng.random(cu.n) < m.capacity_change_rate_per_year * years)
+    )
     limited = np.concatenate([new, cap])
     kinds = np.concatenate([np.zeros(len(new), dtype=int), np.ones(len(cap), dtype=int)])
     n_lim = len(limited)
@@ -133,7 +168,7 @@ def build_orders(
     for j, c in enumerate(limited):
         c = int(c)
         steps = (HV_STEPS if cu.cat[c] == LI else LV_STEPS) if kinds[j] == 0 else CAP_STEPS
-        target = int(cu.conn_day[c]) if kinds[j] == 0 else int(rng.integers(lo, ax.days - 60))
+        target = int(cu.conn_day[c]) if kinds[j] == 0 else int(ax.pick(rng, 0, 60))
         accept = target - (75 if cu.cat[c] == LI else 30) if kinds[j] == 0 else target
         accept = min(accept, ax.days - (130 if cu.cat[c] == LI else 75))
         overdue = str(rng.choice(list(_limits(m, steps, False)) + ["energized"])) if j in over else None
@@ -143,7 +178,9 @@ def build_orders(
             ie, ic = steps.index("energized"), steps.index("completion_checked")
             days[ie] = days[ic] - int(rng.integers(1, 4))
             variant = "energized_before_completion_check"
-        oid = book.add(c, "new_connection" if kinds[j] == 0 else "capacity_increase", list(zip(steps, days, strict=True)))
+        oid = book.add(
+            c, "new_connection" if kinds[j] == 0 else "capacity_increase", list(zip(steps, days, strict=True))
+        )
         if kinds[j] == 0:
             book.out.new_order[c] = oid
             cu.conn_day[c] = days[steps.index("energized")]
@@ -152,12 +189,28 @@ def build_orders(
             frm = steps.index("completion_checked") if overdue == "energized" else i - 1
             taken = int(cal.between(ax.day_epoch[0] + days[frm], ax.day_epoch[0] + days[i]))
             limit = m.limit_energize if overdue == "energized" else _limits(m, steps, False)[overdue]
-            truth.add("process_overdue_step", "work_order", oid, str(ax.day_of(days[frm])), str(ax.day_of(days[i])),
-                      step=overdue, from_step=steps[frm], limit_workdays=limit, workdays=taken,
-                      customer_id=cu.cid[c])  # fmt: skip
+            truth.add(
+                "process_overdue_step",
+                "work_order",
+                oid,
+                str(ax.day_of(days[frm])),
+                str(ax.day_of(days[i])),
+                step=overdue,
+                from_step=steps[frm],
+                limit_workdays=limit,
+                workdays=taken,
+                customer_id=cu.cid[c],
+            )
         if variant:
-            truth.add("process_out_of_order", "work_order", oid, str(ax.day_of(min(days))), str(ax.day_of(max(days))),
-                      variant=variant, customer_id=cu.cid[c])  # fmt: skip
+            truth.add(
+                "process_out_of_order",
+                "work_order",
+                oid,
+                str(ax.day_of(min(days))),
+                str(ax.day_of(max(days))),
+                variant=variant,
+                customer_id=cu.cid[c],
+            )
     cu.conn_epoch[new] = cu.conn_day[new] + ax.day_epoch[0]
     cu.installed_epoch[new] = cu.conn_epoch[new]
     cu.verification_epoch[new] = cu.installed_epoch[new] + m.verification_years * 365
@@ -170,8 +223,11 @@ def build_orders(
         if cu.status[c] == 2 and not cu.secret_use[c]:
             book.out.seal_jobs.append((int(c), d, "all", oid, book.out.steps["handler_id"][-1]))
     # service orders
-    for otype, rate in (("fault_repair", m.fault_repair_rate_per_year), ("complaint", m.complaint_rate_per_year),
-                        ("tariff_change", m.tariff_change_rate_per_year)):  # fmt: skip
+    for otype, rate in (
+        ("fault_repair", m.fault_repair_rate_per_year),
+        ("complaint", m.complaint_rate_per_year),
+        ("tariff_change", m.tariff_change_rate_per_year),
+    ):
         who = np.flatnonzero((rng.random(cu.n) < rate * years) & (cu.status == 0))
         for c in who:
             lo_c = max(lo, int(cu.conn_day[c]) + 1)

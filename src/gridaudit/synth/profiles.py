@@ -41,10 +41,12 @@ def daily_use(rng: np.random.Generator, cu: Customers, ax: TimeAxis, m: Model) -
     t = ax.temperature
     cdd = np.clip((t - 24) / 8, 0, None)
     hdd = np.clip((10 - t) / 10, 0, None)
-    cool = np.select([cat == RES, cat == COM], [rng.uniform(0, m.cooling_max, n), rng.uniform(0.3, 0.9, n)],
-                     rng.uniform(0, 0.15, n))  # fmt: skip
-    heat = np.select([cat == RES, cat == COM], [rng.uniform(0, m.heating_max, n), rng.uniform(0, 0.3, n)],
-                     rng.uniform(0, 0.05, n))  # fmt: skip
+    cool = np.select(
+        [cat == RES, cat == COM], [rng.uniform(0, m.cooling_max, n), rng.uniform(0.3, 0.9, n)], rng.uniform(0, 0.15, n)
+    )
+    heat = np.select(
+        [cat == RES, cat == COM], [rng.uniform(0, m.heating_max, n), rng.uniform(0, 0.3, n)], rng.uniform(0, 0.05, n)
+    )
     season = 1 + cool[:, None] * cdd[None, :] + heat[:, None] * hdd[None, :]
     irrigation = 0.25 + 1.5 * np.exp(-(((ax.doy - 170) / 45.0) ** 2))
     season[cat == AGR] = irrigation[None, :] * (1 + 0.2 * cdd[None, :])
@@ -59,9 +61,16 @@ def daily_use(rng: np.random.Generator, cu: Customers, ax: TimeAxis, m: Model) -
     week[cat == LI] = np.where(off, 0.85, 1.0)
 
     dip_res = 1 - m.spring_festival_residential
-    dip = np.select([cat == RES, cat == COM, cat == IND, cat == LI],
-                    [rng.uniform(-0.6, 2.0, n) * dip_res, np.full(n, 1 - m.spring_festival_commercial),
-                     np.full(n, 1 - m.spring_festival_industrial), np.full(n, 0.5)], 0.2)  # fmt: skip
+    dip = np.select(
+        [cat == RES, cat == COM, cat == IND, cat == LI],
+        [
+            rng.uniform(-0.6, 2.0, n) * dip_res,
+            np.full(n, 1 - m.spring_festival_commercial),
+            np.full(n, 1 - m.spring_festival_industrial),
+            np.full(n, 0.5),
+        ],
+        0.2,
+    )
     spring = 1 - dip[:, None] * ax.spring[None, :]
 
     sigma = np.clip(rng.lognormal(np.log(m.noise_sigma_median), m.noise_sigma_spread, n), 0.04, 1.0)
@@ -71,7 +80,9 @@ def daily_use(rng: np.random.Generator, cu: Customers, ax: TimeAxis, m: Model) -
     use = cu.level[:, None] * season * week * spring * noise
     _vacancy_and_moves(rng, use, cu, ax, m)
     day = np.arange(days)[None, :]
-    use[(day < cu.conn_day[:, None]) | ((day >= cu.status_day[:, None]) & ((cu.status > 0) & ~cu.secret_use)[:, None])] = 0.0
+    use[
+        (day < cu.conn_day[:, None]) | ((day >= cu.status_day[:, None]) & ((cu.status > 0) & ~cu.secret_use)[:, None])
+    ] = 0.0
     return use
 
 

@@ -46,11 +46,17 @@ def _digit_swap(v: float, rng: np.random.Generator) -> float:
 
 
 def build_readings(
-    rng: np.random.Generator, cu: Customers, regs: Registers, ax: TimeAxis, topo: Topology, m: Model,
-    rates: Rates, force: bool, truth: Truth,
-) -> Readings:  # fmt: skip
+    rng: np.random.Generator,
+    cu: Customers,
+    regs: Registers,
+    ax: TimeAxis,
+    topo: Topology,
+    m: Model,
+    rates: Rates,
+    force: bool,
+    truth: Truth,
+) -> Readings:
     """Scheduled, install and final readings of every customer meter, with estimated/missed/wrong reads."""
-    k_n = len(ax.periods)
     first_idx = np.array([(d - ax.sim_start).days for d in ax.month_first])
     rd = first_idx[None, :] + cu.read_day[:, None] - 1  # (n, K)
     rd = np.minimum(rd, ax.days - 1)
@@ -88,24 +94,49 @@ def build_readings(
         value[j] = round(max(guess, prev_true[j]), 2)
         rtype[j] = ACTUAL
         free[j] = False
-        truth.add("staff_estimated_read", "meter", cu.mid[c], ax.periods[k_idx[j]], ax.periods[k_idx[j]],
-                  customer_id=cu.cid[c], reader_id=topo.staff["staff_id"][cu.reader[c]],
-                  read_on=str(ax.day_of(day[j])), true_register=float(cu_value[j]), read_register=float(value[j]))  # fmt: skip
+        truth.add(
+            "staff_estimated_read",
+            "meter",
+            cu.mid[c],
+            ax.periods[k_idx[j]],
+            ax.periods[k_idx[j]],
+            customer_id=cu.cid[c],
+            reader_id=topo.staff["staff_id"][cu.reader[c]],
+            read_on=str(ax.day_of(day[j])),
+            true_register=float(cu_value[j]),
+            read_register=float(value[j]),
+        )
     idx = choose(rng, free, len(c_idx), rates.staff_missed_read, force)
     keep[idx] = False
     free[idx] = False
     for j in idx:
         c = c_idx[j]
-        truth.add("staff_missed_read", "meter", cu.mid[c], ax.periods[k_idx[j]], ax.periods[k_idx[j]],
-                  customer_id=cu.cid[c], reader_id=topo.staff["staff_id"][cu.reader[c]])  # fmt: skip
+        truth.add(
+            "staff_missed_read",
+            "meter",
+            cu.mid[c],
+            ax.periods[k_idx[j]],
+            ax.periods[k_idx[j]],
+            customer_id=cu.cid[c],
+            reader_id=topo.staff["staff_id"][cu.reader[c]],
+        )
     idx = choose(rng, free & (value >= 10), len(c_idx), rates.staff_wrong_read, force)
     for j in idx:
         c = c_idx[j]
         how = "digit_swap" if rng.random() < 0.5 else "decimal_shift"
         wrong = _digit_swap(value[j], rng) if how == "digit_swap" else value[j] * rng.choice([10.0, 0.1])
-        truth.add("staff_wrong_read", "meter", cu.mid[c], ax.periods[k_idx[j]], ax.periods[k_idx[j]],
-                  customer_id=cu.cid[c], reader_id=topo.staff["staff_id"][cu.reader[c]], error=how,
-                  true_register=float(value[j]), read_register=round(float(wrong), 2))  # fmt: skip
+        truth.add(
+            "staff_wrong_read",
+            "meter",
+            cu.mid[c],
+            ax.periods[k_idx[j]],
+            ax.periods[k_idx[j]],
+            customer_id=cu.cid[c],
+            reader_id=topo.staff["staff_id"][cu.reader[c]],
+            error=how,
+            true_register=float(value[j]),
+            read_register=round(float(wrong), 2),
+        )
         value[j] = round(wrong, 2)
         rtype[j] = ACTUAL
 

@@ -18,14 +18,21 @@ POSITIONS = ("meter", "terminal", "box")
 
 
 def build_seals(
-    rng: np.random.Generator, cu: Customers, ax: TimeAxis, topo: Topology, jobs: list[tuple[int, int, str, str, str]],
-    new_order: dict[int, str], rates: Rates, force: bool, truth: Truth,
-) -> dict[str, list]:  # fmt: skip
+    rng: np.random.Generator,
+    cu: Customers,
+    ax: TimeAxis,
+    topo: Topology,
+    jobs: list[tuple[int, int, str, str, str]],
+    new_order: dict[int, str],
+    rates: Rates,
+    force: bool,
+    truth: Truth,
+) -> dict[str, list]:
     """Seal rows: three per meter at installation; ``jobs`` (customer, day, 'box'|'all', order, staff)
     replace or remove seals under an order; injected removals have no order."""
     sid = topo.staff["staff_id"]
     n = cu.n
-    applied_at = (cu.installed_epoch.astype(np.int64) * US_DAY + rng.integers(9 * 60, 17 * 60, n) * US_MIN)
+    applied_at = cu.installed_epoch.astype(np.int64) * US_DAY + rng.integers(9 * 60, 17 * 60, n) * US_MIN
     insp = [sid[int(i)] for i in cu.inspector]
     k = 3 * n
     order0 = [new_order.get(c) for c in range(n)]
@@ -67,12 +74,20 @@ def build_seals(
     ok = (cu.removed_day == NEVER) & (cu.status == 0)
     for c in choose(rng, ok, n, rates.seal_no_order, force):
         lo = max(ax.first_out, int(cu.conn_day[c]) + 1)
-        d = int(rng.integers(lo, ax.days - 2))
+        d = int(rng.integers(min(lo, ax.days - 1), max(lo + 1, ax.days - 2)))
         pos = str(rng.choice(["terminal", "box", "meter"], p=[0.45, 0.45, 0.1]))
         who = sid[int(rng.choice(topo.station_staff["reader"][cu.station[c]]))]
         events.append((int(c), d, pos, None, who))
-        truth.add("seal_no_order", "meter", cu.mid[c], str(ax.day_of(d)), str(ax.day_of(d)), customer_id=cu.cid[c],
-                  position=pos, removed_by=who)  # fmt: skip
+        truth.add(
+            "seal_no_order",
+            "meter",
+            cu.mid[c],
+            str(ax.day_of(d)),
+            str(ax.day_of(d)),
+            customer_id=cu.cid[c],
+            position=pos,
+            removed_by=who,
+        )
     for c, d, what, order, staff in sorted(events, key=lambda e: (e[0], e[1], e[3] or "")):
         at = int(ax.day_epoch[0] + d) * US_DAY + int(rng.integers(9 * 60, 17 * 60)) * US_MIN
         for pos in POSITIONS if what == "all" else (what,):

@@ -55,8 +55,19 @@ def build_tariffs(start: date, months: int) -> TariffBook:
     """The tariff catalogue with versions around a run starting at ``start``."""
     since = date(start.year - 2, 1, 1)
     change = add_months(start, max(1, months // 2))
-    table: dict[str, list] = {k: [] for k in ("tariff_code", "category", "price_yuan_kwh", "valid_from", "valid_to",
-                                              "two_part", "demand_price_yuan_kva", "voltage_kv")}  # fmt: skip
+    table: dict[str, list] = {
+        k: []
+        for k in (
+            "tariff_code",
+            "category",
+            "price_yuan_kwh",
+            "valid_from",
+            "valid_to",
+            "two_part",
+            "demand_price_yuan_kva",
+            "voltage_kv",
+        )
+    }
     p1, p2, dem = [], [], []
     for code, cat, kv, v1, v2, two, demand in CATALOGUE:
         versions = [(since, v1, change - timedelta(days=1) if v2 else None)]

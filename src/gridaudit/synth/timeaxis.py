@@ -17,11 +17,23 @@ EPOCH = date(1970, 1, 1)
 
 # Lunar New Year's Day (春节) by year; the dip spans the official holiday and the weeks around it.
 SPRING_FESTIVAL = {
-    2015: date(2015, 2, 19), 2016: date(2016, 2, 8), 2017: date(2017, 1, 28), 2018: date(2018, 2, 16),
-    2019: date(2019, 2, 5), 2020: date(2020, 1, 25), 2021: date(2021, 2, 12), 2022: date(2022, 2, 1),
-    2023: date(2023, 1, 22), 2024: date(2024, 2, 10), 2025: date(2025, 1, 29), 2026: date(2026, 2, 17),
-    2027: date(2027, 2, 6), 2028: date(2028, 1, 26), 2029: date(2029, 2, 13), 2030: date(2030, 2, 3),
-}  # fmt: skip
+    2015: date(2015, 2, 19),
+    2016: date(2016, 2, 8),
+    2017: date(2017, 1, 28),
+    2018: date(2018, 2, 16),
+    2019: date(2019, 2, 5),
+    2020: date(2020, 1, 25),
+    2021: date(2021, 2, 12),
+    2022: date(2022, 2, 1),
+    2023: date(2023, 1, 22),
+    2024: date(2024, 2, 10),
+    2025: date(2025, 1, 29),
+    2026: date(2026, 2, 17),
+    2027: date(2027, 2, 6),
+    2028: date(2028, 1, 26),
+    2029: date(2029, 2, 13),
+    2030: date(2030, 2, 3),
+}
 
 
 def add_months(d: date, n: int) -> date:
@@ -57,6 +69,14 @@ class TimeAxis:
     def day_of(self, idx: int) -> date:
         """The date of day index ``idx``."""
         return self.sim_start + timedelta(days=int(idx))
+
+    def pick(self, rng: np.random.Generator, after: int, before: int, size: int | None = None) -> np.ndarray:
+        """Random day indices in the window, ``after`` days past its start and ``before`` days before its
+        end; margins shrink to a quarter of the window each when the window is short."""
+        w = self.days - self.first_out
+        lo = self.first_out + min(after, w // 4)
+        hi = max(lo + 1, self.days - min(before, w // 4))
+        return rng.integers(lo, hi, size)
 
     def index_of(self, d: date) -> int:
         """The day index of date ``d`` (may fall outside the axis)."""

@@ -65,7 +65,7 @@ def _area_sizes(rng: np.random.Generator, total: int, m: Model) -> np.ndarray:
     arr = np.array(sizes)
     if len(arr) > 1 and arr[-1] < m.area_size_min:  # spread a small remainder over the other areas
         rem, arr = arr[-1], arr[:-1]
-        arr[np.arange(rem) % len(arr)] += 1
+        np.add.at(arr, np.arange(rem) % len(arr), 1)
     return arr
 
 
@@ -136,7 +136,9 @@ def build_topology(rng: np.random.Generator, customers: int, chunk_customers: in
     per_role = {"reader": 1500, "clerk": 5000, "collector": 5000, "inspector": 6000}
     for s in range(n_stations):
         for role, per in per_role.items():
-            station_staff.setdefault(role, []).append(add(station_unit[s], role, max(2, math.ceil(st_customers[s] / per))))
+            station_staff.setdefault(role, []).append(
+                add(station_unit[s], role, max(2, math.ceil(st_customers[s] / per)))
+            )
         station_staff.setdefault("area_manager", []).append(
             add(station_unit[s], "area_manager", max(1, math.ceil(st_areas[s] / 12)))
         )
@@ -183,7 +185,9 @@ def build_topology(rng: np.random.Generator, customers: int, chunk_customers: in
         "unit_id": [station_unit[s] for s in feeder_station],
         "voltage_kv": [10.0] * n_feeders,
         "name": [f"10kV{places[n_counties + n_stations + f]}线" for f in range(n_feeders)],
-        "substation": [f"{places[n_counties + n_stations + (f // 6) % max(1, n_feeders)]}110kV变电站" for f in range(n_feeders)],
+        "substation": [
+            f"{places[n_counties + n_stations + (f // 6) % max(1, n_feeders)]}110kV变电站" for f in range(n_feeders)
+        ],
     }
     readers_all = np.concatenate(station_staff["reader"])
     clerks_all = np.concatenate(station_staff["clerk"])
@@ -198,12 +202,30 @@ def build_topology(rng: np.random.Generator, customers: int, chunk_customers: in
             first = f
     chunks.append((first, n_feeders))
     return Topology(
-        units=units, staff=staff, feeder_id=feeder_id, feeder_station=feeder_station,
+        units=units,
+        staff=staff,
+        feeder_id=feeder_id,
+        feeder_station=feeder_station,
         feeder_loss=rng.uniform(m.feeder_loss_min, m.feeder_loss_max, n_feeders),
-        feeder_cust_start=feeder_cust_start, feeder_direct=feeder_direct, feeders=feeders,
-        area_id=areas["area_id"], area_feeder=area_feeder, area_size=sizes, area_cust_start=area_cust_start,
-        area_loss=area_loss, area_kva=area_kva, area_poor_ami=area_poor, area_rural=area_rural, area_hotspot=area_hotspot,
-        area_reader=area_reader, area_read_day=area_read_day, areas=areas, station_unit=station_unit,
-        station_staff=station_staff, estimating_readers=np.sort(est), bad_clerks=np.sort(bad), chunks=chunks,
+        feeder_cust_start=feeder_cust_start,
+        feeder_direct=feeder_direct,
+        feeders=feeders,
+        area_id=areas["area_id"],
+        area_feeder=area_feeder,
+        area_size=sizes,
+        area_cust_start=area_cust_start,
+        area_loss=area_loss,
+        area_kva=area_kva,
+        area_poor_ami=area_poor,
+        area_rural=area_rural,
+        area_hotspot=area_hotspot,
+        area_reader=area_reader,
+        area_read_day=area_read_day,
+        areas=areas,
+        station_unit=station_unit,
+        station_staff=station_staff,
+        estimating_readers=np.sort(est),
+        bad_clerks=np.sort(bad),
+        chunks=chunks,
         customers=int(feeder_cust_start[-1]),
-    )  # fmt: skip
+    )

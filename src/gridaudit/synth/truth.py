@@ -20,7 +20,9 @@ class Truth:
     def add(self, kind: str, entity_type: str, entity_id: str, start: str, end: str, **detail: object) -> None:
         """Record one irregularity; ``detail`` is stored as JSON text (numbers rounded)."""
         clean = {k: _plain(v) for k, v in detail.items()}
-        self.rows.append((kind, entity_type, entity_id, start, end, json.dumps(clean, ensure_ascii=False, sort_keys=True)))
+        self.rows.append(
+            (kind, entity_type, entity_id, start, end, json.dumps(clean, ensure_ascii=False, sort_keys=True))
+        )
 
     def columns(self) -> dict[str, list[str]]:
         """The rows as columns in truth.csv order."""

@@ -88,7 +88,8 @@ class TableWriter:
             pacsv.write_csv(table, fh, pacsv.WriteOptions(include_header=header))
 
     def close(self) -> dict[str, int]:
-        """Finish every file; tables that got no rows are written empty with their schema. Returns row counts."""
+        """Finish every file; a table that got no rows is written empty with its schema in Parquet and left out
+        in CSV (ingest refuses header-only CSV files). Returns row counts."""
         for w in self._parquet.values():
             w.close()
         spec = load_contract()
@@ -97,8 +98,6 @@ class TableWriter:
                 empty = spec.table(name).arrow_schema().empty_table()
                 if self.fmt == "parquet":
                     pq.write_table(empty, self.out / f"{name}.parquet", compression="zstd")
-                else:
-                    self._append_csv(self.out / f"{name}.csv", _for_csv(empty), True)
         if not self._truth_started:
             self.write_truth({})
         return dict(self.rows)
