@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import duckdb
 import pytest
 
@@ -60,6 +58,8 @@ def test_theft_raises_area_loss(loss: duckdb.DuckDBPyConnection) -> None:
 
 def test_stolen_energy_shows_up_as_loss(loss: duckdb.DuckDBPyConnection) -> None:
     # area supply does not fall with theft: loss minus the stolen share is back to technical loss
-    n, med = loss.execute("SELECT count(*), median(loss_pct - stolen_pct) FROM loss WHERE stolen_pct >= 2").fetchall()[0]
+    n, med = loss.execute("SELECT count(*), median(loss_pct - stolen_pct) FROM loss WHERE stolen_pct >= 2").fetchall()[
+        0
+    ]
     assert n >= 2
     assert 1.0 <= med <= 8.0
