@@ -130,3 +130,16 @@ def test_unknown_file_name_is_unusable(tmp_path: Path):
 def test_coercion_of_utility_forms(fn, text, expected):
     got = duckdb.execute(f"SELECT {fn(coerce.blank('$v'))}", {"v": text}).fetchall()[0][0]
     assert got == expected
+
+
+def test_file_names_with_a_date_suffix(tmp_path: Path):
+    meters = write(tmp_path, "电能表_20240229.csv", METERS)
+    readings = write(tmp_path, "抄表示数_202402.csv", "表号,账期,抄表日期,示数,抄表方式\nM1,202402,20240229,7,实抄\n")
+    r = ingest([meters, readings], tmp_path / "ds")
+    assert r.exit_code == 0 and r.rows == {"meters": 3, "readings": 1}
+
+
+def test_identical_rows_repeated_are_kept_once(tmp_path: Path):
+    meters = write(tmp_path, "meters.csv", METERS + "M1,customer,1,C1\n")
+    r = ingest([meters], tmp_path / "ds")
+    assert r.exit_code == 0 and r.rows == {"meters": 3} and r.tables["meters"]["duplicates_dropped"] == 1

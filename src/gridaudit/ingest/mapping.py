@@ -17,6 +17,7 @@ YAML with three optional sections::
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +25,8 @@ import yaml
 
 from gridaudit.contract.spec import load_contract, normalize_header
 from gridaudit.ingest.errors import unusable
+
+DATE_SUFFIX = re.compile(r"[\s_\-.]*(\d{4}([\-_.年]?\d{1,2}月?)?([\-_.]?\d{1,2}日?)?|\d{8})$")
 
 
 @dataclass
@@ -45,7 +48,12 @@ class Mapping:
         for src, table in self.tables.items():
             if normalize_header(src) == folded:
                 return table
-        return load_contract().table_for_name(stem)
+        found = load_contract().table_for_name(stem)
+        if found is None:  # exports often carry a date: 抄表示数_202402, readings-2024-02, 日冻结电量2024年2月
+            bare = DATE_SUFFIX.sub("", stem)
+            if bare and bare != stem:
+                found = self.table_for(bare)
+        return found
 
     def column_for(self, table: str, header: str) -> str | None:
         """The contract column for a source header of ``table``, from the mapping then the contract aliases."""

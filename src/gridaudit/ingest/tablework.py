@@ -155,9 +155,14 @@ def check_keys(con: duckdb.DuckDBPyConnection, spec: Table, work: str) -> tuple[
     """
     keys = key_expr(spec)
     contract_cols = ", ".join(ident(c) for c in spec.columns)
+    # candidates by a 64-bit hash of the key (cheaper to group than the key itself), then confirmed on the key
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE dup_keys AS SELECT {keys} FROM {work} WHERE NOT __bad "
-        f"GROUP BY ALL HAVING count(*) > 1"
+        f"CREATE OR REPLACE TEMP TABLE dup_hashes AS SELECT hash({keys}) AS h FROM {work} WHERE NOT __bad "
+        f"GROUP BY 1 HAVING count(*) > 1"
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE dup_keys AS SELECT {key_expr(spec, 'w.')} FROM {work} w "
+        f"SEMI JOIN dup_hashes d ON hash({key_expr(spec, 'w.')}) = d.h WHERE NOT __bad GROUP BY ALL HAVING count(*) > 1"
     )
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE dup_stats AS SELECT {key_expr(spec, 'w.')}, count(*) AS n, "
