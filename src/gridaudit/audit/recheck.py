@@ -22,34 +22,43 @@ class RecheckResult:
 
 def _rules_api() -> Any | None:
     try:
-        return importlib.import_module("gridaudit.rules")
+        return importlib.import_module("gridaudit.rules.runner")
     except ImportError:
         return None
 
 
-def run_rule_findings(rule_id: str, dataset_dir: str | Path, period: str) -> Any | None:
-    """Findings of one rule on a dataset for one period, or None when the rules engine lacks the rule."""
-    rules = _rules_api()
-    if rules is None:
-        return None
-    load = getattr(rules, "load_catalog", None)
-    run = getattr(rules, "run_rules", None)
-    if load is None or run is None:
-        return None
-    catalog = load()
-    ids = {getattr(r, "rule_id", None) for r in (catalog.values() if isinstance(catalog, dict) else catalog)}
-    if rule_id not in ids:
-        return None
-    return run(dataset_dir, rule_ids=[rule_id], period=period)
+def run_rule_findings(rule_id: str, dataset_dir: str | Path, period: str) -> tuple[Any | None, str]:
+    """Findings of one rule on a dataset for one period: (table, "") or (None, why not)."""
+    runner = _rules_api()
+    if runner is None:
+        return None, "the rules engine (gridaudit.rules) is not installed"
+    from gridaudit.dataset import open_dataset
+    from gridaudit.engines.duckdb import DuckDBEngine
+    from gridaudit.rules import load_catalog
+
+    rules = [r for r in load_catalog() if r.id == rule_id]
+    if not rules:
+        return None, f"rule {rule_id} is not in the rules catalog"
+    engine = DuckDBEngine(open_dataset(dataset_dir))
+    try:
+        table, reports = runner.run_rules(engine, rules, period=period)
+    finally:
+        engine.close()
+    if reports and reports[0].status != "ok":
+        return None, f"rule {rule_id} {reports[0].status}: {reports[0].message}"
+    return table, ""
 
 
 def recheck_finding(task: Any, dataset_dir: str | Path, period: str, runner: Any = run_rule_findings) -> RecheckResult:
-    """Re-run ``task``'s rule on ``dataset_dir`` for ``period``; does the same entity show up again?"""
+    """Re-run ``task``'s rule on ``dataset_dir`` for ``period``; does the same entity show up again?
+
+    ``runner(rule_id, dataset_dir, period) -> (findings table | None, reason)`` is replaceable (tests,
+    other engines)."""
     if task.period and period <= task.period:
         return RecheckResult("unavailable", f"period {period} is not after the finding's period {task.period}")
-    table = runner(task.rule_id, dataset_dir, period)
+    table, why = runner(task.rule_id, dataset_dir, period)
     if table is None:
-        return RecheckResult("unavailable", f"rule {task.rule_id} not in the rules catalog")
+        return RecheckResult("unavailable", why)
     rows = table.to_pylist() if hasattr(table, "to_pylist") else list(table)
     hits = [
         r
