@@ -26,25 +26,51 @@ def _table(name, rows):
 @pytest.fixture
 def missed_reads_dataset(tmp_path):
     """M1 and M2 had no reading in 2025-06; M1 was read in 2025-07 (fixed), M2 still not (recurs)."""
-    customers = [dict(customer_id=c, unit_id="U1", category="residential", tariff_code="R1", voltage_kv=0.4,
-                      contract_kva=8.0, status="active", reader_id="S01") for c in ("C1", "C2", "C3")]
-    meters = [dict(meter_id=m, role="customer", multiplier=1.0, customer_id=c)
-              for m, c in (("M1", "C1"), ("M2", "C2"), ("M3", "C3"))]
-    reads = [("M3", "2025-06", date(2025, 6, 25)), ("M3", "2025-07", date(2025, 7, 25)),
-             ("M1", "2025-07", date(2025, 7, 25))]
-    readings = [dict(meter_id=m, period=p, read_on=d, reading=100.0, read_type="actual", reader_id="S01")
-                for m, p, d in reads]
+    customers = [
+        dict(
+            customer_id=c,
+            unit_id="U1",
+            category="residential",
+            tariff_code="R1",
+            voltage_kv=0.4,
+            contract_kva=8.0,
+            status="active",
+            reader_id="S01",
+        )
+        for c in ("C1", "C2", "C3")
+    ]
+    meters = [
+        dict(meter_id=m, role="customer", multiplier=1.0, customer_id=c)
+        for m, c in (("M1", "C1"), ("M2", "C2"), ("M3", "C3"))
+    ]
+    reads = [
+        ("M3", "2025-06", date(2025, 6, 25)),
+        ("M3", "2025-07", date(2025, 7, 25)),
+        ("M1", "2025-07", date(2025, 7, 25)),
+    ]
+    readings = [
+        dict(meter_id=m, period=p, read_on=d, reading=100.0, read_type="actual", reader_id="S01") for m, p, d in reads
+    ]
     staged = stage_version(tmp_path / "ds")
     staged.write_table("customers", _table("customers", customers))
     staged.write_table("meters", _table("meters", meters))
     staged.write_table("readings", _table("readings", readings))
-    commit_version(staged, {"sources": ["test"]})
+    commit_version(staged, {"sources": []})
     return tmp_path / "ds"
 
 
 def _finding(meter):
-    return dict(rule_id="reading_missed", family="reading", severity="medium", entity_type="meter", entity_id=meter,
-                period="2025-06", score=1.0, responsible_staff_id="S01", run_id="t")
+    return dict(
+        rule_id="reading_missed",
+        family="reading",
+        severity="medium",
+        entity_type="meter",
+        entity_id=meter,
+        period="2025-06",
+        score=1.0,
+        responsible_staff_id="S01",
+        run_id="t",
+    )
 
 
 def test_recheck_with_the_real_rule(missed_reads_dataset):
@@ -67,10 +93,12 @@ def test_verify_refuses_accept_when_the_rule_still_fires(store, missed_reads_dat
         tasks = create_plan(s, "lead", "2025-07", findings_table([_finding("M1"), _finding("M2")])).tasks
         ids = {t.entity_id: t.task_id for t in tasks}
     for tid in ids.values():
-        for step in (lambda s, t=tid: actions.assign(s, "li", t, "zhang"),
-                     lambda s, t=tid: actions.record_result(s, "zhang", t, "irregular", "desk"),
-                     lambda s, t=tid: actions.rectify(s, "li", t, "zhou", 5),
-                     lambda s, t=tid: actions.reply(s, "zhou", t, "补抄完成")):
+        for step in (
+            lambda s, t=tid: actions.assign(s, "li", t, "zhang"),
+            lambda s, t=tid: actions.record_result(s, "zhang", t, "irregular", "desk"),
+            lambda s, t=tid: actions.rectify(s, "li", t, "zhou", 5),
+            lambda s, t=tid: actions.reply(s, "zhou", t, "补抄完成"),
+        ):
             with store.transaction() as s:
                 step(s)
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
-from gridaudit.audit.cli import StoreOpt, audit_app, run
-from gridaudit.console import EXIT_REJECTED, console, err_console, example
-from gridaudit.i18n import msg
+from gridaudit.audit.cli import StoreOpt, UserOpt, _day, audit_app, run
+from gridaudit.console import EXIT_REJECTED, console, die, err_console, example
+from gridaudit.i18n import both, msg
 
 
 @audit_app.command("verify-log", epilog=example("gridaudit audit verify-log --store cases.db"))
@@ -28,3 +32,185 @@ def verify_log(store: str = StoreOpt) -> None:
         )
     )
     raise typer.Exit(EXIT_REJECTED)
+
+
+def _assessment_table(rows: list) -> None:
+    from rich.table import Table
+
+    t = Table(
+        "level 层级",
+        "key 对象",
+        "tasks 任务",
+        "confirmed 确认",
+        "by family 分类",
+        "‰ wrong reads 差错率",
+        "on time 按期率",
+        "repeats 重复",
+        "recovered ¥ 追补",
+        "penalty ¥ 违约金",
+        "escalated 升级",
+    )
+    for r in rows:
+        t.add_row(
+            r.level,
+            r.key,
+            str(r.tasks),
+            str(r.confirmed),
+            " ".join(f"{k}:{v}" for k, v in sorted(r.by_family.items())),
+            "-" if r.error_rate is None else f"{r.error_rate:.2f}",
+            "-" if r.on_time_rate is None else f"{r.on_time_rate:.0%}",
+            str(r.repeats),
+            f"{r.recovered_yuan + r.backbill_yuan:,.2f}",
+            f"{r.penalty_yuan:,.2f}",
+            str(r.escalations),
+        )
+    console.print(t)
+
+
+@audit_app.command(
+    "assess",
+    epilog=example(
+        "gridaudit audit assess --month 2025-07", "gridaudit audit assess --month 2025-07 --dataset ds --json"
+    ),
+)
+def assess_command(
+    month: str = typer.Option(..., "--month", help="Plan month YYYY-MM / 考核月份"),
+    dataset: Annotated[Path | None, typer.Option("--dataset", help="Dataset for reads per reader/unit")] = None,
+    as_of: str = typer.Option(None, "--as-of", help="Deadlines counted as of this date (default today)"),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table"),
+    store: str = StoreOpt,
+) -> None:
+    """Monthly assessment per staff member and unit (考核): findings, error rates, on-time rectification, money."""
+    from gridaudit.audit.assess import assess
+
+    day = _day(as_of, "--as-of")
+    rows = run(store, lambda s, _st: assess(s, month, dataset, day))
+    if as_json:
+        out = [{**r.__dict__, "error_rate": r.error_rate, "on_time_rate": r.on_time_rate} for r in rows]
+        typer.echo(json.dumps(out, ensure_ascii=False, indent=1))
+        return
+    _assessment_table(rows)
+
+
+@audit_app.command("export", epilog=example("gridaudit audit export --month 2025-07 --xlsx audit-2025-07.xlsx"))
+def export_command(
+    month: str = typer.Option(..., "--month", help="Plan month YYYY-MM / 月份"),
+    xlsx: Annotated[Path, typer.Option("--xlsx", help="Workbook to write / 输出工作簿")] = Path("audit.xlsx"),
+    dataset: Annotated[Path | None, typer.Option("--dataset", help="Dataset for reads per reader/unit")] = None,
+    as_of: str = typer.Option(None, "--as-of", help="Deadlines counted as of this date (default today)"),
+    store: str = StoreOpt,
+) -> None:
+    """Export the month's plan, tasks, results, rectifications, assessment and penalties to XLSX."""
+    from gridaudit.audit.export import export_xlsx
+
+    day = _day(as_of, "--as-of")
+    counts = run(store, lambda s, _st: export_xlsx(s, month, xlsx, dataset, day))
+    console.print(msg(f"已写出 {xlsx}: ", f"wrote {xlsx}: ") + ", ".join(f"{k} {v}" for k, v in counts.items()))
+
+
+@audit_app.command(
+    "export-inspections",
+    epilog=example(
+        "gridaudit audit export-inspections --out inspections.csv",
+        "gridaudit audit export-inspections --out out/inspections.csv --dataset ds",
+    ),
+)
+def export_inspections(
+    out: Annotated[Path, typer.Option("--out", help="CSV to write (contract table inspections)")] = Path(
+        "inspections.csv"
+    ),
+    month: str = typer.Option(None, "--month", help="Only tasks of this plan month"),
+    dataset: Annotated[Path | None, typer.Option("--dataset", help="Also ingest the rows into this dataset")] = None,
+    store: str = StoreOpt,
+) -> None:
+    """Write inspection outcomes as ``inspections`` rows (labels for the risk scorer), optionally ingesting them."""
+    from gridaudit.audit.export import inspection_rows, write_inspections_csv
+
+    if out.name != "inspections.csv" and dataset is not None:
+        die(
+            both(
+                "与 --dataset 一起使用时 --out 文件名须为 inspections.csv",
+                "with --dataset the --out file must be named inspections.csv",
+            )
+        )
+    table = run(store, lambda s, _st: inspection_rows(s, month))
+    write_inspections_csv(table, out)
+    console.print(msg(f"已写出 {table.num_rows} 条检查记录到 {out}", f"wrote {table.num_rows} inspections to {out}"))
+    if dataset is not None:
+        from gridaudit.ingest import ingest
+
+        result = ingest([out], dataset)
+        console.print(msg(f"已导入数据集 {dataset}", f"ingested into {dataset}") + f": {result}", highlight=False)
+
+
+@audit_app.command(
+    "penalty",
+    epilog=example(
+        "gridaudit audit penalty theft --date 2023-05-10 --capacity-kw 10 --tariff 0.56",
+        "gridaudit audit penalty tariff_misuse --date 2023-05-10 --monthly-kwh 1200 --high-price 0.83 --low-price 0.56",
+        "gridaudit audit penalty capacity_overuse --date 2023-05-10 --kva 200 --two-part --basic-price 28 --months 4 "
+        "--task 12 --user li",
+    ),
+)
+def penalty_command(
+    kind: str = typer.Argument(..., help="theft, tariff_misuse, capacity_overuse, suspended_use, meter_moved"),
+    on: str = typer.Option(..., "--date", help="Date of the violation YYYY-MM-DD (chooses the schedule)"),
+    tariff: float = typer.Option(None, "--tariff", help="Theft: tariff ¥/kWh / 电价"),
+    kwh: float = typer.Option(None, "--kwh", help="Energy established, kWh (theft, tariff_misuse)"),
+    capacity_kw: float = typer.Option(None, "--capacity-kw", help="Theft: connected capacity kW (kVA as kW)"),
+    multiplier: float = typer.Option(None, "--multiplier", help="Theft: meter multiplier / 倍率"),
+    hours: float = typer.Option(None, "--hours", help="Theft: hours of use, when known"),
+    lighting: bool = typer.Option(False, "--lighting", help="Theft: lighting customer (6 h/day if unknown)"),
+    monthly_kwh: float = typer.Option(None, "--monthly-kwh", help="高价低接: kWh per month"),
+    months: float = typer.Option(None, "--months", help="Months of use (unknown → schedule default)"),
+    high_price: float = typer.Option(None, "--high-price", help="高价低接: the tariff that should apply"),
+    low_price: float = typer.Option(None, "--low-price", help="高价低接: the tariff billed"),
+    kva: float = typer.Option(None, "--kva", help="Capacity concerned kW/kVA (增容, 暂停设备)"),
+    two_part: bool = typer.Option(False, "--two-part", help="Two-part tariff customer / 两部制"),
+    basic_price: float = typer.Option(None, "--basic-price", help="Basic charge ¥/kVA·month"),
+    times: float = typer.Option(None, "--times", help="Number of times (暂停设备, 计量装置)"),
+    residential: bool = typer.Option(False, "--residential", help="Meter moved: residential customer"),
+    task: int = typer.Option(None, "--task", help="Book the result against this task (needs --user)"),
+    store: str = StoreOpt,
+    user: str = UserOpt,
+) -> None:
+    """Back-billing and penalty (追补电费、违约使用电费) by the 《供电营业规则》 schedule in force on --date."""
+    from gridaudit.audit.errors import AuditError
+    from gridaudit.audit.penalties import calculate
+
+    day = _day(on, "--date")
+    inputs = dict(
+        tariff_yuan_kwh=tariff,
+        kwh=kwh,
+        capacity_kw=capacity_kw,
+        multiplier=multiplier,
+        hours=hours,
+        lighting=lighting or None,
+        monthly_kwh=monthly_kwh,
+        months=months,
+        high_price=high_price,
+        low_price=low_price,
+        kva=kva,
+        two_part=two_part or None,
+        basic_price=basic_price,
+        times=times,
+        residential=residential or None,
+    )
+    try:
+        res = calculate(kind, day, **inputs)
+    except AuditError as exc:
+        die(exc.text())
+    console.print(msg(res.formula_zh, res.formula_en), highlight=False)
+    console.print(
+        msg(
+            f"追补电量 {res.backbill_kwh:,.2f} kWh，补交电费 {res.backbill_yuan:,.2f} 元，违约使用电费 "
+            f"{res.penalty_yuan:,.2f} 元，合计 {res.total_yuan:,.2f} 元",
+            f"back-billed {res.backbill_kwh:,.2f} kWh, ¥{res.backbill_yuan:,.2f}; penalty "
+            f"¥{res.penalty_yuan:,.2f}; total ¥{res.total_yuan:,.2f}",
+        )
+    )
+    if task is not None:
+        from gridaudit.audit.penalties.book import book_penalty
+
+        pid = run(store, lambda s, _st: book_penalty(s, user, task, res, day).penalty_id)
+        console.print(msg(f"已登记到任务 {task}（编号 {pid}）", f"booked against task {task} (id {pid})"))

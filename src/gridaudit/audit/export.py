@@ -1,0 +1,326 @@
+"""Exports: the month's audit workbook (XLSX, Chinese headers) and inspection outcomes as ``inspections``
+rows of the import contract (labels for the risk scorer)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from gridaudit.audit.assess import AssessRow, assess
+from gridaudit.audit.models import Penalty, Plan, Rectification, Result, Task, User, Verification
+from gridaudit.audit.workflow import STATES
+
+SHEETS = ("plan", "tasks", "results", "rectifications", "assessment", "penalties")
+
+
+def _month_tasks(session: Any, month: str) -> list[Task]:
+    from sqlalchemy import select
+
+    q = select(Task).join(Plan, Plan.plan_id == Task.plan_id).where(Plan.month == month)
+    return list(session.execute(q.order_by(Task.plan_id, Task.priority.desc(), Task.task_id)).scalars())
+
+
+def workbook_rows(session: Any, month: str, rows: list[AssessRow]) -> dict[str, list[list[Any]]]:
+    """Every sheet of the month's workbook as header + rows."""
+    from sqlalchemy import select
+
+    tasks = _month_tasks(session, month)
+    ids = [t.task_id for t in tasks]
+    plans = list(session.execute(select(Plan).where(Plan.month == month).order_by(Plan.plan_id)).scalars())
+    counts = {p.plan_id: sum(1 for t in tasks if t.plan_id == p.plan_id) for p in plans}
+    out: dict[str, list[list[Any]]] = {}
+    out["plan"] = [["计划编号", "月份", "类型", "名称", "范围", "任务数", "来源", "制定人", "制定时间"]] + [
+        [
+            p.plan_id,
+            p.month,
+            {"comprehensive": "综合稽查", "special": "专项稽查"}.get(p.kind, p.kind),
+            p.title,
+            p.scope,
+            counts[p.plan_id],
+            json.loads(p.source).get("findings", ""),
+            p.created_by,
+            p.created_at.isoformat(timespec="seconds"),
+        ]
+        for p in plans
+    ]
+    out["tasks"] = [
+        [
+            "任务编号",
+            "计划编号",
+            "问题编号",
+            "规则",
+            "类别",
+            "严重程度",
+            "对象类型",
+            "对象编号",
+            "单位",
+            "期间",
+            "评分",
+            "涉及电量(kWh)",
+            "涉及金额(元)",
+            "责任人",
+            "优先级",
+            "状态",
+            "承办人",
+            "承办单位",
+        ]
+    ] + [
+        [
+            t.task_id,
+            t.plan_id,
+            t.finding_id,
+            t.rule_id,
+            t.family,
+            t.severity,
+            t.entity_type,
+            t.entity_id,
+            t.unit_id,
+            t.period,
+            t.score,
+            t.kwh_at_stake,
+            t.yuan_at_stake,
+            t.responsible_staff_id,
+            t.priority,
+            STATES[t.state][0],
+            t.assignee_id,
+            t.assignee_unit,
+        ]
+        for t in tasks
+    ]
+    results = session.execute(select(Result).where(Result.task_id.in_(ids)).order_by(Result.result_id)).scalars()
+    out["results"] = [
+        [
+            "结果编号",
+            "任务编号",
+            "核查方式",
+            "结论",
+            "违约类型",
+            "追补电量(kWh)",
+            "追补电费(元)",
+            "核查日期",
+            "说明",
+            "录入人",
+            "录入时间",
+        ]
+    ] + [
+        [
+            r.result_id,
+            r.task_id,
+            {"desk": "案头", "field": "现场"}[r.check_kind],
+            r.outcome,
+            r.violation_type,
+            r.recovered_kwh,
+            r.recovered_yuan,
+            r.inspected_on,
+            r.note,
+            r.recorded_by,
+            r.recorded_at.isoformat(timespec="seconds"),
+        ]
+        for r in results
+    ]
+    rects = list(
+        session.execute(
+            select(Rectification).where(Rectification.task_id.in_(ids)).order_by(Rectification.rect_id)
+        ).scalars()
+    )
+    last_verdict = {}
+    for v in session.execute(
+        select(Verification)
+        .where(Verification.rect_id.in_([r.rect_id for r in rects]))
+        .order_by(Verification.verification_id)
+    ).scalars():
+        last_verdict[v.rect_id] = v
+    out["rectifications"] = [
+        [
+            "整改编号",
+            "任务编号",
+            "整改责任人",
+            "下达人",
+            "下达日期",
+            "期限(工作日)",
+            "整改期限",
+            "整改要求",
+            "回复",
+            "回复日期",
+            "回复次数",
+            "状态",
+            "是否按期",
+            "最近复核",
+            "复核理由",
+            "数据复查",
+            "升级日期",
+        ]
+    ] + [
+        [
+            r.rect_id,
+            r.task_id,
+            r.responsible_id,
+            r.ordered_by,
+            r.ordered_on,
+            r.workdays,
+            r.deadline,
+            r.requirement,
+            r.reply,
+            r.replied_on,
+            r.rounds,
+            r.status,
+            None if r.on_time is None else ("是" if r.on_time else "否"),
+            getattr(last_verdict.get(r.rect_id), "decision", None),
+            getattr(last_verdict.get(r.rect_id), "reason", None),
+            getattr(last_verdict.get(r.rect_id), "recheck_status", None),
+            r.escalated_on,
+        ]
+        for r in rects
+    ]
+    families = sorted({f for r in rows for f in r.by_family})
+    out["assessment"] = [
+        [
+            "层级",
+            "对象",
+            "任务数",
+            "确认问题数",
+            *[f"问题:{f}" for f in families],
+            "抄表数",
+            "差错抄表数",
+            "每千抄差错率",
+            "应考核整改数",
+            "按期整改数",
+            "按期整改率",
+            "重复问题数",
+            "追补电量(kWh)",
+            "追补电费(元)",
+            "补交电费(元)",
+            "违约使用电费(元)",
+            "升级次数",
+        ]
+    ] + [
+        [
+            {"staff": "人员", "unit": "单位"}[r.level],
+            r.key,
+            r.tasks,
+            r.confirmed,
+            *[r.by_family.get(f, 0) for f in families],
+            r.reads,
+            r.wrong_reads,
+            r.error_rate,
+            r.rect_counted,
+            r.rect_on_time,
+            r.on_time_rate,
+            r.repeats,
+            r.recovered_kwh,
+            r.recovered_yuan,
+            r.backbill_yuan,
+            r.penalty_yuan,
+            r.escalations,
+        ]
+        for r in rows
+    ]
+    pens = session.execute(select(Penalty).where(Penalty.task_id.in_(ids)).order_by(Penalty.penalty_id)).scalars()
+    out["penalties"] = [
+        [
+            "编号",
+            "任务编号",
+            "违约类型",
+            "适用标准",
+            "违约日期",
+            "追补电量(kWh)",
+            "补交电费(元)",
+            "违约使用电费(元)",
+            "合计(元)",
+            "计算公式",
+            "登记人",
+        ]
+    ] + [
+        [
+            p.penalty_id,
+            p.task_id,
+            p.kind,
+            p.schedule,
+            p.violation_date,
+            p.backbill_kwh,
+            p.backbill_yuan,
+            p.penalty_yuan,
+            round(p.backbill_yuan + p.penalty_yuan, 2),
+            p.formula,
+            p.booked_by,
+        ]
+        for p in pens
+    ]
+    return out
+
+
+def export_xlsx(
+    session: Any, month: str, path: str | Path, dataset_dir: str | Path | None = None, as_of: date | None = None
+) -> dict[str, int]:
+    """Write the month's workbook (sheets plan, tasks, results, rectifications, assessment, penalties).
+
+    Written to a temporary file and renamed, so a failed export never leaves half a workbook.
+    Returns the data rows per sheet.
+    """
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    sheets = workbook_rows(session, month, assess(session, month, dataset_dir, as_of))
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name in SHEETS:
+        ws = wb.create_sheet(name)
+        for row in sheets[name]:
+            ws.append(row)
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+        ws.freeze_panes = "A2"
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".part")
+    wb.save(tmp)
+    tmp.replace(path)
+    return {name: len(sheets[name]) - 1 for name in SHEETS}
+
+
+def inspection_rows(session: Any, month: str | None = None) -> pa.Table:
+    """Every recorded result on a customer as an ``inspections`` row (import-contract schema)."""
+    from sqlalchemy import func, select
+
+    from gridaudit.contract import load_contract
+
+    q = (
+        select(Result, Task)
+        .join(Task, Task.task_id == Result.task_id)
+        .where(Task.entity_type == "customer")
+        .order_by(Result.result_id)
+    )
+    if month:
+        q = q.join(Plan, Plan.plan_id == Task.plan_id).where(Plan.month == month)
+    staff = dict(session.execute(select(User.user_id, User.staff_id)).all())
+    pen = dict(session.execute(select(Penalty.task_id, func.sum(Penalty.penalty_yuan)).group_by(Penalty.task_id)).all())
+    rows = [
+        {
+            "inspection_id": f"GA-T{t.task_id}-R{r.result_id}",
+            "customer_id": t.entity_id,
+            "inspected_on": r.inspected_on,
+            "outcome": r.outcome,
+            "inspector_id": staff.get(r.recorded_by) or r.recorded_by,
+            "violation_type": r.violation_type,
+            "recovered_kwh": r.recovered_kwh,
+            "penalty_yuan": float(pen.get(t.task_id) or 0.0),
+        }
+        for r, t in session.execute(q)
+    ]
+    schema = load_contract().table("inspections").arrow_schema()
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
+def write_inspections_csv(table: pa.Table, path: str | Path) -> None:
+    """Write inspection rows as UTF-8 CSV with the contract's column names (atomically)."""
+    import pyarrow.csv as pcsv
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".part")
+    pcsv.write_csv(table, tmp)
+    tmp.replace(path)
