@@ -20,6 +20,8 @@ def cli(store_url, *args, user=None, code=0, lang="en"):
     assert res.exit_code == code, f"{argv}\n{res.output}\n{res.exception!r}"
     if code == 2:
         assert "Traceback" not in res.output
+    if code != 0 or "─" not in res.output:
+        return " ".join(res.output.split())  # rich wraps long messages at 80 columns
     return res.output
 
 
@@ -46,7 +48,9 @@ def test_cli_full_loop(store_url, tmp_path):
     assert "6 rows" in listing
     photo = tmp_path / "photo.jpg"
     photo.write_bytes(b"\xff\xd8 seal broken")
-    tid = "2"  # a reading finding: responsible staff S01 (user zhou, rectifier; and auditor wu)
+    # tasks by priority: 1 = C011 reading (responsible staff S01 = rectifier zhou and auditor wu), 2 = C010 theft,
+    # 3 = C009 reading
+    tid = "1"
     cli(store_url, "tasks", "assign", tid, "--to", "zhang", user="li")
     cli(
         store_url,
@@ -71,17 +75,21 @@ def test_cli_full_loop(store_url, tmp_path):
     cli(store_url, "tasks", "reply", tid, "--text", "已补抄", "--today", "2025-10-09", user="zhou")
     cli(store_url, "tasks", "verify", tid, "--reject", "--reason", "与现场不符", user="li")
     cli(store_url, "tasks", "reply", tid, "--text", "已更正电量", "--today", "2025-10-10", user="zhou")
+    out = cli(store_url, "tasks", "verify", tid, "--accept", user="wu", code=2)
+    assert "segregation of duties" in out
     out = cli(store_url, "tasks", "verify", tid, "--accept", user="li")
     assert "accepted" in out
+    out = cli(store_url, "tasks", "close", tid, user="zhou", code=2)
+    assert "may not close" in out
     out = cli(store_url, "tasks", "close", tid, user="lead")
     assert "closed" in out
     # a theft task closed straight after the result
-    cli(store_url, "tasks", "assign", "1", "--to", "sun", user="lead")
+    cli(store_url, "tasks", "assign", "2", "--to", "sun", user="lead")
     cli(
         store_url,
         "tasks",
         "result",
-        "1",
+        "2",
         "--outcome",
         "theft",
         "--recovered-kwh",
@@ -92,9 +100,67 @@ def test_cli_full_loop(store_url, tmp_path):
         "seal_broken",
         user="sun",
     )
-    cli(store_url, "tasks", "close", "1", user="li")
+    cli(store_url, "tasks", "close", "2", user="li")
+    out = cli(
+        store_url,
+        "penalty",
+        "theft",
+        "--date",
+        "2024-03-01",
+        "--capacity-kw",
+        "10",
+        "--tariff",
+        "0.5",
+        "--task",
+        "2",
+        user="sun",
+        code=2,
+    )  # task 2 is closed: nothing booked
+    assert "cannot take a penalty" in out
     show = cli(store_url, "tasks", "show", tid)
-    assert [a for a in ("assign", "result", "attach", "rectify", "reply", "reject", "accept", "close") if a in show]
+    for action in ("assign", "result", "attach", "rectify", "reply", "reject", "accept", "close"):
+        assert f" {action} " in show
+    # a violation task with a penalty booked before closing
+    cli(store_url, "tasks", "assign", "3", "--to", "sun", user="li")
+    cli(store_url, "tasks", "result", "3", "--outcome", "violation", "--violation-type", "高价低接", user="sun")
+    out = cli(
+        store_url,
+        "penalty",
+        "tariff_misuse",
+        "--date",
+        "2024-03-01",
+        "--monthly-kwh",
+        "1000",
+        "--high-price",
+        "0.85",
+        "--low-price",
+        "0.55",
+        "--task",
+        "3",
+        user="sun",
+    )
+    assert "¥900.00" in out and "¥1,800.00" in out and "booked against task 3" in out
+    cli(store_url, "tasks", "close", "3", user="li")
+    out = cli(store_url, "assess", "--month", "2025-07", "--as-of", "2025-10-31")
+    assert "staff S01" in out and "unit U2" in out, out
+    import json
+
+    rows = json.loads(cli(store_url, "assess", "--month", "2025-07", "--as-of", "2025-10-31", "--json"))
+    s01 = next(r for r in rows if r["key"] == "S01")
+    assert (s01["confirmed"], s01["rect_on_time"], s01["on_time_rate"]) == (2, 1, 1.0)
+    assert sum(r["penalty_yuan"] for r in rows if r["level"] == "unit") == 1800
+    xlsx = tmp_path / "audit-2025-07.xlsx"
+    out = cli(store_url, "export", "--month", "2025-07", "--xlsx", str(xlsx))
+    assert "tasks 6" in out and "penalties 1" in out
+    from openpyxl import load_workbook
+
+    wb = load_workbook(xlsx, read_only=True)
+    assert wb.sheetnames == ["plan", "tasks", "results", "rectifications", "assessment", "penalties"]
+    rect = list(wb["rectifications"].iter_rows(values_only=True))
+    assert rect[0][1] == "任务编号" and rect[1][10] == 2  # two replies (one rejected)
+    csv = tmp_path / "inspections.csv"
+    out = cli(store_url, "export-inspections", "--out", str(csv))
+    assert "wrote 3 inspections" in out and csv.read_text().count("\n") == 4
     assert cli(store_url, "verify-log").count("intact") == 1
 
 

@@ -38,30 +38,29 @@ def _assessment_table(rows: list) -> None:
     from rich.table import Table
 
     t = Table(
-        "level 层级",
-        "key 对象",
-        "tasks 任务",
-        "confirmed 确认",
-        "by family 分类",
-        "‰ wrong reads 差错率",
-        "on time 按期率",
-        "repeats 重复",
-        "recovered ¥ 追补",
-        "penalty ¥ 违约金",
-        "escalated 升级",
+        title=msg(
+            "考核（‰: 每千抄差错；按期: 按期整改率；¥: 追补+补交 / 违约金）",
+            "assessment (‰ wrong reads per 1,000; on time: rectification rate; ¥ recovered / penalty)",
+        )
     )
+    t.add_column(msg("对象", "who"), no_wrap=True, min_width=12)
+    t.add_column(msg("任务", "tasks"), no_wrap=True)
+    t.add_column(msg("确认", "conf."), no_wrap=True)
+    t.add_column(msg("分类", "families"), overflow="fold")
+    for name in ("‰", msg("按期", "on time"), msg("重复", "rep."), msg("追补¥", "¥ rec."), msg("违约金¥", "¥ pen.")):
+        t.add_column(name, no_wrap=True)
+    t.add_column(msg("升级", "esc."), no_wrap=True)
     for r in rows:
         t.add_row(
-            r.level,
-            r.key,
+            f"{msg('人员', 'staff') if r.level == 'staff' else msg('单位', 'unit')} {r.key}",
             str(r.tasks),
             str(r.confirmed),
             " ".join(f"{k}:{v}" for k, v in sorted(r.by_family.items())),
             "-" if r.error_rate is None else f"{r.error_rate:.2f}",
             "-" if r.on_time_rate is None else f"{r.on_time_rate:.0%}",
             str(r.repeats),
-            f"{r.recovered_yuan + r.backbill_yuan:,.2f}",
-            f"{r.penalty_yuan:,.2f}",
+            f"{r.recovered_yuan + r.backbill_yuan:,.0f}",
+            f"{r.penalty_yuan:,.0f}",
             str(r.escalations),
         )
     console.print(t)
