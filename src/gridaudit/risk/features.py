@@ -27,7 +27,7 @@ FEATURES: tuple[str, ...] = (
     "n_weeks", "n_days", "mean_kwh", "med_kwh", "dip4_raw", "recent4_raw",
     "dip4", "dip13", "drop4_prior", "recent4", "recent13", "cp_ratio", "cp_t",
     "scan_t4", "scan_t13", "scan_t26", "scan_t52", "scan_d4", "scan_d13", "scan_d26", "scan_d52",
-    "scan_c4", "scan_c13", "noise_week",
+    "scan_c4", "scan_c13", "noise_week", "sus_t4", "sus_t8", "sus_t13", "sus_d4", "sus_d8", "sus_d13",
     "low_week_share", "cv_week", "cv_day", "cvw_med", "cvw_recent", "trend_year",
     "zero_share", "near_zero_share", "zero_share_recent", "weekend_ratio", "winter_summer_ratio",
     "coverage", "gap_weeks", "missing_recent", "short_week_share", "cap_use_max", "cap_use_mean",

@@ -86,7 +86,7 @@ sl AS (  -- log scale (theft is multiplicative) and week-to-week differences (a 
 ),
 med AS (
     SELECT snap_id, MEDIAN(a) AS med_a, MEDIAN(m) AS med_m, MEDIAN(cvw) AS med_cvw,
-           MEDIAN(ABS(dla)) * 1.0483 AS noise_a, MEDIAN(ABS(dlc)) * 1.0483 AS noise_c
+           MEDIAN(la) AS med_la, MEDIAN(ABS(dla)) * 1.0483 AS noise_a, MEDIAN(ABS(dlc)) * 1.0483 AS noise_c
     FROM sl GROUP BY snap_id
 ),
 win AS (
@@ -105,6 +105,12 @@ win AS (
            COUNT(la) OVER (PARTITION BY snap_id ORDER BY w RANGE BETWEEN 25 PRECEDING AND CURRENT ROW) AS k26,
            SUM(la) OVER (PARTITION BY snap_id ORDER BY w RANGE BETWEEN 51 PRECEDING AND CURRENT ROW) AS s52,
            COUNT(la) OVER (PARTITION BY snap_id ORDER BY w RANGE BETWEEN 51 PRECEDING AND CURRENT ROW) AS k52,
+           MAX(la) OVER (PARTITION BY snap_id ORDER BY w RANGE BETWEEN 3 PRECEDING AND CURRENT ROW) AS x4,
+           MAX(la) OVER (PARTITION BY snap_id ORDER BY w RANGE BETWEEN 7 PRECEDING AND CURRENT ROW) AS x8,
+           COUNT(la) OVER (PARTITION BY snap_id ORDER BY w RANGE BETWEEN 7 PRECEDING AND CURRENT ROW) AS k8,
+           MAX(la) OVER (PARTITION BY snap_id ORDER BY w RANGE BETWEEN 12 PRECEDING AND CURRENT ROW) AS x13,
+           COUNT(la) OVER (PARTITION BY snap_id ORDER BY w RANGE BETWEEN 12 PRECEDING AND CURRENT ROW) AS k13,
+           COUNT(la) OVER (PARTITION BY snap_id ORDER BY w RANGE BETWEEN 3 PRECEDING AND CURRENT ROW) AS k4,
            SUM(lc) OVER (PARTITION BY snap_id ORDER BY w RANGE BETWEEN 3 PRECEDING AND CURRENT ROW) AS c4,
            COUNT(lc) OVER (PARTITION BY snap_id ORDER BY w RANGE BETWEEN 3 PRECEDING AND CURRENT ROW) AS kc4,
            SUM(lc) OVER (PARTITION BY snap_id ORDER BY w RANGE BETWEEN 12 PRECEDING AND CURRENT ROW) AS c13,
@@ -155,6 +161,15 @@ agg AS (
            MAX(CASE WHEN win.kc13 >= 10 AND win.tcn - win.kc13 >= {min_segment_weeks}
                     THEN (win.c13 / win.kc13 - (win.tc - win.c13) / (win.tcn - win.kc13))
                          / NULLIF(med.noise_c * SQRT(1.0 / win.kc13 + 1.0 / (win.tcn - win.kc13)), 0) END) AS scan_c13,
+           MAX(CASE WHEN win.k4 >= 4 AND win.tn - win.k4 >= {min_segment_weeks}
+                    THEN (med.med_la - win.x4) / NULLIF(med.noise_a, 0) END) AS sus_t4,
+           MAX(CASE WHEN win.k4 >= 4 AND win.tn - win.k4 >= {min_segment_weeks} THEN med.med_la - win.x4 END) AS sus_d4,
+           MAX(CASE WHEN win.k8 >= 8 AND win.tn - win.k8 >= {min_segment_weeks}
+                    THEN (med.med_la - win.x8) / NULLIF(med.noise_a, 0) END) AS sus_t8,
+           MAX(CASE WHEN win.k8 >= 8 AND win.tn - win.k8 >= {min_segment_weeks} THEN med.med_la - win.x8 END) AS sus_d8,
+           MAX(CASE WHEN win.k13 >= 13 AND win.tn - win.k13 >= {min_segment_weeks}
+                    THEN (med.med_la - win.x13) / NULLIF(med.noise_a, 0) END) AS sus_t13,
+           MAX(CASE WHEN win.k13 >= 13 AND win.tn - win.k13 >= {min_segment_weeks} THEN med.med_la - win.x13 END) AS sus_d13,
            MIN(CASE WHEN win.n4 >= 3 AND win.nprior13 >= 8 THEN win.a4 / NULLIF(win.prior13, 0) END) AS drop4_prior,
            AVG(CASE WHEN win.w > win.last_w - 4 THEN win.a END) / NULLIF(MAX(med.med_a), 0) AS recent4,
            AVG(CASE WHEN win.w > win.last_w - 13 THEN win.a END) / NULLIF(MAX(med.med_a), 0) AS recent13,
@@ -201,7 +216,8 @@ SELECT s.snap_id, s.customer_id, s.as_of, c.category,
        agg.n_weeks, agg.n_days, agg.mean_kwh, agg.med_kwh, agg.dip4_raw, agg.recent4_raw,
        agg.dip4, agg.dip13, agg.drop4_prior,
        agg.scan_t4, agg.scan_t13, agg.scan_t26, agg.scan_t52, agg.scan_d4, agg.scan_d13, agg.scan_d26, agg.scan_d52,
-       agg.scan_c4, agg.scan_c13, agg.noise_week, agg.recent4, agg.recent13, agg.cp_ratio, agg.cp_t,
+       agg.scan_c4, agg.scan_c13, agg.noise_week,
+       agg.sus_t4, agg.sus_t8, agg.sus_t13, agg.sus_d4, agg.sus_d8, agg.sus_d13, agg.recent4, agg.recent13, agg.cp_ratio, agg.cp_t,
        agg.low_week_share, agg.cv_week, agg.cv_day, agg.cvw_med, agg.cvw_recent, agg.trend_year,
        agg.zero_share, agg.near_zero_share, agg.zero_share_recent, agg.weekend_ratio, agg.winter_summer_ratio,
        agg.coverage, agg.gap_weeks, agg.missing_recent, agg.short_week_share,
