@@ -110,7 +110,7 @@ class Model:
     # residential daily kWh: lognormal level; noise calibrated against LCL (docs/synth.md)
     residential_median_kwh: float = 6.0
     residential_level_sigma: float = 0.6
-    noise_sigma_median: float = 0.22
+    noise_sigma_median: float = 0.27
     noise_sigma_spread: float = 0.45
     noise_ar1: float = 0.55
     weather_sigma: float = 2.0

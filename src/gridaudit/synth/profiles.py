@@ -93,16 +93,16 @@ def _vacancy_and_moves(rng: np.random.Generator, use: np.ndarray, cu: Customers,
     r = rng.random(len(res))
     vacant = res[r < m.vacant_share]
     standby = rng.uniform(0.05, 0.6, (len(vacant), 1))
-    use[vacant] = standby * rng.lognormal(0, 0.4, (len(vacant), days)) * (rng.random((len(vacant), days)) > 0.08)
+    use[vacant] = standby * rng.lognormal(0, 0.4, (len(vacant), days)) * (rng.random((len(vacant), days)) > 0.04)
     spell = res[(r >= m.vacant_share) & (r < m.vacant_share + m.vacancy_spell_share)]
     for c in spell:
         s = int(rng.integers(0, days - 10))
         e = min(days, s + int(rng.integers(7, 90)))
-        use[c, s:e] = rng.uniform(0.05, 0.5) * rng.lognormal(0, 0.4, e - s) * (rng.random(e - s) > 0.1)
+        use[c, s:e] = rng.uniform(0.05, 0.5) * rng.lognormal(0, 0.4, e - s) * (rng.random(e - s) > 0.04)
     years = days / 365.0
     movers = res[rng.random(len(res)) < m.move_rate_per_year * years]
     for c in movers:
         d = int(rng.integers(5, days - 5))
         gap = int(rng.integers(0, 25))
         use[c, d:] *= rng.lognormal(0, 0.5)
-        use[c, d : d + gap] = rng.uniform(0.0, 0.3, min(gap, days - d))
+        use[c, d : d + gap] = rng.uniform(0.05, 0.3, min(gap, days - d))
