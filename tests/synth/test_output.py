@@ -103,3 +103,37 @@ def test_csv_output_is_ingestible(tmp_path: Path) -> None:
 def test_future_data_refused() -> None:
     with pytest.raises(ValueError, match="future"):
         SynthConfig(start="2099-01").validate()
+
+
+def test_staff_irregularities_change_readings_not_ami(small_synth: Path) -> None:
+    con = duckdb.connect()
+    d = small_synth
+    rows = con.sql(f"""
+        SELECT t.entity_id, CAST(json_extract(t.detail, '$.true_register') AS DOUBLE) AS true_reg,
+               CAST(json_extract(t.detail, '$.read_register') AS DOUBLE) AS read_reg, r.reading, r.read_type, u.register
+        FROM read_csv('{d}/truth.csv', all_varchar = true) t
+        JOIN '{d}/readings.parquet' r ON r.meter_id = t.entity_id AND r.period = t.start
+        LEFT JOIN '{d}/daily_usage.parquet' u ON u.meter_id = r.meter_id AND u.day = r.read_on
+        WHERE t.kind = 'staff_estimated_read'
+    """).fetchall()
+    assert rows
+    for _, true_reg, read_reg, reading, read_type, register in rows:
+        assert reading == read_reg and read_type == "actual"
+        assert register == true_reg  # the AMI frozen register keeps the true value
+        assert reading != register
+
+
+def test_mapping_error_is_in_the_records_only(small_synth: Path) -> None:
+    con = duckdb.connect()
+    d = small_synth
+    rows = con.sql(f"""
+        SELECT json_extract_string(t.detail, '$.recorded_area_id') AS rec,
+               json_extract_string(t.detail, '$.true_area_id') AS tru, c.area_id, m.area_id
+        FROM read_csv('{d}/truth.csv', all_varchar = true) t
+        JOIN '{d}/customers.parquet' c ON c.customer_id = t.entity_id
+        JOIN '{d}/meters.parquet' m ON m.customer_id = c.customer_id
+        WHERE t.kind = 'data_mapping_error'
+    """).fetchall()
+    assert rows
+    for rec, tru, c_area, m_area in rows:
+        assert rec == c_area == m_area and rec != tru

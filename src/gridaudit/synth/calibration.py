@@ -53,7 +53,8 @@ def synth_stats(out_dir: str | Path, min_days: int = 60) -> dict[str, float]:
     """Statistics of the residential customers of a synth output (all of them, irregular ones included)."""
     d = Path(out_dir)
     src = (
-        f"SELECT d.meter_id AS hh, d.day, d.kwh * m.multiplier AS kwh FROM read_parquet('{d / 'daily_usage.parquet'}') d "
+        "SELECT d.meter_id AS hh, d.day, d.kwh * m.multiplier AS kwh "
+        f"FROM read_parquet('{d / 'daily_usage.parquet'}') d "
         f"JOIN read_parquet('{d / 'meters.parquet'}') m USING (meter_id) "
         f"JOIN read_parquet('{d / 'customers.parquet'}') c USING (customer_id) WHERE c.category = 'residential'"
     )
