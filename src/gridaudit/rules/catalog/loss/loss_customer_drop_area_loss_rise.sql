@@ -1,0 +1,105 @@
+/*---
+id: loss_customer_drop_area_loss_rise
+title: {zh: 用户电量下降而所在台区线损同步上升, en: Customer's use fell while its area's loss rose}
+family: loss
+severity: high
+entity_type: customer
+tables: [customers, meters, daily_usage]
+params:
+  drop_pct: {type: float, default: 0.3, doc: {zh: 用户当月日均电量比基准期至少下降的比例, en: Minimum fall of the customer's daily mean against the baseline}}
+  min_rise: {type: float, default: 0.02, doc: {zh: 台区线损率比基准期至少上升（百分点，0.02 = 2个百分点）, en: Minimum rise of the area's loss rate against the baseline (0.02 = 2 percentage points)}}
+  min_explained: {type: float, default: 0.3, doc: {zh: 用户日均减少电量至少占台区日均线损电量增加的比例, en: Minimum share of the area's added daily loss kWh that the customer's daily shortfall accounts for}}
+  baseline_months: {type: int, default: 3, doc: {zh: 基准月数, en: Baseline months}}
+  min_baseline_kwh: {type: float, default: 2.0, doc: {zh: 用户基准期日均电量下限, en: Minimum baseline daily mean of the customer}}
+description:
+  zh: "按台区逐日计算同期线损（台区总表日电量减去该台区用户日电量之和），按月汇总。某月用户日均电量比之前基准期下降至少给定比例，同时所在台区线损率上升至少给定百分点，且用户减少的电量能解释台区增加线损电量的相当部分：用户少计的电量变成了台区的损耗，窃电嫌疑大。每户只报第一次出现的月份。台区线损的全面分析见 gridaudit lineloss。"
+  en: "Synchronous loss per area and day (the area total meter's daily kWh minus the sum over the area's customers), summed per month. In a month the customer's daily mean fell by at least the given share against the baseline months while its area's loss rate rose by at least the given points, and the customer's shortfall accounts for a good part of the area's added loss kWh: energy the customer's meter stopped counting reappeared as area loss — a strong theft suspicion. Each customer is reported once, at the first month it happens. The full line-loss analysis is gridaudit lineloss."
+basis: "DOMAIN §3 线损 (a customer whose use falls while its area's loss rises is a theft suspect); 同期线损管理"
+truth_kinds: [theft_bypass, theft_intermittent, theft_ct_short, theft_cover_open, theft_reverse, theft_stopped_meter]
+---*/
+WITH cust_day AS (
+  SELECT c.customer_id, c.area_id, d.day, SUM(d.kwh) AS kwh
+  FROM daily_usage d
+  JOIN meters m ON m.meter_id = d.meter_id AND m.role = 'customer'
+  JOIN customers c ON c.customer_id = m.customer_id
+  WHERE c.area_id IS NOT NULL
+  GROUP BY c.customer_id, c.area_id, d.day
+),
+supply_day AS (
+  SELECT a.area_id, d.day, SUM(d.kwh) AS kwh
+  FROM daily_usage d
+  JOIN meters a ON a.meter_id = d.meter_id AND a.role = 'area_total'
+  WHERE a.area_id IS NOT NULL
+  GROUP BY a.area_id, d.day
+),
+area_day AS (
+  SELECT s.area_id, s.day, s.kwh AS supply, SUM(c.kwh) AS sales
+  FROM supply_day s
+  JOIN cust_day c ON c.area_id = s.area_id AND c.day = s.day
+  GROUP BY s.area_id, s.day, s.kwh
+),
+area_month AS (
+  SELECT area_id, strftime(day, '%Y-%m') AS period,
+         CAST(substr(strftime(day, '%Y-%m'), 1, 4) AS INTEGER) * 12
+           + CAST(substr(strftime(day, '%Y-%m'), 6, 2) AS INTEGER) AS month_idx,
+         (SUM(supply) - SUM(sales)) / SUM(supply) AS loss_rate,
+         (SUM(supply) - SUM(sales)) / COUNT(*) AS loss_per_day
+  FROM area_day
+  GROUP BY area_id, strftime(day, '%Y-%m')
+  HAVING SUM(supply) > 0
+),
+area_judged AS (
+  SELECT a.area_id, a.period, a.month_idx, a.loss_rate, a.loss_per_day,
+         AVG(b.loss_rate) AS base_loss_rate, AVG(b.loss_per_day) AS base_loss_per_day, COUNT(*) AS base_months
+  FROM area_month a
+  JOIN area_month b ON b.area_id = a.area_id
+                   AND b.month_idx < a.month_idx
+                   AND b.month_idx >= a.month_idx - CAST($baseline_months AS INTEGER)
+  GROUP BY a.area_id, a.period, a.month_idx, a.loss_rate, a.loss_per_day
+),
+cust_month AS (
+  SELECT customer_id, area_id, strftime(day, '%Y-%m') AS period,
+         CAST(substr(strftime(day, '%Y-%m'), 1, 4) AS INTEGER) * 12
+           + CAST(substr(strftime(day, '%Y-%m'), 6, 2) AS INTEGER) AS month_idx,
+         AVG(kwh) AS mean_kwh
+  FROM cust_day
+  GROUP BY customer_id, area_id, strftime(day, '%Y-%m')
+),
+cust_judged AS (
+  SELECT c.customer_id, c.area_id, c.period, c.month_idx, c.mean_kwh,
+         AVG(b.mean_kwh) AS base_kwh, COUNT(*) AS base_months
+  FROM cust_month c
+  JOIN cust_month b ON b.customer_id = c.customer_id
+                   AND b.month_idx < c.month_idx
+                   AND b.month_idx >= c.month_idx - CAST($baseline_months AS INTEGER)
+  GROUP BY c.customer_id, c.area_id, c.period, c.month_idx, c.mean_kwh
+),
+hits AS (
+  SELECT c.customer_id, c.area_id, c.period, c.mean_kwh, c.base_kwh,
+         a.loss_rate, a.base_loss_rate, a.loss_per_day, a.base_loss_per_day,
+         (c.base_kwh - c.mean_kwh) / (a.loss_per_day - a.base_loss_per_day) AS explained,
+         ROW_NUMBER() OVER (PARTITION BY c.customer_id ORDER BY c.month_idx) AS rn
+  FROM cust_judged c
+  JOIN area_judged a ON a.area_id = c.area_id AND a.period = c.period
+  WHERE c.base_months = CAST($baseline_months AS INTEGER)
+    AND a.base_months = CAST($baseline_months AS INTEGER)
+    AND c.base_kwh >= CAST($min_baseline_kwh AS DOUBLE)
+    AND c.mean_kwh <= (1 - CAST($drop_pct AS DOUBLE)) * c.base_kwh
+    AND a.loss_rate - a.base_loss_rate >= CAST($min_rise AS DOUBLE)
+    AND a.loss_per_day > a.base_loss_per_day
+    AND (c.base_kwh - c.mean_kwh) >= CAST($min_explained AS DOUBLE) * (a.loss_per_day - a.base_loss_per_day)
+)
+SELECT
+  customer_id                                AS entity_id,
+  period                                     AS period,
+  explained                                  AS score,
+  area_id                                    AS ev_area_id,
+  base_kwh                                   AS ev_baseline_daily_kwh,
+  mean_kwh                                   AS ev_month_daily_kwh,
+  base_loss_rate                             AS ev_area_baseline_loss_rate,
+  loss_rate                                  AS ev_area_loss_rate,
+  loss_per_day - base_loss_per_day           AS ev_area_added_loss_kwh_per_day,
+  explained                                  AS ev_share_explained
+FROM hits
+WHERE rn = 1
+  AND ($period IS NULL OR period = $period)

@@ -1,0 +1,92 @@
+/*---
+id: theft_drop_vs_peers
+title: {zh: 用电量变化明显低于同台区同类用户, en: Drop in use against peers in the same area and category}
+family: theft
+severity: high
+entity_type: customer
+tables: [customers, meters, daily_usage]
+params:
+  drop_vs_peers: {type: float, default: 0.4, doc: {zh: 用户变化比比同类中位数至少低的比例, en: How far below the peers' median change ratio the customer's must be (0.4 = 40% lower)}}
+  min_own_drop: {type: float, default: 0.25, doc: {zh: 用户自身至少下降的比例, en: Minimum fall of the customer's own use}}
+  baseline_months: {type: int, default: 3, doc: {zh: "基准期月数（紧挨最近两个月之前）", en: "Months in the baseline, just before the two recent months"}}
+  min_baseline_kwh: {type: float, default: 2.0, doc: {zh: 基准期日均电量下限, en: Minimum baseline daily mean}}
+  min_peers: {type: int, default: 5, doc: {zh: 同台区同类别可比用户数下限, en: Minimum comparable customers in the same area and category}}
+  min_days: {type: int, default: 10, doc: {zh: 每个月有数据的天数下限, en: Minimum days with data in each month used}}
+description:
+  zh: "变化比 = 最近两个月中较高一个月的日均电量 ÷ 之前基准期日均电量。用户的变化比比同台区、同用电类别用户变化比的中位数低至少给定比例，且用户自身也明显下降：排除了季节、气温、节假日等共同因素后的异常下降，窃电嫌疑比单看自身历史更可信。每户只报第一次满足条件的月份。"
+  en: "Change ratio = the higher of the two recent months' daily means ÷ the baseline daily mean. The customer's ratio is below the median ratio of customers of the same category in the same area by at least the given share, and its own use clearly fell: a drop that season, weather and holidays shared by the peers do not explain, a more credible theft sign than own history alone. Each customer is reported once, at the first month that qualifies."
+basis: "DOMAIN §3 突变 against peers; DOMAIN §6 (data-driven targeting); 《供电营业规则》第一百零一条"
+truth_kinds: [theft_bypass, theft_ct_short, theft_cover_open, theft_reverse, theft_stopped_meter]
+---*/
+WITH cust_day AS (
+  SELECT m.customer_id, d.day, SUM(d.kwh) AS kwh
+  FROM daily_usage d
+  JOIN meters m ON m.meter_id = d.meter_id AND m.role = 'customer' AND m.customer_id IS NOT NULL
+  GROUP BY m.customer_id, d.day
+),
+cust_month AS (
+  SELECT customer_id, strftime(day, '%Y-%m') AS period, AVG(kwh) AS mean_kwh, COUNT(*) AS n_days
+  FROM cust_day
+  GROUP BY customer_id, strftime(day, '%Y-%m')
+  HAVING COUNT(*) >= CAST($min_days AS INTEGER)
+),
+indexed AS (
+  SELECT customer_id, period, mean_kwh, n_days,
+         CAST(substr(period, 1, 4) AS INTEGER) * 12 + CAST(substr(period, 6, 2) AS INTEGER) AS month_idx
+  FROM cust_month
+),
+series AS (
+  SELECT i.customer_id, i.period, i.month_idx, i.mean_kwh,
+         LAG(i.mean_kwh, 1) OVER (PARTITION BY i.customer_id ORDER BY i.month_idx) AS prev_kwh,
+         LAG(i.month_idx, 1) OVER (PARTITION BY i.customer_id ORDER BY i.month_idx) AS prev_idx
+  FROM indexed i
+),
+baseline AS (
+  SELECT s.customer_id, s.period, AVG(b.mean_kwh) AS base_kwh, COUNT(*) AS base_months
+  FROM series s
+  JOIN indexed b ON b.customer_id = s.customer_id
+               AND b.month_idx < s.month_idx - 1
+               AND b.month_idx >= s.month_idx - 1 - CAST($baseline_months AS INTEGER)
+  GROUP BY s.customer_id, s.period
+),
+ratios AS (
+  SELECT s.customer_id, c.area_id, c.category, c.status, s.period, s.month_idx, s.mean_kwh, s.prev_kwh, b.base_kwh,
+         GREATEST(s.mean_kwh, s.prev_kwh) / b.base_kwh AS ratio
+  FROM series s
+  JOIN baseline b ON b.customer_id = s.customer_id AND b.period = s.period
+  JOIN customers c ON c.customer_id = s.customer_id
+  WHERE s.prev_idx = s.month_idx - 1
+    AND b.base_months = CAST($baseline_months AS INTEGER)
+    AND b.base_kwh >= CAST($min_baseline_kwh AS DOUBLE)
+    AND c.area_id IS NOT NULL
+),
+peers AS (
+  SELECT area_id, category, period, median(ratio) AS peer_ratio, COUNT(*) AS n_peers
+  FROM ratios
+  GROUP BY area_id, category, period
+),
+hits AS (
+  SELECT r.*, p.peer_ratio, p.n_peers,
+         ROW_NUMBER() OVER (PARTITION BY r.customer_id ORDER BY r.month_idx) AS rn
+  FROM ratios r
+  JOIN peers p ON p.area_id = r.area_id AND p.category = r.category AND p.period = r.period
+  WHERE r.status = 'active'
+    AND p.n_peers >= CAST($min_peers AS INTEGER)
+    AND r.ratio <= (1 - CAST($drop_vs_peers AS DOUBLE)) * p.peer_ratio
+    AND r.ratio <= 1 - CAST($min_own_drop AS DOUBLE)
+)
+SELECT
+  customer_id                                   AS entity_id,
+  period                                        AS period,
+  1 - ratio / peer_ratio                        AS score,
+  area_id                                       AS ev_area_id,
+  category                                      AS ev_category,
+  base_kwh                                      AS ev_baseline_daily_kwh,
+  prev_kwh                                      AS ev_previous_month_daily_kwh,
+  mean_kwh                                      AS ev_month_daily_kwh,
+  ratio                                         AS ev_change_ratio,
+  peer_ratio                                    AS ev_peer_median_ratio,
+  n_peers                                       AS ev_peers
+FROM hits
+WHERE rn = 1
+  AND ($period IS NULL OR period = $period)
