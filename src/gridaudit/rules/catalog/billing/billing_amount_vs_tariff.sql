@@ -1,0 +1,49 @@
+/*---
+id: billing_amount_vs_tariff
+title: {zh: 电费金额与执行电价不符, en: Bill amount differs from the tariff version in force}
+family: billing
+severity: high
+entity_type: bill
+tables: [bills, tariffs, customers]
+params:
+  tolerance_yuan: {type: float, default: 1.0, doc: {zh: 允许的绝对偏差（元）, en: Allowed absolute difference (yuan)}}
+  tolerance_pct: {type: float, default: 0.01, doc: {zh: 允许的相对偏差, en: Allowed relative difference}}
+description:
+  zh: 按账单电价代码在账期首日有效的电价版本重算电费：电度电费 = 结算电量 × 电度电价，两部制再加基本电费 = 合同容量 × 基本电价，加退补电费；与应收金额相差超过容差即为计费差错。
+  en: Recompute the bill with the version of its tariff in force on the first day of the period — energy charge = billed kWh × price, plus for two-part tariffs the demand charge = contract kVA × demand price, plus any adjustment; a difference beyond the tolerance is a billing error.
+basis: "DOMAIN §3 抄核收：电费 = 电量 × 电价（按执行的电价版本）；两部制基本电费"
+truth_kinds: [staff_wrong_tariff]
+---*/
+WITH b AS (
+  SELECT bills.*, CAST(period || '-01' AS DATE) AS first_day FROM bills
+),
+priced AS (
+  SELECT
+    b.bill_id, b.customer_id, b.period, b.kwh, b.amount_yuan, b.clerk_id, b.tariff_code,
+    t.price_yuan_kwh, t.valid_from,
+    b.kwh * t.price_yuan_kwh
+      + CASE WHEN t.two_part THEN coalesce(c.contract_kva, 0) * coalesce(t.demand_price_yuan_kva, 0) ELSE 0 END
+      + coalesce(b.adjustment_yuan, 0) AS expected_yuan,
+    row_number() OVER (PARTITION BY b.bill_id ORDER BY t.valid_from DESC) AS rk
+  FROM b
+  JOIN tariffs t ON t.tariff_code = b.tariff_code
+    AND t.valid_from <= b.first_day AND (t.valid_to IS NULL OR t.valid_to >= b.first_day)
+  JOIN customers c ON c.customer_id = b.customer_id
+)
+SELECT
+  bill_id AS entity_id,
+  period AS period,
+  abs(amount_yuan - expected_yuan) AS score,
+  abs(amount_yuan - expected_yuan) AS yuan_at_stake,
+  clerk_id AS responsible_staff_id,
+  customer_id AS ev_customer_id,
+  tariff_code AS ev_tariff_code,
+  valid_from AS ev_tariff_valid_from,
+  price_yuan_kwh AS ev_price_yuan_kwh,
+  kwh AS ev_billed_kwh,
+  amount_yuan AS ev_amount_yuan,
+  expected_yuan AS ev_expected_yuan
+FROM priced
+WHERE rk = 1
+  AND abs(amount_yuan - expected_yuan) > greatest($tolerance_yuan, $tolerance_pct * abs(expected_yuan))
+  AND ($period IS NULL OR period = $period)

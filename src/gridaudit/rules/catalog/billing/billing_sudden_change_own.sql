@@ -1,0 +1,46 @@
+/*---
+id: billing_sudden_change_own
+title: {zh: 电量突变（与自身历史比）, en: Sudden change against the customer's own history}
+family: billing
+severity: medium
+entity_type: customer
+tables: [bills]
+params:
+  change_pct: {type: float, default: 0.3, doc: {zh: 与前几期均值相比的变化比例, en: Change against the mean of the previous cycles}}
+  mean_factor: {type: float, default: 2.0, doc: {zh: 超过历史均值的倍数, en: Multiple of the historic mean}}
+  lookback: {type: int, default: 3, doc: {zh: 比较的前期数, en: Previous cycles compared}}
+  min_kwh: {type: float, default: 100.0, doc: {zh: 忽略变化量小于此值的用户, en: Ignore changes smaller than this many kWh}}
+description:
+  zh: 本期结算电量与前几期（默认 3 期）均值相比变化超过 ±30%，或超过该户历史均值 2 倍，需复抄复核；变化量过小的不报。
+  en: Billed kWh this cycle differ from the mean of the previous cycles (default 3) by more than ±30 %, or exceed twice the customer's historic mean — re-read and review; tiny changes are ignored.
+basis: "DOMAIN §3 电量突变 ±30% 或 > 2× 历史均值"
+truth_kinds: [theft_bypass, staff_withheld_qty, staff_virtual_qty]
+---*/
+WITH monthly AS (
+  SELECT customer_id, period, sum(kwh) AS kwh,
+         row_number() OVER (PARTITION BY customer_id ORDER BY period) AS n
+  FROM bills GROUP BY customer_id, period
+),
+hist AS (
+  SELECT
+    cur.customer_id, cur.period, cur.kwh,
+    avg(CASE WHEN prev.n >= cur.n - $lookback THEN prev.kwh END) AS recent_mean,
+    avg(prev.kwh) AS hist_mean,
+    count(*) AS previous_cycles
+  FROM monthly cur
+  JOIN monthly prev ON prev.customer_id = cur.customer_id AND prev.n < cur.n
+  WHERE ($period IS NULL OR cur.period = $period)
+  GROUP BY cur.customer_id, cur.period, cur.kwh
+)
+SELECT
+  customer_id AS entity_id,
+  period AS period,
+  abs(kwh - recent_mean) / greatest(recent_mean, 1.0) AS score,
+  kwh - recent_mean AS kwh_at_stake,
+  kwh AS ev_kwh,
+  recent_mean AS ev_recent_mean,
+  hist_mean AS ev_historic_mean
+FROM hist
+WHERE previous_cycles >= $lookback
+  AND abs(kwh - recent_mean) >= $min_kwh
+  AND (abs(kwh - recent_mean) > $change_pct * recent_mean OR kwh > $mean_factor * hist_mean)

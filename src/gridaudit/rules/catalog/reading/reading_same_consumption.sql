@@ -1,0 +1,44 @@
+/*---
+id: reading_same_consumption
+title: {zh: 连续多期电量相同（疑似估抄）, en: Same consumption three or more cycles in a row (estimated reads)}
+family: reading
+severity: medium
+entity_type: meter
+tables: [readings, meters, customers]
+params:
+  min_kwh: {type: float, default: 1.0, doc: {zh: 参与判断的最小单期示数差, en: Smallest per-cycle register difference considered}}
+description:
+  zh: 人工抄表的在运电能表连续三个及以上抄表周期的示数差完全相同，真实用电很少如此，通常是抄表员按固定电量估抄。
+  en: A manually read in-service meter shows exactly the same register difference for three or more cycles in a row — real use rarely does that; the reader is usually estimating a fixed amount.
+basis: "DOMAIN §3 抄核收：连续三期及以上电量相同"
+truth_kinds: [staff_estimated_read]
+---*/
+WITH seq AS (
+  SELECT
+    r.meter_id, r.period, r.read_on, r.read_type, r.reader_id,
+    r.reading - lag(r.reading) OVER (PARTITION BY r.meter_id ORDER BY r.read_on, r.period) AS used
+  FROM readings r
+),
+runs AS (
+  SELECT
+    meter_id, period, read_type, reader_id, used,
+    lag(used, 1) OVER (PARTITION BY meter_id ORDER BY read_on, period) AS used_1,
+    lag(used, 2) OVER (PARTITION BY meter_id ORDER BY read_on, period) AS used_2
+  FROM seq
+)
+SELECT
+  x.meter_id AS entity_id,
+  x.period AS period,
+  x.used AS score,
+  x.reader_id AS responsible_staff_id,
+  x.used AS ev_used,
+  x.used_1 AS ev_used_previous,
+  x.used_2 AS ev_used_before
+FROM runs x
+JOIN meters m ON m.meter_id = x.meter_id
+JOIN customers c ON c.customer_id = m.customer_id
+WHERE x.read_type IN ('actual', 'estimated')
+  AND c.status = 'active'
+  AND x.used >= $min_kwh
+  AND x.used = x.used_1 AND x.used = x.used_2
+  AND ($period IS NULL OR x.period = $period)
