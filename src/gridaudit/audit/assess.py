@@ -147,7 +147,9 @@ def assess(
     reader_reads: dict[str, int] = {}
     unit_reads: dict[str, int] = {}
     if dataset_dir is not None:
-        periods = sorted({t.period for t in tasks if t.period and t.family in settings.error_families})
+        from gridaudit.audit.plans import months_in
+
+        periods = sorted({m for t in tasks if t.family in settings.error_families for m in months_in(t.period)})
         reader_reads, unit_reads = read_counts(dataset_dir, periods)
     rows: dict[tuple[str, str], AssessRow] = {}
     for t in tasks:

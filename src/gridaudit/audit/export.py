@@ -253,6 +253,15 @@ def workbook_rows(session: Any, month: str, rows: list[AssessRow]) -> dict[str, 
     return out
 
 
+def _cell(value: Any) -> Any:
+    """A value Excel can hold: lists/dicts as JSON text, aware datetimes as ISO text."""
+    if isinstance(value, list | dict | tuple):
+        return json.dumps(value, ensure_ascii=False)
+    if getattr(value, "tzinfo", None) is not None:
+        return value.isoformat(timespec="seconds")
+    return value
+
+
 def export_xlsx(
     session: Any, month: str, path: str | Path, dataset_dir: str | Path | None = None, as_of: date | None = None
 ) -> dict[str, int]:
@@ -270,7 +279,7 @@ def export_xlsx(
     for name in SHEETS:
         ws = wb.create_sheet(name)
         for row in sheets[name]:
-            ws.append(row)
+            ws.append([_cell(v) for v in row])
         for cell in ws[1]:
             cell.font = Font(bold=True)
         ws.freeze_panes = "A2"

@@ -54,7 +54,7 @@ class Task(Base):
     entity_type: Mapped[str] = mapped_column(String(32))
     entity_id: Mapped[str] = mapped_column(String(128), index=True)
     unit_id: Mapped[str | None] = mapped_column(String(64))
-    period: Mapped[str | None] = mapped_column(String(16))
+    period: Mapped[str | None] = mapped_column(String(64))  # YYYY-MM or a range (migration 0002)
     score: Mapped[float | None] = mapped_column(Float)
     kwh_at_stake: Mapped[float | None] = mapped_column(Float)
     yuan_at_stake: Mapped[float | None] = mapped_column(Float)

@@ -37,6 +37,23 @@ class PrioritySettings:
     default_score: float = 0.5
 
 
+def months_in(period: str | None) -> list[str]:
+    """The YYYY-MM months named in a findings period ("2024-06", or a range like "2024-01..2024-06")."""
+    return re.findall(r"\d{4}-(?:0[1-9]|1[0-2])", period or "")
+
+
+def last_month(period: str | None) -> str | None:
+    """The latest YYYY-MM named in a findings period, or None."""
+    months = months_in(period)
+    return max(months) if months else None
+
+
+def next_month(month: str) -> str:
+    """The month after ``month`` (YYYY-MM)."""
+    y, m = map(int, month.split("-"))
+    return f"{y + m // 12:04d}-{m % 12 + 1:02d}"
+
+
 def priority(score: float | None, yuan: float | None, settings: PrioritySettings = PrioritySettings()) -> float:
     """The priority of a finding from its score and the money at stake."""
     s = settings.default_score if score is None or math.isnan(score) else score
@@ -217,26 +234,24 @@ def create_plan(
         session.add(t)
         tasks.append(t)
     session.flush()
-    trail.append(
-        session,
-        actor.user_id,
-        "plan_create",
-        "plan",
-        plan.plan_id,
-        {
-            "month": month,
-            "kind": kind,
-            "scope": scope,
-            "source": source or {},
-            "tasks": len(tasks),
-            "read": len(rows),
-            "skipped": skipped,
-        },
-    )
-    for t in tasks:
-        trail.append(
-            session,
-            actor.user_id,
+    events = [
+        (
+            "plan_create",
+            "plan",
+            plan.plan_id,
+            {
+                "month": month,
+                "kind": kind,
+                "scope": scope,
+                "source": source or {},
+                "tasks": len(tasks),
+                "read": len(rows),
+                "skipped": skipped,
+            },
+        ),
+    ]
+    events += [
+        (
             "task_create",
             "task",
             t.task_id,
@@ -249,6 +264,9 @@ def create_plan(
                 "to": "new",
             },
         )
+        for t in tasks
+    ]
+    trail.append_many(session, actor.user_id, events)
     return PlanOutcome(plan=plan, tasks=tasks, read=len(rows), skipped=skipped)
 
 

@@ -54,7 +54,10 @@ def recheck_finding(task: Any, dataset_dir: str | Path, period: str, runner: Any
 
     ``runner(rule_id, dataset_dir, period) -> (findings table | None, reason)`` is replaceable (tests,
     other engines)."""
-    if task.period and period <= task.period:
+    from gridaudit.audit.plans import last_month
+
+    found_in = last_month(task.period)
+    if found_in and period <= found_in:
         return RecheckResult("unavailable", f"period {period} is not after the finding's period {task.period}")
     table, why = runner(task.rule_id, dataset_dir, period)
     if table is None:

@@ -48,29 +48,40 @@ def now_utc() -> datetime:
 
 def append(session: Any, actor: str, action: str, entity_type: str, entity_id: Any, payload: dict) -> Event:
     """Append one event in the caller's transaction (locks the log head, so chains never fork)."""
+    return append_many(session, actor, [(action, entity_type, entity_id, payload)])[0]
+
+
+def append_many(session: Any, actor: str, items: list[tuple[str, str, Any, dict]]) -> list[Event]:
+    """Append events (action, entity_type, entity_id, payload) by one actor, chained, in one go."""
     from sqlalchemy import select, update
 
     head = session.execute(select(LogHead).where(LogHead.head_id == 1).with_for_update()).scalar_one()
-    seq = head.seq + 1
+    seq0, prev = head.seq, head.hash
     at = now_utc().isoformat(timespec="microseconds")
-    body = canonical(payload)
-    h = event_hash(head.hash, seq, at, actor, action, entity_type, str(entity_id), body)
-    ev = Event(
-        seq=seq,
-        at=at,
-        actor=actor,
-        action=action,
-        entity_type=entity_type,
-        entity_id=str(entity_id),
-        payload=body,
-        prev_hash=head.hash,
-        hash=h,
-    )
-    session.add(ev)
+    events = []
+    for action, entity_type, entity_id, payload in items:
+        seq = seq0 + len(events) + 1
+        body = canonical(payload)
+        h = event_hash(prev, seq, at, actor, action, entity_type, str(entity_id), body)
+        events.append(
+            Event(
+                seq=seq,
+                at=at,
+                actor=actor,
+                action=action,
+                entity_type=entity_type,
+                entity_id=str(entity_id),
+                payload=body,
+                prev_hash=prev,
+                hash=h,
+            )
+        )
+        prev = h
+    session.add_all(events)
     moved = session.execute(
         update(LogHead)
-        .where(LogHead.head_id == 1, LogHead.seq == head.seq)
-        .values(seq=seq, hash=h)
+        .where(LogHead.head_id == 1, LogHead.seq == seq0)
+        .values(seq=seq0 + len(events), hash=prev)
         .execution_options(synchronize_session=False)
     ).rowcount
     if moved != 1:
@@ -79,7 +90,7 @@ def append(session: Any, actor: str, action: str, entity_type: str, entity_id: A
         raise StaleDataError("audit log head moved during the command")
     session.flush()
     session.expire(head)
-    return ev
+    return events
 
 
 @dataclass
