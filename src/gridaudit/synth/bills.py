@@ -133,15 +133,15 @@ def build_bills(
     has_adj = adj != 0
     cols = {
         "bill_id": pa.array(bill_id, pa.string()),
-        "customer_id": [cu.cid[i] for i in c],
-        "period": [ax.periods[i] for i in k],
+        "customer_id": _take(cu.cid, c),
+        "period": _take(ax.periods, k),
         "kwh": kwh,
-        "tariff_code": [CODES[i] for i in code],
+        "tariff_code": _take(CODES, code),
         "amount_yuan": amount,
         "adjustment_kwh": (adj, ~has_adj),
         "adjustment_yuan": (np.round(adj * price, 2), ~has_adj),
         "adjustment_order_id": adj_order,
-        "clerk_id": [sid[i] for i in clerk],
+        "clerk_id": _take(sid, clerk),
         "issued_on": issued.astype(np.int32),
     }
     pays = build_payments(rng, cu, c, bill_id, amount, issued, m, rates, force, truth, sid, ax)
@@ -195,13 +195,13 @@ def build_payments(
         )
     return {
         "payment_id": pa.array(pid, pa.string()),
-        "customer_id": [cu.cid[c[i]] for i in j],
+        "customer_id": _take(cu.cid, c[j]),
         "amount_yuan": amount[j],
         "paid_at": paid_at,
         "bill_id": pa.array(bill_id[j], pa.string()),
         "posted_at": (posted, posted_null),
         "collector_id": collector,
-        "channel": channel.tolist(),
+        "channel": pa.array(channel, pa.string()),
     }
 
 
@@ -212,3 +212,8 @@ def _ids(prefix: str, cu: Customers, c: np.ndarray, suffixes: list[str], k: np.n
         prefix, pc.utf8_slice_codeunits(nums, 1), pa.array(suffixes).take(pa.array(k)), ""
     )
     return np.asarray(joined.to_numpy(zero_copy_only=False), dtype=str)
+
+
+def _take(values: list[str], idx: np.ndarray) -> pa.Array:
+    """``values[idx]`` as an Arrow string array."""
+    return pa.array(values, pa.string()).take(pa.array(np.asarray(idx, dtype=np.int64)))

@@ -33,8 +33,9 @@ class Shared:
     cal: WorkCalendar
 
 
-def generate_chunk(sh: Shared, ci: int) -> tuple[dict[str, dict[str, Any]], Truth]:
-    """All contract rows and truth rows of chunk ``ci`` (deterministic in seed and chunk index)."""
+def generate_chunk(sh: Shared, ci: int) -> tuple[dict[str, Any], Truth]:
+    """All contract rows and truth rows of chunk ``ci`` (deterministic in seed and chunk index): per table a
+    dict of columns or a list of such parts."""
     cfg, ax, topo, m, rates = sh.cfg, sh.ax, sh.topo, sh.cfg.model, sh.cfg.rates
     rng = np.random.default_rng([cfg.seed, 1, ci])
     force = ci == 0
@@ -92,10 +93,10 @@ def generate_chunk(sh: Shared, ci: int) -> tuple[dict[str, dict[str, Any]], Trut
         ax,
         m.interval_days,
     )
-    tables: dict[str, dict[str, Any]] = {
+    tables: dict[str, Any] = {
         "customers": _customers(cu, topo, ax),
         "meters": _meters(rng, cu, sup, topo, ax, area_mids, feeder_mids),
-        "readings": _concat([_readings(cu, rd, ax, topo), _supply_readings(sup, topo, ax, area_mids, feeder_mids)]),
+        "readings": [_readings(cu, rd, ax, topo), *_supply_readings(sup, topo, ax, area_mids, feeder_mids)],
         "bills": bills.cols,
         "payments": bills.payments,
         "daily_usage": _concat(
@@ -115,13 +116,9 @@ def generate_chunk(sh: Shared, ci: int) -> tuple[dict[str, dict[str, Any]], Trut
     return tables, truth
 
 
-def _concat(parts: list[dict]) -> dict:
-    import pyarrow as pa
-
-    parts = [p for p in parts if p]
-    if not parts:
-        return {}
-    return {k: pa.concat_arrays([p[k] for p in parts]) for k in parts[0]}
+def _concat(parts: list[dict]) -> list[dict]:
+    """Parts of one table, written as separate row groups (no copy)."""
+    return [p for p in parts if p]
 
 
 def _customers(cu: Customers, topo: Topology, ax: TimeAxis) -> dict[str, Any]:
@@ -183,20 +180,19 @@ def _meters(
 def _readings(cu: Customers, rd: Any, ax: TimeAxis, topo: Topology) -> dict[str, Any]:
     import pyarrow as pa
 
-    sid = np.array(topo.staff["staff_id"], dtype=object)
     return {
         "meter_id": pa.array(cu.mid).take(pa.array(rd.cust)),
         "period": pa.array(ax.periods).take(pa.array(rd.period)),
         "read_on": pa.array(ax.day_epoch[rd.day], pa.date32()),
         "reading": pa.array(rd.value),
         "read_type": pa.array(READ_TYPES).take(pa.array(rd.rtype)),
-        "reader_id": pa.array(sid[cu.reader[rd.cust]].tolist(), pa.string()),
+        "reader_id": pa.array(topo.staff["staff_id"], pa.string()).take(pa.array(cu.reader[rd.cust])),
     }
 
 
 def _supply_readings(
     sup: ami.Supply, topo: Topology, ax: TimeAxis, area_mids: list[str], feeder_mids: list[str]
-) -> dict[str, Any]:
+) -> list[dict[str, Any]]:
     """Monthly AMI readings of area-total meters (on the area's read day) and feeder heads (on the 1st)."""
     import pyarrow as pa
 

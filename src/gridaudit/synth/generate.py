@@ -54,7 +54,8 @@ def generate(cfg: SynthConfig, out: str | Path, progress: Callable[[int, int], N
     for ci in range(len(topo.chunks)):
         tables, truth = generate_chunk(sh, ci)
         for name, cols in tables.items():
-            writer.write(name, cols)
+            for part in cols if isinstance(cols, list) else [cols]:
+                writer.write(name, part)
         writer.write_truth(truth.columns())
         for r in truth.rows:
             kinds[r[0]] = kinds.get(r[0], 0) + 1
