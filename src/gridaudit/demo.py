@@ -16,12 +16,13 @@ from typing import Annotated
 import typer
 
 from gridaudit.console import console, die, example
-from gridaudit.i18n import msg
+from gridaudit.i18n import both, msg
 
 DEMO_PARTS = ("rules", "lineloss", "risk", "audit")
 SOURCE_DIR = "source"
 DATASET_DIR = "dataset"
 DEFAULT_OUT = Path("gridaudit-demo")
+MARKER = ".gridaudit-demo"
 
 
 def _part_demo(part: str):  # noqa: ANN202 - a module or None
@@ -42,13 +43,22 @@ def run(
 
     from gridaudit.ingest import ingest
     from gridaudit.synth.config import SynthConfig
-    from gridaudit.synth.generate import PARAMS_FILE, generate, source_files
+    from gridaudit.synth.generate import generate, source_files
 
     out = Path(out)
     src, ds = out / SOURCE_DIR, out / DATASET_DIR
-    # a previous demo run in this folder is replaced (only folders the demo itself wrote)
-    if (src / PARAMS_FILE).is_file() and ds.is_dir():
-        shutil.rmtree(ds)
+    # a previous demo run in this folder is replaced; a folder the demo did not write is left alone
+    if (out / MARKER).is_file():
+        shutil.rmtree(out)
+    elif out.exists() and any(out.iterdir()):
+        raise ValueError(
+            both(
+                f"{out} 已存在且不是演示目录，请换一个 --out",
+                f"{out} exists and is not a demo folder; choose another --out",
+            )
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    (out / MARKER).write_text("written by gridaudit demo; removed and rewritten by the next demo run\n", "utf-8")
     times: dict[str, float] = {}
     t0 = time.perf_counter()
     cfg = SynthConfig(customers=customers, months=months, start=start, seed=seed, fmt="parquet")
@@ -70,8 +80,16 @@ def run(
         )
     )
     t1 = time.perf_counter()
-    console.print(msg("2/3 导入并校验 …", "2/3 ingesting and validating …"))
-    result = ingest(source_files(src), ds)
+    files = source_files(src)
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                  TimeElapsedColumn(), console=console, transient=True) as bar:  # fmt: skip
+        task = bar.add_task(msg("2/3 导入并校验", "2/3 ingesting and validating"), total=len(files))
+
+        def step(event: str, info: dict) -> None:
+            if event == "read":
+                bar.update(task, advance=1, description=msg("2/3 导入并校验 ", "2/3 ingesting ") + str(info["source"]))
+
+        result = ingest(files, ds, on_event=step)
     times["ingest"] = time.perf_counter() - t1
     if result.exit_code == 2 or result.dataset is None:
         raise RuntimeError("; ".join(result.errors) or "ingest wrote nothing")
