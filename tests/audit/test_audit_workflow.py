@@ -205,3 +205,22 @@ def test_state_machine_table_is_closed():
     sources = {s for t in workflow.TRANSITIONS.values() if t.target for s in t.sources}
     assert set(workflow.OPEN_STATES) <= sources
     assert not {"closed", "cancelled"} & sources
+
+
+def test_docs_show_the_state_machine_and_every_command():
+    from pathlib import Path
+
+    import gridaudit.audit.cli_reports  # noqa: F401 - registers its commands
+    import gridaudit.audit.cli_tasks  # noqa: F401 - registers its commands
+    from gridaudit.audit.cli import audit_app, plan_app, tasks_app, users_app
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "audit.md").read_text(encoding="utf-8")
+    assert workflow.transition_table_markdown() in doc
+    for role in workflow.ROLES:
+        assert f"`{role}`" in doc
+    names = [c.name for c in audit_app.registered_commands]
+    for prefix, sub in (("tasks", tasks_app), ("plan", plan_app), ("users", users_app)):
+        names += [f"{prefix} {c.name}" for c in sub.registered_commands]
+    assert len(names) == 19
+    for name in names:
+        assert f"`gridaudit audit {name}" in doc, name
