@@ -174,3 +174,26 @@ def test_utf8_bom_header(tmp_path):
     r = ingest([f], tmp_path / "ds")
     assert r.exit_code == 0 and r.rows["meters"] == 3
     assert r.dataset.read("meters").column_names[0] == "meter_id"
+
+
+def test_blank_lines_keep_row_numbers_and_extra_fields_are_flagged(ds, tmp_path):
+    f = write(
+        tmp_path,
+        "readings.csv",
+        HEADER
+        + "M1,2024-02,2024-02-29,130,actual\n\n\nM2,2024-02,2024-02-29,-2,ami\r\nM3,2024-02,2024-02-29,5,ami,oops\n",
+    )
+    r = ingest([f], ds)
+    got = sorted((x["row"], x["check_name"], x["value"]) for x in r.failures.to_pylist())
+    assert got == [(5, "range", "-2"), (6, "fields", "oops")]
+    assert r.rows["readings"] == 1
+
+
+def test_second_concurrent_ingest_is_refused(ds, tmp_path):
+    import fcntl
+
+    with open(ds / ".ingest.lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        r = ingest([write(tmp_path, "readings.csv", READINGS_FEB)], ds)
+    assert r.exit_code == 2 and "another ingest" in r.errors[0]
+    assert_intact(ds)

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table as RichTable
 
 from gridaudit.console import console, die, err_console, example
-from gridaudit.i18n import msg, set_lang
+from gridaudit.i18n import both, msg, set_lang
 
 
 def ingest_command(
@@ -40,15 +40,23 @@ def ingest_command(
             die(str(exc))
     if not sources and not from_sql:
         die(msg("请给出至少一个来源文件/文件夹, 或 --from-sql", "give at least one source file/folder, or --from-sql"))
-    result = ingest(
-        list(sources or []),
-        dataset,
-        strict=strict,
-        mapping=mapping,
-        from_sql=from_sql,
-        show_progress=not quiet,
-        settings=IngestSettings(memory_limit=memory_limit),
-    )
+    try:
+        result = ingest(
+            list(sources or []),
+            dataset,
+            strict=strict,
+            mapping=mapping,
+            from_sql=from_sql,
+            show_progress=not quiet,
+            settings=IngestSettings(memory_limit=memory_limit),
+        )
+    except Exception as exc:  # noqa: BLE001 - an unforeseen failure: say so plainly; the dataset is untouched
+        die(
+            both(
+                f"导入意外失败, 数据集未改动: {type(exc).__name__}: {exc}",
+                f"ingest failed unexpectedly; the dataset was not touched: {type(exc).__name__}: {exc}",
+            )
+        )
     if result.errors:
         for e in result.errors:
             err_console.print(f"[bold red]error[/]: {e}", highlight=False)

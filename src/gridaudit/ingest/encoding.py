@@ -12,7 +12,7 @@ import codecs
 import hashlib
 import re
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from charset_normalizer import from_bytes
@@ -30,6 +30,7 @@ class TextFile:
     encoding: str
     sha256: str
     size: int
+    blank_lines: list[int] = field(default_factory=list)
 
 
 def _row_at(prefix_newlines: int, chunk: bytes, offset: int) -> int:
@@ -39,7 +40,20 @@ def _row_at(prefix_newlines: int, chunk: bytes, offset: int) -> int:
 _HIGH = re.compile(rb"[\x80-\xff]")
 
 
-def _scan(path: Path, encoding: str, out: Path | None) -> tuple[str, int, int | None, bool]:
+def _blank_lines(chunk: bytes, newlines: int, prev_ended_nl: bool, found: list[int]) -> None:
+    """Record the line numbers of empty lines in ``chunk`` (DuckDB skips them; row numbers must not)."""
+    if prev_ended_nl and (chunk.startswith(b"\n") or chunk.startswith(b"\r\n")):
+        found.append(newlines + 1)
+    for pat in (b"\n\n", b"\n\r\n"):
+        start = chunk.find(pat)
+        while start >= 0:
+            found.append(newlines + chunk.count(b"\n", 0, start + 1) + 1)
+            start = chunk.find(pat, start + 1)
+
+
+def _scan(
+    path: Path, encoding: str, out: Path | None, blanks: list[int] | None = None
+) -> tuple[str, int, int | None, bool]:
     """Decode ``path`` strictly; return (sha256, size, bad row or None, whether a whole earlier row held
     valid non-ASCII text, i.e. the file is really in ``encoding`` and the bad row is foreign)."""
     sha = hashlib.sha256()
@@ -48,6 +62,7 @@ def _scan(path: Path, encoding: str, out: Path | None) -> tuple[str, int, int | 
     size = 0
     non_ascii = False
     first_high_row: int | None = None
+    prev_nl = False
     sink = open(out, "w", encoding="utf-8", newline="") if out else None
     try:
         with open(path, "rb") as fh:
@@ -70,6 +85,9 @@ def _scan(path: Path, encoding: str, out: Path | None) -> tuple[str, int, int | 
                     return sha.hexdigest(), size, bad_row, earlier
                 if sink is not None:
                     sink.write(text)
+                if blanks is not None and chunk:
+                    _blank_lines(chunk, newlines, prev_nl, blanks)
+                    prev_nl = chunk.endswith(b"\n")
                 if first_high_row is None and not chunk.isascii():
                     m = _HIGH.search(chunk)
                     first_high_row = _row_at(newlines, chunk, m.start()) if m else None
@@ -80,6 +98,12 @@ def _scan(path: Path, encoding: str, out: Path | None) -> tuple[str, int, int | 
         if sink is not None:
             sink.close()
     return sha.hexdigest(), size, None, non_ascii
+
+
+def _blanks_of(path: Path) -> list[int]:
+    found: list[int] = []
+    _scan(path, "utf-8", None, found)
+    return sorted(found)
 
 
 def _looks_binary(sample: bytes) -> bool:
@@ -98,9 +122,13 @@ def prepare_csv(path: Path, name: str, work: Path) -> TextFile:
         copy = work / f"stream-{abs(hash(name))}.csv"
         with open(path, "rb") as src, open(copy, "wb") as dst:
             shutil.copyfileobj(src, dst, CHUNK)
-        data_end = copy.read_bytes()[-1:] if copy.stat().st_size else b""
+        size = copy.stat().st_size
+        with open(copy, "rb") as fh:
+            fh.seek(max(size - 1, 0))
+            data_end = fh.read(1)
         if data_end and data_end not in (b"\n", b"\r"):
-            rows = copy.read_bytes().count(b"\n") + 1
+            with open(copy, "rb") as fh:
+                rows = sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(CHUNK), b"")) + 1
             raise unusable(
                 name,
                 "数据流在一行中间中断 (来源在读取中消失或被截断)",
@@ -117,7 +145,7 @@ def prepare_csv(path: Path, name: str, work: Path) -> TextFile:
         sha, size, bad, _ = _scan(path, "utf-16", out)
         if bad is not None:
             raise unusable(name, "UTF-16 编码无效", "invalid UTF-16 text", row=bad)
-        return TextFile(out, "utf-16", sha, size)
+        return TextFile(out, "utf-16", sha, size, _blanks_of(out))
     if _looks_binary(sample):
         raise unusable(
             name,
@@ -125,9 +153,10 @@ def prepare_csv(path: Path, name: str, work: Path) -> TextFile:
             "not a text file (binary content); cannot be read as CSV",
             row=1,
         )
-    sha, size, bad, non_ascii = _scan(path, "utf-8", None)
+    blanks: list[int] = []
+    sha, size, bad, non_ascii = _scan(path, "utf-8", None, blanks)
     if bad is None:
-        return TextFile(path, "utf-8-sig" if sample.startswith(codecs.BOM_UTF8) else "utf-8", sha, size)
+        return TextFile(path, "utf-8-sig" if sample.startswith(codecs.BOM_UTF8) else "utf-8", sha, size, sorted(blanks))
     if non_ascii:
         raise unusable(
             name,
@@ -136,9 +165,10 @@ def prepare_csv(path: Path, name: str, work: Path) -> TextFile:
             row=bad,
         )
     out = work / f"utf8-{abs(hash(name))}.csv"
-    sha, size, bad_gb, _ = _scan(path, "gb18030", out)
+    blanks = []
+    sha, size, bad_gb, _ = _scan(path, "gb18030", out, blanks)
     if bad_gb is None:
-        return TextFile(out, "gb18030", sha, size)
+        return TextFile(out, "gb18030", sha, size, sorted(blanks))
     guess = from_bytes(sample).best()
     guess_name = guess.encoding if guess else "unknown"
     raise unusable(

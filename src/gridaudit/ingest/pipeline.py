@@ -41,6 +41,9 @@ FAILURE_SCHEMA = pa.schema(
 FAILURES_TABLE = "failure_cases"
 QUARANTINE_DIR = "_quarantine"
 REJECTED_DIR = ".rejected"
+# A record number -> the line in the source file, counting the empty lines DuckDB skipped (blank_lines holds
+# each source's empty lines with their rank idx: record r lies after the j-th one iff line_j - j < r).
+SOURCE_ROW = "({row} + (SELECT count(*) FROM blank_lines b WHERE b.source_id = {src} AND b.line - b.idx < {row}))"
 
 
 @dataclass
@@ -150,7 +153,7 @@ def _prepare(
             view = f"raw_{i}"
             if s.kind == "csv":
                 tf = prepare_csv(s.path, s.name, run.work)
-                s.sha256, s.size, s.encoding = tf.sha256, tf.size, tf.encoding
+                s.sha256, s.size, s.encoding, s.blank_lines = tf.sha256, tf.size, tf.encoding, tf.blank_lines
                 rels.append(csv_relation(run.con, s, str(tf.path), view, mapping))
             elif s.kind == "parquet":
                 s.sha256, s.size = _file_sha(s.path)
@@ -283,7 +286,8 @@ def _process_table(
         qdir = run.staged.path / QUARANTINE_DIR
         qdir.mkdir(exist_ok=True)
         con.execute(
-            f"COPY (SELECT n.source, __row AS row, {raws}{ex} FROM {ident(work)} w "
+            f"COPY (SELECT n.source, {SOURCE_ROW.format(src='w.__src', row='w.__row')} AS row, {raws}{ex} "
+            f"FROM {ident(work)} w "
             f"JOIN source_names n ON n.source_id = w.__src "
             f"WHERE __bad OR EXISTS (SELECT 1 FROM rejects r WHERE r.source_id = w.__src AND r.row = w.__row)) "
             f"TO {lit(str(qdir / f'{table}.parquet'))} (FORMAT parquet)"
@@ -323,7 +327,9 @@ def ingest(
     root = Path(dataset_dir)
     staged: StagedVersion | None = None
     run: _Run | None = None
+    lock = None
     try:
+        lock = _lock(root)
         m = load_mapping(mapping)
         found = discover([Path(s) for s in sources], m) if sources else []
         expanded: list[Source] = []
@@ -351,6 +357,17 @@ def ingest(
             {"source_id": pa.array(range(len(expanded)), pa.int32()), "source": [s.name for s in expanded]}
         )
         run.con.register("source_names", names)
+        blanks = [(i, line, j + 1) for i, s in enumerate(expanded) for j, line in enumerate(s.blank_lines)]
+        run.con.register(
+            "blank_lines",
+            pa.table(
+                {
+                    "source_id": pa.array([b[0] for b in blanks], pa.int32()),
+                    "line": pa.array([b[1] for b in blanks], pa.int64()),
+                    "idx": pa.array([b[2] for b in blanks], pa.int64()),
+                }
+            ),
+        )
         run.con.execute(
             "CREATE TEMP TABLE all_failures (table_name VARCHAR, source_id INT, row BIGINT, column_name VARCHAR, "
             "check_name VARCHAR, value VARCHAR, message_zh VARCHAR, message_en VARCHAR)"
@@ -424,6 +441,26 @@ def ingest(
             run.close()
         if staged is not None:
             discard_version(staged)
+        if lock is not None:
+            lock.close()
+
+
+def _lock(root: Path) -> Any:
+    """Hold ``DIR/.ingest.lock`` for the whole ingest: one writer at a time (a second one is refused)."""
+    import fcntl
+
+    root.mkdir(parents=True, exist_ok=True)
+    fh = open(root / ".ingest.lock", "w")  # noqa: SIM115 - held open until the ingest ends
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        fh.close()
+        raise unusable(
+            str(root),
+            "另一个导入正在写入此数据集, 请稍后再试",
+            "another ingest is writing this dataset; try again when it ends",
+        ) from None
+    return fh
 
 
 def _current(root: Path) -> Dataset | None:
@@ -451,7 +488,8 @@ def _unchanged_result(parent: Dataset, sources: list[Source]) -> IngestResult:
 
 def _collect_failures(run: _Run) -> pa.Table:
     tbl = run.con.sql(
-        "SELECT f.table_name, n.source, f.row, f.column_name, f.check_name, f.value, f.message_zh, f.message_en "
+        f"SELECT f.table_name, n.source, {SOURCE_ROW.format(src='f.source_id', row='f.row')} AS row, "
+        "f.column_name, f.check_name, f.value, f.message_zh, f.message_en "
         "FROM all_failures f JOIN source_names n ON n.source_id = f.source_id "
         "ORDER BY n.source, f.row, f.column_name, f.check_name"
     ).to_arrow_table()

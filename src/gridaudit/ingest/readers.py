@@ -7,6 +7,7 @@ Arrow (workbooks are small: at most ~1 M rows).
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass, field
 
 import duckdb
@@ -26,6 +27,7 @@ class RawRelation:
     view: str
     columns: dict[str, tuple[str, str]]
     extras: dict[str, str] = field(default_factory=dict)  # output name -> source column
+    overflow: int = 0  # > 0: the view has ``__overflow`` (fields beyond the header); the header's field count
 
 
 def map_headers(source: Source, headers: list[str], mapping: Mapping) -> tuple[dict[str, str], dict[str, str]]:
@@ -87,14 +89,36 @@ def csv_relation(
     except duckdb.Error as exc:
         raise unusable(source.name, f"无法解析为 CSV: {exc}", f"cannot be parsed as CSV: {exc}") from exc
     headers = [d[0] for d in desc]
-    mapped, extras = map_headers(source, headers, mapping)
+    n_header = _header_fields(utf8_path, len(headers))
+    extra_fields = headers[n_header:]
+    mapped, extras = map_headers(source, headers[:n_header], mapping)
     cols = ", ".join(f"{ident(h)} AS {ident(c)}" for c, h in mapped.items())
     cols += "".join(f", {ident(h)} AS {ident(n)}" for n, h in extras.items())
+    if extra_fields:
+        joined = ", ".join(ident(h) for h in extra_fields)
+        cols += f", nullif(concat_ws('{_OVERFLOW_SEP}', {joined}), '') AS __overflow"
     con.execute(
         f"CREATE OR REPLACE TEMP VIEW {ident(view)} AS SELECT row_number() OVER () + 1 AS __row, {cols} "
         f"FROM {_csv_call(utf8_path)}"
     )
-    return RawRelation(source, view, {c: (c, "VARCHAR") for c in mapped}, {n: n for n in extras})
+    rr = RawRelation(source, view, {c: (c, "VARCHAR") for c in mapped}, {n: n for n in extras})
+    rr.overflow = n_header if extra_fields else 0
+    return rr
+
+
+_OVERFLOW_SEP = " | "
+
+
+def _header_fields(path: str, found: int) -> int:
+    """How many fields the header line really has (DuckDB widens the table when a later row has more)."""
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            line = fh.readline()
+        delim = max(",\t|;", key=line.count)
+        first = next(csv.reader([line], delimiter=delim))
+    except (StopIteration, OSError, csv.Error, UnicodeDecodeError):
+        return found
+    return min(found, len(first)) if first else found
 
 
 def parquet_relation(con: duckdb.DuckDBPyConnection, source: Source, view: str, mapping: Mapping) -> RawRelation:

@@ -20,6 +20,7 @@ CHECK_NAMES = {
     "not_future": ("未来日期", "date in the future"),
     "unique": ("主键重复", "duplicate key"),
     "foreign_key": ("关联不存在", "unknown reference"),
+    "fields": ("字段数多于表头", "more fields than the header"),
 }
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from gridaudit.ingest.errors import SourceProblem, UnusableSource
@@ -26,6 +26,7 @@ class Source:
     sha256: str = ""
     encoding: str = ""
     size: int = 0
+    blank_lines: list[int] = field(default_factory=list)
 
     def record(self) -> dict[str, object]:
         """What the manifest keeps about this source."""

@@ -81,13 +81,17 @@ def pass_one(
         )
         flags.append(f"(t.{ident(col)} IS NOT NULL AND fk{i}.k IS NULL) AS {ident(fk_name(col))}")
         conds.append(ident(fk_name(col)))
+    over = ["__overflow"] if rr.overflow else []
+    if rr.overflow:
+        conds.append("__overflow IS NOT NULL")
     bad = f"coalesce({' OR '.join(conds)}, false)" if conds else "false"
-    select_inner = ", ".join(["__row", *inner, *extras])
-    select_typed = ", ".join(["__row", *raws, *typed, *extras])
+    select_inner = ", ".join(["__row", *inner, *extras, *over])
+    select_typed = ", ".join(["__row", *raws, *typed, *extras, *over])
     outer = ", ".join(
         [f"{src_id} AS __src", "__row", *(ident(n) for n in spec.columns), *extras, "__bad"]
         + [f"CASE WHEN __bad THEN CAST({r} AS VARCHAR) END AS {r}" for r in raws]
         + [ident(fk_name(c)) for c in sorted(fk_refs or {}) if c in rr.columns]
+        + over
     )
     checked = f"(SELECT {select_typed} FROM (SELECT {select_inner} FROM {ident(rr.view)}))"
     if joins:
@@ -125,6 +129,14 @@ def row_failures(
                 f"{name} not found in {rt}.{rc}",
             )
             parts.append(_failure_select(spec.name, work, name, check, f"CAST({ident(name)} AS VARCHAR)"))
+    if "__overflow" in work_cols:
+        check = Check(
+            "fields",
+            "__overflow IS NOT NULL",
+            "该行字段数多于表头 (值中可能有未加引号的分隔符), 多出的字段",
+            "the row has more fields than the header (an unquoted delimiter in a value?); extra fields",
+        )
+        parts.append(_failure_select(spec.name, work, "(extra fields)", check, "__overflow"))
     return " UNION ALL ".join(parts)
 
 
