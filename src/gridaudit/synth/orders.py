@@ -88,7 +88,12 @@ class _OrderBook:
         """Add an order for customer ``c`` with (step, day index) pairs in the given order."""
         cu, rng = self.cu, self.rng
         oid = order_id or self.new_id(c)
-        stamps = [self.ts(d) for _, d in steps]
+        stamps: list[int] = []
+        for i, (_, d) in enumerate(steps):
+            t = self.ts(d)
+            if i and d == steps[i - 1][1] and t <= stamps[-1]:  # same day: later than the step before
+                t = stamps[-1] + int(self.rng.integers(10, 120)) * US_MIN
+            stamps.append(t)
         o = self.out.orders
         o["order_id"].append(oid)
         o["order_type"].append(otype)
