@@ -31,6 +31,7 @@ class TextFile:
     sha256: str
     size: int
     blank_lines: list[int] = field(default_factory=list)
+    records: int | None = None  # data rows expected (lines - empty lines - header); None if unknown
 
 
 def _row_at(prefix_newlines: int, chunk: bytes, offset: int) -> int:
@@ -52,7 +53,7 @@ def _blank_lines(chunk: bytes, newlines: int, prev_ended_nl: bool, found: list[i
 
 
 def _scan(
-    path: Path, encoding: str, out: Path | None, blanks: list[int] | None = None
+    path: Path, encoding: str, out: Path | None, blanks: list[int] | None = None, lines: list[int] | None = None
 ) -> tuple[str, int, int | None, bool]:
     """Decode ``path`` strictly; return (sha256, size, bad row or None, whether a whole earlier row held
     valid non-ASCII text, i.e. the file is really in ``encoding`` and the bad row is foreign)."""
@@ -63,6 +64,7 @@ def _scan(
     non_ascii = False
     first_high_row: int | None = None
     prev_nl = False
+    ends_nl = True
     sink = open(out, "w", encoding="utf-8", newline="") if out else None
     try:
         with open(path, "rb") as fh:
@@ -92,11 +94,15 @@ def _scan(
                     m = _HIGH.search(chunk)
                     first_high_row = _row_at(newlines, chunk, m.start()) if m else None
                 newlines += chunk.count(b"\n")
+                if chunk:
+                    ends_nl = chunk.endswith(b"\n")
                 if not chunk:
                     break
     finally:
         if sink is not None:
             sink.close()
+    if lines is not None:
+        lines.append(newlines + (0 if ends_nl or size == 0 else 1))
     return sha.hexdigest(), size, None, non_ascii
 
 
@@ -154,9 +160,11 @@ def prepare_csv(path: Path, name: str, work: Path) -> TextFile:
             row=1,
         )
     blanks: list[int] = []
-    sha, size, bad, non_ascii = _scan(path, "utf-8", None, blanks)
+    lines: list[int] = []
+    sha, size, bad, non_ascii = _scan(path, "utf-8", None, blanks, lines)
     if bad is None:
-        return TextFile(path, "utf-8-sig" if sample.startswith(codecs.BOM_UTF8) else "utf-8", sha, size, sorted(blanks))
+        enc = "utf-8-sig" if sample.startswith(codecs.BOM_UTF8) else "utf-8"
+        return TextFile(path, enc, sha, size, sorted(blanks), lines[0] - len(blanks) - 1)
     if non_ascii:
         raise unusable(
             name,
@@ -165,10 +173,10 @@ def prepare_csv(path: Path, name: str, work: Path) -> TextFile:
             row=bad,
         )
     out = work / f"utf8-{abs(hash(name))}.csv"
-    blanks = []
-    sha, size, bad_gb, _ = _scan(path, "gb18030", out, blanks)
+    blanks, lines = [], []
+    sha, size, bad_gb, _ = _scan(path, "gb18030", out, blanks, lines)
     if bad_gb is None:
-        return TextFile(out, "gb18030", sha, size, sorted(blanks))
+        return TextFile(out, "gb18030", sha, size, sorted(blanks), lines[0] - len(blanks) - 1)
     guess = from_bytes(sample).best()
     guess_name = guess.encoding if guess else "unknown"
     raise unusable(

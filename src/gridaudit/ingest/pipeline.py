@@ -154,9 +154,11 @@ def _prepare(
             if s.kind == "csv":
                 tf = prepare_csv(s.path, s.name, run.work)
                 s.sha256, s.size, s.encoding, s.blank_lines = tf.sha256, tf.size, tf.encoding, tf.blank_lines
+                s.expected_rows = tf.records
                 rels.append(csv_relation(run.con, s, str(tf.path), view, mapping))
             elif s.kind == "parquet":
                 s.sha256, s.size = _file_sha(s.path)
+                s.expected_rows = pq.ParquetFile(s.path).metadata.num_rows
                 rels.append(parquet_relation(run.con, s, view, mapping))
             else:
                 s.sha256, s.size = _file_sha(s.path)
@@ -208,6 +210,8 @@ def _process_table(
                 run.progress("skip_fk", {"table": table, "column": col, "ref": rt})
             continue
         fk_refs[col] = (rt, rc, glob)
+    if _fast_path(run, spec, rels, stats, mapping, fk_refs, written, outcome):
+        return outcome
     con.execute("SET preserve_insertion_order = true")
     for i, rr in rels:
         run.progress("read", {"source": rr.source.name, "table": table})
@@ -260,21 +264,9 @@ def _process_table(
     outcome.rejected = int(n_bad + n_rej)
     outcome.duplicates_dropped = n_same
     accepted = tw.accepted_sql(spec, ident(work), extras, has_rejects, n_same)
-    parent = run.staged.parent
-    final = run.staged.path / f"{table}.parquet"
-    if parent is not None and parent.has(table):
-        new_path = run.work / f"{table}.new.parquet"
-        con.execute(f"COPY ({accepted}) TO {lit(str(new_path))} (FORMAT parquet)")
-        outcome.accepted = pq.ParquetFile(new_path).metadata.num_rows
-        tw.merge(con, spec, new_path, parent.table_glob(table), final, outcome)
-        if not outcome.changed:
-            run.staged.link_from_parent(table)
-    else:
-        con.execute(f"COPY ({accepted}) TO {lit(str(final))} (FORMAT parquet)")
-        outcome.accepted = pq.ParquetFile(final).metadata.num_rows
-        outcome.inserted = outcome.accepted
-        outcome.changed = outcome.accepted > 0
-    written[table] = run.staged.parent.table_glob(table) if not outcome.changed and parent else str(final)
+    new_path = run.work / f"{table}.new.parquet"
+    con.execute(f"COPY ({accepted}) TO {lit(str(new_path))} (FORMAT parquet)")
+    _publish(run, spec, new_path, outcome, written)
     if outcome.rejected:
         raws = ", ".join(
             f"coalesce({ident(tw.raw_name(c))}, CAST({ident(c)} AS VARCHAR)) AS {ident(c)}"
@@ -293,6 +285,84 @@ def _process_table(
             f"TO {lit(str(qdir / f'{table}.parquet'))} (FORMAT parquet)"
         )
     return outcome
+
+
+def _publish(run: _Run, spec: Any, new_path: Path, outcome: tw.TableOutcome, written: dict[str, str]) -> None:
+    """Make the accepted rows in ``new_path`` the table of the new version: merged by key into the previous
+    version's table if there is one (or carried over when nothing changed), else moved in place."""
+    table = spec.name
+    parent = run.staged.parent
+    final = run.staged.path / f"{table}.parquet"
+    outcome.accepted = pq.ParquetFile(new_path).metadata.num_rows
+    if parent is not None and parent.has(table):
+        tw.merge(run.con, spec, new_path, parent.table_glob(table), final, outcome)
+        if not outcome.changed:
+            run.staged.link_from_parent(table)
+    else:
+        os.replace(new_path, final)
+        outcome.inserted = outcome.accepted
+        outcome.changed = outcome.accepted > 0
+    written[table] = parent.table_glob(table) if not outcome.changed and parent else str(final)
+
+
+def _fast_path(
+    run: _Run,
+    spec: Any,
+    rels: list[tuple[int, RawRelation]],
+    stats: dict,
+    mapping: Any,
+    fk_refs: dict[str, tuple[str, str, str]],
+    written: dict[str, str],
+    outcome: tw.TableOutcome,
+) -> bool:
+    """Try the clean-data path: one pass writing only the good rows, then a duplicate-key check.
+
+    It succeeds when every row passed (the counts match the rows each source was known to hold) and no
+    key repeats; otherwise its files are dropped and the caller runs the full path, which lists failures.
+    """
+    con, table = run.con, spec.name
+    if any(rr.source.expected_rows is None or rr.source.expected_rows <= 0 for _, rr in rels):
+        return False
+    if any(
+        ref.split(".")[0] == table and col in rr.columns for col, ref in spec.foreign_keys.items() for _, rr in rels
+    ):
+        return False  # a self-reference needs this ingest's rows: full path
+    con.execute("SET preserve_insertion_order = false")
+    files = []
+    for i, rr in rels:
+        run.progress("read", {"source": rr.source.name, "table": table})
+        out = run.work / f"{table}__{i}.good.parquet"
+        try:
+            n = tw.pass_one(con, rr, spec, mapping, i, out, run.today, fk_refs, fast=True)
+        except duckdb.Error as exc:
+            _check_source_still_there(rr.source, stats.get(i))
+            raise unusable(rr.source.name, f"读取失败: {exc}", f"read failed: {exc}") from exc
+        _check_source_still_there(rr.source, stats.get(i))
+        files.append(out)
+        if n != rr.source.expected_rows:
+            break
+    else:
+        glob = str(run.work / f"{table}__*.good.parquet")
+        keys = tw.key_expr(spec)
+        dups = con.execute(
+            f"SELECT count(*) FROM (SELECT hash({keys}) AS h FROM read_parquet({lit(glob)}, union_by_name = true) "
+            f"GROUP BY 1 HAVING count(*) > 1)"
+        ).fetchall()[0][0]
+        if dups == 0:
+            outcome.present = {c for _, rr in rels for c in rr.columns}
+            new_path = files[0]
+            if len(files) > 1:
+                new_path = run.work / f"{table}.new.parquet"
+                con.execute(
+                    f"COPY (SELECT * FROM read_parquet({lit(glob)}, union_by_name = true)) TO {lit(str(new_path))} "
+                    "(FORMAT parquet)"
+                )
+            _publish(run, spec, new_path, outcome, written)
+            return True
+    for f in files:
+        f.unlink(missing_ok=True)
+    run.progress("recheck", {"table": table})
+    return False
 
 
 def ingest(

@@ -27,6 +27,7 @@ class Source:
     encoding: str = ""
     size: int = 0
     blank_lines: list[int] = field(default_factory=list)
+    expected_rows: int | None = None  # rows the reader should yield, when known in advance (fast path)
 
     def record(self) -> dict[str, object]:
         """What the manifest keeps about this source."""
