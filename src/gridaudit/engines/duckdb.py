@@ -23,6 +23,7 @@ class DuckDBEngine:
     def __init__(self, dataset: Dataset, threads: int | None = None, memory_limit: str | None = None) -> None:
         self.dataset = dataset
         self.con = duckdb.connect()
+        self.con.execute("SET enable_progress_bar = false")
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
         if memory_limit:

@@ -207,7 +207,9 @@ def _provide_calendar(engine: Any, rules: list[Rule], available: set[str]) -> No
     lo: date | None = None
     hi: date | None = None
     for table in sorted({t for r in users for t in r.header.tables if t.lower() in available}):
-        cols = [c.name for c in contract.table(table).columns.values() if c.type in ("date", "timestamp")]
+        cols = [
+            c.name for c in contract.table(table).columns.values() if c.type in ("date", "timestamp") and c.not_future
+        ]
         if not cols:
             continue
         select = ", ".join(f"min(CAST({c} AS DATE)) AS lo_{c}, max(CAST({c} AS DATE)) AS hi_{c}" for c in cols)

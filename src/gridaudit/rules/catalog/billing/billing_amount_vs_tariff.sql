@@ -9,13 +9,13 @@ params:
   tolerance_yuan: {type: float, default: 1.0, doc: {zh: 允许的绝对偏差（元）, en: Allowed absolute difference (yuan)}}
   tolerance_pct: {type: float, default: 0.01, doc: {zh: 允许的相对偏差, en: Allowed relative difference}}
 description:
-  zh: 按账单电价代码在账期首日有效的电价版本重算电费：电度电费 = 结算电量 × 电度电价，两部制再加基本电费 = 合同容量 × 基本电价，加退补电费；与应收金额相差超过容差即为计费差错。
-  en: Recompute the bill with the version of its tariff in force on the first day of the period — energy charge = billed kWh × price, plus for two-part tariffs the demand charge = contract kVA × demand price, plus any adjustment; a difference beyond the tolerance is a billing error.
+  zh: 按账单电价代码在发行日（无发行日时取账期首日）有效的电价版本重算电费：电度电费 = 结算电量（含退补电量）× 电度电价，两部制再加基本电费 = 合同容量 × 基本电价；与应收金额相差超过容差即为计费差错（如仍按已失效的旧电价计费）。
+  en: Recompute the bill with the version of its tariff in force on the issue day (else the first day of the period) — energy charge = billed kWh (adjustment included) × price, plus for two-part tariffs the demand charge = contract kVA × demand price; a difference beyond the tolerance is a billing error (e.g. a stale price version still used).
 basis: "DOMAIN §3 抄核收：电费 = 电量 × 电价（按执行的电价版本）；两部制基本电费"
 truth_kinds: [staff_wrong_tariff]
 ---*/
 WITH b AS (
-  SELECT bills.*, CAST(period || '-01' AS DATE) AS first_day FROM bills
+  SELECT bills.*, coalesce(issued_on, CAST(period || '-01' AS DATE)) AS price_day FROM bills
 ),
 priced AS (
   SELECT
@@ -23,11 +23,11 @@ priced AS (
     t.price_yuan_kwh, t.valid_from,
     b.kwh * t.price_yuan_kwh
       + CASE WHEN t.two_part THEN coalesce(c.contract_kva, 0) * coalesce(t.demand_price_yuan_kva, 0) ELSE 0 END
-      + coalesce(b.adjustment_yuan, 0) AS expected_yuan,
+      AS expected_yuan,
     row_number() OVER (PARTITION BY b.bill_id ORDER BY t.valid_from DESC) AS rk
   FROM b
   JOIN tariffs t ON t.tariff_code = b.tariff_code
-    AND t.valid_from <= b.first_day AND (t.valid_to IS NULL OR t.valid_to >= b.first_day)
+    AND t.valid_from <= b.price_day AND (t.valid_to IS NULL OR t.valid_to >= b.price_day)
   JOIN customers c ON c.customer_id = b.customer_id
 )
 SELECT

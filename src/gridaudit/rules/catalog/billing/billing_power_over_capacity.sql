@@ -7,23 +7,30 @@ entity_type: customer
 tables: [interval_usage, meters, customers]
 params:
   k_factor: {type: float, default: 1.2, doc: {zh: 容量倍数 K, en: Capacity factor K}}
-  interval_minutes: {type: float, default: 15.0, doc: {zh: 负荷曲线采集间隔（分钟）, en: Interval length of the load curve (minutes)}}
   power_factor: {type: float, default: 1.0, doc: {zh: 由 kVA 折算 kW 的功率因数, en: Power factor converting kVA capacity to kW}}
 description:
-  zh: 由负荷曲线计算每月最大功率 = 区间电量 × (60 ÷ 间隔分钟) × 倍率；超过 K 倍合同容量的用户，要么数据或倍率有误，要么私自增容。
-  en: The month's peak power from the load curve = interval kWh × (60 ÷ interval minutes) × multiplier; above K × contract capacity means bad data, a wrong multiplier, or capacity used beyond the contract.
+  zh: 由负荷曲线计算每月最大功率 = 区间电量 ÷ 区间小时数 × 倍率（区间长度由该表每日最多点数推得：24 点为 1 小时，96 点为 15 分钟）；超过 K 倍合同容量的用户，要么数据或倍率有误，要么私自增容。
+  en: The month's peak power from the load curve = interval kWh ÷ interval hours × multiplier (the interval length follows from the meter's most points in a day — 24 → 1 h, 96 → 15 min); above K × contract capacity means bad data, a wrong multiplier, or capacity used beyond the contract.
 basis: "DOMAIN §3 抄核收：功率 × 倍率 > K × 合同容量（K ≈ 1.2）"
-truth_kinds: [contract_capacity_overuse, staff_wrong_multiplier]
+truth_kinds: [contract_capacity_overuse]
 ---*/
-WITH peak AS (
+WITH per_day AS (
+  SELECT meter_id, CAST(ts AS DATE) AS day, count(*) AS points, max(kwh) AS max_kwh
+  FROM interval_usage GROUP BY meter_id, CAST(ts AS DATE)
+),
+per_meter AS (
+  SELECT meter_id, max(points) AS points_per_day FROM per_day GROUP BY meter_id
+),
+peak AS (
   SELECT
     m.customer_id,
-    strftime(i.ts, '%Y-%m') AS period,
-    max(i.kwh * (60.0 / $interval_minutes) * m.multiplier) AS peak_kw
-  FROM interval_usage i
+    strftime(i.day, '%Y-%m') AS period,
+    max(i.max_kwh * (CAST(pm.points_per_day AS DOUBLE) / 24.0) * m.multiplier) AS peak_kw
+  FROM per_day i
+  JOIN per_meter pm ON pm.meter_id = i.meter_id
   JOIN meters m ON m.meter_id = i.meter_id
   WHERE m.role = 'customer'
-  GROUP BY m.customer_id, strftime(i.ts, '%Y-%m')
+  GROUP BY m.customer_id, strftime(i.day, '%Y-%m')
 )
 SELECT
   p.customer_id AS entity_id,

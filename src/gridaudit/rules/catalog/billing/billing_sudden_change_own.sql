@@ -14,7 +14,7 @@ description:
   zh: 本期结算电量与前几期（默认 3 期）均值相比变化超过 ±30%，或超过该户历史均值 2 倍，需复抄复核；变化量过小的不报。
   en: Billed kWh this cycle differ from the mean of the previous cycles (default 3) by more than ±30 %, or exceed twice the customer's historic mean — re-read and review; tiny changes are ignored.
 basis: "DOMAIN §3 电量突变 ±30% 或 > 2× 历史均值"
-truth_kinds: [theft_bypass, staff_withheld_qty, staff_virtual_qty]
+truth_kinds: []
 ---*/
 WITH monthly AS (
   SELECT customer_id, period, sum(kwh) AS kwh,

@@ -13,7 +13,7 @@ description:
   zh: 以同一台区（无台区时同一单位）、同一用电类别的用户为同类，比较本期电量与上期电量的比值；偏离同类比值均值超过若干个标准差的用户，变化不能用季节或天气解释，需复核。
   en: Peers are customers of the same area (else the same unit) and category; a customer whose ratio of this cycle's kWh to the previous cycle's departs from the peers' mean ratio by more than z standard deviations changed in a way season or weather does not explain.
 basis: "DOMAIN §3 电量突变（同类比较）"
-truth_kinds: [theft_bypass]
+truth_kinds: []
 ---*/
 WITH monthly AS (
   SELECT customer_id, period, sum(kwh) AS kwh FROM bills GROUP BY customer_id, period

@@ -8,9 +8,10 @@ tables: [bills, readings, meters]
 params:
   tolerance_kwh: {type: float, default: 1.0, doc: {zh: 允许的绝对偏差（kWh）, en: Allowed absolute difference (kWh)}}
   tolerance_pct: {type: float, default: 0.02, doc: {zh: 允许的相对偏差（占表计电量比例）, en: Allowed relative difference (share of metered kWh)}}
+  multiplier_share: {type: float, default: 0.75, doc: {zh: 用户多数账单（此比例以上、至少 3 张）都偏离时视为倍率问题而不报, en: "When at least this share of a customer's bills (3 or more) deviate, it is a multiplier problem (billing_multiplier_mismatch), not reported here"}}
 description:
-  zh: 账单结算电量大于（本期示数−上期示数）×倍率＋已批准退补电量，超出容差，属虚拟电量（虚增售电量、粉饰线损）。
-  en: Billed kWh exceed (current − previous reading) × multiplier + approved adjustment beyond the tolerance — virtual quantity (inflating sales or dressing up line loss).
+  zh: 账单结算电量大于（本期示数−上期示数）×倍率＋退补电量，超出容差，属虚拟电量（虚增售电量、粉饰线损）。退补是否经审批由 billing_adjustment_unapproved 检查。
+  en: Billed kWh exceed (current − previous reading) × multiplier + recorded adjustment beyond the tolerance — virtual quantity (inflating sales or dressing up line loss). Whether the adjustment was approved is billing_adjustment_unapproved's job.
 basis: "DOMAIN §3 抄核收：结算电量 = (本期示数 − 上期示数) × 倍率 + 退补电量"
 truth_kinds: [staff_virtual_qty]
 ---*/
@@ -30,10 +31,17 @@ metered AS (
 x AS (
   SELECT
     b.bill_id, met.metered_kwh,
-    met.metered_kwh + CASE WHEN b.adjustment_order_id IS NOT NULL THEN coalesce(b.adjustment_kwh, 0) ELSE 0 END
-      AS expected_kwh
+    met.metered_kwh + coalesce(b.adjustment_kwh, 0) AS expected_kwh
   FROM bills b
   JOIN metered met ON met.customer_id = b.customer_id AND met.period = b.period
+),
+pattern AS (
+  SELECT
+    x.bill_id,
+    count(*) OVER (PARTITION BY b.customer_id) AS bills,
+    sum(CASE WHEN abs(b.kwh - x.expected_kwh) > greatest($tolerance_kwh, $tolerance_pct * abs(x.expected_kwh))
+             THEN 1 ELSE 0 END) OVER (PARTITION BY b.customer_id) AS deviating
+  FROM x JOIN bills b ON b.bill_id = x.bill_id
 )
 SELECT
   b.bill_id AS entity_id,
@@ -48,5 +56,7 @@ SELECT
   b.adjustment_kwh AS ev_adjustment_kwh
 FROM bills b
 JOIN x ON x.bill_id = b.bill_id
-WHERE b.kwh - x.expected_kwh > greatest($tolerance_kwh, $tolerance_pct * abs(x.expected_kwh))
+JOIN pattern p ON p.bill_id = b.bill_id
+WHERE NOT (p.bills >= 3 AND CAST(p.deviating AS DOUBLE) / p.bills >= $multiplier_share)
+  AND b.kwh - x.expected_kwh > greatest($tolerance_kwh, $tolerance_pct * abs(x.expected_kwh))
   AND ($period IS NULL OR b.period = $period)

@@ -34,6 +34,6 @@ FROM bills b
 JOIN customers c ON c.customer_id = b.customer_id
 JOIN ami a ON a.customer_id = b.customer_id AND a.period = b.period
 WHERE c.status = 'active'
-  AND b.kwh <= $max_billed_kwh
+  AND abs(b.kwh) <= $max_billed_kwh
   AND a.ami_kwh >= $min_ami_kwh
   AND ($period IS NULL OR b.period = $period)

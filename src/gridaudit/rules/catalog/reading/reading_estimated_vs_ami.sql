@@ -4,28 +4,54 @@ title: {zh: 人工抄表示数与采集示数不符（疑似估抄）, en: Manua
 family: reading
 severity: medium
 entity_type: meter
-tables: [readings, daily_usage]
+tables: [readings, daily_usage, meters]
 params:
-  tolerance_kwh: {type: float, default: 1.0, doc: {zh: 允许的绝对偏差（示数单位）, en: Allowed absolute difference (register units)}}
-  tolerance_pct: {type: float, default: 0.005, doc: {zh: 允许的相对偏差（占采集示数比例）, en: Allowed relative difference (share of the AMI register)}}
+  tolerance_kwh: {type: float, default: 1.0, doc: {zh: 允许的绝对偏差（kWh，乘倍率后）, en: Allowed absolute difference (kWh after the multiplier)}}
+  tolerance_pct: {type: float, default: 0.005, doc: {zh: 允许的相对偏差（占本期示数差比例）, en: Allowed relative difference (share of the cycle's register difference)}}
+  max_use_share: {type: float, default: 1.5, doc: {zh: 偏差超过本期电量（采集）与典型电量较大者的此倍数、且超过 wrong_min_dev 时归为错抄, en: "Deviations above this multiple of the larger of the cycle's AMI use and the typical use (and above wrong_min_dev) count as wrong reads"}}
+  wrong_min_dev: {type: float, default: 10.0, doc: {zh: 归为错抄的最小偏差（示数单位）, en: Smallest deviation (register units) counted as a wrong read}}
 description:
-  zh: 抄表员现场抄见示数与同日采集系统日冻结示数相差超过容差，说明抄表员可能未到现场而估抄，或抄错。
-  en: A reader's manual reading differs from the AMI daily frozen register of the same day beyond the tolerance — the reader probably did not visit and estimated the value, or misread it.
+  zh: 抄表员人工抄见示数与同日采集系统日冻结示数相差超过容差（乘倍率后 1kWh，或本期示数差的 0.5%），说明抄表员未到现场而估抄。偏差大于该表典型月用量的（数字颠倒、小数点错位）归错抄规则 reading_wrong_read。
+  en: A reader's manual reading differs from the AMI daily frozen register of the same day beyond the tolerance (1 kWh after the multiplier, or 0.5 % of the cycle's register difference) — the reader did not visit and estimated. Deviations larger than the meter's typical cycle use (swapped digits, shifted decimal point) are left to reading_wrong_read.
 basis: "DOMAIN §3 抄核收：人工抄表示数与采集示数比对"
 truth_kinds: [staff_estimated_read]
 ---*/
+WITH seq AS (
+  SELECT
+    meter_id, period, read_on, reading, read_type, reader_id,
+    reading - lag(reading) OVER (PARTITION BY meter_id ORDER BY read_on, period) AS used,
+    lag(read_on) OVER (PARTITION BY meter_id ORDER BY read_on, period) AS prev_read_on
+  FROM readings
+),
+typical AS (
+  SELECT meter_id, median(used) AS median_used FROM seq WHERE used > 0 GROUP BY meter_id
+),
+checked AS (
+  SELECT
+    s.*, d.register, t.median_used,
+    d.register - dp.register AS ami_used,
+    abs(s.reading - d.register) AS dev,
+    greatest(coalesce(d.register - dp.register, 0), coalesce(t.median_used, 0)) AS scale
+  FROM seq s
+  JOIN daily_usage d ON d.meter_id = s.meter_id AND d.day = s.read_on
+  LEFT JOIN daily_usage dp ON dp.meter_id = s.meter_id AND dp.day = s.prev_read_on
+  LEFT JOIN typical t ON t.meter_id = s.meter_id
+  WHERE d.register IS NOT NULL
+)
 SELECT
-  r.meter_id AS entity_id,
-  r.period AS period,
-  abs(r.reading - d.register) AS score,
-  r.reader_id AS responsible_staff_id,
-  r.reading AS ev_reading,
-  d.register AS ev_ami_register,
-  r.read_on AS ev_read_on,
-  r.read_type AS ev_read_type
-FROM readings r
-JOIN daily_usage d ON d.meter_id = r.meter_id AND d.day = r.read_on
-WHERE r.read_type = 'actual'
-  AND d.register IS NOT NULL
-  AND abs(r.reading - d.register) > greatest($tolerance_kwh, $tolerance_pct * d.register)
-  AND ($period IS NULL OR r.period = $period)
+  c.meter_id AS entity_id,
+  c.period AS period,
+  c.dev * m.multiplier AS score,
+  c.dev * m.multiplier AS kwh_at_stake,
+  c.reader_id AS responsible_staff_id,
+  c.reading AS ev_reading,
+  c.register AS ev_ami_register,
+  c.read_on AS ev_read_on,
+  c.ami_used AS ev_ami_cycle_use
+FROM checked c
+JOIN meters m ON m.meter_id = c.meter_id
+WHERE c.read_type = 'actual'
+  AND c.dev * m.multiplier > $tolerance_kwh
+  AND c.dev > $tolerance_pct * abs(coalesce(c.ami_used, c.used, 0))
+  AND NOT (c.dev > $max_use_share * c.scale AND c.dev > $wrong_min_dev)
+  AND ($period IS NULL OR c.period = $period)

@@ -6,39 +6,52 @@ severity: high
 entity_type: meter
 tables: [readings, daily_usage]
 params:
-  jump_factor: {type: float, default: 3.0, doc: {zh: 本期电量超过历史中位电量的倍数, en: Cycle use above this multiple of the meter's median use}}
-  min_kwh: {type: float, default: 50.0, doc: {zh: 认定跳变的最小电量偏差, en: Smallest deviation from the median counted as a jump}}
-  ami_rel_diff: {type: float, default: 0.05, doc: {zh: 与采集示数的相对偏差下限, en: Smallest relative difference from the AMI register}}
+  use_factor: {type: float, default: 1.5, doc: {zh: 与采集示数偏差超过本期采集电量与典型电量较大者的倍数即为错抄, en: A deviation from the AMI register above this multiple of the larger of the cycle's AMI use and the typical use is a wrong read}}
+  jump_factor: {type: float, default: 3.0, doc: {zh: 无采集示数时，本期电量超过历史中位电量的倍数, en: "Without AMI: cycle use above this multiple of the meter's median use"}}
+  min_dev: {type: float, default: 10.0, doc: {zh: 认定错抄的最小偏差（示数单位）, en: Smallest deviation counted as a wrong read (register units)}}
 description:
-  zh: 本期示数差远离该表历史中位电量（超过倍数或为负），且示数与同日采集示数相差明显，说明示数被抄错、录错（数字颠倒、小数点错位）。
-  en: The cycle's register difference is far from the meter's median (beyond the factor, or negative) and the reading is well off the AMI register of the same day — a misread or mistyped reading (swapped digits, shifted decimal point).
+  zh: 示数与同日采集示数的偏差超过本期采集电量与该表典型月用量较大者的 1.5 倍（且不小于最小偏差）（数字颠倒、小数点错位的典型特征，估抄偏差通常小于一个月用量）；没有同日采集示数时，本期示数差为负或超过历史中位电量的 3 倍亦视为错抄。
+  en: The reading departs from the AMI register of the same day by more than 1.5 × the larger of the cycle's AMI use and the meter's typical use (and at least the minimum deviation) (the mark of swapped digits or a shifted decimal point; estimates stay within a cycle's use); without an AMI register that day, a negative cycle use or one above 3 × the median counts too.
 basis: "DOMAIN §1 错抄；§3 示数与采集比对"
 truth_kinds: [staff_wrong_read]
 ---*/
 WITH seq AS (
   SELECT
-    meter_id, period, read_on, reading, reader_id, read_type,
-    reading - lag(reading) OVER (PARTITION BY meter_id ORDER BY read_on, period) AS used
+    meter_id, period, read_on, reading, read_type, reader_id,
+    reading - lag(reading) OVER (PARTITION BY meter_id ORDER BY read_on, period) AS used,
+    lag(read_on) OVER (PARTITION BY meter_id ORDER BY read_on, period) AS prev_read_on
   FROM readings
 ),
 typical AS (
-  SELECT meter_id, median(used) AS median_used FROM seq WHERE used IS NOT NULL GROUP BY meter_id
+  SELECT meter_id, median(used) AS median_used FROM seq WHERE used > 0 GROUP BY meter_id
+),
+checked AS (
+  SELECT
+    s.*, d.register, t.median_used,
+    d.register - dp.register AS ami_used,
+    abs(s.reading - d.register) AS dev,
+    greatest(coalesce(d.register - dp.register, 0), coalesce(t.median_used, 0)) AS scale
+  FROM seq s
+  LEFT JOIN daily_usage d ON d.meter_id = s.meter_id AND d.day = s.read_on
+  LEFT JOIN daily_usage dp ON dp.meter_id = s.meter_id AND dp.day = s.prev_read_on
+  LEFT JOIN typical t ON t.meter_id = s.meter_id
 )
 SELECT
-  s.meter_id AS entity_id,
-  s.period AS period,
-  abs(s.reading - d.register) AS score,
-  s.reader_id AS responsible_staff_id,
-  s.reading AS ev_reading,
-  d.register AS ev_ami_register,
-  s.used AS ev_used,
-  t.median_used AS ev_median_used
-FROM seq s
-JOIN typical t ON t.meter_id = s.meter_id
-JOIN daily_usage d ON d.meter_id = s.meter_id AND d.day = s.read_on
-WHERE s.read_type IN ('actual', 'estimated', 'customer')
-  AND d.register IS NOT NULL
-  AND abs(s.reading - d.register) > $ami_rel_diff * greatest(d.register, 1.0)
-  AND abs(s.used - t.median_used) >= $min_kwh
-  AND (s.used < 0 OR s.used > $jump_factor * greatest(t.median_used, 1.0))
-  AND ($period IS NULL OR s.period = $period)
+  meter_id AS entity_id,
+  period AS period,
+  coalesce(dev, abs(used - median_used)) AS score,
+  reader_id AS responsible_staff_id,
+  reading AS ev_reading,
+  register AS ev_ami_register,
+  used AS ev_used,
+  ami_used AS ev_ami_cycle_use,
+  median_used AS ev_typical_use
+FROM checked
+WHERE read_type IN ('actual', 'estimated', 'customer')
+  AND (
+    (register IS NOT NULL AND dev > $use_factor * scale AND dev > $min_dev)
+    OR (register IS NULL AND used IS NOT NULL AND median_used IS NOT NULL
+      AND abs(used - median_used) >= $min_dev
+      AND (used < 0 OR used > $jump_factor * median_used))
+  )
+  AND ($period IS NULL OR period = $period)
