@@ -11,7 +11,7 @@ from gridaudit.i18n import msg
 
 
 def run_demo(dataset: Any, out_dir: str | Path) -> None:
-    """Run every catalog rule on ``dataset`` (a Dataset or its folder) → ``out_dir/findings.parquet``; print a summary."""
+    """Run every catalog rule on ``dataset`` (a Dataset or its folder) → ``out_dir/findings.parquet``; summarise."""
     from rich.table import Table
 
     from gridaudit.dataset import open_dataset
@@ -51,10 +51,11 @@ def run_demo(dataset: Any, out_dir: str | Path) -> None:
     for r in reports:
         if r.status != "ok":
             console.print(f"  [yellow]{r.rule_id}[/] {r.status}: {r.message}", highlight=False)
+    took = time.perf_counter() - started
+    target = out / "findings.parquet"
     console.print(
         msg(
-            f"{len(rules)} 条规则，{len(findings):,} 条问题，用时 {time.perf_counter() - started:.1f} 秒 → {out / 'findings.parquet'}",
-            f"{len(rules)} rules, {len(findings):,} findings in {time.perf_counter() - started:.1f} s → "
-            f"{out / 'findings.parquet'}",
+            f"{len(rules)} 条规则，{len(findings):,} 条问题，用时 {took:.1f} 秒 → {target}",
+            f"{len(rules)} rules, {len(findings):,} findings in {took:.1f} s → {target}",
         )
     )
