@@ -39,7 +39,7 @@ def test_run_writes_findings_with_set_and_only(fixture_dataset, tmp_path):
     res = runner.invoke(app, [*args, "--family", "billing"])
     assert res.exit_code == 0, res.output
     f = read_findings(out)
-    assert sorted(f.column("entity_id").to_pylist()) == ["B1", "B3", "B4"]
+    assert sorted(f.column("entity_id").to_pylist()) == ["B1", "B4"]
     res = runner.invoke(
         app, [*args, "--only", "billing_withheld_qty", "--set", "billing_withheld_qty.tolerance_kwh=150"]
     )
