@@ -67,10 +67,16 @@ def test_cli_full_loop(store_url, tmp_path):
         "165",
         "--attach",
         str(photo),
+        "--attachments",
+        str(tmp_path / "att"),
         "--on",
         "2025-07-10",
         user="zhang",
     )
+    import hashlib
+
+    sha = hashlib.sha256(photo.read_bytes()).hexdigest()
+    assert (tmp_path / "att" / sha[:2] / sha).read_bytes() == photo.read_bytes()
     cli(store_url, "tasks", "rectify", tid, "--responsible", "zhou", "--days", "5", "--today", "2025-09-29", user="li")
     cli(store_url, "tasks", "reply", tid, "--text", "已补抄", "--today", "2025-10-09", user="zhou")
     cli(store_url, "tasks", "verify", tid, "--reject", "--reason", "与现场不符", user="li")
@@ -118,6 +124,7 @@ def test_cli_full_loop(store_url, tmp_path):
     )  # task 2 is closed: nothing booked
     assert "cannot take a penalty" in out
     show = cli(store_url, "tasks", "show", tid)
+    assert sha in show
     for action in ("assign", "result", "attach", "rectify", "reply", "reject", "accept", "close"):
         assert f" {action} " in show
     # a violation task with a penalty booked before closing
@@ -191,6 +198,16 @@ def test_cli_errors_are_clear_and_exit_2(store_url, tmp_path):
     assert "findings file not found" in out
     out = cli(store_url, "tasks", "assign", "1", "--to", "zhang", code=2)
     assert "--user" in out
+    out = cli(store_url, "assess", "--month", "2025-07", user="ghost", code=2)
+    assert "unknown user ghost" in out
+    cli(store_url, "export", "--month", "2025-07", "--xlsx", str(tmp_path / "a.xlsx"), user="li")
+    from gridaudit.audit.store import open_store
+    from gridaudit.audit.trail import history
+
+    st = open_store(store_url, tmp_path / "att")
+    with st.transaction() as s:
+        assert [(e.actor, e.action) for e in history(s, "plan", "2025-07")] == [("li", "export")]
+    st.dispose()
     out = cli(store_url, "tasks", "assign", "1", "--to", "zhang", user="li", code=0, lang="zh")
     assert "已派发给 zhang" in out
 

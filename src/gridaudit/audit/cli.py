@@ -29,8 +29,10 @@ audit_app.add_typer(plan_app, name="plan")
 audit_app.add_typer(tasks_app, name="tasks")
 
 
-def run(store: str | None, fn: Callable[[Any], Any], attachments: str | None = None) -> Any:
-    """Open the store, run ``fn(session)`` in one transaction; refused commands exit 2 with zh/en text."""
+def run(store: str | None, fn: Callable[[Any], Any], attachments: str | None = None, user: str | None = None) -> Any:
+    """Open the store, run ``fn(session, store)`` in one transaction; refused commands exit 2 with zh/en text.
+
+    ``user``: for read-only commands, the acting user is checked to exist when given."""
     from gridaudit.audit.errors import AuditError
     from gridaudit.audit.store import open_store
 
@@ -40,6 +42,10 @@ def run(store: str | None, fn: Callable[[Any], Any], attachments: str | None = N
         die(exc.text())
     try:
         with st.transaction() as session:
+            if user:
+                from gridaudit.audit.users import get_user
+
+                get_user(session, user)
             return fn(session, st)
     except AuditError as exc:
         die(exc.text())
@@ -92,7 +98,7 @@ def users_add(
 
 
 @users_app.command("list", epilog=example("gridaudit audit users list"))
-def users_list(store: str = StoreOpt) -> None:
+def users_list(store: str = StoreOpt, user: str = UserOpt) -> None:
     """List users and roles."""
     from rich.table import Table
 
@@ -103,6 +109,7 @@ def users_list(store: str = StoreOpt) -> None:
         lambda s, _st: [
             (u.user_id, u.name, u.role, u.unit_id or "", u.staff_id or "", u.manager_id or "") for u in list_users(s)
         ],
+        user=user,
     )
     t = Table("user", "name 姓名", "role 角色", "unit 单位", "staff_id", "manager 主管")
     for r in rows:
@@ -179,7 +186,7 @@ def plan_create(
 
 
 @plan_app.command("list", epilog=example("gridaudit audit plan list"))
-def plan_list(store: str = StoreOpt) -> None:
+def plan_list(store: str = StoreOpt, user: str = UserOpt) -> None:
     """List plans with their task counts."""
     from rich.table import Table
     from sqlalchemy import func, select
@@ -196,7 +203,7 @@ def plan_list(store: str = StoreOpt) -> None:
         return [tuple(str(v) for v in r) for r in s.execute(q)]
 
     t = Table("plan", "month 月份", "kind 类型", "title 名称", "tasks 任务数")
-    for r in run(store, go):
+    for r in run(store, go, user=user):
         t.add_row(*r)
     console.print(t)
 

@@ -14,11 +14,11 @@ from gridaudit.i18n import both, msg
 
 
 @audit_app.command("verify-log", epilog=example("gridaudit audit verify-log --store cases.db"))
-def verify_log(store: str = StoreOpt) -> None:
+def verify_log(store: str = StoreOpt, user: str = UserOpt) -> None:
     """Re-check the audit trail's hash chain; exit 1 naming every edited, reordered or deleted event."""
     from gridaudit.audit.trail import verify_log as check
 
-    n, problems = run(store, lambda s, _st: check(s))
+    n, problems = run(store, lambda s, _st: check(s), user=user)
     if not problems:
         console.print(msg(f"稽查日志完好：{n} 个事件，哈希链一致", f"audit trail intact: {n} events, hash chain holds"))
         return
@@ -78,12 +78,13 @@ def assess_command(
     as_of: str = typer.Option(None, "--as-of", help="Deadlines counted as of this date (default today)"),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table"),
     store: str = StoreOpt,
+    user: str = UserOpt,
 ) -> None:
     """Monthly assessment per staff member and unit (考核): findings, error rates, on-time rectification, money."""
     from gridaudit.audit.assess import assess
 
     day = _day(as_of, "--as-of")
-    rows = run(store, lambda s, _st: assess(s, month, dataset, day))
+    rows = run(store, lambda s, _st: assess(s, month, dataset, day), user=user)
     if as_json:
         out = [{**r.__dict__, "error_rate": r.error_rate, "on_time_rate": r.on_time_rate} for r in rows]
         typer.echo(json.dumps(out, ensure_ascii=False, indent=1))
@@ -98,12 +99,22 @@ def export_command(
     dataset: Annotated[Path | None, typer.Option("--dataset", help="Dataset for reads per reader/unit")] = None,
     as_of: str = typer.Option(None, "--as-of", help="Deadlines counted as of this date (default today)"),
     store: str = StoreOpt,
+    user: str = UserOpt,
 ) -> None:
     """Export the month's plan, tasks, results, rectifications, assessment and penalties to XLSX."""
     from gridaudit.audit.export import export_xlsx
 
     day = _day(as_of, "--as-of")
-    counts = run(store, lambda s, _st: export_xlsx(s, month, xlsx, dataset, day))
+
+    from gridaudit.audit import trail
+
+    def go(s: object, _st: object) -> dict:
+        counts = export_xlsx(s, month, xlsx, dataset, day)
+        if user:
+            trail.append(s, user, "export", "plan", month, {"xlsx": str(xlsx), "rows": counts})
+        return counts
+
+    counts = run(store, go, user=user)
     console.print(msg(f"已写出 {xlsx}: ", f"wrote {xlsx}: ") + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
 
@@ -121,6 +132,7 @@ def export_inspections(
     month: str = typer.Option(None, "--month", help="Only tasks of this plan month"),
     dataset: Annotated[Path | None, typer.Option("--dataset", help="Also ingest the rows into this dataset")] = None,
     store: str = StoreOpt,
+    user: str = UserOpt,
 ) -> None:
     """Write inspection outcomes as ``inspections`` rows (labels for the risk scorer), optionally ingesting them."""
     from gridaudit.audit.export import inspection_rows, write_inspections_csv
@@ -132,7 +144,16 @@ def export_inspections(
                 "with --dataset the --out file must be named inspections.csv",
             )
         )
-    table = run(store, lambda s, _st: inspection_rows(s, month))
+
+    from gridaudit.audit import trail
+
+    def go(s: object, _st: object) -> object:
+        table = inspection_rows(s, month)
+        if user:
+            trail.append(s, user, "export", "plan", month or "all", {"inspections": str(out), "rows": table.num_rows})
+        return table
+
+    table = run(store, go, user=user)
     write_inspections_csv(table, out)
     console.print(msg(f"已写出 {table.num_rows} 条检查记录到 {out}", f"wrote {table.num_rows} inspections to {out}"))
     if dataset is not None:

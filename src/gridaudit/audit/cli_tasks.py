@@ -97,7 +97,7 @@ def tasks_list(
 
 
 @tasks_app.command("show", epilog=example("gridaudit audit tasks show 12"))
-def tasks_show(task_id: int = TaskArg, store: str = StoreOpt) -> None:
+def tasks_show(task_id: int = TaskArg, store: str = StoreOpt, user: str = UserOpt) -> None:
     """Show a task and its history (who, when, what)."""
     from gridaudit.audit import actions, trail
     from gridaudit.audit.workflow import state_label
@@ -106,14 +106,14 @@ def tasks_show(task_id: int = TaskArg, store: str = StoreOpt) -> None:
         t = actions.get_task(s, task_id)
         return t, [(e.at, e.actor, e.action, e.payload) for e in trail.history(s, "task", task_id)]
 
-    t, events = run(store, go)
+    t, events = run(store, go, user=user)
     console.print(
         f"task {t.task_id}  {t.rule_id} ({t.family}, {t.severity})  {t.entity_type}:{t.entity_id}  "
         f"period {t.period}  {state_label(t.state)}  priority {t.priority:.3f}  "
         f"¥{t.yuan_at_stake or 0:,.2f}  responsible staff {t.responsible_staff_id}"
     )
     for at, actor, action, payload in events:
-        console.print(f"  {at}  {actor:<12} {action:<12} {payload}", highlight=False)
+        console.print(f"  {at}  {actor:<12} {action:<12} {payload}", highlight=False, soft_wrap=True)
 
 
 @tasks_app.command(
