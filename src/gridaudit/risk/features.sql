@@ -30,7 +30,7 @@ cw AS (  -- customer-week (a customer's meters summed; day counts from its best-
     GROUP BY cm.customer_id, mw.w
 ),
 cmean AS (
-    SELECT customer_id, SUM(s) / SUM(n) AS mu FROM cw GROUP BY customer_id
+    SELECT customer_id, SUM(s) / SUM(n) AS mu, MIN(w) AS first_w FROM cw GROUP BY customer_id
 ),
 rel AS (  -- each customer-week relative to the customer's own mean: input of the peer indices
     SELECT cw.customer_id, cw.w, c.category, c.area_id, (cw.s / cw.n) / cmean.mu AS r
@@ -44,8 +44,17 @@ idx_area AS (
     SELECT area_id, category, w, MEDIAN(r) AS idx, COUNT(*) AS k FROM rel WHERE area_id <> '' GROUP BY area_id, category, w
 ),
 {optional_ctes}
+wk AS (  -- the calendar of weeks, taken from the data (portable: no generate_series)
+    SELECT DISTINCT w FROM cw
+),
+grid AS (  -- every week of every snapshot, from the customer's first week of data: a dense series
+    SELECT s.snap_id, s.customer_id, s.last_w, wk.w
+    FROM snapshots s
+    JOIN cmean ON cmean.customer_id = s.customer_id
+    JOIN wk ON wk.w <= s.last_w AND wk.w > s.last_w - {history_weeks} AND wk.w >= cmean.first_w
+),
 sw0 AS (  -- the weekly series of each snapshot, adjusted by its peer index (area × category, else category)
-    SELECT s.snap_id, s.last_w, cw.w, cw.s, cw.n, cw.zeros, cw.near_zeros, cw.s_we, cw.n_we, cw.kmax, cw.mon,
+    SELECT s.snap_id, s.last_w, s.w, cw.s, cw.n, cw.zeros, cw.near_zeros, cw.s_we, cw.n_we, cw.kmax, cw.mon,
            CASE WHEN cw.n >= {min_days_week} THEN cw.s / cw.n END AS m,
            CASE WHEN cw.n >= {min_days_week} THEN
                (cw.s / cw.n) / NULLIF(COALESCE(CASE WHEN ia.k >= {min_peers} THEN ia.idx END, ic.idx), 0) END AS a,
@@ -57,11 +66,11 @@ sw0 AS (  -- the weekly series of each snapshot, adjusted by its peer index (are
            cw.ss,
            {ev_week} AS n_ev,
            {loss_week} AS loss_rate
-    FROM snapshots s
-    JOIN cw ON cw.customer_id = s.customer_id AND cw.w <= s.last_w AND cw.w > s.last_w - {history_weeks}
+    FROM grid s
+    LEFT JOIN cw ON cw.customer_id = s.customer_id AND cw.w = s.w
     JOIN cust c ON c.customer_id = s.customer_id
-    LEFT JOIN idx_cat ic ON ic.category = c.category AND ic.w = cw.w
-    LEFT JOIN idx_area ia ON ia.area_id = c.area_id AND ia.category = c.category AND ia.w = cw.w
+    LEFT JOIN idx_cat ic ON ic.category = c.category AND ic.w = s.w
+    LEFT JOIN idx_area ia ON ia.area_id = c.area_id AND ia.category = c.category AND ia.w = s.w
     {optional_joins}
 ),
 fit AS (  -- each customer's own elasticity to its peers' seasonal index: log use = b0 + b1 · log index
@@ -75,61 +84,82 @@ beta AS (
                      AS b1
           FROM fit) f
 ),
-sl AS (  -- log scale (theft is multiplicative) and week-to-week differences (a noise scale blind to level shifts)
-    SELECT sw.*,
+sx AS (  -- the narrow series the window functions sort: log residual against the peer index, log volatility
+    SELECT sw0.snap_id, sw0.last_w, sw0.w, sw0.a, sw0.m, sw0.cvw,
+           sw0.lm - beta.b0 - beta.b1 * sw0.li AS la,
+           LN(sw0.cvw + 0.05) AS lc
+    FROM sw0 JOIN beta ON beta.snap_id = sw0.snap_id
+),
+sl AS (  -- week-to-week differences: a noise scale blind to level shifts
+    SELECT sx.*,
            la - LAG(la) OVER (PARTITION BY snap_id ORDER BY w) AS dla,
            lc - LAG(lc) OVER (PARTITION BY snap_id ORDER BY w) AS dlc
-    FROM (SELECT sw0.*,
-                 sw0.lm - beta.b0 - beta.b1 * sw0.li AS la,
-                 LN(sw0.cvw + 0.05) AS lc
-          FROM sw0 JOIN beta ON beta.snap_id = sw0.snap_id) sw
+    FROM sx
 ),
 med AS (
     SELECT snap_id, MEDIAN(a) AS med_a, MEDIAN(m) AS med_m, MEDIAN(cvw) AS med_cvw,
            MEDIAN(la) AS med_la, MEDIAN(ABS(dla)) * 1.0483 AS noise_a, MEDIAN(ABS(dlc)) * 1.0483 AS noise_c
     FROM sl GROUP BY snap_id
 ),
-win AS (
-    SELECT sl.*,
-           AVG(a) OVER (PARTITION BY snap_id ORDER BY w RANGE BETWEEN 3 PRECEDING AND CURRENT ROW) AS a4,
-           COUNT(a) OVER (PARTITION BY snap_id ORDER BY w RANGE BETWEEN 3 PRECEDING AND CURRENT ROW) AS n4,
-           AVG(a) OVER (PARTITION BY snap_id ORDER BY w RANGE BETWEEN 12 PRECEDING AND CURRENT ROW) AS a13,
-           COUNT(a) OVER (PARTITION BY snap_id ORDER BY w RANGE BETWEEN 12 PRECEDING AND CURRENT ROW) AS n13,
-           AVG(a) OVER (PARTITION BY snap_id ORDER BY w RANGE BETWEEN 16 PRECEDING AND 4 PRECEDING) AS prior13,
-           COUNT(a) OVER (PARTITION BY snap_id ORDER BY w RANGE BETWEEN 16 PRECEDING AND 4 PRECEDING) AS nprior13,
-           AVG(m) OVER (PARTITION BY snap_id ORDER BY w RANGE BETWEEN 3 PRECEDING AND CURRENT ROW) AS m4,
-           COUNT(m) OVER (PARTITION BY snap_id ORDER BY w RANGE BETWEEN 3 PRECEDING AND CURRENT ROW) AS nm4,
-           SUM(la) OVER (PARTITION BY snap_id ORDER BY w RANGE BETWEEN 3 PRECEDING AND CURRENT ROW) AS s4,
-           SUM(la) OVER (PARTITION BY snap_id ORDER BY w RANGE BETWEEN 12 PRECEDING AND CURRENT ROW) AS s13,
-           SUM(la) OVER (PARTITION BY snap_id ORDER BY w RANGE BETWEEN 25 PRECEDING AND CURRENT ROW) AS s26,
-           COUNT(la) OVER (PARTITION BY snap_id ORDER BY w RANGE BETWEEN 25 PRECEDING AND CURRENT ROW) AS k26,
-           SUM(la) OVER (PARTITION BY snap_id ORDER BY w RANGE BETWEEN 51 PRECEDING AND CURRENT ROW) AS s52,
-           COUNT(la) OVER (PARTITION BY snap_id ORDER BY w RANGE BETWEEN 51 PRECEDING AND CURRENT ROW) AS k52,
-           MAX(la) OVER (PARTITION BY snap_id ORDER BY w RANGE BETWEEN 3 PRECEDING AND CURRENT ROW) AS x4,
-           MAX(la) OVER (PARTITION BY snap_id ORDER BY w RANGE BETWEEN 7 PRECEDING AND CURRENT ROW) AS x8,
-           COUNT(la) OVER (PARTITION BY snap_id ORDER BY w RANGE BETWEEN 7 PRECEDING AND CURRENT ROW) AS k8,
-           MAX(la) OVER (PARTITION BY snap_id ORDER BY w RANGE BETWEEN 12 PRECEDING AND CURRENT ROW) AS x13,
-           COUNT(la) OVER (PARTITION BY snap_id ORDER BY w RANGE BETWEEN 12 PRECEDING AND CURRENT ROW) AS k13,
-           COUNT(la) OVER (PARTITION BY snap_id ORDER BY w RANGE BETWEEN 3 PRECEDING AND CURRENT ROW) AS k4,
-           SUM(lc) OVER (PARTITION BY snap_id ORDER BY w RANGE BETWEEN 3 PRECEDING AND CURRENT ROW) AS c4,
-           COUNT(lc) OVER (PARTITION BY snap_id ORDER BY w RANGE BETWEEN 3 PRECEDING AND CURRENT ROW) AS kc4,
-           SUM(lc) OVER (PARTITION BY snap_id ORDER BY w RANGE BETWEEN 12 PRECEDING AND CURRENT ROW) AS c13,
-           COUNT(lc) OVER (PARTITION BY snap_id ORDER BY w RANGE BETWEEN 12 PRECEDING AND CURRENT ROW) AS kc13,
+wn AS (  -- cumulative sums (streaming) and rolling maxima over the dense weekly series
+    SELECT snap_id, last_w, w, a, m, cvw, la, lc,
+           SUM(a) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cum_a,
+           COUNT(a) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cnt_a,
+           SUM(m) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cum_m,
+           COUNT(m) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cnt_m,
            SUM(la) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS ca,
            COUNT(la) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cn,
+           SUM(lc) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cum_c,
+           COUNT(lc) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cnt_c,
+           MAX(la) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 3 PRECEDING AND CURRENT ROW) AS x4,
+           MAX(la) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 7 PRECEDING AND CURRENT ROW) AS x8,
+           MAX(la) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 12 PRECEDING AND CURRENT ROW) AS x13,
            SUM(la) OVER (PARTITION BY snap_id) AS ta,
            COUNT(la) OVER (PARTITION BY snap_id) AS tn,
            SUM(lc) OVER (PARTITION BY snap_id) AS tc,
            COUNT(lc) OVER (PARTITION BY snap_id) AS tcn
     FROM sl
 ),
-agg AS (
+wr AS (  -- rolling sums as differences of cumulative sums k weeks apart (the series is dense)
+    SELECT wn.*,
+           (cum_a - COALESCE(LAG(cum_a, 4) OVER (PARTITION BY snap_id ORDER BY w), 0))
+               / NULLIF(cnt_a - COALESCE(LAG(cnt_a, 4) OVER (PARTITION BY snap_id ORDER BY w), 0), 0) AS a4,
+           (cum_a - COALESCE(LAG(cum_a, 13) OVER (PARTITION BY snap_id ORDER BY w), 0))
+               / NULLIF(cnt_a - COALESCE(LAG(cnt_a, 13) OVER (PARTITION BY snap_id ORDER BY w), 0), 0) AS a13,
+           (COALESCE(LAG(cum_a, 4) OVER (PARTITION BY snap_id ORDER BY w), 0)
+            - COALESCE(LAG(cum_a, 17) OVER (PARTITION BY snap_id ORDER BY w), 0))
+               / NULLIF(COALESCE(LAG(cnt_a, 4) OVER (PARTITION BY snap_id ORDER BY w), 0)
+                        - COALESCE(LAG(cnt_a, 17) OVER (PARTITION BY snap_id ORDER BY w), 0), 0) AS prior13,
+           (cum_m - COALESCE(LAG(cum_m, 4) OVER (PARTITION BY snap_id ORDER BY w), 0))
+               / NULLIF(cnt_m - COALESCE(LAG(cnt_m, 4) OVER (PARTITION BY snap_id ORDER BY w), 0), 0) AS m4,
+           cum_a - COALESCE(LAG(cum_a, 4) OVER (PARTITION BY snap_id ORDER BY w), 0) AS sa4,
+           cnt_a - COALESCE(LAG(cnt_a, 4) OVER (PARTITION BY snap_id ORDER BY w), 0) AS n4,
+           cum_a - COALESCE(LAG(cum_a, 13) OVER (PARTITION BY snap_id ORDER BY w), 0) AS sa13,
+           cnt_a - COALESCE(LAG(cnt_a, 13) OVER (PARTITION BY snap_id ORDER BY w), 0) AS n13,
+           COALESCE(LAG(cum_a, 4) OVER (PARTITION BY snap_id ORDER BY w), 0) - COALESCE(LAG(cum_a, 17) OVER (PARTITION BY snap_id ORDER BY w), 0) AS sp13,
+           COALESCE(LAG(cnt_a, 4) OVER (PARTITION BY snap_id ORDER BY w), 0) - COALESCE(LAG(cnt_a, 17) OVER (PARTITION BY snap_id ORDER BY w), 0) AS nprior13,
+           cum_m - COALESCE(LAG(cum_m, 4) OVER (PARTITION BY snap_id ORDER BY w), 0) AS sm4,
+           cnt_m - COALESCE(LAG(cnt_m, 4) OVER (PARTITION BY snap_id ORDER BY w), 0) AS nm4,
+           ca - COALESCE(LAG(ca, 4) OVER (PARTITION BY snap_id ORDER BY w), 0) AS s4,
+           cn - COALESCE(LAG(cn, 4) OVER (PARTITION BY snap_id ORDER BY w), 0) AS k4,
+           ca - COALESCE(LAG(ca, 8) OVER (PARTITION BY snap_id ORDER BY w), 0) AS s8,
+           cn - COALESCE(LAG(cn, 8) OVER (PARTITION BY snap_id ORDER BY w), 0) AS k8,
+           ca - COALESCE(LAG(ca, 13) OVER (PARTITION BY snap_id ORDER BY w), 0) AS s13,
+           cn - COALESCE(LAG(cn, 13) OVER (PARTITION BY snap_id ORDER BY w), 0) AS k13,
+           ca - COALESCE(LAG(ca, 26) OVER (PARTITION BY snap_id ORDER BY w), 0) AS s26,
+           cn - COALESCE(LAG(cn, 26) OVER (PARTITION BY snap_id ORDER BY w), 0) AS k26,
+           ca - COALESCE(LAG(ca, 52) OVER (PARTITION BY snap_id ORDER BY w), 0) AS s52,
+           cn - COALESCE(LAG(cn, 52) OVER (PARTITION BY snap_id ORDER BY w), 0) AS k52,
+           cum_c - COALESCE(LAG(cum_c, 4) OVER (PARTITION BY snap_id ORDER BY w), 0) AS c4,
+           cnt_c - COALESCE(LAG(cnt_c, 4) OVER (PARTITION BY snap_id ORDER BY w), 0) AS kc4,
+           cum_c - COALESCE(LAG(cum_c, 13) OVER (PARTITION BY snap_id ORDER BY w), 0) AS c13,
+           cnt_c - COALESCE(LAG(cnt_c, 13) OVER (PARTITION BY snap_id ORDER BY w), 0) AS kc13
+    FROM wn
+),
+aggw AS (
     SELECT win.snap_id,
            MAX(win.last_w) AS last_w,
            COUNT(win.a) AS n_weeks,
-           MIN(win.w) AS first_w,
-           SUM(win.n) AS n_days,
-           SUM(win.s) / NULLIF(SUM(win.n), 0) AS mean_kwh,
            MAX(med.med_m) AS med_kwh,
            MIN(CASE WHEN win.nm4 >= 3 THEN win.m4 END) / NULLIF(MAX(med.med_m), 0) AS dip4_raw,
            AVG(CASE WHEN win.w > win.last_w - 4 THEN win.m END) / NULLIF(MAX(med.med_m), 0) AS recent4_raw,
@@ -182,15 +212,23 @@ agg AS (
            AVG(CASE WHEN win.a IS NOT NULL THEN
                    CASE WHEN win.a < {low_week_frac} * med.med_a THEN 1.0 ELSE 0.0 END END) AS low_week_share,
            STDDEV_SAMP(win.a) / NULLIF(AVG(win.a), 0) AS cv_week,
-           SQRT(GREATEST(SUM(win.ss) / NULLIF(SUM(win.n), 0)
-                - (SUM(win.s) / NULLIF(SUM(win.n), 0)) * (SUM(win.s) / NULLIF(SUM(win.n), 0)), 0))
-               / NULLIF(SUM(win.s) / NULLIF(SUM(win.n), 0), 0) AS cv_day,
            MAX(med.med_cvw) AS cvw_med,
            AVG(CASE WHEN win.w > win.last_w - 4 THEN win.cvw END) / NULLIF(MAX(med.med_cvw), 0) AS cvw_recent,
            (COUNT(win.a) * SUM(win.w * win.a) - SUM(CASE WHEN win.a IS NOT NULL THEN win.w END) * SUM(win.a))
                / NULLIF(COUNT(win.a) * SUM(CASE WHEN win.a IS NOT NULL THEN win.w * win.w END)
                         - SUM(CASE WHEN win.a IS NOT NULL THEN win.w END) * SUM(CASE WHEN win.a IS NOT NULL THEN win.w END), 0)
-               * 52.0 / NULLIF(AVG(win.a), 0) AS trend_year,
+               * 52.0 / NULLIF(AVG(win.a), 0) AS trend_year
+    FROM wr win JOIN med ON med.snap_id = win.snap_id
+    GROUP BY win.snap_id
+),
+aggb AS (
+    SELECT win.snap_id,
+           MIN(win.w) AS first_w,
+           SUM(win.n) AS n_days,
+           SUM(win.s) / NULLIF(SUM(win.n), 0) AS mean_kwh,
+           SQRT(GREATEST(SUM(win.ss) / NULLIF(SUM(win.n), 0)
+                - (SUM(win.s) / NULLIF(SUM(win.n), 0)) * (SUM(win.s) / NULLIF(SUM(win.n), 0)), 0))
+               / NULLIF(SUM(win.s) / NULLIF(SUM(win.n), 0), 0) AS cv_day,
            CAST(SUM(win.zeros) AS DOUBLE) / NULLIF(SUM(win.n), 0) AS zero_share,
            CAST(SUM(win.near_zeros) AS DOUBLE) / NULLIF(SUM(win.n), 0) AS near_zero_share,
            CAST(SUM(CASE WHEN win.w > win.last_w - {recent_weeks} THEN win.zeros ELSE 0 END) AS DOUBLE)
@@ -200,17 +238,21 @@ agg AS (
            AVG(CASE WHEN win.mon IN (12, 1, 2) THEN win.m END)
                / NULLIF(AVG(CASE WHEN win.mon IN (6, 7, 8) THEN win.m END), 0) AS winter_summer_ratio,
            CAST(SUM(win.n) AS DOUBLE) / (7.0 * (MAX(win.last_w) - MIN(win.w) + 1)) AS coverage,
-           MAX(win.last_w) - MIN(win.w) + 1 - COUNT(win.w) AS gap_weeks,
+           MAX(win.last_w) - MIN(win.w) + 1 - COUNT(win.n) AS gap_weeks,
            1.0 - CAST(SUM(CASE WHEN win.w > win.last_w - {recent_weeks} THEN win.n ELSE 0 END) AS DOUBLE)
                / (7.0 * {recent_weeks}) AS missing_recent,
-           AVG(CASE WHEN win.n < 7 THEN 1.0 ELSE 0.0 END) AS short_week_share,
+           AVG(CASE WHEN win.n < 7 THEN 1.0 WHEN win.n >= 7 THEN 0.0 END) AS short_week_share,
            MAX(win.kmax) AS kmax,
            SUM(win.n_ev) AS ev_count,
            SUM(CASE WHEN win.w > win.last_w - {recent_weeks} THEN win.n_ev ELSE 0 END) AS ev_recent,
            SUM(CASE WHEN win.a < {low_week_frac} * med.med_a THEN win.n_ev ELSE 0 END) AS ev_low,
            CORR(win.m, win.loss_rate) AS loss_corr
-    FROM win JOIN med ON med.snap_id = win.snap_id
+    FROM sw0 win JOIN med ON med.snap_id = win.snap_id
     GROUP BY win.snap_id
+),
+agg AS (
+    SELECT aggb.*, aggw.n_weeks, aggw.med_kwh, aggw.dip4_raw, aggw.recent4_raw, aggw.dip4, aggw.dip13, aggw.scan_t4, aggw.scan_d4, aggw.scan_t13, aggw.scan_d13, aggw.scan_t26, aggw.scan_d26, aggw.scan_t52, aggw.scan_d52, aggw.scan_c4, aggw.scan_c13, aggw.sus_t4, aggw.sus_d4, aggw.sus_t8, aggw.sus_d8, aggw.sus_t13, aggw.sus_d13, aggw.drop4_prior, aggw.recent4, aggw.recent13, aggw.cp_ratio, aggw.cp_t, aggw.noise_week, aggw.low_week_share, aggw.cv_week, aggw.cvw_med, aggw.cvw_recent, aggw.trend_year
+    FROM aggb JOIN aggw ON aggw.snap_id = aggb.snap_id
 )
 SELECT s.snap_id, s.customer_id, s.as_of, c.category,
        agg.n_weeks, agg.n_days, agg.mean_kwh, agg.med_kwh, agg.dip4_raw, agg.recent4_raw,
