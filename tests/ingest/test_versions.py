@@ -27,7 +27,7 @@ def test_kill_9_mid_ingest_leaves_previous_version(base, tmp_path: Path):
     big.parent.mkdir()
     big.write_text(
         "meter_id,day,kwh\n"
-        + "".join(f"M{i % 3 + 1},2023-{i // 3 % 12 + 1:02d}-{i // 36 % 28 + 1:02d},1\n" for i in range(600_000))
+        + "".join(f"M{i % 3 + 1},2023-{i // 3 % 12 + 1:02d}-{i // 36 % 28 + 1:02d},1\n" for i in range(1_200_000))
     )
     code = (
         f"import sys; sys.path.insert(0, {str(REPO / 'src')!r}); "

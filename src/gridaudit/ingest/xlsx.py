@@ -150,6 +150,7 @@ def xlsx_relation(con: duckdb.DuckDBPyConnection, source: Source, view: str, map
         for idx, out in keep:
             cols[out].append(cell_text(r[idx]) if idx < len(r) else None)
     arrays = {"__row": pa.array(row_numbers, pa.int64())} | {out: pa.array(cols[out], pa.string()) for _, out in keep}
+    source.expected_rows = len(row_numbers)
     con.register(view + "_arrow", pa.table(arrays))
     con.execute(f"CREATE OR REPLACE TEMP VIEW {ident(view)} AS SELECT * FROM {ident(view + '_arrow')}")
     return RawRelation(source, view, {c: (c, "VARCHAR") for c in mapped}, {n: n for n in extras})
