@@ -105,9 +105,12 @@ def test_units_from_dataset(tmp_path):
     staged = stage_version(tmp_path / "ds")
     staged.write_table("customers", pa.table({"customer_id": ["C1", "C2"], "unit_id": ["U7", "U8"]}))
     staged.write_table("meters", pa.table({"meter_id": ["M1"], "customer_id": ["C2"]}))
+    staged.write_table("bills", pa.table({"bill_id": ["B1"], "customer_id": ["C1"]}))
+    staged.write_table("work_orders", pa.table({"order_id": ["W1"], "order_type": ["complaint"]}))  # no customer
     commit_version(staged, {"sources": []})
     units = entity_units(tmp_path / "ds")
-    assert units[("customer", "C1")] == "U7" and units[("meter", "M1")] == "U8"
+    assert units[("customer", "C1")] == "U7" and units[("meter", "M1")] == "U8" and units[("bill", "B1")] == "U7"
+    assert not any(e == "work_order" for e, _ in units)
 
 
 def test_migrations_match_models(store):

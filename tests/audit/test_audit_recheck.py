@@ -124,3 +124,58 @@ def test_injected_runner_is_used(tmp_path):
     assert recheck_finding(task, tmp_path, "2025-08", runner=runner).status == "recurs"
     task.rule_id = "r2"
     assert recheck_finding(task, tmp_path, "2025-08", runner=runner).status == "clear"
+
+
+def test_cli_verify_with_recheck_and_escalate(store_url, missed_reads_dataset, tmp_path):
+    pytest.importorskip("gridaudit.rules.runner")
+    from gridaudit.findings import write_findings
+
+    from .test_audit_cli import cli, setup_store
+
+    setup_store(store_url, tmp_path)
+    f = tmp_path / "missed.parquet"
+    write_findings(findings_table([_finding("M1"), _finding("M2")]), f)
+    cli(store_url, "plan", "create", "--month", "2025-07", "--findings", str(f), user="lead")
+    for tid in ("1", "2"):
+        cli(store_url, "tasks", "assign", tid, "--to", "zhang", user="li")
+        cli(store_url, "tasks", "result", tid, "--outcome", "irregular", "--kind", "desk", user="zhang")
+        cli(
+            store_url,
+            "tasks",
+            "rectify",
+            tid,
+            "--responsible",
+            "zhou",
+            "--days",
+            "3",
+            "--today",
+            "2025-08-01",
+            user="li",
+        )
+    out = cli(store_url, "escalate", "--today", "2025-08-11", user="li")
+    assert "escalated 2" in out and "escalated to mgr" in out
+    out = cli(store_url, "tasks", "list", "--overdue", "--today", "2025-08-11")
+    assert "2 rows" in out
+    for tid in ("1", "2"):
+        cli(store_url, "tasks", "reply", tid, "--text", "补抄完成", "--today", "2025-08-12", user="zhou")
+    results = {}
+    for tid in ("1", "2"):
+        res = cli(
+            store_url,
+            "tasks",
+            "verify",
+            tid,
+            "--accept",
+            "--dataset",
+            str(missed_reads_dataset),
+            "--period",
+            "2025-07",
+            user="li",
+            code=None,
+        )
+        results[tid] = res
+    # exactly one of the two meters (M2) still has no reading in 2025-07: its reply cannot be accepted
+    assert sorted("recurs" in r for r in results.values()) == [False, True]
+    assert any("data re-check: clear" in r for r in results.values())
+    out = cli(store_url, "tasks", "verify", "1", "--accept", "--dataset", str(missed_reads_dataset), user="li", code=2)
+    assert "needs both --dataset and --period" in out

@@ -82,12 +82,20 @@ def _unit_of(row: dict, units: dict[tuple[str, str], str]) -> str | None:
 
 
 def entity_units(dataset_dir: str | Path) -> dict[tuple[str, str], str]:
-    """(entity_type, entity_id) → unit_id from a dataset's customers, meters, areas, feeders and staff."""
+    """(entity_type, entity_id) → unit_id from a dataset's customers, areas, feeders and staff, and for
+    meters, bills and work orders their customer's unit."""
     from gridaudit.dataset import open_dataset
     from gridaudit.engines.duckdb import DuckDBEngine
 
     ds = open_dataset(dataset_dir)
     eng = DuckDBEngine(ds)
+    try:
+        return _entity_units(ds, eng)
+    finally:
+        eng.close()
+
+
+def _entity_units(ds: Any, eng: Any) -> dict[tuple[str, str], str]:
     out: dict[tuple[str, str], str] = {}
     for etype, table, key in (
         ("customer", "customers", "customer_id"),
@@ -99,14 +107,24 @@ def entity_units(dataset_dir: str | Path) -> dict[tuple[str, str], str]:
             sql = f"select cast({key} as varchar) k, cast(unit_id as varchar) u from {table}"
             for k, u in _pairs(eng.query(sql)):
                 out[(etype, k)] = u
-    if ds.has("meters") and ds.has("customers"):
-        sql = (
-            "select cast(m.meter_id as varchar) k, cast(c.unit_id as varchar) u from meters m "
-            "join customers c on c.customer_id = m.customer_id"
-        )
-        for k, u in _pairs(eng.query(sql)):
-            out[("meter", k)] = u
+    # entities that belong to a customer: their customer's unit
+    for etype, table, key in (
+        ("meter", "meters", "meter_id"),
+        ("bill", "bills", "bill_id"),
+        ("work_order", "work_orders", "order_id"),
+    ):
+        if ds.has(table) and ds.has("customers") and "customer_id" in _columns(eng, table):
+            sql = (
+                f"select cast(x.{key} as varchar) k, cast(c.unit_id as varchar) u from {table} x "
+                "join customers c on c.customer_id = x.customer_id"
+            )
+            for k, u in _pairs(eng.query(sql)):
+                out[(etype, k)] = u
     return out
+
+
+def _columns(eng: Any, table: str) -> list[str]:
+    return eng.query(f"select * from {table} limit 0").column_names
 
 
 def _pairs(table: pa.Table) -> list[tuple[str, str]]:
