@@ -11,12 +11,14 @@ from gridaudit.dataset import open_dataset
 from gridaudit.lineloss.run import run_loss
 
 # Written separately from gridaudit.lineloss.balance: straight from the raw tables, no node map, no deltas.
+# Energy definition (docs/lineloss.md): integer Wh = round(kwh × multiplier × 1000) per meter-day, summed exactly.
 INDEPENDENT = """
 WITH anc AS (SELECT unit_id, unit_id AS anc FROM un
              UNION ALL SELECT unit_id, parent_id FROM un WHERE parent_id IS NOT NULL),
 u AS (
     SELECT d.meter_id, d.day, strftime(d.day, '%Y-%m') AS period,
-           CAST(d.kwh * m.multiplier AS DECIMAL(38,3)) AS e, m.role, m.area_id AS m_area, m.feeder_id AS m_feeder,
+           CAST(ROUND(d.kwh * m.multiplier * 1000) AS BIGINT) AS e,
+           m.role, m.area_id AS m_area, m.feeder_id AS m_feeder,
            c.area_id AS c_area, c.feeder_id AS c_feeder
     FROM du d JOIN me m USING (meter_id) LEFT JOIN cu c ON c.customer_id = m.customer_id
 ),
@@ -41,13 +43,15 @@ feeders_x AS (
     LEFT JOIN head h ON h.feeder_id = f.feeder_id AND h.period = p.period
     LEFT JOIN direct dr ON dr.feeder_id = f.feeder_id AND dr.period = p.period
 )
-SELECT 'area' AS level, area_id AS entity_id, period, CAST(supply AS DOUBLE) AS supply,
-       CAST(sales AS DOUBLE) AS sales, CAST(supply - sales AS DOUBLE) AS loss FROM areas_x
+SELECT 'area' AS level, area_id AS entity_id, period, CAST(supply AS DOUBLE) / 1000.0 AS supply,
+       CAST(sales AS DOUBLE) / 1000.0 AS sales, CAST(supply - sales AS DOUBLE) / 1000.0 AS loss FROM areas_x
 UNION ALL
-SELECT 'feeder', feeder_id, period, CAST(supply AS DOUBLE), CAST(sales AS DOUBLE), CAST(supply - sales AS DOUBLE)
+SELECT 'feeder', feeder_id, period, CAST(supply AS DOUBLE) / 1000.0, CAST(sales AS DOUBLE) / 1000.0,
+       CAST(supply - sales AS DOUBLE) / 1000.0
 FROM feeders_x
 UNION ALL
-SELECT 'unit', fu.anc, fu.period, CAST(fu.supply AS DOUBLE), NULL, CAST(fu.floss + COALESCE(au.aloss, 0) AS DOUBLE)
+SELECT 'unit', fu.anc, fu.period, CAST(fu.supply AS DOUBLE) / 1000.0, NULL,
+       CAST(fu.floss + COALESCE(au.aloss, 0) AS DOUBLE) / 1000.0
 FROM (SELECT anc.anc, f.period, SUM(f.supply) AS supply, SUM(f.supply - f.sales) AS floss
       FROM feeders_x f JOIN anc ON anc.unit_id = f.unit_id GROUP BY 1, 2) fu
 LEFT JOIN (SELECT anc.anc, a.period, SUM(a.supply - a.sales) AS aloss
@@ -60,7 +64,7 @@ UNIT_SALES = """
 WITH anc AS (SELECT unit_id, unit_id AS anc FROM un
              UNION ALL SELECT unit_id, parent_id FROM un WHERE parent_id IS NOT NULL)
 SELECT anc.anc AS unit_id, strftime(d.day, '%Y-%m') AS period,
-       CAST(SUM(CAST(d.kwh * m.multiplier AS DECIMAL(38,3))) AS DOUBLE) AS sales
+       CAST(SUM(CAST(ROUND(d.kwh * m.multiplier * 1000) AS BIGINT)) AS DOUBLE) / 1000.0 AS sales
 FROM du d JOIN me m USING (meter_id) JOIN cu c ON c.customer_id = m.customer_id
 LEFT JOIN ar a ON a.area_id = COALESCE(c.area_id, m.area_id)
 JOIN fe f ON f.feeder_id = COALESCE(a.feeder_id, c.feeder_id, m.feeder_id)

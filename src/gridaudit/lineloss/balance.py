@@ -8,7 +8,7 @@ Everything after that works on the small node × day table:
 * feeder:  supply = feeder_head meters; out = Σ area supply + customers fed directly; loss = supply − out
 * voltage: per (unit, kV): feeder balances at the feeder's kV, area balances at the area voltage (0.4 kV)
 * unit:    supply = Σ feeder heads of the unit and its descendants; sales = Σ customers; loss = supply − sales
-           (= Σ feeder loss + Σ area loss exactly: energy is summed as DECIMAL, rounded to Wh per meter-day)
+           (= Σ feeder loss + Σ area loss exactly: energy is summed as integer Wh, rounded per meter-day)
 
 Areas roll up to voltage level and unit through their feeder (the network tree). Missing supply counts
 as 0 kWh in the balance so totals always tie out; such rows are banded ``not_computable``.
@@ -24,7 +24,7 @@ import pyarrow as pa
 
 from gridaudit.lineloss.settings import LEVELS, LossSettings
 
-ENERGY = "DECIMAL(38,3)"
+ENERGY = "BIGINT"  # integer Wh: round(kwh × multiplier × 1000) per meter-day, exact sums
 
 
 @dataclass(frozen=True)
@@ -140,19 +140,22 @@ WITH raw AS (
 )
 SELECT meter_id, CAST(multiplier AS DOUBLE) AS multiplier, node_kind, node_id, customer_id,
        GREATEST(COALESCE(s1, $d_from), COALESCE(s2, $d_from), $d_from) AS start_day,
-       LEAST(COALESCE(e1, $d_end), COALESCE(e2, $d_end), $d_end) AS end_day
+       LEAST(COALESCE(e1, $d_end), COALESCE(e2, $d_end), $d_end) AS end_day,
+       DENSE_RANK() OVER (ORDER BY node_kind, node_id) AS node_no
 FROM raw
 """
 
 # The one pass over daily_usage (soda-core lesson): energy and reporting meters per node and day.
 NODE_DAY_SQL = f"""
 CREATE OR REPLACE TEMP TABLE ll_node_scan AS
-SELECT d.day, mm.node_kind, mm.node_id,
-       SUM(CAST(d.kwh * mm.multiplier AS {ENERGY})) AS kwh,
-       COUNT(*) AS reporting
-FROM daily_usage d JOIN ll_meter_map mm ON mm.meter_id = d.meter_id
-WHERE d.day >= $d_from AND d.day < $d_end
-GROUP BY d.day, mm.node_kind, mm.node_id
+WITH s AS (
+    SELECT d.day, mm.node_no, SUM(CAST(ROUND(d.kwh * mm.multiplier * 1000) AS BIGINT)) AS wh, COUNT(*) AS reporting
+    FROM daily_usage d JOIN ll_meter_map mm ON mm.meter_id = d.meter_id
+    WHERE d.day >= $d_from AND d.day < $d_end
+    GROUP BY d.day, mm.node_no
+)
+SELECT s.day, n.node_kind, n.node_id, CAST(s.wh AS {ENERGY}) AS wh, s.reporting
+FROM s JOIN (SELECT DISTINCT node_no, node_kind, node_id FROM ll_meter_map) n ON n.node_no = s.node_no
 """
 
 # Meters expected per node and day, by +1/−1 deltas and a running sum (no meter × day expansion).
@@ -180,18 +183,18 @@ grid AS (
 )
 SELECT g.node_kind, g.node_id, g.day, g.period, g.expected,
        COALESCE(s.reporting, 0) AS reporting,
-       s.kwh AS kwh
+       s.wh AS wh
 FROM grid g LEFT JOIN ll_node_scan s ON s.node_kind = g.node_kind AND s.node_id = g.node_id AND s.day = g.day
 """
 
-# One row per entity and day, all four levels; energy still DECIMAL here.
+# One row per entity and day, all four levels; energy (supply, sales) still in integer Wh here.
 LEVEL_DAY_SQL = f"""
 CREATE OR REPLACE TEMP TABLE ll_level_day AS
 WITH a AS (
     SELECT ar.area_id, ar.feeder_id, ar.unit_id AS area_unit, f.unit_id AS tree_unit, f.voltage_kv AS feeder_kv,
            sup.day, sup.period,
-           COALESCE(sup.kwh, CAST(0 AS {ENERGY})) AS supply,
-           COALESCE(sal.kwh, CAST(0 AS {ENERGY})) AS sales,
+           COALESCE(sup.wh, CAST(0 AS {ENERGY})) AS supply,
+           COALESCE(sal.wh, CAST(0 AS {ENERGY})) AS sales,
            sup.reporting AS sup_rep, sup.expected AS sup_exp,
            sal.reporting AS rep, sal.expected AS exp
     FROM areas ar
@@ -205,8 +208,8 @@ fa AS (
 ),
 f AS (
     SELECT fd.feeder_id, fd.unit_id, fd.voltage_kv, sup.day, sup.period,
-           COALESCE(sup.kwh, CAST(0 AS {ENERGY})) AS supply,
-           COALESCE(fa.supply, CAST(0 AS {ENERGY})) + COALESCE(dir.kwh, CAST(0 AS {ENERGY})) AS sales,
+           COALESCE(sup.wh, CAST(0 AS {ENERGY})) AS supply,
+           COALESCE(fa.supply, CAST(0 AS {ENERGY})) + COALESCE(dir.wh, CAST(0 AS {ENERGY})) AS sales,
            sup.reporting AS sup_rep, sup.expected AS sup_exp,
            COALESCE(fa.rep, 0) + dir.reporting AS rep, COALESCE(fa.exp, 0) + dir.expected AS exp
     FROM feeders fd
@@ -260,7 +263,8 @@ r AS (
     FROM agg
 )
 SELECT r.level, r.entity_id, r.unit_id, r.feeder_id, r.voltage_kv, r.period, r.first_day, r.last_day, r.days,
-       CAST(r.supply AS DOUBLE) AS supply_kwh, CAST(r.sales AS DOUBLE) AS sales_kwh, CAST(r.loss AS DOUBLE) AS loss_kwh,
+       CAST(r.supply AS DOUBLE) / 1000.0 AS supply_kwh, CAST(r.sales AS DOUBLE) / 1000.0 AS sales_kwh,
+       CAST(r.loss AS DOUBLE) / 1000.0 AS loss_kwh,
        CASE WHEN r.supply > 0 THEN 100.0 * CAST(r.loss AS DOUBLE) / CAST(r.supply AS DOUBLE) END AS loss_rate_pct,
        r.supply_ok, CAST(r.rep AS BIGINT) AS meter_days_reporting, CAST(r.exp AS BIGINT) AS meter_days_expected,
        LEAST(r.coverage, 1.0) AS coverage,

@@ -38,7 +38,7 @@ GROUP BY entity_id
 SERIES_SQL = """
 CREATE OR REPLACE TEMP TABLE ll_area_series AS
 SELECT l.entity_id AS area_id, l.feeder_id, l.day,
-       CAST(l.supply AS DOUBLE) AS supply, CAST(l.supply - l.sales AS DOUBLE) AS loss
+       CAST(l.supply AS DOUBLE) / 1000.0 AS supply, CAST(l.supply - l.sales AS DOUBLE) / 1000.0 AS loss
 FROM ll_level_day l
 WHERE l.level = 'area' AND l.sup_exp > 0 AND l.sup_rep >= l.sup_exp
   AND l.feeder_id IN (SELECT a.feeder_id FROM areas a JOIN ll_flagged f ON f.area_id = a.area_id);

@@ -115,7 +115,7 @@ area_sales AS (
     FROM cls GROUP BY area_id, period
 ),
 supply_sync AS (
-    SELECT node_id AS area_id, period, SUM(CAST(kwh AS DOUBLE)) AS supply_sync
+    SELECT node_id AS area_id, period, SUM(CAST(wh AS DOUBLE)) / 1000.0 AS supply_sync
     FROM ll_node_day WHERE node_kind = 'area_supply' GROUP BY node_id, period
 )
 SELECT a.area_id, dd.period,

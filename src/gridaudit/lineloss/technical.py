@@ -35,8 +35,8 @@ FROM e GROUP BY area_id, day
 
 TECH_SQL = """
 WITH d AS (
-    SELECT l.entity_id AS area_id, l.day, l.period, CAST(l.supply AS DOUBLE) AS supply,
-           CAST(l.supply - l.sales AS DOUBLE) AS loss, l.sup_exp > 0 AND l.sup_rep >= l.sup_exp AS supply_ok
+    SELECT l.entity_id AS area_id, l.day, l.period, CAST(l.supply AS DOUBLE) / 1000.0 AS supply,
+           CAST(l.supply - l.sales AS DOUBLE) / 1000.0 AS loss, l.sup_exp > 0 AND l.sup_rep >= l.sup_exp AS supply_ok
     FROM ll_level_day l WHERE l.level = 'area'
 ),
 q AS (
