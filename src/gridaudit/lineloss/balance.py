@@ -22,6 +22,7 @@ from datetime import date, timedelta
 import duckdb
 import pyarrow as pa
 
+from gridaudit.lineloss.inputs import run_script
 from gridaudit.lineloss.settings import LEVELS, LossSettings
 
 ENERGY = "BIGINT"  # integer Wh: round(kwh × multiplier × 1000) per meter-day, exact sums
@@ -115,7 +116,7 @@ def _has(con: duckdb.DuckDBPyConnection, name: str) -> bool:
 
 
 METER_MAP_SQL = """
-CREATE OR REPLACE TEMP TABLE ll_meter_map AS
+CREATE OR REPLACE TEMP TABLE ll_meter_raw AS
 WITH raw AS (
     SELECT m.meter_id, m.multiplier, 'area_supply' AS node_kind, m.area_id AS node_id,
            m.installed_on AS s1, CAST(NULL AS DATE) AS s2, m.removed_on AS e1, CAST(NULL AS DATE) AS e2,
@@ -140,9 +141,22 @@ WITH raw AS (
 )
 SELECT meter_id, CAST(multiplier AS DOUBLE) AS multiplier, node_kind, node_id, customer_id,
        GREATEST(COALESCE(s1, $d_from), COALESCE(s2, $d_from), $d_from) AS start_day,
-       LEAST(COALESCE(e1, $d_end), COALESCE(e2, $d_end), $d_end) AS end_day,
-       DENSE_RANK() OVER (ORDER BY node_kind, node_id) AS node_no
-FROM raw
+       LEAST(COALESCE(e1, $d_end), COALESCE(e2, $d_end), $d_end) AS end_day
+FROM raw;
+
+CREATE OR REPLACE TEMP TABLE ll_nodes AS
+SELECT CAST(ROW_NUMBER() OVER (ORDER BY node_kind, node_id) AS INTEGER) AS node_no, node_kind, node_id
+FROM (
+    SELECT 'area_supply' AS node_kind, area_id AS node_id FROM areas
+    UNION SELECT 'area_sales', area_id FROM areas
+    UNION SELECT 'feeder_supply', feeder_id FROM feeders
+    UNION SELECT 'feeder_direct', feeder_id FROM feeders
+    UNION SELECT node_kind, node_id FROM ll_meter_raw
+) x;
+
+CREATE OR REPLACE TEMP TABLE ll_meter_map AS
+SELECT r.*, n.node_no, CAST(DENSE_RANK() OVER (ORDER BY r.customer_id) AS INTEGER) AS cust_no
+FROM ll_meter_raw r JOIN ll_nodes n ON n.node_kind = r.node_kind AND n.node_id = r.node_id
 """
 
 # The one pass over daily_usage (soda-core lesson): energy and reporting meters per node and day.
@@ -154,37 +168,29 @@ WITH s AS (
     WHERE d.day >= $d_from AND d.day < $d_end
     GROUP BY d.day, mm.node_no
 )
-SELECT s.day, n.node_kind, n.node_id, CAST(s.wh AS {ENERGY}) AS wh, s.reporting
-FROM s JOIN (SELECT DISTINCT node_no, node_kind, node_id FROM ll_meter_map) n ON n.node_no = s.node_no
+SELECT s.day, s.node_no, CAST(s.wh AS {ENERGY}) AS wh, s.reporting FROM s
 """
 
 # Meters expected per node and day, by +1/−1 deltas and a running sum (no meter × day expansion).
 EXPECTED_SQL = """
 CREATE OR REPLACE TEMP TABLE ll_node_day AS
-WITH nodes AS (
-    SELECT 'area_supply' AS node_kind, area_id AS node_id FROM areas
-    UNION SELECT 'area_sales', area_id FROM areas
-    UNION SELECT 'feeder_supply', feeder_id FROM feeders
-    UNION SELECT 'feeder_direct', feeder_id FROM feeders
-),
-deltas AS (
-    SELECT node_kind, node_id, day, SUM(delta) AS delta FROM (
-        SELECT node_kind, node_id, start_day AS day, 1 AS delta FROM ll_meter_map WHERE start_day < end_day
+WITH deltas AS (
+    SELECT node_no, day, SUM(delta) AS delta FROM (
+        SELECT node_no, start_day AS day, 1 AS delta FROM ll_meter_map WHERE start_day < end_day
         UNION ALL
-        SELECT node_kind, node_id, end_day, -1 FROM ll_meter_map WHERE start_day < end_day
-    ) x GROUP BY node_kind, node_id, day
+        SELECT node_no, end_day, -1 FROM ll_meter_map WHERE start_day < end_day
+    ) x GROUP BY node_no, day
 ),
 grid AS (
-    SELECT n.node_kind, n.node_id, d.day, d.period,
-           SUM(COALESCE(dl.delta, 0)) OVER (PARTITION BY n.node_kind, n.node_id ORDER BY d.day
+    SELECT n.node_no, d.day, d.period,
+           SUM(COALESCE(dl.delta, 0)) OVER (PARTITION BY n.node_no ORDER BY d.day
                                             ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS expected
-    FROM nodes n CROSS JOIN ll_days d
-    LEFT JOIN deltas dl ON dl.node_kind = n.node_kind AND dl.node_id = n.node_id AND dl.day = d.day
+    FROM ll_nodes n CROSS JOIN ll_days d
+    LEFT JOIN deltas dl ON dl.node_no = n.node_no AND dl.day = d.day
+    WHERE n.node_kind <> 'unmapped'
 )
-SELECT g.node_kind, g.node_id, g.day, g.period, g.expected,
-       COALESCE(s.reporting, 0) AS reporting,
-       s.wh AS wh
-FROM grid g LEFT JOIN ll_node_scan s ON s.node_kind = g.node_kind AND s.node_id = g.node_id AND s.day = g.day
+SELECT g.node_no, g.day, g.period, g.expected, COALESCE(s.reporting, 0) AS reporting, s.wh AS wh
+FROM grid g LEFT JOIN ll_node_scan s ON s.node_no = g.node_no AND s.day = g.day
 """
 
 # One row per entity and day, all four levels; energy (supply, sales) still in integer Wh here.
@@ -199,8 +205,10 @@ WITH a AS (
            sal.reporting AS rep, sal.expected AS exp
     FROM areas ar
     LEFT JOIN feeders f ON f.feeder_id = ar.feeder_id
-    JOIN ll_node_day sup ON sup.node_kind = 'area_supply' AND sup.node_id = ar.area_id
-    JOIN ll_node_day sal ON sal.node_kind = 'area_sales' AND sal.node_id = ar.area_id AND sal.day = sup.day
+    JOIN ll_nodes ns ON ns.node_kind = 'area_supply' AND ns.node_id = ar.area_id
+    JOIN ll_nodes nl ON nl.node_kind = 'area_sales' AND nl.node_id = ar.area_id
+    JOIN ll_node_day sup ON sup.node_no = ns.node_no
+    JOIN ll_node_day sal ON sal.node_no = nl.node_no AND sal.day = sup.day
 ),
 fa AS (
     SELECT feeder_id, day, SUM(supply) AS supply, SUM(sup_rep) AS rep, SUM(sup_exp) AS exp
@@ -213,8 +221,10 @@ f AS (
            sup.reporting AS sup_rep, sup.expected AS sup_exp,
            COALESCE(fa.rep, 0) + dir.reporting AS rep, COALESCE(fa.exp, 0) + dir.expected AS exp
     FROM feeders fd
-    JOIN ll_node_day sup ON sup.node_kind = 'feeder_supply' AND sup.node_id = fd.feeder_id
-    JOIN ll_node_day dir ON dir.node_kind = 'feeder_direct' AND dir.node_id = fd.feeder_id AND dir.day = sup.day
+    JOIN ll_nodes ns ON ns.node_kind = 'feeder_supply' AND ns.node_id = fd.feeder_id
+    JOIN ll_nodes nd ON nd.node_kind = 'feeder_direct' AND nd.node_id = fd.feeder_id
+    JOIN ll_node_day sup ON sup.node_no = ns.node_no
+    JOIN ll_node_day dir ON dir.node_no = nd.node_no AND dir.day = sup.day
     LEFT JOIN fa ON fa.feeder_id = fd.feeder_id AND fa.day = sup.day
 ),
 parts AS (
@@ -294,7 +304,7 @@ def run_balance(con: duckdb.DuckDBPyConnection, window: Window, settings: LossSe
     """Compute the four-axis balance for ``window`` (tables must exist as views on ``con``)."""
     register_dimensions(con, window, settings)
     params = {"d_from": window.start, "d_end": window.end + timedelta(days=1)}
-    con.execute(METER_MAP_SQL, params)
+    run_script(con, METER_MAP_SQL, params)
     con.execute(NODE_DAY_SQL, params)
     con.execute(EXPECTED_SQL)
     con.execute(LEVEL_DAY_SQL.replace("{area_kv}", f"CAST({float(settings.technical.area_voltage_kv)!r} AS DOUBLE)"))

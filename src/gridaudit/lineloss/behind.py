@@ -1,4 +1,4 @@
-"""The customers behind an area's loss: suspects ranked per flagged area, and customer–area mapping errors.
+"""The customers behind an area's loss: suspects ranked per flagged area.
 
 Both run set-based over the daily customer use of the feeders that carry a flagged area (high, extreme
 or negative in the window or in any month of it) joined to the areas' daily loss.
@@ -9,11 +9,7 @@ Suspects (per customer c of flagged area A, over the days A's supply reported):
 * ``events`` = tamper-type meter events of c's meters in the window;
 * ``score``  = w_corr·max(0, −corr) + w_drop·clip(drop, 0, 1) + w_events·min(1, events / events_for_full_score).
 
-Mapping errors (customer c recorded on A, candidate area B on the same feeder; A negative or B high):
-regress loss_B(t) on [1, supply_B(t), use_c(t)]; the coefficient β_B on use_c is ≈ 1 when c's energy
-flows through B's transformer but is billed on A (the partial regression removes the common load
-pattern). The same regression on A gives β_A ≈ −1. A mapping finding needs β_B within
-[beta_min, beta_max], partial correlation ≥ min_partial_corr and β_A ≤ own_beta_max.
+Mapping errors are tested in mapping.py over ``ll_cust_day`` (all area customers), built here.
 """
 
 from __future__ import annotations
@@ -44,11 +40,11 @@ WHERE l.level = 'area' AND l.sup_exp > 0 AND l.sup_rep >= l.sup_exp
   AND l.feeder_id IN (SELECT a.feeder_id FROM areas a JOIN ll_flagged f ON f.area_id = a.area_id);
 
 CREATE OR REPLACE TEMP TABLE ll_cust_day AS
-SELECT mm.customer_id, mm.node_id AS area_id, d.day, SUM(d.kwh * mm.multiplier) AS use
+SELECT mm.customer_id, mm.cust_no, mm.node_id AS area_id, mm.node_no AS area_no, d.day,
+       SUM(d.kwh * mm.multiplier) AS use
 FROM daily_usage d JOIN ll_meter_map mm ON mm.meter_id = d.meter_id
 WHERE mm.node_kind = 'area_sales' AND d.day >= $d_from AND d.day < $d_end
-  AND mm.node_id IN (SELECT DISTINCT area_id FROM ll_area_series)
-GROUP BY mm.customer_id, mm.node_id, d.day
+GROUP BY mm.customer_id, mm.cust_no, mm.node_id, mm.node_no, d.day
 """
 
 SUSPECTS_SQL = """
@@ -95,51 +91,6 @@ FROM scored
 ORDER BY area_id, rank_in_area
 """
 
-# Partial regression of an area's loss on [supply, customer use], for every (customer, area on its feeder).
-MAPPING_SQL = """
-WITH pairs AS (
-    SELECT c.customer_id, c.area_id AS recorded_area, s.area_id AS cand_area, c.day, c.use, s.supply, s.loss
-    FROM ll_cust_day c
-    JOIN areas ra ON ra.area_id = c.area_id
-    JOIN ll_area_series s ON s.feeder_id = ra.feeder_id AND s.day = c.day
-    LEFT JOIN ll_flagged fr ON fr.area_id = c.area_id
-    LEFT JOIN ll_flagged fc ON fc.area_id = s.area_id
-    WHERE s.area_id = c.area_id OR COALESCE(fr.is_negative, 0) = 1 OR COALESCE(fc.is_high, 0) = 1
-),
-m AS (
-    SELECT customer_id, recorded_area, cand_area, COUNT(*) AS days, SUM(use) AS use_kwh,
-           VAR_POP(supply) AS v1, VAR_POP(use) AS v2, COVAR_POP(supply, use) AS c12,
-           COVAR_POP(loss, supply) AS c1y, COVAR_POP(loss, use) AS c2y, VAR_POP(loss) AS vy
-    FROM pairs GROUP BY customer_id, recorded_area, cand_area
-),
-b AS (
-    SELECT m.*,
-           CASE WHEN v1 * v2 - c12 * c12 > 1e-12 * (v1 * v2 + 1e-12)
-                THEN (v1 * c2y - c12 * c1y) / (v1 * v2 - c12 * c12) END AS beta,
-           CASE WHEN v1 > 0 AND v2 > 0 AND vy > 0
-                      AND (1 - c1y * c1y / (vy * v1)) > 0 AND (1 - c12 * c12 / (v1 * v2)) > 0
-                THEN (c2y / SQRT(vy * v2) - (c1y / SQRT(vy * v1)) * (c12 / SQRT(v1 * v2)))
-                     / SQRT((1 - c1y * c1y / (vy * v1)) * (1 - c12 * c12 / (v1 * v2))) END AS partial_corr
-    FROM m
-),
-own AS (
-    SELECT customer_id, beta AS beta_own, partial_corr AS partial_corr_own FROM b WHERE cand_area = recorded_area
-),
-cand AS (
-    SELECT b.customer_id, b.recorded_area, b.cand_area, b.days, b.use_kwh, b.beta, b.partial_corr,
-           o.beta_own, o.partial_corr_own,
-           ROW_NUMBER() OVER (PARTITION BY b.customer_id ORDER BY b.partial_corr DESC, b.cand_area) AS rk
-    FROM b JOIN own o ON o.customer_id = b.customer_id
-    WHERE b.cand_area <> b.recorded_area AND b.days >= $min_days
-      AND b.beta BETWEEN $beta_min AND $beta_max AND b.partial_corr >= $min_pc
-      AND o.beta_own <= $own_beta_max
-)
-SELECT customer_id, recorded_area, cand_area AS likely_area, days, use_kwh, beta, partial_corr,
-       beta_own, partial_corr_own
-FROM cand WHERE rk = 1
-ORDER BY customer_id
-"""
-
 
 def prepare_series(con: duckdb.DuckDBPyConnection, window: Window, bands_seen: pa.Table) -> None:
     """Pick the flagged areas and load the daily series of their feeders (``bands_seen``: level/entity/band rows)."""
@@ -176,16 +127,3 @@ def rank_suspects(con: duckdb.DuckDBPyConnection, window: Window, settings: Loss
         "ev_full": float(max(b.events_for_full_score, 1)),
     }
     return con.sql(sql, params=params).to_arrow_table()
-
-
-def find_mapping_errors(con: duckdb.DuckDBPyConnection, settings: LossSettings) -> pa.Table:
-    """Customers whose daily use explains another area's loss on the same feeder (one best candidate each)."""
-    m = settings.mapping
-    params = {
-        "min_days": m.min_days,
-        "beta_min": m.beta_min,
-        "beta_max": m.beta_max,
-        "min_pc": m.min_partial_corr,
-        "own_beta_max": m.own_beta_max,
-    }
-    return con.sql(MAPPING_SQL, params=params).to_arrow_table()

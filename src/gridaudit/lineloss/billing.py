@@ -115,8 +115,9 @@ area_sales AS (
     FROM cls GROUP BY area_id, period
 ),
 supply_sync AS (
-    SELECT node_id AS area_id, period, SUM(CAST(wh AS DOUBLE)) / 1000.0 AS supply_sync
-    FROM ll_node_day WHERE node_kind = 'area_supply' GROUP BY node_id, period
+    SELECT n.node_id AS area_id, nd.period, SUM(CAST(nd.wh AS DOUBLE)) / 1000.0 AS supply_sync
+    FROM ll_node_day nd JOIN ll_nodes n ON n.node_no = nd.node_no
+    WHERE n.node_kind = 'area_supply' GROUP BY n.node_id, nd.period
 )
 SELECT a.area_id, dd.period,
        s.supply_billing, COALESCE(sl.sales_billing, 0) AS sales_billing,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -15,9 +16,10 @@ from gridaudit.dataset import Dataset
 from gridaudit.findings import FINDINGS_SCHEMA, read_findings, write_findings
 from gridaudit.i18n import both
 from gridaudit.lineloss.balance import BalanceTables, Window, run_balance
-from gridaudit.lineloss.behind import find_mapping_errors, prepare_series, rank_suspects
+from gridaudit.lineloss.behind import prepare_series, rank_suspects
 from gridaudit.lineloss.billing import billing_cycle_loss
 from gridaudit.lineloss.inputs import LossInputError, data_span, open_inputs
+from gridaudit.lineloss.mapping import find_mapping_errors
 from gridaudit.lineloss.settings import LossSettings
 from gridaudit.lineloss.technical import technical_loss
 from gridaudit.lineloss.to_findings import build_findings
@@ -38,6 +40,7 @@ class LossResult:
     trends: pa.Table
     findings: pa.Table
     notes: list[str]
+    seconds: dict[str, float]
 
     def tables(self) -> dict[str, pa.Table]:
         """Output tables by file stem."""
@@ -116,16 +119,27 @@ def run_loss(
     try:
         window = resolve_window(data_span(inputs), start, end, period)
         notes: list[str] = []
+        seconds: dict[str, float] = {}
+        clock = [time.perf_counter()]
+
+        def lap(name: str) -> None:
+            now = time.perf_counter()
+            seconds[name] = round(now - clock[0], 3)
+            clock[0] = now
+
         balance = run_balance(con, window, settings)
+        lap("balance")
         params = {"d_from": window.start, "d_end": window.end + timedelta(days=1)}
         billing = None
         if inputs.has("readings") and inputs.has("bills"):
             billing = billing_cycle_loss(con, window)
+            lap("billing")
         else:
             notes.append(
                 both("无 readings/bills 表，未计算抄表周期线损", "no readings/bills: billing-cycle loss skipped")
             )
         tech_m, tech_w = technical_loss(con, settings, params, inputs.has("interval_usage"), window.label)
+        lap("technical")
         seen = pa.concat_tables(
             [
                 balance.window.select(["level", "entity_id", "band"]),
@@ -133,8 +147,11 @@ def run_loss(
             ]
         )
         prepare_series(con, window, seen)
+        lap("series")
         suspects = rank_suspects(con, window, settings, inputs.has("meter_events"))
-        mapping = find_mapping_errors(con, settings)
+        lap("suspects")
+        mapping = find_mapping_errors(con, window.start, len(window.days()), settings)
+        lap("mapping")
         con.register("ll_mapping_arrow", mapping)
         con.execute("CREATE OR REPLACE TEMP TABLE ll_mapping AS SELECT * FROM ll_mapping_arrow")
         mapping_monthly = con.sql(MAPPING_MONTHLY_SQL).to_arrow_table()
@@ -157,7 +174,8 @@ def run_loss(
             window_label=window.label,
             run_id=run_id,
         )
-        return LossResult(window, balance, billing, tech_m, tech_w, suspects, mapping, trends, findings, notes)
+        lap("trends_findings")
+        return LossResult(window, balance, billing, tech_m, tech_w, suspects, mapping, trends, findings, notes, seconds)
     finally:
         con.close()
 

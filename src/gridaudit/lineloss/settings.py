@@ -101,7 +101,8 @@ class Mapping:
     beta_min: float = 0.6
     beta_max: float = 1.6
     own_beta_max: float = -0.3
-    min_partial_corr: float = 0.5
+    min_partial_corr: float = 0.3
+    min_t: float = 5.0
     min_days: int = 14
     min_share_of_loss: float = 0.02
 

@@ -1,0 +1,196 @@
+"""Customer–area mapping errors (户变关系错误): all customers × all areas of their feeder, in numpy.
+
+For customer c recorded on area A and every area B on the same feeder, over the days B's supply reported:
+
+    loss_B(t) = α + γ·supply_B(t) + β·use_c(t) + ε
+
+Controlling for supply_B removes the load pattern every customer shares; β ≈ 1 when c's energy passes B's
+transformer but is billed on A, and the same regression on A gives β_A ≈ −1. A finding needs, for the best B
+(highest t-statistic of β): β within [beta_min, beta_max], partial correlation ≥ min_partial_corr,
+t = r·√((n−3)/(1−r²)) ≥ min_t (many pairs are tested, so the bar is high) and β_A ≤ own_beta_max.
+
+The per-pair statistics come from covariances: with v1 = var(supply_B), v2 = var(use_c), c12 = cov(supply_B,
+use_c), c1y = cov(supply_B, loss_B), c2y = cov(use_c, loss_B): β = (v1·c2y − c12·c1y) / (v1·v2 − c12²).
+A customer's missing days are filled with its own mean; customers with fewer than ``min_days`` days are skipped.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from gridaudit.lineloss.settings import LossSettings
+
+AREA_SQL = """
+SELECT n.node_no AS area_no, f.node_no AS feeder_no, CAST(l.day - CAST($d_from AS DATE) AS INTEGER) AS di,
+       CAST(l.supply AS DOUBLE) / 1000.0 AS supply, CAST(l.supply - l.sales AS DOUBLE) / 1000.0 AS loss
+FROM ll_level_day l
+JOIN ll_nodes n ON n.node_kind = 'area_sales' AND n.node_id = l.entity_id
+JOIN ll_nodes f ON f.node_kind = 'feeder_supply' AND f.node_id = l.feeder_id
+WHERE l.level = 'area' AND l.sup_exp > 0 AND l.sup_rep >= l.sup_exp
+ORDER BY feeder_no, area_no, di
+"""
+
+CUST_SQL = """
+SELECT c.cust_no, c.area_no, CAST(c.day - CAST($d_from AS DATE) AS INTEGER) AS di, c.use
+FROM ll_cust_day c
+WHERE c.area_no IN (SELECT UNNEST($areas))
+"""
+
+SCHEMA = pa.schema(
+    [
+        ("customer_id", pa.string()),
+        ("recorded_area", pa.string()),
+        ("likely_area", pa.string()),
+        ("days", pa.int64()),
+        ("use_kwh", pa.float64()),
+        ("beta", pa.float64()),
+        ("partial_corr", pa.float64()),
+        ("t_stat", pa.float64()),
+        ("beta_own", pa.float64()),
+        ("partial_corr_own", pa.float64()),
+    ]
+)
+
+
+def _pair_stats(u: np.ndarray, s: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """β and partial correlation of y on u given s, for every row of ``u`` (customers × days)."""
+    n = len(s)
+    uc = u - u.mean(axis=1, keepdims=True)
+    sc, yc = s - s.mean(), y - y.mean()
+    v1, vy, c1y = sc @ sc / n, yc @ yc / n, sc @ yc / n
+    v2 = (uc * uc).sum(axis=1) / n
+    c12, c2y = uc @ sc / n, uc @ yc / n
+    den = v1 * v2 - c12 * c12
+    with np.errstate(divide="ignore", invalid="ignore"):
+        beta = np.where(den > 1e-12 * (v1 * v2 + 1e-12), (v1 * c2y - c12 * c1y) / den, np.nan)
+        ry1 = c1y / np.sqrt(vy * v1)
+        ry2 = c2y / np.sqrt(vy * v2)
+        r12 = c12 / np.sqrt(v1 * v2)
+        pc = (ry2 - ry1 * r12) / np.sqrt((1 - ry1 * ry1) * (1 - r12 * r12))
+    return beta, pc
+
+
+def _block_stats(u: np.ndarray, s: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """β and partial correlation for customers (rows of u) × areas (rows of s, y), all over the same days."""
+    n = u.shape[1]
+    uc = u - u.mean(axis=1, keepdims=True)
+    sc = s - s.mean(axis=1, keepdims=True)
+    yc = y - y.mean(axis=1, keepdims=True)
+    v1, vy, c1y = (sc * sc).sum(1) / n, (yc * yc).sum(1) / n, (sc * yc).sum(1) / n
+    v2 = ((uc * uc).sum(1) / n)[:, None]
+    c12, c2y = uc @ sc.T / n, uc @ yc.T / n
+    den = v1 * v2 - c12 * c12
+    with np.errstate(divide="ignore", invalid="ignore"):
+        beta = np.where(den > 1e-12 * (v1 * v2 + 1e-12), (v1 * c2y - c12 * c1y) / den, np.nan)
+        ry1 = c1y / np.sqrt(vy * v1)
+        ry2 = c2y / np.sqrt(vy * v2)
+        r12 = c12 / np.sqrt(v1 * v2)
+        pc = (ry2 - ry1 * r12) / np.sqrt((1 - ry1 * ry1) * (1 - r12 * r12))
+    return beta, pc
+
+
+def _feeder(areas: dict[int, tuple], cust: dict, days: int, settings: LossSettings) -> list[dict]:
+    """Mapping candidates among the customers (integer ids) of one feeder's areas."""
+    m = settings.mapping
+    ids, rows = np.unique(cust["cust_no"], return_inverse=True)
+    if len(ids) == 0:
+        return []
+    u = np.full((len(ids), days), np.nan)
+    u[rows, cust["di"]] = cust["use"]
+    own_area = np.zeros(len(ids), dtype=np.int64)
+    own_area[rows] = cust["area_no"]
+    seen = (~np.isnan(u)).sum(axis=1)
+    total = np.nansum(u, axis=1)
+    mean = np.where(seen > 0, total / np.maximum(seen, 1), 0.0)
+    u = np.where(np.isnan(u), mean[:, None], u)
+    area_nos = sorted(areas)
+    beta = np.full((len(ids), len(area_nos)), np.nan)
+    pc = np.full_like(beta, np.nan)
+    n_days = np.array([len(areas[a][0]) for a in area_nos], dtype=np.int64)
+    full = [j for j, a in enumerate(area_nos) if n_days[j] == days]
+    if full:  # one matrix product for every area that reported every day
+        s_m = np.stack([areas[area_nos[j]][1] for j in full])
+        y_m = np.stack([areas[area_nos[j]][2] for j in full])
+        beta[:, full], pc[:, full] = _block_stats(u, s_m, y_m)
+    for j, a in enumerate(area_nos):
+        di, s, y = areas[a]
+        if n_days[j] == days or len(di) < m.min_days:
+            continue
+        beta[:, j], pc[:, j] = _pair_stats(u[:, di], s, y)
+    n_days = np.where(n_days >= m.min_days, n_days, 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = pc * np.sqrt((n_days[None, :] - 3) / (1 - pc * pc))
+    aj = {a: j for j, a in enumerate(area_nos)}
+    out = []
+    for i in range(len(ids)):
+        jo = aj.get(int(own_area[i]))
+        if seen[i] < m.min_days or jo is None or not (beta[i, jo] <= m.own_beta_max):
+            continue
+        ok = (beta[i] >= m.beta_min) & (beta[i] <= m.beta_max) & (pc[i] >= m.min_partial_corr) & (t[i] >= m.min_t)
+        ok[jo] = False
+        if not ok.any():
+            continue
+        j = int(np.argmax(np.where(ok, t[i], -np.inf)))
+        out.append(
+            {"cust_no": int(ids[i]), "recorded_no": area_nos[jo], "likely_no": area_nos[j], "days": int(n_days[j]),
+             "use_kwh": float(total[i]), "beta": float(beta[i, j]), "partial_corr": float(pc[i, j]),
+             "t_stat": float(t[i, j]), "beta_own": float(beta[i, jo]), "partial_corr_own": float(pc[i, jo])}
+        )  # fmt: skip
+    return out
+
+
+CHUNK_ROWS = 12_000_000
+
+
+def find_mapping_errors(con: duckdb.DuckDBPyConnection, start: date, days: int, settings: LossSettings) -> pa.Table:
+    """Customers whose daily use explains another area's loss on the same feeder (one best candidate each)."""
+    a = con.sql(AREA_SQL, params={"d_from": start}).fetchnumpy()
+    feeders: dict[int, dict[int, tuple]] = {}
+    key = a["area_no"].astype(np.int64)
+    bounds = np.flatnonzero(np.diff(key)) + 1
+    for lo, hi in zip(np.r_[0, bounds], np.r_[bounds, len(key)], strict=True):
+        if hi > lo:
+            feeders.setdefault(int(a["feeder_no"][lo]), {})[int(key[lo])] = (a["di"][lo:hi], a["supply"][lo:hi],
+                                                                          a["loss"][lo:hi])  # fmt: skip
+    sizes = dict(con.execute("SELECT area_no, COUNT(*) FROM ll_cust_day GROUP BY area_no").fetchall())
+    found: list[dict] = []
+    batch: list[int] = []
+    rows = 0
+    todo = [f for f in sorted(feeders) if len(feeders[f]) >= 2]
+    for k, f in enumerate(todo):
+        batch.append(f)
+        rows += sum(sizes.get(a, 0) for a in feeders[f])
+        if rows < CHUNK_ROWS and k < len(todo) - 1:
+            continue
+        area_list = [a for fb in batch for a in feeders[fb]]
+        cust = con.sql(CUST_SQL, params={"d_from": start, "areas": area_list}).fetchnumpy()
+        feeder_of = np.zeros(max(area_list) + 1, dtype=np.int64)
+        for fb in batch:
+            feeder_of[list(feeders[fb])] = fb
+        fcol = feeder_of[cust["area_no"]]
+        order = np.argsort(fcol, kind="stable")
+        cust = {c: v[order] for c, v in cust.items()}
+        fcol = fcol[order]
+        cuts = np.searchsorted(fcol, batch, side="left")
+        ends = np.searchsorted(fcol, batch, side="right")
+        for fb, lo, hi in zip(batch, cuts, ends, strict=True):
+            found.extend(_feeder(feeders[fb], {c: v[lo:hi] for c, v in cust.items()}, days, settings))
+        batch, rows = [], 0
+    names = dict(con.execute("SELECT node_no, node_id FROM ll_nodes").fetchall())
+    cnames = {}
+    if found:
+        con.register("ll_found_no", pa.table({"cust_no": [r["cust_no"] for r in found]}))
+        cnames = dict(con.execute(
+            "SELECT DISTINCT k.cust_no, k.customer_id FROM ll_meter_map k JOIN ll_found_no f ON f.cust_no = k.cust_no"
+        ).fetchall())  # fmt: skip
+    out = [
+        {"customer_id": cnames[r["cust_no"]], "recorded_area": names[r["recorded_no"]],
+         "likely_area": names[r["likely_no"]], **{k: r[k] for k in SCHEMA.names[3:]}}
+        for r in found
+    ]  # fmt: skip
+    out.sort(key=lambda r: r["customer_id"])
+    return pa.Table.from_pylist(out, schema=SCHEMA)
