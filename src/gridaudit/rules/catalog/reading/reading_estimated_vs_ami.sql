@@ -11,8 +11,8 @@ params:
   max_use_share: {type: float, default: 1.5, doc: {zh: 偏差超过本期电量（采集）与典型电量较大者的此倍数、且超过 wrong_min_dev 时归为错抄, en: "Deviations above this multiple of the larger of the cycle's AMI use and the typical use (and above wrong_min_dev) count as wrong reads"}}
   wrong_min_dev: {type: float, default: 10.0, doc: {zh: 归为错抄的最小偏差（示数单位）, en: Smallest deviation (register units) counted as a wrong read}}
 description:
-  zh: 抄表员人工抄见示数与同日采集系统日冻结示数相差超过容差（乘倍率后 1kWh，或本期示数差的 0.5%），说明抄表员未到现场而估抄。偏差大于该表典型月用量的（数字颠倒、小数点错位）归错抄规则 reading_wrong_read。
-  en: A reader's manual reading differs from the AMI daily frozen register of the same day beyond the tolerance (1 kWh after the multiplier, or 0.5 % of the cycle's register difference) — the reader did not visit and estimated. Deviations larger than the meter's typical cycle use (swapped digits, shifted decimal point) are left to reading_wrong_read.
+  zh: 抄表员人工抄见示数与同日采集系统日冻结示数相差超过容差（乘倍率后 1kWh，或本期示数差的 0.5%），说明抄表员未到现场而估抄。偏差大于该表典型月用量的（小数点错位等）以及偏差恰为 9×(a−b)×10^k 的（两位数字颠倒的特征）归错抄规则 reading_wrong_read。
+  en: A reader's manual reading differs from the AMI daily frozen register of the same day beyond the tolerance (1 kWh after the multiplier, or 0.5 % of the cycle's register difference) — the reader did not visit and estimated. Deviations larger than the meter's typical cycle use (shifted decimal point) and deviations of exactly 9·(a−b)·10^k (the mark of two swapped digits) are left to reading_wrong_read.
 basis: "DOMAIN §3 抄核收：人工抄表示数与采集示数比对"
 truth_kinds: [staff_estimated_read]
 ---*/
@@ -31,6 +31,10 @@ checked AS (
     s.*, d.register, t.median_used,
     d.register - dp.register AS ami_used,
     abs(s.reading - d.register) AS dev,
+    CASE WHEN d.register IS NOT NULL
+          AND CAST(round(abs(s.reading - d.register) * 100) AS BIGINT) % 9 = 0
+          AND regexp_matches(CAST(CAST(round(abs(s.reading - d.register) * 100) / 9 AS BIGINT) AS VARCHAR), '^[1-9]0*$')
+         THEN 1 ELSE 0 END AS digit_swap,
     greatest(coalesce(d.register - dp.register, 0), coalesce(t.median_used, 0)) AS scale
   FROM seq s
   JOIN daily_usage d ON d.meter_id = s.meter_id AND d.day = s.read_on
@@ -54,4 +58,5 @@ WHERE c.read_type = 'actual'
   AND c.dev * m.multiplier > $tolerance_kwh
   AND c.dev > $tolerance_pct * abs(coalesce(c.ami_used, c.used, 0))
   AND NOT (c.dev > $max_use_share * c.scale AND c.dev > $wrong_min_dev)
+  AND c.digit_swap = 0
   AND ($period IS NULL OR c.period = $period)

@@ -10,8 +10,8 @@ params:
   jump_factor: {type: float, default: 3.0, doc: {zh: 无采集示数时，本期电量超过历史中位电量的倍数, en: "Without AMI: cycle use above this multiple of the meter's median use"}}
   min_dev: {type: float, default: 10.0, doc: {zh: 认定错抄的最小偏差（示数单位）, en: Smallest deviation counted as a wrong read (register units)}}
 description:
-  zh: 示数与同日采集示数的偏差超过本期采集电量与该表典型月用量较大者的 1.5 倍（且不小于最小偏差）（数字颠倒、小数点错位的典型特征，估抄偏差通常小于一个月用量）；没有同日采集示数时，本期示数差为负或超过历史中位电量的 3 倍亦视为错抄。
-  en: The reading departs from the AMI register of the same day by more than 1.5 × the larger of the cycle's AMI use and the meter's typical use (and at least the minimum deviation) (the mark of swapped digits or a shifted decimal point; estimates stay within a cycle's use); without an AMI register that day, a negative cycle use or one above 3 × the median counts too.
+  zh: 示数与同日采集示数的偏差超过本期采集电量与该表典型月用量较大者的 1.5 倍（且不小于最小偏差）（小数点错位的典型特征，估抄偏差通常小于一个月用量），或偏差恰为 9×(a−b)×10^k（两位数字颠倒的特征）；没有同日采集示数时，本期示数差为负或超过历史中位电量的 3 倍、且下期示数差反向跳回（单点尖峰，而不是错读之后的恢复期）亦视为错抄。
+  en: The reading departs from the AMI register of the same day by more than 1.5 × the larger of the cycle's AMI use and the meter's typical use (and at least the minimum deviation) (the mark of a shifted decimal point; estimates stay within a cycle's use), or by exactly 9·(a−b)·10^k (the mark of two swapped digits); without an AMI register that day, a negative cycle use or one above 3 × the median counts too when the next cycle jumps back the other way (a single spike, not the recovery after a wrong read).
 basis: "DOMAIN §1 错抄；§3 示数与采集比对"
 truth_kinds: [staff_wrong_read]
 ---*/
@@ -19,7 +19,8 @@ WITH seq AS (
   SELECT
     meter_id, period, read_on, reading, read_type, reader_id,
     reading - lag(reading) OVER (PARTITION BY meter_id ORDER BY read_on, period) AS used,
-    lag(read_on) OVER (PARTITION BY meter_id ORDER BY read_on, period) AS prev_read_on
+    lag(read_on) OVER (PARTITION BY meter_id ORDER BY read_on, period) AS prev_read_on,
+    lead(reading) OVER (PARTITION BY meter_id ORDER BY read_on, period) - reading AS next_used
   FROM readings
 ),
 typical AS (
@@ -30,6 +31,10 @@ checked AS (
     s.*, d.register, t.median_used,
     d.register - dp.register AS ami_used,
     abs(s.reading - d.register) AS dev,
+    CASE WHEN d.register IS NOT NULL
+          AND CAST(round(abs(s.reading - d.register) * 100) AS BIGINT) % 9 = 0
+          AND regexp_matches(CAST(CAST(round(abs(s.reading - d.register) * 100) / 9 AS BIGINT) AS VARCHAR), '^[1-9]0*$')
+         THEN 1 ELSE 0 END AS digit_swap,
     greatest(coalesce(d.register - dp.register, 0), coalesce(t.median_used, 0)) AS scale
   FROM seq s
   LEFT JOIN daily_usage d ON d.meter_id = s.meter_id AND d.day = s.read_on
@@ -50,8 +55,11 @@ FROM checked
 WHERE read_type IN ('actual', 'estimated', 'customer')
   AND (
     (register IS NOT NULL AND dev > $use_factor * scale AND dev > $min_dev)
+    OR (register IS NOT NULL AND digit_swap = 1 AND dev > 0)
     OR (register IS NULL AND used IS NOT NULL AND median_used IS NOT NULL
       AND abs(used - median_used) >= $min_dev
-      AND (used < 0 OR used > $jump_factor * median_used))
+      AND (used < 0 OR used > $jump_factor * median_used)
+      AND (next_used IS NULL OR (next_used - median_used) * (used - median_used) < 0
+           AND abs(next_used - median_used) >= $min_dev))
   )
   AND ($period IS NULL OR period = $period)
