@@ -206,10 +206,15 @@ def _provide_calendar(engine: Any, rules: list[Rule], available: set[str]) -> No
     contract = load_contract()
     lo: date | None = None
     hi: date | None = None
-    for table in sorted({t for r in users for t in r.header.tables if t.lower() in available}):
-        cols = [
-            c.name for c in contract.table(table).columns.values() if c.type in ("date", "timestamp") and c.not_future
-        ]
+    tables = sorted({t for r in users for t in r.header.tables if t.lower() in available})
+    dated = {
+        t: [c for c in contract.table(t).columns.values() if c.type in ("date", "timestamp") and c.not_future]
+        for t in tables
+    }
+    # event times bound the calendar; record dates such as connected_on could stretch it back decades
+    kind = "timestamp" if any(c.type == "timestamp" for cs in dated.values() for c in cs) else "date"
+    for table in tables:
+        cols = [c.name for c in dated[table] if c.type == kind]
         if not cols:
             continue
         select = ", ".join(f"min(CAST({c} AS DATE)) AS lo_{c}, max(CAST({c} AS DATE)) AS hi_{c}" for c in cols)
