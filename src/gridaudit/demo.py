@@ -120,8 +120,12 @@ def run(
         mod.run_demo(result.dataset, out)
         times[part] = time.perf_counter() - tp
     times["total"] = time.perf_counter() - t0
+    steps = " · ".join(f"{k} {v:.1f}s" for k, v in times.items() if k != "total")
     console.print(
-        msg(f"完成，用时 {times['total']:.1f} 秒；输出在 {out}", f"done in {times['total']:.1f} s; outputs in {out}")
+        msg(
+            f"完成，用时 {times['total']:.1f} 秒（{steps}）；输出在 {out}",
+            f"done in {times['total']:.1f} s ({steps}); outputs in {out}",
+        )
     )
     return times
 
