@@ -197,3 +197,31 @@ def test_second_concurrent_ingest_is_refused(ds, tmp_path):
         r = ingest([write(tmp_path, "readings.csv", READINGS_FEB)], ds)
     assert r.exit_code == 2 and "another ingest" in r.errors[0]
     assert_intact(ds)
+
+
+def test_bad_rows_and_duplicates_together_take_the_full_path(ds, tmp_path):
+    f = write(
+        tmp_path,
+        "readings.csv",
+        HEADER + "M1,2024-02,2024-02-29,1,actual\nM1,2024-02,2024-02-29,2,actual\nM2,2024-02,2024-02-29,x,ami\n"
+        "M3,2024-02,2024-02-29,9,ami\n",
+    )
+    events: list[str] = []
+    r = ingest([f], ds, on_event=lambda e, i: events.append(e))
+    assert "recheck" in events
+    got = sorted((x["row"], x["check_name"]) for x in r.failures.to_pylist())
+    assert got == [(2, "unique"), (3, "unique"), (4, "type")]
+    assert r.rows["readings"] == 1 and r.rejected["readings"] == 3
+    import pyarrow.parquet as pq
+
+    q = pq.read_table(r.dataset.path / "_quarantine" / "readings.parquet")
+    assert sorted(q["row"].to_pylist()) == [2, 3, 4]
+
+
+def test_units_parent_must_exist_in_the_same_ingest(tmp_path):
+    f = write(tmp_path, "units.csv", "unit_id,name,parent_id\nU1,公司,\nU2,县公司,U1\nU3,供电所,U9\n")
+    r = ingest([f], tmp_path / "ds")
+    assert [(x["row"], x["column_name"], x["check_name"]) for x in r.failures.to_pylist()] == [
+        (4, "parent_id", "foreign_key")
+    ]
+    assert r.rows == {"units": 2}

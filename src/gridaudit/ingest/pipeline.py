@@ -268,23 +268,28 @@ def _process_table(
     con.execute(f"COPY ({accepted}) TO {lit(str(new_path))} (FORMAT parquet)")
     _publish(run, spec, new_path, outcome, written)
     if outcome.rejected:
-        raws = ", ".join(
-            f"coalesce({ident(tw.raw_name(c))}, CAST({ident(c)} AS VARCHAR)) AS {ident(c)}"
-            if c in outcome.present
-            else f"CAST({ident(c)} AS VARCHAR) AS {ident(c)}"
-            for c in spec.columns
-        )
-        ex = "".join(f", {ident(e)}" for e in extras)
-        qdir = run.staged.path / QUARANTINE_DIR
-        qdir.mkdir(exist_ok=True)
-        con.execute(
-            f"COPY (SELECT n.source, {SOURCE_ROW.format(src='w.__src', row='w.__row')} AS row, {raws}{ex} "
-            f"FROM {ident(work)} w "
-            f"JOIN source_names n ON n.source_id = w.__src "
-            f"WHERE __bad OR EXISTS (SELECT 1 FROM rejects r WHERE r.source_id = w.__src AND r.row = w.__row)) "
-            f"TO {lit(str(qdir / f'{table}.parquet'))} (FORMAT parquet)"
-        )
+        _write_quarantine(run, spec, ident(work), extras, outcome.present)
     return outcome
+
+
+def _write_quarantine(run: _Run, spec: Any, work: str, extras: list[str], present: set[str]) -> None:
+    """Keep the rejected rows (their source text) in ``_quarantine/<table>.parquet`` of the new version."""
+    raws = ", ".join(
+        f"coalesce({ident(tw.raw_name(c))}, CAST({ident(c)} AS VARCHAR)) AS {ident(c)}"
+        if c in present
+        else f"CAST({ident(c)} AS VARCHAR) AS {ident(c)}"
+        for c in spec.columns
+    )
+    ex = "".join(f", {ident(e)}" for e in extras)
+    qdir = run.staged.path / QUARANTINE_DIR
+    qdir.mkdir(exist_ok=True)
+    run.con.execute(
+        f"COPY (SELECT n.source, {SOURCE_ROW.format(src='w.__src', row='w.__row')} AS row, {raws}{ex} "
+        f"FROM {work} w "
+        f"JOIN source_names n ON n.source_id = w.__src "
+        f"WHERE __bad OR EXISTS (SELECT 1 FROM rejects r WHERE r.source_id = w.__src AND r.row = w.__row)) "
+        f"TO {lit(str(qdir / f'{spec.name}.parquet'))} (FORMAT parquet)"
+    )
 
 
 def _publish(run: _Run, spec: Any, new_path: Path, outcome: tw.TableOutcome, written: dict[str, str]) -> None:
@@ -315,10 +320,11 @@ def _fast_path(
     written: dict[str, str],
     outcome: tw.TableOutcome,
 ) -> bool:
-    """Try the clean-data path: one pass writing only the good rows, then a duplicate-key check.
+    """The usual path: one pass per source writing only the good rows, then a duplicate-key check.
 
-    It succeeds when every row passed (the counts match the rows each source was known to hold) and no
-    key repeats; otherwise its files are dropped and the caller runs the full path, which lists failures.
+    If no key repeats, the good rows are the accepted rows; a source that yielded fewer good rows than it
+    holds is read once more to number and list its bad rows (:func:`_list_bad_rows`). If a key repeats, the
+    files are dropped and the caller runs the full path (which can tell which rows share a key).
     """
     con, table = run.con, spec.name
     if any(rr.source.expected_rows is None or rr.source.expected_rows <= 0 for _, rr in rels):
@@ -328,41 +334,80 @@ def _fast_path(
     ):
         return False  # a self-reference needs this ingest's rows: full path
     con.execute("SET preserve_insertion_order = false")
-    files = []
+    files, short = [], []
     for i, rr in rels:
         run.progress("read", {"source": rr.source.name, "table": table})
         out = run.work / f"{table}__{i}.good.parquet"
         try:
-            n = tw.pass_one(con, rr, spec, mapping, i, out, run.today, fk_refs, fast=True)
+            n = tw.pass_one(con, rr, spec, mapping, i, out, run.today, fk_refs, mode="good")
         except duckdb.Error as exc:
             _check_source_still_there(rr.source, stats.get(i))
             raise unusable(rr.source.name, f"读取失败: {exc}", f"read failed: {exc}") from exc
         _check_source_still_there(rr.source, stats.get(i))
         files.append(out)
         if n != rr.source.expected_rows:
-            break
-    else:
-        glob = str(run.work / f"{table}__*.good.parquet")
-        keys = tw.key_expr(spec)
-        dups = con.execute(
-            f"SELECT count(*) FROM (SELECT hash({keys}) AS h FROM read_parquet({lit(glob)}, union_by_name = true) "
-            f"GROUP BY 1 HAVING count(*) > 1)"
-        ).fetchall()[0][0]
-        if dups == 0:
-            outcome.present = {c for _, rr in rels for c in rr.columns}
-            new_path = files[0]
-            if len(files) > 1:
-                new_path = run.work / f"{table}.new.parquet"
-                con.execute(
-                    f"COPY (SELECT * FROM read_parquet({lit(glob)}, union_by_name = true)) TO {lit(str(new_path))} "
-                    "(FORMAT parquet)"
-                )
-            _publish(run, spec, new_path, outcome, written)
-            return True
-    for f in files:
-        f.unlink(missing_ok=True)
-    run.progress("recheck", {"table": table})
-    return False
+            short.append((i, rr))
+    glob = str(run.work / f"{table}__*.good.parquet")
+    keys = tw.key_expr(spec)
+    dups = con.execute(
+        f"SELECT count(*) FROM (SELECT hash({keys}) AS h FROM read_parquet({lit(glob)}, union_by_name = true) "
+        f"GROUP BY 1 HAVING count(*) > 1)"
+    ).fetchall()[0][0]
+    if dups:
+        for f in files:
+            f.unlink(missing_ok=True)
+        run.progress("recheck", {"table": table})
+        return False
+    outcome.present = {c for _, rr in rels for c in rr.columns}
+    if short:
+        _list_bad_rows(run, spec, short, stats, mapping, fk_refs, outcome)
+    new_path = files[0]
+    if len(files) > 1:
+        new_path = run.work / f"{table}.new.parquet"
+        con.execute(
+            f"COPY (SELECT * FROM read_parquet({lit(glob)}, union_by_name = true)) TO {lit(str(new_path))} "
+            "(FORMAT parquet)"
+        )
+    _publish(run, spec, new_path, outcome, written)
+    return True
+
+
+def _list_bad_rows(
+    run: _Run,
+    spec: Any,
+    short: list[tuple[int, RawRelation]],
+    stats: dict,
+    mapping: Any,
+    fk_refs: dict[str, tuple[str, str, str]],
+    outcome: tw.TableOutcome,
+) -> None:
+    """Sources that yielded fewer good rows than they hold: read them again, numbering rows, and keep only
+    the bad rows (with their source text) to list every failure and fill the quarantine."""
+    con, table = run.con, spec.name
+    con.execute("SET preserve_insertion_order = true")
+    for i, rr in short:
+        run.progress("recheck", {"source": rr.source.name, "table": table})
+        out = run.work / f"{table}__{i}.bad.parquet"
+        try:
+            tw.pass_one(con, rr, spec, mapping, i, out, run.today, fk_refs, mode="bad")
+        except duckdb.Error as exc:
+            raise unusable(rr.source.name, f"读取失败: {exc}", f"read failed: {exc}") from exc
+        _check_source_still_there(rr.source, stats.get(i))
+    con.execute("SET preserve_insertion_order = false")
+    work = ident(f"b_{table}")
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW {work} AS SELECT * FROM "
+        f"read_parquet({lit(str(run.work / f'{table}__*.bad.parquet'))}, union_by_name = true)"
+    )
+    n_bad = con.execute(f"SELECT count(*) FROM {work}").fetchall()[0][0]
+    if n_bad:
+        work_cols = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {work}").fetchall()}
+        failures = tw.row_failures(spec, work, outcome.present, run.today, fk_refs, work_cols)
+        con.execute(f"INSERT INTO all_failures {failures}")
+        con.execute("CREATE OR REPLACE TEMP TABLE rejects (source_id INT, row BIGINT)")
+        extras = sorted({e for _, rr in short for e in rr.extras})
+        _write_quarantine(run, spec, work, extras, outcome.present)
+    outcome.rejected = int(n_bad)
 
 
 def ingest(

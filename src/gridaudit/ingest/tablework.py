@@ -50,13 +50,14 @@ def pass_one(
     out: Path,
     today_sql: tuple[str, str],
     fk_refs: dict[str, tuple[str, str, str]] | None = None,
-    fast: bool = False,
+    mode: str = "all",
 ) -> int:
     """Read a source once: coerce every column, check rows (incl. foreign keys against tables already
     written), flag bad rows, write the typed work file. Returns the number of rows written.
 
-    ``fast``: write only the good rows, with only the contract and extra columns — the accepted rows
-    themselves, when it turns out that no row was bad (the caller compares the count)."""
+    ``mode``: ``all`` writes every row with row number, bad flag and the source text of bad rows; ``good``
+    writes only the good rows with only the contract and extra columns (the accepted rows themselves);
+    ``bad`` writes only the bad rows, as ``all`` does."""
     inner, typed, conds = [], [], []
     for name, col in spec.columns.items():
         if name in rr.columns:
@@ -100,11 +101,10 @@ def pass_one(
     checked = f"(SELECT {select_typed} FROM (SELECT {select_inner} FROM {ident(rr.view)}))"
     if joins:
         checked = f"(SELECT t.*, {', '.join(flags)} FROM {checked} t{''.join(joins)})"
-    if fast:
+    where = {"all": "", "good": " WHERE NOT __bad", "bad": " WHERE __bad"}[mode]
+    if mode == "good":
         outer = ", ".join([*(ident(n) for n in spec.columns), *extras])
-        sql = f"COPY (SELECT {outer} FROM (SELECT *, {bad} AS __bad FROM {checked}) WHERE NOT __bad) TO {lit(str(out))}"
-    else:
-        sql = f"COPY (SELECT {outer} FROM (SELECT *, {bad} AS __bad FROM {checked})) TO {lit(str(out))}"
+    sql = f"COPY (SELECT {outer} FROM (SELECT *, {bad} AS __bad FROM {checked}){where}) TO {lit(str(out))}"
     return int(con.execute(sql + " (FORMAT parquet)").fetchall()[0][0])
 
 
