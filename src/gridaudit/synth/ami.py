@@ -81,7 +81,7 @@ class Supply:
     feeder_mult: np.ndarray
 
 
-def supply(rng: np.random.Generator, use: np.ndarray, cu: Customers, topo: Topology, ax: TimeAxis) -> Supply:
+def supply(rng: np.random.Generator, use: np.ndarray, cu: Customers, topo: Topology, ax: TimeAxis, m: Model) -> Supply:
     """Area and feeder supply from true use (theft does not lower it), with load-dependent losses."""
     areas = np.unique(cu.area[cu.area >= 0])
     a_energy = np.empty((len(areas), ax.days))
@@ -101,8 +101,8 @@ def supply(rng: np.random.Generator, use: np.ndarray, cu: Customers, topo: Topol
     a_regs = registers(rng, a_energy, a_mult, 50000.0)
     f_regs = registers(rng, f_energy, f_mult, 20000.0)
     day = np.arange(ax.days)[None, :] >= ax.first_out
-    a_regs.reported = day & ~gap_mask(rng, len(areas), ax.days, 0.3, 1.5)
-    f_regs.reported = day & ~gap_mask(rng, len(feeders), ax.days, 0.1, 1.0)
+    a_regs.reported = day & ~gap_mask(rng, len(areas), ax.days, m.supply_gap_spells_per_year, 1.5)
+    f_regs.reported = day & ~gap_mask(rng, len(feeders), ax.days, m.supply_gap_spells_per_year / 2, 1.0)
     return Supply(areas, a_regs, a_mult, feeders, f_regs, f_mult)
 
 

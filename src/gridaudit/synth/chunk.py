@@ -53,7 +53,7 @@ def generate_chunk(sh: Shared, ci: int) -> tuple[dict[str, Any], Truth]:
     metered = apply_theft(rng, use, plan)
     customer_truth(cu, ax, plan, truth)
     regs = ami.customer_registers(rng, metered, cu, ax, m)
-    sup = ami.supply(rng, use, cu, topo, ax)
+    sup = ami.supply(rng, use, cu, topo, ax, m)
     rd = build_readings(rng, cu, regs, ax, topo, m, rates, force, truth)
     bills = build_bills(rng, cu, rd, ax, sh.tb, topo, m, rates, force, truth, nb)
     adjustment_orders(book, bills.adjust_orders)

@@ -132,6 +132,7 @@ class Model:
     ami_poor_area_coverage: float = 0.4
     ami_gap_spells_per_year: float = 1.2
     ami_gap_mean_days: float = 2.5
+    supply_gap_spells_per_year: float = 0.15
     ami_read_share: float = 0.97
     legit_estimated_share: float = 0.03
     interval_days: int = 7
