@@ -68,6 +68,7 @@ FEATURE_TEXT: dict[str, tuple[str, str, str]] = {
     "iv_zero_share": ("零电量时段占比", "share of zero intervals", "share"),
     "iv_night_shift": ("近期夜间占比变化", "recent change in night share", "num"),
     "cat_code": ("用电类别", "customer category", "int"),
+    "status_code": ("用户状态(0正常/1暂停/2销户)", "account status (0 active, 1 suspended, 2 closed)", "int"),
 }
 
 

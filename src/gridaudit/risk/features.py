@@ -35,10 +35,11 @@ FEATURES: tuple[str, ...] = (
     "ev_count", "ev_recent", "ev_low", "ev_low_share", "ev_types", "loss_corr",
     "rule_hits", "rule_hits_high", "rule_families",
     "iv_night_share", "iv_peak_ratio", "iv_zero_share", "iv_night_shift",
-    "cat_code",
+    "cat_code", "status_code",
 )  # fmt: skip
 """Model inputs, in the order the model sees them."""
 
+STATUSES = ("active", "suspended", "closed")
 CATEGORIES = ("residential", "commercial", "industrial", "large_industrial", "agricultural", "other")
 
 
@@ -181,11 +182,13 @@ def _optional_blocks(engine: DuckDBEngine, has_findings: bool, settings: RiskSet
         out["category"] = "COALESCE(category, 'other')" if "category" in cust_cols else "'other'"
         out["area"] = "COALESCE(area_id, '')" if "area_id" in cust_cols else "''"
         out["contract_kva"] = "contract_kva" if "contract_kva" in cust_cols else "CAST(NULL AS DOUBLE)"
+        out["status"] = "COALESCE(status, 'active')" if "status" in cust_cols else "'active'"
     else:
         out["customers"] = "(SELECT DISTINCT customer_id FROM cm) AS cust_from_meters"
         out["category"] = "'other'"
         out["area"] = "''"
         out["contract_kva"] = "CAST(NULL AS DOUBLE)"
+        out["status"] = "'active'"
     out["optional_ctes"] = "\n".join(cte)
     out["optional_joins"] = "\n    ".join(joins)
     out["final_joins"] = "\n".join(final)
@@ -269,7 +272,7 @@ def compute_features(
                          f"dataset {dataset.root} has no {needed} table; theft-risk features need it")
                 )  # fmt: skip
         if not snaps:
-            return pd.DataFrame(columns=["snap_id", "customer_id", "as_of", "category", *FEATURES])
+            return pd.DataFrame(columns=["snap_id", "customer_id", "as_of", "category", "status", *FEATURES])
         eng.con.register("snapshots", snapshots_table(snaps))
         if findings is not None:
             from gridaudit.findings import read_findings
@@ -283,6 +286,7 @@ def compute_features(
         if own:
             eng.close()
     df["cat_code"] = df["category"].map({c: i for i, c in enumerate(CATEGORIES)}).fillna(len(CATEGORIES) - 1)
+    df["status_code"] = df["status"].map({c: i for i, c in enumerate(STATUSES)}).fillna(0)
     for col in FEATURES:
         df[col] = pd.to_numeric(df[col], errors="coerce").astype("float64")
     return df

@@ -6,7 +6,7 @@ WITH cm AS (
     SELECT meter_id, customer_id FROM meters WHERE role = 'customer' AND customer_id IS NOT NULL
 ),
 cust AS (
-    SELECT customer_id, {category} AS category, {area} AS area_id, {contract_kva} AS contract_kva
+    SELECT customer_id, {category} AS category, {area} AS area_id, {contract_kva} AS contract_kva, {status} AS status
     FROM {customers}
 ),
 mw AS (  -- meter-week: the one pass over daily_usage
@@ -254,7 +254,7 @@ agg AS (
     SELECT aggb.*, aggw.n_weeks, aggw.med_kwh, aggw.dip4_raw, aggw.recent4_raw, aggw.dip4, aggw.dip13, aggw.scan_t4, aggw.scan_d4, aggw.scan_t13, aggw.scan_d13, aggw.scan_t26, aggw.scan_d26, aggw.scan_t52, aggw.scan_d52, aggw.scan_c4, aggw.scan_c13, aggw.sus_t4, aggw.sus_d4, aggw.sus_t8, aggw.sus_d8, aggw.sus_t13, aggw.sus_d13, aggw.drop4_prior, aggw.recent4, aggw.recent13, aggw.cp_ratio, aggw.cp_t, aggw.noise_week, aggw.low_week_share, aggw.cv_week, aggw.cvw_med, aggw.cvw_recent, aggw.trend_year
     FROM aggb JOIN aggw ON aggw.snap_id = aggb.snap_id
 )
-SELECT s.snap_id, s.customer_id, s.as_of, c.category,
+SELECT s.snap_id, s.customer_id, s.as_of, c.category, c.status,
        agg.n_weeks, agg.n_days, agg.mean_kwh, agg.med_kwh, agg.dip4_raw, agg.recent4_raw,
        agg.dip4, agg.dip13, agg.drop4_prior,
        agg.scan_t4, agg.scan_t13, agg.scan_t26, agg.scan_t52, agg.scan_d4, agg.scan_d13, agg.scan_d26, agg.scan_d52,

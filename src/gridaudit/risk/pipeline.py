@@ -180,7 +180,7 @@ def score(
     values = feats[names].to_numpy(dtype="float64")
     if model is None:
         kind = "unsupervised"
-        s, contrib, used = unsupervised_scores(feats)
+        s, contrib, used = unsupervised_scores(feats, settings.inactive_weight)
         raw = s
         idx = [names.index(u) for u in used]
         values_used = values[:, idx] if idx else np.zeros((len(feats), 0))

@@ -36,6 +36,8 @@ class RiskSettings:
     """Inspection outcomes that count as label 1 (``normal`` is 0; others are not used)."""
     negative_outcomes: tuple[str, ...] = ("normal",)
     """Inspection outcomes that count as label 0."""
+    inactive_weight: float = 0.5
+    """The unsupervised score of a suspended or closed account is multiplied by this (its drop is explained)."""
     cv_folds: int = 5
     """Folds for out-of-fold predictions (calibration and training metrics)."""
     isotonic_min_positives: int = 50

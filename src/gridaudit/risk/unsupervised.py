@@ -26,8 +26,11 @@ SIGNALS: tuple[tuple[str, int, float], ...] = (
 )
 
 
-def unsupervised_scores(x: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Scores in [0, 1] and per-signal contributions (weighted percentile above neutral) for each row."""
+def unsupervised_scores(x: pd.DataFrame, inactive_weight: float = 0.5) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Scores in [0, 1] and per-signal contributions (weighted percentile above neutral) for each row.
+
+    A suspended or closed account's drop in use is explained by its status: its score is multiplied by
+    ``inactive_weight``."""
     used, cols, weights = [], [], []
     for name, direction, weight in SIGNALS:
         if name not in x.columns or x[name].notna().sum() == 0:
@@ -43,6 +46,9 @@ def unsupervised_scores(x: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, list[s
         return np.full(len(x), 0.5), np.zeros((len(x), 0)), []
     p = np.column_stack(cols)
     w = np.asarray(weights)
-    score = p @ w / w.sum()
-    contrib = (p - 0.5) * w / w.sum()
+    factor = np.ones(len(x))
+    if "status_code" in x.columns:
+        factor = np.where(x["status_code"].fillna(0).to_numpy() > 0, inactive_weight, 1.0)
+    score = p @ w / w.sum() * factor
+    contrib = (p - 0.5) * w / w.sum() * factor[:, None]
     return score, contrib, used
