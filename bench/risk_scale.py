@@ -129,7 +129,7 @@ def main() -> None:
     ds = open_dataset(dataset)
     model = Path(f"/tmp/risk_scale_{os.getpid()}.model")
     results = []
-    for name in ("scan", "features", "score", "train", "score_lgbm"):
+    for name in ("scan", "score", "train", "score_lgbm"):
         out = subprocess.run(
             [sys.executable, __file__, "--phase", name, "--dataset", str(dataset), "--model", str(model)],
             capture_output=True,
