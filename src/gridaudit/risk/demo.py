@@ -18,7 +18,7 @@ def run_demo(dataset: object, out_dir: str | Path, top: int = 100) -> None:
     """
     from gridaudit.findings import write_findings
     from gridaudit.risk.cli import show_top
-    from gridaudit.risk.pipeline import findings_from_scores, score, train, write_parquet_atomic
+    from gridaudit.risk.pipeline import findings_from_scores, train_and_score, write_parquet_atomic
     from gridaudit.risk.settings import RiskSettings
 
     t0 = time.perf_counter()
@@ -30,8 +30,7 @@ def run_demo(dataset: object, out_dir: str | Path, top: int = 100) -> None:
     rules = out / "findings.parquet"
     findings = rules if rules.is_file() else None
     model = out / "risk.model"
-    res = train(root, model, findings=findings)
-    scores = score(root, model, findings=findings)
+    res, scores = train_and_score(root, model, findings=findings)
     write_parquet_atomic(pa.Table.from_pandas(scores, preserve_index=False), out / "risk_scores.parquet")
     tmp = out / ".risk_findings.parquet.tmp"
     write_findings(findings_from_scores(scores, top, RiskSettings()), tmp)

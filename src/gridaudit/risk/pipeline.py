@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from gridaudit.dataset import open_dataset
+from gridaudit.dataset import Dataset, open_dataset
 from gridaudit.engines.duckdb import DuckDBEngine
 from gridaudit.i18n import both, get_lang
 from gridaudit.risk.features import FEATURES, Snapshot, compute_features, data_end, scoring_snapshots
@@ -86,20 +86,38 @@ def train(
     try:
         end = data_end(eng)
         labels = labelled_inspections(eng, until, settings)
-        snaps = [
-            Snapshot(str(c), d - timedelta(days=1))
-            for c, d in zip(labels["customer_id"], labels["inspected_on"], strict=True)
-        ]
-        feats = compute_features(ds, snaps, settings, findings=findings, engine=eng)
+        feats = compute_features(ds, training_snapshots(labels), settings, findings=findings, engine=eng)
     finally:
         eng.close()
+    return fit_from_features(ds, model_path, until, settings, labels, feats, end)
+
+
+def training_snapshots(labels: pd.DataFrame) -> list[Snapshot]:
+    """One snapshot per labelled inspection, as of the day before it."""
+    return [
+        Snapshot(str(c), d - timedelta(days=1))
+        for c, d in zip(labels["customer_id"], labels["inspected_on"], strict=True)
+    ]
+
+
+def fit_from_features(
+    ds: Dataset,
+    model_path: str | Path,
+    until: date | None,
+    settings: RiskSettings,
+    labels: pd.DataFrame,
+    feats: pd.DataFrame,
+    end: date,
+) -> TrainResult:
+    """Fit (or fall back to unsupervised) from training features; write the model file."""
+    feats = feats.reset_index(drop=True)
     usable = feats["n_weeks"].fillna(0).to_numpy() > 0
     y = labels["label"].to_numpy()[usable]
     base_meta: dict[str, Any] = {
         "format": FORMAT,
         "features": list(FEATURES),
         "settings": settings.to_dict(),
-        "dataset": {"root": str(Path(dataset_dir).resolve()), "version": ds.version},
+        "dataset": {"root": str(Path(ds.root).resolve()), "version": ds.version},
         "training_window": {
             "until": until.isoformat() if until else None,
             "data_end": end.isoformat(),
@@ -160,9 +178,6 @@ def score(
     findings: str | Path | None = None,
 ) -> pd.DataFrame:
     """Score every customer as of ``until`` (default: last day of data); one row per customer, rank 1 = riskiest."""
-    from gridaudit.risk.explain import reason_text, top_reasons
-    from gridaudit.risk.unsupervised import unsupervised_scores
-
     model = load_scorer(model_path)
     if model is not None:
         settings = settings or RiskSettings.from_dict(model.meta.get("settings", {}))
@@ -176,6 +191,17 @@ def score(
         prices = _prices(eng, as_of)
     finally:
         eng.close()
+    return score_from_features(feats, model, settings, as_of, prices)
+
+
+def score_from_features(
+    feats: pd.DataFrame, model: TrainedModel | None, settings: RiskSettings, as_of: date, prices: dict[str, float]
+) -> pd.DataFrame:
+    """Scores, ranks and explanations from scoring features (one row per customer)."""
+    from gridaudit.risk.explain import reason_text, top_reasons
+    from gridaudit.risk.unsupervised import unsupervised_scores
+
+    feats = feats.reset_index(drop=True)
     names = list(FEATURES) if model is None else model.features
     values = feats[names].to_numpy(dtype="float64")
     if model is None:
@@ -218,6 +244,31 @@ def score(
     cols = ["customer_id", "score", "rank", "explanation", "model_kind", "raw_score", "as_of", "kwh_at_stake",
             "yuan_at_stake", "explanation_zh", "explanation_en", "reasons"]  # fmt: skip
     return out[cols]
+
+
+def train_and_score(
+    dataset_dir: str | Path,
+    model_path: str | Path,
+    settings: RiskSettings | None = None,
+    findings: str | Path | None = None,
+) -> tuple[TrainResult, pd.DataFrame]:
+    """Train on all inspections and score every customer as of the last day, reading daily data once
+    (the training and scoring snapshots go through one feature query)."""
+    settings = settings or RiskSettings()
+    ds = open_dataset(dataset_dir)
+    eng = DuckDBEngine(ds, threads=settings.threads, memory_limit=settings.memory_limit)
+    try:
+        end = data_end(eng)
+        labels = labelled_inspections(eng, None, settings)
+        train_snaps = training_snapshots(labels)
+        feats = compute_features(ds, train_snaps + scoring_snapshots(eng, end), settings, findings=findings, engine=eng)
+        prices = _prices(eng, end)
+    finally:
+        eng.close()
+    n = len(train_snaps)
+    res = fit_from_features(ds, model_path, None, settings, labels, feats.iloc[:n], end)
+    model = load_scorer(model_path)
+    return res, score_from_features(feats.iloc[n:], model, settings, end, prices)
 
 
 def findings_from_scores(scores: pd.DataFrame, top: int, settings: RiskSettings, run_id: str | None = None) -> pa.Table:
