@@ -12,27 +12,33 @@ from gridaudit.findings import findings_table
 
 
 @pytest.fixture(scope="session")
-def pg_audit_server(pg_url: str) -> Iterator[str]:
-    """A throw-away PostgreSQL database for this test session; yields its server URL prefix."""
+def pg_audit_server(pg_url: str) -> Iterator[tuple[str, list[str]]]:
+    """The test database plus the list of schemas this session creates; all dropped at the end.
+
+    Schemas carry a per-session random prefix, so concurrent runs on the shared server never collide
+    (a schema drops much faster than a database)."""
     import psycopg
 
-    name = f"gridaudit_audit_{uuid.uuid4().hex[:12]}"
+    created: list[str] = []
+    yield pg_url, created
     with psycopg.connect(pg_url, autocommit=True) as con:
-        con.execute(f'CREATE DATABASE "{name}"')
-    base = pg_url.rsplit("/", 1)[0]
-    yield f"{base}/{name}"
-    with psycopg.connect(pg_url, autocommit=True) as con:
-        con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        for schema in created:
+            con.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
-def _fresh_pg(server_url: str) -> str:
-    """A fresh schema in the session database, reached through the search_path."""
+SESSION = uuid.uuid4().hex[:8]
+
+
+def _fresh_pg(server: tuple[str, list[str]]) -> str:
+    """A fresh schema for one store, reached through the search_path."""
     import psycopg
 
-    schema = f"s_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(server_url, autocommit=True) as con:
+    url, created = server
+    schema = f"gridaudit_audit_{SESSION}_{len(created)}"
+    with psycopg.connect(url, autocommit=True) as con:
         con.execute(f'CREATE SCHEMA "{schema}"')
-    return f"{server_url}?options=-csearch_path%3D{schema}"
+    created.append(schema)
+    return f"{url}?options=-csearch_path%3D{schema}"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -40,12 +46,11 @@ def store_url(request: pytest.FixtureRequest, tmp_path) -> str:
     """A new, empty case store location on each backend."""
     if request.param == "sqlite":
         return str(tmp_path / "cases.db")
-    server = request.getfixturevalue("pg_audit_server")
-    return _fresh_pg(server)
+    return _fresh_pg(request.getfixturevalue("pg_audit_server"))
 
 
 @pytest.fixture
-def pg_store_url(pg_audit_server: str) -> str:
+def pg_store_url(pg_audit_server: tuple[str, list[str]]) -> str:
     """A new, empty case store on PostgreSQL only."""
     return _fresh_pg(pg_audit_server)
 

@@ -124,3 +124,30 @@ def test_migrations_match_models(store):
     if store.engine.dialect.name == "sqlite":  # SQLite ignores VARCHAR lengths; 0002 widens on PostgreSQL only
         diff = [d for d in diff if not (isinstance(d, list) and d[0][0] == "modify_type" and d[0][3] == "period")]
     assert diff == []
+
+
+def test_duplicate_finding_written_meanwhile_is_a_conflict(store):
+    """If another writer stored the same finding_id meanwhile, the unique key makes this command a Conflict
+    (clear message, nothing saved) rather than a crash."""
+    from gridaudit.audit.errors import Conflict
+    from gridaudit.audit.models import Task
+
+    add_people(store)
+    with store.transaction() as s:
+        create_plan(s, "lead", "2025-07", make_findings(2))
+    cols = (
+        "plan_id",
+        "finding_id",
+        "rule_id",
+        "family",
+        "severity",
+        "entity_type",
+        "entity_id",
+        "priority",
+        "state",
+        "created_at",
+        "updated_at",
+    )
+    with pytest.raises(Conflict, match="nothing of this command was saved"), store.transaction() as s:
+        t = s.query(Task).first()
+        s.add(Task(**{c: getattr(t, c) for c in cols}))

@@ -126,8 +126,10 @@ def test_injected_runner_is_used(tmp_path):
     assert recheck_finding(task, tmp_path, "2025-08", runner=runner).status == "clear"
 
 
-def test_cli_verify_with_recheck_and_escalate(store_url, missed_reads_dataset, tmp_path):
+def test_cli_verify_with_recheck_and_escalate(missed_reads_dataset, tmp_path):
+    """SQLite only (the full CLI loop runs on both backends in test_audit_cli)."""
     pytest.importorskip("gridaudit.rules.runner")
+    store_url = str(tmp_path / "cases.db")
     from gridaudit.findings import write_findings
 
     from .test_audit_cli import cli, setup_store

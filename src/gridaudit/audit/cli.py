@@ -40,6 +40,8 @@ def run(store: str | None, fn: Callable[[Any], Any], attachments: str | None = N
         st = open_store(store, attachments)
     except AuditError as exc:
         die(exc.text())
+    from sqlalchemy.exc import SQLAlchemyError
+
     try:
         with st.transaction() as session:
             if user:
@@ -49,6 +51,9 @@ def run(store: str | None, fn: Callable[[Any], Any], attachments: str | None = N
             return fn(session, st)
     except AuditError as exc:
         die(exc.text())
+    except SQLAlchemyError as exc:  # e.g. a lock timeout or a lost connection: nothing was committed
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        die(both(f"案件库错误，本次操作未保存: {reason}", f"case store error, nothing was saved: {reason}"))
     finally:
         st.dispose()
 

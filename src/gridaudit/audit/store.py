@@ -34,6 +34,7 @@ class Store:
 
         A concurrent change to the same task (stale version) becomes ``Conflict`` with a clear message.
         """
+        from sqlalchemy.exc import IntegrityError
         from sqlalchemy.orm.exc import StaleDataError
 
         session = self.sessions()
@@ -45,6 +46,11 @@ class Store:
                 "记录已被他人同时修改，本次操作未保存任何内容；请刷新后重试",
                 f"the record was changed by someone else at the same time; nothing of this command "
                 f"was saved, reload and retry ({exc})",
+            ) from exc
+        except IntegrityError as exc:
+            raise Conflict(
+                f"与同时写入的数据冲突，本次操作未保存任何内容；请重试（{exc.orig}）",
+                f"conflicts with data stored meanwhile; nothing of this command was saved, retry ({exc.orig})",
             ) from exc
         finally:
             session.close()
