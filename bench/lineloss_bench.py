@@ -14,6 +14,7 @@ Generates a daily_usage-like dataset with DuckDB ``range()`` when ``--data`` has
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import time
 from datetime import date
@@ -86,9 +87,13 @@ def generate(root: Path, customers: int, days: int, threads: int) -> None:
     commit_version(st, {"sources": [f"bench/lineloss_bench.py {customers}x{days}"]})
 
 
-def timed(fn):
-    t0 = time.perf_counter()
+CPU: dict[str, float] = {}
+
+
+def timed(fn, name: str = ""):
+    t0, c0 = time.perf_counter(), time.process_time()
     out = fn()
+    CPU[name] = time.process_time() - c0
     return time.perf_counter() - t0, out
 
 
@@ -108,10 +113,10 @@ def main() -> None:
     inputs = open_inputs(ds, threads=a.threads)
     con = inputs.con
     scan_sql = "SELECT COUNT(meter_id), SUM(kwh), MIN(day) FROM daily_usage"
-    t_scan, _ = timed(lambda: con.execute(scan_sql).fetchall())
+    t_scan, _ = timed(lambda: con.execute(scan_sql).fetchall(), "scan1")
     lo, hi = con.execute("SELECT MIN(day), MAX(day) FROM daily_usage").fetchall()[0]
-    t_bal, bal = timed(lambda: run_balance(con, Window(lo, hi), LossSettings()))
-    t_scan2, _ = timed(lambda: con.execute(scan_sql).fetchall())
+    t_bal, bal = timed(lambda: run_balance(con, Window(lo, hi), LossSettings()), "balance")
+    t_scan2, _ = timed(lambda: con.execute(scan_sql).fetchall(), "scan2")
     scan = min(t_scan, t_scan2)
     con.close()
     print(f"daily_usage rows: {rows:,}; threads {a.threads}")
@@ -123,6 +128,10 @@ def main() -> None:
     if a.full:
         t_full, res = timed(lambda: run_loss(ds, threads=a.threads))
         print(f"full run_loss: {t_full:.2f} s = {t_full / scan:.1f} × scan; findings {res.findings.num_rows}")
+    cscan = min(CPU["scan1"], CPU["scan2"])
+    cbal = CPU["balance"]
+    print(f"CPU seconds (all threads): scan {cscan:.2f}, balance {cbal:.2f} = {cbal / cscan:.1f} × scan")
+    print(f"load average at end: {os.getloadavg()[0]:.1f}")
     print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
 

@@ -13,12 +13,12 @@ gap = billing loss − synchronous loss, split exactly (up to float rounding, sh
     gap_missing_ami         −Σ bills of customers with no AMI data that month
     gap_unbilled            +Σ AMI use of customers with no bill that period
 A customer's read window for P is [read day of P−1, read day of P): a reading is the register at 00:00
-of its read day, and a daily_usage row holds the energy of its day.
+of its read day, and a daily_usage row holds the energy of its day. AMI use is taken from the customer-day
+table of the balance window (``ll_cust_day``, built by behind.prepare_series), so a read window reaching
+before the window start counts only its days inside the window.
 """
 
 from __future__ import annotations
-
-from datetime import timedelta
 
 import duckdb
 import pyarrow as pa
@@ -26,14 +26,7 @@ import pyarrow as pa
 from gridaudit.lineloss.balance import Window
 from gridaudit.lineloss.inputs import run_script
 
-LOOKBACK_DAYS = 70
-
 BILLING_SQL = """
-CREATE OR REPLACE TEMP TABLE ll_bc_day AS
-SELECT mm.customer_id, mm.meter_id, d.day, d.kwh * mm.multiplier AS kwh
-FROM daily_usage d JOIN ll_meter_map mm ON mm.meter_id = d.meter_id
-WHERE mm.node_kind = 'area_sales' AND d.day >= $ext_from AND d.day < $d_end;
-
 CREATE OR REPLACE TEMP TABLE ll_bc AS
 WITH periods AS (SELECT DISTINCT period FROM ll_days),
 cust_area AS (
@@ -59,23 +52,22 @@ supply_bc AS (
     GROUP BY mm.node_id, w.period
 ),
 cal AS (
-    SELECT b.customer_id, dd.period, SUM(b.kwh) AS ami_cal
-    FROM ll_bc_day b JOIN ll_days dd ON dd.day = b.day
+    SELECT b.customer_id, dd.period, SUM(b.use) AS ami_cal
+    FROM ll_cust_day b JOIN ll_days dd ON dd.day = b.day
     GROUP BY b.customer_id, dd.period
 ),
-wsum AS (
-    SELECT w.meter_id, w.period, SUM(x.kwh) AS ami_win
-    FROM win w JOIN ll_bc_day x ON x.meter_id = w.meter_id AND x.day >= w.read_prev AND x.day < w.read_on
-    WHERE w.period IN (SELECT period FROM periods)
-    GROUP BY w.meter_id, w.period
-),
-cwin AS (
-    SELECT mm.customer_id, w.period, MAX(w.estimated) AS estimated, SUM(ws.ami_win) AS ami_win,
-           COUNT(w.read_prev) AS windows
+cw0 AS (
+    SELECT mm.customer_id, w.period, MAX(w.estimated) AS estimated, MAX(w.read_prev) AS read_prev,
+           MAX(w.read_on) AS read_on, COUNT(w.read_prev) AS windows
     FROM win w JOIN ll_meter_map mm ON mm.meter_id = w.meter_id
-    LEFT JOIN wsum ws ON ws.meter_id = w.meter_id AND ws.period = w.period
     WHERE mm.node_kind = 'area_sales' AND w.period IN (SELECT period FROM periods)
     GROUP BY mm.customer_id, w.period
+),
+cwin AS (
+    SELECT cw0.customer_id, cw0.period, cw0.estimated, cw0.windows,
+           (SELECT SUM(x.use) FROM ll_cust_day x
+            WHERE x.customer_id = cw0.customer_id AND x.day >= cw0.read_prev AND x.day < cw0.read_on) AS ami_win
+    FROM cw0
 ),
 billed AS (
     SELECT b.customer_id, b.period, SUM(b.kwh) AS bill
@@ -151,8 +143,7 @@ GAP_PARTS = (
 
 def billing_cycle_loss(con: duckdb.DuckDBPyConnection, window: Window) -> pa.Table:
     """Billing-cycle vs synchronous loss per area and period, with the gap split into its causes."""
-    params = {"ext_from": window.start - timedelta(days=LOOKBACK_DAYS), "d_end": window.end + timedelta(days=1)}
-    run_script(con, BILLING_SQL, params)
+    run_script(con, BILLING_SQL)
     parts = " + ".join(GAP_PARTS)
     cases = " ".join(f"WHEN ABS({p}) = big THEN '{p.removeprefix('gap_')}'" for p in GAP_PARTS)
     sql = f"""

@@ -1,5 +1,9 @@
 """Customer–area mapping errors (户变关系错误): all customers × all areas of their feeder, in numpy.
 
+All series are high-passed first (minus a centred ``mapping.high_pass_days`` moving mean and the weekday
+means): season, trends and theft steps leave the areas' loss, and the weekly rhythm many customers share
+leaves the customers' use, so what remains is each customer's own day-to-day swings.
+
 For customer c recorded on area A and every area B on the same feeder, over the days B's supply reported:
 
     loss_B(t) = α + γ·supply_B(t) + β·use_c(t) + ε
@@ -7,7 +11,8 @@ For customer c recorded on area A and every area B on the same feeder, over the 
 Controlling for supply_B removes the load pattern every customer shares; β ≈ 1 when c's energy passes B's
 transformer but is billed on A, and the same regression on A gives β_A ≈ −1. A finding needs, for the best B
 (highest t-statistic of β): β within [beta_min, beta_max], partial correlation ≥ min_partial_corr,
-t = r·√((n−3)/(1−r²)) ≥ min_t (many pairs are tested, so the bar is high) and β_A ≤ own_beta_max.
+t = r·√((n−3)/(1−r²)) ≥ min_t (many pairs are tested, so the bar is high), β_A ≤ own_beta_max, and B's
+loss over the window ≥ min_loss_cover × c's use (energy billed on A but fed by B shows up as B's loss).
 
 The per-pair statistics come from covariances: with v1 = var(supply_B), v2 = var(use_c), c12 = cov(supply_B,
 use_c), c1y = cov(supply_B, loss_B), c2y = cov(use_c, loss_B): β = (v1·c2y − c12·c1y) / (v1·v2 − c12²).
@@ -56,6 +61,27 @@ SCHEMA = pa.schema(
 )
 
 
+def high_pass(x: np.ndarray, weekday: np.ndarray, window: int) -> np.ndarray:
+    """Day-to-day component of each row: minus a centred ``window``-day moving mean, minus the weekday means.
+
+    NaN-aware (missing days stay NaN). Removes season, trends and theft steps from an area's loss and
+    weekly patterns shared by many customers, leaving what one customer's own daily swings can explain.
+    """
+    x = np.atleast_2d(x)
+    have = ~np.isnan(x)
+    z = np.where(have, x, 0.0)
+    k = np.ones(max(1, min(window, x.shape[1])))
+    sums = np.apply_along_axis(lambda r: np.convolve(r, k, mode="same"), 1, z)
+    cnt = np.apply_along_axis(lambda r: np.convolve(r, k, mode="same"), 1, have.astype(float))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = np.where(have, x - sums / np.maximum(cnt, 1), np.nan)
+    for wd in range(7):
+        cols = weekday == wd
+        if cols.any():
+            r[:, cols] -= np.nanmean(np.where(np.isnan(r[:, cols]), np.nan, r[:, cols]), axis=1, keepdims=True)
+    return r
+
+
 def _pair_stats(u: np.ndarray, s: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """β and partial correlation of y on u given s, for every row of ``u`` (customers × days)."""
     n = len(s)
@@ -93,7 +119,7 @@ def _block_stats(u: np.ndarray, s: np.ndarray, y: np.ndarray) -> tuple[np.ndarra
     return beta, pc
 
 
-def _feeder(areas: dict[int, tuple], cust: dict, days: int, settings: LossSettings) -> list[dict]:
+def _feeder(areas: dict[int, tuple], cust: dict, days: int, settings: LossSettings, weekday: np.ndarray) -> list[dict]:
     """Mapping candidates among the customers (integer ids) of one feeder's areas."""
     m = settings.mapping
     ids, rows = np.unique(cust["cust_no"], return_inverse=True)
@@ -107,21 +133,26 @@ def _feeder(areas: dict[int, tuple], cust: dict, days: int, settings: LossSettin
     total = np.nansum(u, axis=1)
     mean = np.where(seen > 0, total / np.maximum(seen, 1), 0.0)
     u = np.where(np.isnan(u), mean[:, None], u)
+    u = np.nan_to_num(high_pass(u, weekday, m.high_pass_days))
     area_nos = sorted(areas)
     beta = np.full((len(ids), len(area_nos)), np.nan)
     pc = np.full_like(beta, np.nan)
     n_days = np.array([len(areas[a][0]) for a in area_nos], dtype=np.int64)
     full = [j for j, a in enumerate(area_nos) if n_days[j] == days]
-    if full:  # one matrix product for every area that reported every day
-        s_m = np.stack([areas[area_nos[j]][1] for j in full])
-        y_m = np.stack([areas[area_nos[j]][2] for j in full])
-        beta[:, full], pc[:, full] = _block_stats(u, s_m, y_m)
+    s_all = np.full((len(area_nos), days), np.nan)
+    y_all = np.full((len(area_nos), days), np.nan)
     for j, a in enumerate(area_nos):
-        di, s, y = areas[a]
+        s_all[j, areas[a][0]], y_all[j, areas[a][0]] = areas[a][1], areas[a][2]
+    s_f, y_f = high_pass(s_all, weekday, m.high_pass_days), high_pass(y_all, weekday, m.high_pass_days)
+    if full:  # one matrix product for every area that reported every day
+        beta[:, full], pc[:, full] = _block_stats(u, s_f[full], y_f[full])
+    for j, a in enumerate(area_nos):
+        di = areas[a][0]
         if n_days[j] == days or len(di) < m.min_days:
             continue
-        beta[:, j], pc[:, j] = _pair_stats(u[:, di], s, y)
+        beta[:, j], pc[:, j] = _pair_stats(u[:, di], s_f[j, di], y_f[j, di])
     n_days = np.where(n_days >= m.min_days, n_days, 0)
+    loss_sum = np.array([areas[a][2].sum() for a in area_nos])
     with np.errstate(divide="ignore", invalid="ignore"):
         t = pc * np.sqrt((n_days[None, :] - 3) / (1 - pc * pc))
     aj = {a: j for j, a in enumerate(area_nos)}
@@ -132,6 +163,7 @@ def _feeder(areas: dict[int, tuple], cust: dict, days: int, settings: LossSettin
             continue
         ok = (beta[i] >= m.beta_min) & (beta[i] <= m.beta_max) & (pc[i] >= m.min_partial_corr) & (t[i] >= m.min_t)
         ok[jo] = False
+        ok &= loss_sum >= m.min_loss_cover * total[i]  # B's loss must hold c's energy
         if not ok.any():
             continue
         j = int(np.argmax(np.where(ok, t[i], -np.inf)))
@@ -157,6 +189,7 @@ def find_mapping_errors(con: duckdb.DuckDBPyConnection, start: date, days: int, 
             feeders.setdefault(int(a["feeder_no"][lo]), {})[int(key[lo])] = (a["di"][lo:hi], a["supply"][lo:hi],
                                                                           a["loss"][lo:hi])  # fmt: skip
     sizes = dict(con.execute("SELECT area_no, COUNT(*) FROM ll_cust_day GROUP BY area_no").fetchall())
+    weekday = (start.weekday() + np.arange(days)) % 7
     found: list[dict] = []
     batch: list[int] = []
     rows = 0
@@ -178,7 +211,8 @@ def find_mapping_errors(con: duckdb.DuckDBPyConnection, start: date, days: int, 
         cuts = np.searchsorted(fcol, batch, side="left")
         ends = np.searchsorted(fcol, batch, side="right")
         for fb, lo, hi in zip(batch, cuts, ends, strict=True):
-            found.extend(_feeder(feeders[fb], {c: v[lo:hi] for c, v in cust.items()}, days, settings))
+            part = {c: v[lo:hi] for c, v in cust.items()}
+            found.extend(_feeder(feeders[fb], part, days, settings, weekday))
         batch, rows = [], 0
     names = dict(con.execute("SELECT node_no, node_id FROM ll_nodes").fetchall())
     cnames = {}

@@ -130,6 +130,14 @@ def run_loss(
         balance = run_balance(con, window, settings)
         lap("balance")
         params = {"d_from": window.start, "d_end": window.end + timedelta(days=1)}
+        seen = pa.concat_tables(
+            [
+                balance.window.select(["level", "entity_id", "band"]),
+                balance.monthly.select(["level", "entity_id", "band"]),
+            ]
+        )
+        prepare_series(con, window, seen)
+        lap("series")
         billing = None
         if inputs.has("readings") and inputs.has("bills"):
             billing = billing_cycle_loss(con, window)
@@ -140,14 +148,6 @@ def run_loss(
             )
         tech_m, tech_w = technical_loss(con, settings, params, inputs.has("interval_usage"), window.label)
         lap("technical")
-        seen = pa.concat_tables(
-            [
-                balance.window.select(["level", "entity_id", "band"]),
-                balance.monthly.select(["level", "entity_id", "band"]),
-            ]
-        )
-        prepare_series(con, window, seen)
-        lap("series")
         suspects = rank_suspects(con, window, settings, inputs.has("meter_events"))
         lap("suspects")
         mapping = find_mapping_errors(con, window.start, len(window.days()), settings)

@@ -102,7 +102,9 @@ class Mapping:
     beta_max: float = 1.6
     own_beta_max: float = -0.3
     min_partial_corr: float = 0.3
-    min_t: float = 5.0
+    min_t: float = 7.0
+    min_loss_cover: float = 0.8
+    high_pass_days: int = 15
     min_days: int = 14
     min_share_of_loss: float = 0.02
 
