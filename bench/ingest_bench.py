@@ -102,8 +102,18 @@ def bench_csv(rows: int) -> dict:
     ing = child("ingest", {"sources": [str(readings)], "dataset": str(ds)})
     assert ing["rows"] == rows, ing
     shutil.rmtree(ds, ignore_errors=True)
+    child("ingest", {"sources": [str(meters)], "dataset": str(ds)})
+    dirty = readings.parent / "dirty" / "readings.csv"  # the same file with one bad row at the end
+    dirty.parent.mkdir(exist_ok=True)
+    shutil.copyfile(readings, dirty)
+    with open(dirty, "a") as fh:
+        fh.write("M00000001,2099-01,2099-01-25,5,ami,S1\n")
+    bad = child("ingest", {"sources": [str(dirty)], "dataset": str(ds)})
+    assert bad["rows"] == rows, bad
+    dirty.unlink()
+    shutil.rmtree(ds, ignore_errors=True)
     (OUT / f"copy_{rows}.parquet").unlink(missing_ok=True)
-    return {"rows": rows, "bytes": readings.stat().st_size, "copy": copy, "ingest": ing}
+    return {"rows": rows, "bytes": readings.stat().st_size, "copy": copy, "ingest": ing, "dirty": bad}
 
 
 def bench_synth(folder: Path) -> dict:
@@ -146,6 +156,20 @@ def render(results: list[dict], synth: dict | None) -> str:
             f"| {r['rows'] / i['wall']:,.0f} | {i['wall'] / c['wall']:.2f}× ({i['cpu'] / c['cpu']:.2f}×) "
             f"| {c['rss_mb']:,.0f} | {i['rss_mb']:,.0f} |"
         )
+    lines += [
+        "",
+        "Same files with one bad row appended (a reading dated 2099): the good rows are kept from the first pass, "
+        "the file is read once more to number and list the bad row:",
+        "",
+        "| rows | ingest s (CPU s) | ratio to copy wall (CPU) |",
+        "|---:|---:|---:|",
+    ]
+    for r in results:
+        c, d = r["copy"], r["dirty"]
+        lines.append(
+            f"| {r['rows']:,} | {d['wall']:.1f} ({d['cpu']:.1f}) "
+            f"| {d['wall'] / c['wall']:.2f}× ({d['cpu'] / c['cpu']:.2f}×) |"
+        )
     if len(results) >= 2:
         a, b = results[0], results[-1]
         lines += [
@@ -154,7 +178,10 @@ def render(results: list[dict], synth: dict | None) -> str:
             f"{b['ingest']['rss_mb'] / a['ingest']['rss_mb']:.2f}× ({a['ingest']['rss_mb']:,.0f} → "
             f"{b['ingest']['rss_mb']:,.0f} MB); the plain copy "
             f"{b['copy']['rss_mb'] / a['copy']['rss_mb']:.2f}× "
-            f"({a['copy']['rss_mb']:,.0f} → {b['copy']['rss_mb']:,.0f} MB).",
+            f"({a['copy']['rss_mb']:,.0f} → {b['copy']['rss_mb']:,.0f} MB). Ingest holds state across rows (the "
+            "duplicate-key check, the foreign-key hash table), so its peak grows with the data until DuckDB's "
+            f"memory_limit ({MEMORY_LIMIT['value']}) caps it and DuckDB spills to its temp directory in the staging "
+            "folder; the rest is the Python process (~90 MB). A larger file does not raise the cap.",
         ]
     if synth:
         c, i = synth["copy"], synth["ingest"]
@@ -170,8 +197,7 @@ def render(results: list[dict], synth: dict | None) -> str:
         "What ingest does beyond the copy: a streaming pass in Python that hashes the file (sha256, for "
         "'unchanged' detection) and validates its encoding and counts its rows; one DuckDB pass that coerces every "
         "column (dates, periods, numbers, domain labels), runs the row checks and the foreign-key join and writes the "
-        "accepted rows; a duplicate-key check over them; plus Python start-up (~1 s CPU). When any row fails, a second "
-        "pass numbers the rows and lists every failure (not measured here: the bench data are clean).",
+        "accepted rows; a duplicate-key check over them; plus Python start-up (~1 s CPU).",
         "",
     ]
     return "\n".join(lines)
