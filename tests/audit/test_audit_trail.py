@@ -72,8 +72,10 @@ def test_deleted_newest_event_is_caught(store):
         _drop_guard(con)
         con.execute(text(f"DELETE FROM audit_events WHERE seq = {n}"))
     problems = _problems(store)
-    assert [p.event_id for p in problems] == [None]
-    assert f"records {n} events, found {n - 1}" in problems[0].problem_en
+    assert [p.event_id for p in problems] == [None, None]
+    # the deleted event was the task's assignment: the task row no longer matches the trail either
+    assert "is assigned but the trail says new" in problems[0].problem_en
+    assert f"records {n} events, found {n - 1}" in problems[1].problem_en
 
 
 def test_swapped_events_are_caught(store):
@@ -109,3 +111,12 @@ def test_verify_log_cli(store_url, tmp_path):
     bad = runner.invoke(app, ["--lang", "en", "audit", "verify-log", "--store", store_url])
     assert bad.exit_code == 1
     assert "TAMPERED" in bad.output and "seq 2" in bad.output
+
+
+def test_task_row_edited_outside_gridaudit_is_caught(store):
+    """No trigger guards audit_tasks, but its state must match the last logged transition."""
+    _fill(store)
+    with store.engine.begin() as con:
+        con.execute(text("UPDATE audit_tasks SET state = 'closed' WHERE state = 'assigned'"))
+    problems = _problems(store)
+    assert len(problems) == 1 and "is closed but the trail says assigned" in problems[0].problem_en

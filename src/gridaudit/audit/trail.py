@@ -107,11 +107,13 @@ def verify_log(session: Any) -> tuple[int, list[LogProblem]]:
     """Re-check the whole chain: returns (events checked, problems). No problems means intact.
 
     Catches an edited event (its hash no longer matches), a deleted or reordered event (seq gap,
-    broken prev_hash link) and deleted newest events (the head no longer matches).
+    broken prev_hash link), deleted newest events (the head no longer matches), and a task whose stored
+    state differs from the state its last logged transition led to (a task row edited directly).
     """
     from sqlalchemy import select
 
     problems: list[LogProblem] = []
+    last_state: dict[str, str] = {}
     prev = GENESIS
     n = 0
     for ev in session.execute(select(Event).order_by(Event.event_id)).scalars():
@@ -147,6 +149,11 @@ def verify_log(session: Any) -> tuple[int, list[LogProblem]]:
                 )
             )
         prev = ev.hash
+        if ev.entity_type == "task":
+            to = json.loads(ev.payload).get("to") if ev.payload.startswith("{") else None
+            if to:
+                last_state[ev.entity_id] = to
+    problems += _state_problems(session, last_state)
     head = session.get(LogHead, 1)
     if head is None:
         problems.append(LogProblem(None, None, "日志头缺失", "log head row is missing"))
@@ -160,6 +167,27 @@ def verify_log(session: Any) -> tuple[int, list[LogProblem]]:
             )
         )
     return n, problems
+
+
+def _state_problems(session: Any, last_state: dict[str, str]) -> list[LogProblem]:
+    """Tasks whose stored state is not the state their last logged transition led to (edited rows)."""
+    from sqlalchemy import select
+
+    from gridaudit.audit.models import Task
+
+    out = []
+    for task_id, state in session.execute(select(Task.task_id, Task.state).order_by(Task.task_id)):
+        logged = last_state.get(str(task_id))
+        if logged != state:
+            out.append(
+                LogProblem(
+                    None,
+                    None,
+                    f"任务 {task_id} 的状态为 {state}，日志记录为 {logged}（任务记录被直接修改）",
+                    f"task {task_id} is {state} but the trail says {logged} (task row edited outside gridaudit)",
+                )
+            )
+    return out
 
 
 def history(session: Any, entity_type: str, entity_id: Any) -> list[Event]:
