@@ -163,3 +163,28 @@ def test_train_and_score_in_one_pass_matches_separate_calls(risk_ds, tmp_path):
         together.set_index("customer_id")["raw_score"].rank().corr(apart.set_index("customer_id")["raw_score"].rank())
     )
     assert both_ > 0.95
+
+
+def test_rule_findings_become_features_up_to_the_as_of_month(risk_ds, tmp_path):
+    from gridaudit.findings import findings_table, write_findings
+
+    root, info = risk_ds
+    c0, c1 = info["ids"][:2]
+    rows = [
+        {"rule_id": "r1", "family": "billing", "severity": "high", "entity_type": "customer", "entity_id": c0,
+         "period": "2023-03"},
+        {"rule_id": "r2", "family": "reading", "severity": "low", "entity_type": "meter", "entity_id": f"M{c0}",
+         "period": "2023-04"},
+        {"rule_id": "r3", "family": "billing", "severity": "high", "entity_type": "customer", "entity_id": c0,
+         "period": "2023-12"},  # after the as-of month: not seen
+        {"rule_id": "t", "family": "theft", "severity": "high", "entity_type": "customer", "entity_id": c1,
+         "period": "2023-03"},  # theft findings never feed the theft scorer
+    ]  # fmt: skip
+    path = tmp_path / "findings.parquet"
+    write_findings(findings_table(rows), path)
+    feats = compute_features(
+        open_dataset(root), [Snapshot(c0, date(2023, 6, 30)), Snapshot(c1, date(2023, 6, 30))], RiskSettings(), path
+    )
+    assert feats["rule_hits"].tolist() == [2.0, 0.0]
+    assert feats["rule_hits_high"].tolist() == [1.0, 0.0]
+    assert feats["rule_families"].tolist() == [2.0, 0.0]
