@@ -130,6 +130,10 @@ def register(app: typer.Typer) -> None:
             "gridaudit ingest --from-sql postgresql://audit@replica/marketing --mapping mapping.yaml --dataset ds",
         ),
     )(ingest_command)
-    ds_app = typer.Typer(help="Dataset folders: inspect versions and contents / 数据集", no_args_is_help=True)
+    ds_app = typer.Typer(
+        help="Dataset folders: inspect versions and contents / 数据集",
+        no_args_is_help=True,
+        epilog=example("gridaudit dataset info ds"),
+    )
     ds_app.command("info", epilog=example("gridaudit dataset info ds"))(info_command)
     app.add_typer(ds_app, name="dataset")

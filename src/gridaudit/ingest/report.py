@@ -37,6 +37,11 @@ def progress_printer() -> Callable[[str, dict[str, Any]], None]:
             console.print(
                 msg(f"读取并校验 {info['source']}", f"reading and validating {info['source']}"), highlight=False
             )
+        elif event == "recheck":
+            console.print(
+                msg(f"再次读取 {info['source']}, 列出失败行", f"reading {info['source']} again to list failing rows"),
+                highlight=False,
+            )
         elif event == "skip_fk":
             console.print(
                 msg(

@@ -173,7 +173,7 @@ def process_table(
         return outcome
     con.execute("SET preserve_insertion_order = true")
     for i, rr in rels:
-        run.progress("read", {"source": rr.source.name, "table": table})
+        run.progress("recheck" if outcome.reread else "read", {"source": rr.source.name, "table": table})
         out = run.work / f"{table}__{i}.parquet"
         try:
             tw.pass_one(con, rr, spec, mapping, i, out, run.today, fk_refs)
@@ -315,7 +315,7 @@ def _fast_path(
     if dups:
         for f in files:
             f.unlink(missing_ok=True)
-        run.progress("recheck", {"table": table})
+        outcome.reread = True
         return False
     outcome.present = {c for _, rr in rels for c in rr.columns}
     if short:

@@ -38,6 +38,7 @@ class TableOutcome:
     updated: int = 0
     unchanged: int = 0
     changed: bool = False
+    reread: bool = False  # the sources were read once already (the usual path gave way to the full path)
     present: set[str] = field(default_factory=set)
 
 
