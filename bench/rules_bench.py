@@ -167,11 +167,14 @@ def quality(source: Path, work: Path) -> str:
     took = time.perf_counter() - started
     engine.close()
     per_kind, per_rule = score(findings, rules, load_truth(source / "truth.csv"))
+    slow = sorted(reports, key=lambda r: -r.seconds)[:8]
     fmt = lambda v: "–" if v is None else f"{v:.3f}"  # noqa: E731
     lines = [
         f"Quality: {len(rules)} rules on `{source.name}` ({ds.rows('customers'):,} customers), "
         f"{len(findings):,} findings in {took:.1f} s on DuckDB; errors: "
         f"{sum(r.status == 'error' for r in reports)}, skipped: {sum(r.status == 'skipped' for r in reports)}.",
+        "",
+        "Slowest rules: " + ", ".join(f"{r.rule_id} {r.seconds:.1f} s" for r in slow) + ".",
         "",
         "| truth kind | truth rows | recall | findings of its rules | precision | rules |",
         "|---|---:|---:|---:|---:|---|",

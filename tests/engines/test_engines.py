@@ -28,10 +28,13 @@ def dataset(tmp_path):
 
 
 @pytest.mark.postgres
-def test_postgres_load_query_readonly_and_replica(dataset, pg_url):
+def test_postgres_load_query_readonly_and_replica(dataset, pg_url, monkeypatch):
     import psycopg
 
+    from gridaudit.engines import postgres
     from gridaudit.engines.postgres import PostgresEngine
+
+    monkeypatch.setattr(postgres, "BATCH_ROWS", 2)  # 3 rows → two COPY batches, one CSV header
 
     eng = PostgresEngine(pg_url, dataset=dataset, schema="ga_test_engines_pg")
     try:

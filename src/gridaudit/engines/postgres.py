@@ -98,11 +98,14 @@ class PostgresEngine:
             self.con.cursor() as cur,
             cur.copy(f"COPY {target} ({names}) FROM STDIN (FORMAT csv, HEADER true)") as copy,
         ):
+            first = True
             for file in files:
                 for batch in pq.ParquetFile(file).iter_batches(batch_size=BATCH_ROWS, columns=[n for n, _ in cols]):
                     buf = io.BytesIO()
-                    pacsv.write_csv(pa.Table.from_batches([batch]), buf)
+                    options = pacsv.WriteOptions(include_header=first)
+                    pacsv.write_csv(pa.Table.from_batches([batch]), buf, write_options=options)
                     copy.write(buf.getvalue())
+                    first = False
 
     def tables(self) -> set[str]:
         """Tables in the schema plus registered temporary tables."""

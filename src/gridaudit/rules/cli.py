@@ -164,7 +164,12 @@ def run_cmd(
         die(str(exc))
     if not rules:
         die(both("没有可运行的规则", "no rules selected"))
-    eng = _engine(engine, ds, pg)
+    try:
+        eng = _engine(engine, ds, pg)
+    except typer.Exit:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a server or loading failure is reported, not a traceback
+        die(both(f"无法启动引擎 {engine}：{exc}", f"cannot start engine {engine}: {exc}"))
     try:
         with Progress(
             TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
