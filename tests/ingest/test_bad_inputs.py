@@ -7,8 +7,8 @@ import threading
 from pathlib import Path
 
 import pytest
+from ingest_helpers import METERS, READINGS_FEB, write
 
-from conftest import METERS, READINGS_FEB, write
 from gridaudit.dataset import open_dataset, versions
 from gridaudit.ingest import ingest
 

@@ -10,8 +10,8 @@ import openpyxl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from ingest_helpers import METERS, write
 
-from conftest import METERS, write
 from gridaudit.ingest import coerce, ingest
 
 

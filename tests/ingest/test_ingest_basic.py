@@ -3,8 +3,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pyarrow.parquet as pq
+from ingest_helpers import READINGS_FEB, write
 
-from conftest import READINGS_FEB, write
 from gridaudit.dataset import open_dataset, versions
 from gridaudit.ingest import ingest
 

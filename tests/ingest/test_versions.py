@@ -10,9 +10,9 @@ import time
 from pathlib import Path
 
 import pytest
+from ingest_helpers import METERS, READINGS_FEB, READINGS_JAN, write
 from typer.testing import CliRunner
 
-from conftest import METERS, READINGS_FEB, READINGS_JAN, write
 from gridaudit.cli import app
 from gridaudit.dataset import open_dataset, versions
 from gridaudit.ingest import ingest
