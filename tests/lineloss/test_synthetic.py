@@ -24,11 +24,11 @@ def synth(tmp_path_factory):
     assert res.exit_code == 0
     with open(root / "src" / "truth.csv", encoding="utf-8") as fh:
         truth = list(csv.DictReader(fh))
-    return run_loss(root / "ds"), truth
+    return run_loss(root / "ds"), truth, root
 
 
 def test_balance_levels_tie_out_on_synthetic_utility(synth):
-    result, _ = synth
+    result, _, _ = synth
     m = result.balance.monthly.to_pylist()
     for period in {r["period"] for r in m}:
         top = [r for r in m if r["level"] == "unit" and r["period"] == period]
@@ -39,11 +39,43 @@ def test_balance_levels_tie_out_on_synthetic_utility(synth):
         assert round(root["loss_kwh"] * 1000) == parts
 
 
-def test_mapping_findings_are_true_and_explain_negative_areas(synth):
-    result, truth = synth
+@pytest.fixture(scope="module")
+def moved(synth, tmp_path_factory):
+    """The synthetic utility with one more mapping error: its biggest area customer recorded on a neighbour."""
+    import duckdb
+    import pyarrow as pa
+    from lineloss_tiny import derive
+
+    from gridaudit.dataset import open_dataset
+
+    _, _, root = synth
+    ds = open_dataset(root / "ds")
+    con = duckdb.connect()
+    for t in ("daily_usage", "meters", "customers", "areas"):
+        con.execute(f"CREATE VIEW {t} AS SELECT * FROM read_parquet('{ds.table_glob(t)}')")
+    cust, area, other = con.execute(
+        """WITH big AS (
+               SELECT c.customer_id, c.area_id, a.feeder_id, SUM(d.kwh * m.multiplier) AS e
+               FROM daily_usage d JOIN meters m USING (meter_id) JOIN customers c ON c.customer_id = m.customer_id
+               JOIN areas a ON a.area_id = c.area_id GROUP BY ALL ORDER BY e DESC LIMIT 1)
+           SELECT big.customer_id, big.area_id, MIN(a.area_id) FROM big JOIN areas a
+           ON a.feeder_id = big.feeder_id AND a.area_id <> big.area_id GROUP BY ALL"""
+    ).fetchall()[0]
+    customers = ds.read("customers")
+    ids = customers.column("customer_id").to_pylist()
+    areas = [other if c == cust else a for c, a in zip(ids, customers.column("area_id").to_pylist(), strict=True)]
+    customers = customers.set_column(customers.column_names.index("area_id"), "area_id", pa.array(areas))
+    dst = derive(root / "ds", tmp_path_factory.mktemp("ll-moved") / "ds", {"customers": customers})
+    return run_loss(dst), {"customer_id": cust, "true_area_id": area, "recorded_area_id": other}
+
+
+def test_mapping_findings_are_true_and_explain_negative_areas(synth, moved):
+    _, truth, _ = synth
+    result, mine = moved
     injected = {t["entity_id"]: json.loads(t["detail"]) for t in truth if t["kind"] == "data_mapping_error"}
+    injected[mine["customer_id"]] = mine
     found = result.mapping.to_pylist()
-    assert found, "no mapping error found on the synthetic utility"
+    assert mine["customer_id"] in {f["customer_id"] for f in found}
     for f in found:  # every mapping finding is an injected error, pointing at the area that really feeds it
         assert f["customer_id"] in injected
         assert f["likely_area"] == injected[f["customer_id"]]["true_area_id"]
@@ -51,9 +83,12 @@ def test_mapping_findings_are_true_and_explain_negative_areas(synth):
     out_of = {}
     for f in found:
         out_of.setdefault(f["recorded_area"], set()).add(f["customer_id"])
+    negatives = 0
     for f in result.findings.to_pylist():  # a negative area with a detected mapping error names it
         if f["rule_id"] == "loss_area_negative" and f["entity_id"] in out_of:
+            negatives += 1
             ev = json.loads(f["evidence"])
             named = {x["customer_id"] for x in ev["mapping_findings"] if x["direction"] == "out"}
             assert named == out_of[f["entity_id"]]
             assert ev["explained_by_mapping"] == (ev["corrected_rate_pct"] >= 0)
+    assert negatives > 0 and mine["recorded_area_id"] in out_of

@@ -1,8 +1,10 @@
 """Customer–area mapping errors (户变关系错误): all customers × all areas of their feeder, in numpy.
 
-All series are high-passed first (minus a centred ``mapping.high_pass_days`` moving mean and the weekday
-means): season, trends and theft steps leave the areas' loss, and the weekly rhythm many customers share
-leaves the customers' use, so what remains is each customer's own day-to-day swings.
+All series are high-passed first (minus a centred ``mapping.high_pass_days`` moving mean and the means per
+day type: weekday on working days, weekend, public holiday — official calendar with 调休): season, trends
+and theft steps leave the areas' loss, and the weekly and holiday rhythm many customers share leaves the
+customers' use, so what remains is each customer's own day-to-day swings. When several customers pass for
+the same area B, they are kept strongest first only while each still passes in a joint regression.
 
 For customer c recorded on area A and every area B on the same feeder, over the days B's supply reported:
 
@@ -61,6 +63,19 @@ SCHEMA = pa.schema(
 )
 
 
+def day_types(start: date, days: int) -> np.ndarray:
+    """Day type per day: weekday 0–6 on official working days, 7 on weekends off, 8 on public holidays."""
+    from datetime import timedelta
+
+    from gridaudit.workdays import is_workday
+
+    out = np.empty(days, dtype=np.int64)
+    for i in range(days):
+        d = start + timedelta(days=i)
+        out[i] = d.weekday() if is_workday(d) else (7 if d.weekday() >= 5 else 8)
+    return out
+
+
 def high_pass(x: np.ndarray, weekday: np.ndarray, window: int) -> np.ndarray:
     """Day-to-day component of each row: minus a centred ``window``-day moving mean, minus the weekday means.
 
@@ -75,7 +90,7 @@ def high_pass(x: np.ndarray, weekday: np.ndarray, window: int) -> np.ndarray:
     cnt = np.apply_along_axis(lambda r: np.convolve(r, k, mode="same"), 1, have.astype(float))
     with np.errstate(invalid="ignore", divide="ignore"):
         r = np.where(have, x - sums / np.maximum(cnt, 1), np.nan)
-    for wd in range(7):
+    for wd in np.unique(weekday):
         cols = weekday == wd
         if cols.any():
             r[:, cols] -= np.nanmean(np.where(np.isnan(r[:, cols]), np.nan, r[:, cols]), axis=1, keepdims=True)
@@ -168,11 +183,46 @@ def _feeder(areas: dict[int, tuple], cust: dict, days: int, settings: LossSettin
             continue
         j = int(np.argmax(np.where(ok, t[i], -np.inf)))
         out.append(
-            {"cust_no": int(ids[i]), "recorded_no": area_nos[jo], "likely_no": area_nos[j], "days": int(n_days[j]),
-             "use_kwh": float(total[i]), "beta": float(beta[i, j]), "partial_corr": float(pc[i, j]),
-             "t_stat": float(t[i, j]), "beta_own": float(beta[i, jo]), "partial_corr_own": float(pc[i, jo])}
+            {"row": i, "col": j, "cust_no": int(ids[i]), "recorded_no": area_nos[jo], "likely_no": area_nos[j],
+             "days": int(n_days[j]), "use_kwh": float(total[i]), "beta": float(beta[i, j]),
+             "partial_corr": float(pc[i, j]), "t_stat": float(t[i, j]), "beta_own": float(beta[i, jo]),
+             "partial_corr_own": float(pc[i, jo])}
         )  # fmt: skip
+    out = _joint_check(out, u, s_f, y_f, areas, area_nos, m)
     return out
+
+
+def _joint_check(cands: list[dict], u: np.ndarray, s_f: np.ndarray, y_f: np.ndarray, areas: dict,
+                 area_nos: list[int], m) -> list[dict]:  # fmt: skip
+    """Several candidates for one area: keep them strongest first while each still passes in a joint regression.
+
+    Customers whose swings resemble the one truly mis-recorded customer (same trade, same holidays) look like
+    it one by one; given the accepted customers their own coefficient collapses.
+    """
+    by_area: dict[int, list[dict]] = {}
+    for c in cands:
+        by_area.setdefault(c["col"], []).append(c)
+    kept: list[dict] = []
+    for j, group in by_area.items():
+        group.sort(key=lambda c: -c["t_stat"])
+        di = areas[area_nos[j]][0]
+        y = y_f[j, di]
+        base = [np.ones(len(di)), s_f[j, di]]
+        accepted: list[dict] = []
+        for c in group:
+            cols = base + [u[a["row"], di] for a in accepted] + [u[c["row"], di]]
+            x = np.column_stack(cols)
+            coef, *_ = np.linalg.lstsq(x, y, rcond=None)
+            resid = y - x @ coef
+            dof = max(len(y) - x.shape[1], 1)
+            cov = np.linalg.pinv(x.T @ x) * (resid @ resid / dof)
+            t_joint = coef[-1] / np.sqrt(max(cov[-1, -1], 1e-300))
+            if m.beta_min <= coef[-1] <= m.beta_max and t_joint >= m.min_t:
+                accepted.append(c)
+        kept.extend(accepted)
+    for c in kept:
+        c.pop("row"), c.pop("col")
+    return kept
 
 
 CHUNK_ROWS = 12_000_000
@@ -189,7 +239,7 @@ def find_mapping_errors(con: duckdb.DuckDBPyConnection, start: date, days: int, 
             feeders.setdefault(int(a["feeder_no"][lo]), {})[int(key[lo])] = (a["di"][lo:hi], a["supply"][lo:hi],
                                                                           a["loss"][lo:hi])  # fmt: skip
     sizes = dict(con.execute("SELECT area_no, COUNT(*) FROM ll_cust_day GROUP BY area_no").fetchall())
-    weekday = (start.weekday() + np.arange(days)) % 7
+    weekday = day_types(start, days)
     found: list[dict] = []
     batch: list[int] = []
     rows = 0
