@@ -111,3 +111,9 @@ def test_strict_writes_nothing_when_rows_fail(base, tmp_path: Path):
     assert r.exit_code == 1 and not r.changed
     assert versions(ds) == [v1]
     assert r.failures_path is not None and pq.read_table(r.failures_path).num_rows == 1
+
+
+def test_a_single_path_is_accepted_as_well_as_a_list(base):
+    meters, _, ds = base
+    r = ingest(str(meters), ds)
+    assert r.exit_code == 0 and r.rows == {"meters": 3}

@@ -97,6 +97,8 @@ def ingest(
     atomically. ``strict`` writes nothing if any row fails. Unusable input (exit code 2) writes nothing.
     """
     settings = settings or IngestSettings()
+    if isinstance(sources, str | Path):
+        sources = [sources]
     from gridaudit.ingest.report import progress_printer
 
     printer = progress_printer() if show_progress else None
