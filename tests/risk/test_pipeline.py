@@ -74,7 +74,7 @@ def test_sparse_dataset_trains_and_scores(sparse_ds, tmp_path):
 
 
 def test_sparse_dataset_with_inspections_trains_lightgbm(tmp_path):
-    from conftest import make_dataset
+    from risk_helpers import make_dataset
 
     root = tmp_path / "ds"
     make_dataset(root, n=120, days=300, seed=5, inspected_share=0.6)
@@ -92,7 +92,8 @@ def test_labels_after_until_are_not_used(risk_ds, tmp_path):
     assert res.meta["labels"]["rows"] == sum(1 for r in info["inspections"] if r[2] <= until)
     assert res.meta["training_window"]["last_inspection"] <= until.isoformat()
     # same training when the later inspections do not exist at all
-    from conftest import typed
+    from risk_helpers import typed
+
     from gridaudit.dataset import commit_version, stage_version
 
     staged = stage_version(root.parent / "cut")
@@ -136,7 +137,7 @@ def test_features_do_not_see_data_after_as_of(risk_ds, tmp_path):
 
 
 def test_extras_give_event_and_price_features(tmp_path):
-    from conftest import make_dataset
+    from risk_helpers import make_dataset
 
     root = tmp_path / "ds"
     info = make_dataset(root, n=80, days=300, seed=9, inspected_share=0.0, extras=True)
