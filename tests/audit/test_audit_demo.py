@@ -54,6 +54,7 @@ def test_run_demo(tmp_path):
             entity_id="C3",
             period="2024-04",
             score=5.0,
+            yuan_at_stake=1e5,
             responsible_staff_id="S9",
             run_id="t",
         )
@@ -69,6 +70,7 @@ def test_run_demo(tmp_path):
             entity_id="A1",
             period="2024-01..2024-05",
             score=4.0,
+            yuan_at_stake=5e4,
             responsible_staff_id="S8",
             run_id="t",
         )

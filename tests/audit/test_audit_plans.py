@@ -3,18 +3,29 @@ import pytest
 from gridaudit.audit import actions
 from gridaudit.audit.errors import AuditError, Forbidden
 from gridaudit.audit.models import Base
-from gridaudit.audit.plans import create_plan, entity_units, priority
+from gridaudit.audit.plans import PrioritySettings, create_plan, entity_units, priority, score_percentiles
 from gridaudit.dataset import commit_version, stage_version
 from gridaudit.findings import findings_table
 
 from .conftest import add_people, make_findings
 
 
-def test_priority_from_score_and_money():
-    assert priority(0.8, 0) == pytest.approx(0.8)
-    assert priority(0.8, 9999) == pytest.approx(0.8 * 5)
-    assert priority(None, 0) == pytest.approx(0.5)  # default score is a setting
-    assert priority(0.5, 100) > priority(0.5, 10) > priority(0.5, None)
+def test_priority_from_score_percentile_severity_and_money():
+    assert priority(1.0, "high", 0) == pytest.approx(0.5 * 1.0 + 0.5 * 0.75)
+    assert priority(1.0, "high", 9999) == pytest.approx(0.875 * 5)
+    assert priority(None, "medium", 0) == pytest.approx(0.5)  # missing score: default_score (a setting)
+    assert priority(0.5, "low", 100) > priority(0.5, "low", 10) > priority(0.5, "low", None)
+    assert priority(0.5, "critical", 0) > priority(0.5, "low", 0)
+    heavy = PrioritySettings(money_weight=0.0, score_weight=1.0)
+    assert priority(0.3, "critical", 1e6, heavy) == pytest.approx(0.3)
+
+
+def test_scores_on_different_scales_compete_fairly():
+    """A rule scoring in kWh (huge numbers) does not crowd out a model scoring 0–1."""
+    rows = [dict(finding_id=f"k{i}", rule_id="kwh_rule", score=1000.0 * i) for i in range(1, 5)]
+    rows += [dict(finding_id=f"p{i}", rule_id="prob_model", score=0.2 * i) for i in range(1, 5)]
+    pct = score_percentiles(rows + [dict(finding_id="none", rule_id="prob_model", score=None)])
+    assert pct["k4"] == pct["p4"] == 1.0 and pct["k1"] == pct["p1"] == 0.25 and pct["none"] is None
 
 
 def test_top_n_family_and_unit_scope(store):
@@ -60,7 +71,7 @@ def test_dedup_against_open_tasks_and_taken_findings(store):
 def test_one_task_per_entity_within_a_file(store):
     add_people(store)
     rows = [dict(r) for r in make_findings(2).to_pylist()]
-    twin = dict(rows[0], rule_id="theft.other", score=0.99)
+    twin = dict(rows[0], rule_id="theft.other", score=0.99, yuan_at_stake=10000.0)
     twin.pop("finding_id")
     with store.transaction() as s:
         out = create_plan(s, "lead", "2025-07", findings_table([*rows, twin]))

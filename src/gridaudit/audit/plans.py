@@ -8,6 +8,7 @@ same entity; within one file, one task per entity (the highest-priority finding)
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 import math
@@ -30,11 +31,26 @@ PLANNERS = ("audit_lead", "auditor")
 
 @dataclass(frozen=True)
 class PrioritySettings:
-    """Task priority = score × (1 + money_weight × log10(1 + ¥ at stake)); a missing score counts as
-    ``default_score``. With the default weight a ¥9,999 finding ranks 5× a ¥0 one of equal score."""
+    """How findings are ranked into tasks.
 
+    Analyzers score on different scales (a rule may score in kWh, the risk model in 0–1), so the score
+    enters as its percentile among the file's findings of the same rule (0–1, scale-free):
+
+        priority = (score_weight × score percentile + (1 − score_weight) × severity weight)
+                   × (1 + money_weight × log10(1 + ¥ at stake))
+
+    A finding without a score counts as ``default_score``. With the defaults a ¥9,999 finding ranks 5× a
+    ¥0 one of equal standing."""
+
+    score_weight: float = 0.5
     money_weight: float = 1.0
     default_score: float = 0.5
+    severity_weights: tuple[tuple[str, float], ...] = (
+        ("low", 0.25),
+        ("medium", 0.5),
+        ("high", 0.75),
+        ("critical", 1.0),
+    )
 
 
 def months_in(period: str | None) -> list[str]:
@@ -54,11 +70,31 @@ def next_month(month: str) -> str:
     return f"{y + m // 12:04d}-{m % 12 + 1:02d}"
 
 
-def priority(score: float | None, yuan: float | None, settings: PrioritySettings = PrioritySettings()) -> float:
-    """The priority of a finding from its score and the money at stake."""
-    s = settings.default_score if score is None or math.isnan(score) else score
+def priority(
+    score_pct: float | None, severity: str | None, yuan: float | None, settings: PrioritySettings = PrioritySettings()
+) -> float:
+    """The priority of a finding from its score percentile (within its rule), severity and ¥ at stake."""
+    pct = settings.default_score if score_pct is None or math.isnan(score_pct) else score_pct
+    sev = dict(settings.severity_weights).get(severity or "", 0.5)
     y = 0.0 if yuan is None or math.isnan(yuan) or yuan < 0 else yuan
-    return round(s * (1 + settings.money_weight * math.log10(1 + y)), 6)
+    standing = settings.score_weight * pct + (1 - settings.score_weight) * sev
+    return round(standing * (1 + settings.money_weight * math.log10(1 + y)), 6)
+
+
+def score_percentiles(rows: list[dict]) -> dict[str, float | None]:
+    """finding_id → percentile (0–1] of its score among the findings of the same rule (None: no score)."""
+    by_rule: dict[str, list[float]] = {}
+    for r in rows:
+        s = r.get("score")
+        if s is not None and not math.isnan(s):
+            by_rule.setdefault(r["rule_id"], []).append(s)
+    for v in by_rule.values():
+        v.sort()
+    out: dict[str, float | None] = {}
+    for r in rows:
+        s, vals = r.get("score"), by_rule.get(r["rule_id"])
+        out[r["finding_id"]] = None if s is None or math.isnan(s) else bisect.bisect_right(vals, s) / len(vals)
+    return out
 
 
 @dataclass
@@ -167,6 +203,7 @@ def create_plan(
         raise AuditError("--top 必须为正整数", "--top must be a positive number")
     unit_map = unit_map or {}
     rows = findings.to_pylist()
+    pcts = score_percentiles(rows)  # scale-free: each score against its own rule's findings in this file
     skipped: dict[str, int] = {}
 
     def skip(reason: str) -> None:
@@ -198,7 +235,7 @@ def create_plan(
         if key in open_entities:
             skip("open task for entity")
             continue
-        r["priority"] = priority(r.get("score"), r.get("yuan_at_stake"), settings)
+        r["priority"] = priority(pcts[r["finding_id"]], r.get("severity"), r.get("yuan_at_stake"), settings)
         if key in best:
             skip("same entity in file")
             if (r["priority"], r["finding_id"]) <= (best[key]["priority"], best[key]["finding_id"]):
