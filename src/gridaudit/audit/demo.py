@@ -14,6 +14,7 @@ from gridaudit.console import console
 from gridaudit.i18n import msg
 
 DEMO_TOP = 200
+INTERNAL_FAMILIES = ("reading", "billing", "tariff", "collection", "metering", "process")  # staff findings
 FINDINGS_FILES = ("findings.parquet", "loss/findings.parquet", "risk_findings.parquet")
 
 
@@ -75,8 +76,9 @@ def _loop(store: Any, tasks: list[Any], root: Path, month: str, last_period: str
     external = next(
         (t for t in tasks if t.family in ("theft", "loss", "contract") and t.entity_type == "customer"), None
     )
-    internal = next((t for t in tasks if t.responsible_staff_id), None)
-    quiet = next((t for t in tasks if t not in (external, internal)), None)
+    staffed = [t for t in tasks if t.responsible_staff_id and t is not external]
+    internal = next((t for t in staffed if t.family in INTERNAL_FAMILIES), staffed[0] if staffed else None)
+    quiet = next((t for t in tasks if t is not external and t is not internal), None)
     if external is not None:
         tid = external.task_id
         _act(store, lambda s: actions.assign(s, "lead", tid, "zhang"))
