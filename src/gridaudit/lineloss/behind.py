@@ -4,8 +4,9 @@ Both run set-based over the daily customer use of the feeders that carry a flagg
 or negative in the window or in any month of it) joined to the areas' daily loss.
 
 Suspects (per customer c of flagged area A, over the days A's supply reported):
-* ``corr``   = corr(use_c(t), loss_A(t)); negative = the loss rises when c's metered use falls;
-* ``drop``   = 1 − mean use on A's high-loss days / mean use on its low-loss days (split at A's median loss);
+* ``corr``   = corr(use_c(t), loss rate_A(t)); negative = the loss rate rises when c's metered use falls
+  (the rate, not the kWh: technical loss grows with the load every customer shares);
+* ``drop``   = 1 − mean use on A's high-loss-rate days / mean use on its low ones (split at A's median rate);
 * ``events`` = tamper-type meter events of c's meters in the window;
 * ``score``  = w_corr·max(0, −corr) + w_drop·clip(drop, 0, 1) + w_events·min(1, events / events_for_full_score).
 
@@ -49,13 +50,13 @@ GROUP BY mm.customer_id, mm.cust_no, mm.node_id, mm.node_no, d.day
 
 SUSPECTS_SQL = """
 WITH j AS (
-    SELECT c.customer_id, c.area_id, c.day, c.use, s.loss
+    SELECT c.customer_id, c.area_id, c.day, c.use, s.loss / s.supply AS loss
     FROM ll_cust_day c
     JOIN ll_area_series s ON s.area_id = c.area_id AND s.day = c.day
-    WHERE c.area_id IN (SELECT area_id FROM ll_flagged)
+    WHERE c.area_id IN (SELECT area_id FROM ll_flagged) AND s.supply > 0
 ),
 med AS (
-    SELECT area_id, MEDIAN(loss) AS med_loss FROM ll_area_series GROUP BY area_id
+    SELECT area_id, MEDIAN(loss / supply) AS med_loss FROM ll_area_series WHERE supply > 0 GROUP BY area_id
 ),
 stats AS (
     SELECT j.customer_id, j.area_id, COUNT(*) AS days, CORR(j.use, j.loss) AS corr,
