@@ -96,3 +96,32 @@ def test_trend_settings_change_the_result(tiny):
     s = settings_from_dict({"trends": {"high_months": 4, "rise_points": 50}})
     r = run_loss(root, settings=s)
     assert r.trends.num_rows == 0
+
+
+def test_yuan_at_stake_from_tariffs(tiny, tmp_path):
+    import pyarrow as pa
+    from lineloss_tiny import derive
+
+    root, truth = tiny
+    tariffs = pa.table(
+        {
+            "tariff_code": ["R1", "R1", "I1"],
+            "category": ["residential", "residential", "industrial"],
+            "price_yuan_kwh": [0.5, 0.6, 0.8],
+            "valid_from": pa.array(
+                [
+                    __import__("datetime").date(2020, 1, 1),
+                    __import__("datetime").date(2025, 2, 1),
+                    __import__("datetime").date(2020, 1, 1),
+                ],
+                pa.date32(),
+            ),
+        }
+    )
+    r = run_loss(derive(root, tmp_path / "ds", {"tariffs": tariffs}))
+    f = r.findings.to_pylist()
+    thief = next(x for x in f if x["rule_id"] == "loss_customer_suspect")
+    assert thief["yuan_at_stake"] == pytest.approx(thief["kwh_at_stake"] * 0.6, abs=0.01)  # version in force
+    high = [x for x in f if x["rule_id"] == "loss_area_high"]
+    assert high and all(x["yuan_at_stake"] == pytest.approx(x["kwh_at_stake"] * 0.6, abs=0.01) for x in high)
+    assert all(x["yuan_at_stake"] is None for x in f if x["rule_id"] == "loss_area_negative")

@@ -158,8 +158,16 @@ def run_loss(
         trends = loss_trends(con, balance.monthly, settings)
         managers = dict(con.execute("SELECT area_id, manager_id FROM areas").fetchall())
         prices: dict[str, float] = {}
+        area_prices: dict[str, float] = {}
         if inputs.has("tariffs"):
             prices = dict(con.execute(PRICES_SQL, {"d_end": window.end}).fetchall())
+            con.execute(f"CREATE OR REPLACE TEMP TABLE ll_prices AS {PRICES_SQL}", {"d_end": window.end})
+            area_prices = dict(
+                con.execute(
+                    "SELECT c.area_id, AVG(p.price_yuan_kwh) FROM customers c "
+                    "JOIN ll_prices p ON p.customer_id = c.customer_id WHERE c.area_id IS NOT NULL GROUP BY c.area_id"
+                ).fetchall()
+            )
         run_id = f"lineloss:{inputs.dataset.version}:{window.label}"
         findings = build_findings(
             monthly=balance.monthly,
@@ -170,6 +178,7 @@ def run_loss(
             trends=trends,
             managers=managers,
             prices=prices,
+            area_prices=area_prices,
             settings=settings,
             window_label=window.label,
             run_id=run_id,

@@ -41,11 +41,17 @@ def build_findings(
     trends: pa.Table,
     managers: dict[str, str | None],
     prices: dict[str, float],
+    area_prices: dict[str, float] | None = None,
     settings: LossSettings,
     window_label: str,
     run_id: str,
 ) -> pa.Table:
-    """All loss findings of one run, in the findings shape."""
+    """All loss findings of one run, in the findings shape.
+
+    ¥ at stake: customer findings at the customer's tariff price; high/extreme area findings at the mean
+    price of the area's customers (negative areas and mapping errors move energy, they do not lose it).
+    """
+    area_prices = area_prices or {}
     out: list[dict[str, Any]] = []
     tech = {(t["area_id"], t["period"]): t for t in _rows(technical_monthly)}
     moved: dict[tuple[str, str], list[dict]] = defaultdict(list)  # (area, period) → mapping customers in/out
@@ -113,7 +119,9 @@ def build_findings(
                 "period": period,
                 "score": _r(abs(row["loss_rate_pct"]) / 100.0, 4),
                 "kwh_at_stake": _r(at_stake),
-                "yuan_at_stake": None,
+                "yuan_at_stake": _r(at_stake * area_prices[area], 2)
+                if row["band"] != "negative" and area in area_prices
+                else None,
                 "responsible_staff_id": managers.get(area),
                 "evidence": evidence,
                 "run_id": run_id,
