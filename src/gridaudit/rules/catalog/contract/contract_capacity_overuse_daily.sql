@@ -15,34 +15,41 @@ description:
 basis: "DOMAIN §3 私自增容; 《供电营业规则》第一百条第二项"
 truth_kinds: [contract_capacity_overuse]
 ---*/
-WITH daily AS (
-  SELECT c.customer_id, c.contract_kva, d.day, SUM(d.kwh) AS kwh
+WITH cm AS (
+  SELECT c.customer_id, c.contract_kva, m.meter_id, m.multiplier,
+         COUNT(*) OVER (PARTITION BY c.customer_id) AS n_meters
   FROM customers c
   JOIN meters m ON m.customer_id = c.customer_id AND m.role = 'customer'
-  JOIN daily_usage d ON d.meter_id = m.meter_id
   WHERE c.contract_kva > 0
-    AND ($period IS NULL OR strftime(d.day, '%Y-%m') = $period)
-  GROUP BY c.customer_id, c.contract_kva, d.day
 ),
-est AS (
-  SELECT customer_id, contract_kva, day, kwh,
-         kwh / 24.0 / CAST($load_factor AS DOUBLE) AS est_kw
-  FROM daily
+daily AS (
+  SELECT cm.customer_id, cm.contract_kva, d.day, d.kwh * cm.multiplier AS kwh
+  FROM daily_usage d
+  JOIN cm ON cm.meter_id = d.meter_id
+  WHERE cm.n_meters = 1
+  UNION ALL
+  SELECT cm.customer_id, cm.contract_kva, d.day, SUM(d.kwh * cm.multiplier) AS kwh
+  FROM daily_usage d
+  JOIN cm ON cm.meter_id = d.meter_id
+  WHERE cm.n_meters > 1
+  GROUP BY cm.customer_id, cm.contract_kva, d.day
 ),
 monthly AS (
-  SELECT customer_id, contract_kva, strftime(day, '%Y-%m') AS period,
-         MAX(est_kw) AS max_kw, MAX(kwh) AS max_kwh,
-         SUM(CASE WHEN est_kw > CAST($k AS DOUBLE) * contract_kva THEN 1 ELSE 0 END) AS over_days
-  FROM est
-  GROUP BY customer_id, contract_kva, strftime(day, '%Y-%m')
+  SELECT customer_id, contract_kva, date_trunc('month', day) AS month,
+         MAX(kwh) AS max_kwh,
+         SUM(CASE WHEN kwh / 24.0 / CAST($load_factor AS DOUBLE) > CAST($k AS DOUBLE) * contract_kva
+                  THEN 1 ELSE 0 END) AS over_days
+  FROM daily
+  GROUP BY customer_id, contract_kva, date_trunc('month', day)
 )
 SELECT
-  customer_id                        AS entity_id,
-  period                             AS period,
-  max_kw / contract_kva              AS score,
-  contract_kva                       AS ev_contract_kva,
-  max_kwh                            AS ev_max_daily_kwh,
-  max_kw                             AS ev_estimated_peak_kw,
-  over_days                          AS ev_days_over
+  customer_id                                                   AS entity_id,
+  strftime(month, '%Y-%m')                                      AS period,
+  max_kwh / 24.0 / CAST($load_factor AS DOUBLE) / contract_kva  AS score,
+  contract_kva                                                  AS ev_contract_kva,
+  max_kwh                                                       AS ev_max_daily_kwh,
+  max_kwh / 24.0 / CAST($load_factor AS DOUBLE)                 AS ev_estimated_peak_kw,
+  over_days                                                     AS ev_days_over
 FROM monthly
 WHERE over_days >= CAST($min_days AS INTEGER)
+  AND ($period IS NULL OR strftime(month, '%Y-%m') = $period)

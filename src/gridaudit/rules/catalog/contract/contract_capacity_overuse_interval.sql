@@ -16,13 +16,13 @@ basis: "DOMAIN §3 实测最大需量超过合同容量 → 私自增容; 《供
 truth_kinds: [contract_capacity_overuse]
 ---*/
 WITH cm AS (
-  SELECT c.customer_id, c.contract_kva, m.meter_id
+  SELECT c.customer_id, c.contract_kva, m.meter_id, m.multiplier
   FROM customers c
   JOIN meters m ON m.customer_id = c.customer_id AND m.role = 'customer'
   WHERE c.contract_kva > 0
 ),
 pts AS (
-  SELECT cm.customer_id, cm.contract_kva, i.meter_id, i.ts, i.kwh,
+  SELECT cm.customer_id, cm.contract_kva, i.meter_id, i.ts, i.kwh * cm.multiplier AS kwh,
          epoch(i.ts) - epoch(LAG(i.ts) OVER (PARTITION BY i.meter_id ORDER BY i.ts)) AS gap_s
   FROM interval_usage i
   JOIN cm ON cm.meter_id = i.meter_id

@@ -19,29 +19,34 @@ WITH tariff_cat AS (
   SELECT tariff_code, MIN(category) AS category FROM tariffs GROUP BY tariff_code
 ),
 res AS (
-  SELECT c.customer_id, c.tariff_code
+  SELECT c.customer_id, c.tariff_code, m.meter_id, m.multiplier
   FROM customers c
   LEFT JOIN tariff_cat t ON t.tariff_code = c.tariff_code
+  JOIN meters m ON m.customer_id = c.customer_id AND m.role = 'customer'
   WHERE COALESCE(t.category, c.category) = 'residential'
     AND c.status = 'active'
 ),
-daily AS (
-  SELECT r.customer_id, r.tariff_code, d.day, SUM(d.kwh) AS kwh
-  FROM res r
-  JOIN meters m ON m.customer_id = r.customer_id AND m.role = 'customer'
-  JOIN daily_usage d ON d.meter_id = m.meter_id
-  WHERE ($period IS NULL OR strftime(d.day, '%Y-%m') = $period)
-  GROUP BY r.customer_id, r.tariff_code, d.day
+meter_month AS (
+  SELECT d.meter_id, date_trunc('month', d.day) AS month,
+         SUM(CASE WHEN w.is_workday THEN d.kwh ELSE 0 END) AS work_kwh,
+         SUM(CASE WHEN w.is_workday THEN 1 ELSE 0 END) AS work_days,
+         SUM(CASE WHEN w.is_workday THEN 0 ELSE d.kwh END) AS rest_kwh,
+         SUM(CASE WHEN w.is_workday THEN 0 ELSE 1 END) AS rest_days
+  FROM daily_usage d
+  JOIN res r ON r.meter_id = d.meter_id
+  JOIN workday_calendar w ON w.day = d.day
+  GROUP BY d.meter_id, date_trunc('month', d.day)
 ),
 monthly AS (
-  SELECT d.customer_id, d.tariff_code, strftime(d.day, '%Y-%m') AS period,
-         AVG(d.kwh) AS mean_kwh,
-         AVG(CASE WHEN w.is_workday THEN d.kwh END) AS work_mean,
-         AVG(CASE WHEN NOT w.is_workday THEN d.kwh END) AS rest_mean,
-         SUM(CASE WHEN NOT w.is_workday THEN 1 ELSE 0 END) AS rest_days
-  FROM daily d
-  JOIN workday_calendar w ON w.day = d.day
-  GROUP BY d.customer_id, d.tariff_code, strftime(d.day, '%Y-%m')
+  SELECT r.customer_id, r.tariff_code, strftime(mm.month, '%Y-%m') AS period,
+         SUM((mm.work_kwh + mm.rest_kwh) * r.multiplier) / MAX(mm.work_days + mm.rest_days) AS mean_kwh,
+         SUM(mm.work_kwh * r.multiplier) / MAX(mm.work_days) AS work_mean,
+         SUM(mm.rest_kwh * r.multiplier) / MAX(mm.rest_days) AS rest_mean,
+         MAX(mm.rest_days) AS rest_days, MAX(mm.work_days) AS work_days
+  FROM meter_month mm
+  JOIN res r ON r.meter_id = mm.meter_id
+  GROUP BY r.customer_id, r.tariff_code, strftime(mm.month, '%Y-%m')
+  HAVING MAX(mm.rest_days) > 0 AND MAX(mm.work_days) > 0
 )
 SELECT
   customer_id                                  AS entity_id,
@@ -57,3 +62,4 @@ WHERE rest_days >= CAST($min_rest_days AS INTEGER)
   AND rest_mean > 0
   AND mean_kwh >= CAST($min_daily_kwh AS DOUBLE)
   AND work_mean >= CAST($min_ratio AS DOUBLE) * rest_mean
+  AND ($period IS NULL OR period = $period)

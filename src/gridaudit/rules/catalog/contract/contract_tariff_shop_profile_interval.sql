@@ -21,7 +21,7 @@ WITH tariff_cat AS (
   SELECT tariff_code, MIN(category) AS category FROM tariffs GROUP BY tariff_code
 ),
 res AS (
-  SELECT c.customer_id, c.tariff_code, m.meter_id
+  SELECT c.customer_id, c.tariff_code, m.meter_id, m.multiplier
   FROM customers c
   LEFT JOIN tariff_cat t ON t.tariff_code = c.tariff_code
   JOIN meters m ON m.customer_id = c.customer_id AND m.role = 'customer'
@@ -29,9 +29,9 @@ res AS (
     AND c.status = 'active'
 ),
 pts AS (
-  SELECT r.customer_id, r.tariff_code, CAST(i.ts AS DATE) AS day, i.kwh,
+  SELECT r.customer_id, r.tariff_code, CAST(i.ts AS DATE) AS day, i.kwh * r.multiplier AS kwh,
          CASE WHEN extract(hour FROM i.ts) >= CAST($day_start_hour AS INTEGER)
-                   AND extract(hour FROM i.ts) < CAST($day_end_hour AS INTEGER) THEN i.kwh ELSE 0 END AS day_kwh
+                   AND extract(hour FROM i.ts) < CAST($day_end_hour AS INTEGER) THEN i.kwh * r.multiplier ELSE 0 END AS day_kwh
   FROM interval_usage i
   JOIN res r ON r.meter_id = i.meter_id
   WHERE ($period IS NULL OR strftime(i.ts, '%Y-%m') = $period)

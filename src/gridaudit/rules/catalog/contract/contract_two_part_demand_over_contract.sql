@@ -22,14 +22,14 @@ WITH two_part AS (
   GROUP BY tariff_code
 ),
 cm AS (
-  SELECT c.customer_id, c.contract_kva, t.demand_price, m.meter_id
+  SELECT c.customer_id, c.contract_kva, t.demand_price, m.meter_id, m.multiplier
   FROM customers c
   JOIN two_part t ON t.tariff_code = c.tariff_code
   JOIN meters m ON m.customer_id = c.customer_id AND m.role = 'customer'
   WHERE c.contract_kva > 0
 ),
 pts AS (
-  SELECT cm.customer_id, cm.contract_kva, cm.demand_price, i.meter_id, i.ts, i.kwh,
+  SELECT cm.customer_id, cm.contract_kva, cm.demand_price, i.meter_id, i.ts, i.kwh * cm.multiplier AS kwh,
          epoch(i.ts) - epoch(LAG(i.ts) OVER (PARTITION BY i.meter_id ORDER BY i.ts)) AS gap_s
   FROM interval_usage i
   JOIN cm ON cm.meter_id = i.meter_id

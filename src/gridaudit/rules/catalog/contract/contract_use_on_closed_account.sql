@@ -21,7 +21,7 @@ WITH closed AS (
   WHERE status = 'closed' AND closed_on IS NOT NULL
 ),
 after AS (
-  SELECT c.customer_id, c.closed_on, c.reader_id, d.day, SUM(d.kwh) AS kwh
+  SELECT c.customer_id, c.closed_on, c.reader_id, d.day, SUM(d.kwh * m.multiplier) AS kwh
   FROM closed c
   JOIN meters m ON m.customer_id = c.customer_id AND m.role = 'customer'
   JOIN daily_usage d ON d.meter_id = m.meter_id AND d.day > c.closed_on

@@ -43,7 +43,7 @@ suspended AS (
     AND (l.resumed_at IS NULL OR l.suspended_at IS NULL OR l.resumed_at < l.suspended_at)
 ),
 after AS (
-  SELECT s.customer_id, s.reader_id, s.since_day, s.since_source, d.day, SUM(d.kwh) AS kwh
+  SELECT s.customer_id, s.reader_id, s.since_day, s.since_source, d.day, SUM(d.kwh * m.multiplier) AS kwh
   FROM suspended s
   CROSS JOIN data_end de
   JOIN meters m ON m.customer_id = s.customer_id AND m.role = 'customer'

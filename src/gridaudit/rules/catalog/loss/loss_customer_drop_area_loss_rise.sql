@@ -17,61 +17,73 @@ description:
 basis: "DOMAIN §3 线损 (a customer whose use falls while its area's loss rises is a theft suspect); 同期线损管理"
 truth_kinds: [theft_bypass, theft_intermittent, theft_ct_short, theft_cover_open, theft_reverse, theft_stopped_meter]
 ---*/
-WITH cust_day AS (
-  SELECT c.customer_id, c.area_id, d.day, SUM(d.kwh) AS kwh
-  FROM daily_usage d
-  JOIN meters m ON m.meter_id = d.meter_id AND m.role = 'customer'
+WITH cm AS (
+  SELECT m.meter_id, m.multiplier, c.customer_id, c.area_id
+  FROM meters m
   JOIN customers c ON c.customer_id = m.customer_id
-  WHERE c.area_id IS NOT NULL
-  GROUP BY c.customer_id, c.area_id, d.day
+  WHERE m.role = 'customer' AND c.area_id IS NOT NULL
+),
+sales_day AS (
+  SELECT cm.area_id, d.day, SUM(d.kwh * cm.multiplier) AS kwh
+  FROM daily_usage d
+  JOIN cm ON cm.meter_id = d.meter_id
+  GROUP BY cm.area_id, d.day
 ),
 supply_day AS (
-  SELECT a.area_id, d.day, SUM(d.kwh) AS kwh
+  SELECT a.area_id, d.day, SUM(d.kwh * a.multiplier) AS kwh
   FROM daily_usage d
   JOIN meters a ON a.meter_id = d.meter_id AND a.role = 'area_total'
   WHERE a.area_id IS NOT NULL
   GROUP BY a.area_id, d.day
 ),
-area_day AS (
-  SELECT s.area_id, s.day, s.kwh AS supply, SUM(c.kwh) AS sales
-  FROM supply_day s
-  JOIN cust_day c ON c.area_id = s.area_id AND c.day = s.day
-  GROUP BY s.area_id, s.day, s.kwh
-),
 area_month AS (
-  SELECT area_id, strftime(day, '%Y-%m') AS period,
-         CAST(substr(strftime(day, '%Y-%m'), 1, 4) AS INTEGER) * 12
-           + CAST(substr(strftime(day, '%Y-%m'), 6, 2) AS INTEGER) AS month_idx,
-         (SUM(supply) - SUM(sales)) / SUM(supply) AS loss_rate,
-         (SUM(supply) - SUM(sales)) / COUNT(*) AS loss_per_day
-  FROM area_day
-  GROUP BY area_id, strftime(day, '%Y-%m')
-  HAVING SUM(supply) > 0
+  SELECT s.area_id, strftime(date_trunc('month', s.day), '%Y-%m') AS period,
+         (SUM(s.kwh) - SUM(c.kwh)) / SUM(s.kwh) AS loss_rate,
+         (SUM(s.kwh) - SUM(c.kwh)) / COUNT(*) AS loss_per_day
+  FROM supply_day s
+  JOIN sales_day c ON c.area_id = s.area_id AND c.day = s.day
+  GROUP BY s.area_id, strftime(date_trunc('month', s.day), '%Y-%m')
+  HAVING SUM(s.kwh) > 0
+),
+area_indexed AS (
+  SELECT area_id, period, loss_rate, loss_per_day,
+         CAST(substr(period, 1, 4) AS INTEGER) * 12 + CAST(substr(period, 6, 2) AS INTEGER) AS month_idx
+  FROM area_month
 ),
 area_judged AS (
   SELECT a.area_id, a.period, a.month_idx, a.loss_rate, a.loss_per_day,
          AVG(b.loss_rate) AS base_loss_rate, AVG(b.loss_per_day) AS base_loss_per_day, COUNT(*) AS base_months
-  FROM area_month a
-  JOIN area_month b ON b.area_id = a.area_id
-                   AND b.month_idx < a.month_idx
-                   AND b.month_idx >= a.month_idx - CAST($baseline_months AS INTEGER)
+  FROM area_indexed a
+  JOIN area_indexed b ON b.area_id = a.area_id
+                     AND b.month_idx < a.month_idx
+                     AND b.month_idx >= a.month_idx - CAST($baseline_months AS INTEGER)
   GROUP BY a.area_id, a.period, a.month_idx, a.loss_rate, a.loss_per_day
 ),
+meter_month AS (
+  SELECT d.meter_id, date_trunc('month', d.day) AS month, SUM(d.kwh) AS kwh, COUNT(*) AS n_days
+  FROM daily_usage d
+  JOIN cm ON cm.meter_id = d.meter_id
+  GROUP BY d.meter_id, date_trunc('month', d.day)
+),
 cust_month AS (
-  SELECT customer_id, area_id, strftime(day, '%Y-%m') AS period,
-         CAST(substr(strftime(day, '%Y-%m'), 1, 4) AS INTEGER) * 12
-           + CAST(substr(strftime(day, '%Y-%m'), 6, 2) AS INTEGER) AS month_idx,
-         AVG(kwh) AS mean_kwh
-  FROM cust_day
-  GROUP BY customer_id, area_id, strftime(day, '%Y-%m')
+  SELECT cm.customer_id, cm.area_id, strftime(mm.month, '%Y-%m') AS period,
+         SUM(mm.kwh * cm.multiplier) / MAX(mm.n_days) AS mean_kwh
+  FROM meter_month mm
+  JOIN cm ON cm.meter_id = mm.meter_id
+  GROUP BY cm.customer_id, cm.area_id, strftime(mm.month, '%Y-%m')
+),
+cust_indexed AS (
+  SELECT customer_id, area_id, period, mean_kwh,
+         CAST(substr(period, 1, 4) AS INTEGER) * 12 + CAST(substr(period, 6, 2) AS INTEGER) AS month_idx
+  FROM cust_month
 ),
 cust_judged AS (
   SELECT c.customer_id, c.area_id, c.period, c.month_idx, c.mean_kwh,
          AVG(b.mean_kwh) AS base_kwh, COUNT(*) AS base_months
-  FROM cust_month c
-  JOIN cust_month b ON b.customer_id = c.customer_id
-                   AND b.month_idx < c.month_idx
-                   AND b.month_idx >= c.month_idx - CAST($baseline_months AS INTEGER)
+  FROM cust_indexed c
+  JOIN cust_indexed b ON b.customer_id = c.customer_id
+                     AND b.month_idx < c.month_idx
+                     AND b.month_idx >= c.month_idx - CAST($baseline_months AS INTEGER)
   GROUP BY c.customer_id, c.area_id, c.period, c.month_idx, c.mean_kwh
 ),
 hits AS (

@@ -18,7 +18,7 @@ basis: "DOMAIN §4 (co-occurring events with a consumption drop are strong evide
 truth_kinds: [theft_ct_short, theft_cover_open, theft_reverse, theft_stopped_meter]
 ---*/
 WITH cust_meters AS (
-  SELECT meter_id, customer_id FROM meters WHERE role = 'customer' AND customer_id IS NOT NULL
+  SELECT meter_id, customer_id, multiplier FROM meters WHERE role = 'customer' AND customer_id IS NOT NULL
 ),
 anchors AS (
   SELECT cm.customer_id, CAST(e.ts AS DATE) AS ev_day,
@@ -31,7 +31,7 @@ anchors AS (
   GROUP BY cm.customer_id, CAST(e.ts AS DATE)
 ),
 cust_daily AS (
-  SELECT cm.customer_id, d.day, SUM(d.kwh) AS kwh
+  SELECT cm.customer_id, d.day, SUM(d.kwh * cm.multiplier) AS kwh
   FROM daily_usage d
   JOIN cust_meters cm ON cm.meter_id = d.meter_id
   WHERE cm.customer_id IN (SELECT customer_id FROM anchors)

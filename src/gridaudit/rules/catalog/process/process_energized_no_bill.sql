@@ -21,6 +21,9 @@ WITH energized AS (
   WHERE o.order_type = 'new_connection' AND o.customer_id IS NOT NULL
   GROUP BY o.customer_id
 ),
+data_end AS (
+  SELECT MAX(day) AS last_day FROM daily_usage
+),
 start AS (
   SELECT c.customer_id, c.reader_id,
          COALESCE(CAST(e.energized_at AS DATE), c.connected_on) AS start_day
@@ -28,38 +31,38 @@ start AS (
   LEFT JOIN energized e ON e.customer_id = c.customer_id
   WHERE c.status = 'active'
 ),
-data_end AS (
-  SELECT MAX(day) AS last_day FROM daily_usage
-),
-used AS (
-  SELECT s.customer_id, SUM(d.kwh) AS ami_kwh, COUNT(*) AS ami_days
-  FROM start s
-  JOIN meters m ON m.customer_id = s.customer_id AND m.role = 'customer'
-  JOIN daily_usage d ON d.meter_id = m.meter_id AND d.day >= s.start_day
-  GROUP BY s.customer_id
-),
 billed AS (
-  SELECT s.customer_id, COUNT(b.bill_id) AS n_bills
+  SELECT DISTINCT s.customer_id
   FROM start s
   JOIN bills b ON b.customer_id = s.customer_id AND b.period >= strftime(s.start_day, '%Y-%m')
-  GROUP BY s.customer_id
+),
+candidates AS (
+  SELECT s.customer_id, s.reader_id, s.start_day, de.last_day
+  FROM start s
+  CROSS JOIN data_end de
+  LEFT JOIN billed b ON b.customer_id = s.customer_id
+  WHERE s.start_day IS NOT NULL
+    AND b.customer_id IS NULL
+    AND date_diff('day', s.start_day, de.last_day) > CAST($grace_days AS INTEGER)
+),
+used AS (
+  SELECT k.customer_id, SUM(d.kwh * m.multiplier) AS ami_kwh, COUNT(*) AS ami_days
+  FROM candidates k
+  JOIN meters m ON m.customer_id = k.customer_id AND m.role = 'customer'
+  JOIN daily_usage d ON d.meter_id = m.meter_id AND d.day >= k.start_day
+  GROUP BY k.customer_id
 )
 SELECT
-  s.customer_id                                AS entity_id,
-  strftime(s.start_day, '%Y-%m')               AS period,
+  k.customer_id                                AS entity_id,
+  strftime(k.start_day, '%Y-%m')               AS period,
   u.ami_kwh                                    AS score,
   u.ami_kwh                                    AS kwh_at_stake,
-  s.reader_id                                  AS responsible_staff_id,
-  s.start_day                                  AS ev_energized_on,
-  de.last_day                                  AS ev_data_until,
+  k.reader_id                                  AS responsible_staff_id,
+  k.start_day                                  AS ev_energized_on,
+  k.last_day                                   AS ev_data_until,
   u.ami_kwh                                    AS ev_ami_kwh_since,
   u.ami_days                                   AS ev_ami_days
-FROM start s
-CROSS JOIN data_end de
-JOIN used u ON u.customer_id = s.customer_id
-LEFT JOIN billed b ON b.customer_id = s.customer_id
-WHERE s.start_day IS NOT NULL
-  AND b.customer_id IS NULL
-  AND date_diff('day', s.start_day, de.last_day) > CAST($grace_days AS INTEGER)
-  AND u.ami_kwh > CAST($min_kwh AS DOUBLE)
-  AND ($period IS NULL OR strftime(s.start_day, '%Y-%m') = $period)
+FROM candidates k
+JOIN used u ON u.customer_id = k.customer_id
+WHERE u.ami_kwh > CAST($min_kwh AS DOUBLE)
+  AND ($period IS NULL OR strftime(k.start_day, '%Y-%m') = $period)

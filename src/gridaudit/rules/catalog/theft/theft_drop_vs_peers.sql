@@ -18,17 +18,18 @@ description:
 basis: "DOMAIN §3 突变 against peers; DOMAIN §6 (data-driven targeting); 《供电营业规则》第一百零一条"
 truth_kinds: [theft_bypass, theft_ct_short, theft_cover_open, theft_reverse, theft_stopped_meter]
 ---*/
-WITH cust_day AS (
-  SELECT m.customer_id, d.day, SUM(d.kwh) AS kwh
+WITH meter_month AS (
+  SELECT d.meter_id, date_trunc('month', d.day) AS month, SUM(d.kwh) AS kwh, COUNT(*) AS n_days
   FROM daily_usage d
-  JOIN meters m ON m.meter_id = d.meter_id AND m.role = 'customer' AND m.customer_id IS NOT NULL
-  GROUP BY m.customer_id, d.day
+  GROUP BY d.meter_id, date_trunc('month', d.day)
 ),
 cust_month AS (
-  SELECT customer_id, strftime(day, '%Y-%m') AS period, AVG(kwh) AS mean_kwh, COUNT(*) AS n_days
-  FROM cust_day
-  GROUP BY customer_id, strftime(day, '%Y-%m')
-  HAVING COUNT(*) >= CAST($min_days AS INTEGER)
+  SELECT m.customer_id, strftime(mm.month, '%Y-%m') AS period,
+         SUM(mm.kwh * m.multiplier) / MAX(mm.n_days) AS mean_kwh, MAX(mm.n_days) AS n_days
+  FROM meter_month mm
+  JOIN meters m ON m.meter_id = mm.meter_id AND m.role = 'customer' AND m.customer_id IS NOT NULL
+  GROUP BY m.customer_id, strftime(mm.month, '%Y-%m')
+  HAVING MAX(mm.n_days) >= CAST($min_days AS INTEGER)
 ),
 indexed AS (
   SELECT customer_id, period, mean_kwh, n_days,

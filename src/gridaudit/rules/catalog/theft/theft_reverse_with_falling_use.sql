@@ -17,7 +17,7 @@ basis: "DOMAIN §4 功率反向 (one event weak; with a consumption drop strong)
 truth_kinds: [theft_reverse]
 ---*/
 WITH cust_meters AS (
-  SELECT m.meter_id, m.customer_id
+  SELECT m.meter_id, m.customer_id, m.multiplier
   FROM meters m
   JOIN customers c ON c.customer_id = m.customer_id AND c.status = 'active'
   WHERE m.role = 'customer'
@@ -30,7 +30,7 @@ ev AS (
   GROUP BY cm.customer_id, strftime(e.ts, '%Y-%m')
 ),
 cust_day AS (
-  SELECT cm.customer_id, d.day, SUM(d.kwh) AS kwh
+  SELECT cm.customer_id, d.day, SUM(d.kwh * cm.multiplier) AS kwh
   FROM daily_usage d
   JOIN cust_meters cm ON cm.meter_id = d.meter_id
   WHERE cm.customer_id IN (SELECT customer_id FROM ev)

@@ -16,10 +16,18 @@ basis: "DOMAIN §4 停走 (meter stopped); 《供电营业规则》第一百零�
 truth_kinds: [theft_stopped_meter]
 ---*/
 WITH cm AS (
-  SELECT m.meter_id, m.customer_id, c.area_id
+  SELECT m.meter_id, m.customer_id, m.multiplier, c.area_id
   FROM meters m
   JOIN customers c ON c.customer_id = m.customer_id AND c.status = 'active'
   WHERE m.role = 'customer' AND c.area_id IS NOT NULL
+),
+candidates AS (
+  SELECT DISTINCT d.meter_id
+  FROM daily_usage d
+  JOIN cm ON cm.meter_id = d.meter_id
+  WHERE d.kwh <= 0
+  GROUP BY d.meter_id, date_trunc('month', d.day)
+  HAVING COUNT(*) >= CAST($min_frozen_days AS INTEGER)
 ),
 area_supply AS (
   SELECT a.area_id, d.day, SUM(d.kwh) AS kwh
@@ -28,11 +36,12 @@ area_supply AS (
   GROUP BY a.area_id, d.day
 ),
 steps AS (
-  SELECT cm.customer_id, cm.area_id, d.meter_id, d.day, d.kwh, d.register,
+  SELECT cm.customer_id, cm.area_id, d.meter_id, d.day, d.kwh * cm.multiplier AS kwh, d.register,
          LAG(d.register) OVER (PARTITION BY d.meter_id ORDER BY d.day) AS prev_register,
          LAG(d.day) OVER (PARTITION BY d.meter_id ORDER BY d.day) AS prev_day
   FROM daily_usage d
   JOIN cm ON cm.meter_id = d.meter_id
+  JOIN candidates k ON k.meter_id = d.meter_id
 ),
 monthly AS (
   SELECT s.customer_id, s.area_id, strftime(s.day, '%Y-%m') AS period,

@@ -16,17 +16,19 @@ description:
 basis: "DOMAIN §3 (zero use on active accounts); DOMAIN §6 (h2: zero during a window); 《供电营业规则》第一百零一条"
 truth_kinds: [theft_stopped_meter, theft_bypass]
 ---*/
-WITH cust_day AS (
-  SELECT m.customer_id, d.day, SUM(d.kwh) AS kwh
+WITH meter_month AS (
+  SELECT d.meter_id, m.customer_id, date_trunc('month', d.day) AS month,
+         SUM(d.kwh * m.multiplier) AS kwh, COUNT(*) AS n_days,
+         SUM(CASE WHEN d.kwh * m.multiplier <= CAST($zero_kwh AS DOUBLE) THEN 1 ELSE 0 END) AS zero_days
   FROM daily_usage d
   JOIN meters m ON m.meter_id = d.meter_id AND m.role = 'customer' AND m.customer_id IS NOT NULL
-  GROUP BY m.customer_id, d.day
+  GROUP BY d.meter_id, m.customer_id, date_trunc('month', d.day)
 ),
 cust_month AS (
-  SELECT customer_id, strftime(day, '%Y-%m') AS period, AVG(kwh) AS mean_kwh, COUNT(*) AS n_days,
-         SUM(CASE WHEN kwh <= CAST($zero_kwh AS DOUBLE) THEN 1 ELSE 0 END) AS zero_days
-  FROM cust_day
-  GROUP BY customer_id, strftime(day, '%Y-%m')
+  SELECT customer_id, strftime(month, '%Y-%m') AS period,
+         SUM(kwh) / MAX(n_days) AS mean_kwh, MAX(n_days) AS n_days, MIN(zero_days) AS zero_days
+  FROM meter_month
+  GROUP BY customer_id, strftime(month, '%Y-%m')
 ),
 indexed AS (
   SELECT customer_id, period, mean_kwh, n_days, zero_days,
