@@ -6,9 +6,9 @@ severity: high
 entity_type: customer
 tables: [customers, meters, interval_usage]
 params:
-  k: {type: float, default: 1.1, doc: {zh: 需量超过合同容量的倍数, en: Multiple of the contract capacity the demand must exceed}}
+  k: {type: float, default: 1.2, doc: {zh: "需量超过合同容量的倍数（DOMAIN §3 K≈1.2）", en: "Multiple of the contract capacity the demand must exceed (DOMAIN §3 K ≈ 1.2)"}}
   power_factor: {type: float, default: 1.0, doc: {zh: "由有功功率折算视在功率的功率因数（kVA = kW ÷ 功率因数）；1.0最保守", en: "Power factor to turn kW into kVA (kVA = kW ÷ power factor); 1.0 is the most cautious"}}
-  min_intervals: {type: int, default: 2, doc: {zh: 当月超容的曲线点数下限（排除单点冲击）, en: Minimum load-curve points over capacity in the month (ignores single spikes)}}
+  min_intervals: {type: int, default: 3, doc: {zh: 当月超容的曲线点数下限（排除单点冲击）, en: Minimum load-curve points over capacity in the month (ignores single spikes)}}
 description:
   zh: "由负荷曲线计算用户需量：每个曲线点电量 × 60 ÷ 该表曲线间隔（分钟，取相邻点最小间隔）得到 kW，多表按时刻相加，再除以功率因数得到 kVA；当月超过 k × 合同容量的点数达到下限：实际负荷超过合同容量，疑似私自增容。每户每月一条，评分为最大需量与合同容量之比。"
   en: "Demand from the load curve: each point's kWh × 60 ÷ the meter's interval in minutes (its smallest gap between points) gives kW, summed over the customer's meters per timestamp and divided by the power factor for kVA; at least min_intervals points of the month exceed k × the contract capacity: the load is above contract, suggesting unapproved extra capacity (私自增容). One finding per customer and month; the score is max demand over contract capacity."

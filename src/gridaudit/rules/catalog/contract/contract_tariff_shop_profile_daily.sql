@@ -7,11 +7,12 @@ entity_type: customer
 tables: [customers, meters, daily_usage, tariffs]
 params:
   min_ratio: {type: float, default: 1.15, doc: {zh: 工作日日均电量与休息日日均电量之比下限, en: Minimum ratio of the working-day to the rest-day daily mean}}
-  min_daily_kwh: {type: float, default: 15.0, doc: {zh: 当月日均电量下限（经营性用电量通常远高于普通居民）, en: Minimum daily mean in the month (a business uses far more than a household)}}
-  min_rest_days: {type: int, default: 4, doc: {zh: 当月有数据的休息日天数下限, en: Minimum rest days with data in the month}}
+  min_daily_kwh: {type: float, default: 20.0, doc: {zh: 窗口内日均电量下限（经营性用电量通常远高于普通居民）, en: Minimum daily mean over the window (a business uses far more than a household)}}
+  window_months: {type: int, default: 3, doc: {zh: "比较窗口月数（截至当月，含当月）；单月噪声太大", en: "Months in the window ending with the month (a single month is too noisy)"}}
+  min_rest_days: {type: int, default: 12, doc: {zh: 窗口内有数据的休息日天数下限, en: Minimum rest days with data in the window}}
 description:
-  zh: "执行居民电价（电价表或用户档案类别为居民）的用户，当月工作日日均电量显著高于休息日（按国家法定节假日及调休日历区分），且日均电量高：居民家庭通常周末用电更多，工作日用电高是商铺、办公等经营性用电的特征，疑似高价低接。有负荷曲线时另见 contract_tariff_shop_profile_interval。"
-  en: "A customer on a residential tariff (by the tariff table, or the customer's category) used clearly more per working day than per rest day in the month (official calendar with make-up working days), at a high daily level: households use more at weekends, while higher working-day use marks a shop or office — a cheap tariff for a business use (高价低接). See contract_tariff_shop_profile_interval where load curves exist."
+  zh: "执行居民电价（电价表或用户档案类别为居民）的用户，截至当月的若干个月（窗口）内工作日日均电量显著高于休息日（按国家法定节假日及调休日历区分），且日均电量高：居民家庭通常周末用电更多，工作日用电高是商铺、办公等经营性用电的特征，疑似高价低接。有负荷曲线时另见 contract_tariff_shop_profile_interval。"
+  en: "A customer on a residential tariff (by the tariff table, or the customer's category) used clearly more per working day than per rest day over the months up to the month (the window) (official calendar with make-up working days), at a high daily level: households use more at weekends, while higher working-day use marks a shop or office — a cheap tariff for a business use (高价低接). See contract_tariff_shop_profile_interval where load curves exist."
 basis: "DOMAIN §3 负荷特性与电价不符 → 高价低接; 《供电营业规则》第一百条第一项"
 truth_kinds: [contract_tariff_misuse]
 ---*/
@@ -37,16 +38,30 @@ meter_month AS (
   JOIN workday_calendar w ON w.day = d.day
   GROUP BY d.meter_id, date_trunc('month', d.day)
 ),
-monthly AS (
+cust_month AS (
   SELECT r.customer_id, r.tariff_code, strftime(mm.month, '%Y-%m') AS period,
-         SUM((mm.work_kwh + mm.rest_kwh) * r.multiplier) / MAX(mm.work_days + mm.rest_days) AS mean_kwh,
-         SUM(mm.work_kwh * r.multiplier) / MAX(mm.work_days) AS work_mean,
-         SUM(mm.rest_kwh * r.multiplier) / MAX(mm.rest_days) AS rest_mean,
-         MAX(mm.rest_days) AS rest_days, MAX(mm.work_days) AS work_days
+         SUM(mm.work_kwh * r.multiplier) AS work_kwh, MAX(mm.work_days) AS work_days,
+         SUM(mm.rest_kwh * r.multiplier) AS rest_kwh, MAX(mm.rest_days) AS rest_days
   FROM meter_month mm
   JOIN res r ON r.meter_id = mm.meter_id
   GROUP BY r.customer_id, r.tariff_code, strftime(mm.month, '%Y-%m')
-  HAVING MAX(mm.rest_days) > 0 AND MAX(mm.work_days) > 0
+),
+indexed AS (
+  SELECT cm.*, CAST(substr(period, 1, 4) AS INTEGER) * 12 + CAST(substr(period, 6, 2) AS INTEGER) AS month_idx
+  FROM cust_month cm
+),
+monthly AS (
+  SELECT a.customer_id, a.tariff_code, a.period,
+         (SUM(b.work_kwh) + SUM(b.rest_kwh)) / (SUM(b.work_days) + SUM(b.rest_days)) AS mean_kwh,
+         SUM(b.work_kwh) / SUM(b.work_days) AS work_mean,
+         SUM(b.rest_kwh) / SUM(b.rest_days) AS rest_mean,
+         SUM(b.rest_days) AS rest_days, COUNT(*) AS n_months
+  FROM indexed a
+  JOIN indexed b ON b.customer_id = a.customer_id
+                AND b.month_idx <= a.month_idx
+                AND b.month_idx > a.month_idx - CAST($window_months AS INTEGER)
+  GROUP BY a.customer_id, a.tariff_code, a.period
+  HAVING SUM(b.rest_days) > 0 AND SUM(b.work_days) > 0
 )
 SELECT
   customer_id                                  AS entity_id,
@@ -56,7 +71,8 @@ SELECT
   mean_kwh                                     AS ev_daily_mean_kwh,
   work_mean                                    AS ev_working_day_mean_kwh,
   rest_mean                                    AS ev_rest_day_mean_kwh,
-  rest_days                                    AS ev_rest_days
+  rest_days                                    AS ev_rest_days,
+  n_months                                     AS ev_months
 FROM monthly
 WHERE rest_days >= CAST($min_rest_days AS INTEGER)
   AND rest_mean > 0

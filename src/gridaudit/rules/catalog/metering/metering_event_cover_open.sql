@@ -13,7 +13,7 @@ description:
   zh: "电能表记录开表盖或开端钮盒事件，且事件前后若干天内该用户没有任何工单环节（无授权的现场作业）。任何一次都应核查。按用户（其全部用户表）每月汇总事件次数与累计持续时间（缺结束时间的按0计），次数或时长达到阈值即判定。事件前后 window_days 天内有该用户工单环节的视为授权作业，不计入。评分为次数加累计天数。单个事件是弱证据，与电量下降同时出现时见 metering_event_with_use_drop。"
   en: "The meter logged a cover or terminal cover opening with no work order step of the customer within the window around it (no authorised field work). Any occurrence is worth checking. Events are summed per customer and month over the customer's meters (count, and total duration with a missing end counted as zero); the meter is flagged when either reaches its threshold. Events within window_days of a work order step of the customer count as authorised work and are left out. Score is the count plus the total days. One event is weak evidence; see metering_event_with_use_drop for events followed by a drop in use."
 basis: "DOMAIN §4 电能表事件 (DL/T 645, DL/T 698.45 typical triggers)"
-truth_kinds: [theft_cover_open]
+truth_kinds: []   # one event is weak evidence (DOMAIN §4): the kinds are claimed by metering_event_with_use_drop
 ---*/
 WITH ev0 AS (
   SELECT m.customer_id, e.meter_id, e.event_type, e.ts,

@@ -12,7 +12,7 @@ description:
   zh: "电能表记录失流（电压正常而电流低于0.5%Ib）事件：常见于电流互感器二次短接（短接CT窃电）或接线松脱。按用户（其全部用户表）每月汇总事件次数与累计持续时间（缺结束时间的按0计），次数或时长达到阈值即判定。评分为次数加累计天数。单个事件是弱证据，与电量下降同时出现时见 metering_event_with_use_drop。"
   en: "The meter logged current loss events (voltage present, current below 0.5% Ib): typical of a shorted CT secondary (CT-short theft) or a loose connection. Events are summed per customer and month over the customer's meters (count, and total duration with a missing end counted as zero); the meter is flagged when either reaches its threshold. Score is the count plus the total days. One event is weak evidence; see metering_event_with_use_drop for events followed by a drop in use."
 basis: "DOMAIN §4 电能表事件 (DL/T 645, DL/T 698.45 typical triggers)"
-truth_kinds: [theft_ct_short]
+truth_kinds: []   # one event is weak evidence (DOMAIN §4): the kinds are claimed by metering_event_with_use_drop
 ---*/
 WITH ev0 AS (
   SELECT m.customer_id, e.meter_id, e.event_type, e.ts,

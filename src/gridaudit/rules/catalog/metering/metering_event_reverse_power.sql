@@ -12,7 +12,7 @@ description:
   zh: "电能表记录功率（潮流）反向事件：无发电并网的用户出现反向功率，多为接线错误或倒接窃电。按用户（其全部用户表）每月汇总事件次数与累计持续时间（缺结束时间的按0计），次数或时长达到阈值即判定。评分为次数加累计天数。单个事件是弱证据，与电量下降同时出现时见 metering_event_with_use_drop。"
   en: "The meter logged reverse power flow events: for a customer with no generation this means a wiring error or reversed connection to steal energy. Events are summed per customer and month over the customer's meters (count, and total duration with a missing end counted as zero); the meter is flagged when either reaches its threshold. Score is the count plus the total days. One event is weak evidence; see metering_event_with_use_drop for events followed by a drop in use."
 basis: "DOMAIN §4 电能表事件 (DL/T 645, DL/T 698.45 typical triggers)"
-truth_kinds: [theft_reverse]
+truth_kinds: []   # one event is weak evidence (DOMAIN §4): the kinds are claimed by metering_event_with_use_drop
 ---*/
 WITH ev0 AS (
   SELECT m.customer_id, e.meter_id, e.event_type, e.ts,

@@ -12,7 +12,7 @@ description:
   zh: "采集系统判定电能表停走（有负荷而示数不变）或飞走（示数异常快速增长）：停走少计电量（可能人为），飞走多计电量引起投诉。按用户（其全部用户表）每月汇总事件次数与累计持续时间（缺结束时间的按0计），次数或时长达到阈值即判定。评分为次数加累计天数。单个事件是弱证据，与电量下降同时出现时见 metering_event_with_use_drop。"
   en: "The collection system found the meter stopped (load but no register advance) or racing (register climbing abnormally fast): a stopped meter under-records (possibly tampered), a racing one over-bills. Events are summed per customer and month over the customer's meters (count, and total duration with a missing end counted as zero); the meter is flagged when either reaches its threshold. Score is the count plus the total days. One event is weak evidence; see metering_event_with_use_drop for events followed by a drop in use."
 basis: "DOMAIN §4 电能表事件 (DL/T 645, DL/T 698.45 typical triggers)"
-truth_kinds: [theft_stopped_meter]
+truth_kinds: []   # one event is weak evidence (DOMAIN §4): the kinds are claimed by metering_event_with_use_drop
 ---*/
 WITH ev0 AS (
   SELECT m.customer_id, e.meter_id, e.event_type, e.ts,

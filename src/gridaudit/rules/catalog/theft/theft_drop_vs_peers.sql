@@ -11,10 +11,12 @@ params:
   baseline_months: {type: int, default: 3, doc: {zh: "基准期月数（紧挨最近两个月之前）", en: "Months in the baseline, just before the two recent months"}}
   min_baseline_kwh: {type: float, default: 2.0, doc: {zh: 基准期日均电量下限, en: Minimum baseline daily mean}}
   min_peers: {type: int, default: 5, doc: {zh: 同台区同类别可比用户数下限, en: Minimum comparable customers in the same area and category}}
+  vacancy_low_share: {type: float, default: 0.1, doc: {zh: 日电量低于基准日均的该比例视为近乎零（空置迹象）, en: A day below this share of the baseline daily mean counts as near zero (a vacancy sign)}}
+  max_vacancy_days: {type: float, default: 0.3, doc: {zh: 最近两个月近乎零的天数占比超过该值视为空置或搬迁、不判, en: "When more than this share of the two recent months' days are near zero, it looks like a vacancy or move and is not flagged"}}
   min_days: {type: int, default: 10, doc: {zh: 每个月有数据的天数下限, en: Minimum days with data in each month used}}
 description:
-  zh: "变化比 = 最近两个月中较高一个月的日均电量 ÷ 之前基准期日均电量。用户的变化比比同台区、同用电类别用户变化比的中位数低至少给定比例，且用户自身也明显下降：排除了季节、气温、节假日等共同因素后的异常下降，窃电嫌疑比单看自身历史更可信。每户只报第一次满足条件的月份。"
-  en: "Change ratio = the higher of the two recent months' daily means ÷ the baseline daily mean. The customer's ratio is below the median ratio of customers of the same category in the same area by at least the given share, and its own use clearly fell: a drop that season, weather and holidays shared by the peers do not explain, a more credible theft sign than own history alone. Each customer is reported once, at the first month that qualifies."
+  zh: "变化比 = 最近两个月中较高一个月的日均电量 ÷ 之前基准期日均电量。用户的变化比比同台区、同用电类别用户变化比的中位数低至少给定比例，且用户自身也明显下降：排除了季节、气温、节假日等共同因素后的异常下降，窃电嫌疑比单看自身历史更可信。最近两个月近乎零的天数占比高（空置、搬迁的迹象）的不判。每户只报第一次满足条件的月份。"
+  en: "Change ratio = the higher of the two recent months' daily means ÷ the baseline daily mean. The customer's ratio is below the median ratio of customers of the same category in the same area by at least the given share, and its own use clearly fell: a drop that season, weather and holidays shared by the peers do not explain, a more credible theft sign than own history alone. Months where many recent days are near zero (signs of a vacancy or move) are left out. Each customer is reported once, at the first month that qualifies."
 basis: "DOMAIN §3 突变 against peers; DOMAIN §6 (data-driven targeting); 《供电营业规则》第一百零一条"
 truth_kinds: [theft_bypass, theft_ct_short, theft_cover_open, theft_reverse, theft_stopped_meter]
 ---*/
@@ -66,15 +68,31 @@ peers AS (
   FROM ratios
   GROUP BY area_id, category, period
 ),
-hits AS (
-  SELECT r.*, p.peer_ratio, p.n_peers,
-         ROW_NUMBER() OVER (PARTITION BY r.customer_id ORDER BY r.month_idx) AS rn
+candidates AS (
+  SELECT r.*, p.peer_ratio, p.n_peers
   FROM ratios r
   JOIN peers p ON p.area_id = r.area_id AND p.category = r.category AND p.period = r.period
   WHERE r.status = 'active'
     AND p.n_peers >= CAST($min_peers AS INTEGER)
     AND r.ratio <= (1 - CAST($drop_vs_peers AS DOUBLE)) * p.peer_ratio
     AND r.ratio <= 1 - CAST($min_own_drop AS DOUBLE)
+),
+vacancy AS (
+  SELECT c.customer_id, c.period,
+         AVG(CASE WHEN d.kwh * m.multiplier < CAST($vacancy_low_share AS DOUBLE) * c.base_kwh THEN 1.0 ELSE 0.0 END) AS low_share
+  FROM candidates c
+  JOIN meters m ON m.customer_id = c.customer_id AND m.role = 'customer'
+  JOIN daily_usage d ON d.meter_id = m.meter_id
+  WHERE extract(year FROM d.day) * 12 + extract(month FROM d.day) >= c.month_idx - 1
+    AND extract(year FROM d.day) * 12 + extract(month FROM d.day) <= c.month_idx
+  GROUP BY c.customer_id, c.period
+),
+hits AS (
+  SELECT c.*, v.low_share,
+         ROW_NUMBER() OVER (PARTITION BY c.customer_id ORDER BY c.month_idx) AS rn
+  FROM candidates c
+  JOIN vacancy v ON v.customer_id = c.customer_id AND v.period = c.period
+  WHERE v.low_share <= CAST($max_vacancy_days AS DOUBLE)
 )
 SELECT
   customer_id                                   AS entity_id,
@@ -83,6 +101,7 @@ SELECT
   area_id                                       AS ev_area_id,
   category                                      AS ev_category,
   base_kwh                                      AS ev_baseline_daily_kwh,
+  low_share                                     AS ev_near_zero_day_share,
   prev_kwh                                      AS ev_previous_month_daily_kwh,
   mean_kwh                                      AS ev_month_daily_kwh,
   ratio                                         AS ev_change_ratio,

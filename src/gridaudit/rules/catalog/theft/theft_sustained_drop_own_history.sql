@@ -6,13 +6,16 @@ severity: high
 entity_type: customer
 tables: [customers, meters, daily_usage]
 params:
-  drop_pct: {type: float, default: 0.6, doc: {zh: 连续两个月日均电量都比基准期至少下降的比例, en: Minimum fall of both recent months' daily mean against the baseline (0.6 = 60%)}}
+  drop_pct: {type: float, default: 0.5, doc: {zh: 连续两个月日均电量都比基准期至少下降的比例, en: "Minimum fall of both recent months' daily mean against the baseline (0.5 = 50%)"}}
   baseline_months: {type: int, default: 3, doc: {zh: "基准期月数（紧挨最近两个月之前，1~6）", en: "Months in the baseline, just before the two recent months (1 to 6)"}}
   min_baseline_kwh: {type: float, default: 2.0, doc: {zh: 基准期日均电量下限, en: Minimum baseline daily mean}}
   min_days: {type: int, default: 10, doc: {zh: 每个月有数据的天数下限, en: Minimum days with data in each month used}}
+  vacancy_low_share: {type: float, default: 0.1, doc: {zh: 日电量低于基准日均的该比例视为近乎零（空置迹象）, en: A day below this share of the baseline daily mean counts as near zero (a vacancy sign)}}
+  max_vacancy_days: {type: float, default: 0.3, doc: {zh: 最近两个月近乎零的天数占比超过该值视为空置或搬迁、不判, en: "When more than this share of the two recent months' days are near zero, it looks like a vacancy or move and is not flagged"}}
+  skip_categories: {type: str, default: "agricultural", doc: {zh: "不适用自身历史比较的强季节性用电类别（逗号分隔；这些用户看 theft_drop_vs_peers）", en: "Strongly seasonal categories own history cannot judge (comma separated; see theft_drop_vs_peers for them)"}}
 description:
-  zh: "按用户（全部用户表）计算每月日均电量。某月与其上月的日均电量都比之前若干个月（基准期）的日均电量下降至少给定比例：持续的大幅下降是绕越计量、短接等窃电的典型特征（也可能是空置、搬迁，需现场核实）。各月必须连续且有足够数据天数。每户只报第一次满足条件的月份，涉及电量为两个月相对基准的减少量。季节影响见 theft_drop_vs_peers。"
-  en: "Daily mean kWh per customer (all its meters) per month. A month and the month before it are both below the mean of the preceding baseline months by at least the given share: a sustained large drop is the classic sign of a meter bypass or CT short (or of a vacancy or move, to be checked on site). Months must be consecutive with enough days of data. Each customer is reported once, at the first month that qualifies; kWh at stake is the two months' shortfall against the baseline. For seasonal effects see theft_drop_vs_peers."
+  zh: "按用户（全部用户表）计算每月日均电量。某月与其上月的日均电量都比之前若干个月（基准期）的日均电量下降至少给定比例：持续的大幅下降是绕越计量、短接等窃电的典型特征（也可能是空置、搬迁，需现场核实）。各月必须连续且有足够数据天数。最近两个月近乎零的天数占比高（空置、搬迁的迹象）的不判。每户只报第一次满足条件的月份，涉及电量为两个月相对基准的减少量。强季节性类别（默认农业排灌）不做自身历史比较；季节影响见 theft_drop_vs_peers。"
+  en: "Daily mean kWh per customer (all its meters) per month. A month and the month before it are both below the mean of the preceding baseline months by at least the given share: a sustained large drop is the classic sign of a meter bypass or CT short (or of a vacancy or move, to be checked on site). Months must be consecutive with enough days of data. Months where many recent days are near zero (signs of a vacancy or move) are left out. Each customer is reported once, at the first month that qualifies; kWh at stake is the two months' shortfall against the baseline. Strongly seasonal categories (irrigation by default) are skipped; for seasonal effects see theft_drop_vs_peers."
 basis: "DOMAIN §3 突变 (±30% against own previous cycles); DOMAIN §6 sustained drop after a start date; 《供电营业规则》第一百零一条"
 truth_kinds: [theft_bypass, theft_ct_short, theft_cover_open, theft_reverse, theft_stopped_meter]
 ---*/
@@ -49,17 +52,34 @@ baseline AS (
                AND b.month_idx >= s.month_idx - 1 - CAST($baseline_months AS INTEGER)
   GROUP BY s.customer_id, s.period
 ),
-hits AS (
-  SELECT s.*, b.base_kwh, b.base_months,
-         ROW_NUMBER() OVER (PARTITION BY s.customer_id ORDER BY s.month_idx) AS rn
+candidates AS (
+  SELECT s.*, b.base_kwh, b.base_months
   FROM series s
   JOIN baseline b ON b.customer_id = s.customer_id AND b.period = s.period
   JOIN customers c ON c.customer_id = s.customer_id AND c.status = 'active'
-  WHERE s.prev_idx = s.month_idx - 1
+  WHERE NOT ((',' || replace(CAST($skip_categories AS VARCHAR), ' ', '') || ',') LIKE ('%,' || c.category || ',%'))
+    AND s.prev_idx = s.month_idx - 1
     AND b.base_months = CAST($baseline_months AS INTEGER)
     AND b.base_kwh >= CAST($min_baseline_kwh AS DOUBLE)
     AND s.mean_kwh <= (1 - CAST($drop_pct AS DOUBLE)) * b.base_kwh
     AND s.prev_kwh <= (1 - CAST($drop_pct AS DOUBLE)) * b.base_kwh
+),
+vacancy AS (
+  SELECT c.customer_id, c.period,
+         AVG(CASE WHEN d.kwh * m.multiplier < CAST($vacancy_low_share AS DOUBLE) * c.base_kwh THEN 1.0 ELSE 0.0 END) AS low_share
+  FROM candidates c
+  JOIN meters m ON m.customer_id = c.customer_id AND m.role = 'customer'
+  JOIN daily_usage d ON d.meter_id = m.meter_id
+  WHERE extract(year FROM d.day) * 12 + extract(month FROM d.day) >= c.month_idx - 1
+    AND extract(year FROM d.day) * 12 + extract(month FROM d.day) <= c.month_idx
+  GROUP BY c.customer_id, c.period
+),
+hits AS (
+  SELECT c.*, v.low_share,
+         ROW_NUMBER() OVER (PARTITION BY c.customer_id ORDER BY c.month_idx) AS rn
+  FROM candidates c
+  JOIN vacancy v ON v.customer_id = c.customer_id AND v.period = c.period
+  WHERE v.low_share <= CAST($max_vacancy_days AS DOUBLE)
 )
 SELECT
   customer_id                                                           AS entity_id,
@@ -67,6 +87,7 @@ SELECT
   1 - (mean_kwh + prev_kwh) / (2 * base_kwh)                            AS score,
   (base_kwh - mean_kwh) * n_days + (base_kwh - prev_kwh) * prev_days    AS kwh_at_stake,
   base_kwh                                                              AS ev_baseline_daily_kwh,
+  low_share                                                             AS ev_near_zero_day_share,
   base_months                                                           AS ev_baseline_months,
   prev_kwh                                                              AS ev_previous_month_daily_kwh,
   mean_kwh                                                              AS ev_month_daily_kwh
