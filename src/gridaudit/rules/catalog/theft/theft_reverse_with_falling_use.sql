@@ -6,7 +6,7 @@ severity: critical
 entity_type: customer
 tables: [customers, meters, daily_usage, meter_events]
 params:
-  min_events: {type: int, default: 1, doc: {zh: 当月功率反向事件次数下限, en: Minimum reverse power events in the month}}
+  min_events: {type: int, default: 2, doc: {zh: "当月功率反向事件次数下限（单次事件是弱证据）", en: "Minimum reverse power events in the month (a single event is weak evidence)"}}
   drop_pct: {type: float, default: 0.2, doc: {zh: 事件当月或次月日均电量比基准期至少下降的比例, en: Minimum fall of the event month's or the next month's daily mean against the baseline}}
   baseline_months: {type: int, default: 3, doc: {zh: 事件月之前的基准月数, en: Baseline months before the event month}}
   min_baseline_kwh: {type: float, default: 1.0, doc: {zh: 基准期日均电量下限, en: Minimum baseline daily mean}}
