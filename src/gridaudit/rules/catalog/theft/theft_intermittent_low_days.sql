@@ -15,8 +15,8 @@ params:
   min_baseline_kwh: {type: float, default: 2.0, doc: {zh: "基准（日电量中位数）下限", en: "Minimum baseline (daily median)"}}
   skip_categories: {type: str, default: "agricultural", doc: {zh: "不判定的强季节性类别（逗号分隔）", en: "Strongly seasonal categories not judged (comma separated)"}}
 description:
-  zh: "基准为该月之前第2至第4个月日电量中位数的平均（中位数不受个别高用电日影响）。连续两个月里，每月都有相当一部分天数电量骤降到基准的一半以下，同时还有相当一部分天数保持正常，且几乎没有零电量日：只在部分日子绕越计量的间歇性窃电特征，月均电量降幅不大，按月比较的规则发现不了。每户只报第一次满足条件的月份（连续两个月中的后一个月）。"
-  en: "The baseline is the mean of the daily medians of the 2nd to 4th months before (a median is not pulled up by a few heavy days). In two consecutive months, a good share of days collapse below half the baseline while a good share stay normal, with hardly any zero days: the mark of a meter bypassed on some days only, whose monthly mean falls too little for the monthly rules. Each customer is reported once, at the first month that qualifies (the later of the two)."
+  zh: "基准为该月之前第2至第4个月日电量中位数的平均（中位数不受个别高用电日影响）。按用户表逐表判断：连续两个月里，每月都有相当一部分天数电量骤降到基准的一半以下，同时还有相当一部分天数保持正常，且几乎没有零电量日：只在部分日子绕越计量的间歇性窃电特征，月均电量降幅不大，按月比较的规则发现不了。每户只报第一次满足条件的月份（连续两个月中的后一个月）。"
+  en: "The baseline is the mean of the daily medians of the 2nd to 4th months before (a median is not pulled up by a few heavy days). Judged meter by meter: in two consecutive months, a good share of days collapse below half the baseline while a good share stay normal, with hardly any zero days: the mark of a meter bypassed on some days only, whose monthly mean falls too little for the monthly rules. Each customer is reported once, at the first month that qualifies (the later of the two)."
 basis: "DOMAIN §6 (Jokar h1/h2 attacks on some days); truth kind theft_intermittent; 《供电营业规则》第一百零一条"
 truth_kinds: [theft_intermittent]
 ---*/
@@ -33,44 +33,36 @@ meter_month AS (
   JOIN cm ON cm.meter_id = d.meter_id
   GROUP BY d.meter_id, date_trunc('month', d.day)
 ),
-cust_month AS (
-  SELECT cm.customer_id, strftime(mm.month, '%Y-%m') AS period,
-         SUM(mm.median_kwh * cm.multiplier) AS median_kwh
-  FROM meter_month mm
-  JOIN cm ON cm.meter_id = mm.meter_id
-  GROUP BY cm.customer_id, strftime(mm.month, '%Y-%m')
-),
 indexed AS (
-  SELECT customer_id, period, median_kwh,
-         CAST(substr(period, 1, 4) AS INTEGER) * 12 + CAST(substr(period, 6, 2) AS INTEGER) AS month_idx
-  FROM cust_month
+  SELECT meter_id, strftime(month, '%Y-%m') AS period, median_kwh,
+         CAST(strftime(month, '%Y') AS INTEGER) * 12 + CAST(strftime(month, '%m') AS INTEGER) AS month_idx
+  FROM meter_month
 ),
 baseline AS (
-  SELECT s.customer_id, s.period, s.month_idx, AVG(b.median_kwh) AS base_kwh
+  SELECT s.meter_id, s.period, s.month_idx, AVG(b.median_kwh) AS base_reg
   FROM indexed s
-  JOIN indexed b ON b.customer_id = s.customer_id
+  JOIN indexed b ON b.meter_id = s.meter_id
                AND b.month_idx <= s.month_idx - 2
                AND b.month_idx >= s.month_idx - 4
-  GROUP BY s.customer_id, s.period, s.month_idx
-  HAVING COUNT(*) = 3 AND AVG(b.median_kwh) >= CAST($min_baseline_kwh AS DOUBLE)
+  GROUP BY s.meter_id, s.period, s.month_idx
+  HAVING COUNT(*) = 3
 ),
-cust_day AS (
-  SELECT cm.customer_id, d.day, SUM(d.kwh * cm.multiplier) AS kwh
-  FROM daily_usage d
-  JOIN cm ON cm.meter_id = d.meter_id
-  JOIN (SELECT DISTINCT customer_id FROM baseline) k ON k.customer_id = cm.customer_id
-  GROUP BY cm.customer_id, d.day
+base_kwh AS (
+  SELECT b.meter_id, cm.customer_id, b.period, b.month_idx, b.base_reg, b.base_reg * cm.multiplier AS base_kwh
+  FROM baseline b
+  JOIN cm ON cm.meter_id = b.meter_id
+  WHERE b.base_reg * cm.multiplier >= CAST($min_baseline_kwh AS DOUBLE)
 ),
 shares AS (
-  SELECT b.customer_id, b.period, b.month_idx, b.base_kwh,
-         AVG(CASE WHEN c.kwh < CAST($low_share AS DOUBLE) * b.base_kwh THEN 1.0 ELSE 0.0 END) AS low_days,
-         AVG(CASE WHEN c.kwh >= CAST($normal_share AS DOUBLE) * b.base_kwh THEN 1.0 ELSE 0.0 END) AS normal_days,
-         AVG(CASE WHEN c.kwh < 0.05 * b.base_kwh THEN 1.0 ELSE 0.0 END) AS zero_days,
+  SELECT b.meter_id, b.customer_id, b.period, b.month_idx, b.base_kwh,
+         AVG(CASE WHEN d.kwh < CAST($low_share AS DOUBLE) * b.base_reg THEN 1.0 ELSE 0.0 END) AS low_days,
+         AVG(CASE WHEN d.kwh >= CAST($normal_share AS DOUBLE) * b.base_reg THEN 1.0 ELSE 0.0 END) AS normal_days,
+         AVG(CASE WHEN d.kwh < 0.05 * b.base_reg THEN 1.0 ELSE 0.0 END) AS zero_days,
          COUNT(*) AS n_days
-  FROM baseline b
-  JOIN cust_day c ON c.customer_id = b.customer_id
-                 AND extract(year FROM c.day) * 12 + extract(month FROM c.day) = b.month_idx
-  GROUP BY b.customer_id, b.period, b.month_idx, b.base_kwh
+  FROM base_kwh b
+  JOIN daily_usage d ON d.meter_id = b.meter_id
+                    AND extract(year FROM d.day) * 12 + extract(month FROM d.day) = b.month_idx
+  GROUP BY b.meter_id, b.customer_id, b.period, b.month_idx, b.base_kwh
 ),
 qualified AS (
   SELECT *
@@ -82,20 +74,21 @@ qualified AS (
 ),
 hits AS (
   SELECT q.*, p.low_days AS prev_low_days,
-         ROW_NUMBER() OVER (PARTITION BY q.customer_id ORDER BY q.month_idx) AS rn
+         ROW_NUMBER() OVER (PARTITION BY q.customer_id ORDER BY q.month_idx, q.meter_id) AS rn
   FROM qualified q
-  JOIN qualified p ON p.customer_id = q.customer_id AND p.month_idx = q.month_idx - 1
+  JOIN qualified p ON p.meter_id = q.meter_id AND p.month_idx = q.month_idx - 1
 )
 SELECT
-  customer_id                  AS entity_id,
-  period                       AS period,
+  customer_id                    AS entity_id,
+  period                         AS period,
   (low_days + prev_low_days) / 2 AS score,
-  base_kwh                     AS ev_baseline_daily_kwh,
-  low_days                     AS ev_low_day_share,
-  prev_low_days                AS ev_previous_month_low_day_share,
-  normal_days                  AS ev_normal_day_share,
-  zero_days                    AS ev_zero_day_share,
-  n_days                       AS ev_days
+  meter_id                       AS ev_meter_id,
+  base_kwh                       AS ev_baseline_daily_kwh,
+  low_days                       AS ev_low_day_share,
+  prev_low_days                  AS ev_previous_month_low_day_share,
+  normal_days                    AS ev_normal_day_share,
+  zero_days                      AS ev_zero_day_share,
+  n_days                         AS ev_days
 FROM hits
 WHERE rn = 1
   AND ($period IS NULL OR period = $period)
