@@ -121,17 +121,8 @@ wn AS (  -- cumulative sums (streaming) and rolling maxima over the dense weekly
     FROM sl
 ),
 wr AS (  -- rolling sums as differences of cumulative sums k weeks apart (the series is dense)
-    SELECT wn.*,
-           (cum_a - COALESCE(LAG(cum_a, 4) OVER (PARTITION BY snap_id ORDER BY w), 0))
-               / NULLIF(cnt_a - COALESCE(LAG(cnt_a, 4) OVER (PARTITION BY snap_id ORDER BY w), 0), 0) AS a4,
-           (cum_a - COALESCE(LAG(cum_a, 13) OVER (PARTITION BY snap_id ORDER BY w), 0))
-               / NULLIF(cnt_a - COALESCE(LAG(cnt_a, 13) OVER (PARTITION BY snap_id ORDER BY w), 0), 0) AS a13,
-           (COALESCE(LAG(cum_a, 4) OVER (PARTITION BY snap_id ORDER BY w), 0)
-            - COALESCE(LAG(cum_a, 17) OVER (PARTITION BY snap_id ORDER BY w), 0))
-               / NULLIF(COALESCE(LAG(cnt_a, 4) OVER (PARTITION BY snap_id ORDER BY w), 0)
-                        - COALESCE(LAG(cnt_a, 17) OVER (PARTITION BY snap_id ORDER BY w), 0), 0) AS prior13,
-           (cum_m - COALESCE(LAG(cum_m, 4) OVER (PARTITION BY snap_id ORDER BY w), 0))
-               / NULLIF(cnt_m - COALESCE(LAG(cnt_m, 4) OVER (PARTITION BY snap_id ORDER BY w), 0), 0) AS m4,
+    SELECT wn.snap_id, wn.last_w, wn.w, wn.a, wn.m, wn.cvw, wn.la, wn.lc, wn.ca, wn.cn, wn.x4, wn.x8, wn.x13,
+           wn.ta, wn.tn, wn.tc, wn.tcn,
            cum_a - COALESCE(LAG(cum_a, 4) OVER (PARTITION BY snap_id ORDER BY w), 0) AS sa4,
            cnt_a - COALESCE(LAG(cnt_a, 4) OVER (PARTITION BY snap_id ORDER BY w), 0) AS n4,
            cum_a - COALESCE(LAG(cum_a, 13) OVER (PARTITION BY snap_id ORDER BY w), 0) AS sa13,
@@ -142,7 +133,6 @@ wr AS (  -- rolling sums as differences of cumulative sums k weeks apart (the se
            cnt_m - COALESCE(LAG(cnt_m, 4) OVER (PARTITION BY snap_id ORDER BY w), 0) AS nm4,
            ca - COALESCE(LAG(ca, 4) OVER (PARTITION BY snap_id ORDER BY w), 0) AS s4,
            cn - COALESCE(LAG(cn, 4) OVER (PARTITION BY snap_id ORDER BY w), 0) AS k4,
-           ca - COALESCE(LAG(ca, 8) OVER (PARTITION BY snap_id ORDER BY w), 0) AS s8,
            cn - COALESCE(LAG(cn, 8) OVER (PARTITION BY snap_id ORDER BY w), 0) AS k8,
            ca - COALESCE(LAG(ca, 13) OVER (PARTITION BY snap_id ORDER BY w), 0) AS s13,
            cn - COALESCE(LAG(cn, 13) OVER (PARTITION BY snap_id ORDER BY w), 0) AS k13,
@@ -161,10 +151,10 @@ aggw AS (
            MAX(win.last_w) AS last_w,
            COUNT(win.a) AS n_weeks,
            MAX(med.med_m) AS med_kwh,
-           MIN(CASE WHEN win.nm4 >= 3 THEN win.m4 END) / NULLIF(MAX(med.med_m), 0) AS dip4_raw,
+           MIN(CASE WHEN win.nm4 >= 3 THEN (win.sm4 / NULLIF(win.nm4, 0)) END) / NULLIF(MAX(med.med_m), 0) AS dip4_raw,
            AVG(CASE WHEN win.w > win.last_w - 4 THEN win.m END) / NULLIF(MAX(med.med_m), 0) AS recent4_raw,
-           MIN(CASE WHEN win.n4 >= 3 THEN win.a4 END) / NULLIF(MAX(med.med_a), 0) AS dip4,
-           MIN(CASE WHEN win.n13 >= 10 THEN win.a13 END) / NULLIF(MAX(med.med_a), 0) AS dip13,
+           MIN(CASE WHEN win.n4 >= 3 THEN (win.sa4 / NULLIF(win.n4, 0)) END) / NULLIF(MAX(med.med_a), 0) AS dip4,
+           MIN(CASE WHEN win.n13 >= 10 THEN (win.sa13 / NULLIF(win.n13, 0)) END) / NULLIF(MAX(med.med_a), 0) AS dip13,
            MAX(CASE WHEN win.n4 >= 3 AND win.tn - win.n4 >= {min_segment_weeks}
                     THEN ((win.ta - win.s4) / (win.tn - win.n4) - win.s4 / win.n4)
                          / NULLIF(med.noise_a * SQRT(1.0 / win.n4 + 1.0 / (win.tn - win.n4)), 0) END) AS scan_t4,
@@ -200,7 +190,7 @@ aggw AS (
            MAX(CASE WHEN win.k13 >= 13 AND win.tn - win.k13 >= {min_segment_weeks}
                     THEN (med.med_la - win.x13) / NULLIF(med.noise_a, 0) END) AS sus_t13,
            MAX(CASE WHEN win.k13 >= 13 AND win.tn - win.k13 >= {min_segment_weeks} THEN med.med_la - win.x13 END) AS sus_d13,
-           MIN(CASE WHEN win.n4 >= 3 AND win.nprior13 >= 8 THEN win.a4 / NULLIF(win.prior13, 0) END) AS drop4_prior,
+           MIN(CASE WHEN win.n4 >= 3 AND win.nprior13 >= 8 THEN (win.sa4 / NULLIF(win.n4, 0)) / NULLIF((win.sp13 / NULLIF(win.nprior13, 0)), 0) END) AS drop4_prior,
            AVG(CASE WHEN win.w > win.last_w - 4 THEN win.a END) / NULLIF(MAX(med.med_a), 0) AS recent4,
            AVG(CASE WHEN win.w > win.last_w - 13 THEN win.a END) / NULLIF(MAX(med.med_a), 0) AS recent13,
            MIN(CASE WHEN win.la IS NOT NULL AND win.cn >= {min_segment_weeks} AND win.tn - win.cn >= {min_segment_weeks}
