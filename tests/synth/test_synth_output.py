@@ -137,3 +137,31 @@ def test_mapping_error_is_in_the_records_only(small_synth: Path) -> None:
     assert rows
     for rec, tru, c_area, m_area in rows:
         assert rec == c_area == m_area and rec != tru
+
+
+def test_overdue_plan_replies_exceed_the_limit_of_their_own_supply(small_synth: Path) -> None:
+    """Dual supply only for large industry, and an injected late step is late against the limit of its supply."""
+    import duckdb
+
+    from gridaudit.synth.config import Model
+
+    con = duckdb.connect()
+    orders = f"read_parquet('{small_synth}/work_orders*.parquet')"
+    cust = f"read_parquet('{small_synth}/customers*.parquet')"
+    dual_cats = con.sql(
+        f"SELECT DISTINCT c.category FROM {orders} o JOIN {cust} c USING (customer_id) WHERE o.supply = 'dual'"
+    ).fetchall()
+    assert {r[0] for r in dual_cats} <= {"large_industrial"}
+    share = con.sql(f"SELECT avg(CASE WHEN supply = 'dual' THEN 1 ELSE 0 END) FROM {orders}").fetchall()[0][0]
+    assert share < 0.2
+    rows = con.sql(
+        f"""SELECT o.supply, t.detail FROM read_csv('{small_synth}/truth.csv', all_varchar = true) t
+            JOIN {orders} o ON o.order_id = t.entity_id WHERE t.kind = 'process_overdue_step'"""
+    ).fetchall()
+    assert rows
+    m = Model()
+    for supply, detail in rows:
+        d = json.loads(detail)
+        if d["step"] == "plan_replied":
+            assert d["limit_workdays"] == (m.limit_plan_dual if supply == "dual" else m.limit_plan_single)
+        assert d["workdays"] > d["limit_workdays"]

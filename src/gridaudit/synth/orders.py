@@ -70,6 +70,11 @@ def _limits(m: Model, steps: list[str], dual: bool) -> dict[str, int]:
     return {s: v for s, v in lim.items() if s in steps}
 
 
+def _is_dual(cu: Customers, c: int) -> bool:
+    """Whether customer ``c``'s orders are dual supply (one large-industrial customer in five)."""
+    return bool(cu.cat[c] == LI and (cu.first + c) % 5 == 0)
+
+
 class _OrderBook:
     def __init__(self, cu: Customers, ax: TimeAxis, topo: Topology, cal: WorkCalendar, rng: np.random.Generator):
         self.cu, self.ax, self.topo, self.cal, self.rng = cu, ax, topo, cal, rng
@@ -100,7 +105,7 @@ class _OrderBook:
         o["accepted_at"].append(stamps[0])
         o["customer_id"].append(cu.cid[c])
         o["voltage_kv"].append(float(cu.voltage[c]))
-        o["supply"].append("dual" if (cu.cat[c] == LI and cu.first + c) % 5 == 0 else "single")
+        o["supply"].append("dual" if _is_dual(cu, c) else "single")
         o["status"].append("archived")
         st = self.out.steps
         s = int(cu.station[c])
@@ -123,7 +128,7 @@ class _OrderBook:
 def _chain(book: _OrderBook, c: int, steps: list[str], accept_day: int, m: Model, overdue: str | None) -> list[int]:
     """Day indices of each step, legit durations within limits, ``overdue`` step past its limit."""
     cal, rng, ax = book.cal, book.rng, book.ax
-    lim = _limits(m, steps, dual=False)
+    lim = _limits(m, steps, dual=_is_dual(book.cu, c))
     days = [accept_day]
     completion = None
     for name in steps[1:]:
@@ -176,7 +181,7 @@ def build_orders(
         target = int(cu.conn_day[c]) if kinds[j] == 0 else int(ax.pick(rng, 0, 60))
         accept = target - (75 if cu.cat[c] == LI else 30) if kinds[j] == 0 else target
         accept = min(accept, ax.days - (130 if cu.cat[c] == LI else 75))
-        overdue = str(rng.choice(list(_limits(m, steps, False)) + ["energized"])) if j in over else None
+        overdue = str(rng.choice(list(_limits(m, steps, _is_dual(cu, c))) + ["energized"])) if j in over else None
         days = _chain(book, c, steps, accept, m, overdue)
         variant = None
         if j in ooo:
@@ -193,7 +198,7 @@ def build_orders(
             i = steps.index(overdue)
             frm = steps.index("completion_checked") if overdue == "energized" else i - 1
             taken = int(cal.between(ax.day_epoch[0] + days[frm], ax.day_epoch[0] + days[i]))
-            limit = m.limit_energize if overdue == "energized" else _limits(m, steps, False)[overdue]
+            limit = m.limit_energize if overdue == "energized" else _limits(m, steps, _is_dual(cu, c))[overdue]
             truth.add(
                 "process_overdue_step",
                 "work_order",
