@@ -117,3 +117,17 @@ def test_a_single_path_is_accepted_as_well_as_a_list(base):
     meters, _, ds = base
     r = ingest(str(meters), ds)
     assert r.exit_code == 0 and r.rows == {"meters": 3}
+
+
+def test_folder_files_naming_no_table_are_skipped_but_named_files_must_place(tmp_path: Path):
+    from ingest_helpers import METERS
+
+    folder = tmp_path / "export"
+    write(folder, "meters.csv", METERS)
+    write(folder, "truth.csv", "kind,entity_id\ntheft_bypass,C1\n")
+    events: list[tuple[str, dict]] = []
+    r = ingest([folder], tmp_path / "ds", on_event=lambda e, i: events.append((e, i)))
+    assert r.exit_code == 0 and r.rows == {"meters": 3}
+    assert [i["source"] for e, i in events if e == "skip_file"] == [str(folder / "truth.csv")]
+    named = ingest([folder / "truth.csv"], tmp_path / "ds2")
+    assert named.exit_code == 2 and "truth.csv" in " ".join(named.errors)

@@ -116,7 +116,10 @@ def ingest(
     try:
         lock = _lock(root)
         m = load_mapping(mapping)
-        found = discover([Path(s) for s in sources], m) if sources else []
+        skipped: list[Path] = []
+        found = discover([Path(s) for s in sources], m, skipped) if sources else []
+        for f in skipped:
+            progress("skip_file", {"source": str(f)})
         expanded: list[Source] = []
         for s in found:
             expanded.extend(sheet_sources(s, m) if s.kind == "xlsx" else [s])

@@ -51,6 +51,15 @@ def progress_printer() -> Callable[[str, dict[str, Any]], None]:
                 style="yellow",
                 highlight=False,
             )
+        elif event == "skip_file":
+            console.print(
+                msg(
+                    f"跳过 {info['source']}: 文件名不对应任何表 (可用 --mapping 指定)",
+                    f"skipped {info['source']}: its name names no table (use --mapping to place it)",
+                ),
+                style="yellow",
+                highlight=False,
+            )
         elif event == "commit":
             console.print(msg("写入新版本…", "writing the new version…"), highlight=False)
 

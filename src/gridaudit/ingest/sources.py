@@ -53,8 +53,11 @@ def _kind(path: Path) -> str | None:
     return None
 
 
-def discover(paths: list[Path], mapping: Mapping) -> list[Source]:
+def discover(paths: list[Path], mapping: Mapping, skipped: list[Path] | None = None) -> list[Source]:
     """Expand files and folders into sources with their tables; any file that cannot be placed is a problem.
+
+    A file found inside a given folder whose name names no table (a readme, ``truth.csv``) is appended to
+    ``skipped`` instead, when that list is given; a file named on the command line must always place.
 
     Workbooks are expanded into one source per sheet later (:func:`gridaudit.ingest.xlsx.sheet_sources`).
     """
@@ -94,6 +97,9 @@ def discover(paths: list[Path], mapping: Mapping) -> list[Source]:
             table = mapping.table_for(f.name)
             if table is None and f.parent != given.parent:
                 table = mapping.table_for(f.parent.name)  # a folder of parts named after its table
+            if table is None and kind != "xlsx" and skipped is not None and f != given:
+                skipped.append(f)
+                continue
             if table is None and kind != "xlsx":
                 problems.append(
                     SourceProblem(
