@@ -43,12 +43,13 @@ def contract_markdown(contract: Contract) -> str:
             f"File names: `{t.name}.csv|xlsx|parquet`" + "".join(f", `{a}`" for a in t.aliases) + ". "
             f"Unique key: `{', '.join(t.key)}`.",
             "",
-            "| column | type | required | checks | Chinese headers |",
-            "|---|---|---|---|---|",
+            "| column | type | required | checks | Chinese headers | note |",
+            "|---|---|---|---|---|---|",
         ]
         for c in t.columns.values():
             out.append(
-                f"| {c.name} | {c.type} | {'yes' if c.required else ''} | {_checks(t, c)} | {', '.join(c.aliases)} |"
+                f"| {c.name} | {c.type} | {'yes' if c.required else ''} | {_checks(t, c)} | {', '.join(c.aliases)} "
+                f"| {c.description} |"
             )
         out.append("")
     out += ["## Value domains", "", "| domain | values | accepted labels |", "|---|---|---|"]
