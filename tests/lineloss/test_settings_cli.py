@@ -147,3 +147,14 @@ def test_demo_appends_findings(tiny, tmp_path, capsys):
     run_demo(root, tmp_path)  # re-running does not duplicate
     assert read_findings(tmp_path / "loss" / "findings.parquet").num_rows == n
     assert (tmp_path / "loss" / "balance_window.parquet").is_file()
+
+
+def test_rerun_reissuing_every_finding_keeps_one_copy(tiny, tmp_path):
+    from gridaudit.lineloss.run import write_outputs
+
+    root, _ = tiny
+    result = run_loss(root)
+    write_outputs(result, tmp_path)
+    n = read_findings(tmp_path / "findings.parquet").num_rows
+    write_outputs(result, tmp_path)  # every old finding re-issued: nothing of the old file is kept
+    assert read_findings(tmp_path / "findings.parquet").num_rows == n > 0

@@ -213,7 +213,7 @@ def write_outputs(result: LossResult, out_dir: str | Path, append_findings: bool
         old = read_findings(fpath)
         new_ids = set(findings.column("finding_id").to_pylist())
         keep = [i for i, fid in enumerate(old.column("finding_id").to_pylist()) if fid not in new_ids]
-        findings = pa.concat_tables([old.take(keep), findings.cast(FINDINGS_SCHEMA)])
+        findings = pa.concat_tables([old.take(pa.array(keep, pa.int64())), findings.cast(FINDINGS_SCHEMA)])
     tmp = fpath.with_name(f".findings.{uuid.uuid4().hex[:8]}.parquet")
     write_findings(findings, tmp)
     os.replace(tmp, fpath)
