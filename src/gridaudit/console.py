@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
 from rich.console import Console
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 console = Console()
 err_console = Console(stderr=True)
@@ -25,3 +28,17 @@ def example(*lines: str) -> str:
     """An 'Example' block for a command's --help epilog."""
     body = "\n\n".join(f"  $ {line}" for line in lines)
     return f"Example / 示例:\n\n{body}"
+
+
+def progress_bar(transient: bool = True) -> Progress:
+    """The progress bar long commands show: description, bar, done/total and elapsed time."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=transient,
+    )

@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from gridaudit.console import console, die, example
+from gridaudit.console import console, die, example, progress_bar
 from gridaudit.i18n import both, msg
 
 DEMO_PARTS = ("rules", "lineloss", "risk", "audit")
@@ -38,7 +38,6 @@ def run(
     customers: int = 20000, months: int = 12, out: Path = Path("gridaudit-demo"), seed: int = 42, start: str = "2024-01"
 ) -> dict[str, float]:
     """Run the whole demo into ``out``; returns seconds per step. Raises on a failing step."""
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
     from gridaudit.ingest import ingest
@@ -62,14 +61,7 @@ def run(
     times: dict[str, float] = {}
     t0 = time.perf_counter()
     cfg = SynthConfig(customers=customers, months=months, start=start, seed=seed, fmt="parquet")
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
+    with progress_bar() as bar:
         task = bar.add_task(msg("1/3 生成模拟数据", "1/3 generating synthetic data"), total=None)
         synth = generate(cfg, src, lambda d, n: bar.update(task, completed=d, total=n))
     times["synth"] = time.perf_counter() - t0
@@ -81,8 +73,7 @@ def run(
     )
     t1 = time.perf_counter()
     files = source_files(src)
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                  TimeElapsedColumn(), console=console, transient=True) as bar:  # fmt: skip
+    with progress_bar() as bar:
         task = bar.add_task(msg("2/3 导入并校验", "2/3 ingesting and validating"), total=len(files))
 
         def step(event: str, info: dict) -> None:

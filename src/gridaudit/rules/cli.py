@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from gridaudit.console import EXIT_REJECTED, console, die, example
+from gridaudit.console import EXIT_REJECTED, console, die, example, progress_bar
 from gridaudit.i18n import both, get_lang, msg
 
 rules_app = typer.Typer(
@@ -141,7 +141,6 @@ def run_cmd(
     """Run rules on a dataset and write findings (运行稽查规则)."""
     import re
 
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
     from gridaudit.dataset import DatasetError, open_dataset
@@ -171,9 +170,7 @@ def run_cmd(
     except Exception as exc:  # noqa: BLE001 - a server or loading failure is reported, not a traceback
         die(both(f"无法启动引擎 {engine}：{exc}", f"cannot start engine {engine}: {exc}"))
     try:
-        with Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
-        ) as bar:
+        with progress_bar(transient=False) as bar:
             task = bar.add_task(msg("运行规则", "running rules"), total=len(rules))
 
             def tick(rule: Any, report: Any) -> None:

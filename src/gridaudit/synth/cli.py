@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from gridaudit.console import console, die, example
+from gridaudit.console import console, die, example, progress_bar
 from gridaudit.i18n import msg
 
 
@@ -29,8 +29,6 @@ def synth_command(
     Writes every import-contract table (ready for `gridaudit ingest`) and truth.csv: one row per
     injected irregularity (kind, entity_type, entity_id, start, end, detail).
     """
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
     from gridaudit.synth.config import SynthConfig, load_rates
     from gridaudit.synth.generate import generate
 
@@ -42,14 +40,7 @@ def synth_command(
         cfg.validate()
     except (ValueError, OSError) as exc:
         die(str(exc))
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-    ) as bar:
+    with progress_bar() as bar:
         task = bar.add_task(msg("生成中（按馈线分块）", "generating (chunks of feeders)"), total=None)
         result = generate(cfg, out, lambda done, total: bar.update(task, completed=done, total=total))
     print_result(result)
