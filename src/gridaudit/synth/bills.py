@@ -1,8 +1,10 @@
 """Bills (核算) and payments (收费), with the clerks' and collectors' irregularities.
 
 A bill for period P: kwh = (last reading in P − the reading before it) × multiplier in the meter file
-+ adjustment_kwh; amount_yuan = kwh × price of the customer's tariff version in force on the read day
-(+ contract kVA × monthly demand price for two-part tariffs); adjustment_yuan = adjustment_kwh × price.
++ adjustment_kwh; amount_yuan = energy charge of kwh under the customer's tariff version in force on the
+read day — tier by tier for residential tiers, peak/flat/valley quantities for time-of-use codes (the split
+follows the customer's hourly load shape), kwh × price otherwise — (+ contract kVA × monthly demand price for
+two-part tariffs); adjustment_yuan = the charge with the adjustment − the charge without it.
 An approved adjustment names a complaint work order in ``adjustment_order_id``.
 """
 
@@ -14,11 +16,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from gridaudit.synth.ami import shape_index
 from gridaudit.synth.config import Model, Rates
 from gridaudit.synth.customers import Customers
 from gridaudit.synth.inject import Case, choose
+from gridaudit.synth.profiles import SHAPES
 from gridaudit.synth.readings import Readings
-from gridaudit.synth.tariffs import CODE_INDEX, CODES, TariffBook
+from gridaudit.synth.tariffs import CODE_INDEX, CODES, PEAK_HOURS, TIER1_KWH, VALLEY_HOURS, TariffBook
 from gridaudit.synth.timeaxis import TimeAxis
 from gridaudit.synth.topology import Topology
 from gridaudit.synth.truth import Truth
@@ -71,7 +75,7 @@ def build_bills(
     kwh = metered.copy()
     code = cu.code[c].copy()
     read_epoch = ax.day_epoch[rd.day[li]]
-    price = tb.price(code, read_epoch)
+    version = tb.version(read_epoch)
     adj = np.zeros(len(c))
     adj_order: list[str | None] = [None] * len(c)
     clerk = cu.clerk[c]
@@ -98,23 +102,29 @@ def build_bills(
     for j in choose(rng, free & (metered > 20), len(c), rates.staff_withheld_qty, force):
         kwh[j] = round(metered[j] * rng.uniform(0.3, 0.8), 2)
         mark("staff_withheld_qty", j, billed_kwh=float(kwh[j]))
+    # the price version a bill is charged at (a stale version for injected wrong tariffs)
+    charged = version.copy()
+    no_tiers = np.zeros(len(c), dtype=bool)
     for j in choose(rng, free, len(c), rates.staff_wrong_tariff, force):
-        stale = tb.stale_price(code[j : j + 1], read_epoch[j : j + 1])[0]
-        if stale != price[j] and rng.random() < 0.5:
+        stale = 1 - version[j]
+        u = rng.random()
+        if tb.flat[code[j], stale] != tb.flat[code[j], version[j]] and u < 0.5:
             mark(
                 "staff_wrong_tariff",
                 j,
                 variant="stale_version",
                 tariff_code=CODES[code[j]],
-                price_used=float(stale),
-                price_in_force=float(price[j]),
+                price_used=float(tb.flat[code[j], stale]),
+                price_in_force=float(tb.flat[code[j], version[j]]),
             )
-            price[j] = stale
+            charged[j] = stale
+        elif tb.tiered[code[j]] and metered[j] > TIER1_KWH + 60 and u < 0.5:
+            mark("staff_wrong_tariff", j, variant="tiers_ignored", tariff_code=CODES[code[j]])
+            no_tiers[j] = True
         else:
             other = CODE_INDEX["RES-LV"] if CODES[code[j]] != "RES-LV" else CODE_INDEX["COM-LV"]
             mark("staff_wrong_tariff", j, variant="other_code", tariff_code=CODES[code[j]], billed_code=CODES[other])
             code[j] = other
-            price[j] = tb.price(np.array([other]), read_epoch[j : j + 1])[0]
     bad = np.isin(clerk, topo.bad_clerks)
     for j in choose(rng, free & bad & (metered > 20), len(c), rates.staff_unapproved_adjustment, force):
         adj[j] = -round(metered[j] * rng.uniform(0.2, 0.6), 2)
@@ -127,8 +137,19 @@ def build_bills(
         adj_order[j] = f"WA{bill_id[j][1:]}"
         adjust_orders.append((int(c[j]), int(rd.day[li[j]]), adj_order[j]))
 
+    # time-of-use quantities: the energy read off the meter split by the customer's hourly shape
+    tou = tb.tou[code]
+    shape = SHAPES[shape_index(cu, np.zeros(cu.n, dtype=bool))[c]]
+    noise = rng.lognormal(0, 0.04, (2, len(c)))
+    read_kwh = kwh - adj
+    peak = np.where(tou, np.round(read_kwh * shape[:, PEAK_HOURS].sum(axis=1) * noise[0], 2), np.nan)
+    valley = np.where(tou, np.round(read_kwh * shape[:, VALLEY_HOURS].sum(axis=1) * noise[1], 2), np.nan)
+    charge = tb.energy_charge(code, charged, kwh, peak, valley)
+    charge_read = tb.energy_charge(code, charged, read_kwh, peak, valley)
+    flat_all = kwh * tb.flat[code, charged]
+    charge = np.where(no_tiers, flat_all, charge)
     demand = tb.demand[code] * cu.kva[c]
-    amount = np.round(kwh * price + demand, 2)
+    amount = np.round(charge + demand, 2)
     issued = read_epoch + rng.integers(1, 4, len(c))
     has_adj = adj != 0
     cols = {
@@ -139,10 +160,12 @@ def build_bills(
         "tariff_code": _take(CODES, code),
         "amount_yuan": amount,
         "adjustment_kwh": (adj, ~has_adj),
-        "adjustment_yuan": (np.round(adj * price, 2), ~has_adj),
+        "adjustment_yuan": (np.round(charge - charge_read, 2), ~has_adj),
         "adjustment_order_id": adj_order,
         "clerk_id": _take(sid, clerk),
         "issued_on": issued.astype(np.int32),
+        "peak_kwh": (np.nan_to_num(peak), ~tou),
+        "valley_kwh": (np.nan_to_num(valley), ~tou),
     }
     pays = build_payments(rng, cu, c, bill_id, amount, issued, m, rates, force, truth, sid, ax)
     return Bills(cols, adjust_orders, pays)

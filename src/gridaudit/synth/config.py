@@ -90,7 +90,8 @@ class Model:
     mix_commercial: float = 0.09
     mix_industrial: float = 0.025
     mix_agricultural: float = 0.03
-    tou_share_commercial: float = 0.3
+    tou_share_commercial: float = 0.3  # commercial customers who chose time-of-use
+    tou_min_kva_industrial: float = 100.0  # industrial customers from this capacity are on time-of-use
     # areas and feeders
     area_size_min: int = 50
     area_size_max: int = 400

@@ -119,7 +119,7 @@ def build_customers(rng: np.random.Generator, topo: Topology, f0: int, f1: int, 
         [
             CODE_INDEX["RES-LV"],
             np.where(rng.random(n) < m.tou_share_commercial, CODE_INDEX["COM-LV-TOU"], CODE_INDEX["COM-LV"]),
-            CODE_INDEX["IND-LV"],
+            np.where(kva >= m.tou_min_kva_industrial, CODE_INDEX["IND-LV-TOU"], CODE_INDEX["IND-LV"]),
             CODE_INDEX["LI-10"],
         ],
         CODE_INDEX["AGR-LV"],
