@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -106,11 +107,18 @@ def supply(rng: np.random.Generator, use: np.ndarray, cu: Customers, topo: Topol
     return Supply(areas, a_regs, a_mult, feeders, f_regs, f_mult)
 
 
-def daily_rows(meter_ids: list[str], regs: Registers, ax: TimeAxis) -> dict[str, pa.Array]:
-    """daily_usage columns for the reported (meter, day) cells, meter-major."""
+def daily_rows(
+    meter_ids: list[str],
+    regs: Registers,
+    ax: TimeAxis,
+    meter_index: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+) -> dict[str, pa.Array]:
+    """daily_usage columns for the reported (row, day) cells, row-major; ``meter_index(row, day)`` names the
+    meter counting a cell when a row's meter was replaced (an index into ``meter_ids``)."""
     mi, di = np.nonzero(regs.reported)
+    ids = mi if meter_index is None else meter_index(mi, di)
     return {
-        "meter_id": pa.array(meter_ids, pa.string()).take(pa.array(mi)),
+        "meter_id": pa.array(meter_ids, pa.string()).take(pa.array(ids)),
         "day": pa.array(ax.day_epoch[di], pa.date32()),
         "kwh": pa.array(np.round(regs.kwh[mi, di], 2)),
         "register": pa.array(regs.reg_h[mi, di] / 100.0),

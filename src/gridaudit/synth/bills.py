@@ -1,8 +1,8 @@
 """Bills (核算) and payments (收费), with the clerks' and collectors' irregularities.
 
-A bill for period P: kwh = (last reading in P − the reading before it) × multiplier in the meter file
-+ adjustment_kwh; amount_yuan = energy charge of kwh under the customer's tariff version in force on the
-read day — tier by tier for residential tiers, peak/flat/valley quantities for time-of-use codes (the split
+A bill for period P: kwh = (last reading in P − the reading before it) × multiplier in the meter file (a
+replaced meter: the old and the new meter's stretches at their own multipliers) + adjustment_kwh;
+amount_yuan = energy charge of kwh under the customer's tariff version in force on the read day — tier by tier for residential tiers, peak/flat/valley quantities for time-of-use codes (the split
 follows the customer's hourly load shape), kwh × price otherwise — (+ contract kVA × monthly demand price for
 two-part tariffs); adjustment_yuan = the charge with the adjustment − the charge without it.
 An approved adjustment names a complaint work order in ``adjustment_order_id``.
@@ -53,6 +53,7 @@ def build_bills(
     force: bool,
     truth: Truth,
     no_bill: Case,
+    new_mult: np.ndarray,
 ) -> Bills:
     """Bills from consecutive readings, then virtual/withheld quantities, wrong tariffs and adjustments."""
     # the last reading of each (customer, period) closes the bill; the reading before it opens it
@@ -70,7 +71,18 @@ def build_bills(
     li, prev = li[ok], prev[ok]
     c = rd.cust[li]
     k = rd.period[li]
-    metered = np.round((rd.value[li] - rd.value[prev]) * cu.mult_bill[c], 2)
+    # a meter replaced inside the bill: the old meter's stretch at its ratio + the new meter's at its ratio
+    first_of_meter = np.ones(len(rd.cust), dtype=bool)
+    first_of_meter[1:] = rd.meter[1:] != rd.meter[:-1]
+    ms = np.maximum.accumulate(np.where(first_of_meter, np.arange(len(rd.cust)), 0))[li]
+    mult = np.concatenate([cu.mult_bill, new_mult])[rd.meter[li]]
+    crossed = ms > prev
+    metered = np.where(
+        crossed,
+        (rd.value[li] - rd.value[ms]) * mult + (rd.value[np.maximum(ms - 1, 0)] - rd.value[prev]) * cu.mult_bill[c],
+        (rd.value[li] - rd.value[prev]) * mult,
+    )
+    metered = np.round(metered, 2)
     bill_id = _ids("B", cu, c, [p.replace("-", "") for p in ax.periods], k)
     kwh = metered.copy()
     code = cu.code[c].copy()

@@ -12,9 +12,10 @@ from gridaudit.synth.bills import build_bills
 from gridaudit.synth.config import SynthConfig
 from gridaudit.synth.customers import CATEGORIES, NEVER, RES, STATUS, Customers, build_customers
 from gridaudit.synth.inject import apply_contract, apply_theft, customer_truth, plan_customers, plan_records
-from gridaudit.synth.orders import adjustment_orders, build_orders
+from gridaudit.synth.orders import adjustment_orders, build_orders, replacement_orders
 from gridaudit.synth.profiles import daily_use
 from gridaudit.synth.readings import READ_TYPES, build_readings
+from gridaudit.synth.replacements import Swaps, plan_replacements, swap_registers
 from gridaudit.synth.seals import build_seals
 from gridaudit.synth.tariffs import CODES, TariffBook
 from gridaudit.synth.timeaxis import TimeAxis, WorkCalendar
@@ -45,6 +46,8 @@ def generate_chunk(sh: Shared, ci: int) -> tuple[dict[str, Any], Truth]:
     plan = plan_customers(rng, cu, ax, topo, rates, m, force)
     plan_records(rng, cu, ax, topo, rates, force, truth)
     book = build_orders(rng, cu, ax, topo, sh.cal, m, rates, force, truth)
+    sw = plan_replacements(rng, cu, ax, m, rates, force, truth)
+    replacement_orders(book, sw.idx, sw.day)
     nb = plan["contract_no_bill"]
     nb.start = np.maximum(cu.conn_day[nb.idx], ax.first_out)
     use = daily_use(rng, cu, ax, m)
@@ -53,32 +56,38 @@ def generate_chunk(sh: Shared, ci: int) -> tuple[dict[str, Any], Truth]:
     metered = apply_theft(rng, use, plan)
     customer_truth(cu, ax, plan, truth)
     regs = ami.customer_registers(rng, metered, cu, ax, m)
+    swap_registers(sw, regs, cu)
     sup = ami.supply(rng, use, cu, topo, ax, m)
-    rd = build_readings(rng, cu, regs, ax, topo, m, rates, force, truth)
-    bills = build_bills(rng, cu, rd, ax, sh.tb, topo, m, rates, force, truth, nb)
+    rd = build_readings(rng, cu, regs, ax, topo, m, rates, force, truth, sw)
+    bills = build_bills(rng, cu, rd, ax, sh.tb, topo, m, rates, force, truth, nb, sw.new_mult)
     adjustment_orders(book, bills.adjust_orders)
-    seals = build_seals(rng, cu, ax, topo, book.out.seal_jobs, book.out.new_order, rates, force, truth)
+    new_meter = {int(c): sw.new_mid[j] for j, c in enumerate(sw.idx)}
+    seals = build_seals(rng, cu, ax, topo, book.out.seal_jobs, book.out.new_order, rates, force, truth, new_meter)
 
     area_mids = [f"MA{a + 1:05d}" for a in sup.area_idx]
     feeder_mids = [f"MF{f + 1:04d}" for f in sup.feeder_idx]
-    all_mids = cu.mid + area_mids + feeder_mids
+    all_mids = cu.mid + area_mids + feeder_mids + sw.new_mid
     log = events.EventLog()
     events.background_events(rng, log, cu, regs.reported, ax, m)
     area_meter = {int(a): cu.n + j for j, a in enumerate(sup.area_idx)}
     events.outage_events(rng, log, cu, regs.reported, area_meter, ax, m)
     events.theft_events(rng, log, cu, plan, ax)
     insp = events.inspections(rng, cu, visits, plan, use, metered, sh.tb, topo, ax, m, force)
+    first_new = len(all_mids) - len(sw.new_mid)
+    log.move((np.minimum(sw.cut, ax.days) + 1 + int(ax.day_epoch[0])) * events.US_DAY, first_new + sw.slot)
+    mult_now = cu.mult_real.copy()
+    mult_now[sw.idx] = sw.new_mult
 
     shop = np.zeros(cu.n, dtype=bool)
     shop[plan["contract_tariff_misuse"].idx] = True
     interval = ami.interval_rows(
         rng,
-        cu.mid,
+        sw.current_ids(cu.mid),
         regs.kwh,
         regs.reported,
         ami.shape_index(cu, shop),
         cu.cat == RES,
-        cu.mult_real,
+        mult_now,
         ax,
         m.interval_days,
     )
@@ -95,13 +104,13 @@ def generate_chunk(sh: Shared, ci: int) -> tuple[dict[str, Any], Truth]:
     )
     tables: dict[str, Any] = {
         "customers": _customers(cu, topo, ax),
-        "meters": _meters(rng, cu, sup, topo, ax, area_mids, feeder_mids),
-        "readings": [_readings(cu, rd, ax, topo), *_supply_readings(sup, topo, ax, area_mids, feeder_mids)],
+        "meters": [_meters(rng, cu, sup, topo, ax, area_mids, feeder_mids, sw), _new_meters(cu, sw, topo, ax, m)],
+        "readings": [_readings(cu, rd, ax, topo, sw), *_supply_readings(sup, topo, ax, area_mids, feeder_mids)],
         "bills": bills.cols,
         "payments": bills.payments,
         "daily_usage": _concat(
             [
-                ami.daily_rows(cu.mid, regs, ax),
+                ami.daily_rows(cu.mid + sw.new_mid, regs, ax, lambda c, d: sw.meter_index(c, d, cu.n)),
                 ami.daily_rows(area_mids, sup.area_regs, ax),
                 ami.daily_rows(feeder_mids, sup.feeder_regs, ax),
             ]
@@ -150,10 +159,12 @@ def _meters(
     ax: TimeAxis,
     area_mids: list[str],
     feeder_mids: list[str],
+    sw: Swaps,
 ) -> dict[str, Any]:
     epoch0 = int(ax.day_epoch[0])
     na, nf = len(area_mids), len(feeder_mids)
-    removed = cu.removed_day < NEVER
+    off_day = np.minimum(cu.removed_day, sw.cut)  # closure or replacement
+    removed = off_day < NEVER
     other_installed = epoch0 - rng.integers(100, 2500, na + nf)
     return {
         "meter_id": cu.mid + area_mids + feeder_mids,
@@ -168,7 +179,7 @@ def _meters(
         + [topo.feeder_id[f] for f in sup.feeder_idx],
         "installed_on": np.concatenate([cu.installed_epoch, other_installed]).astype(np.int32),
         "removed_on": (
-            np.concatenate([np.where(removed, cu.removed_day + epoch0, 0), np.zeros(na + nf)]).astype(np.int32),
+            np.concatenate([np.where(removed, off_day + epoch0, 0), np.zeros(na + nf)]).astype(np.int32),
             ~np.concatenate([removed, np.zeros(na + nf, dtype=bool)]),
         ),
         "verification_due": np.concatenate(
@@ -177,11 +188,28 @@ def _meters(
     }
 
 
-def _readings(cu: Customers, rd: Any, ax: TimeAxis, topo: Topology) -> dict[str, Any]:
+def _new_meters(cu: Customers, sw: Swaps, topo: Topology, ax: TimeAxis, m: Any) -> dict[str, Any]:
+    """The meters installed by replacements: same customer, area and feeder; installed on the swap day."""
+    if not len(sw.idx):
+        return {}
+    installed = sw.day + int(ax.day_epoch[0])
+    return {
+        "meter_id": sw.new_mid,
+        "role": ["customer"] * len(sw.idx),
+        "multiplier": sw.new_mult,
+        "customer_id": [cu.cid[c] for c in sw.idx],
+        "area_id": [topo.area_id[a] if a >= 0 else None for a in cu.rec_area[sw.idx]],
+        "feeder_id": [topo.feeder_id[f] for f in cu.feeder[sw.idx]],
+        "installed_on": installed.astype(np.int32),
+        "verification_due": (installed + m.verification_years * 365).astype(np.int32),
+    }
+
+
+def _readings(cu: Customers, rd: Any, ax: TimeAxis, topo: Topology, sw: Swaps) -> dict[str, Any]:
     import pyarrow as pa
 
     return {
-        "meter_id": pa.array(cu.mid).take(pa.array(rd.cust)),
+        "meter_id": pa.array(cu.mid + sw.new_mid, pa.string()).take(pa.array(rd.meter)),
         "period": pa.array(ax.periods).take(pa.array(rd.period)),
         "read_on": pa.array(ax.day_epoch[rd.day], pa.date32()),
         "reading": pa.array(rd.value),

@@ -40,6 +40,7 @@ TRUTH_KINDS: tuple[str, ...] = (
     "process_out_of_order",
     "seal_no_order",
     "meter_verification_overdue",
+    "staff_replaced_no_final_read",
     "data_mapping_error",
 )
 
@@ -50,7 +51,8 @@ class Rates:
 
     Units: customer kinds per customer; meter-period kinds (estimated/missed/wrong read) per meter and
     billing period; bill kinds per bill; staff_unposted_payment per payment; process kinds per work order;
-    seal_no_order, meter_verification_overdue and staff_wrong_multiplier per customer meter.
+    seal_no_order, meter_verification_overdue and staff_wrong_multiplier per customer meter;
+    staff_replaced_no_final_read per meter replacement.
     Each kind with a rate > 0 is injected at least once per run (so small runs still cover every kind).
     """
 
@@ -77,6 +79,7 @@ class Rates:
     process_out_of_order: float = 0.03
     seal_no_order: float = 0.002
     meter_verification_overdue: float = 0.003
+    staff_replaced_no_final_read: float = 0.05
     data_mapping_error: float = 0.002
 
 
@@ -153,6 +156,9 @@ class Model:
     targeted_inspection_share: float = 0.4
     inspection_miss_share: float = 0.1
     verification_years: int = 8
+    # meter replacements (换表: rotation ahead of verification, faults); some come with another CT ratio
+    meter_replacement_rate_per_year: float = 0.04
+    replacement_ct_change_share: float = 0.2
     # workday limits of business steps (DOMAIN §3, SG186 defaults)
     limit_plan_single: int = 15
     limit_plan_dual: int = 30

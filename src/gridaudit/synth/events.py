@@ -57,6 +57,15 @@ class EventLog:
         self.etype.append(np.broadcast_to(np.asarray(etype, dtype=object), (n,)))
         self.end.append(np.asarray(end, dtype=np.int64))
 
+    def move(self, cut_ts: np.ndarray, new_idx: np.ndarray) -> None:
+        """Events of meter ``i`` (< len(cut_ts)) from ``cut_ts[i]`` on belong to meter ``new_idx[i]`` (a
+        replacement)."""
+        for j, (m, t) in enumerate(zip(self.meter, self.ts, strict=True)):
+            inside = m < len(cut_ts)
+            later = inside & (t >= cut_ts[np.where(inside, m, 0)])
+            if later.any():
+                self.meter[j] = np.where(later, new_idx[np.where(inside, m, 0)], m)
+
     def columns(self, meter_ids: list[str]) -> dict[str, pa.Array]:
         """Columns sorted by meter and time, duplicates of (meter, ts, type) dropped."""
         if not self.meter:

@@ -256,3 +256,16 @@ def adjustment_orders(book: _OrderBook, jobs: list[tuple[int, int, str]]) -> Non
     for c, day, oid in jobs:
         a = day - int(book.rng.integers(2, 8))
         book.add(c, "complaint", [("accepted", a), ("archived", day)], order_id=oid)
+
+
+def replacement_orders(book: _OrderBook, idx: np.ndarray, days: np.ndarray) -> None:
+    """A ``meter_replacement`` order per replaced meter: accepted 1–5 days before, meter installed on the swap
+    day, archived within 2 days; the installer moves the seals to the new meter under the order."""
+    for c, d in zip(idx, days, strict=True):
+        d = int(d)
+        accepted = d - int(book.rng.integers(1, 6))
+        archived = min(d + int(book.rng.integers(0, 3)), book.ax.days - 1)
+        steps = [("accepted", accepted), ("meter_installed", d), ("archived", archived)]
+        oid = book.add(int(c), "meter_replacement", steps)
+        installer = book.out.steps["handler_id"][-2]
+        book.out.seal_jobs.append((int(c), d, "replace", oid, installer))

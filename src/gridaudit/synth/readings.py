@@ -3,7 +3,8 @@
 ``readings.reading`` is the register at the end of ``read_on`` (before the multiplier), equal to
 ``daily_usage.register`` of that day when the reader is honest. The opening month (before
 ``start``) is read too, so the first billing month has a previous reading. New meters get an
-install reading on their connection day; suspended and closed accounts a final reading.
+install reading on their connection day; suspended and closed accounts a final reading; a replaced
+meter a final reading and its successor an install reading on the swap day (``replacements.py``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from gridaudit.synth.ami import Registers
 from gridaudit.synth.config import Model, Rates
 from gridaudit.synth.customers import Customers
 from gridaudit.synth.inject import choose
+from gridaudit.synth.replacements import Swaps, swap_readings
 from gridaudit.synth.timeaxis import TimeAxis
 from gridaudit.synth.topology import Topology
 from gridaudit.synth.truth import Truth
@@ -29,6 +31,7 @@ class Readings:
     """Reading rows sorted by customer and day."""
 
     cust: np.ndarray
+    meter: np.ndarray  # index into cu.mid + Swaps.new_mid
     period: np.ndarray  # index into ax.periods
     day: np.ndarray  # day index
     value: np.ndarray  # register (before multiplier)
@@ -55,6 +58,7 @@ def build_readings(
     rates: Rates,
     force: bool,
     truth: Truth,
+    sw: Swaps,
 ) -> Readings:
     """Scheduled, install and final readings of every customer meter, with estimated/missed/wrong reads."""
     first_idx = np.array([(d - ax.sim_start).days for d in ax.month_first])
@@ -63,6 +67,8 @@ def build_readings(
     alive = (rd > cu.conn_day[:, None]) & (rd < np.minimum(cu.status_day, cu.removed_day)[:, None])
     c_idx, k_idx = np.nonzero(alive)
     day = rd[c_idx, k_idx]
+    meter = sw.meter_index(c_idx, day, cu.n)
+    mids = cu.mid + sw.new_mid
     value = cu_value = regs.reg_h[c_idx, day] / 100.0
     rtype = np.full(len(c_idx), ACTUAL)
     on_ami = cu.ami[c_idx] & regs.reported[c_idx, np.maximum(day, ax.first_out)] & (day >= ax.first_out)
@@ -78,12 +84,17 @@ def build_readings(
     prev_day = np.where(k_idx > 0, rd[c_idx, np.maximum(k_idx - 1, 0)], day)
     prev_true = regs.reg_h[c_idx, np.maximum(prev_day, 0)] / 100.0
     cons = np.maximum(value - prev_true, 0)
+    # a period in which the meter was replaced is read off both meters, never estimated
+    swapped = (sw.cut[c_idx] < day) & (sw.cut[c_idx] >= prev_day)
+    rtype[swapped & (rtype == ESTIMATED)] = ACTUAL
     est = ~on_ami & (rtype == ESTIMATED)
     value[est] = prev_true[est] + cons[est] * rng.uniform(0.75, 0.98, int(est.sum()))
 
     in_window = (k_idx >= 1) & (day >= cu.conn_day[c_idx] + 1)
     estimators = np.isin(cu.reader[c_idx], topo.estimating_readers)
-    free = in_window.copy()
+    # reader irregularities stay off the replacement's billing period (one reading per meter and period there)
+    swap_month = ax.month_idx[np.minimum(sw.cut, ax.days - 1)]
+    free = in_window & ~swapped & ~((sw.cut[c_idx] < ax.days) & (swap_month[c_idx] == k_idx))
     idx = choose(rng, free & estimators & on_ami, len(c_idx), rates.staff_estimated_read, force)
     for j in idx:
         c = c_idx[j]
@@ -97,7 +108,7 @@ def build_readings(
         truth.add(
             "staff_estimated_read",
             "meter",
-            cu.mid[c],
+            mids[meter[j]],
             ax.periods[k_idx[j]],
             ax.periods[k_idx[j]],
             customer_id=cu.cid[c],
@@ -114,7 +125,7 @@ def build_readings(
         truth.add(
             "staff_missed_read",
             "meter",
-            cu.mid[c],
+            mids[meter[j]],
             ax.periods[k_idx[j]],
             ax.periods[k_idx[j]],
             customer_id=cu.cid[c],
@@ -128,7 +139,7 @@ def build_readings(
         truth.add(
             "staff_wrong_read",
             "meter",
-            cu.mid[c],
+            mids[meter[j]],
             ax.periods[k_idx[j]],
             ax.periods[k_idx[j]],
             customer_id=cu.cid[c],
@@ -140,17 +151,20 @@ def build_readings(
         value[j] = round(wrong, 2)
         rtype[j] = ACTUAL
 
-    # install readings (new meters) and final readings (suspension / closure)
+    # install readings (new meters), final readings (suspension / closure), meter replacements
     inst = np.flatnonzero(cu.new_conn & (cu.conn_day >= 0))
     stop = np.flatnonzero((cu.status > 0) & (cu.status_day < ax.days))
-    ex_c = np.concatenate([inst, stop])
-    ex_day = np.concatenate([cu.conn_day[inst], cu.status_day[stop]])
-    ex_val = regs.reg_h[ex_c, ex_day] / 100.0
+    sw_c, sw_day, sw_meter, sw_val = swap_readings(sw, regs, cu.n)
+    ex_c = np.concatenate([inst, stop, sw_c])
+    ex_day = np.concatenate([cu.conn_day[inst], cu.status_day[stop], sw_day])
+    ex_val = np.concatenate([regs.reg_h[np.concatenate([inst, stop]), ex_day[: len(inst) + len(stop)]] / 100.0, sw_val])
     cust = np.concatenate([c_idx[keep], ex_c])
     dayall = np.concatenate([day[keep], ex_day])
-    order = np.lexsort((dayall, cust))
+    meter_all = np.concatenate([meter[keep], inst, stop, sw_meter])
+    order = np.lexsort((meter_all >= cu.n, dayall, cust))  # an old meter's final reading before the new one's
     return Readings(
         cust=cust[order],
+        meter=meter_all[order],
         period=np.concatenate([k_idx[keep], ax.month_idx[ex_day]])[order],
         day=dayall[order],
         value=np.round(np.concatenate([value[keep], ex_val]), 2)[order],

@@ -1,5 +1,5 @@
-"""Seals (三封: meter, terminal cover, meter box): applied at installation, replaced under work orders,
-and — injected — removed with no work order."""
+"""Seals (三封: meter, terminal cover, meter box): applied at installation, replaced under work orders
+(a meter replacement moves all three to the new meter), and — injected — removed with no work order."""
 
 from __future__ import annotations
 
@@ -27,9 +27,11 @@ def build_seals(
     rates: Rates,
     force: bool,
     truth: Truth,
+    new_meter: dict[int, str],
 ) -> dict[str, list]:
-    """Seal rows: three per meter at installation; ``jobs`` (customer, day, 'box'|'all', order, staff)
-    replace or remove seals under an order; injected removals have no order."""
+    """Seal rows: three per meter at installation; ``jobs`` (customer, day, 'box'|'all'|'replace', order,
+    staff) replace or remove seals under an order ('replace': all three removed, three applied on the
+    customer's new meter ``new_meter[c]``); injected removals have no order."""
     sid = topo.staff["staff_id"]
     n = cu.n
     applied_at = cu.installed_epoch.astype(np.int64) * US_DAY + rng.integers(9 * 60, 17 * 60, n) * US_MIN
@@ -48,12 +50,13 @@ def build_seals(
     }
     current = np.arange(k).reshape(n, 3)
     counter = np.ones(n, dtype=np.int64)
+    meter_of = list(cu.mid)
 
     def apply(c: int, pos: str, at: int, by: str, order: str | None) -> None:
         counter[c] += 1
         current[c, POSITIONS.index(pos)] = len(rows["seal_id"])
         rows["seal_id"].append(f"SL{cu.first + c + 1:07d}{pos[0].upper()}{counter[c]}")
-        rows["meter_id"].append(cu.mid[c])
+        rows["meter_id"].append(meter_of[c])
         rows["position"].append(pos)
         rows["applied_at"].append(at)
         rows["applied_by"].append(by)
@@ -72,6 +75,7 @@ def build_seals(
 
     events = [(c, d, what, order, staff) for c, d, what, order, staff in jobs]
     ok = (cu.removed_day == NEVER) & (cu.status == 0)
+    ok[list(new_meter)] = False
     for c in choose(rng, ok, n, rates.seal_no_order, force):
         lo = max(ax.first_out, int(cu.conn_day[c]) + 1)
         d = int(rng.integers(min(lo, ax.days - 1), max(lo + 1, ax.days - 2)))
@@ -90,8 +94,11 @@ def build_seals(
         )
     for c, d, what, order, staff in sorted(events, key=lambda e: (e[0], e[1], e[3] or "")):
         at = int(ax.day_epoch[0] + d) * US_DAY + int(rng.integers(9 * 60, 17 * 60)) * US_MIN
-        for pos in POSITIONS if what == "all" else (what,):
+        for pos in POSITIONS if what in ("all", "replace") else (what,):
             remove(c, pos, at, staff, order)
-            if what != "all":
+        if what == "replace":
+            meter_of[c] = new_meter[c]
+        if what != "all":
+            for pos in POSITIONS if what == "replace" else (what,):
                 apply(c, pos, at + 5 * US_MIN, staff, order)
     return rows

@@ -12,7 +12,7 @@ description:
   zh: "用户表被拆除且确属换表（同一用户在拆除前后窗口内装了新表，或有换表工单），但旧表没有拆表止度（拆除当天或之前若干天的抄表示数），或止度所在电费年月该用户没有账单：旧表最后一段电量可能未结算。周期为拆表月份。"
   en: "A customer meter was removed as part of a replacement (the same customer got a new meter within the window, or has a meter_replacement order), but the old meter has no final reading (on or shortly before the removal day), or the customer has no bill for the final reading's billing month: the old meter's last stretch of energy may never be billed. Period is the month of removal."
 basis: "DOMAIN §3 换表未结算止度; 《供电营业规则》第七十七条 (计量装置更换与电量退补)"
-truth_kinds: []
+truth_kinds: [staff_replaced_no_final_read]
 ---*/
 WITH removed AS (
   SELECT m.meter_id, m.customer_id, m.removed_on, m.multiplier
