@@ -2,9 +2,10 @@
 
 A bill for period P: kwh = (last reading in P − the reading before it) × multiplier in the meter file (a
 replaced meter: the old and the new meter's stretches at their own multipliers) + adjustment_kwh;
-amount_yuan = energy charge of kwh under the customer's tariff version in force on the read day — tier by tier for residential tiers, peak/flat/valley quantities for time-of-use codes (the split
-follows the customer's hourly load shape), kwh × price otherwise — (+ contract kVA × monthly demand price for
-two-part tariffs); adjustment_yuan = the charge with the adjustment − the charge without it.
+amount_yuan = energy charge of kwh under the customer's tariff version in force on the read day — tier by
+tier for residential tiers, peak/flat/valley quantities for time-of-use codes (the split follows the
+customer's hourly load shape), kwh × price otherwise — (+ contract kVA × monthly demand price for two-part
+tariffs); adjustment_yuan = the charge with the adjustment − the charge without it.
 An approved adjustment names a complaint work order in ``adjustment_order_id``.
 """
 

@@ -4,20 +4,23 @@ title: {zh: 未按抄表例日抄表, en: Read off the scheduled read day}
 family: reading
 severity: low
 entity_type: meter
-tables: [readings]
+tables: [readings, meters]
 params:
   tolerance_days: {type: int, default: 2, doc: {zh: 允许偏离例日的天数, en: Days a read may fall from the scheduled day}}
   min_cycles: {type: int, default: 3, doc: {zh: 推定例日所需的最少抄表次数, en: Reads needed to infer a meter's scheduled day}}
 description:
-  zh: 以每块表最常见的抄表日（日号）作为抄表例日，人工抄表日期偏离例日超过容差天数的记录视为未按例日抄表（可能补抄、估抄或漏抄后补录）。
-  en: A meter's scheduled read day is the day of month it is most often read on; a manual read more than the tolerance away from that day is off schedule (a late catch-up, an estimate or a missed read filled in later).
+  zh: 以每块表最常见的抄表日（日号）作为抄表例日，人工抄表日期偏离例日超过容差天数的记录视为未按例日抄表（可能补抄、估抄或漏抄后补录）。装表、拆表当天的示数（装拆示数）本就不在例日，不计入。
+  en: A meter's scheduled read day is the day of month it is most often read on; a manual read more than the tolerance away from that day is off schedule (a late catch-up, an estimate or a missed read filled in later). Install and final readings (on the meter's installed_on / removed_on day) are off-cycle by nature and not counted.
 basis: "DOMAIN §3 抄核收：抄表例日 ±2 天"
 truth_kinds: []
 ---*/
 WITH manual AS (
-  SELECT meter_id, period, read_on, reader_id, CAST(extract(day FROM read_on) AS INTEGER) AS dom
-  FROM readings
-  WHERE read_type IN ('actual', 'estimated')
+  SELECT r.meter_id, r.period, r.read_on, r.reader_id, CAST(extract(day FROM r.read_on) AS INTEGER) AS dom
+  FROM readings r
+  LEFT JOIN meters mt ON mt.meter_id = r.meter_id
+  WHERE r.read_type IN ('actual', 'estimated')
+    AND (mt.installed_on IS NULL OR r.read_on <> mt.installed_on)
+    AND (mt.removed_on IS NULL OR r.read_on <> mt.removed_on)
 ),
 counts AS (
   SELECT meter_id, dom, count(*) AS n FROM manual GROUP BY meter_id, dom
