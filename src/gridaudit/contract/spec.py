@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from functools import cache
 from importlib import resources
 from typing import Literal
@@ -92,6 +93,12 @@ class Table(BaseModel):
     def arrow_schema(self) -> pa.Schema:
         """The Arrow schema of the contract columns (extra columns are kept as strings)."""
         return pa.schema([pa.field(c.name, c.arrow_type, nullable=not c.required) for c in self.columns.values()])
+
+    def absent(self, present: Iterable[str]) -> list[Column]:
+        """Contract columns not among ``present``: a dataset written under an older contract lacks the optional
+        columns added since (the engines show them as NULL, as ingest writes them today)."""
+        have = set(present)
+        return [c for c in self.columns.values() if c.name not in have]
 
     def foreign_key(self, column: str) -> tuple[str, str]:
         """The (table, column) a foreign-key column refers to."""

@@ -7,6 +7,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from gridaudit.contract import load_contract
 from gridaudit.dataset import Dataset
 
 
@@ -28,11 +29,15 @@ class DuckDBEngine:
             self.con.execute(f"SET threads = {int(threads)}")
         if memory_limit:
             self.con.execute(f"SET memory_limit = {sql_literal(memory_limit)}")
+        contract = load_contract()
         for table in dataset.tables():
-            glob = dataset.table_glob(table)
-            self.con.execute(
-                f'CREATE VIEW "{table}" AS SELECT * FROM read_parquet({sql_literal(glob)}, union_by_name = true)'
-            )
+            source = f"read_parquet({sql_literal(dataset.table_glob(table))}, union_by_name = true)"
+            self.con.execute(f'CREATE VIEW "{table}" AS SELECT * FROM {source}')
+            spec = contract.tables.get(table)
+            have = [r[0] for r in self.con.execute(f'DESCRIBE "{table}"').fetchall()] if spec else []
+            nulls = [f'CAST(NULL AS {c.sql_type}) AS "{c.name}"' for c in spec.absent(have)] if spec else []
+            if nulls:  # a dataset from an older contract: its missing optional columns read as NULL
+                self.con.execute(f'CREATE OR REPLACE VIEW "{table}" AS SELECT *, {", ".join(nulls)} FROM {source}')
 
     def tables(self) -> set[str]:
         """Names of the dataset tables visible as views."""

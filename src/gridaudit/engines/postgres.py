@@ -92,7 +92,8 @@ class PostgresEngine:
             col = spec.columns.get(f.name) if spec else None
             cols.append((f.name, PG_TYPES[col.type] if col else _pg_type(f.type)))
         target = f"{_ident(self.schema)}.{_ident(table)}"
-        self.con.execute(f"CREATE TABLE {target} ({', '.join(f'{_ident(n)} {t}' for n, t in cols)})")
+        absent = [(c.name, PG_TYPES[c.type]) for c in spec.absent(schema.names)] if spec else []  # older contract
+        self.con.execute(f"CREATE TABLE {target} ({', '.join(f'{_ident(n)} {t}' for n, t in cols + absent)})")
         names = ", ".join(_ident(n) for n, _ in cols)
         with (
             self.con.cursor() as cur,

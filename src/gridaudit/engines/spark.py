@@ -10,8 +10,20 @@ from typing import Any
 
 import pyarrow as pa
 
+from gridaudit.contract import load_contract
 from gridaudit.dataset import Dataset
 from gridaudit.engines.transpile import transpile
+
+# Spark SQL type names of the contract column types (for NULL columns a dataset lacks).
+SPARK_TYPES = {
+    "string": "string",
+    "int": "bigint",
+    "float": "double",
+    "date": "date",
+    "timestamp": "timestamp",
+    "period": "string",
+    "bool": "boolean",
+}
 
 SPARK_CONF = {
     "spark.ui.enabled": "false",
@@ -45,8 +57,15 @@ class SparkEngine:
         self.dataset = dataset
         self.spark = spark or spark_session(master)
         self._views: set[str] = set()
+        from pyspark.sql import functions as F
+
+        contract = load_contract()
         for table in dataset.tables():
-            self.spark.read.parquet(dataset.table_glob(table)).createOrReplaceTempView(table)
+            df = self.spark.read.parquet(dataset.table_glob(table))
+            spec = contract.tables.get(table)
+            for col in spec.absent(df.columns) if spec else []:  # a dataset from an older contract
+                df = df.withColumn(col.name, F.lit(None).cast(SPARK_TYPES[col.type]))
+            df.createOrReplaceTempView(table)
             self._views.add(table)
 
     def tables(self) -> set[str]:
