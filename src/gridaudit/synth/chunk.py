@@ -9,7 +9,7 @@ import numpy as np
 
 from gridaudit.synth import ami, events
 from gridaudit.synth.bills import build_bills
-from gridaudit.synth.config import SynthConfig
+from gridaudit.synth.config import Model, SynthConfig
 from gridaudit.synth.customers import CATEGORIES, NEVER, RES, STATUS, Customers, build_customers
 from gridaudit.synth.inject import apply_contract, apply_theft, customer_truth, plan_customers, plan_records
 from gridaudit.synth.orders import adjustment_orders, build_orders, replacement_orders
@@ -188,7 +188,7 @@ def _meters(
     }
 
 
-def _new_meters(cu: Customers, sw: Swaps, topo: Topology, ax: TimeAxis, m: Any) -> dict[str, Any]:
+def _new_meters(cu: Customers, sw: Swaps, topo: Topology, ax: TimeAxis, m: Model) -> dict[str, Any]:
     """The meters installed by replacements: same customer, area and feeder; installed on the swap day."""
     if not len(sw.idx):
         return {}

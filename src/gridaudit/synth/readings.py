@@ -154,13 +154,15 @@ def build_readings(
     # install readings (new meters), final readings (suspension / closure), meter replacements
     inst = np.flatnonzero(cu.new_conn & (cu.conn_day >= 0))
     stop = np.flatnonzero((cu.status > 0) & (cu.status_day < ax.days))
+    own_c = np.concatenate([inst, stop])
+    own_day = np.concatenate([cu.conn_day[inst], cu.status_day[stop]])
     sw_c, sw_day, sw_meter, sw_val = swap_readings(sw, regs, cu.n)
-    ex_c = np.concatenate([inst, stop, sw_c])
-    ex_day = np.concatenate([cu.conn_day[inst], cu.status_day[stop], sw_day])
-    ex_val = np.concatenate([regs.reg_h[np.concatenate([inst, stop]), ex_day[: len(inst) + len(stop)]] / 100.0, sw_val])
+    ex_c = np.concatenate([own_c, sw_c])
+    ex_day = np.concatenate([own_day, sw_day])
+    ex_val = np.concatenate([regs.reg_h[own_c, own_day] / 100.0, sw_val])
     cust = np.concatenate([c_idx[keep], ex_c])
     dayall = np.concatenate([day[keep], ex_day])
-    meter_all = np.concatenate([meter[keep], inst, stop, sw_meter])
+    meter_all = np.concatenate([meter[keep], own_c, sw_meter])
     order = np.lexsort((meter_all >= cu.n, dayall, cust))  # an old meter's final reading before the new one's
     return Readings(
         cust=cust[order],

@@ -109,13 +109,14 @@ def plan_replacements(
     swap_e = day + int(ax.day_epoch[0])
     cu.installed_epoch[idx] = np.maximum(cu.conn_epoch[idx], swap_e - term + rng.integers(0, 180, k))
     cu.verification_epoch[idx] = cu.installed_epoch[idx] + term
+    new_mid = [f"{cu.mid[int(c)]}B" for c in idx]
     no_final = np.zeros(k, dtype=bool)
-    for j in choose(rng, np.ones(k, dtype=bool), k, getattr(rates, KIND), force):
+    for j in choose(rng, np.ones(k, dtype=bool), k, rates.staff_replaced_no_final_read, force):
         no_final[j] = True
         c = int(idx[j])
         d = day_str(ax.sim_start, int(day[j]))
-        truth.add(KIND, "meter", cu.mid[c], d, d, customer_id=cu.cid[c], new_meter_id=f"{cu.mid[c]}B", removed_on=d)
-    return Swaps(idx, day, [f"{cu.mid[int(c)]}B" for c in idx], new_mult, start, no_final, cut, slot)
+        truth.add(KIND, "meter", cu.mid[c], d, d, customer_id=cu.cid[c], new_meter_id=new_mid[j], removed_on=d)
+    return Swaps(idx, day, new_mid, new_mult, start, no_final, cut, slot)
 
 
 def swap_registers(sw: Swaps, regs: Registers, cu: Customers) -> None:
