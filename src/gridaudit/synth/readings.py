@@ -4,7 +4,8 @@
 ``daily_usage.register`` of that day when the reader is honest. The opening month (before
 ``start``) is read too, so the first billing month has a previous reading. New meters get an
 install reading on their connection day; suspended and closed accounts a final reading; a replaced
-meter a final reading and its successor an install reading on the swap day (``replacements.py``).
+meter a final reading and its successor an install reading on the swap day (``replacements.py``), in the
+billing period of the next scheduled read, whose bill carries both meters' energy.
 """
 
 from __future__ import annotations
@@ -92,9 +93,20 @@ def build_readings(
 
     in_window = (k_idx >= 1) & (day >= cu.conn_day[c_idx] + 1)
     estimators = np.isin(cu.reader[c_idx], topo.estimating_readers)
-    # reader irregularities stay off the replacement's billing period (one reading per meter and period there)
-    swap_month = ax.month_idx[np.minimum(sw.cut, ax.days - 1)]
-    free = in_window & ~swapped & ~((sw.cut[c_idx] < ax.days) & (swap_month[c_idx] == k_idx))
+    # install readings (new meters), final readings (suspension / closure), meter replacements
+    inst = np.flatnonzero(cu.new_conn & (cu.conn_day >= 0))
+    stop = np.flatnonzero((cu.status > 0) & (cu.status_day < ax.days))
+    own_c = np.concatenate([inst, stop])
+    own_day = np.concatenate([cu.conn_day[inst], cu.status_day[stop]])
+    sw_c, sw_day, sw_meter, sw_val = swap_readings(sw, regs, cu.n)
+    # the swap's readings belong to the billing period of the next scheduled read (换表电量并入当期电费)
+    nxt = (rd[sw_c] < sw_day[:, None]).sum(axis=1)
+    sw_period = np.where(nxt < rd.shape[1], nxt, ax.month_idx[sw_day])
+    # reader irregularities only where the scheduled read is the customer's one reading of its period
+    busy = np.zeros(rd.shape, dtype=bool)
+    busy[own_c, ax.month_idx[own_day]] = True
+    busy[sw_c, sw_period] = True
+    free = in_window & ~swapped & ~busy[c_idx, k_idx]
     idx = choose(rng, free & estimators & on_ami, len(c_idx), rates.staff_estimated_read, force)
     for j in idx:
         c = c_idx[j]
@@ -151,12 +163,6 @@ def build_readings(
         value[j] = round(wrong, 2)
         rtype[j] = ACTUAL
 
-    # install readings (new meters), final readings (suspension / closure), meter replacements
-    inst = np.flatnonzero(cu.new_conn & (cu.conn_day >= 0))
-    stop = np.flatnonzero((cu.status > 0) & (cu.status_day < ax.days))
-    own_c = np.concatenate([inst, stop])
-    own_day = np.concatenate([cu.conn_day[inst], cu.status_day[stop]])
-    sw_c, sw_day, sw_meter, sw_val = swap_readings(sw, regs, cu.n)
     ex_c = np.concatenate([own_c, sw_c])
     ex_day = np.concatenate([own_day, sw_day])
     ex_val = np.concatenate([regs.reg_h[own_c, own_day] / 100.0, sw_val])
@@ -167,7 +173,7 @@ def build_readings(
     return Readings(
         cust=cust[order],
         meter=meter_all[order],
-        period=np.concatenate([k_idx[keep], ax.month_idx[ex_day]])[order],
+        period=np.concatenate([k_idx[keep], ax.month_idx[own_day], sw_period])[order],
         day=dayall[order],
         value=np.round(np.concatenate([value[keep], ex_val]), 2)[order],
         rtype=np.concatenate([rtype[keep], np.full(len(ex_c), ACTUAL)])[order],

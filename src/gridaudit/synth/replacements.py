@@ -6,8 +6,9 @@ seals removed and three new ones applied under the order, the old meter's ``remo
 meter's ``installed_on`` both the swap day. The old meter counts the swap day (its AMI register and its final
 reading, dated the swap day, are the register at the end of that day); the new meter counts from the next
 day, starting from a small factory register (its install reading, dated the swap day). CT-metered customers
-sometimes get another CT ratio with the new meter. The bill of the swap period is the old meter's last
-stretch × its multiplier + the new meter's first stretch × its multiplier.
+sometimes get another CT ratio with the new meter. Both readings belong to the billing period of the next
+scheduled read, whose bill is the old meter's last stretch × its multiplier + the new meter's first stretch ×
+its multiplier (bills keep their monthly spans).
 
 Injected (``staff_replaced_no_final_read``): the final reading of the old meter is never recorded, so the
 old meter's energy since its last scheduled reading is never billed.
