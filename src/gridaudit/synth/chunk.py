@@ -46,8 +46,6 @@ def generate_chunk(sh: Shared, ci: int) -> tuple[dict[str, Any], Truth]:
     plan = plan_customers(rng, cu, ax, topo, rates, m, force)
     plan_records(rng, cu, ax, topo, rates, force, truth)
     book = build_orders(rng, cu, ax, topo, sh.cal, m, rates, force, truth)
-    sw = plan_replacements(rng, cu, ax, m, rates, force, truth)
-    replacement_orders(book, sw.idx, sw.day)
     nb = plan["contract_no_bill"]
     nb.start = np.maximum(cu.conn_day[nb.idx], ax.first_out)
     use = daily_use(rng, cu, ax, m)
@@ -56,8 +54,11 @@ def generate_chunk(sh: Shared, ci: int) -> tuple[dict[str, Any], Truth]:
     metered = apply_theft(rng, use, plan)
     customer_truth(cu, ax, plan, truth)
     regs = ami.customer_registers(rng, metered, cu, ax, m)
-    swap_registers(sw, regs, cu)
     sup = ami.supply(rng, use, cu, topo, ax, m)
+    # meter replacements draw after use, theft and supply, so adding them left those draws as they were
+    sw = plan_replacements(rng, cu, ax, m, rates, force, truth)
+    replacement_orders(book, sw.idx, sw.day)
+    swap_registers(sw, regs, cu)
     rd = build_readings(rng, cu, regs, ax, topo, m, rates, force, truth, sw)
     bills = build_bills(rng, cu, rd, ax, sh.tb, topo, m, rates, force, truth, nb, sw.new_mult)
     adjustment_orders(book, bills.adjust_orders)
