@@ -8,10 +8,6 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from gridaudit.engines.duckdb import DuckDBEngine
-from gridaudit.rules import load_catalog
-from gridaudit.rules.runner import run_rules
-
 
 def _q(small_synth: Path, sql: str) -> list[tuple]:
     con = duckdb.connect()
@@ -98,13 +94,8 @@ def test_bills_carry_both_meters_energy(small_synth: Path) -> None:
 
 
 def test_replacement_rule_finds_the_unbilled_final_readings(small_synth: Path, small_dataset) -> None:
-    rule = [r for r in load_catalog() if r.id == "metering_replaced_no_final_read"]
-    engine = DuckDBEngine(small_dataset.dataset)
-    try:
-        findings, reports = run_rules(engine, rule)
-    finally:
-        engine.close()
-    assert reports[0].status == "ok"
-    hits = set(findings.column("entity_id").to_pylist())
+    from synth_rule_helpers import rule_hits
+
+    hits = rule_hits(small_dataset.dataset, "metering_replaced_no_final_read")
     truth = {r[0] for r in _q(small_synth, "SELECT entity_id FROM truth WHERE kind = 'staff_replaced_no_final_read'")}
     assert truth and hits == truth
