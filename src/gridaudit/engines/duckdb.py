@@ -54,6 +54,14 @@ class DuckDBEngine:
         """Expose an in-memory Arrow table as ``name`` (e.g. the runner's ``workday_calendar``)."""
         self.con.register(name, table)
 
+    def materialise(self, name: str, sql: str) -> None:
+        """Run one SELECT (no parameters) into temporary table ``name`` (a rule catalog's derived table)."""
+        self.con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {sql}')
+
+    def drop_materialised(self, name: str) -> None:
+        """Drop a table made by :meth:`materialise` (frees its memory)."""
+        self.con.execute(f'DROP TABLE IF EXISTS temp."{name}"')
+
     def lock_down(self) -> None:
         """Forbid file access outside the dataset version and lock the configuration (for untrusted SQL).
 

@@ -128,6 +128,22 @@ class PostgresEngine:
                 copy.write(buf.getvalue())
         self._temp.add(name)
 
+    def materialise(self, name: str, sql: str) -> None:
+        """Run one DuckDB-dialect SELECT (no parameters) into session-temporary table ``name``, analysed."""
+        t = _ident(name)
+        pg_sql = transpile(sql, "postgres", {})
+        with self.con.transaction(), self.con.cursor() as cur:
+            cur.execute(f"SET LOCAL search_path TO {_ident(self.schema)}")
+            cur.execute(f"DROP TABLE IF EXISTS pg_temp.{t}")
+            cur.execute(f"CREATE TEMP TABLE {t} AS {pg_sql}")
+            cur.execute(f"ANALYZE pg_temp.{t}")
+        self._temp.add(name)
+
+    def drop_materialised(self, name: str) -> None:
+        """Drop a table made by :meth:`materialise`."""
+        self.con.execute(f"DROP TABLE IF EXISTS pg_temp.{_ident(name)}")
+        self._temp.discard(name)
+
     def query(self, sql: str, params: dict[str, Any] | None = None) -> pa.Table:
         """Run DuckDB-dialect ``sql`` transpiled to PostgreSQL, read-only, with server-bound parameters."""
         params = params or {}

@@ -57,6 +57,7 @@ class SparkEngine:
         self.dataset = dataset
         self.spark = spark or spark_session(master)
         self._views: set[str] = set()
+        self._cached: dict[str, Any] = {}
         from pyspark.sql import functions as F
 
         contract = load_contract()
@@ -76,6 +77,22 @@ class SparkEngine:
         """Expose an Arrow table as temp view ``name``."""
         self.spark.createDataFrame(table.to_pandas()).createOrReplaceTempView(name)
         self._views.add(name)
+
+    def materialise(self, name: str, sql: str) -> None:
+        """Run one DuckDB-dialect SELECT (no parameters), cache it and expose it as temp view ``name``."""
+        frame = self.spark.sql(transpile(sql, "spark", {})).cache()
+        frame.count()
+        frame.createOrReplaceTempView(name)
+        self._views.add(name)
+        self._cached[name] = frame
+
+    def drop_materialised(self, name: str) -> None:
+        """Drop a view made by :meth:`materialise` and free its cache."""
+        frame = self._cached.pop(name, None)
+        if frame is not None:
+            frame.unpersist()
+        self.spark.catalog.dropTempView(name)
+        self._views.discard(name)
 
     def query(self, sql: str, params: dict[str, Any] | None = None) -> pa.Table:
         """Run DuckDB-dialect ``sql`` transpiled to Spark SQL with named parameters; rows as Arrow."""

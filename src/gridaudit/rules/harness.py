@@ -132,10 +132,10 @@ def _convert(kind: str, value: Any) -> Any:
 
 
 def build_fixture_dataset(rule: Rule, fixture: dict[str, Any], root: Path, where: str = "") -> Dataset:
-    """Write the fixture's rows (plus empty tables the rule declares) as a dataset at ``root``."""
+    """Write the fixture's rows (plus empty tables the rule or its derived tables declare) as a dataset at ``root``."""
     staged = stage_version(root)
     tables = dict(fixture["tables"])
-    for t in rule.header.tables:
+    for t in rule.all_tables:  # the rule's tables and those its derived tables read
         tables.setdefault(t, [])
     for name, rows in sorted(tables.items()):
         staged.write_table(name, arrow_rows(name, rows, where))

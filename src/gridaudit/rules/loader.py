@@ -18,6 +18,7 @@ from gridaudit.i18n import both
 HEADER = re.compile(r"^\s*/\*---\s*\n(?P<yaml>.*?)\n---\*/\s*\n(?P<sql>.*)$", re.S)
 PARAM_TYPES = {"float": float, "int": int, "str": str, "bool": bool, "date": date}
 RUNNER_PARAMS = ("period",)
+DERIVED_DIR = "_derived"
 
 
 class RuleError(Exception):
@@ -68,6 +69,7 @@ class Header(BaseModel):
     severity: str
     entity_type: str
     tables: list[str] = Field(min_length=1)
+    derived: list[str] = Field(default_factory=list)
     params: dict[str, Param] = Field(default_factory=dict)
     description: Text
     basis: str = ""
@@ -118,13 +120,54 @@ class Header(BaseModel):
         return v
 
 
+class DerivedHeader(BaseModel):
+    """The metadata header of a derived table (``catalog/_derived/<id>.sql``): no params, no findings shape."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    description: Text
+    tables: list[str] = Field(min_length=1)
+    derived: list[str] = Field(default_factory=list)
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        if v in load_contract().tables:
+            raise ValueError(f"derived table {v!r} would hide the contract table of that name")
+        return v
+
+    @field_validator("tables")
+    @classmethod
+    def _tables(cls, v: list[str]) -> list[str]:
+        return Header._tables(v)
+
+
+class Derived(BaseModel):
+    """A derived table: one SELECT over contract tables that the runner materialises once per run."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+    header: DerivedHeader
+    sql: str
+    path: Path
+
+    @property
+    def id(self) -> str:
+        """The derived table's name (the file stem)."""
+        return self.header.id
+
+
 class Rule(BaseModel):
-    """A loaded rule: its header, SQL text and the file it came from."""
+    """A loaded rule: its header, SQL text, the file it came from and the derived tables it reads.
+
+    ``needs`` holds every derived table the rule reads, directly or through another derived table,
+    dependencies first.
+    """
 
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
     header: Header
     sql: str
     path: Path
+    needs: tuple[Derived, ...] = ()
 
     @property
     def id(self) -> str:
@@ -135,6 +178,14 @@ class Rule(BaseModel):
     def family(self) -> str:
         """The rule family (the folder name)."""
         return self.header.family
+
+    @property
+    def all_tables(self) -> list[str]:
+        """Contract tables the rule reads, directly or through its derived tables (declared order, no repeats)."""
+        out = list(self.header.tables)
+        for d in self.needs:
+            out += [t for t in d.header.tables if t not in out]
+        return out
 
     def bind(self, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         """Parameter values: the defaults, with ``overrides`` (coerced to the declared types) applied."""
@@ -161,9 +212,8 @@ def builtin_catalog() -> Path:
     return Path(str(resources.files("gridaudit.rules").joinpath("catalog")))
 
 
-def load_rule(path: str | Path) -> Rule:
-    """Load one rule file; the id must equal the file stem and the family the folder name."""
-    path = Path(path)
+def _split(path: Path) -> tuple[Any, str]:
+    """The parsed YAML header and the SQL of a catalog file."""
     text = path.read_text("utf-8")
     m = HEADER.match(text)
     if not m:
@@ -176,11 +226,81 @@ def load_rule(path: str | Path) -> Rule:
         raise RuleError(
             both(f"{path}: 元数据头 YAML 无效：{exc}", f"{path}: header is not valid YAML: {exc}")
         ) from None
+    sql = m.group("sql").strip().rstrip(";").strip()
+    if not sql:
+        raise RuleError(both(f"{path}: 没有 SQL", f"{path}: no SQL after the header"))
+    return raw, sql
+
+
+def _validate(model: type[BaseModel], raw: Any, path: Path) -> Any:
     try:
-        header = Header.model_validate(raw)
+        return model.model_validate(raw)
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(str(x) for x in e['loc']) or 'header'}: {e['msg']}" for e in exc.errors())
         raise RuleError(both(f"{path}: 元数据头有误：{problems}", f"{path}: bad header: {problems}")) from None
+
+
+def load_derived(path: str | Path) -> Derived:
+    """Load one derived-table file (``_derived/<id>.sql``); the id must equal the file stem."""
+    path = Path(path)
+    raw, sql = _split(path)
+    header = _validate(DerivedHeader, raw, path)
+    if header.id != path.stem:
+        raise RuleError(
+            both(f"{path}: id {header.id} 与文件名不一致", f"{path}: id {header.id} must equal the file stem")
+        )
+    return Derived(header=header, sql=sql, path=path)
+
+
+def derived_tables(folders: list[Path]) -> dict[str, Derived]:
+    """Derived tables declared in ``<folder>/_derived/*.sql`` of each catalog folder (a later one replaces)."""
+    found: dict[str, Derived] = {}
+    for folder in folders:
+        for path in sorted((Path(folder) / DERIVED_DIR).glob("*.sql")):
+            d = load_derived(path)
+            found[d.id] = d
+    return found
+
+
+def resolve_needs(names: list[str], known: dict[str, Derived], where: Path) -> tuple[Derived, ...]:
+    """The derived tables ``names`` read, with the ones they read in turn, dependencies first."""
+    order: list[Derived] = []
+
+    def visit(name: str, trail: tuple[str, ...]) -> None:
+        if name in trail:
+            raise RuleError(
+                both(
+                    f"{where}: 派生表循环引用：{' → '.join(trail + (name,))}",
+                    f"{where}: derived tables loop: " + " → ".join(trail + (name,)),
+                )
+            )
+        if name not in known:
+            raise RuleError(
+                both(
+                    f"{where}: 未知派生表 {name}（可用：{', '.join(sorted(known)) or '无'}）",
+                    f"{where}: unknown derived table {name} (known: {', '.join(sorted(known)) or 'none'})",
+                )
+            )
+        d = known[name]
+        for dep in d.header.derived:
+            visit(dep, trail + (name,))
+        if d not in order:
+            order.append(d)
+
+    for n in names:
+        visit(n, ())
+    return tuple(order)
+
+
+def load_rule(path: str | Path, derived: dict[str, Derived] | None = None) -> Rule:
+    """Load one rule file; the id must equal the file stem and the family the folder name.
+
+    ``derived`` is the set of derived tables the rule may name; by default the built-in ones plus those in
+    the ``_derived`` folder of the rule's own catalog.
+    """
+    path = Path(path)
+    raw, sql = _split(path)
+    header = _validate(Header, raw, path)
     if header.id != path.stem:
         raise RuleError(
             both(f"{path}: id {header.id} 与文件名不一致", f"{path}: id {header.id} must equal the file stem")
@@ -192,26 +312,28 @@ def load_rule(path: str | Path) -> Rule:
                 f"{path}: family {header.family} must equal its folder {path.parent.name}",
             )
         )
-    sql = m.group("sql").strip().rstrip(";").strip()
-    if not sql:
-        raise RuleError(both(f"{path}: 没有 SQL", f"{path}: no SQL after the header"))
-    return Rule(header=header, sql=sql, path=path)
+    if derived is None and header.derived:
+        derived = derived_tables([builtin_catalog(), path.parent.parent])
+    needs = resolve_needs(header.derived, derived or {}, path)
+    return Rule(header=header, sql=sql, path=path, needs=needs)
 
 
 def rule_files(folder: Path) -> list[Path]:
-    """Rule files under ``folder`` (``<family>/<rule_id>.sql``), sorted."""
-    return sorted(p for p in Path(folder).glob("*/*.sql") if p.is_file())
+    """Rule files under ``folder`` (``<family>/<rule_id>.sql``), sorted; ``_derived`` (any ``_`` folder) holds none."""
+    return sorted(p for p in Path(folder).glob("*/*.sql") if p.is_file() and not p.parent.name.startswith("_"))
 
 
 def load_catalog(extra: list[str | Path] | None = None, builtin: bool = True) -> list[Rule]:
     """Load the built-in catalog plus extra catalog folders; a later rule with the same id replaces an earlier one."""
     folders = ([builtin_catalog()] if builtin else []) + [Path(e) for e in (extra or [])]
-    rules: dict[str, Rule] = {}
     for folder in folders:
         if not folder.is_dir():
             raise RuleError(both(f"规则目录不存在：{folder}", f"rule catalog folder not found: {folder}"))
+    derived = derived_tables(folders)
+    rules: dict[str, Rule] = {}
+    for folder in folders:
         for path in rule_files(folder):
-            rule = load_rule(path)
+            rule = load_rule(path, derived)
             rules[rule.id] = rule
     return sorted(rules.values(), key=lambda r: (r.family, r.id))
 

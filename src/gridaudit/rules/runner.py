@@ -1,7 +1,9 @@
-"""Run rules on an engine: bind parameters, provide the working-day calendar, pack findings.
+"""Run rules on an engine: bind parameters, provide the working-day calendar and derived tables, pack findings.
 
-The runner knows nothing about any single rule: it reads each rule's header (tables, params)
-and turns the SELECT's columns into the findings shape (DESIGN §5).
+The runner knows nothing about any single rule: it reads each rule's header (tables, derived tables,
+params) and turns the SELECT's columns into the findings shape (DESIGN §5). Derived tables
+(``catalog/_derived/*.sql``, e.g. per meter × month aggregates of daily_usage) are materialised once per
+run, when the first selected rule that reads them runs, and dropped at the end of the run.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import pyarrow as pa
 from gridaudit.contract import load_contract
 from gridaudit.findings import FINDINGS_SCHEMA, evidence_json, finding_id
 from gridaudit.i18n import both
-from gridaudit.rules.loader import Rule, RuleError
+from gridaudit.rules.loader import Derived, Rule, RuleError
 from gridaudit.rules.safety import UnsafeSQL, check_rule_sql, param_names
 from gridaudit.workdays import workday_calendar
 
@@ -50,12 +52,14 @@ def run_rules(
     exclude: set[str] | None = None,
     run_id: str | None = None,
     progress: Callable[[Rule, RuleReport], None] | None = None,
+    derived_log: list[RuleReport] | None = None,
 ) -> tuple[pa.Table, list[RuleReport]]:
     """Run ``rules`` on ``engine``; return (findings in FINDINGS_SCHEMA, one report per rule).
 
     ``overrides`` maps rule id → {param: value}; ``exclude`` holds finding_ids already under audit
     (not returned again). A missing table skips a rule, a SQL error marks it ``error``; neither is fatal.
-    Same data, rules and parameters → the same findings, sorted by finding_id.
+    Same data, rules and parameters → the same findings, sorted by finding_id. When ``derived_log`` is
+    given, one report per derived table materialised (family ``derived``, its time) is appended to it.
     """
     overrides = overrides or {}
     unknown = sorted(set(overrides) - {r.id for r in rules})
@@ -74,23 +78,64 @@ def run_rules(
     _provide_calendar(engine, rules, available)
     rows: list[dict[str, Any]] = []
     reports: list[RuleReport] = []
-    for rule in rules:
-        report, found = _run_one(engine, rule, bound[rule.id], period, available, run_id, exclude or set())
-        rows.extend(found)
-        reports.append(report)
-        if progress:
-            progress(rule, report)
+    made: dict[str, str] = {}  # derived id -> "" when materialised, else the error
+    try:
+        for rule in rules:
+            if all(t.lower() in available for t in rule.all_tables):
+                for d in rule.needs:
+                    if d.id not in made:
+                        made[d.id] = _materialise(engine, d, derived_log)
+            report, found = _run_one(engine, rule, bound[rule.id], period, available, run_id, exclude or set(), made)
+            rows.extend(found)
+            reports.append(report)
+            if progress:
+                progress(rule, report)
+    finally:
+        for name, error in made.items():
+            if not error and hasattr(engine, "drop_materialised"):
+                engine.drop_materialised(name)
     rows.sort(key=lambda r: r["finding_id"])
     return pa.Table.from_pylist(rows, schema=FINDINGS_SCHEMA), reports
 
 
+def _materialise(engine: Any, derived: Derived, log: list[RuleReport] | None) -> str:
+    """Build one derived table on ``engine``; return "" or the error (rules reading it then fail with it)."""
+    started = time.perf_counter()
+    error = ""
+    try:
+        tree = check_rule_sql(derived.sql, set(derived.header.tables) | set(derived.header.derived))
+        if param_names(tree):
+            raise UnsafeSQL(both("派生表不能有参数", "a derived table takes no parameters"))
+        if hasattr(engine, "materialise"):
+            engine.materialise(derived.id, derived.sql)
+        else:
+            engine.register_table(derived.id, engine.query(derived.sql, {}))
+    except Exception as exc:  # noqa: BLE001 - reported on every rule that reads it, never fatal
+        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        error = both(f"派生表 {derived.id} 失败：", f"derived table {derived.id} failed: ") + text[:400]
+    if log is not None:
+        log.append(
+            RuleReport(
+                derived.id,
+                "derived",
+                "error" if error else "ok",
+                seconds=time.perf_counter() - started,
+                message=error,
+            )
+        )
+    return error
+
+
 def default_run_id(rules: list[Rule], bound: dict[str, dict[str, Any]], period: str | None) -> str:
     """A run id that depends only on the rules, their SQL and parameters, and the period."""
-    key = json.dumps(
-        {"rules": {r.id: [hashlib.sha1(r.sql.encode()).hexdigest(), bound[r.id]] for r in rules}, "period": period},
-        sort_keys=True,
-        default=str,
-    )
+    content: dict[str, Any] = {
+        "rules": {r.id: [hashlib.sha1(r.sql.encode()).hexdigest(), bound[r.id]] for r in rules},
+        "period": period,
+    }
+    derived = {d.id: hashlib.sha1(d.sql.encode()).hexdigest() for r in rules for d in r.needs}
+    if derived:
+        content["derived"] = derived
+    key = json.dumps(content, sort_keys=True, default=str)
     return "rules-" + hashlib.sha1(key.encode()).hexdigest()[:12]
 
 
@@ -102,14 +147,18 @@ def _run_one(
     available: set[str],
     run_id: str,
     exclude: set[str],
+    made: dict[str, str],
 ) -> tuple[RuleReport, list[dict[str, Any]]]:
     started = time.perf_counter()
-    missing = [t for t in rule.header.tables if t.lower() not in available]
+    missing = [t for t in rule.all_tables if t.lower() not in available]
     if missing:
         msg = both(f"缺少数据表：{', '.join(missing)}", f"missing tables: {', '.join(missing)}")
         return RuleReport(rule.id, rule.family, "skipped", message=msg), []
+    failed = [made[d.id] for d in rule.needs if made.get(d.id)]
+    if failed:
+        return RuleReport(rule.id, rule.family, "error", message=failed[0]), []
     try:
-        tree = check_rule_sql(rule.sql, set(rule.header.tables))
+        tree = check_rule_sql(rule.sql, set(rule.header.tables) | set(rule.header.derived))
     except UnsafeSQL as exc:
         return RuleReport(rule.id, rule.family, "error", message=both("拒绝执行：", "refused: ") + str(exc)), []
     used = param_names(tree)
@@ -200,13 +249,14 @@ def _plain(value: Any) -> Any:
 
 def _provide_calendar(engine: Any, rules: list[Rule], available: set[str]) -> None:
     """Register ``workday_calendar(day, is_workday)`` covering the dates of the tables its users read."""
-    users = [r for r in rules if "workday_calendar" in r.sql.lower()]
+    users = [(r.sql, r.header.tables) for r in rules] + [(d.sql, d.header.tables) for r in rules for d in r.needs]
+    users = [(sql, tables) for sql, tables in users if "workday_calendar" in sql.lower()]
     if not users:
         return
     contract = load_contract()
     lo: date | None = None
     hi: date | None = None
-    tables = sorted({t for r in users for t in r.header.tables if t.lower() in available})
+    tables = sorted({t for _, ts in users for t in ts if t.lower() in available})
     dated = {
         t: [c for c in contract.table(t).columns.values() if c.type in ("date", "timestamp") and c.not_future]
         for t in tables

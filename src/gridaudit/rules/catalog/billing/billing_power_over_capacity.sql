@@ -4,7 +4,8 @@ title: {zh: 功率×倍率超过合同容量（数据或倍率异常）, en: Pow
 family: billing
 severity: medium
 entity_type: customer
-tables: [interval_usage, meters, customers]
+tables: [meters, customers]
+derived: [interval_meter_month]
 params:
   k_factor: {type: float, default: 1.2, doc: {zh: 容量倍数 K, en: Capacity factor K}}
   power_factor: {type: float, default: 1.0, doc: {zh: 由 kVA 折算 kW 的功率因数, en: Power factor converting kVA capacity to kW}}
@@ -14,23 +15,15 @@ description:
 basis: "DOMAIN §3 抄核收：功率 × 倍率 > K × 合同容量（K ≈ 1.2）"
 truth_kinds: [contract_capacity_overuse]
 ---*/
-WITH per_day AS (
-  SELECT meter_id, CAST(ts AS DATE) AS day, count(*) AS points, max(kwh) AS max_kwh
-  FROM interval_usage GROUP BY meter_id, CAST(ts AS DATE)
-),
-per_meter AS (
-  SELECT meter_id, max(points) AS points_per_day FROM per_day GROUP BY meter_id
-),
-peak AS (
+WITH peak AS (
   SELECT
     m.customer_id,
-    strftime(i.day, '%Y-%m') AS period,
-    max(i.max_kwh * (CAST(pm.points_per_day AS DOUBLE) / 24.0) * m.multiplier) AS peak_kw
-  FROM per_day i
-  JOIN per_meter pm ON pm.meter_id = i.meter_id
+    strftime(i.month, '%Y-%m') AS period,
+    max(i.max_kwh * (CAST(i.points_per_day AS DOUBLE) / 24.0) * m.multiplier) AS peak_kw
+  FROM interval_meter_month i
   JOIN meters m ON m.meter_id = i.meter_id
   WHERE m.role = 'customer'
-  GROUP BY m.customer_id, strftime(i.day, '%Y-%m')
+  GROUP BY m.customer_id, strftime(i.month, '%Y-%m')
 )
 SELECT
   p.customer_id AS entity_id,

@@ -4,7 +4,8 @@ title: {zh: 在运用户零电量而采集有电量, en: Zero billed use on an a
 family: billing
 severity: high
 entity_type: bill
-tables: [bills, daily_usage, meters, customers]
+tables: [bills, meters, customers]
+derived: [meter_month_usage]
 params:
   max_billed_kwh: {type: float, default: 0.0, doc: {zh: 视为零电量的结算电量上限, en: Billed kWh up to this count as zero}}
   min_ami_kwh: {type: float, default: 10.0, doc: {zh: 采集电量（乘倍率后）下限, en: Smallest AMI use (after the multiplier) to flag}}
@@ -15,11 +16,11 @@ basis: "DOMAIN §3 零电量而采集有电量"
 truth_kinds: [staff_withheld_qty]
 ---*/
 WITH ami AS (
-  SELECT m.customer_id, strftime(d.day, '%Y-%m') AS period, sum(d.kwh * m.multiplier) AS ami_kwh
-  FROM daily_usage d
-  JOIN meters m ON m.meter_id = d.meter_id
+  SELECT m.customer_id, strftime(mm.month, '%Y-%m') AS period, sum(mm.kwh * m.multiplier) AS ami_kwh
+  FROM meter_month_usage mm
+  JOIN meters m ON m.meter_id = mm.meter_id
   WHERE m.role = 'customer'
-  GROUP BY m.customer_id, strftime(d.day, '%Y-%m')
+  GROUP BY m.customer_id, strftime(mm.month, '%Y-%m')
 )
 SELECT
   b.bill_id AS entity_id,

@@ -5,6 +5,7 @@ family: contract
 severity: high
 entity_type: customer
 tables: [customers, meters, daily_usage]
+derived: [meter_month_usage]
 params:
   k: {type: float, default: 1.0, doc: {zh: 折算负荷超过合同容量的倍数, en: Multiple of the contract capacity the implied load must exceed}}
   load_factor: {type: float, default: 1.0, doc: {zh: "假定日负荷率（平均负荷/最大负荷）；1.0最保守：只有全天平均负荷都超过容量才判定", en: "Assumed daily load factor (mean / peak load); 1.0 is the most cautious: only a whole-day mean above capacity is flagged"}}
@@ -15,12 +16,24 @@ description:
 basis: "DOMAIN §3 私自增容; 《供电营业规则》第一百条第二项"
 truth_kinds: [contract_capacity_overuse]
 ---*/
-WITH cm AS (
+WITH cm0 AS (
   SELECT c.customer_id, c.contract_kva, m.meter_id, m.multiplier,
          COUNT(*) OVER (PARTITION BY c.customer_id) AS n_meters
   FROM customers c
   JOIN meters m ON m.customer_id = c.customer_id AND m.role = 'customer'
   WHERE c.contract_kva > 0
+),
+maybe AS (
+  -- a customer-month can have a day over the limit only if the sum of its meters' largest days is over it
+  SELECT cm.customer_id
+  FROM meter_month_usage mm
+  JOIN cm0 cm ON cm.meter_id = mm.meter_id
+  GROUP BY cm.customer_id, cm.contract_kva, mm.month
+  HAVING SUM(mm.max_kwh * cm.multiplier) / 24.0 / CAST($load_factor AS DOUBLE) > CAST($k AS DOUBLE) * cm.contract_kva
+),
+cm AS (
+  SELECT * FROM cm0
+  WHERE customer_id IN (SELECT customer_id FROM maybe) OR CAST($min_days AS INTEGER) <= 0
 ),
 daily AS (
   SELECT cm.customer_id, cm.contract_kva, d.day, d.kwh * cm.multiplier AS kwh

@@ -5,6 +5,7 @@ family: contract
 severity: high
 entity_type: customer
 tables: [customers, meters, interval_usage]
+derived: [interval_meter_month]
 params:
   k: {type: float, default: 1.2, doc: {zh: "需量超过合同容量的倍数（DOMAIN §3 K≈1.2）", en: "Multiple of the contract capacity the demand must exceed (DOMAIN §3 K ≈ 1.2)"}}
   power_factor: {type: float, default: 1.0, doc: {zh: "由有功功率折算视在功率的功率因数（kVA = kW ÷ 功率因数）；1.0最保守", en: "Power factor to turn kW into kVA (kVA = kW ÷ power factor); 1.0 is the most cautious"}}
@@ -21,17 +22,24 @@ WITH cm AS (
   JOIN meters m ON m.customer_id = c.customer_id AND m.role = 'customer'
   WHERE c.contract_kva > 0
 ),
+step AS (
+  SELECT meter_id, MIN(step_minutes) AS minutes FROM interval_meter_month WHERE step_minutes > 0 GROUP BY meter_id
+),
+maybe AS (
+  -- a customer-month can exceed k x capacity only if the sum of its meters' monthly peaks does
+  SELECT cm.customer_id
+  FROM interval_meter_month mm
+  JOIN cm ON cm.meter_id = mm.meter_id
+  JOIN step s ON s.meter_id = mm.meter_id
+  GROUP BY cm.customer_id, cm.contract_kva, mm.month
+  HAVING SUM(mm.max_kwh * cm.multiplier * 60.0 / s.minutes) / CAST($power_factor AS DOUBLE)
+         > CAST($k AS DOUBLE) * cm.contract_kva
+),
 pts AS (
-  SELECT cm.customer_id, cm.contract_kva, i.meter_id, i.ts, i.kwh * cm.multiplier AS kwh,
-         epoch(i.ts) - epoch(LAG(i.ts) OVER (PARTITION BY i.meter_id ORDER BY i.ts)) AS gap_s
+  SELECT cm.customer_id, cm.contract_kva, i.meter_id, i.ts, i.kwh * cm.multiplier AS kwh
   FROM interval_usage i
   JOIN cm ON cm.meter_id = i.meter_id
-),
-step AS (
-  SELECT meter_id, MIN(gap_s) / 60.0 AS minutes
-  FROM pts
-  WHERE gap_s > 0
-  GROUP BY meter_id
+  WHERE cm.customer_id IN (SELECT customer_id FROM maybe) OR CAST($min_intervals AS INTEGER) <= 0
 ),
 demand AS (
   SELECT p.customer_id, p.contract_kva, p.ts,

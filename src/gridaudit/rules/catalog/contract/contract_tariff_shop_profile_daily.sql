@@ -4,7 +4,8 @@ title: {zh: 居民电价用户呈经营性用电特征（日电量：工作日�
 family: contract
 severity: medium
 entity_type: customer
-tables: [customers, meters, daily_usage, tariffs]
+tables: [customers, meters, tariffs]
+derived: [meter_month_usage]
 params:
   min_ratio: {type: float, default: 1.15, doc: {zh: 工作日日均电量与休息日日均电量之比下限, en: Minimum ratio of the working-day to the rest-day daily mean}}
   min_daily_kwh: {type: float, default: 20.0, doc: {zh: 窗口内日均电量下限（经营性用电量通常远高于普通居民）, en: Minimum daily mean over the window (a business uses far more than a household)}}
@@ -28,15 +29,9 @@ res AS (
     AND c.status = 'active'
 ),
 meter_month AS (
-  SELECT d.meter_id, date_trunc('month', d.day) AS month,
-         SUM(CASE WHEN w.is_workday THEN d.kwh ELSE 0 END) AS work_kwh,
-         SUM(CASE WHEN w.is_workday THEN 1 ELSE 0 END) AS work_days,
-         SUM(CASE WHEN w.is_workday THEN 0 ELSE d.kwh END) AS rest_kwh,
-         SUM(CASE WHEN w.is_workday THEN 0 ELSE 1 END) AS rest_days
-  FROM daily_usage d
-  JOIN res r ON r.meter_id = d.meter_id
-  JOIN workday_calendar w ON w.day = d.day
-  GROUP BY d.meter_id, date_trunc('month', d.day)
+  SELECT mm.meter_id, mm.month, mm.work_kwh, mm.work_days, mm.rest_kwh, mm.rest_days
+  FROM meter_month_usage mm
+  JOIN res r ON r.meter_id = mm.meter_id
 ),
 cust_month AS (
   SELECT r.customer_id, r.tariff_code, strftime(mm.month, '%Y-%m') AS period,

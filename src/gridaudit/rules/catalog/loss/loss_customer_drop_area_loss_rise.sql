@@ -5,6 +5,7 @@ family: loss
 severity: high
 entity_type: customer
 tables: [customers, meters, daily_usage]
+derived: [meter_month_usage, area_day_usage]
 params:
   drop_pct: {type: float, default: 0.3, doc: {zh: 用户当月日均电量比基准期至少下降的比例, en: Minimum fall of the customer's daily mean against the baseline}}
   min_rise: {type: float, default: 0.02, doc: {zh: 台区线损率比基准期至少上升（百分点，0.02 = 2个百分点）, en: Minimum rise of the area's loss rate against the baseline (0.02 = 2 percentage points)}}
@@ -27,17 +28,10 @@ WITH cm AS (
   WHERE m.role = 'customer' AND c.area_id IS NOT NULL
 ),
 sales_day AS (
-  SELECT cm.area_id, d.day, SUM(d.kwh * cm.multiplier) AS kwh
-  FROM daily_usage d
-  JOIN cm ON cm.meter_id = d.meter_id
-  GROUP BY cm.area_id, d.day
+  SELECT area_id, day, sales_kwh AS kwh FROM area_day_usage WHERE sales_rows > 0
 ),
 supply_day AS (
-  SELECT a.area_id, d.day, SUM(d.kwh * a.multiplier) AS kwh
-  FROM daily_usage d
-  JOIN meters a ON a.meter_id = d.meter_id AND a.role = 'area_total'
-  WHERE a.area_id IS NOT NULL
-  GROUP BY a.area_id, d.day
+  SELECT area_id, day, supply_kwh AS kwh FROM area_day_usage WHERE supply_rows > 0
 ),
 area_month AS (
   SELECT s.area_id, strftime(date_trunc('month', s.day), '%Y-%m') AS period,
@@ -63,10 +57,9 @@ area_judged AS (
   GROUP BY a.area_id, a.period, a.month_idx, a.loss_rate, a.loss_per_day
 ),
 meter_month AS (
-  SELECT d.meter_id, date_trunc('month', d.day) AS month, SUM(d.kwh) AS kwh, COUNT(*) AS n_days
-  FROM daily_usage d
-  JOIN cm ON cm.meter_id = d.meter_id
-  GROUP BY d.meter_id, date_trunc('month', d.day)
+  SELECT mm.meter_id, mm.month, mm.kwh, mm.n_days
+  FROM meter_month_usage mm
+  JOIN cm ON cm.meter_id = mm.meter_id
 ),
 cust_month AS (
   SELECT cm.customer_id, cm.area_id, strftime(mm.month, '%Y-%m') AS period,

@@ -4,7 +4,8 @@ title: {zh: 示数倒走（无换表、非翻转）, en: Reading decreased witho
 family: reading
 severity: high
 entity_type: meter
-tables: [readings, daily_usage]
+tables: [readings]
+derived: [reading_day_ami]   # daily_usage rows on read days, built once per run
 params:
   register_digits: {type: int, default: 6, doc: {zh: 电能表整数位数（用于判断翻转）, en: Integer digits of the register (to recognise a rollover)}}
   ami_tolerance: {type: float, default: 0.5, doc: {zh: 本期示数与采集示数一致的容差（示数单位）, en: Tolerance for the reading to agree with the AMI register (register units)}}
@@ -31,7 +32,7 @@ SELECT
   prev_reading AS ev_prev_reading,
   prev_read_on AS ev_prev_read_on
 FROM seq
-LEFT JOIN daily_usage d ON d.meter_id = seq.meter_id AND d.day = seq.read_on
+LEFT JOIN reading_day_ami d ON d.meter_id = seq.meter_id AND d.day = seq.read_on
 WHERE prev_reading IS NOT NULL
   AND (d.register IS NULL OR abs(seq.reading - d.register) > $ami_tolerance)
   AND reading < prev_reading

@@ -4,7 +4,8 @@ title: {zh: 人工抄表示数与采集示数不符（疑似估抄）, en: Manua
 family: reading
 severity: medium
 entity_type: meter
-tables: [readings, daily_usage, meters]
+tables: [readings, meters]
+derived: [reading_day_ami]   # daily_usage rows on read days, built once per run
 params:
   tolerance_kwh: {type: float, default: 1.0, doc: {zh: 允许的绝对偏差（kWh，乘倍率后）, en: Allowed absolute difference (kWh after the multiplier)}}
   tolerance_pct: {type: float, default: 0.005, doc: {zh: 允许的相对偏差（占本期示数差比例）, en: Allowed relative difference (share of the cycle's register difference)}}
@@ -37,8 +38,8 @@ checked AS (
          THEN 1 ELSE 0 END AS digit_swap,
     greatest(coalesce(d.register - dp.register, 0), coalesce(t.median_used, 0)) AS scale
   FROM seq s
-  JOIN daily_usage d ON d.meter_id = s.meter_id AND d.day = s.read_on
-  LEFT JOIN daily_usage dp ON dp.meter_id = s.meter_id AND dp.day = s.prev_read_on
+  JOIN reading_day_ami d ON d.meter_id = s.meter_id AND d.day = s.read_on
+  LEFT JOIN reading_day_ami dp ON dp.meter_id = s.meter_id AND dp.day = s.prev_read_on
   LEFT JOIN typical t ON t.meter_id = s.meter_id
   WHERE d.register IS NOT NULL
 )

@@ -4,7 +4,8 @@ title: {zh: 抄表员示数经常与采集不符（估抄抄表员）, en: Reade
 family: reading
 severity: high
 entity_type: staff
-tables: [readings, daily_usage]
+tables: [readings]
+derived: [reading_day_ami]   # daily_usage rows on read days, built once per run
 params:
   tolerance_kwh: {type: float, default: 1.0, doc: {zh: 单次示数允许的绝对偏差, en: Allowed absolute difference per read}}
   tolerance_pct: {type: float, default: 0.005, doc: {zh: 单次示数允许的相对偏差, en: Allowed relative difference per read}}
@@ -22,7 +23,7 @@ WITH checked AS (
     r.reader_id,
     CASE WHEN abs(r.reading - d.register) > greatest($tolerance_kwh, $tolerance_pct * d.register) THEN 1 ELSE 0 END AS bad
   FROM readings r
-  JOIN daily_usage d ON d.meter_id = r.meter_id AND d.day = r.read_on
+  JOIN reading_day_ami d ON d.meter_id = r.meter_id AND d.day = r.read_on
   WHERE r.read_type = 'actual' AND r.reader_id IS NOT NULL AND d.register IS NOT NULL
     AND ($period IS NULL OR r.period = $period)
 ),

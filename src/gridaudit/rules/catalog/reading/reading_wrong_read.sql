@@ -4,7 +4,8 @@ title: {zh: 错抄（示数跳变且与采集示数不符）, en: Wrong read (hu
 family: reading
 severity: high
 entity_type: meter
-tables: [readings, daily_usage]
+tables: [readings]
+derived: [reading_day_ami]   # daily_usage rows on read days, built once per run
 params:
   use_factor: {type: float, default: 1.5, doc: {zh: 与采集示数偏差超过本期采集电量与典型电量较大者的倍数即为错抄, en: A deviation from the AMI register above this multiple of the larger of the cycle's AMI use and the typical use is a wrong read}}
   jump_factor: {type: float, default: 3.0, doc: {zh: 无采集示数时，本期电量超过历史中位电量的倍数, en: "Without AMI: cycle use above this multiple of the meter's median use"}}
@@ -37,8 +38,8 @@ checked AS (
          THEN 1 ELSE 0 END AS digit_swap,
     greatest(coalesce(d.register - dp.register, 0), coalesce(t.median_used, 0)) AS scale
   FROM seq s
-  LEFT JOIN daily_usage d ON d.meter_id = s.meter_id AND d.day = s.read_on
-  LEFT JOIN daily_usage dp ON dp.meter_id = s.meter_id AND dp.day = s.prev_read_on
+  LEFT JOIN reading_day_ami d ON d.meter_id = s.meter_id AND d.day = s.read_on
+  LEFT JOIN reading_day_ami dp ON dp.meter_id = s.meter_id AND dp.day = s.prev_read_on
   LEFT JOIN typical t ON t.meter_id = s.meter_id
 )
 SELECT

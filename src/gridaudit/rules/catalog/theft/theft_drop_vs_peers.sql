@@ -5,6 +5,7 @@ family: theft
 severity: high
 entity_type: customer
 tables: [customers, meters, daily_usage]
+derived: [meter_month_usage]
 params:
   drop_vs_peers: {type: float, default: 0.4, doc: {zh: 用户变化比比同类中位数至少低的比例, en: How far below the peers' median change ratio the customer's must be (0.4 = 40% lower)}}
   min_own_drop: {type: float, default: 0.25, doc: {zh: 用户自身至少下降的比例, en: Minimum fall of the customer's own use}}
@@ -21,9 +22,7 @@ basis: "DOMAIN §3 突变 against peers; DOMAIN §6 (data-driven targeting); 《
 truth_kinds: [theft_bypass, theft_ct_short, theft_cover_open, theft_reverse, theft_stopped_meter]
 ---*/
 WITH meter_month AS (
-  SELECT d.meter_id, date_trunc('month', d.day) AS month, SUM(d.kwh) AS kwh, COUNT(*) AS n_days
-  FROM daily_usage d
-  GROUP BY d.meter_id, date_trunc('month', d.day)
+  SELECT meter_id, month, kwh, n_days FROM meter_month_usage
 ),
 cust_month AS (
   SELECT m.customer_id, strftime(mm.month, '%Y-%m') AS period,

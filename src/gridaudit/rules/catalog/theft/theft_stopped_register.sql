@@ -5,6 +5,7 @@ family: theft
 severity: high
 entity_type: customer
 tables: [customers, meters, daily_usage]
+derived: [meter_month_usage, area_day_usage]
 params:
   min_frozen_days: {type: int, default: 10, doc: {zh: 当月示数不变（且台区有供电）的天数下限, en: Minimum days in the month with an unchanged register while the area was supplied}}
   baseline_months: {type: int, default: 3, doc: {zh: 之前用于判断正常走字的月数, en: Months before used to establish normal use}}
@@ -22,18 +23,13 @@ WITH cm AS (
   WHERE m.role = 'customer' AND c.area_id IS NOT NULL
 ),
 candidates AS (
-  SELECT DISTINCT d.meter_id
-  FROM daily_usage d
-  JOIN cm ON cm.meter_id = d.meter_id
-  WHERE d.kwh <= 0
-  GROUP BY d.meter_id, date_trunc('month', d.day)
-  HAVING COUNT(*) >= CAST($min_frozen_days AS INTEGER)
+  SELECT DISTINCT mm.meter_id
+  FROM meter_month_usage mm
+  JOIN cm ON cm.meter_id = mm.meter_id
+  WHERE mm.nonpos_days >= CAST($min_frozen_days AS INTEGER)
 ),
 area_supply AS (
-  SELECT a.area_id, d.day, SUM(d.kwh) AS kwh
-  FROM daily_usage d
-  JOIN meters a ON a.meter_id = d.meter_id AND a.role = 'area_total'
-  GROUP BY a.area_id, d.day
+  SELECT area_id, day, supply_register_kwh AS kwh FROM area_day_usage WHERE supply_rows > 0
 ),
 steps AS (
   SELECT cm.customer_id, cm.area_id, d.meter_id, d.day, d.kwh * cm.multiplier AS kwh, d.register,

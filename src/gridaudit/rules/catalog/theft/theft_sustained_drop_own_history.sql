@@ -5,6 +5,7 @@ family: theft
 severity: high
 entity_type: customer
 tables: [customers, meters, daily_usage]
+derived: [meter_month_usage]
 params:
   drop_pct: {type: float, default: 0.5, doc: {zh: 连续两个月日均电量都比基准期至少下降的比例, en: "Minimum fall of both recent months' daily mean against the baseline (0.5 = 50%)"}}
   baseline_months: {type: int, default: 3, doc: {zh: "基准期月数（紧挨最近两个月之前，1~6）", en: "Months in the baseline, just before the two recent months (1 to 6)"}}
@@ -20,9 +21,7 @@ basis: "DOMAIN §3 突变 (±30% against own previous cycles); DOMAIN §6 sustai
 truth_kinds: [theft_bypass, theft_ct_short, theft_cover_open, theft_reverse, theft_stopped_meter]
 ---*/
 WITH meter_month AS (
-  SELECT d.meter_id, date_trunc('month', d.day) AS month, SUM(d.kwh) AS kwh, COUNT(*) AS n_days
-  FROM daily_usage d
-  GROUP BY d.meter_id, date_trunc('month', d.day)
+  SELECT meter_id, month, kwh, n_days FROM meter_month_usage
 ),
 cust_month AS (
   SELECT m.customer_id, strftime(mm.month, '%Y-%m') AS period,

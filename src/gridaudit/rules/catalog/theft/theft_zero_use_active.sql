@@ -5,6 +5,7 @@ family: theft
 severity: high
 entity_type: customer
 tables: [customers, meters, daily_usage]
+derived: [meter_month_usage]
 params:
   zero_kwh: {type: float, default: 0.01, doc: {zh: 日电量不超过该值视为零, en: A day with at most this many kWh counts as zero}}
   min_zero_days: {type: int, default: 15, doc: {zh: 当月零电量天数下限, en: Minimum zero days in the month}}
@@ -16,13 +17,24 @@ description:
 basis: "DOMAIN §3 (zero use on active accounts); DOMAIN §6 (h2: zero during a window); 《供电营业规则》第一百零一条"
 truth_kinds: [theft_stopped_meter, theft_bypass]
 ---*/
-WITH meter_month AS (
-  SELECT d.meter_id, m.customer_id, date_trunc('month', d.day) AS month,
-         SUM(d.kwh * m.multiplier) AS kwh, COUNT(*) AS n_days,
-         SUM(CASE WHEN d.kwh * m.multiplier <= CAST($zero_kwh AS DOUBLE) THEN 1 ELSE 0 END) AS zero_days
-  FROM daily_usage d
-  JOIN meters m ON m.meter_id = d.meter_id AND m.role = 'customer' AND m.customer_id IS NOT NULL
-  GROUP BY d.meter_id, m.customer_id, date_trunc('month', d.day)
+WITH mm AS (
+  SELECT mm.meter_id, m.customer_id, m.multiplier, mm.month, mm.kwh * m.multiplier AS kwh, mm.n_days,
+         mm.min_kwh * m.multiplier AS min_kwh
+  FROM meter_month_usage mm
+  JOIN meters m ON m.meter_id = mm.meter_id AND m.role = 'customer' AND m.customer_id IS NOT NULL
+),
+zero_counted AS (
+  -- zero days are counted on the daily rows only where the month can reach min_zero_days (others cannot fire)
+  SELECT d.meter_id, d.month, SUM(CASE WHEN d.kwh * k.multiplier <= CAST($zero_kwh AS DOUBLE) THEN 1 ELSE 0 END) AS zero_days
+  FROM (SELECT meter_id, kwh, date_trunc('month', day) AS month FROM daily_usage) d
+  JOIN mm k ON k.meter_id = d.meter_id AND k.month = d.month
+  WHERE k.min_kwh <= CAST($zero_kwh AS DOUBLE) AND k.n_days >= CAST($min_zero_days AS INTEGER)
+  GROUP BY d.meter_id, d.month
+),
+meter_month AS (
+  SELECT mm.meter_id, mm.customer_id, mm.month, mm.kwh, mm.n_days, COALESCE(z.zero_days, 0) AS zero_days
+  FROM mm
+  LEFT JOIN zero_counted z ON z.meter_id = mm.meter_id AND z.month = mm.month
 ),
 cust_month AS (
   SELECT customer_id, strftime(month, '%Y-%m') AS period,

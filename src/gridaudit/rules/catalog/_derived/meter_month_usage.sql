@@ -1,0 +1,26 @@
+/*---
+id: meter_month_usage
+description:
+  zh: "每块表每月的日电量汇总（示数单位，未乘倍率）：合计、有数据天数、最大/最小日电量、非正电量天数，以及按官方日历（含调休）分的工作日与休息日电量和天数。每次运行只从 daily_usage 计算一次，供按月比较的规则共用，避免每条规则各扫一遍日电量。"
+  en: "Per meter and month, the daily kWh (register units, before the multiplier): total, days with data, largest and smallest day, days at or below zero, and kWh and days on working and rest days of the official calendar (with 调休). Computed once per run from daily_usage and shared by the month-level rules, so each no longer rescans the daily rows."
+tables: [daily_usage]
+---*/
+SELECT
+  d.meter_id                                                    AS meter_id,
+  d.month                                                       AS month,
+  CAST(strftime(d.month, '%Y') AS INTEGER) * 12
+    + CAST(strftime(d.month, '%m') AS INTEGER)                  AS month_idx,
+  SUM(d.kwh)                                                    AS kwh,
+  COUNT(*)                                                      AS n_days,
+  MAX(d.kwh)                                                    AS max_kwh,
+  MIN(d.kwh)                                                    AS min_kwh,
+  SUM(CASE WHEN d.kwh <= 0 THEN 1 ELSE 0 END)                   AS nonpos_days,
+  SUM(CASE WHEN w.is_workday THEN d.kwh ELSE 0 END)             AS work_kwh,
+  SUM(CASE WHEN w.is_workday THEN 1 ELSE 0 END)                 AS work_days,
+  SUM(CASE WHEN w.is_workday THEN 0 ELSE d.kwh END)             AS rest_kwh,
+  SUM(CASE WHEN w.is_workday THEN 0 ELSE 1 END)                 AS rest_days
+FROM (
+  SELECT meter_id, day, kwh, date_trunc('month', day) AS month FROM daily_usage
+) d
+LEFT JOIN workday_calendar w ON w.day = d.day
+GROUP BY d.meter_id, d.month
