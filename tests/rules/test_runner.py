@@ -7,74 +7,16 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
+from rules_runner_helpers import SQL_BIG, make_dataset, write_rule
 
-from gridaudit.dataset import commit_version, stage_version
 from gridaudit.engines.duckdb import DuckDBEngine
-from gridaudit.rules.harness import arrow_rows
 from gridaudit.rules.loader import RuleError, load_catalog, load_rule
 from gridaudit.rules.runner import run_rules
-
-HEADER = """/*---
-id: {id}
-title: {{zh: 测试, en: test}}
-family: {family}
-severity: low
-entity_type: meter
-tables: [{tables}]
-params:
-  limit: {{type: float, default: 100.0, doc: {{zh: 上限, en: limit}}}}
-  label: {{type: str, default: "x", doc: {{zh: 标签, en: label}}}}
-description: {{zh: 测试规则, en: a test rule}}
----*/
-"""
-
-
-def write_rule(folder: Path, rid: str, sql: str, family: str = "reading", tables: str = "readings") -> Path:
-    path = folder / family / f"{rid}.sql"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(HEADER.format(id=rid, family=family, tables=tables) + sql, "utf-8")
-    return path
 
 
 @pytest.fixture()
 def dataset(tmp_path):
-    staged = stage_version(tmp_path / "ds")
-    staged.write_table(
-        "readings",
-        arrow_rows(
-            "readings",
-            [
-                {
-                    "meter_id": "M1",
-                    "period": "2024-01",
-                    "read_on": "2024-01-15",
-                    "reading": 150.0,
-                    "read_type": "actual",
-                },
-                {
-                    "meter_id": "M2",
-                    "period": "2024-01",
-                    "read_on": "2024-01-15",
-                    "reading": 50.0,
-                    "read_type": "actual",
-                },
-                {
-                    "meter_id": "M3",
-                    "period": "2024-02",
-                    "read_on": "2024-02-15",
-                    "reading": 250.0,
-                    "read_type": "actual",
-                },
-            ],
-        ),
-    )
-    return commit_version(staged, {"sources": ["test"]})
-
-
-SQL_BIG = (
-    "SELECT meter_id AS entity_id, period, reading AS score, reading AS ev_reading, read_on AS ev_day, "
-    "'z' AS ev_a FROM readings WHERE reading > $limit AND ($period IS NULL OR period = $period)"
-)
+    return make_dataset(tmp_path / "ds")
 
 
 def run(dataset, rules, **kw):

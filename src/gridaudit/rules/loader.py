@@ -19,6 +19,8 @@ HEADER = re.compile(r"^\s*/\*---\s*\n(?P<yaml>.*?)\n---\*/\s*\n(?P<sql>.*)$", re
 PARAM_TYPES = {"float": float, "int": int, "str": str, "bool": bool, "date": date}
 RUNNER_PARAMS = ("period",)
 DERIVED_DIR = "_derived"
+TEMPLATE_SUFFIX = ".template.sql"
+INSTANCE_KEYS = ("id", "title", "severity", "params", "description", "basis", "truth_kinds", "tables", "derived")
 
 
 class RuleError(Exception):
@@ -320,7 +322,78 @@ def load_rule(path: str | Path, derived: dict[str, Derived] | None = None) -> Ru
 
 def rule_files(folder: Path) -> list[Path]:
     """Rule files under ``folder`` (``<family>/<rule_id>.sql``), sorted; ``_derived`` (any ``_`` folder) holds none."""
-    return sorted(p for p in Path(folder).glob("*/*.sql") if p.is_file() and not p.parent.name.startswith("_"))
+    return sorted(
+        p
+        for p in Path(folder).glob("*/*.sql")
+        if p.is_file() and not p.parent.name.startswith("_") and not p.name.endswith(TEMPLATE_SUFFIX)
+    )
+
+
+def template_files(folder: Path) -> list[Path]:
+    """Rule template files under ``folder`` (``<family>/<name>.template.sql``), sorted."""
+    return sorted(p for p in Path(folder).glob(f"*/*{TEMPLATE_SUFFIX}") if not p.parent.name.startswith("_"))
+
+
+def load_template(path: str | Path, derived: dict[str, Derived] | None = None) -> list[Rule]:
+    """Load a rule template: one SQL and a list of ``instances``, each a rule with its own id and metadata.
+
+    The header holds the fields every instance shares (family, entity_type, tables, params with their types
+    and docs, ...) plus ``template: <file name without .template.sql>`` and ``instances``. An instance gives
+    its ``id``, ``title``, ``severity``, ``description`` and may override ``basis``, ``truth_kinds``,
+    ``tables``, ``derived`` and, per shared parameter, its ``default`` (or ``doc``). Each instance is then
+    validated exactly like a rule file's header.
+    """
+    path = Path(path)
+    raw, sql = _split(path)
+    name = path.name[: -len(TEMPLATE_SUFFIX)]
+    where = f"{path}: "
+    if not isinstance(raw, dict) or raw.get("template") != name or not isinstance(raw.get("instances"), list):
+        raise RuleError(
+            both(
+                f"{where}模板需要 template: {name} 与 instances 列表",
+                f"{where}a template needs 'template: {name}' and a list of instances",
+            )
+        )
+    common = {k: v for k, v in raw.items() if k not in ("template", "instances")}
+    shared_params = common.get("params") or {}
+    if derived is None:
+        derived = derived_tables([builtin_catalog(), path.parent.parent])
+    rules = []
+    for i, inst in enumerate(raw["instances"], 1):
+        if not isinstance(inst, dict) or "id" not in inst:
+            raise RuleError(both(f"{where}第 {i} 个实例缺少 id", f"{where}instance {i} has no id"))
+        unknown = sorted(set(inst) - set(INSTANCE_KEYS))
+        if unknown:
+            raise RuleError(
+                both(
+                    f"{where}实例 {inst['id']} 有未知字段 {unknown}",
+                    f"{where}instance {inst['id']}: unknown keys {unknown}",
+                )
+            )
+        params = {n: dict(p) if isinstance(p, dict) else p for n, p in shared_params.items()}
+        for pname, change in (inst.get("params") or {}).items():
+            if pname not in params or not isinstance(change, dict) or set(change) - {"default", "doc"}:
+                raise RuleError(
+                    both(
+                        f"{where}实例 {inst['id']} 只能改模板已声明参数的 default/doc：{pname}",
+                        f"{where}instance {inst['id']} may only change default/doc of a template param: {pname}",
+                    )
+                )
+            params[pname].update(change)
+        merged = {**common, **{k: v for k, v in inst.items() if k != "params"}, "params": params}
+        header = _validate(Header, merged, Path(f"{path} [{inst['id']}]"))
+        if header.family != path.parent.name:
+            raise RuleError(
+                both(
+                    f"{where}family {header.family} 与所在目录 {path.parent.name} 不一致",
+                    f"{where}family {header.family} must equal its folder {path.parent.name}",
+                )
+            )
+        rules.append(Rule(header=header, sql=sql, path=path, needs=resolve_needs(header.derived, derived, path)))
+    ids = [r.id for r in rules]
+    if len(set(ids)) != len(ids):
+        raise RuleError(both(f"{where}实例 id 重复", f"{where}instance ids repeat"))
+    return rules
 
 
 def load_catalog(extra: list[str | Path] | None = None, builtin: bool = True) -> list[Rule]:
@@ -332,8 +405,19 @@ def load_catalog(extra: list[str | Path] | None = None, builtin: bool = True) ->
     derived = derived_tables(folders)
     rules: dict[str, Rule] = {}
     for folder in folders:
-        for path in rule_files(folder):
-            rule = load_rule(path, derived)
+        found = [load_rule(path, derived) for path in rule_files(folder)]
+        for path in template_files(folder):
+            found += load_template(path, derived)
+        seen: dict[str, Path] = {}
+        for rule in found:
+            if rule.id in seen:
+                raise RuleError(
+                    both(
+                        f"规则 id {rule.id} 重复：{seen[rule.id]} 与 {rule.path}",
+                        f"rule id {rule.id} is defined twice: {seen[rule.id]} and {rule.path}",
+                    )
+                )
+            seen[rule.id] = rule.path
             rules[rule.id] = rule
     return sorted(rules.values(), key=lambda r: (r.family, r.id))
 

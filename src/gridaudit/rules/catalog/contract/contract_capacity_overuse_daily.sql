@@ -37,12 +37,12 @@ cm AS (
 ),
 daily AS (
   SELECT cm.customer_id, cm.contract_kva, d.day, d.kwh * cm.multiplier AS kwh
-  FROM daily_usage d
+  FROM (SELECT meter_id, day, kwh FROM daily_usage WHERE meter_id IN (SELECT meter_id FROM cm)) d
   JOIN cm ON cm.meter_id = d.meter_id
   WHERE cm.n_meters = 1
   UNION ALL
   SELECT cm.customer_id, cm.contract_kva, d.day, SUM(d.kwh * cm.multiplier) AS kwh
-  FROM daily_usage d
+  FROM (SELECT meter_id, day, kwh FROM daily_usage WHERE meter_id IN (SELECT meter_id FROM cm)) d
   JOIN cm ON cm.meter_id = d.meter_id
   WHERE cm.n_meters > 1
   GROUP BY cm.customer_id, cm.contract_kva, d.day

@@ -24,7 +24,8 @@ after AS (
   SELECT c.customer_id, c.closed_on, c.reader_id, d.day, SUM(d.kwh * m.multiplier) AS kwh
   FROM closed c
   JOIN meters m ON m.customer_id = c.customer_id AND m.role = 'customer'
-  JOIN daily_usage d ON d.meter_id = m.meter_id AND d.day > c.closed_on
+  JOIN (SELECT meter_id, day, kwh FROM daily_usage WHERE meter_id IN (SELECT m2.meter_id FROM meters m2 JOIN closed c2 ON c2.customer_id = m2.customer_id)) d
+    ON d.meter_id = m.meter_id AND d.day > c.closed_on
   GROUP BY c.customer_id, c.closed_on, c.reader_id, d.day
 ),
 monthly AS (

@@ -47,7 +47,8 @@ after AS (
   FROM suspended s
   CROSS JOIN data_end de
   JOIN meters m ON m.customer_id = s.customer_id AND m.role = 'customer'
-  JOIN daily_usage d ON d.meter_id = m.meter_id
+  JOIN (SELECT meter_id, day, kwh FROM daily_usage WHERE meter_id IN (SELECT m2.meter_id FROM meters m2 JOIN suspended s2 ON s2.customer_id = m2.customer_id)) d
+    ON d.meter_id = m.meter_id
   WHERE (s.since_day IS NOT NULL AND d.day > s.since_day)
      OR (s.since_day IS NULL AND date_diff('day', d.day, de.last_day) < CAST($recent_days AS INTEGER))
   GROUP BY s.customer_id, s.reader_id, s.since_day, s.since_source, d.day

@@ -49,7 +49,8 @@ used AS (
   SELECT k.customer_id, SUM(d.kwh * m.multiplier) AS ami_kwh, COUNT(*) AS ami_days
   FROM candidates k
   JOIN meters m ON m.customer_id = k.customer_id AND m.role = 'customer'
-  JOIN daily_usage d ON d.meter_id = m.meter_id AND d.day >= k.start_day
+  JOIN (SELECT meter_id, day, kwh FROM daily_usage WHERE meter_id IN (SELECT m2.meter_id FROM meters m2 JOIN candidates k2 ON k2.customer_id = m2.customer_id)) d
+    ON d.meter_id = m.meter_id AND d.day >= k.start_day
   GROUP BY k.customer_id
 )
 SELECT

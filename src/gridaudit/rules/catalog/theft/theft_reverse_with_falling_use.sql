@@ -31,7 +31,7 @@ ev AS (
 ),
 cust_day AS (
   SELECT cm.customer_id, d.day, SUM(d.kwh * cm.multiplier) AS kwh
-  FROM daily_usage d
+  FROM (SELECT meter_id, day, kwh FROM daily_usage WHERE meter_id IN (SELECT meter_id FROM cust_meters WHERE customer_id IN (SELECT customer_id FROM ev))) d
   JOIN cust_meters cm ON cm.meter_id = d.meter_id
   WHERE cm.customer_id IN (SELECT customer_id FROM ev)
   GROUP BY cm.customer_id, d.day

@@ -35,7 +35,7 @@ steps AS (
   SELECT cm.customer_id, cm.area_id, d.meter_id, d.day, d.kwh * cm.multiplier AS kwh, d.register,
          LAG(d.register) OVER (PARTITION BY d.meter_id ORDER BY d.day) AS prev_register,
          LAG(d.day) OVER (PARTITION BY d.meter_id ORDER BY d.day) AS prev_day
-  FROM daily_usage d
+  FROM (SELECT meter_id, day, kwh, register FROM daily_usage WHERE meter_id IN (SELECT meter_id FROM candidates)) d
   JOIN cm ON cm.meter_id = d.meter_id
   JOIN candidates k ON k.meter_id = d.meter_id
 ),

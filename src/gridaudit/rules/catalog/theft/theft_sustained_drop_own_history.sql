@@ -68,7 +68,8 @@ vacancy AS (
          AVG(CASE WHEN d.kwh * m.multiplier < CAST($vacancy_low_share AS DOUBLE) * c.base_kwh THEN 1.0 ELSE 0.0 END) AS low_share
   FROM candidates c
   JOIN meters m ON m.customer_id = c.customer_id AND m.role = 'customer'
-  JOIN daily_usage d ON d.meter_id = m.meter_id
+  JOIN (SELECT meter_id, day, kwh FROM daily_usage WHERE meter_id IN (SELECT m2.meter_id FROM meters m2 JOIN candidates c2 ON c2.customer_id = m2.customer_id)) d
+    ON d.meter_id = m.meter_id
   WHERE extract(year FROM d.day) * 12 + extract(month FROM d.day) >= c.month_idx - 1
     AND extract(year FROM d.day) * 12 + extract(month FROM d.day) <= c.month_idx
   GROUP BY c.customer_id, c.period

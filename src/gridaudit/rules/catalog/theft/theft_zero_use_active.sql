@@ -26,7 +26,10 @@ WITH mm AS (
 zero_counted AS (
   -- zero days are counted on the daily rows only where the month can reach min_zero_days (others cannot fire)
   SELECT d.meter_id, d.month, SUM(CASE WHEN d.kwh * k.multiplier <= CAST($zero_kwh AS DOUBLE) THEN 1 ELSE 0 END) AS zero_days
-  FROM (SELECT meter_id, kwh, date_trunc('month', day) AS month FROM daily_usage) d
+  FROM (
+    SELECT meter_id, kwh, date_trunc('month', day) AS month FROM daily_usage
+    WHERE meter_id IN (SELECT meter_id FROM mm WHERE min_kwh <= CAST($zero_kwh AS DOUBLE) AND n_days >= CAST($min_zero_days AS INTEGER))
+  ) d
   JOIN mm k ON k.meter_id = d.meter_id AND k.month = d.month
   WHERE k.min_kwh <= CAST($zero_kwh AS DOUBLE) AND k.n_days >= CAST($min_zero_days AS INTEGER)
   GROUP BY d.meter_id, d.month

@@ -1,0 +1,157 @@
+"""Derived tables (``<catalog>/_derived/<id>.sql``): loaded, materialised once per run, dropped, errors contained."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rules_runner_helpers import SQL_BIG, make_dataset, write_rule
+
+from gridaudit.engines.duckdb import DuckDBEngine
+from gridaudit.rules.harness import build_fixture_dataset
+from gridaudit.rules.loader import RuleError, load_catalog, load_rule
+from gridaudit.rules.runner import run_rules
+
+DERIVED = """/*---
+id: {id}
+description: {{zh: 每表示数合计, en: total reading per meter}}
+tables: [{tables}]
+---*/
+{sql}
+"""
+TOTALS_SQL = "SELECT meter_id, SUM(reading) AS total, COUNT(*) AS n FROM readings GROUP BY meter_id"
+RULE_SQL = (
+    "SELECT meter_id AS entity_id, NULL AS period, total AS score, n AS ev_reads "
+    "FROM reading_totals WHERE total > $limit"
+)
+
+
+def write_derived(folder: Path, did: str, sql: str = TOTALS_SQL, tables: str = "readings") -> Path:
+    path = folder / "_derived" / f"{did}.sql"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(DERIVED.format(id=did, tables=tables, sql=sql), "utf-8")
+    return path
+
+
+def derived_rule(folder: Path, rid: str, derived: str = "reading_totals", sql: str = RULE_SQL) -> Path:
+    path = write_rule(folder, rid, sql)
+    text = path.read_text("utf-8").replace("params:", f"derived: [{derived}]\nparams:", 1)
+    path.write_text(text, "utf-8")
+    return path
+
+
+@pytest.fixture()
+def dataset(tmp_path):
+    return make_dataset(tmp_path / "ds")
+
+
+def test_derived_table_is_built_once_shared_and_dropped(dataset, tmp_path):
+    cat = tmp_path / "cat"
+    write_derived(cat, "reading_totals")
+    derived_rule(cat, "reading_total_big")
+    derived_rule(cat, "reading_total_any", sql=RULE_SQL.replace("$limit", "0 * $limit"))
+    rules = load_catalog([cat], builtin=False)
+    assert [d.id for d in rules[0].needs] == ["reading_totals"]
+    assert "readings" in rules[0].all_tables
+    engine = DuckDBEngine(dataset)
+    log: list = []
+    try:
+        findings, reports = run_rules(engine, rules, derived_log=log)
+        with pytest.raises(Exception, match="reading_totals"):
+            engine.query("SELECT * FROM reading_totals")
+    finally:
+        engine.close()
+    assert [(r.rule_id, r.family, r.status) for r in log] == [("reading_totals", "derived", "ok")]
+    assert [r.status for r in reports] == ["ok", "ok"]
+    hits = {r.rule_id: r.hits for r in reports}
+    assert hits == {"reading_total_big": 2, "reading_total_any": 3}
+    big = [f["entity_id"] for f in findings.to_pylist() if f["rule_id"] == "reading_total_big"]
+    assert sorted(big) == ["M1", "M3"]
+
+
+def test_broken_derived_table_fails_only_its_rules(dataset, tmp_path):
+    cat = tmp_path / "cat"
+    write_derived(cat, "reading_totals", sql="SELECT meter_id, no_such_column AS total FROM readings")
+    derived_rule(cat, "reading_total_big")
+    write_rule(cat, "reading_big", SQL_BIG)
+    engine = DuckDBEngine(dataset)
+    log: list = []
+    try:
+        _, reports = run_rules(engine, load_catalog([cat], builtin=False), derived_log=log)
+    finally:
+        engine.close()
+    by_id = {r.rule_id: r for r in reports}
+    assert by_id["reading_big"].status == "ok"
+    assert by_id["reading_total_big"].status == "error"
+    assert "reading_totals" in by_id["reading_total_big"].message
+    assert log[0].status == "error"
+
+
+def test_derived_table_over_a_missing_table_skips_its_rules(dataset, tmp_path):
+    cat = tmp_path / "cat"
+    write_derived(cat, "reading_totals", sql="SELECT meter_id, 1.0 AS total, 1 AS n FROM seals", tables="seals")
+    derived_rule(cat, "reading_total_big")
+    engine = DuckDBEngine(dataset)
+    log: list = []
+    try:
+        _, reports = run_rules(engine, load_catalog([cat], builtin=False), derived_log=log)
+    finally:
+        engine.close()
+    assert reports[0].status == "skipped" and "seals" in reports[0].message
+    assert log == []
+
+
+@pytest.mark.parametrize(
+    ("sql", "problem"),
+    [
+        ("SELECT meter_id, reading AS total FROM readings WHERE reading > $x", "no parameters"),
+        ("SELECT meter_id, 1 AS total FROM seals", "seals"),
+    ],
+)
+def test_derived_sql_is_checked_like_rule_sql(dataset, tmp_path, sql, problem):
+    cat = tmp_path / "cat"
+    write_derived(cat, "reading_totals", sql=sql)
+    derived_rule(cat, "reading_total_big")
+    engine = DuckDBEngine(dataset)
+    try:
+        _, reports = run_rules(engine, load_catalog([cat], builtin=False))
+    finally:
+        engine.close()
+    assert reports[0].status == "error" and problem in reports[0].message
+
+
+def test_rule_may_read_only_the_derived_tables_it_declares(dataset, tmp_path):
+    cat = tmp_path / "cat"
+    write_derived(cat, "reading_totals")
+    write_rule(cat, "reading_sneaky", RULE_SQL)  # reads reading_totals without declaring it
+    engine = DuckDBEngine(dataset)
+    try:
+        _, reports = run_rules(engine, load_catalog([cat], builtin=False))
+    finally:
+        engine.close()
+    assert reports[0].status == "error" and "reading_totals" in reports[0].message
+
+
+def test_loader_errors_for_derived_tables(tmp_path):
+    cat = tmp_path / "cat"
+    path = derived_rule(cat, "reading_total_big", derived="nope")
+    with pytest.raises(RuleError, match="unknown derived table nope"):
+        load_rule(path)
+    write_derived(cat, "readings")
+    with pytest.raises(RuleError, match="hide the contract table"):
+        load_catalog([cat], builtin=False)
+    (cat / "_derived" / "readings.sql").unlink()
+    write_derived(cat, "loop_a", sql="SELECT * FROM loop_b", tables="readings\nderived: [loop_b]")
+    write_derived(cat, "loop_b", sql="SELECT * FROM loop_a", tables="readings\nderived: [loop_a]")
+    derived_rule(cat, "reading_total_big", derived="loop_a")
+    with pytest.raises(RuleError, match="loop"):
+        load_catalog([cat], builtin=False)
+
+
+def test_builtin_derived_tables_load_and_fixture_datasets_hold_their_tables(tmp_path):
+    rules = {r.id: r for r in load_catalog()}
+    rule = rules["theft_stopped_register"]
+    assert {d.id for d in rule.needs} == {"meter_month_usage", "area_day_usage"}
+    assert "daily_usage" in rule.all_tables
+    ds = build_fixture_dataset(rules["reading_decreased"], {"tables": {}}, tmp_path / "fx")
+    assert {"readings", "daily_usage"} <= set(ds.tables())
