@@ -98,11 +98,11 @@ def parse_sets(items: list[str]) -> dict[str, dict[str, str]]:
     return out
 
 
-def _engine(kind: str, dataset: Any, pg: str | None) -> Any:
+def _engine(kind: str, dataset: Any, pg: str | None, memory_limit: str = "4GB", threads: int | None = None) -> Any:
     if kind == "duckdb":
-        from gridaudit.engines.duckdb import DuckDBEngine
+        from gridaudit.rules.runner import DuckDBSettings, duckdb_engine
 
-        return DuckDBEngine(dataset)
+        return duckdb_engine(dataset, DuckDBSettings(memory_limit=memory_limit, threads=threads))
     if kind == "postgres":
         from gridaudit.engines.postgres import PostgresEngine
 
@@ -123,6 +123,7 @@ def _engine(kind: str, dataset: Any, pg: str | None) -> Any:
         "gridaudit rules run --dataset ds --family billing --period 2024-03 "
         "--set billing_virtual_qty.tolerance_pct=0.05 --out f.parquet",
         "gridaudit rules run --dataset ds --engine postgres --pg postgresql://postgres@127.0.0.1/test --out f.parquet",
+        "gridaudit rules run --dataset big --memory-limit 8GB --threads 2 --out f.parquet",
     ),
 )
 def run_cmd(
@@ -137,6 +138,8 @@ def run_cmd(
         list[str] | None, typer.Option("--set", help="Override a parameter: RULE.param=value / 覆盖参数")
     ] = None,
     catalog: Annotated[list[Path] | None, typer.Option("--catalog", help="Extra rule folder / 附加规则目录")] = None,
+    memory_limit: str = typer.Option("4GB", "--memory-limit", help="DuckDB memory limit / DuckDB 内存上限"),
+    threads: int = typer.Option(None, "--threads", help="DuckDB threads (default: one per core) / 线程数"),
 ) -> None:
     """Run rules on a dataset and write findings (运行稽查规则)."""
     import re
@@ -164,7 +167,7 @@ def run_cmd(
     if not rules:
         die(both("没有可运行的规则", "no rules selected"))
     try:
-        eng = _engine(engine, ds, pg)
+        eng = _engine(engine, ds, pg, memory_limit, threads)
     except typer.Exit:
         raise
     except Exception as exc:  # noqa: BLE001 - a server or loading failure is reported, not a traceback
@@ -176,9 +179,10 @@ def run_cmd(
             def tick(rule: Any, report: Any) -> None:
                 bar.update(task, advance=1, description=f"{rule.id} ({report.status})")
 
+            derived: list[Any] = []
             try:
                 findings, reports = run_rules(
-                    eng, rules, period=period, overrides=parse_sets(sets or []), progress=tick
+                    eng, rules, period=period, overrides=parse_sets(sets or []), progress=tick, derived_log=derived
                 )
             except RuleError as exc:
                 die(str(exc))
@@ -189,7 +193,7 @@ def run_cmd(
     table = Table(title=msg(f"规则运行结果（{engine}）", f"rule results ({engine})"))
     for col in ("rule", msg("状态", "status"), msg("命中", "hits"), msg("耗时 s", "seconds"), msg("说明", "message")):
         table.add_column(col)
-    for r in reports:
+    for r in derived + reports:  # derived tables first: built once, shared by the rules that read them
         color = {"ok": "green", "skipped": "yellow", "error": "red"}[r.status]
         table.add_row(r.rule_id, f"[{color}]{r.status}[/]", str(r.hits), f"{r.seconds:.2f}", r.message)
     console.print(table)

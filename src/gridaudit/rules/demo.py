@@ -15,17 +15,16 @@ def run_demo(dataset: Any, out_dir: str | Path) -> None:
     from rich.table import Table
 
     from gridaudit.dataset import open_dataset
-    from gridaudit.engines.duckdb import DuckDBEngine
     from gridaudit.findings import write_findings
     from gridaudit.rules.loader import load_catalog
-    from gridaudit.rules.runner import run_rules
+    from gridaudit.rules.runner import duckdb_engine, run_rules
 
     ds = dataset if hasattr(dataset, "tables") else open_dataset(dataset)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     rules = load_catalog()
     started = time.perf_counter()
-    engine = DuckDBEngine(ds)
+    engine = duckdb_engine(ds)
     try:
         findings, reports = run_rules(engine, rules)
     finally:

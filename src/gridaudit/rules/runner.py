@@ -32,6 +32,26 @@ CALENDAR_PAD_DAYS = 60
 REPORT_FIELDS = ("rule_id", "family", "status", "hits", "seconds", "message")
 
 
+@dataclass(frozen=True)
+class DuckDBSettings:
+    """Resources DuckDB may use for a rules run; the defaults fit a laptop and bound a 1 M-customer run.
+
+    ``memory_limit`` caps DuckDB's buffer memory (larger joins and aggregates spill to disk instead of
+    growing); ``threads`` None means one per core.
+    """
+
+    memory_limit: str = "4GB"
+    threads: int | None = None
+
+
+def duckdb_engine(dataset: Any, settings: DuckDBSettings | None = None) -> Any:
+    """A DuckDB engine over ``dataset`` with the rules run's resource limits."""
+    from gridaudit.engines.duckdb import DuckDBEngine
+
+    settings = settings or DuckDBSettings()
+    return DuckDBEngine(dataset, threads=settings.threads, memory_limit=settings.memory_limit)
+
+
 @dataclass
 class RuleReport:
     """What happened to one rule in a run."""
