@@ -1,4 +1,4 @@
-"""Derived tables (``<catalog>/_derived/<id>.sql``): loaded, materialised once per run, dropped, errors contained."""
+"""Derived tables (`<catalog>/_derived/<id>.sql`) and rule templates (`<family>/<name>.template.sql`)."""
 
 from __future__ import annotations
 
@@ -155,3 +155,71 @@ def test_builtin_derived_tables_load_and_fixture_datasets_hold_their_tables(tmp_
     assert "daily_usage" in rule.all_tables
     ds = build_fixture_dataset(rules["reading_decreased"], {"tables": {}}, tmp_path / "fx")
     assert {"readings", "daily_usage"} <= set(ds.tables())
+
+
+TEMPLATE = """/*---
+template: reading_over
+family: reading
+entity_type: meter
+tables: [readings]
+params:
+  limit: {type: float, default: 0.0, doc: {zh: 上限, en: limit}}
+instances:
+  - id: reading_over_100
+    title: {zh: 超过100, en: over 100}
+    severity: low
+    params: {limit: {default: 100.0}}
+    description: {zh: 示数超过100, en: reading over 100}
+  - id: reading_over_200
+    title: {zh: 超过200, en: over 200}
+    severity: high
+    params: {limit: {default: 200.0}}
+    description: {zh: 示数超过200, en: reading over 200}
+---*/
+SELECT meter_id AS entity_id, period, reading AS score FROM readings
+WHERE reading > $limit AND ($period IS NULL OR period = $period)
+"""
+
+
+def test_template_instances_are_rules_of_their_own(dataset, tmp_path):
+    path = tmp_path / "cat" / "reading" / "reading_over.template.sql"
+    path.parent.mkdir(parents=True)
+    path.write_text(TEMPLATE, "utf-8")
+    rules = load_catalog([tmp_path / "cat"], builtin=False)
+    assert [(r.id, r.header.severity, r.bind()["limit"]) for r in rules] == [
+        ("reading_over_100", "low", 100.0),
+        ("reading_over_200", "high", 200.0),
+    ]
+    engine = DuckDBEngine(dataset)
+    try:
+        findings, _ = run_rules(engine, rules)
+    finally:
+        engine.close()
+    got = sorted(zip(findings.column("rule_id").to_pylist(), findings.column("entity_id").to_pylist(), strict=True))
+    assert got == [("reading_over_100", "M1"), ("reading_over_100", "M3"), ("reading_over_200", "M3")]
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (("template: reading_over", "template: other"), "template: reading_over"),
+        (("params: {limit: {default: 200.0}}", "params: {cap: {default: 1.0}}"), "template param: cap"),
+        (("params: {limit: {default: 200.0}}", "params: {limit: {type: int}}"), "template param: limit"),
+        (("- id: reading_over_200", "- id: reading_over_100"), "instance ids repeat"),
+        (("severity: high", "severity: huge"), "severity"),
+        (("    severity: high", "    severity: high\n    sql: x"), "unknown keys"),
+    ],
+)
+def test_template_errors_name_the_problem(tmp_path, change, problem):
+    path = tmp_path / "cat" / "reading" / "reading_over.template.sql"
+    path.parent.mkdir(parents=True)
+    path.write_text(TEMPLATE.replace(*change), "utf-8")
+    with pytest.raises(RuleError, match=problem):
+        load_catalog([tmp_path / "cat"], builtin=False)
+
+
+def test_builtin_metering_event_templates_keep_nine_rules():
+    rules = {r.id: r for r in load_catalog() if r.path.name.endswith(".template.sql")}
+    assert len([i for i in rules if i.startswith("metering_event_")]) == 9
+    assert rules["metering_event_magnetic"].bind()["event_types"] == "magnetic"
+    assert rules["metering_event_cover_open"].header.severity == "high"
