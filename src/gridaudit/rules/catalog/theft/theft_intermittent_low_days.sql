@@ -27,11 +27,21 @@ WITH cm AS (
   WHERE m.role = 'customer'
     AND NOT ((',' || replace(CAST($skip_categories AS VARCHAR), ' ', '') || ',') LIKE ('%,' || c.category || ',%'))
 ),
+ranked AS (
+  -- the monthly median by rank (sorts spill to disk; a median() aggregate holds every value in memory)
+  SELECT d.meter_id, d.month, d.kwh,
+         ROW_NUMBER() OVER (PARTITION BY d.meter_id, d.month ORDER BY d.kwh) AS rn,
+         COUNT(*) OVER (PARTITION BY d.meter_id, d.month) AS n
+  FROM (
+    SELECT meter_id, kwh, date_trunc('month', day) AS month FROM daily_usage
+    WHERE meter_id IN (SELECT meter_id FROM cm)
+  ) d
+),
 meter_month AS (
-  SELECT d.meter_id, date_trunc('month', d.day) AS month, median(d.kwh) AS median_kwh
-  FROM daily_usage d
-  JOIN cm ON cm.meter_id = d.meter_id
-  GROUP BY d.meter_id, date_trunc('month', d.day)
+  SELECT meter_id, month, AVG(kwh) AS median_kwh
+  FROM ranked
+  WHERE rn = FLOOR((n + 1) / 2.0) OR rn = FLOOR((n + 2) / 2.0)
+  GROUP BY meter_id, month
 ),
 indexed AS (
   SELECT meter_id, strftime(month, '%Y-%m') AS period, median_kwh,
