@@ -75,6 +75,8 @@ def show_rule(
     h = r.header
     console.print(f"[bold]{r.id}[/] — {h.title.zh} / {h.title.en}")
     console.print(f"family={h.family} severity={h.severity} entity_type={h.entity_type} tables={', '.join(h.tables)}")
+    if h.derived:  # shared per-run tables the rule reads (catalog/_derived/<name>.sql)
+        console.print(f"derived={', '.join(h.derived)}")
     console.print(f"{msg('说明', 'description')}: {_text(h.description)}")
     if h.basis:
         console.print(f"{msg('依据', 'basis')}: {h.basis}")
