@@ -33,13 +33,12 @@ def run_rule_findings(rule_id: str, dataset_dir: str | Path, period: str) -> tup
     if runner is None:
         return None, "the rules engine (gridaudit.rules) is not installed"
     from gridaudit.dataset import open_dataset
-    from gridaudit.engines.duckdb import DuckDBEngine
     from gridaudit.rules import load_catalog
 
     rules = [r for r in load_catalog() if r.id == rule_id]
     if not rules:
         return None, f"rule {rule_id} is not in the rules catalog"
-    engine = DuckDBEngine(open_dataset(dataset_dir))
+    engine = runner.duckdb_engine(open_dataset(dataset_dir))  # the rules run's memory and thread limits
     try:
         table, reports = runner.run_rules(engine, rules, period=period)
     finally:
