@@ -13,6 +13,7 @@ against the household's own mean, (b) an isolation forest on raw daily statistic
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import sys
 import tempfile
@@ -26,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from gridaudit.risk.metrics import evaluate  # noqa: E402
 from gridaudit.risk.pipeline import score, train  # noqa: E402
+from gridaudit.risk.settings import RiskSettings  # noqa: E402
 from lcl_dataset import build, load_lcl  # noqa: E402
 
 METRICS = ("roc_auc", "ap_at_100", "ap_at_200", "map_at_100", "precision_at_100")
@@ -75,7 +77,9 @@ def _metrics(labels: pd.DataFrame, scores: pd.Series) -> dict[str, float]:
     return evaluate(labels["label"].to_numpy(), s, labels["yuan"].to_numpy())
 
 
-def run_seed(daily: pd.DataFrame, seed: int, work: Path) -> dict[str, dict[str, float]]:
+def run_seed(
+    daily: pd.DataFrame, seed: int, work: Path, settings: RiskSettings | None = None, baselines: bool = True
+) -> dict[str, dict[str, float]]:
     """All scorers on one seed; returns metrics per scorer (on the held-out, uninspected half)."""
     ds = work / f"lcl_seed{seed}"
     t0 = time.perf_counter()
@@ -83,18 +87,17 @@ def run_seed(daily: pd.DataFrame, seed: int, work: Path) -> dict[str, dict[str, 
     labels = built["labels"]
     t1 = time.perf_counter()
     model = work / f"risk_seed{seed}.model"
-    res = train(ds, model)
+    res = train(ds, model, settings=settings)
     t2 = time.perf_counter()
     sup = score(ds, model).set_index("customer_id")
     t3 = time.perf_counter()
-    uns = score(ds, None).set_index("customer_id")
-    held = built["modified"][built["modified"]["household_id"].isin(set(labels["customer_id"]))]
-    out = {
-        "gridaudit LightGBM": _metrics(labels, -sup["rank"].astype(float)),
-        "gridaudit unsupervised": _metrics(labels, -uns["rank"].astype(float)),
-        "baseline (a) largest 30-day drop": _metrics(labels, baseline_drop(held)),
-        "baseline (b) isolation forest": _metrics(labels, baseline_iforest(held, seed)),
-    }
+    out = {"gridaudit LightGBM": _metrics(labels, -sup["rank"].astype(float))}
+    if baselines:
+        uns = score(ds, None).set_index("customer_id")
+        held = built["modified"][built["modified"]["household_id"].isin(set(labels["customer_id"]))]
+        out["gridaudit unsupervised"] = _metrics(labels, -uns["rank"].astype(float))
+        out["baseline (a) largest 30-day drop"] = _metrics(labels, baseline_drop(held))
+        out["baseline (b) isolation forest"] = _metrics(labels, baseline_iforest(held, seed))
     print(
         f"seed {seed}: build {t1 - t0:.1f}s train {t2 - t1:.1f}s ({res.model_kind}, "
         f"{res.meta['labels']['positives']}/{res.meta['labels']['rows']} labels) score {t3 - t2:.1f}s; "
@@ -123,12 +126,17 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", default="0,1,2,3,4")
     ap.add_argument("--write", action="store_true", help="replace the table in BENCHMARKS.md")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a RiskSettings value (JSON)")
+    ap.add_argument("--no-baselines", action="store_true", help="LightGBM only (development runs)")
     args = ap.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
+    overrides = {k: json.loads(v) for k, v in (kv.split("=", 1) for kv in args.set)}
+    settings = RiskSettings.from_dict({**RiskSettings().to_dict(), **overrides})
+    print(f"settings overrides: {overrides or 'none'}", flush=True)
     daily = load_lcl()
     work = Path(tempfile.mkdtemp(prefix="risk_lcl_"))
     try:
-        results = [run_seed(daily, seed, work) for seed in seeds]
+        results = [run_seed(daily, seed, work, settings, not args.no_baselines) for seed in seeds]
     finally:
         shutil.rmtree(work, ignore_errors=True)
     md = table(results)

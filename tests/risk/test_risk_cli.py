@@ -40,6 +40,17 @@ def test_cli_train_score_evaluate(risk_ds, tmp_path):
     assert m["roc_auc"] > 0.9 and 0 <= m["ap_at_100"] <= 1 and m["yuan_at_100"] > 0 and "map_at_100" in m
 
 
+def test_cli_train_with_augmentation(risk_ds, tmp_path):
+    root, info = risk_ds
+    model = tmp_path / "aug.model"
+    args = ["--lang", "en", "risk", "train", "--dataset", str(root), "--model", str(model), "--augment", "1"]
+    r = runner.invoke(app, args)
+    assert r.exit_code == 0, r.output
+    meta = json.loads((tmp_path / "aug.model.json").read_text("utf-8"))
+    n_normal = sum(1 for row in info["inspections"] if row[3] == "normal")
+    assert 0 < meta["labels"]["augmented_rows"] <= n_normal and "synthetic theft rows" in flat(r.output)
+
+
 def test_cli_errors_name_the_problem(risk_ds, tmp_path):
     root, _ = risk_ds
     r = runner.invoke(

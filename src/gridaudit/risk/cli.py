@@ -45,6 +45,7 @@ def _check_dataset(path: Path) -> None:
     epilog=example(
         "gridaudit risk train --dataset ds --model risk.model",
         "gridaudit risk train --dataset ds --model risk.model --until 2024-06-30",
+        "gridaudit risk train --dataset ds --model risk.model --augment 2",
     ),
 )
 def train_cmd(
@@ -58,19 +59,30 @@ def train_cmd(
     findings: Annotated[
         Path | None, typer.Option("--findings", help="Rule findings (findings.parquet) used as features")
     ] = None,
+    augment: Annotated[
+        int | None,
+        typer.Option(
+            "--augment",
+            min=0,
+            help="Attacked copies (h1–h4, sustained drop) of each household inspected normal, added as theft "
+            "rows; data after each inspection is never used (default: the settings' augment_copies) / 训练增强",
+        ),
+    ] = None,
 ) -> None:
     """Train on the dataset's inspections (theft/violation = 1, normal = 0); features of each inspection are
     taken as of the day before it. Too few labels → an unsupervised scorer is written instead."""
     from gridaudit.risk.features import FeatureError
     from gridaudit.risk.model import ModelFileError
     from gridaudit.risk.pipeline import train
+    from gridaudit.risk.settings import RiskSettings
 
     _check_dataset(dataset)
     if findings is not None and not findings.is_file():
         die(both(f"找不到规则结果文件 {findings}", f"findings file {findings} not found"))
     try:
         with console.status(msg("计算特征并训练…", "computing features and training…")):
-            res = train(dataset, model, until=_date(until, "--until"), findings=findings)
+            settings = RiskSettings() if augment is None else RiskSettings(augment_copies=augment)
+            res = train(dataset, model, until=_date(until, "--until"), settings=settings, findings=findings)
     except (FeatureError, ModelFileError) as exc:
         die(str(exc))
     labels = res.meta["labels"]
@@ -78,6 +90,12 @@ def train_cmd(
         msg(f"模型类型 {res.model_kind}；标签 {labels['rows']} 条（窃电/违约 {labels['positives']}）→ {model}",
             f"model kind {res.model_kind}; {labels['rows']} labels ({labels['positives']} theft/violation) → {model}")
     )  # fmt: skip
+    if labels.get("augmented_rows"):
+        n = labels["augmented_rows"]
+        console.print(
+            msg(f"训练增强：另加 {n} 条模拟窃电样本（正常检查户的攻击副本）",
+                f"augmentation: {n} synthetic theft rows (attacked copies of normal-inspected households)")
+        )  # fmt: skip
     if res.model_kind == "lightgbm":
         m = res.meta["metrics"]
         console.print(

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import pyarrow as pa
@@ -21,6 +22,9 @@ from gridaudit.dataset import Dataset
 from gridaudit.engines.duckdb import DuckDBEngine
 from gridaudit.i18n import both
 from gridaudit.risk.settings import RiskSettings
+
+if TYPE_CHECKING:
+    from gridaudit.risk.augment import Augmentation
 
 WEEK_EPOCH = date(2000, 1, 3)  # a Monday: weeks run Monday–Sunday
 
@@ -53,6 +57,8 @@ class Snapshot:
 
     customer_id: str
     as_of: date
+    source: str | None = None
+    """For an augmented copy, the real customer it was made from (its events, rule hits, interval data)."""
 
 
 def day_index(d: date) -> int:
@@ -71,6 +77,7 @@ def snapshots_table(snaps: list[Snapshot]) -> pa.Table:
         {
             "snap_id": pa.array(range(len(snaps)), pa.int64()),
             "customer_id": pa.array([s.customer_id for s in snaps], pa.string()),
+            "src_customer_id": pa.array([s.source or s.customer_id for s in snaps], pa.string()),
             "as_of": pa.array([s.as_of for s in snaps], pa.date32()),
             "as_of_di": pa.array([day_index(s.as_of) for s in snaps], pa.int64()),
             "last_w": pa.array([last_full_week(s.as_of) for s in snaps], pa.int64()),
@@ -85,9 +92,17 @@ def _columns(engine: DuckDBEngine, table: str) -> set[str]:
     return {r[0] for r in engine.con.execute(f'DESCRIBE "{table}"').fetchall()}
 
 
-def _optional_blocks(engine: DuckDBEngine, has_findings: bool, settings: RiskSettings) -> dict[str, str]:
-    """SQL pieces for the tables this dataset has; NULL features for the ones it lacks."""
+def _optional_blocks(
+    engine: DuckDBEngine, has_findings: bool, settings: RiskSettings, augmented: bool = False
+) -> dict[str, str]:
+    """SQL pieces for the tables this dataset has; NULL features for the ones it lacks.
+
+    With ``augmented`` the registered ``aug_daily``, ``aug_meters`` and ``aug_customers`` relations (training
+    augmentation, :mod:`gridaudit.risk.augment`) join the data; they are kept out of the peer index and the
+    area sales.
+    """
     tables = engine.tables()
+    real_cw = "cw.customer_id NOT IN (SELECT customer_id FROM aug_customers)" if augmented else "TRUE"
     cte: list[str] = []
     joins: list[str] = []
     final: list[str] = []
@@ -99,10 +114,10 @@ def _optional_blocks(engine: DuckDBEngine, has_findings: bool, settings: RiskSet
             f"evw AS (SELECT cm.customer_id, {w} AS w, COUNT(*) AS n_ev FROM meter_events e "
             f"JOIN cm ON cm.meter_id = e.meter_id GROUP BY cm.customer_id, {w}),\n"
             "evt AS (SELECT s.snap_id, COUNT(DISTINCT e.event_type) AS ev_types FROM snapshots s "
-            "JOIN cm ON cm.customer_id = s.customer_id JOIN meter_events e ON e.meter_id = cm.meter_id "
+            "JOIN cm ON cm.customer_id = s.src_customer_id JOIN meter_events e ON e.meter_id = cm.meter_id "
             "WHERE CAST(e.ts AS DATE) <= s.as_of GROUP BY s.snap_id),"
         )
-        joins.append("LEFT JOIN evw ON evw.customer_id = s.customer_id AND evw.w = s.w")
+        joins.append("LEFT JOIN evw ON evw.customer_id = s.src_customer_id AND evw.w = s.w")
         final.append("LEFT JOIN evt ON evt.snap_id = s.snap_id")
         out["ev_week"] = "COALESCE(evw.n_ev, 0)"
         out["ev_types"] = "COALESCE(evt.ev_types, 0)"
@@ -123,7 +138,7 @@ def _optional_blocks(engine: DuckDBEngine, has_findings: bool, settings: RiskSet
             "supw AS (SELECT m.area_id, mw.w, SUM(mw.s) AS sup FROM mw JOIN meters m ON m.meter_id = mw.meter_id "
             "WHERE m.role = 'area_total' AND m.area_id IS NOT NULL GROUP BY m.area_id, mw.w),\n"
             "salw AS (SELECT c.area_id, cw.w, SUM(cw.s) AS sal FROM cw JOIN cust c ON c.customer_id = cw.customer_id "
-            "WHERE c.area_id <> '' GROUP BY c.area_id, cw.w),\n"
+            f"WHERE c.area_id <> '' AND {real_cw} GROUP BY c.area_id, cw.w),\n"
             "lossw AS (SELECT supw.area_id, supw.w, "
             "(supw.sup - COALESCE(salw.sal, 0)) / NULLIF(supw.sup, 0) AS loss_rate "
             "FROM supw LEFT JOIN salw ON salw.area_id = supw.area_id AND salw.w = supw.w),"
@@ -141,7 +156,7 @@ def _optional_blocks(engine: DuckDBEngine, has_findings: bool, settings: RiskSet
             "rf AS (SELECT s.snap_id, COUNT(*) AS rule_hits, "
             "SUM(CASE WHEN rfc.severity IN ('high', 'critical') THEN 1 ELSE 0 END) AS rule_hits_high, "
             "COUNT(DISTINCT rfc.family) AS rule_families FROM snapshots s "
-            "JOIN rfc ON rfc.customer_id = s.customer_id AND (rfc.period IS NULL OR rfc.period <= s.as_of_period) "
+            "JOIN rfc ON rfc.customer_id = s.src_customer_id AND (rfc.period IS NULL OR rfc.period <= s.as_of_period) "
             "GROUP BY s.snap_id),"
         )
         final.append("LEFT JOIN rf ON rf.snap_id = s.snap_id")
@@ -166,7 +181,7 @@ def _optional_blocks(engine: DuckDBEngine, has_findings: bool, settings: RiskSet
             f"SUM(CASE WHEN {recent} AND {night} THEN i.kwh ELSE 0 END) "
             f"/ NULLIF(SUM(CASE WHEN {recent} THEN i.kwh ELSE 0 END), 0) "
             f"- SUM(CASE WHEN {night} THEN i.kwh ELSE 0 END) / NULLIF(SUM(i.kwh), 0) AS iv_night_shift "
-            "FROM snapshots s JOIN cm ON cm.customer_id = s.customer_id "
+            "FROM snapshots s JOIN cm ON cm.customer_id = s.src_customer_id "
             "JOIN interval_usage i ON i.meter_id = cm.meter_id "
             f"WHERE {di} <= s.as_of_di AND {di} > s.as_of_di - {7 * settings.history_weeks} GROUP BY s.snap_id),"
         )
@@ -178,7 +193,16 @@ def _optional_blocks(engine: DuckDBEngine, has_findings: bool, settings: RiskSet
             for c in ("iv_night_share", "iv_peak_ratio", "iv_zero_share", "iv_night_shift")
         )
     if "customers" in tables:
-        out["customers"] = "customers"
+        keep = [c for c in ("category", "area_id", "contract_kva", "status") if c in cust_cols]
+        if augmented:
+            plain = ", ".join(["customer_id", *keep])
+            copied = ", ".join(["a.customer_id", *(f"c.{c}" for c in keep)])
+            out["customers"] = (
+                f"(SELECT {plain} FROM customers UNION ALL SELECT {copied} FROM aug_customers a "
+                "JOIN customers c ON c.customer_id = a.src_customer_id) AS cust_src"
+            )
+        else:
+            out["customers"] = "customers"
         out["category"] = "COALESCE(category, 'other')" if "category" in cust_cols else "'other'"
         out["area"] = "COALESCE(area_id, '')" if "area_id" in cust_cols else "''"
         out["contract_kva"] = "contract_kva" if "contract_kva" in cust_cols else "CAST(NULL AS DOUBLE)"
@@ -189,6 +213,13 @@ def _optional_blocks(engine: DuckDBEngine, has_findings: bool, settings: RiskSet
         out["area"] = "''"
         out["contract_kva"] = "CAST(NULL AS DOUBLE)"
         out["status"] = "'active'"
+    out["real_cw"] = real_cw
+    out["daily_usage"] = (
+        "(SELECT meter_id, day, kwh FROM daily_usage UNION ALL SELECT meter_id, day, kwh FROM aug_daily)"
+        if augmented
+        else "daily_usage"
+    )
+    out["aug_meters"] = "UNION ALL SELECT meter_id, customer_id, src_meter_id FROM aug_meters" if augmented else ""
     out["optional_ctes"] = "\n".join(cte)
     out["optional_joins"] = "\n    ".join(joins)
     out["final_joins"] = "\n".join(final)
@@ -196,7 +227,12 @@ def _optional_blocks(engine: DuckDBEngine, has_findings: bool, settings: RiskSet
 
 
 def feature_sql(
-    engine: DuckDBEngine, settings: RiskSettings, max_day: date, min_day: date, has_findings: bool = False
+    engine: DuckDBEngine,
+    settings: RiskSettings,
+    max_day: date,
+    min_day: date,
+    has_findings: bool = False,
+    augmented: bool = False,
 ) -> str:
     """The feature query for this dataset's tables (DuckDB dialect; reads the ``snapshots`` relation)."""
     template = resources.files("gridaudit.risk").joinpath("features.sql").read_text("utf-8")
@@ -213,7 +249,7 @@ def feature_sql(
         "max_day": max_day.isoformat(),
         "min_day": min_day.isoformat(),
     }
-    values.update(_optional_blocks(engine, has_findings, settings))
+    values.update(_optional_blocks(engine, has_findings, settings, augmented))
     return template.format(**values)
 
 
@@ -260,8 +296,11 @@ def compute_features(
     settings: RiskSettings,
     findings: str | Path | None = None,
     engine: DuckDBEngine | None = None,
+    augmentation: Augmentation | None = None,
 ) -> pd.DataFrame:
-    """Feature rows for ``snaps`` (same order), one column per name in :data:`FEATURES` plus identifiers."""
+    """Feature rows for ``snaps`` (same order), one column per name in :data:`FEATURES` plus identifiers.
+
+    With ``augmentation`` its attacked copies join the data (their snapshots must be among ``snaps``)."""
     own = engine is None
     eng = engine or DuckDBEngine(dataset, threads=settings.threads, memory_limit=settings.memory_limit)
     try:
@@ -274,13 +313,18 @@ def compute_features(
         if not snaps:
             return pd.DataFrame(columns=["snap_id", "customer_id", "as_of", "category", "status", *FEATURES])
         eng.con.register("snapshots", snapshots_table(snaps))
+        augmented = augmentation is not None and len(augmentation) > 0
+        if augmented:
+            eng.con.register("aug_daily", augmentation.daily)
+            eng.con.register("aug_meters", augmentation.meters)
+            eng.con.register("aug_customers", augmentation.customers)
         if findings is not None:
             from gridaudit.findings import read_findings
 
             eng.con.register("rule_findings", read_findings(findings))
         max_day = max(s.as_of for s in snaps)
         min_day = min(s.as_of for s in snaps) - timedelta(days=7 * settings.history_weeks + 7)
-        sql = feature_sql(eng, settings, max_day, min_day, has_findings=findings is not None)
+        sql = feature_sql(eng, settings, max_day, min_day, has_findings=findings is not None, augmented=augmented)
         df = run_staged(eng, sql).to_pandas()
     finally:
         if own:

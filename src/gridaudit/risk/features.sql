@@ -3,7 +3,8 @@
 -- Daily data is read once, into customer-week aggregates; every series feature works on those weeks.
 -- Brace placeholders are filled by gridaudit.risk.features (numbers from RiskSettings, optional blocks).
 WITH cm AS (
-    SELECT meter_id, customer_id FROM meters WHERE role = 'customer' AND customer_id IS NOT NULL
+    SELECT meter_id, customer_id, meter_id AS src_meter_id FROM meters WHERE role = 'customer' AND customer_id IS NOT NULL
+    {aug_meters}
 ),
 cust AS (
     SELECT customer_id, {category} AS category, {area} AS area_id, {contract_kva} AS contract_kva, {status} AS status
@@ -18,7 +19,7 @@ mw AS (  -- meter-week: the one pass over daily_usage
            SUM(CASE WHEN EXTRACT(dow FROM d.day) IN (0, 6) THEN d.kwh ELSE 0 END) AS s_we,
            SUM(CASE WHEN EXTRACT(dow FROM d.day) IN (0, 6) THEN 1 ELSE 0 END) AS n_we,
            MAX(d.kwh) AS kmax, MIN(EXTRACT(month FROM d.day)) AS mon
-    FROM daily_usage d
+    FROM {daily_usage} d
     WHERE d.day <= DATE '{max_day}' AND d.day > DATE '{min_day}' AND d.kwh IS NOT NULL
     GROUP BY d.meter_id, CAST(FLOOR(DATEDIFF('day', DATE '2000-01-03', d.day) / 7.0) AS INT)
 ),
@@ -35,7 +36,7 @@ cmean AS (
 rel AS (  -- each customer-week relative to the customer's own mean: input of the peer indices
     SELECT cw.customer_id, cw.w, c.category, c.area_id, (cw.s / cw.n) / cmean.mu AS r
     FROM cw JOIN cmean ON cmean.customer_id = cw.customer_id JOIN cust c ON c.customer_id = cw.customer_id
-    WHERE cw.n >= {min_days_week} AND cmean.mu > 0
+    WHERE cw.n >= {min_days_week} AND cmean.mu > 0 AND {real_cw}
 ),
 idx_cat AS (
     SELECT category, w, MEDIAN(r) AS idx FROM rel GROUP BY category, w
@@ -48,7 +49,7 @@ wk AS (  -- the calendar of weeks, taken from the data (portable: no generate_se
     SELECT DISTINCT w FROM cw
 ),
 grid AS (  -- every week of every snapshot, from the customer's first week of data: a dense series
-    SELECT s.snap_id, s.customer_id, s.last_w, wk.w
+    SELECT s.snap_id, s.customer_id, s.src_customer_id, s.last_w, wk.w
     FROM snapshots s
     JOIN cmean ON cmean.customer_id = s.customer_id
     JOIN wk ON wk.w <= s.last_w AND wk.w > s.last_w - {history_weeks} AND wk.w >= cmean.first_w

@@ -34,6 +34,28 @@ class InjectionSettings:
     alpha_high: float = 0.8
 
 
+def apply_attack(
+    x: np.ndarray, kind: str, rng: np.random.Generator, honest_mean: float, settings: InjectionSettings
+) -> np.ndarray:
+    """The attacked version of the daily series ``x`` (one household's days inside the theft span).
+
+    ``honest_mean`` is the household's mean daily use before the theft (h4 scales it). Draws α, the
+    switched-off share or γ_t from ``rng`` exactly as :func:`inject_theft` does.
+    """
+    s = settings
+    n = len(x)
+    if kind in ("h1", "drop"):
+        return x * rng.uniform(s.alpha_low, s.alpha_high)
+    if kind == "h2":
+        off = rng.uniform(6, 20) / 24.0
+        return x * (1.0 - np.clip(off * rng.uniform(0.7, 1.3, n), 0.0, 1.0))
+    if kind == "h3":
+        return x * rng.uniform(s.alpha_low, s.alpha_high, n)
+    if kind == "h4":
+        return rng.uniform(s.alpha_low, s.alpha_high, n) * honest_mean
+    raise ValueError(f"unknown attack kind {kind!r} (one of {', '.join(KINDS)})")
+
+
 def inject_theft(
     daily: pd.DataFrame, rng: np.random.Generator, settings: InjectionSettings | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -66,18 +88,9 @@ def inject_theft(
             end = start + pd.Timedelta(days=int(rng.integers(s.min_span_days, room + 1)))
         dd = pd.to_datetime(days[idx])
         sel = idx[(dd >= start) & (dd <= end)]
-        x = kwh[sel]
+        x = kwh[sel].copy()
         honest_mean = float(np.mean(kwh[idx[dd < start]])) if np.any(dd < start) else float(np.mean(x))
-        n = len(sel)
-        if kind in ("h1", "drop"):
-            new = x * rng.uniform(s.alpha_low, s.alpha_high)
-        elif kind == "h2":
-            off = rng.uniform(6, 20) / 24.0
-            new = x * (1.0 - np.clip(off * rng.uniform(0.7, 1.3, n), 0.0, 1.0))
-        elif kind == "h3":
-            new = x * rng.uniform(s.alpha_low, s.alpha_high, n)
-        else:
-            new = rng.uniform(s.alpha_low, s.alpha_high, n) * honest_mean
+        new = apply_attack(kwh[sel], kind, rng, honest_mean, s)
         kwh[sel] = new
         rows.append(
             {"household_id": hh, "kind": kind, "start": start.date(), "end": end.date(),

@@ -61,31 +61,51 @@ def _folds(y: np.ndarray, groups: np.ndarray, n_folds: int, seed: int) -> list[t
     return list(skf.split(np.zeros(len(y)), y, groups))
 
 
-def _fit(x: np.ndarray, y: np.ndarray, features: list[str], settings: RiskSettings) -> Any:
+def _fit(
+    x: np.ndarray, y: np.ndarray, features: list[str], settings: RiskSettings, weight: np.ndarray | None = None
+) -> Any:
     import lightgbm as lgb
 
-    data = lgb.Dataset(x, label=y, feature_name=features, free_raw_data=True)
+    data = lgb.Dataset(x, label=y, weight=weight, feature_name=features, free_raw_data=True)
     return lgb.train(dict(settings.lgbm_params), data, num_boost_round=settings.num_rounds)
 
 
 def train_model(
-    x: pd.DataFrame, y: np.ndarray, groups: np.ndarray, features: list[str], settings: RiskSettings
+    x: pd.DataFrame,
+    y: np.ndarray,
+    groups: np.ndarray,
+    features: list[str],
+    settings: RiskSettings,
+    augmented: np.ndarray | None = None,
 ) -> TrainedModel:
     """Train on labelled snapshots: out-of-fold predictions (grouped by customer) fit the calibrator and give
-    the training metrics; the final booster is trained on all rows."""
+    the training metrics; the final booster is trained on all rows.
+
+    ``augmented`` marks synthetic rows (:mod:`gridaudit.risk.augment`): they train every fold (weighted by
+    ``augment_weight``) but are never predicted out of fold, so the calibrator and the metrics see real
+    inspections only. ``groups`` must give a copy its source customer's group."""
     xa = x[features].to_numpy(dtype="float64")
     y = np.asarray(y, dtype="int64")
-    oof = np.zeros(len(y))
-    for tr, va in _folds(y, np.asarray(groups), settings.cv_folds, int(settings.lgbm_params.get("seed", 7))):
-        oof[va] = _fit(xa[tr], y[tr], features, settings).predict(xa[va])
-    isotonic = int(y.sum()) >= settings.isotonic_min_positives
-    cal = fit_calibrator(oof, y, isotonic=isotonic)
-    booster = _fit(xa, y, features, settings)
+    aug = np.zeros(len(y), dtype=bool) if augmented is None else np.asarray(augmented, dtype=bool)
+    weight = np.where(aug, float(settings.augment_weight), 1.0) if aug.any() else None
+    real = np.flatnonzero(~aug)
+    groups = np.asarray(groups)
+    oof = np.zeros(len(real))
+    for _tr, va in _folds(y[real], groups[real], settings.cv_folds, int(settings.lgbm_params.get("seed", 7))):
+        held = set(groups[real[va]])
+        train_rows = np.flatnonzero(~np.isin(groups, list(held)))
+        w = None if weight is None else weight[train_rows]
+        oof[va] = _fit(xa[train_rows], y[train_rows], features, settings, w).predict(xa[real[va]])
+    yr = y[real]
+    isotonic = int(yr.sum()) >= settings.isotonic_min_positives
+    cal = fit_calibrator(oof, yr, isotonic=isotonic)
+    booster = _fit(xa, y, features, settings, weight)
     metrics = {
-        "oof_roc_auc": roc_auc(y, oof),
-        "oof_ap_at_100": ap_at_n(y, oof, 100),
-        "labels": int(len(y)),
-        "positives": int(y.sum()),
+        "oof_roc_auc": roc_auc(yr, oof),
+        "oof_ap_at_100": ap_at_n(yr, oof, 100),
+        "labels": int(len(yr)),
+        "positives": int(yr.sum()),
+        "augmented_rows": int(aug.sum()),
     }
     return TrainedModel(booster=booster, features=list(features), calibrator=cal, meta={"metrics": metrics})
 

@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 from gridaudit.dataset import Dataset, open_dataset
 from gridaudit.engines.duckdb import DuckDBEngine
 from gridaudit.i18n import both, get_lang
+from gridaudit.risk.augment import Augmentation, build_augmentation
 from gridaudit.risk.features import FEATURES, Snapshot, compute_features, data_end, scoring_snapshots
 from gridaudit.risk.model import (
     FORMAT,
@@ -86,10 +87,30 @@ def train(
     try:
         end = data_end(eng)
         labels = labelled_inspections(eng, until, settings)
-        feats = compute_features(ds, training_snapshots(labels), settings, findings=findings, engine=eng)
+        aug = build_augmentation(eng, labels, settings.augment_copies, settings.augment_seed)
+        snaps = training_snapshots(labels) + aug.snapshots
+        feats = compute_features(ds, snaps, settings, findings=findings, engine=eng, augmentation=aug)
     finally:
         eng.close()
-    return fit_from_features(ds, model_path, until, settings, labels, feats, end)
+    return fit_from_features(ds, model_path, until, settings, with_augmented(labels, aug), feats, end)
+
+
+def with_augmented(labels: pd.DataFrame, aug: Augmentation) -> pd.DataFrame:
+    """Labels followed by one positive row per augmented copy (``augmented`` True, ``group`` its source)."""
+    real = labels.assign(augmented=False, group=labels["customer_id"].astype(str))
+    if not len(aug):
+        return real
+    extra = pd.DataFrame(
+        {
+            "customer_id": [s.customer_id for s in aug.snapshots],
+            "inspected_on": [s.as_of + timedelta(days=1) for s in aug.snapshots],
+            "outcome": "augmented",
+            "label": 1,
+            "augmented": True,
+            "group": aug.sources,
+        }
+    )
+    return pd.concat([real, extra], ignore_index=True)
 
 
 def training_snapshots(labels: pd.DataFrame) -> list[Snapshot]:
@@ -111,8 +132,15 @@ def fit_from_features(
 ) -> TrainResult:
     """Fit (or fall back to unsupervised) from training features; write the model file."""
     feats = feats.reset_index(drop=True)
+    if "augmented" not in labels:
+        labels = labels.assign(augmented=False, group=labels["customer_id"].astype(str))
     usable = feats["n_weeks"].fillna(0).to_numpy() > 0
-    y = labels["label"].to_numpy()[usable]
+    is_aug = labels["augmented"].to_numpy(dtype=bool)
+    y_all = labels["label"].to_numpy()[usable]
+    aug_used = is_aug[usable]
+    y = y_all[~aug_used]
+    groups_all = labels["group"].astype(str).to_numpy()
+    labels = labels[~is_aug]
     base_meta: dict[str, Any] = {
         "format": FORMAT,
         "features": list(FEATURES),
@@ -125,7 +153,18 @@ def fit_from_features(
             "last_inspection": labels["inspected_on"].max().isoformat() if len(labels) else None,
             "features_as_of": "day before each inspection",
         },
-        "labels": {"rows": int(len(y)), "positives": int(y.sum()), "skipped_without_usage": int((~usable).sum())},
+        "labels": {
+            "rows": int(len(y)),
+            "positives": int(y.sum()),
+            "skipped_without_usage": int((~usable[~is_aug]).sum()),
+            "augmented_rows": int(aug_used.sum()),
+            "augment": {
+                "copies": settings.augment_copies,
+                "weight": settings.augment_weight,
+                "seed": settings.augment_seed,
+                "source": "households inspected normal; attacked copy cut at the day before the inspection",
+            },
+        },
         "libraries": library_versions(),
     }
     if int(y.sum()) < settings.min_positive_labels or len(y) < settings.min_labels or y.sum() == len(y):
@@ -137,8 +176,8 @@ def fit_from_features(
         _write_unsupervised(Path(model_path), meta)
         return TrainResult("unsupervised", meta)
     x = feats.loc[usable, list(FEATURES)].reset_index(drop=True)
-    groups = feats.loc[usable, "customer_id"].to_numpy()
-    model = train_model(x, y, groups, list(FEATURES), settings)
+    groups = groups_all[usable]
+    model = train_model(x, y_all, groups, list(FEATURES), settings, augmented=aug_used)
     model.meta = {**base_meta, **model.meta}
     save_model(model, model_path)
     return TrainResult("lightgbm", {**model.meta, "model_kind": "lightgbm"})
@@ -260,13 +299,16 @@ def train_and_score(
     try:
         end = data_end(eng)
         labels = labelled_inspections(eng, None, settings)
-        train_snaps = training_snapshots(labels)
-        feats = compute_features(ds, train_snaps + scoring_snapshots(eng, end), settings, findings=findings, engine=eng)
+        aug = build_augmentation(eng, labels, settings.augment_copies, settings.augment_seed)
+        train_snaps = training_snapshots(labels) + aug.snapshots
+        feats = compute_features(
+            ds, train_snaps + scoring_snapshots(eng, end), settings, findings=findings, engine=eng, augmentation=aug
+        )
         prices = _prices(eng, end)
     finally:
         eng.close()
     n = len(train_snaps)
-    res = fit_from_features(ds, model_path, None, settings, labels, feats.iloc[:n], end)
+    res = fit_from_features(ds, model_path, None, settings, with_augmented(labels, aug), feats.iloc[:n], end)
     model = load_scorer(model_path)
     return res, score_from_features(feats.iloc[n:], model, settings, end, prices)
 

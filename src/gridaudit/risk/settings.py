@@ -60,6 +60,13 @@ class RiskSettings:
         }
     )
     """LightGBM parameters (kept modest; not tuned to any one data set)."""
+    augment_copies: int = 0
+    """Training augmentation: attacked copies (h1–h4, sustained drop) of each household inspected normal,
+    added as positive rows (0 = off; see gridaudit.risk.augment and docs/risk.md)."""
+    augment_weight: float = 1.0
+    """Sample weight of an augmented row (real inspection rows weigh 1)."""
+    augment_seed: int = 0
+    """Random seed of the augmentation (attack kinds, spans, depths)."""
     num_rounds: int = 300
     """Upper bound on boosting rounds; the out-of-fold early-stopping average is used."""
     top_contributions: int = 3
