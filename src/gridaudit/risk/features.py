@@ -30,6 +30,7 @@ WEEK_EPOCH = date(2000, 1, 3)  # a Monday: weeks run Monday–Sunday
 
 FEATURES: tuple[str, ...] = (
     "n_weeks", "n_days", "mean_kwh", "med_kwh", "dip4_raw", "recent4_raw",
+    "base_dip4", "base_dip13", "base_recent4", "dip4_base",
     "dip4", "dip13", "drop4_prior", "recent4", "recent13", "cp_ratio", "cp_t",
     "scan_t4", "scan_t13", "scan_t26", "scan_t52", "scan_d4", "scan_d13", "scan_d26", "scan_d52",
     "scan_c4", "scan_c13", "noise_week", "sus_t4", "sus_t8", "sus_t13", "sus_d4", "sus_d8", "sus_d13",

@@ -18,7 +18,7 @@ mw AS (  -- meter-week: the one pass over daily_usage
            SUM(CASE WHEN d.kwh < {near_zero_kwh} THEN 1 ELSE 0 END) AS near_zeros,
            SUM(CASE WHEN EXTRACT(dow FROM d.day) IN (0, 6) THEN d.kwh ELSE 0 END) AS s_we,
            SUM(CASE WHEN EXTRACT(dow FROM d.day) IN (0, 6) THEN 1 ELSE 0 END) AS n_we,
-           MAX(d.kwh) AS kmax, MIN(EXTRACT(month FROM d.day)) AS mon
+           MAX(d.kwh) AS kmax, MIN(d.kwh) AS kmin, MIN(EXTRACT(month FROM d.day)) AS mon
     FROM {daily_usage} d
     WHERE d.day <= DATE '{max_day}' AND d.day > DATE '{min_day}' AND d.kwh IS NOT NULL
     GROUP BY d.meter_id, CAST(FLOOR(DATEDIFF('day', DATE '2000-01-03', d.day) / 7.0) AS INT)
@@ -26,7 +26,7 @@ mw AS (  -- meter-week: the one pass over daily_usage
 cw AS (  -- customer-week (a customer's meters summed; day counts from its best-covered meter)
     SELECT cm.customer_id, mw.w, SUM(mw.s) AS s, SUM(mw.ss) AS ss, MAX(mw.n) AS n, MIN(mw.zeros) AS zeros,
            MIN(mw.near_zeros) AS near_zeros, SUM(mw.s_we) AS s_we, MAX(mw.n_we) AS n_we, SUM(mw.kmax) AS kmax,
-           MIN(mw.mon) AS mon
+           SUM(mw.kmin) AS kmin, MIN(mw.mon) AS mon
     FROM mw JOIN cm ON cm.meter_id = mw.meter_id
     GROUP BY cm.customer_id, mw.w
 ),
@@ -57,6 +57,7 @@ grid AS (  -- every week of every snapshot, from the customer's first week of da
 sw0 AS (  -- the weekly series of each snapshot, adjusted by its peer index (area × category, else category)
     SELECT s.snap_id, s.last_w, s.w, cw.s, cw.n, cw.zeros, cw.near_zeros, cw.s_we, cw.n_we, cw.kmax, cw.mon,
            CASE WHEN cw.n >= {min_days_week} THEN cw.s / cw.n END AS m,
+           CASE WHEN cw.n >= {min_days_week} THEN cw.kmin END AS kb,
            CASE WHEN cw.n >= {min_days_week} THEN
                (cw.s / cw.n) / NULLIF(COALESCE(CASE WHEN ia.k >= {min_peers} THEN ia.idx END, ic.idx), 0) END AS a,
            CASE WHEN cw.n >= {min_days_week} AND COALESCE(CASE WHEN ia.k >= {min_peers} THEN ia.idx END, ic.idx) > 0
@@ -86,7 +87,7 @@ beta AS (
           FROM fit) f
 ),
 sx AS (  -- the narrow series the window functions sort: log residual against the peer index, log volatility
-    SELECT sw0.snap_id, sw0.last_w, sw0.w, sw0.a, sw0.m, sw0.cvw,
+    SELECT sw0.snap_id, sw0.last_w, sw0.w, sw0.a, sw0.m, sw0.cvw, sw0.kb,
            sw0.lm - beta.b0 - beta.b1 * sw0.li AS la,
            LN(sw0.cvw + 0.05) AS lc
     FROM sw0 JOIN beta ON beta.snap_id = sw0.snap_id
@@ -99,11 +100,13 @@ sl AS (  -- week-to-week differences: a noise scale blind to level shifts
 ),
 med AS (
     SELECT snap_id, MEDIAN(a) AS med_a, MEDIAN(m) AS med_m, MEDIAN(cvw) AS med_cvw,
-           MEDIAN(la) AS med_la, MEDIAN(ABS(dla)) * 1.0483 AS noise_a, MEDIAN(ABS(dlc)) * 1.0483 AS noise_c
+           MEDIAN(kb) AS med_kb, MEDIAN(la) AS med_la, MEDIAN(ABS(dla)) * 1.0483 AS noise_a, MEDIAN(ABS(dlc)) * 1.0483 AS noise_c
     FROM sl GROUP BY snap_id
 ),
 wn AS (  -- cumulative sums (streaming) and rolling maxima over the dense weekly series
-    SELECT snap_id, last_w, w, a, m, cvw, la, lc,
+    SELECT snap_id, last_w, w, a, m, cvw, kb, la, lc,
+           SUM(kb) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cum_b,
+           COUNT(kb) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cnt_b,
            SUM(a) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cum_a,
            COUNT(a) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cnt_a,
            SUM(m) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cum_m,
@@ -122,7 +125,7 @@ wn AS (  -- cumulative sums (streaming) and rolling maxima over the dense weekly
     FROM sl
 ),
 wr AS (  -- rolling sums as differences of cumulative sums k weeks apart (the series is dense)
-    SELECT wn.snap_id, wn.last_w, wn.w, wn.a, wn.m, wn.cvw, wn.la, wn.lc, wn.ca, wn.cn, wn.x4, wn.x8, wn.x13,
+    SELECT wn.snap_id, wn.last_w, wn.w, wn.a, wn.m, wn.cvw, wn.kb, wn.la, wn.lc, wn.ca, wn.cn, wn.x4, wn.x8, wn.x13,
            wn.ta, wn.tn, wn.tc, wn.tcn,
            cum_a - COALESCE(LAG(cum_a, 4) OVER (PARTITION BY snap_id ORDER BY w), 0) AS sa4,
            cnt_a - COALESCE(LAG(cnt_a, 4) OVER (PARTITION BY snap_id ORDER BY w), 0) AS n4,
@@ -130,6 +133,10 @@ wr AS (  -- rolling sums as differences of cumulative sums k weeks apart (the se
            cnt_a - COALESCE(LAG(cnt_a, 13) OVER (PARTITION BY snap_id ORDER BY w), 0) AS n13,
            COALESCE(LAG(cum_a, 4) OVER (PARTITION BY snap_id ORDER BY w), 0) - COALESCE(LAG(cum_a, 17) OVER (PARTITION BY snap_id ORDER BY w), 0) AS sp13,
            COALESCE(LAG(cnt_a, 4) OVER (PARTITION BY snap_id ORDER BY w), 0) - COALESCE(LAG(cnt_a, 17) OVER (PARTITION BY snap_id ORDER BY w), 0) AS nprior13,
+           cum_b - COALESCE(LAG(cum_b, 4) OVER (PARTITION BY snap_id ORDER BY w), 0) AS sb4,
+           cnt_b - COALESCE(LAG(cnt_b, 4) OVER (PARTITION BY snap_id ORDER BY w), 0) AS nb4,
+           cum_b - COALESCE(LAG(cum_b, 13) OVER (PARTITION BY snap_id ORDER BY w), 0) AS sb13,
+           cnt_b - COALESCE(LAG(cnt_b, 13) OVER (PARTITION BY snap_id ORDER BY w), 0) AS nb13,
            cum_m - COALESCE(LAG(cum_m, 4) OVER (PARTITION BY snap_id ORDER BY w), 0) AS sm4,
            cnt_m - COALESCE(LAG(cnt_m, 4) OVER (PARTITION BY snap_id ORDER BY w), 0) AS nm4,
            ca - COALESCE(LAG(ca, 4) OVER (PARTITION BY snap_id ORDER BY w), 0) AS s4,
@@ -153,6 +160,10 @@ aggw AS (
            COUNT(win.a) AS n_weeks,
            MAX(med.med_m) AS med_kwh,
            MIN(CASE WHEN win.nm4 >= 3 THEN (win.sm4 / NULLIF(win.nm4, 0)) END) / NULLIF(MAX(med.med_m), 0) AS dip4_raw,
+           MIN(CASE WHEN win.nb4 >= 3 THEN win.sb4 / win.nb4 END) / NULLIF(MAX(med.med_kb), 0) AS base_dip4,
+           MIN(CASE WHEN win.nb13 >= 10 THEN win.sb13 / win.nb13 END) / NULLIF(MAX(med.med_kb), 0) AS base_dip13,
+           AVG(CASE WHEN win.w > win.last_w - 4 THEN win.kb END) / NULLIF(MAX(med.med_kb), 0) AS base_recent4,
+           MIN(CASE WHEN win.nm4 >= 3 THEN (win.sm4 / NULLIF(win.nm4, 0)) END) / NULLIF(MAX(med.med_kb), 0) AS dip4_base,
            AVG(CASE WHEN win.w > win.last_w - 4 THEN win.m END) / NULLIF(MAX(med.med_m), 0) AS recent4_raw,
            MIN(CASE WHEN win.n4 >= 3 THEN (win.sa4 / NULLIF(win.n4, 0)) END) / NULLIF(MAX(med.med_a), 0) AS dip4,
            MIN(CASE WHEN win.n13 >= 10 THEN (win.sa13 / NULLIF(win.n13, 0)) END) / NULLIF(MAX(med.med_a), 0) AS dip13,
@@ -242,11 +253,12 @@ aggb AS (
     GROUP BY win.snap_id
 ),
 agg AS (
-    SELECT aggb.*, aggw.n_weeks, aggw.med_kwh, aggw.dip4_raw, aggw.recent4_raw, aggw.dip4, aggw.dip13, aggw.scan_t4, aggw.scan_d4, aggw.scan_t13, aggw.scan_d13, aggw.scan_t26, aggw.scan_d26, aggw.scan_t52, aggw.scan_d52, aggw.scan_c4, aggw.scan_c13, aggw.sus_t4, aggw.sus_d4, aggw.sus_t8, aggw.sus_d8, aggw.sus_t13, aggw.sus_d13, aggw.drop4_prior, aggw.recent4, aggw.recent13, aggw.cp_ratio, aggw.cp_t, aggw.noise_week, aggw.low_week_share, aggw.cv_week, aggw.cvw_med, aggw.cvw_recent, aggw.trend_year
+    SELECT aggb.*, aggw.n_weeks, aggw.med_kwh, aggw.dip4_raw, aggw.base_dip4, aggw.base_dip13, aggw.base_recent4, aggw.dip4_base, aggw.recent4_raw, aggw.dip4, aggw.dip13, aggw.scan_t4, aggw.scan_d4, aggw.scan_t13, aggw.scan_d13, aggw.scan_t26, aggw.scan_d26, aggw.scan_t52, aggw.scan_d52, aggw.scan_c4, aggw.scan_c13, aggw.sus_t4, aggw.sus_d4, aggw.sus_t8, aggw.sus_d8, aggw.sus_t13, aggw.sus_d13, aggw.drop4_prior, aggw.recent4, aggw.recent13, aggw.cp_ratio, aggw.cp_t, aggw.noise_week, aggw.low_week_share, aggw.cv_week, aggw.cvw_med, aggw.cvw_recent, aggw.trend_year
     FROM aggb JOIN aggw ON aggw.snap_id = aggb.snap_id
 )
 SELECT s.snap_id, s.customer_id, s.as_of, c.category, c.status,
        agg.n_weeks, agg.n_days, agg.mean_kwh, agg.med_kwh, agg.dip4_raw, agg.recent4_raw,
+       agg.base_dip4, agg.base_dip13, agg.base_recent4, agg.dip4_base,
        agg.dip4, agg.dip13, agg.drop4_prior,
        agg.scan_t4, agg.scan_t13, agg.scan_t26, agg.scan_t52, agg.scan_d4, agg.scan_d13, agg.scan_d26, agg.scan_d52,
        agg.scan_c4, agg.scan_c13, agg.noise_week,
