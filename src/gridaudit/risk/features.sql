@@ -92,67 +92,51 @@ sx AS (  -- the narrow series the window functions sort: log residual against th
            LN(sw0.cvw + 0.05) AS lc
     FROM sw0 JOIN beta ON beta.snap_id = sw0.snap_id
 ),
-sl AS (  -- week-to-week differences: a noise scale blind to level shifts
-    SELECT sx.*,
-           la - LAG(la) OVER (PARTITION BY snap_id ORDER BY w) AS dla,
-           lc - LAG(lc) OVER (PARTITION BY snap_id ORDER BY w) AS dlc
-    FROM sx
-),
-med AS (
-    SELECT snap_id, MEDIAN(a) AS med_a, MEDIAN(m) AS med_m, MEDIAN(cvw) AS med_cvw,
-           MEDIAN(kb) AS med_kb, MEDIAN(la) AS med_la, MEDIAN(ABS(dla)) * 1.0483 AS noise_a, MEDIAN(ABS(dlc)) * 1.0483 AS noise_c
-    FROM sl GROUP BY snap_id
-),
-wn AS (  -- cumulative sums (streaming) and rolling maxima over the dense weekly series
+wn AS (  -- every window over the dense weekly series in one sort: week-to-week differences (a noise scale
+         -- blind to level shifts), cumulative sums (change point), rolling sums, minima and maxima
     SELECT snap_id, last_w, w, a, m, cvw, kb, la, lc,
-           SUM(kb) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cum_b,
-           COUNT(kb) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cnt_b,
-           SUM(a) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cum_a,
-           COUNT(a) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cnt_a,
-           SUM(m) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cum_m,
-           COUNT(m) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cnt_m,
+           la - LAG(la) OVER (PARTITION BY snap_id ORDER BY w) AS dla,
+           lc - LAG(lc) OVER (PARTITION BY snap_id ORDER BY w) AS dlc,
            SUM(la) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS ca,
            COUNT(la) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cn,
-           SUM(lc) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cum_c,
-           COUNT(lc) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cnt_c,
            MAX(la) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 3 PRECEDING AND CURRENT ROW) AS x4,
            MAX(la) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 7 PRECEDING AND CURRENT ROW) AS x8,
            MAX(la) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 12 PRECEDING AND CURRENT ROW) AS x13,
            SUM(la) OVER (PARTITION BY snap_id) AS ta,
            COUNT(la) OVER (PARTITION BY snap_id) AS tn,
            SUM(lc) OVER (PARTITION BY snap_id) AS tc,
-           COUNT(lc) OVER (PARTITION BY snap_id) AS tcn
-    FROM sl
+           COUNT(lc) OVER (PARTITION BY snap_id) AS tcn,
+           SUM(a) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 3 PRECEDING AND CURRENT ROW) AS sa4,
+           COUNT(a) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 3 PRECEDING AND CURRENT ROW) AS n4,
+           SUM(a) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 12 PRECEDING AND CURRENT ROW) AS sa13,
+           COUNT(a) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 12 PRECEDING AND CURRENT ROW) AS n13,
+           SUM(a) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 16 PRECEDING AND 4 PRECEDING) AS sp13,
+           COUNT(a) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 16 PRECEDING AND 4 PRECEDING) AS nprior13,
+           SUM(m) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 3 PRECEDING AND CURRENT ROW) AS sm4,
+           COUNT(m) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 3 PRECEDING AND CURRENT ROW) AS nm4,
+           SUM(kb) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 3 PRECEDING AND CURRENT ROW) AS sb4,
+           COUNT(kb) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 3 PRECEDING AND CURRENT ROW) AS nb4,
+           SUM(kb) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 12 PRECEDING AND CURRENT ROW) AS sb13,
+           COUNT(kb) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 12 PRECEDING AND CURRENT ROW) AS nb13,
+           SUM(la) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 3 PRECEDING AND CURRENT ROW) AS s4,
+           COUNT(la) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 3 PRECEDING AND CURRENT ROW) AS k4,
+           COUNT(la) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 7 PRECEDING AND CURRENT ROW) AS k8,
+           SUM(la) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 12 PRECEDING AND CURRENT ROW) AS s13,
+           COUNT(la) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 12 PRECEDING AND CURRENT ROW) AS k13,
+           SUM(la) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 25 PRECEDING AND CURRENT ROW) AS s26,
+           COUNT(la) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 25 PRECEDING AND CURRENT ROW) AS k26,
+           SUM(la) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 51 PRECEDING AND CURRENT ROW) AS s52,
+           COUNT(la) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 51 PRECEDING AND CURRENT ROW) AS k52,
+           SUM(lc) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 3 PRECEDING AND CURRENT ROW) AS c4,
+           COUNT(lc) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 3 PRECEDING AND CURRENT ROW) AS kc4,
+           SUM(lc) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 12 PRECEDING AND CURRENT ROW) AS c13,
+           COUNT(lc) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 12 PRECEDING AND CURRENT ROW) AS kc13
+    FROM sx
 ),
-wr AS (  -- rolling sums as differences of cumulative sums k weeks apart (the series is dense)
-    SELECT wn.snap_id, wn.last_w, wn.w, wn.a, wn.m, wn.cvw, wn.kb, wn.la, wn.lc, wn.ca, wn.cn, wn.x4, wn.x8, wn.x13,
-           wn.ta, wn.tn, wn.tc, wn.tcn,
-           cum_a - COALESCE(LAG(cum_a, 4) OVER (PARTITION BY snap_id ORDER BY w), 0) AS sa4,
-           cnt_a - COALESCE(LAG(cnt_a, 4) OVER (PARTITION BY snap_id ORDER BY w), 0) AS n4,
-           cum_a - COALESCE(LAG(cum_a, 13) OVER (PARTITION BY snap_id ORDER BY w), 0) AS sa13,
-           cnt_a - COALESCE(LAG(cnt_a, 13) OVER (PARTITION BY snap_id ORDER BY w), 0) AS n13,
-           COALESCE(LAG(cum_a, 4) OVER (PARTITION BY snap_id ORDER BY w), 0) - COALESCE(LAG(cum_a, 17) OVER (PARTITION BY snap_id ORDER BY w), 0) AS sp13,
-           COALESCE(LAG(cnt_a, 4) OVER (PARTITION BY snap_id ORDER BY w), 0) - COALESCE(LAG(cnt_a, 17) OVER (PARTITION BY snap_id ORDER BY w), 0) AS nprior13,
-           cum_b - COALESCE(LAG(cum_b, 4) OVER (PARTITION BY snap_id ORDER BY w), 0) AS sb4,
-           cnt_b - COALESCE(LAG(cnt_b, 4) OVER (PARTITION BY snap_id ORDER BY w), 0) AS nb4,
-           cum_b - COALESCE(LAG(cum_b, 13) OVER (PARTITION BY snap_id ORDER BY w), 0) AS sb13,
-           cnt_b - COALESCE(LAG(cnt_b, 13) OVER (PARTITION BY snap_id ORDER BY w), 0) AS nb13,
-           cum_m - COALESCE(LAG(cum_m, 4) OVER (PARTITION BY snap_id ORDER BY w), 0) AS sm4,
-           cnt_m - COALESCE(LAG(cnt_m, 4) OVER (PARTITION BY snap_id ORDER BY w), 0) AS nm4,
-           ca - COALESCE(LAG(ca, 4) OVER (PARTITION BY snap_id ORDER BY w), 0) AS s4,
-           cn - COALESCE(LAG(cn, 4) OVER (PARTITION BY snap_id ORDER BY w), 0) AS k4,
-           cn - COALESCE(LAG(cn, 8) OVER (PARTITION BY snap_id ORDER BY w), 0) AS k8,
-           ca - COALESCE(LAG(ca, 13) OVER (PARTITION BY snap_id ORDER BY w), 0) AS s13,
-           cn - COALESCE(LAG(cn, 13) OVER (PARTITION BY snap_id ORDER BY w), 0) AS k13,
-           ca - COALESCE(LAG(ca, 26) OVER (PARTITION BY snap_id ORDER BY w), 0) AS s26,
-           cn - COALESCE(LAG(cn, 26) OVER (PARTITION BY snap_id ORDER BY w), 0) AS k26,
-           ca - COALESCE(LAG(ca, 52) OVER (PARTITION BY snap_id ORDER BY w), 0) AS s52,
-           cn - COALESCE(LAG(cn, 52) OVER (PARTITION BY snap_id ORDER BY w), 0) AS k52,
-           cum_c - COALESCE(LAG(cum_c, 4) OVER (PARTITION BY snap_id ORDER BY w), 0) AS c4,
-           cnt_c - COALESCE(LAG(cnt_c, 4) OVER (PARTITION BY snap_id ORDER BY w), 0) AS kc4,
-           cum_c - COALESCE(LAG(cum_c, 13) OVER (PARTITION BY snap_id ORDER BY w), 0) AS c13,
-           cnt_c - COALESCE(LAG(cnt_c, 13) OVER (PARTITION BY snap_id ORDER BY w), 0) AS kc13
-    FROM wn
+med AS (
+    SELECT snap_id, MEDIAN(a) AS med_a, MEDIAN(m) AS med_m, MEDIAN(cvw) AS med_cvw,
+           MEDIAN(kb) AS med_kb, MEDIAN(la) AS med_la, MEDIAN(ABS(dla)) * 1.0483 AS noise_a, MEDIAN(ABS(dlc)) * 1.0483 AS noise_c
+    FROM wn GROUP BY snap_id
 ),
 aggw AS (
     SELECT win.snap_id,
@@ -220,7 +204,7 @@ aggw AS (
                / NULLIF(COUNT(win.a) * SUM(CASE WHEN win.a IS NOT NULL THEN win.w * win.w END)
                         - SUM(CASE WHEN win.a IS NOT NULL THEN win.w END) * SUM(CASE WHEN win.a IS NOT NULL THEN win.w END), 0)
                * 52.0 / NULLIF(AVG(win.a), 0) AS trend_year
-    FROM wr win JOIN med ON med.snap_id = win.snap_id
+    FROM wn win JOIN med ON med.snap_id = win.snap_id
     GROUP BY win.snap_id
 ),
 aggb AS (
