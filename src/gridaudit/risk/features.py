@@ -314,6 +314,8 @@ def compute_features(
         if not snaps:
             return pd.DataFrame(columns=["snap_id", "customer_id", "as_of", "category", "status", *FEATURES])
         eng.con.register("snapshots", snapshots_table(snaps))
+        # the stages are joined by key and the result is ordered at the end: row order inside them is free
+        eng.con.execute("SET preserve_insertion_order = false")
         augmented = augmentation is not None and len(augmentation) > 0
         if augmented:
             eng.con.register("aug_daily", augmentation.daily)

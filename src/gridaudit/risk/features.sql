@@ -18,7 +18,7 @@ mw AS (  -- meter-week: the one pass over daily_usage
            SUM(CASE WHEN d.kwh < {near_zero_kwh} THEN 1 ELSE 0 END) AS near_zeros,
            SUM(CASE WHEN EXTRACT(dow FROM d.day) IN (0, 6) THEN d.kwh ELSE 0 END) AS s_we,
            SUM(CASE WHEN EXTRACT(dow FROM d.day) IN (0, 6) THEN 1 ELSE 0 END) AS n_we,
-           MAX(d.kwh) AS kmax, MIN(d.kwh) AS kmin, MIN(EXTRACT(month FROM d.day)) AS mon
+           MAX(d.kwh) AS kmax, MIN(d.kwh) AS kmin
     FROM {daily_usage} d
     WHERE d.day <= DATE '{max_day}' AND d.day > DATE '{min_day}' AND d.kwh IS NOT NULL
     GROUP BY d.meter_id, CAST(FLOOR(DATEDIFF('day', DATE '2000-01-03', d.day) / 7.0) AS INT)
@@ -26,7 +26,7 @@ mw AS (  -- meter-week: the one pass over daily_usage
 cw AS (  -- customer-week (a customer's meters summed; day counts from its best-covered meter)
     SELECT cm.customer_id, mw.w, SUM(mw.s) AS s, SUM(mw.ss) AS ss, MAX(mw.n) AS n, MIN(mw.zeros) AS zeros,
            MIN(mw.near_zeros) AS near_zeros, SUM(mw.s_we) AS s_we, MAX(mw.n_we) AS n_we, SUM(mw.kmax) AS kmax,
-           SUM(mw.kmin) AS kmin, MIN(mw.mon) AS mon
+           SUM(mw.kmin) AS kmin
     FROM mw JOIN cm ON cm.meter_id = mw.meter_id
     GROUP BY cm.customer_id, mw.w
 ),
@@ -46,16 +46,18 @@ idx_area AS (
 ),
 {optional_ctes}
 wk AS (  -- the calendar of weeks, taken from the data (portable: no generate_series)
-    SELECT DISTINCT w FROM cw
+    SELECT w, LEAST(EXTRACT(month FROM DATE '2000-01-03' + CAST(7 * w AS INTEGER)),
+                    EXTRACT(month FROM DATE '2000-01-03' + CAST(7 * w + 6 AS INTEGER))) AS mon
+    FROM (SELECT DISTINCT w FROM cw) dw
 ),
 grid AS (  -- every week of every snapshot, from the customer's first week of data: a dense series
-    SELECT s.snap_id, s.customer_id, s.src_customer_id, s.last_w, wk.w
+    SELECT s.snap_id, s.customer_id, s.src_customer_id, s.last_w, wk.w, wk.mon
     FROM snapshots s
     JOIN cmean ON cmean.customer_id = s.customer_id
     JOIN wk ON wk.w <= s.last_w AND wk.w > s.last_w - {history_weeks} AND wk.w >= cmean.first_w
 ),
 sw0 AS (  -- the weekly series of each snapshot, adjusted by its peer index (area × category, else category)
-    SELECT s.snap_id, s.last_w, s.w, cw.s, cw.n, cw.zeros, cw.near_zeros, cw.s_we, cw.n_we, cw.kmax, cw.mon,
+    SELECT s.snap_id, s.last_w, s.w, cw.s, cw.n, cw.zeros, cw.near_zeros, cw.s_we, cw.n_we, cw.kmax, s.mon,
            CASE WHEN cw.n >= {min_days_week} THEN cw.s / cw.n END AS m,
            CASE WHEN cw.n >= {min_days_week} THEN cw.kmin END AS kb,
            CASE WHEN cw.n >= {min_days_week} THEN
@@ -87,13 +89,14 @@ beta AS (
           FROM fit) f
 ),
 sx AS (  -- the narrow series the window functions sort: log residual against the peer index, log volatility
-    SELECT sw0.snap_id, sw0.last_w, sw0.w, sw0.a, sw0.m, sw0.cvw, sw0.kb,
+    SELECT sw0.snap_id, sw0.last_w, sw0.w, CASE WHEN sw0.li IS NOT NULL THEN sw0.a END AS a, sw0.m, sw0.cvw, sw0.kb,
            sw0.lm - beta.b0 - beta.b1 * sw0.li AS la,
            LN(sw0.cvw + 0.05) AS lc
     FROM sw0 JOIN beta ON beta.snap_id = sw0.snap_id
 ),
 wn AS (  -- every window over the dense weekly series in one sort: week-to-week differences (a noise scale
-         -- blind to level shifts), cumulative sums (change point), rolling sums, minima and maxima
+         -- blind to level shifts), cumulative and rolling sums, rolling maxima. `a` and `la` are defined in the
+         -- same weeks, so one count serves both; weekly m and kb windows use it too.
     SELECT snap_id, last_w, w, a, m, cvw, kb, la, lc,
            la - LAG(la) OVER (PARTITION BY snap_id ORDER BY w) AS dla,
            lc - LAG(lc) OVER (PARTITION BY snap_id ORDER BY w) AS dlc,
@@ -102,31 +105,22 @@ wn AS (  -- every window over the dense weekly series in one sort: week-to-week 
            MAX(la) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 3 PRECEDING AND CURRENT ROW) AS x4,
            MAX(la) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 7 PRECEDING AND CURRENT ROW) AS x8,
            MAX(la) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 12 PRECEDING AND CURRENT ROW) AS x13,
-           SUM(la) OVER (PARTITION BY snap_id) AS ta,
-           COUNT(la) OVER (PARTITION BY snap_id) AS tn,
-           SUM(lc) OVER (PARTITION BY snap_id) AS tc,
-           COUNT(lc) OVER (PARTITION BY snap_id) AS tcn,
            SUM(a) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 3 PRECEDING AND CURRENT ROW) AS sa4,
            COUNT(a) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 3 PRECEDING AND CURRENT ROW) AS n4,
+           COUNT(a) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 7 PRECEDING AND CURRENT ROW) AS n8,
            SUM(a) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 12 PRECEDING AND CURRENT ROW) AS sa13,
            COUNT(a) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 12 PRECEDING AND CURRENT ROW) AS n13,
            SUM(a) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 16 PRECEDING AND 4 PRECEDING) AS sp13,
            COUNT(a) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 16 PRECEDING AND 4 PRECEDING) AS nprior13,
-           SUM(m) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 3 PRECEDING AND CURRENT ROW) AS sm4,
-           COUNT(m) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 3 PRECEDING AND CURRENT ROW) AS nm4,
-           SUM(kb) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 3 PRECEDING AND CURRENT ROW) AS sb4,
-           COUNT(kb) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 3 PRECEDING AND CURRENT ROW) AS nb4,
-           SUM(kb) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 12 PRECEDING AND CURRENT ROW) AS sb13,
-           COUNT(kb) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 12 PRECEDING AND CURRENT ROW) AS nb13,
+           AVG(m) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 3 PRECEDING AND CURRENT ROW) AS am4,
+           AVG(kb) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 3 PRECEDING AND CURRENT ROW) AS ab4,
+           AVG(kb) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 12 PRECEDING AND CURRENT ROW) AS ab13,
            SUM(la) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 3 PRECEDING AND CURRENT ROW) AS s4,
-           COUNT(la) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 3 PRECEDING AND CURRENT ROW) AS k4,
-           COUNT(la) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 7 PRECEDING AND CURRENT ROW) AS k8,
            SUM(la) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 12 PRECEDING AND CURRENT ROW) AS s13,
-           COUNT(la) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 12 PRECEDING AND CURRENT ROW) AS k13,
            SUM(la) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 25 PRECEDING AND CURRENT ROW) AS s26,
-           COUNT(la) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 25 PRECEDING AND CURRENT ROW) AS k26,
+           COUNT(la) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 25 PRECEDING AND CURRENT ROW) AS n26,
            SUM(la) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 51 PRECEDING AND CURRENT ROW) AS s52,
-           COUNT(la) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 51 PRECEDING AND CURRENT ROW) AS k52,
+           COUNT(la) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 51 PRECEDING AND CURRENT ROW) AS n52,
            SUM(lc) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 3 PRECEDING AND CURRENT ROW) AS c4,
            COUNT(lc) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 3 PRECEDING AND CURRENT ROW) AS kc4,
            SUM(lc) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 12 PRECEDING AND CURRENT ROW) AS c13,
@@ -135,7 +129,8 @@ wn AS (  -- every window over the dense weekly series in one sort: week-to-week 
 ),
 med AS (
     SELECT snap_id, MEDIAN(a) AS med_a, MEDIAN(m) AS med_m, MEDIAN(cvw) AS med_cvw,
-           MEDIAN(kb) AS med_kb, MEDIAN(la) AS med_la, MEDIAN(ABS(dla)) * 1.0483 AS noise_a, MEDIAN(ABS(dlc)) * 1.0483 AS noise_c
+           MEDIAN(kb) AS med_kb, MEDIAN(la) AS med_la, MEDIAN(ABS(dla)) * 1.0483 AS noise_a, MEDIAN(ABS(dlc)) * 1.0483 AS noise_c,
+           SUM(la) AS ta, COUNT(la) AS tn, SUM(lc) AS tc, COUNT(lc) AS tcn
     FROM wn GROUP BY snap_id
 ),
 aggw AS (
@@ -143,57 +138,57 @@ aggw AS (
            MAX(win.last_w) AS last_w,
            COUNT(win.a) AS n_weeks,
            MAX(med.med_m) AS med_kwh,
-           MIN(CASE WHEN win.nm4 >= 3 THEN (win.sm4 / NULLIF(win.nm4, 0)) END) / NULLIF(MAX(med.med_m), 0) AS dip4_raw,
-           MIN(CASE WHEN win.nb4 >= 3 THEN win.sb4 / win.nb4 END) / NULLIF(MAX(med.med_kb), 0) AS base_dip4,
-           MIN(CASE WHEN win.nb13 >= 10 THEN win.sb13 / win.nb13 END) / NULLIF(MAX(med.med_kb), 0) AS base_dip13,
+           MIN(CASE WHEN win.n4 >= 3 THEN win.am4 END) / NULLIF(MAX(med.med_m), 0) AS dip4_raw,
+           MIN(CASE WHEN win.n4 >= 3 THEN win.ab4 END) / NULLIF(MAX(med.med_kb), 0) AS base_dip4,
+           MIN(CASE WHEN win.n13 >= 10 THEN win.ab13 END) / NULLIF(MAX(med.med_kb), 0) AS base_dip13,
            AVG(CASE WHEN win.w > win.last_w - 4 THEN win.kb END) / NULLIF(MAX(med.med_kb), 0) AS base_recent4,
-           MIN(CASE WHEN win.nm4 >= 3 THEN (win.sm4 / NULLIF(win.nm4, 0)) END) / NULLIF(MAX(med.med_kb), 0) AS dip4_base,
+           MIN(CASE WHEN win.n4 >= 3 THEN win.am4 END) / NULLIF(MAX(med.med_kb), 0) AS dip4_base,
            AVG(CASE WHEN win.w > win.last_w - 4 THEN win.m END) / NULLIF(MAX(med.med_m), 0) AS recent4_raw,
            MIN(CASE WHEN win.n4 >= 3 THEN (win.sa4 / NULLIF(win.n4, 0)) END) / NULLIF(MAX(med.med_a), 0) AS dip4,
            MIN(CASE WHEN win.n13 >= 10 THEN (win.sa13 / NULLIF(win.n13, 0)) END) / NULLIF(MAX(med.med_a), 0) AS dip13,
-           MAX(CASE WHEN win.n4 >= 3 AND win.tn - win.n4 >= {min_segment_weeks}
-                    THEN ((win.ta - win.s4) / (win.tn - win.n4) - win.s4 / win.n4)
-                         / NULLIF(med.noise_a * SQRT(1.0 / win.n4 + 1.0 / (win.tn - win.n4)), 0) END) AS scan_t4,
-           MAX(CASE WHEN win.n4 >= 3 AND win.tn - win.n4 >= {min_segment_weeks}
-                    THEN (win.ta - win.s4) / (win.tn - win.n4) - win.s4 / win.n4 END) AS scan_d4,
-           MAX(CASE WHEN win.n13 >= 10 AND win.tn - win.n13 >= {min_segment_weeks}
-                    THEN ((win.ta - win.s13) / (win.tn - win.n13) - win.s13 / win.n13)
-                         / NULLIF(med.noise_a * SQRT(1.0 / win.n13 + 1.0 / (win.tn - win.n13)), 0) END) AS scan_t13,
-           MAX(CASE WHEN win.n13 >= 10 AND win.tn - win.n13 >= {min_segment_weeks}
-                    THEN (win.ta - win.s13) / (win.tn - win.n13) - win.s13 / win.n13 END) AS scan_d13,
-           MAX(CASE WHEN win.k26 >= 20 AND win.tn - win.k26 >= {min_segment_weeks}
-                    THEN ((win.ta - win.s26) / (win.tn - win.k26) - win.s26 / win.k26)
-                         / NULLIF(med.noise_a * SQRT(1.0 / win.k26 + 1.0 / (win.tn - win.k26)), 0) END) AS scan_t26,
-           MAX(CASE WHEN win.k26 >= 20 AND win.tn - win.k26 >= {min_segment_weeks}
-                    THEN (win.ta - win.s26) / (win.tn - win.k26) - win.s26 / win.k26 END) AS scan_d26,
-           MAX(CASE WHEN win.k52 >= 40 AND win.tn - win.k52 >= {min_segment_weeks}
-                    THEN ((win.ta - win.s52) / (win.tn - win.k52) - win.s52 / win.k52)
-                         / NULLIF(med.noise_a * SQRT(1.0 / win.k52 + 1.0 / (win.tn - win.k52)), 0) END) AS scan_t52,
-           MAX(CASE WHEN win.k52 >= 40 AND win.tn - win.k52 >= {min_segment_weeks}
-                    THEN (win.ta - win.s52) / (win.tn - win.k52) - win.s52 / win.k52 END) AS scan_d52,
-           MAX(CASE WHEN win.kc4 >= 3 AND win.tcn - win.kc4 >= {min_segment_weeks}
-                    THEN (win.c4 / win.kc4 - (win.tc - win.c4) / (win.tcn - win.kc4))
-                         / NULLIF(med.noise_c * SQRT(1.0 / win.kc4 + 1.0 / (win.tcn - win.kc4)), 0) END) AS scan_c4,
-           MAX(CASE WHEN win.kc13 >= 10 AND win.tcn - win.kc13 >= {min_segment_weeks}
-                    THEN (win.c13 / win.kc13 - (win.tc - win.c13) / (win.tcn - win.kc13))
-                         / NULLIF(med.noise_c * SQRT(1.0 / win.kc13 + 1.0 / (win.tcn - win.kc13)), 0) END) AS scan_c13,
-           MAX(CASE WHEN win.k4 >= 4 AND win.tn - win.k4 >= {min_segment_weeks}
+           MAX(CASE WHEN win.n4 >= 3 AND med.tn - win.n4 >= {min_segment_weeks}
+                    THEN ((med.ta - win.s4) / (med.tn - win.n4) - win.s4 / win.n4)
+                         / NULLIF(med.noise_a * SQRT(1.0 / win.n4 + 1.0 / (med.tn - win.n4)), 0) END) AS scan_t4,
+           MAX(CASE WHEN win.n4 >= 3 AND med.tn - win.n4 >= {min_segment_weeks}
+                    THEN (med.ta - win.s4) / (med.tn - win.n4) - win.s4 / win.n4 END) AS scan_d4,
+           MAX(CASE WHEN win.n13 >= 10 AND med.tn - win.n13 >= {min_segment_weeks}
+                    THEN ((med.ta - win.s13) / (med.tn - win.n13) - win.s13 / win.n13)
+                         / NULLIF(med.noise_a * SQRT(1.0 / win.n13 + 1.0 / (med.tn - win.n13)), 0) END) AS scan_t13,
+           MAX(CASE WHEN win.n13 >= 10 AND med.tn - win.n13 >= {min_segment_weeks}
+                    THEN (med.ta - win.s13) / (med.tn - win.n13) - win.s13 / win.n13 END) AS scan_d13,
+           MAX(CASE WHEN win.n26 >= 20 AND med.tn - win.n26 >= {min_segment_weeks}
+                    THEN ((med.ta - win.s26) / (med.tn - win.n26) - win.s26 / win.n26)
+                         / NULLIF(med.noise_a * SQRT(1.0 / win.n26 + 1.0 / (med.tn - win.n26)), 0) END) AS scan_t26,
+           MAX(CASE WHEN win.n26 >= 20 AND med.tn - win.n26 >= {min_segment_weeks}
+                    THEN (med.ta - win.s26) / (med.tn - win.n26) - win.s26 / win.n26 END) AS scan_d26,
+           MAX(CASE WHEN win.n52 >= 40 AND med.tn - win.n52 >= {min_segment_weeks}
+                    THEN ((med.ta - win.s52) / (med.tn - win.n52) - win.s52 / win.n52)
+                         / NULLIF(med.noise_a * SQRT(1.0 / win.n52 + 1.0 / (med.tn - win.n52)), 0) END) AS scan_t52,
+           MAX(CASE WHEN win.n52 >= 40 AND med.tn - win.n52 >= {min_segment_weeks}
+                    THEN (med.ta - win.s52) / (med.tn - win.n52) - win.s52 / win.n52 END) AS scan_d52,
+           MAX(CASE WHEN win.kc4 >= 3 AND med.tcn - win.kc4 >= {min_segment_weeks}
+                    THEN (win.c4 / win.kc4 - (med.tc - win.c4) / (med.tcn - win.kc4))
+                         / NULLIF(med.noise_c * SQRT(1.0 / win.kc4 + 1.0 / (med.tcn - win.kc4)), 0) END) AS scan_c4,
+           MAX(CASE WHEN win.kc13 >= 10 AND med.tcn - win.kc13 >= {min_segment_weeks}
+                    THEN (win.c13 / win.kc13 - (med.tc - win.c13) / (med.tcn - win.kc13))
+                         / NULLIF(med.noise_c * SQRT(1.0 / win.kc13 + 1.0 / (med.tcn - win.kc13)), 0) END) AS scan_c13,
+           MAX(CASE WHEN win.n4 >= 4 AND med.tn - win.n4 >= {min_segment_weeks}
                     THEN (med.med_la - win.x4) / NULLIF(med.noise_a, 0) END) AS sus_t4,
-           MAX(CASE WHEN win.k4 >= 4 AND win.tn - win.k4 >= {min_segment_weeks} THEN med.med_la - win.x4 END) AS sus_d4,
-           MAX(CASE WHEN win.k8 >= 8 AND win.tn - win.k8 >= {min_segment_weeks}
+           MAX(CASE WHEN win.n4 >= 4 AND med.tn - win.n4 >= {min_segment_weeks} THEN med.med_la - win.x4 END) AS sus_d4,
+           MAX(CASE WHEN win.n8 >= 8 AND med.tn - win.n8 >= {min_segment_weeks}
                     THEN (med.med_la - win.x8) / NULLIF(med.noise_a, 0) END) AS sus_t8,
-           MAX(CASE WHEN win.k8 >= 8 AND win.tn - win.k8 >= {min_segment_weeks} THEN med.med_la - win.x8 END) AS sus_d8,
-           MAX(CASE WHEN win.k13 >= 13 AND win.tn - win.k13 >= {min_segment_weeks}
+           MAX(CASE WHEN win.n8 >= 8 AND med.tn - win.n8 >= {min_segment_weeks} THEN med.med_la - win.x8 END) AS sus_d8,
+           MAX(CASE WHEN win.n13 >= 13 AND med.tn - win.n13 >= {min_segment_weeks}
                     THEN (med.med_la - win.x13) / NULLIF(med.noise_a, 0) END) AS sus_t13,
-           MAX(CASE WHEN win.k13 >= 13 AND win.tn - win.k13 >= {min_segment_weeks} THEN med.med_la - win.x13 END) AS sus_d13,
+           MAX(CASE WHEN win.n13 >= 13 AND med.tn - win.n13 >= {min_segment_weeks} THEN med.med_la - win.x13 END) AS sus_d13,
            MIN(CASE WHEN win.n4 >= 3 AND win.nprior13 >= 8 THEN (win.sa4 / NULLIF(win.n4, 0)) / NULLIF((win.sp13 / NULLIF(win.nprior13, 0)), 0) END) AS drop4_prior,
            AVG(CASE WHEN win.w > win.last_w - 4 THEN win.a END) / NULLIF(MAX(med.med_a), 0) AS recent4,
            AVG(CASE WHEN win.w > win.last_w - 13 THEN win.a END) / NULLIF(MAX(med.med_a), 0) AS recent13,
-           MIN(CASE WHEN win.la IS NOT NULL AND win.cn >= {min_segment_weeks} AND win.tn - win.cn >= {min_segment_weeks}
-                    THEN (win.ta - win.ca) / (win.tn - win.cn) - win.ca / win.cn END) AS cp_ratio,
-           MAX(CASE WHEN win.la IS NOT NULL AND win.cn >= {min_segment_weeks} AND win.tn - win.cn >= {min_segment_weeks}
-                    THEN (win.ca / win.cn - (win.ta - win.ca) / (win.tn - win.cn))
-                         / NULLIF(med.noise_a * SQRT(1.0 / win.cn + 1.0 / (win.tn - win.cn)), 0) END) AS cp_t,
+           MIN(CASE WHEN win.la IS NOT NULL AND win.cn >= {min_segment_weeks} AND med.tn - win.cn >= {min_segment_weeks}
+                    THEN (med.ta - win.ca) / (med.tn - win.cn) - win.ca / win.cn END) AS cp_ratio,
+           MAX(CASE WHEN win.la IS NOT NULL AND win.cn >= {min_segment_weeks} AND med.tn - win.cn >= {min_segment_weeks}
+                    THEN (win.ca / win.cn - (med.ta - win.ca) / (med.tn - win.cn))
+                         / NULLIF(med.noise_a * SQRT(1.0 / win.cn + 1.0 / (med.tn - win.cn)), 0) END) AS cp_t,
            MAX(med.noise_a) AS noise_week,
            AVG(CASE WHEN win.a IS NOT NULL THEN
                    CASE WHEN win.a < {low_week_frac} * med.med_a THEN 1.0 ELSE 0.0 END END) AS low_week_share,
