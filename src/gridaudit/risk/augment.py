@@ -9,7 +9,8 @@ to the day before its inspection, with one DOMAIN §6 attack (h1–h4 or a susta
 What it never does: use data on or after the inspection date (the copy is cut at the day before), use
 households that were not inspected (the scored population), or move the peer index (copies are left out of
 it). Copies are grouped with their source household in the out-of-fold folds, so a household and its attacked
-copy never sit on opposite sides of a fold.
+copy never sit on opposite sides of a fold. The attack models are those of :mod:`gridaudit.risk.inject`
+(h1/drop x·α, h2 part of the day off, h3 γ_t·x_t, h4 γ_t·honest mean), drawn here for all copies at once.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import pyarrow as pa
 
 from gridaudit.engines.duckdb import DuckDBEngine
 from gridaudit.risk.features import Snapshot
-from gridaudit.risk.inject import KINDS, InjectionSettings, apply_attack
+from gridaudit.risk.inject import KINDS, InjectionSettings
 
 AUG_SEP = "#aug"
 """Augmented ids are ``<source id>#aug<k>`` (customers and meters)."""
@@ -82,22 +83,6 @@ def _source_daily(engine: DuckDBEngine, normals: pd.DataFrame) -> pd.DataFrame:
         engine.con.unregister("_aug_src")
 
 
-def _attack_window(
-    days: np.ndarray, as_of: date, rng: np.random.Generator, s: InjectionSettings, kind: str
-) -> tuple[date, date] | None:
-    """A random theft span inside the copy's history: start ≥ lead days in, ≥ min span before as_of."""
-    first = pd.Timestamp(days.min()).date() + timedelta(days=s.lead_days)
-    last_start = as_of - timedelta(days=s.min_span_days - 1)
-    if last_start < first:
-        return None
-    start = first + timedelta(days=int(rng.integers(0, (last_start - first).days + 1)))
-    if kind == "drop":
-        return start, as_of
-    room = (as_of - start).days
-    end = start + timedelta(days=int(rng.integers(s.min_span_days - 1, room + 1)))
-    return start, end
-
-
 def build_augmentation(
     engine: DuckDBEngine,
     labels: pd.DataFrame,
@@ -113,65 +98,102 @@ def build_augmentation(
     src = _source_daily(engine, normals)
     if src.empty:
         return empty_augmentation()
-    src["day"] = pd.to_datetime(src["day"]).dt.date
     inspected = dict(zip(normals["customer_id"].astype(str), normals["inspected_on"], strict=True))
+    src["customer_id"] = src["customer_id"].astype(str)
+    src["meter_id"] = src["meter_id"].astype(str)
+    day = pd.to_datetime(src["day"]).to_numpy("datetime64[D]").astype("int64")  # days since 1970
+    kwh_src = src["kwh"].to_numpy(dtype="float64")
+    cust_codes, cust_ids = pd.factorize(src["customer_id"], sort=True)
+    n_c = len(cust_ids)
+    first = np.full(n_c, np.iinfo(np.int64).max)
+    np.minimum.at(first, cust_codes, day)
+    as_of = np.array([np.datetime64(inspected[c], "D").astype("int64") - 1 for c in cust_ids])
     rng = np.random.default_rng(seed)
-    snaps: list[Snapshot] = []
-    sources: list[str] = []
-    kinds: list[str] = []
-    windows: list[tuple[date, date]] = []
-    d_meter: list[np.ndarray] = []
-    d_day: list[np.ndarray] = []
-    d_kwh: list[np.ndarray] = []
-    meters: list[tuple[str, str, str]] = []
-    custs: list[tuple[str, str]] = []
-    by_customer = src.groupby("customer_id", sort=True)
+    parts = []
     for k in range(copies):
-        for cid, g in by_customer:
-            cid = str(cid)
-            as_of = inspected[cid] - timedelta(days=1)
-            kind = str(rng.choice(KINDS))
-            window = _attack_window(g["day"].to_numpy(), as_of, rng, s, kind)
-            if window is None:
-                continue
-            start, end = window
-            aug_cid = f"{cid}{AUG_SEP}{k}"
-            for mid, gm in g.groupby("meter_id", sort=True):
-                days = gm["day"].to_numpy()
-                kwh = gm["kwh"].to_numpy(dtype="float64").copy()
-                inside = (days >= start) & (days <= end)
-                before = days < start
-                honest = float(kwh[before].mean()) if before.any() else float(kwh.mean())
-                if inside.any():
-                    kwh[inside] = apply_attack(kwh[inside], kind, rng, honest, s)
-                aug_mid = f"{mid}{AUG_SEP}{k}"
-                d_meter.append(np.full(len(days), aug_mid, dtype=object))
-                d_day.append(days)
-                d_kwh.append(kwh)
-                meters.append((aug_mid, aug_cid, str(mid)))
-            custs.append((aug_cid, cid))
-            snaps.append(Snapshot(aug_cid, as_of, cid))
-            sources.append(cid)
-            kinds.append(kind)
-            windows.append((start, end))
-    if not snaps:
+        # per customer: attack kind, start (≥ lead days in, ≥ min span before as_of), end, depth α / window share
+        kind = rng.integers(0, len(KINDS), n_c)
+        lo = first + s.lead_days
+        hi = as_of - (s.min_span_days - 1)
+        ok = hi >= lo
+        start = lo + np.floor(rng.random(n_c) * (np.maximum(hi - lo, 0) + 1)).astype("int64")
+        room = as_of - start
+        end = (
+            start
+            + (s.min_span_days - 1)
+            + np.floor(rng.random(n_c) * (np.maximum(room - s.min_span_days + 1, 0) + 1)).astype("int64")  # noqa: E501
+        )
+        end = np.where(np.array(KINDS)[kind] == "drop", as_of, np.minimum(end, as_of))
+        alpha = rng.uniform(s.alpha_low, s.alpha_high, n_c)
+        off = rng.uniform(6, 20, n_c) / 24.0
+        # every source row: inside its customer's window → attacked
+        ck = cust_codes
+        inside = ok[ck] & (day >= start[ck]) & (day <= end[ck])
+        before = day < start[ck]
+        # h4 uses the meter's honest mean before the start (all of its days when none precede it)
+        mkey = pd.factorize(src["meter_id"])[0]
+        sum_b = np.bincount(mkey, weights=np.where(before, kwh_src, 0.0))
+        cnt_b = np.bincount(mkey, weights=before.astype("float64"))
+        mean_all = np.bincount(mkey, weights=kwh_src) / np.maximum(np.bincount(mkey), 1)
+        honest = np.where(cnt_b > 0, sum_b / np.maximum(cnt_b, 1), mean_all)[mkey]
+        kn = np.array(KINDS)[kind][ck]
+        g = rng.uniform(s.alpha_low, s.alpha_high, len(day))
+        f = np.clip(off[ck] * rng.uniform(0.7, 1.3, len(day)), 0.0, 1.0)
+        attacked = np.select(
+            [np.isin(kn, ("h1", "drop")), kn == "h2", kn == "h3", kn == "h4"],
+            [kwh_src * alpha[ck], kwh_src * (1.0 - f), kwh_src * g, g * honest],
+            kwh_src,
+        )
+        kwh = np.where(inside, attacked, kwh_src)
+        keep = ok[ck]
+        suffix = f"{AUG_SEP}{k}"
+        parts.append(
+            {
+                "meter": (src["meter_id"].to_numpy()[keep] + suffix),
+                "src_meter": src["meter_id"].to_numpy()[keep],
+                "cust": (src["customer_id"].to_numpy()[keep] + suffix),
+                "day": day[keep],
+                "kwh": kwh[keep],
+                "copies": [
+                    (
+                        f"{cust_ids[i]}{suffix}",
+                        str(cust_ids[i]),
+                        KINDS[kind[i]],
+                        *map(int, (start[i], end[i], as_of[i])),
+                    )  # noqa: E501
+                    for i in np.flatnonzero(ok)
+                ],
+            }
+        )
+    copies_rows = [c for p in parts for c in p["copies"]]
+    if not copies_rows:
         return empty_augmentation()
+    epoch = date(1970, 1, 1)
+    as_date = lambda n: epoch + timedelta(days=int(n))  # noqa: E731
+    snaps = [Snapshot(c[0], as_date(c[5]), c[1]) for c in copies_rows]
+    meter_pairs = pd.DataFrame(
+        {
+            "meter_id": np.concatenate([p["meter"] for p in parts]),
+            "customer_id": np.concatenate([p["cust"] for p in parts]),
+            "src_meter_id": np.concatenate([p["src_meter"] for p in parts]),
+        }
+    ).drop_duplicates("meter_id")
     daily = pa.table(
         {
-            "meter_id": pa.array(np.concatenate(d_meter), pa.string()),
-            "day": pa.array(np.concatenate(d_day), pa.date32()),
-            "kwh": pa.array(np.concatenate(d_kwh), pa.float64()),
+            "meter_id": pa.array(np.concatenate([p["meter"] for p in parts]).astype(str), pa.string()),
+            "day": pa.array(np.concatenate([p["day"] for p in parts]).astype("datetime64[D]"), pa.date32()),
+            "kwh": pa.array(np.concatenate([p["kwh"] for p in parts]), pa.float64()),
         }
     )
-    meter_t = pa.table(
-        {
-            "meter_id": pa.array([m[0] for m in meters], pa.string()),
-            "customer_id": pa.array([m[1] for m in meters], pa.string()),
-            "src_meter_id": pa.array([m[2] for m in meters], pa.string()),
-        }
-    )
-    cust_t = pa.table(
-        {"customer_id": pa.array([c[0] for c in custs], pa.string()),
-         "src_customer_id": pa.array([c[1] for c in custs], pa.string())}
+    return Augmentation(
+        snapshots=snaps,
+        sources=[c[1] for c in copies_rows],
+        daily=daily,
+        meters=pa.Table.from_pandas(meter_pairs.astype(str), preserve_index=False),
+        customers=pa.table(
+            {"customer_id": pa.array([c[0] for c in copies_rows], pa.string()),
+             "src_customer_id": pa.array([c[1] for c in copies_rows], pa.string())}
+        ),
+        kinds=[c[2] for c in copies_rows],
+        windows=[(as_date(c[3]), as_date(c[4])) for c in copies_rows],
     )  # fmt: skip
-    return Augmentation(snaps, sources, daily, meter_t, cust_t, kinds, windows)
