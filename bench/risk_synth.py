@@ -21,6 +21,7 @@ import pandas as pd
 
 from gridaudit.risk.metrics import evaluate
 from gridaudit.risk.pipeline import score, train
+from gridaudit.risk.settings import RiskSettings
 
 
 def main() -> None:
@@ -39,9 +40,14 @@ def main() -> None:
                         "--seed", str(args.seed)], check=True, capture_output=True)  # fmt: skip
         subprocess.run([*cmd, "ingest", *map(str, sorted(src.glob("*.parquet"))), "--dataset", str(ds), "-q"],
                        check=False, capture_output=True)  # fmt: skip
-        res = train(ds, work / "risk.model")
-        sup = score(ds, work / "risk.model")
-        uns = score(ds, None)
+        scored = {}
+        for copies in (0, 1):
+            model = work / f"risk_aug{copies}.model"
+            res = train(ds, model, settings=RiskSettings(augment_copies=copies))
+            name = f"gridaudit {res.model_kind}" + (f", augment {copies}" if res.model_kind == "lightgbm" else "")
+            scored[name] = score(ds, model)
+        sup = next(iter(scored.values()))
+        scored["gridaudit unsupervised"] = score(ds, None)
         truth = pd.read_csv(src / "truth.csv")
         theft = truth[truth["kind"].str.startswith("theft")]
         stolen = {r.entity_id: json.loads(r.detail).get("stolen_kwh", 0.0) for r in theft.itertuples()}
@@ -51,7 +57,7 @@ def main() -> None:
         lab["label"] = lab["customer_id"].isin(stolen).astype(int)
         lab["yuan"] = lab["customer_id"].map(stolen).fillna(0.0) * 0.56
         rows = {}
-        for name, sc in (("gridaudit " + res.model_kind, sup), ("gridaudit unsupervised", uns)):
+        for name, sc in scored.items():
             m = lab.merge(sc[["customer_id", "rank"]], on="customer_id")
             rows[name] = evaluate(m["label"].to_numpy(), -m["rank"].to_numpy(dtype=float), m["yuan"].to_numpy())
         labels = res.meta["labels"]
