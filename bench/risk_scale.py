@@ -99,9 +99,27 @@ def phase(name: str, dataset: Path, model: Path) -> dict:
         rows = train(dataset, model).meta["labels"]["rows"]
     elif name in ("score", "score_lgbm"):
         rows = len(score(dataset, model if name == "score_lgbm" else None))
+    elif name == "score_split":  # = score_lgbm, timed per part (features; model, explanations and ranking)
+        from gridaudit.engines.duckdb import DuckDBEngine
+        from gridaudit.risk.features import compute_features, data_end, scoring_snapshots
+        from gridaudit.risk.pipeline import _prices, load_scorer, score_from_features
+        from gridaudit.risk.settings import RiskSettings
+
+        scorer = load_scorer(model)
+        s = RiskSettings.from_dict(scorer.meta.get("settings", {})) if scorer is not None else RiskSettings()
+        ds = open_dataset(dataset)
+        eng = DuckDBEngine(ds, threads=s.threads, memory_limit=s.memory_limit)
+        as_of = data_end(eng)
+        feats = compute_features(ds, scoring_snapshots(eng, as_of), s, engine=eng)
+        prices = _prices(eng, as_of)
+        eng.close()
+        t_feat = time.perf_counter() - t0
+        rows = len(score_from_features(feats, scorer, s, as_of, prices))
+        extra = {"features_s": round(t_feat, 1), "model_s": round(time.perf_counter() - t0 - t_feat, 1)}
     seconds = time.perf_counter() - t0
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"phase": name, "seconds": round(seconds, 1), "peak_mb": round(peak_mb), "rows": rows}
+    out = {"phase": name, "seconds": round(seconds, 1), "peak_mb": round(peak_mb), "rows": rows}
+    return {**out, **(extra if name == "score_split" else {})}
 
 
 def main() -> None:
@@ -113,6 +131,7 @@ def main() -> None:
     ap.add_argument("--phase", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--model", type=Path, default=None, help=argparse.SUPPRESS)
     ap.add_argument("--write", action="store_true")
+    ap.add_argument("--phases", default="scan,score,train,score_lgbm", help="comma-separated, run in order")
     args = ap.parse_args()
     if args.phase:
         print(json.dumps(phase(args.phase, args.dataset, args.model)))
@@ -129,7 +148,7 @@ def main() -> None:
     ds = open_dataset(dataset)
     model = Path(f"/tmp/risk_scale_{os.getpid()}.model")
     results = []
-    for name in ("scan", "score", "train", "score_lgbm"):
+    for name in args.phases.split(","):
         out = subprocess.run(
             [sys.executable, __file__, "--phase", name, "--dataset", str(dataset), "--model", str(model)],
             capture_output=True,
@@ -147,7 +166,10 @@ def main() -> None:
         "|---|---|---|---|---|",
     ]
     for r in results:
-        lines.append(f"| {r['phase']} | {r['seconds']} | {r['seconds'] / base:.1f} | {r['peak_mb']} | {r['rows']} |")
+        name = r["phase"]
+        if "features_s" in r:
+            name += f" (features {r['features_s']} s + model, explanations, ranking {r['model_s']} s)"
+        lines.append(f"| {name} | {r['seconds']} | {r['seconds'] / base:.1f} | {r['peak_mb']} | {r['rows']} |")
     md = "\n".join(lines)
     print(md)
     for suffix in ("", ".json"):

@@ -189,3 +189,18 @@ def test_rule_findings_become_features_up_to_the_as_of_month(risk_ds, tmp_path):
     assert feats["rule_hits"].tolist() == [2.0, 0.0]
     assert feats["rule_hits_high"].tolist() == [1.0, 0.0]
     assert feats["rule_families"].tolist() == [2.0, 0.0]
+
+
+def test_only_the_top_explain_top_customers_are_explained(risk_ds, tmp_path):
+    from gridaudit.risk.pipeline import NOT_EXPLAINED
+
+    root, _ = risk_ds
+    model = tmp_path / "m.model"
+    train(root, model)
+    full = score(root, model)
+    few = score(root, model, settings=RiskSettings(explain_top=5))
+    pd.testing.assert_series_equal(full["customer_id"], few["customer_id"])  # same ranking
+    np.testing.assert_allclose(full["score"], few["score"])
+    assert few["explanation_en"].head(5).tolist() == full["explanation_en"].head(5).tolist()
+    assert (few["explanation_en"].iloc[5:] == NOT_EXPLAINED[1]).all() and (few["reasons"].iloc[5:] == "[]").all()
+    assert full["explanation_en"].ne(NOT_EXPLAINED[1]).all()

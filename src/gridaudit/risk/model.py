@@ -40,17 +40,17 @@ class TrainedModel:
     calibrator: dict[str, Any]
     meta: dict[str, Any] = field(default_factory=dict)
 
-    def raw(self, x: pd.DataFrame) -> np.ndarray:
+    def raw(self, x: pd.DataFrame, threads: int = 1) -> np.ndarray:
         """Uncalibrated probabilities."""
-        return self.booster.predict(x[self.features].to_numpy(dtype="float64"))
+        return self.booster.predict(x[self.features].to_numpy(dtype="float64"), num_threads=threads)
 
-    def contributions(self, x: pd.DataFrame) -> np.ndarray:
+    def contributions(self, x: pd.DataFrame, threads: int = 1) -> np.ndarray:
         """Per-feature contributions in log-odds (last column is the bias), LightGBM ``pred_contrib``."""
-        return self.booster.predict(x[self.features].to_numpy(dtype="float64"), pred_contrib=True)
+        return self.booster.predict(x[self.features].to_numpy(dtype="float64"), pred_contrib=True, num_threads=threads)
 
-    def predict(self, x: pd.DataFrame) -> np.ndarray:
+    def predict(self, x: pd.DataFrame, threads: int = 1) -> np.ndarray:
         """Calibrated probabilities of theft or violation."""
-        return apply_calibrator(self.calibrator, self.raw(x))
+        return apply_calibrator(self.calibrator, self.raw(x, threads))
 
 
 def _folds(y: np.ndarray, groups: np.ndarray, n_folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:

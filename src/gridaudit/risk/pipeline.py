@@ -31,6 +31,10 @@ from gridaudit.risk.model import (
 from gridaudit.risk.settings import RiskSettings
 
 RULE_ID = "theft_risk"
+NOT_EXPLAINED = (
+    "排名在前 explain_top 名之外，未逐项解释",
+    "ranked below the top explain_top: contributions not computed",
+)
 
 
 class RiskError(Exception):
@@ -252,12 +256,20 @@ def score_from_features(
         names_used = used
     else:
         kind = "lightgbm"
-        raw = model.raw(feats)
-        s = model.predict(feats)
-        contrib = model.contributions(feats)[:, :-1]
+        raw = model.raw(feats, settings.threads)
+        s = model.predict(feats, settings.threads)
         values_used, names_used = values, names
+    # explanations for the riskiest explain_top customers (feature contributions cost ~2 ms a row)
+    order = np.lexsort((feats["customer_id"].astype(str).to_numpy(), -np.asarray(raw), -np.asarray(s)))
+    top = order[: max(int(settings.explain_top), 0)]
+    if model is not None:
+        contrib = np.zeros((len(feats), len(names)))
+        if len(top):
+            contrib[top] = model.contributions(feats.iloc[top], settings.threads)[:, :-1]
     k = settings.top_contributions
-    reasons = [top_reasons(names_used, list(contrib[i]), list(values_used[i]), k) for i in range(len(feats))]
+    reasons: list[list[dict[str, Any]] | None] = [None] * len(feats)
+    for i in top:
+        reasons[i] = top_reasons(names_used, list(contrib[i]), list(values_used[i]), k)
     out = pd.DataFrame(
         {
             "customer_id": feats["customer_id"].astype(str),
@@ -265,9 +277,9 @@ def score_from_features(
             "raw_score": raw,
             "model_kind": kind,
             "as_of": as_of,
-            "explanation_zh": [reason_text(r, "zh") for r in reasons],
-            "explanation_en": [reason_text(r, "en") for r in reasons],
-            "reasons": [json.dumps(r, ensure_ascii=False, default=float) for r in reasons],
+            "explanation_zh": [NOT_EXPLAINED[0] if r is None else reason_text(r, "zh") for r in reasons],
+            "explanation_en": [NOT_EXPLAINED[1] if r is None else reason_text(r, "en") for r in reasons],
+            "reasons": ["[]" if r is None else json.dumps(r, ensure_ascii=False, default=float) for r in reasons],
         }
     )
     out["explanation"] = out["explanation_zh"] if get_lang() == "zh" else out["explanation_en"]

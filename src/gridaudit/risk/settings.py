@@ -69,6 +69,8 @@ class RiskSettings:
     """Random seed of the augmentation (attack kinds, spans, depths)."""
     num_rounds: int = 300
     """Upper bound on boosting rounds; the out-of-fold early-stopping average is used."""
+    explain_top: int = 20000
+    """Customers (riskiest first) whose score is explained by feature contributions; the rest say so."""
     top_contributions: int = 3
     """Feature contributions quoted in each explanation."""
     severity_bands: tuple[tuple[float, str], ...] = ((0.8, "critical"), (0.5, "high"), (0.2, "medium"), (0.0, "low"))
