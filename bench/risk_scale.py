@@ -21,6 +21,7 @@ import resource
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 SYNTH_1M = Path("/work/bench-data/synth-1m")
@@ -69,13 +70,15 @@ def generate(root: Path, customers: int, days: int) -> None:
     commit_version(staged, {"sources": [f"bench/risk_scale.py generated {customers} x {days}"]})
 
 
-def phase(name: str, dataset: Path, model: Path) -> dict:
-    """Run one phase in this process; return its seconds, peak RSS and rows."""
+def phase(name: str, dataset: Path, model: Path, memory_limit: str | None = None) -> dict:
+    """Run one phase in this process; return its seconds, peak RSS and rows (DuckDB at ``memory_limit``)."""
     import duckdb
 
     from gridaudit.dataset import open_dataset
     from gridaudit.risk.pipeline import score, train
+    from gridaudit.risk.settings import RiskSettings
 
+    base = RiskSettings() if memory_limit is None else RiskSettings(memory_limit=memory_limit)
     t0 = time.perf_counter()
     rows = None
     if name == "scan":
@@ -92,13 +95,13 @@ def phase(name: str, dataset: Path, model: Path) -> dict:
         from gridaudit.risk.settings import RiskSettings
 
         ds = open_dataset(dataset)
-        s = RiskSettings()
+        s = base
         eng = DuckDBEngine(ds, threads=s.threads, memory_limit=s.memory_limit)
         rows = len(compute_features(ds, scoring_snapshots(eng, data_end(eng)), s, engine=eng))
     elif name == "train":
-        rows = train(dataset, model).meta["labels"]["rows"]
+        rows = train(dataset, model, settings=base).meta["labels"]["rows"]
     elif name in ("score", "score_lgbm"):
-        rows = len(score(dataset, model if name == "score_lgbm" else None))
+        rows = len(score(dataset, model if name == "score_lgbm" else None, settings=base))
     elif name == "score_split":  # = score_lgbm, timed per part (features; model, explanations and ranking)
         from gridaudit.engines.duckdb import DuckDBEngine
         from gridaudit.risk.features import compute_features, data_end, scoring_snapshots
@@ -107,6 +110,7 @@ def phase(name: str, dataset: Path, model: Path) -> dict:
 
         scorer = load_scorer(model)
         s = RiskSettings.from_dict(scorer.meta.get("settings", {})) if scorer is not None else RiskSettings()
+        s = replace(s, memory_limit=base.memory_limit)
         ds = open_dataset(dataset)
         eng = DuckDBEngine(ds, threads=s.threads, memory_limit=s.memory_limit)
         as_of = data_end(eng)
@@ -132,9 +136,10 @@ def main() -> None:
     ap.add_argument("--model", type=Path, default=None, help=argparse.SUPPRESS)
     ap.add_argument("--write", action="store_true")
     ap.add_argument("--phases", default="scan,score,train,score_lgbm", help="comma-separated, run in order")
+    ap.add_argument("--memory-limit", default=None, help="DuckDB memory_limit of the phases (default: RiskSettings)")
     args = ap.parse_args()
     if args.phase:
-        print(json.dumps(phase(args.phase, args.dataset, args.model)))
+        print(json.dumps(phase(args.phase, args.dataset, args.model, args.memory_limit)))
         return
     from gridaudit.dataset import is_dataset, open_dataset
 
@@ -150,17 +155,20 @@ def main() -> None:
     results = []
     for name in args.phases.split(","):
         out = subprocess.run(
-            [sys.executable, __file__, "--phase", name, "--dataset", str(dataset), "--model", str(model)],
+            [sys.executable, __file__, "--phase", name, "--dataset", str(dataset), "--model", str(model)]
+            + (["--memory-limit", args.memory_limit] if args.memory_limit else []),
             capture_output=True,
             text=True,
-            check=True,
+            check=False,
         )
+        if out.returncode != 0:  # show why (e.g. DuckDB out of memory) instead of a bare CalledProcessError
+            sys.exit(f"phase {name} failed:\n{out.stderr[-3000:]}")
         results.append(json.loads(out.stdout.strip().splitlines()[-1]))
         print(results[-1], flush=True)
     base = results[0]["seconds"]
     lines = [
         f"dataset: {dataset} ({ds.rows('daily_usage'):,} daily_usage rows, {ds.rows('customers'):,} customers), "
-        f"2 threads, DuckDB memory_limit 4GB",
+        f"2 threads, DuckDB memory_limit {args.memory_limit or '4GB'}",
         "",
         "| phase | seconds | × one scan | peak RSS MB | rows |",
         "|---|---|---|---|---|",
