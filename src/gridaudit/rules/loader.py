@@ -242,15 +242,29 @@ def _validate(model: type[BaseModel], raw: Any, path: Path) -> Any:
         raise RuleError(both(f"{path}: 元数据头有误：{problems}", f"{path}: bad header: {problems}")) from None
 
 
+def _check_stem(rule_id: str, path: Path) -> None:
+    """A rule or derived table file is named after its id."""
+    if rule_id != path.stem:
+        raise RuleError(both(f"{path}: id {rule_id} 与文件名不一致", f"{path}: id {rule_id} must equal the file stem"))
+
+
+def _check_family(family: str, path: Path) -> None:
+    """A rule (or template) file lies in the folder of its family."""
+    if family != path.parent.name:
+        raise RuleError(
+            both(
+                f"{path}: family {family} 与所在目录 {path.parent.name} 不一致",
+                f"{path}: family {family} must equal its folder {path.parent.name}",
+            )
+        )
+
+
 def load_derived(path: str | Path) -> Derived:
     """Load one derived-table file (``_derived/<id>.sql``); the id must equal the file stem."""
     path = Path(path)
     raw, sql = _split(path)
     header = _validate(DerivedHeader, raw, path)
-    if header.id != path.stem:
-        raise RuleError(
-            both(f"{path}: id {header.id} 与文件名不一致", f"{path}: id {header.id} must equal the file stem")
-        )
+    _check_stem(header.id, path)
     return Derived(header=header, sql=sql, path=path)
 
 
@@ -303,17 +317,8 @@ def load_rule(path: str | Path, derived: dict[str, Derived] | None = None) -> Ru
     path = Path(path)
     raw, sql = _split(path)
     header = _validate(Header, raw, path)
-    if header.id != path.stem:
-        raise RuleError(
-            both(f"{path}: id {header.id} 与文件名不一致", f"{path}: id {header.id} must equal the file stem")
-        )
-    if header.family != path.parent.name:
-        raise RuleError(
-            both(
-                f"{path}: family {header.family} 与所在目录 {path.parent.name} 不一致",
-                f"{path}: family {header.family} must equal its folder {path.parent.name}",
-            )
-        )
+    _check_stem(header.id, path)
+    _check_family(header.family, path)
     if derived is None and header.derived:
         derived = derived_tables([builtin_catalog(), path.parent.parent])
     needs = resolve_needs(header.derived, derived or {}, path)
@@ -382,13 +387,7 @@ def load_template(path: str | Path, derived: dict[str, Derived] | None = None) -
             params[pname].update(change)
         merged = {**common, **{k: v for k, v in inst.items() if k != "params"}, "params": params}
         header = _validate(Header, merged, Path(f"{path} [{inst['id']}]"))
-        if header.family != path.parent.name:
-            raise RuleError(
-                both(
-                    f"{where}family {header.family} 与所在目录 {path.parent.name} 不一致",
-                    f"{where}family {header.family} must equal its folder {path.parent.name}",
-                )
-            )
+        _check_family(header.family, path)
         rules.append(Rule(header=header, sql=sql, path=path, needs=resolve_needs(header.derived, derived, path)))
     ids = [r.id for r in rules]
     if len(set(ids)) != len(ids):
