@@ -318,19 +318,16 @@ def _explain_by_signals(
     _, contrib, used = unsupervised_scores(feats, settings.inactive_weight)
     if not used:
         return set()
-    values = feats[used].to_numpy(dtype="float64")
     k = settings.top_contributions
-    order = np.argsort(-contrib[rest], axis=1, kind="stable")[:, :k]
-    for row, picks in zip(rest, order, strict=True):
+    c = contrib[rest]
+    order = np.argsort(-c, axis=1, kind="stable")[:, :k]
+    picked_c = np.take_along_axis(c, order, axis=1).tolist()  # Python floats, read row by row below
+    picked_v = np.take_along_axis(feats[used].to_numpy(dtype="float64")[rest], order, axis=1).tolist()
+    for row, picks, cs, vs in zip(rest.tolist(), order.tolist(), picked_c, picked_v, strict=True):
         reasons[row] = [
-            {
-                "feature": used[j],
-                "value": values[row, j],
-                "contribution": round(float(contrib[row, j]), 4),
-                "source": "signals",
-            }  # fmt: skip
-            for j in picks
-            if contrib[row, j] > 0
+            {"feature": used[j], "value": v, "contribution": round(cj, 4), "source": "signals"}
+            for j, cj, v in zip(picks, cs, vs, strict=True)
+            if cj > 0
         ]
     return set(rest.tolist())
 
