@@ -24,7 +24,7 @@ import pyarrow as pa
 
 from gridaudit.engines.duckdb import DuckDBEngine
 from gridaudit.risk.features import Snapshot
-from gridaudit.risk.inject import KINDS, InjectionSettings
+from gridaudit.risk.inject import KINDS, InjectionSettings, attacked_use
 
 AUG_SEP = "#aug"
 """Augmented ids are ``<source id>#aug<k>`` (customers and meters)."""
@@ -139,11 +139,7 @@ def build_augmentation(
         kn = np.array(KINDS)[kind][ck]
         g = rng.uniform(s.alpha_low, s.alpha_high, len(day))
         f = np.clip(off[ck] * rng.uniform(0.7, 1.3, len(day)), 0.0, 1.0)
-        attacked = np.select(
-            [np.isin(kn, ("h1", "drop")), kn == "h2", kn == "h3", kn == "h4"],
-            [kwh_src * alpha[ck], kwh_src * (1.0 - f), kwh_src * g, g * honest],
-            kwh_src,
-        )
+        attacked = attacked_use(kn, kwh_src, alpha[ck], f, g, honest)
         kwh = np.where(inside, attacked, kwh_src)
         keep = ok[ck]
         suffix = f"{AUG_SEP}{k}"

@@ -16,6 +16,7 @@ span of at least ``min_span_days`` (to the end of the data for ``drop``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -34,26 +35,42 @@ class InjectionSettings:
     alpha_high: float = 0.8
 
 
+def attacked_use(kind: Any, x: np.ndarray, alpha: Any, off_share: Any, gamma: Any, honest_mean: Any) -> np.ndarray:
+    """The attack formulas, element by element (scalars or arrays that broadcast against ``x``).
+
+    h1 and drop ``x·α``; h2 ``x·(1 − off_share)``; h3 ``x·γ``; h4 ``γ·honest_mean``; any other kind leaves
+    ``x`` as it is. :func:`apply_attack` (one household) and the training augmentation (every copy at once)
+    both price their draws through this one function.
+    """
+    kind = np.asarray(kind)
+    return np.select(
+        [np.isin(kind, ("h1", "drop")), kind == "h2", kind == "h3", kind == "h4"],
+        [x * alpha, x * (1.0 - off_share), x * gamma, gamma * honest_mean],
+        x,
+    )
+
+
 def apply_attack(
     x: np.ndarray, kind: str, rng: np.random.Generator, honest_mean: float, settings: InjectionSettings
 ) -> np.ndarray:
     """The attacked version of the daily series ``x`` (one household's days inside the theft span).
 
     ``honest_mean`` is the household's mean daily use before the theft (h4 scales it). Draws α, the
-    switched-off share or γ_t from ``rng`` exactly as :func:`inject_theft` does.
+    switched-off share or γ_t from ``rng`` exactly as :func:`inject_theft` does (only what ``kind`` needs).
     """
     s = settings
     n = len(x)
+    alpha = off_share = gamma = 0.0
     if kind in ("h1", "drop"):
-        return x * rng.uniform(s.alpha_low, s.alpha_high)
-    if kind == "h2":
+        alpha = rng.uniform(s.alpha_low, s.alpha_high)
+    elif kind == "h2":
         off = rng.uniform(6, 20) / 24.0
-        return x * (1.0 - np.clip(off * rng.uniform(0.7, 1.3, n), 0.0, 1.0))
-    if kind == "h3":
-        return x * rng.uniform(s.alpha_low, s.alpha_high, n)
-    if kind == "h4":
-        return rng.uniform(s.alpha_low, s.alpha_high, n) * honest_mean
-    raise ValueError(f"unknown attack kind {kind!r} (one of {', '.join(KINDS)})")
+        off_share = np.clip(off * rng.uniform(0.7, 1.3, n), 0.0, 1.0)
+    elif kind in ("h3", "h4"):
+        gamma = rng.uniform(s.alpha_low, s.alpha_high, n)
+    else:
+        raise ValueError(f"unknown attack kind {kind!r} (one of {', '.join(KINDS)})")
+    return attacked_use(kind, np.asarray(x, dtype="float64"), alpha, off_share, gamma, honest_mean)
 
 
 def inject_theft(
