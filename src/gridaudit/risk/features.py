@@ -8,7 +8,10 @@ before the as-of date. Missing tables give NULL features (LightGBM treats them a
 
 from __future__ import annotations
 
+import logging
 import re
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from importlib import resources
@@ -25,6 +28,8 @@ from gridaudit.risk.settings import RiskSettings
 
 if TYPE_CHECKING:
     from gridaudit.risk.augment import Augmentation
+
+log = logging.getLogger(__name__)
 
 WEEK_EPOCH = date(2000, 1, 3)  # a Monday: weeks run Monday–Sunday
 
@@ -46,6 +51,10 @@ FEATURES: tuple[str, ...] = (
 
 STATUSES = ("active", "suspended", "closed")
 CATEGORIES = ("residential", "commercial", "industrial", "large_industrial", "agricultural", "other")
+
+
+BATCH_STAGES = ("grid", "sw0", "fit", "beta", "sx", "wn", "med", "aggw", "aggb", "agg")
+"""The per-snapshot weekly stages of features.sql, run one batch of customers at a time."""
 
 
 class FeatureError(Exception):
@@ -103,7 +112,7 @@ def _optional_blocks(
     area sales.
     """
     tables = engine.tables()
-    real_cw = "cw.customer_id NOT IN (SELECT customer_id FROM aug_customers)" if augmented else "TRUE"
+    real_cw = "c.customer_id NOT IN (SELECT customer_id FROM aug_customers)" if augmented else "TRUE"
     cte: list[str] = []
     joins: list[str] = []
     final: list[str] = []
@@ -112,13 +121,13 @@ def _optional_blocks(
     if "meter_events" in tables:
         w = wexpr.format(c="e.ts")
         cte.append(
-            f"evw AS (SELECT cm.customer_id, {w} AS w, COUNT(*) AS n_ev FROM meter_events e "
-            f"JOIN cm ON cm.meter_id = e.meter_id GROUP BY cm.customer_id, {w}),\n"
+            f"evw AS (SELECT cm.ck, {w} AS w, COUNT(*) AS n_ev FROM meter_events e "
+            f"JOIN cm ON cm.meter_id = e.meter_id GROUP BY cm.ck, {w}),\n"
             "evt AS (SELECT s.snap_id, COUNT(DISTINCT e.event_type) AS ev_types FROM snapshots s "
             "JOIN cm ON cm.customer_id = s.src_customer_id JOIN meter_events e ON e.meter_id = cm.meter_id "
             "WHERE CAST(e.ts AS DATE) <= s.as_of GROUP BY s.snap_id),"
         )
-        joins.append("LEFT JOIN evw ON evw.customer_id = s.src_customer_id AND evw.w = s.w")
+        joins.append("LEFT JOIN evw ON evw.ck = s.src_ck AND evw.w = s.w")
         final.append("LEFT JOIN evt ON evt.snap_id = s.snap_id")
         out["ev_week"] = "COALESCE(evw.n_ev, 0)"
         out["ev_types"] = "COALESCE(evt.ev_types, 0)"
@@ -138,7 +147,7 @@ def _optional_blocks(
         cte.append(
             "supw AS (SELECT m.area_id, mw.w, SUM(mw.s) AS sup FROM mw JOIN meters m ON m.meter_id = mw.meter_id "
             "WHERE m.role = 'area_total' AND m.area_id IS NOT NULL GROUP BY m.area_id, mw.w),\n"
-            "salw AS (SELECT c.area_id, cw.w, SUM(cw.s) AS sal FROM cw JOIN cust c ON c.customer_id = cw.customer_id "
+            "salw AS (SELECT c.area_id, cw.w, SUM(cw.s) AS sal FROM cw JOIN cust c ON c.ck = cw.ck "
             f"WHERE c.area_id <> '' AND {real_cw} GROUP BY c.area_id, cw.w),\n"
             "lossw AS (SELECT supw.area_id, supw.w, "
             "(supw.sup - COALESCE(salw.sal, 0)) / NULLIF(supw.sup, 0) AS loss_rate "
@@ -209,7 +218,7 @@ def _optional_blocks(
         out["contract_kva"] = "contract_kva" if "contract_kva" in cust_cols else "CAST(NULL AS DOUBLE)"
         out["status"] = "COALESCE(status, 'active')" if "status" in cust_cols else "'active'"
     else:
-        out["customers"] = "(SELECT DISTINCT customer_id FROM cm) AS cust_from_meters"
+        out["customers"] = "(SELECT DISTINCT customer_id FROM cm0) AS cust_from_meters"
         out["category"] = "'other'"
         out["area"] = "''"
         out["contract_kva"] = "CAST(NULL AS DOUBLE)"
@@ -234,8 +243,12 @@ def feature_sql(
     min_day: date,
     has_findings: bool = False,
     augmented: bool = False,
+    batch: tuple[int, int] | None = None,
 ) -> str:
-    """The feature query for this dataset's tables (DuckDB dialect; reads the ``snapshots`` relation)."""
+    """The feature query for this dataset's tables (DuckDB dialect; reads the ``snapshots`` relation).
+
+    ``batch`` = (lo, hi) limits the per-snapshot weekly stages (:data:`BATCH_STAGES`) and the result to the
+    snapshots whose customer key ``ck`` is in [lo, hi); the shared stages (peer indices, loss) are unchanged."""
     template = resources.files("gridaudit.risk").joinpath("features.sql").read_text("utf-8")
     values: dict[str, object] = {
         "near_zero_kwh": repr(float(settings.near_zero_kwh)),
@@ -251,6 +264,9 @@ def feature_sql(
         "min_day": min_day.isoformat(),
     }
     values.update(_optional_blocks(engine, has_findings, settings, augmented))
+    lo, hi = batch if batch is not None else (None, None)
+    values["batch_snaps"] = f"s.ck >= {int(lo)} AND s.ck < {int(hi)}" if batch is not None else "TRUE"
+    values["batch_cw"] = f"ck >= {int(lo)} AND ck < {int(hi)}" if batch is not None else "TRUE"
     return template.format(**values)
 
 
@@ -268,17 +284,71 @@ def split_ctes(sql: str) -> tuple[list[tuple[str, str]], str]:
     return ctes, body[final_at:]
 
 
-def run_staged(engine: DuckDBEngine, sql: str) -> pa.Table:
+def _readers(ctes: list[tuple[str, str]], final: str) -> dict[str, int]:
+    """For each stage, the position of the last stage that reads it (len(ctes) = the final SELECT)."""
+    last: dict[str, int] = {}
+    texts = [text for _, text in ctes] + [final]
+    for name, _ in ctes:
+        pattern = re.compile(rf"\b{name}\b")
+        last[name] = max((i for i, text in enumerate(texts) if pattern.search(text)), default=-1)
+    return last
+
+
+def run_staged(
+    engine: DuckDBEngine,
+    sql: str,
+    batch_sql: Callable[[int, int], str] | None = None,
+    bounds: Callable[[], list[tuple[int, int]]] | None = None,
+) -> pa.Table:
     """Run the feature query one CTE at a time into temporary tables (DuckDB re-plans a long CTE chain
-    poorly: each stage materialized is an order of magnitude faster), then the final SELECT."""
+    poorly: each stage materialized is an order of magnitude faster), then the final SELECT.
+
+    With ``batch_sql`` and ``bounds``, the shared stages run once from ``sql`` and the per-snapshot weekly
+    stages (:data:`BATCH_STAGES`) and the final SELECT run once per customer-key range that ``bounds()``
+    gives (it is called after the shared stages), from ``batch_sql(lo, hi)``: peak memory is then set by
+    one batch, not by every customer's weekly series. Each stage is dropped once no later stage reads it."""
     ctes, final = split_ctes(sql)
+    names = [name for name, _ in ctes]
+    last = _readers(ctes, final)
+
+    def create(name: str, text: str) -> None:
+        started = time.perf_counter()
+        engine.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {text}")
+        log.debug("feature stage %s: %.2f s", name, time.perf_counter() - started)
+        pos = names.index(name)
+        for done in names:  # drop what no later stage (of any batch) reads
+            if last[done] == pos and (done in BATCH_STAGES or name not in BATCH_STAGES):
+                engine.con.execute(f"DROP TABLE IF EXISTS {done}")
+
     try:
         for name, text in ctes:
-            engine.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {text}")
-        return engine.con.sql(final).to_arrow_table()
+            if name not in BATCH_STAGES:
+                create(name, text)
+        ranges = bounds() if (batch_sql is not None and bounds is not None) else [None]
+        parts = []
+        for rng in ranges:
+            b_ctes, b_final = split_ctes(batch_sql(*rng)) if rng is not None and batch_sql else (ctes, final)
+            for name, text in b_ctes:
+                if name in BATCH_STAGES:
+                    create(name, text)
+            parts.append(engine.con.sql(b_final).to_arrow_table())
+            for name in BATCH_STAGES:
+                engine.con.execute(f"DROP TABLE IF EXISTS {name}")
+        out = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
+        return out.sort_by("snap_id") if len(parts) > 1 else out
     finally:
-        for name, _ in ctes:
+        for name in names:
             engine.con.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+def batch_bounds(engine: DuckDBEngine, batch_rows: int) -> list[tuple[int, int]]:
+    """Customer-key ranges [lo, hi) of about ``batch_rows`` snapshots each (reads the ``snaps`` stage)."""
+    keys = [r[0] for r in engine.con.execute("SELECT ck FROM snaps ORDER BY ck").fetchall()]
+    if not keys:
+        return [(0, 1)]
+    cuts = sorted({keys[i] for i in range(0, len(keys), max(batch_rows, 1))} | {keys[-1] + 1})
+    cuts[0] = min(cuts[0], 0)
+    return list(zip(cuts[:-1], cuts[1:], strict=True))
 
 
 def data_end(engine: DuckDBEngine) -> date:
@@ -327,8 +397,14 @@ def compute_features(
             eng.con.register("rule_findings", read_findings(findings))
         max_day = max(s.as_of for s in snaps)
         min_day = min(s.as_of for s in snaps) - timedelta(days=7 * settings.history_weeks + 7)
-        sql = feature_sql(eng, settings, max_day, min_day, has_findings=findings is not None, augmented=augmented)
-        df = run_staged(eng, sql).to_pandas()
+        has = findings is not None
+        sql = feature_sql(eng, settings, max_day, min_day, has_findings=has, augmented=augmented)
+        df = run_staged(
+            eng,
+            sql,
+            lambda lo, hi: feature_sql(eng, settings, max_day, min_day, has, augmented, batch=(lo, hi)),
+            lambda: batch_bounds(eng, settings.feature_batch),
+        ).to_pandas()
     finally:
         if own:
             eng.close()

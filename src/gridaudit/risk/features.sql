@@ -2,47 +2,69 @@
 -- no GROUP BY ALL / EXCLUDE / arg_max / hour() / window medians (DESIGN §4); medians are grouped and joined back.
 -- Daily data is read once, into customer-week aggregates; every series feature works on those weeks.
 -- Brace placeholders are filled by gridaudit.risk.features (numbers from RiskSettings, optional blocks).
-WITH cm AS (
+WITH cm0 AS (
     SELECT meter_id, customer_id, meter_id AS src_meter_id FROM meters WHERE role = 'customer' AND customer_id IS NOT NULL
     {aug_meters}
 ),
-cust AS (
-    SELECT customer_id, {category} AS category, {area} AS area_id, {contract_kva} AS contract_kva, {status} AS status
-    FROM {customers}
+cust AS (  -- integer keys: ck (customer), gk (category), ak (area, NULL without one) keep the big stages narrow
+    SELECT ROW_NUMBER() OVER (ORDER BY customer_id) AS ck, customer_id, category, area_id,
+           DENSE_RANK() OVER (ORDER BY category) AS gk,
+           CASE WHEN area_id <> '' THEN DENSE_RANK() OVER (ORDER BY area_id) END AS ak,
+           contract_kva, status
+    FROM (SELECT customer_id, {category} AS category, {area} AS area_id, {contract_kva} AS contract_kva,
+                 {status} AS status
+          FROM {customers}) c0
+),
+cm AS (
+    SELECT cm0.meter_id, cm0.customer_id, cm0.src_meter_id, cust.ck,
+           COUNT(*) OVER (PARTITION BY cust.ck) AS n_meters
+    FROM cm0 JOIN cust ON cust.customer_id = cm0.customer_id
+),
+snaps AS (  -- the snapshots with their customers' keys (src_ck: the customer whose events and hits count)
+    SELECT s.snap_id, s.customer_id, s.as_of, s.as_of_di, s.last_w, s.as_of_period, s.src_customer_id,
+           c.ck, sc.ck AS src_ck
+    FROM snapshots s JOIN cust c ON c.customer_id = s.customer_id
+    LEFT JOIN cust sc ON sc.customer_id = s.src_customer_id
 ),
 mw AS (  -- meter-week: the one pass over daily_usage
     SELECT d.meter_id,
            CAST(FLOOR(DATEDIFF('day', DATE '2000-01-03', d.day) / 7.0) AS INT) AS w,
-           SUM(d.kwh) AS s, SUM(d.kwh * d.kwh) AS ss, COUNT(*) AS n,
-           SUM(CASE WHEN d.kwh <= 0 THEN 1 ELSE 0 END) AS zeros,
-           SUM(CASE WHEN d.kwh < {near_zero_kwh} THEN 1 ELSE 0 END) AS near_zeros,
+           SUM(d.kwh) AS s, SUM(d.kwh * d.kwh) AS ss, CAST(COUNT(*) AS INT) AS n,
+           CAST(SUM(CASE WHEN d.kwh <= 0 THEN 1 ELSE 0 END) AS INT) AS zeros,
+           CAST(SUM(CASE WHEN d.kwh < {near_zero_kwh} THEN 1 ELSE 0 END) AS INT) AS near_zeros,
            SUM(CASE WHEN EXTRACT(dow FROM d.day) IN (0, 6) THEN d.kwh ELSE 0 END) AS s_we,
-           SUM(CASE WHEN EXTRACT(dow FROM d.day) IN (0, 6) THEN 1 ELSE 0 END) AS n_we,
+           CAST(SUM(CASE WHEN EXTRACT(dow FROM d.day) IN (0, 6) THEN 1 ELSE 0 END) AS INT) AS n_we,
            MAX(d.kwh) AS kmax, MIN(d.kwh) AS kmin
     FROM {daily_usage} d
     WHERE d.day <= DATE '{max_day}' AND d.day > DATE '{min_day}' AND d.kwh IS NOT NULL
     GROUP BY d.meter_id, CAST(FLOOR(DATEDIFF('day', DATE '2000-01-03', d.day) / 7.0) AS INT)
 ),
-cw AS (  -- customer-week (a customer's meters summed; day counts from its best-covered meter)
-    SELECT cm.customer_id, mw.w, SUM(mw.s) AS s, SUM(mw.ss) AS ss, MAX(mw.n) AS n, MIN(mw.zeros) AS zeros,
+cw AS (  -- customer-week (a customer's meters summed; day counts from its best-covered meter); one-meter
+         -- customers (nearly all) pass through without a second aggregation
+    SELECT cm.ck, mw.w, mw.s, mw.ss, mw.n, mw.zeros, mw.near_zeros, mw.s_we, mw.n_we, mw.kmax, mw.kmin
+    FROM mw JOIN cm ON cm.meter_id = mw.meter_id
+    WHERE cm.n_meters = 1
+    UNION ALL
+    SELECT cm.ck, mw.w, SUM(mw.s) AS s, SUM(mw.ss) AS ss, MAX(mw.n) AS n, MIN(mw.zeros) AS zeros,
            MIN(mw.near_zeros) AS near_zeros, SUM(mw.s_we) AS s_we, MAX(mw.n_we) AS n_we, SUM(mw.kmax) AS kmax,
            SUM(mw.kmin) AS kmin
     FROM mw JOIN cm ON cm.meter_id = mw.meter_id
-    GROUP BY cm.customer_id, mw.w
+    WHERE cm.n_meters > 1
+    GROUP BY cm.ck, mw.w
 ),
 cmean AS (
-    SELECT customer_id, SUM(s) / SUM(n) AS mu, MIN(w) AS first_w FROM cw GROUP BY customer_id
+    SELECT ck, SUM(s) / SUM(n) AS mu, MIN(w) AS first_w FROM cw GROUP BY ck
 ),
 rel AS (  -- each customer-week relative to the customer's own mean: input of the peer indices
-    SELECT cw.customer_id, cw.w, c.category, c.area_id, (cw.s / cw.n) / cmean.mu AS r
-    FROM cw JOIN cmean ON cmean.customer_id = cw.customer_id JOIN cust c ON c.customer_id = cw.customer_id
+    SELECT c.gk, c.ak, cw.w, (cw.s / cw.n) / cmean.mu AS r
+    FROM cw JOIN cmean ON cmean.ck = cw.ck JOIN cust c ON c.ck = cw.ck
     WHERE cw.n >= {min_days_week} AND cmean.mu > 0 AND {real_cw}
 ),
 idx_cat AS (
-    SELECT category, w, MEDIAN(r) AS idx FROM rel GROUP BY category, w
+    SELECT gk, w, MEDIAN(r) AS idx FROM rel GROUP BY gk, w
 ),
 idx_area AS (
-    SELECT area_id, category, w, MEDIAN(r) AS idx, COUNT(*) AS k FROM rel WHERE area_id <> '' GROUP BY area_id, category, w
+    SELECT ak, gk, w, MEDIAN(r) AS idx, COUNT(*) AS k FROM rel WHERE ak IS NOT NULL GROUP BY ak, gk, w
 ),
 {optional_ctes}
 wk AS (  -- the calendar of weeks, taken from the data (portable: no generate_series)
@@ -50,11 +72,12 @@ wk AS (  -- the calendar of weeks, taken from the data (portable: no generate_se
                     EXTRACT(month FROM DATE '2000-01-03' + CAST(7 * w + 6 AS INTEGER))) AS mon
     FROM (SELECT DISTINCT w FROM cw) dw
 ),
-grid AS (  -- every week of every snapshot, from the customer's first week of data: a dense series
-    SELECT s.snap_id, s.customer_id, s.src_customer_id, s.last_w, wk.w, wk.mon
-    FROM snapshots s
-    JOIN cmean ON cmean.customer_id = s.customer_id
+grid AS (  -- every week of every snapshot of this batch, from the customer's first week of data: a dense series
+    SELECT s.snap_id, s.ck, s.src_ck, s.last_w, wk.w, wk.mon
+    FROM snaps s
+    JOIN cmean ON cmean.ck = s.ck
     JOIN wk ON wk.w <= s.last_w AND wk.w > s.last_w - {history_weeks} AND wk.w >= cmean.first_w
+    WHERE {batch_snaps}
 ),
 sw0 AS (  -- the weekly series of each snapshot, adjusted by its peer index (area × category, else category)
     SELECT s.snap_id, s.last_w, s.w, cw.s, cw.n, cw.zeros, cw.near_zeros, cw.s_we, cw.n_we, cw.kmax, s.mon,
@@ -71,10 +94,10 @@ sw0 AS (  -- the weekly series of each snapshot, adjusted by its peer index (are
            {ev_week} AS n_ev,
            {loss_week} AS loss_rate
     FROM grid s
-    LEFT JOIN cw ON cw.customer_id = s.customer_id AND cw.w = s.w
-    JOIN cust c ON c.customer_id = s.customer_id
-    LEFT JOIN idx_cat ic ON ic.category = c.category AND ic.w = s.w
-    LEFT JOIN idx_area ia ON ia.area_id = c.area_id AND ia.category = c.category AND ia.w = s.w
+    LEFT JOIN (SELECT * FROM cw WHERE {batch_cw}) cw ON cw.ck = s.ck AND cw.w = s.w
+    JOIN cust c ON c.ck = s.ck
+    LEFT JOIN idx_cat ic ON ic.gk = c.gk AND ic.w = s.w
+    LEFT JOIN idx_area ia ON ia.ak = c.ak AND ia.gk = c.gk AND ia.w = s.w
     {optional_joins}
 ),
 fit AS (  -- each customer's own elasticity to its peers' seasonal index: log use = b0 + b1 · log index
@@ -255,8 +278,9 @@ SELECT s.snap_id, s.customer_id, s.as_of, c.category, c.status,
        agg.loss_corr,
        {rule_cols},
        {interval_cols}
-FROM snapshots s
-JOIN cust c ON c.customer_id = s.customer_id
+FROM snaps s
+JOIN cust c ON c.ck = s.ck
 LEFT JOIN agg ON agg.snap_id = s.snap_id
 {final_joins}
+WHERE {batch_snaps}
 ORDER BY s.snap_id

@@ -79,6 +79,8 @@ class RiskSettings:
     """Days over which the estimated shortfall of a suspect is counted as kWh at stake."""
     threads: int = 2
     """DuckDB threads for the feature query."""
+    feature_batch: int = 200_000
+    """Snapshots whose weekly series are worked on at once (bounds the feature query's memory, not its result)."""
     memory_limit: str = "4GB"
     """DuckDB memory limit for the feature query (spills to disk beyond it)."""
 
