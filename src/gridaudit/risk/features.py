@@ -57,6 +57,15 @@ BATCH_STAGES = ("grid", "sw0", "fit", "beta", "sx", "wn", "med", "aggw", "aggb",
 """The per-snapshot weekly stages of features.sql, run one batch of customers at a time."""
 
 
+WEEK_AGGS = """SUM(d.kwh) AS s, SUM(d.kwh * d.kwh) AS ss, CAST(COUNT(*) AS INT) AS n,
+           CAST(SUM(CASE WHEN d.kwh <= 0 THEN 1 ELSE 0 END) AS INT) AS zeros,
+           CAST(SUM(CASE WHEN d.kwh < {near_zero_kwh} THEN 1 ELSE 0 END) AS INT) AS near_zeros,
+           SUM(CASE WHEN EXTRACT(dow FROM d.day) IN (0, 6) THEN d.kwh ELSE 0 END) AS s_we,
+           CAST(SUM(CASE WHEN EXTRACT(dow FROM d.day) IN (0, 6) THEN 1 ELSE 0 END) AS INT) AS n_we,
+           MAX(d.kwh) AS kmax, MIN(d.kwh) AS kmin"""
+"""A week's statistics of daily rows ``d`` (meter-week and one-meter customer-week stages of features.sql)."""
+
+
 class FeatureError(Exception):
     """A dataset that cannot give features at all (no daily_usage or no customer meters)."""
 
@@ -145,15 +154,16 @@ def _optional_blocks(
         )
     if area_supply:
         cte.append(
-            "supw AS (SELECT m.area_id, mw.w, SUM(mw.s) AS sup FROM mw JOIN meters m ON m.meter_id = mw.meter_id "
-            "WHERE m.role = 'area_total' AND m.area_id IS NOT NULL GROUP BY m.area_id, mw.w),\n"
-            "salw AS (SELECT c.area_id, cw.w, SUM(cw.s) AS sal FROM cw JOIN cust c ON c.ck = cw.ck "
-            f"WHERE c.area_id <> '' AND {real_cw} GROUP BY c.area_id, cw.w),\n"
-            "lossw AS (SELECT supw.area_id, supw.w, "
+            "supw AS (SELECT ca.ak, mw.w, SUM(mw.s) AS sup FROM mw JOIN meters m ON m.meter_id = mw.meter_id "
+            "JOIN (SELECT DISTINCT area_id, ak FROM cust WHERE ak > 0) ca ON ca.area_id = m.area_id "
+            "WHERE m.role = 'area_total' GROUP BY ca.ak, mw.w),\n"
+            "salw AS (SELECT c.ak, cw.w, SUM(cw.s) AS sal FROM cw JOIN cust c ON c.ck = cw.ck "
+            f"WHERE c.ak > 0 AND {real_cw} GROUP BY c.ak, cw.w),\n"
+            "lossw AS (SELECT supw.ak, supw.w, "
             "(supw.sup - COALESCE(salw.sal, 0)) / NULLIF(supw.sup, 0) AS loss_rate "
-            "FROM supw LEFT JOIN salw ON salw.area_id = supw.area_id AND salw.w = supw.w),"
+            "FROM supw LEFT JOIN salw ON salw.ak = supw.ak AND salw.w = supw.w),"
         )
-        joins.append("LEFT JOIN lossw ON lossw.area_id = c.area_id AND lossw.w = s.w")
+        joins.append("LEFT JOIN lossw ON lossw.ak = s.ak AND lossw.w = s.w")
         out["loss_week"] = "lossw.loss_rate"
     else:
         out["loss_week"] = "CAST(NULL AS DOUBLE)"
@@ -224,6 +234,10 @@ def _optional_blocks(
         out["contract_kva"] = "CAST(NULL AS DOUBLE)"
         out["status"] = "'active'"
     out["real_cw"] = real_cw
+    out["area_meters"] = (
+        "UNION SELECT meter_id FROM meters WHERE role = 'area_total' AND area_id IS NOT NULL" if area_supply else ""
+    )
+    out["week_aggs"] = WEEK_AGGS.format(near_zero_kwh=repr(float(settings.near_zero_kwh)))
     out["daily_usage"] = (
         "(SELECT meter_id, day, kwh FROM daily_usage UNION ALL SELECT meter_id, day, kwh FROM aug_daily)"
         if augmented

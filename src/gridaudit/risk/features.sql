@@ -6,10 +6,10 @@ WITH cm0 AS (
     SELECT meter_id, customer_id, meter_id AS src_meter_id FROM meters WHERE role = 'customer' AND customer_id IS NOT NULL
     {aug_meters}
 ),
-cust AS (  -- integer keys: ck (customer), gk (category), ak (area, NULL without one) keep the big stages narrow
+cust AS (  -- integer keys: ck (customer), gk (category), ak (area, 0 without one) keep the big stages narrow
     SELECT ROW_NUMBER() OVER (ORDER BY customer_id) AS ck, customer_id, category, area_id,
            DENSE_RANK() OVER (ORDER BY category) AS gk,
-           CASE WHEN area_id <> '' THEN DENSE_RANK() OVER (ORDER BY area_id) END AS ak,
+           CASE WHEN area_id <> '' THEN DENSE_RANK() OVER (ORDER BY area_id) ELSE 0 END AS ak,
            contract_kva, status
     FROM (SELECT customer_id, {category} AS category, {area} AS area_id, {contract_kva} AS contract_kva,
                  {status} AS status
@@ -22,28 +22,25 @@ cm AS (
 ),
 snaps AS (  -- the snapshots with their customers' keys (src_ck: the customer whose events and hits count)
     SELECT s.snap_id, s.customer_id, s.as_of, s.as_of_di, s.last_w, s.as_of_period, s.src_customer_id,
-           c.ck, sc.ck AS src_ck
+           c.ck, sc.ck AS src_ck, c.gk, c.ak
     FROM snapshots s JOIN cust c ON c.customer_id = s.customer_id
     LEFT JOIN cust sc ON sc.customer_id = s.src_customer_id
 ),
-mw AS (  -- meter-week: the one pass over daily_usage
-    SELECT d.meter_id,
-           CAST(FLOOR(DATEDIFF('day', DATE '2000-01-03', d.day) / 7.0) AS INT) AS w,
-           SUM(d.kwh) AS s, SUM(d.kwh * d.kwh) AS ss, CAST(COUNT(*) AS INT) AS n,
-           CAST(SUM(CASE WHEN d.kwh <= 0 THEN 1 ELSE 0 END) AS INT) AS zeros,
-           CAST(SUM(CASE WHEN d.kwh < {near_zero_kwh} THEN 1 ELSE 0 END) AS INT) AS near_zeros,
-           SUM(CASE WHEN EXTRACT(dow FROM d.day) IN (0, 6) THEN d.kwh ELSE 0 END) AS s_we,
-           CAST(SUM(CASE WHEN EXTRACT(dow FROM d.day) IN (0, 6) THEN 1 ELSE 0 END) AS INT) AS n_we,
-           MAX(d.kwh) AS kmax, MIN(d.kwh) AS kmin
+mw AS (  -- meter-week of the meters that need one: the meters of customers with several, area-total meters
+    SELECT d.meter_id, CAST(FLOOR(DATEDIFF('day', DATE '2000-01-03', d.day) / 7.0) AS INT) AS w,
+           {week_aggs}
     FROM {daily_usage} d
+    JOIN (SELECT meter_id FROM cm WHERE n_meters > 1 {area_meters}) mm ON mm.meter_id = d.meter_id
     WHERE d.day <= DATE '{max_day}' AND d.day > DATE '{min_day}' AND d.kwh IS NOT NULL
     GROUP BY d.meter_id, CAST(FLOOR(DATEDIFF('day', DATE '2000-01-03', d.day) / 7.0) AS INT)
 ),
-cw AS (  -- customer-week (a customer's meters summed; day counts from its best-covered meter); one-meter
-         -- customers (nearly all) pass through without a second aggregation
-    SELECT cm.ck, mw.w, mw.s, mw.ss, mw.n, mw.zeros, mw.near_zeros, mw.s_we, mw.n_we, mw.kmax, mw.kmin
-    FROM mw JOIN cm ON cm.meter_id = mw.meter_id
-    WHERE cm.n_meters = 1
+cw AS (  -- customer-week: the one pass over daily_usage for one-meter customers (nearly all); a customer's
+         -- several meters are summed, with day counts from its best-covered meter
+    SELECT cm.ck, CAST(FLOOR(DATEDIFF('day', DATE '2000-01-03', d.day) / 7.0) AS INT) AS w,
+           {week_aggs}
+    FROM {daily_usage} d JOIN cm ON cm.meter_id = d.meter_id
+    WHERE cm.n_meters = 1 AND d.day <= DATE '{max_day}' AND d.day > DATE '{min_day}' AND d.kwh IS NOT NULL
+    GROUP BY cm.ck, CAST(FLOOR(DATEDIFF('day', DATE '2000-01-03', d.day) / 7.0) AS INT)
     UNION ALL
     SELECT cm.ck, mw.w, SUM(mw.s) AS s, SUM(mw.ss) AS ss, MAX(mw.n) AS n, MIN(mw.zeros) AS zeros,
            MIN(mw.near_zeros) AS near_zeros, SUM(mw.s_we) AS s_we, MAX(mw.n_we) AS n_we, SUM(mw.kmax) AS kmax,
@@ -64,29 +61,33 @@ idx_cat AS (
     SELECT gk, w, MEDIAN(r) AS idx FROM rel GROUP BY gk, w
 ),
 idx_area AS (
-    SELECT ak, gk, w, MEDIAN(r) AS idx, COUNT(*) AS k FROM rel WHERE ak IS NOT NULL GROUP BY ak, gk, w
+    SELECT ak, gk, w, MEDIAN(r) AS idx, COUNT(*) AS k FROM rel WHERE ak > 0 GROUP BY ak, gk, w
 ),
-{optional_ctes}
 wk AS (  -- the calendar of weeks, taken from the data (portable: no generate_series)
     SELECT w, LEAST(EXTRACT(month FROM DATE '2000-01-03' + CAST(7 * w AS INTEGER)),
                     EXTRACT(month FROM DATE '2000-01-03' + CAST(7 * w + 6 AS INTEGER))) AS mon
     FROM (SELECT DISTINCT w FROM cw) dw
 ),
+idx AS (  -- the peer index of every peer group and week: area × category with enough peers, else category
+    SELECT pg.gk, pg.ak, wk.w, wk.mon, COALESCE(CASE WHEN ia.k >= {min_peers} THEN ia.idx END, ic.idx) AS idx
+    FROM (SELECT DISTINCT gk, ak FROM cust) pg CROSS JOIN wk
+    LEFT JOIN idx_area ia ON ia.ak = pg.ak AND ia.gk = pg.gk AND ia.w = wk.w
+    LEFT JOIN idx_cat ic ON ic.gk = pg.gk AND ic.w = wk.w
+),
+{optional_ctes}
 grid AS (  -- every week of every snapshot of this batch, from the customer's first week of data: a dense series
-    SELECT s.snap_id, s.ck, s.src_ck, s.last_w, wk.w, wk.mon
+    SELECT s.snap_id, s.ck, s.src_ck, s.gk, s.ak, s.last_w, wk.w
     FROM snaps s
     JOIN cmean ON cmean.ck = s.ck
     JOIN wk ON wk.w <= s.last_w AND wk.w > s.last_w - {history_weeks} AND wk.w >= cmean.first_w
     WHERE {batch_snaps}
 ),
-sw0 AS (  -- the weekly series of each snapshot, adjusted by its peer index (area × category, else category)
-    SELECT s.snap_id, s.last_w, s.w, cw.s, cw.n, cw.zeros, cw.near_zeros, cw.s_we, cw.n_we, cw.kmax, s.mon,
+sw0 AS (  -- the weekly series of each snapshot, adjusted by its peer index
+    SELECT s.snap_id, s.last_w, s.w, cw.s, cw.n, cw.zeros, cw.near_zeros, cw.s_we, cw.n_we, cw.kmax, ix.mon,
            CASE WHEN cw.n >= {min_days_week} THEN cw.s / cw.n END AS m,
            CASE WHEN cw.n >= {min_days_week} THEN cw.kmin END AS kb,
-           CASE WHEN cw.n >= {min_days_week} THEN
-               (cw.s / cw.n) / NULLIF(COALESCE(CASE WHEN ia.k >= {min_peers} THEN ia.idx END, ic.idx), 0) END AS a,
-           CASE WHEN cw.n >= {min_days_week} AND COALESCE(CASE WHEN ia.k >= {min_peers} THEN ia.idx END, ic.idx) > 0
-                THEN LN(COALESCE(CASE WHEN ia.k >= {min_peers} THEN ia.idx END, ic.idx)) END AS li,
+           CASE WHEN cw.n >= {min_days_week} THEN (cw.s / cw.n) / NULLIF(ix.idx, 0) END AS a,
+           CASE WHEN cw.n >= {min_days_week} AND ix.idx > 0 THEN LN(ix.idx) END AS li,
            CASE WHEN cw.n >= {min_days_week} THEN LN(cw.s / cw.n + 0.1) END AS lm,
            CASE WHEN cw.n >= {min_days_week} AND cw.s > 0 THEN
                SQRT(GREATEST(cw.ss / cw.n - (cw.s / cw.n) * (cw.s / cw.n), 0)) / (cw.s / cw.n) END AS cvw,
@@ -95,9 +96,7 @@ sw0 AS (  -- the weekly series of each snapshot, adjusted by its peer index (are
            {loss_week} AS loss_rate
     FROM grid s
     LEFT JOIN (SELECT * FROM cw WHERE {batch_cw}) cw ON cw.ck = s.ck AND cw.w = s.w
-    JOIN cust c ON c.ck = s.ck
-    LEFT JOIN idx_cat ic ON ic.gk = c.gk AND ic.w = s.w
-    LEFT JOIN idx_area ia ON ia.ak = c.ak AND ia.gk = c.gk AND ia.w = s.w
+    JOIN idx ix ON ix.gk = s.gk AND ix.ak = s.ak AND ix.w = s.w
     {optional_joins}
 ),
 fit AS (  -- each customer's own elasticity to its peers' seasonal index: log use = b0 + b1 · log index
