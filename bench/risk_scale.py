@@ -72,13 +72,25 @@ def generate(root: Path, customers: int, days: int) -> None:
 
 def phase(name: str, dataset: Path, model: Path, memory_limit: str | None = None) -> dict:
     """Run one phase in this process; return its seconds, peak RSS and rows (DuckDB at ``memory_limit``)."""
+    import logging
+
     import duckdb
 
     from gridaudit.dataset import open_dataset
+    from gridaudit.risk import features as feature_module
     from gridaudit.risk.pipeline import score, train
     from gridaudit.risk.settings import RiskSettings
 
     base = RiskSettings() if memory_limit is None else RiskSettings(memory_limit=memory_limit)
+    stages: dict[str, float] = {}
+
+    class StageTimes(logging.Handler):  # the feature query's per-stage seconds (summed over batches)
+        def emit(self, record: logging.LogRecord) -> None:
+            name, secs = record.args
+            stages[name] = round(stages.get(name, 0.0) + secs, 1)
+
+    feature_module.log.addHandler(StageTimes())
+    feature_module.log.setLevel(logging.DEBUG)
     t0 = time.perf_counter()
     rows = None
     if name == "scan":
@@ -123,7 +135,7 @@ def phase(name: str, dataset: Path, model: Path, memory_limit: str | None = None
     seconds = time.perf_counter() - t0
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     out = {"phase": name, "seconds": round(seconds, 1), "peak_mb": round(peak_mb), "rows": rows}
-    return {**out, **(extra if name == "score_split" else {})}
+    return {**out, **(extra if name == "score_split" else {}), **({"stages": stages} if stages else {})}
 
 
 def main() -> None:
