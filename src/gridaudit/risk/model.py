@@ -50,7 +50,11 @@ class TrainedModel:
 
     def predict(self, x: pd.DataFrame, threads: int = 1) -> np.ndarray:
         """Calibrated probabilities of theft or violation."""
-        return apply_calibrator(self.calibrator, self.raw(x, threads))
+        return self.calibrated(self.raw(x, threads))
+
+    def calibrated(self, raw: np.ndarray) -> np.ndarray:
+        """Calibrated probabilities from :meth:`raw` output (predicting once serves both)."""
+        return apply_calibrator(self.calibrator, raw)
 
 
 def _folds(y: np.ndarray, groups: np.ndarray, n_folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
