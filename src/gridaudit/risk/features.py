@@ -250,19 +250,16 @@ def _optional_blocks(
     return out
 
 
-def feature_sql(
+def feature_sql_for(
     engine: DuckDBEngine,
     settings: RiskSettings,
     max_day: date,
     min_day: date,
     has_findings: bool = False,
     augmented: bool = False,
-    batch: tuple[int, int] | None = None,
-) -> str:
-    """The feature query for this dataset's tables (DuckDB dialect; reads the ``snapshots`` relation).
-
-    ``batch`` = (lo, hi) limits the per-snapshot weekly stages (:data:`BATCH_STAGES`) and the result to the
-    snapshots whose customer key ``ck`` is in [lo, hi); the shared stages (peer indices, loss) are unchanged."""
+) -> Callable[[tuple[int, int] | None], str]:
+    """The feature query as a function of the batch: the dataset's tables are inspected and the template read
+    once, and each batch only fills in its customer-key filter (see :func:`feature_sql`)."""
     template = resources.files("gridaudit.risk").joinpath("features.sql").read_text("utf-8")
     values: dict[str, object] = {
         "near_zero_kwh": repr(float(settings.near_zero_kwh)),
@@ -278,10 +275,32 @@ def feature_sql(
         "min_day": min_day.isoformat(),
     }
     values.update(_optional_blocks(engine, has_findings, settings, augmented))
-    lo, hi = batch if batch is not None else (None, None)
-    values["batch_snaps"] = f"s.ck >= {int(lo)} AND s.ck < {int(hi)}" if batch is not None else "TRUE"
-    values["batch_cw"] = f"ck >= {int(lo)} AND ck < {int(hi)}" if batch is not None else "TRUE"
-    return template.format(**values)
+
+    def for_batch(batch: tuple[int, int] | None) -> str:
+        if batch is None:
+            return template.format(**values, batch_snaps="TRUE", batch_cw="TRUE")
+        lo, hi = int(batch[0]), int(batch[1])
+        return template.format(
+            **values, batch_snaps=f"s.ck >= {lo} AND s.ck < {hi}", batch_cw=f"ck >= {lo} AND ck < {hi}"
+        )
+
+    return for_batch
+
+
+def feature_sql(
+    engine: DuckDBEngine,
+    settings: RiskSettings,
+    max_day: date,
+    min_day: date,
+    has_findings: bool = False,
+    augmented: bool = False,
+    batch: tuple[int, int] | None = None,
+) -> str:
+    """The feature query for this dataset's tables (DuckDB dialect; reads the ``snapshots`` relation).
+
+    ``batch`` = (lo, hi) limits the per-snapshot weekly stages (:data:`BATCH_STAGES`) and the result to the
+    snapshots whose customer key ``ck`` is in [lo, hi); the shared stages (peer indices, loss) are unchanged."""
+    return feature_sql_for(engine, settings, max_day, min_day, has_findings, augmented)(batch)
 
 
 def split_ctes(sql: str) -> tuple[list[tuple[str, str]], str]:
@@ -310,18 +329,18 @@ def _readers(ctes: list[tuple[str, str]], final: str) -> dict[str, int]:
 
 def run_staged(
     engine: DuckDBEngine,
-    sql: str,
-    batch_sql: Callable[[int, int], str] | None = None,
+    sql_for: Callable[[tuple[int, int] | None], str],
     bounds: Callable[[], list[tuple[int, int]]] | None = None,
 ) -> pa.Table:
     """Run the feature query one CTE at a time into temporary tables (DuckDB re-plans a long CTE chain
     poorly: each stage materialized is an order of magnitude faster), then the final SELECT.
 
-    With ``batch_sql`` and ``bounds``, the shared stages run once from ``sql`` and the per-snapshot weekly
-    stages (:data:`BATCH_STAGES`) and the final SELECT run once per customer-key range that ``bounds()``
-    gives (it is called after the shared stages), from ``batch_sql(lo, hi)``: peak memory is then set by
-    one batch, not by every customer's weekly series. Each stage is dropped once no later stage reads it."""
-    ctes, final = split_ctes(sql)
+    The shared stages run once, from ``sql_for(None)``. The per-snapshot weekly stages (:data:`BATCH_STAGES`)
+    and the final SELECT run once per customer-key range that ``bounds()`` gives (it is called after the
+    shared stages), from ``sql_for((lo, hi))``; without ``bounds``, once for every snapshot. Peak memory is
+    then set by one batch, not by every customer's weekly series. Each stage is dropped once no later stage
+    reads it."""
+    ctes, final = split_ctes(sql_for(None))
     names = [name for name, _ in ctes]
     last = _readers(ctes, final)
 
@@ -338,18 +357,16 @@ def run_staged(
         for name, text in ctes:
             if name not in BATCH_STAGES:
                 create(name, text)
-        ranges = bounds() if (batch_sql is not None and bounds is not None) else [None]
         parts = []
-        for rng in ranges:
-            b_ctes, b_final = split_ctes(batch_sql(*rng)) if rng is not None and batch_sql else (ctes, final)
-            for name, text in b_ctes:
+        for batch in bounds() if bounds is not None else [None]:
+            batch_ctes, batch_final = split_ctes(sql_for(batch))
+            for name, text in batch_ctes:
                 if name in BATCH_STAGES:
                     create(name, text)
-            parts.append(engine.con.sql(b_final).to_arrow_table())
+            parts.append(engine.con.sql(batch_final).to_arrow_table())
             for name in BATCH_STAGES:
                 engine.con.execute(f"DROP TABLE IF EXISTS {name}")
-        out = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
-        return out.sort_by("snap_id") if len(parts) > 1 else out
+        return parts[0] if len(parts) == 1 else pa.concat_tables(parts).sort_by("snap_id")
     finally:
         for name in names:
             engine.con.execute(f"DROP TABLE IF EXISTS {name}")
@@ -359,9 +376,8 @@ def batch_bounds(engine: DuckDBEngine, batch_rows: int) -> list[tuple[int, int]]
     """Customer-key ranges [lo, hi) of about ``batch_rows`` snapshots each (reads the ``snaps`` stage)."""
     keys = [r[0] for r in engine.con.execute("SELECT ck FROM snaps ORDER BY ck").fetchall()]
     if not keys:
-        return [(0, 1)]
+        return [(0, 1)]  # one empty batch: the result keeps its columns
     cuts = sorted({keys[i] for i in range(0, len(keys), max(batch_rows, 1))} | {keys[-1] + 1})
-    cuts[0] = min(cuts[0], 0)
     return list(zip(cuts[:-1], cuts[1:], strict=True))
 
 
@@ -411,14 +427,8 @@ def compute_features(
             eng.con.register("rule_findings", read_findings(findings))
         max_day = max(s.as_of for s in snaps)
         min_day = min(s.as_of for s in snaps) - timedelta(days=7 * settings.history_weeks + 7)
-        has = findings is not None
-        sql = feature_sql(eng, settings, max_day, min_day, has_findings=has, augmented=augmented)
-        df = run_staged(
-            eng,
-            sql,
-            lambda lo, hi: feature_sql(eng, settings, max_day, min_day, has, augmented, batch=(lo, hi)),
-            lambda: batch_bounds(eng, settings.feature_batch),
-        ).to_pandas()
+        sql_for = feature_sql_for(eng, settings, max_day, min_day, findings is not None, augmented)
+        df = run_staged(eng, sql_for, lambda: batch_bounds(eng, settings.feature_batch)).to_pandas()
     finally:
         if own:
             eng.close()
