@@ -45,6 +45,15 @@ def dataset(tmp_path):
     return make_dataset(tmp_path / "ds")
 
 
+def run_on(dataset, rules: list, derived_log: list | None = None) -> tuple:
+    """Run ``rules`` on ``dataset`` in a fresh DuckDB engine, closed afterwards: (findings, reports)."""
+    engine = DuckDBEngine(dataset)
+    try:
+        return run_rules(engine, rules, derived_log=derived_log)
+    finally:
+        engine.close()
+
+
 def test_derived_table_is_built_once_shared_and_dropped(dataset, tmp_path):
     cat = tmp_path / "cat"
     write_derived(cat, "reading_totals")
@@ -74,12 +83,8 @@ def test_broken_derived_table_fails_only_its_rules(dataset, tmp_path):
     write_derived(cat, "reading_totals", sql="SELECT meter_id, no_such_column AS total FROM readings")
     derived_rule(cat, "reading_total_big")
     write_rule(cat, "reading_big", SQL_BIG)
-    engine = DuckDBEngine(dataset)
     log: list = []
-    try:
-        _, reports = run_rules(engine, load_catalog([cat], builtin=False), derived_log=log)
-    finally:
-        engine.close()
+    _, reports = run_on(dataset, load_catalog([cat], builtin=False), derived_log=log)
     by_id = {r.rule_id: r for r in reports}
     assert by_id["reading_big"].status == "ok"
     assert by_id["reading_total_big"].status == "error"
@@ -91,12 +96,8 @@ def test_derived_table_over_a_missing_table_skips_its_rules(dataset, tmp_path):
     cat = tmp_path / "cat"
     write_derived(cat, "reading_totals", sql="SELECT meter_id, 1.0 AS total, 1 AS n FROM seals", tables="seals")
     derived_rule(cat, "reading_total_big")
-    engine = DuckDBEngine(dataset)
     log: list = []
-    try:
-        _, reports = run_rules(engine, load_catalog([cat], builtin=False), derived_log=log)
-    finally:
-        engine.close()
+    _, reports = run_on(dataset, load_catalog([cat], builtin=False), derived_log=log)
     assert reports[0].status == "skipped" and "seals" in reports[0].message
     assert log == []
 
@@ -112,11 +113,7 @@ def test_derived_sql_is_checked_like_rule_sql(dataset, tmp_path, sql, problem):
     cat = tmp_path / "cat"
     write_derived(cat, "reading_totals", sql=sql)
     derived_rule(cat, "reading_total_big")
-    engine = DuckDBEngine(dataset)
-    try:
-        _, reports = run_rules(engine, load_catalog([cat], builtin=False))
-    finally:
-        engine.close()
+    _, reports = run_on(dataset, load_catalog([cat], builtin=False))
     assert reports[0].status == "error" and problem in reports[0].message
 
 
@@ -124,11 +121,7 @@ def test_rule_may_read_only_the_derived_tables_it_declares(dataset, tmp_path):
     cat = tmp_path / "cat"
     write_derived(cat, "reading_totals")
     write_rule(cat, "reading_sneaky", RULE_SQL)  # reads reading_totals without declaring it
-    engine = DuckDBEngine(dataset)
-    try:
-        _, reports = run_rules(engine, load_catalog([cat], builtin=False))
-    finally:
-        engine.close()
+    _, reports = run_on(dataset, load_catalog([cat], builtin=False))
     assert reports[0].status == "error" and "reading_totals" in reports[0].message
 
 
@@ -190,11 +183,7 @@ def test_template_instances_are_rules_of_their_own(dataset, tmp_path):
         ("reading_over_100", "low", 100.0),
         ("reading_over_200", "high", 200.0),
     ]
-    engine = DuckDBEngine(dataset)
-    try:
-        findings, _ = run_rules(engine, rules)
-    finally:
-        engine.close()
+    findings, _ = run_on(dataset, rules)
     got = sorted(zip(findings.column("rule_id").to_pylist(), findings.column("entity_id").to_pylist(), strict=True))
     assert got == [("reading_over_100", "M1"), ("reading_over_100", "M3"), ("reading_over_200", "M3")]
 
