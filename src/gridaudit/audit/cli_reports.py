@@ -23,11 +23,7 @@ def verify_log(store: str = StoreOpt, user: str = UserOpt) -> None:
         console.print(msg(f"稽查日志完好：{n} 个事件，哈希链一致", f"audit trail intact: {n} events, hash chain holds"))
         return
     for p in problems:
-        if p.event_id is not None:
-            where = f"event_id {p.event_id} seq {p.seq}"
-        else:
-            where = f"head seq {p.seq}" if p.seq is not None else "task"
-        err_console.print(f"[bold red]{where}[/]: {msg(p.problem_zh, p.problem_en)}", highlight=False)
+        err_console.print(f"[bold red]{p.where()}[/]: {msg(p.problem_zh, p.problem_en)}", highlight=False)
     err_console.print(
         msg(
             f"稽查日志被篡改：发现 {len(problems)} 处问题（共 {n} 个事件）",

@@ -149,7 +149,7 @@ def run_demo(dataset: Any, out_dir: str | Path, top: int = DEMO_TOP) -> None:
     folder = out_dir / "audit"
     if (folder / "cases.db").is_file():
         shutil.rmtree(folder)  # the demo's own store from an earlier run
-    store = open_store(folder)
+    store = open_store(folder, create=True)
     try:
         months = sorted(m for p in findings.column("period").to_pylist() if (m := last_month(p)))
         last_period = months[-1] if months else date.today().strftime("%Y-%m")
