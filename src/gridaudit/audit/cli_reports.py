@@ -38,8 +38,9 @@ def _assessment_table(rows: list) -> None:
 
     t = Table(
         title=msg(
-            "考核（‰: 每千抄差错；按期: 按期整改率；¥: 追补+补交 / 违约金）",
-            "assessment (‰ wrong reads per 1,000; on time: rectification rate; ¥ recovered / penalty)",
+            "考核（‰: 每千抄差错；按期: 按期整改率；追补¥: 追补电费；违约金¥: 违约使用电费；每元只计一次）",
+            "assessment (‰ wrong reads per 1,000; on time: rectification rate; ¥ back-billing / penalty charge, "
+            "each yuan once)",
         )
     )
     t.add_column(msg("对象", "who"), no_wrap=True, min_width=12)
@@ -58,7 +59,7 @@ def _assessment_table(rows: list) -> None:
             "-" if r.error_rate is None else f"{r.error_rate:.2f}",
             "-" if r.on_time_rate is None else f"{r.on_time_rate:.0%}",
             str(r.repeats),
-            f"{r.recovered_yuan + r.backbill_yuan:,.0f}",
+            f"{r.backbill_yuan:,.0f}",
             f"{r.penalty_yuan:,.0f}",
             str(r.escalations),
         )
@@ -85,7 +86,15 @@ def assess_command(
     day = _day(as_of, "--as-of")
     rows = run(store, lambda s, _st: assess(s, month, dataset, day), user=user)
     if as_json:
-        out = [{**r.__dict__, "error_rate": r.error_rate, "on_time_rate": r.on_time_rate} for r in rows]
+        out = [
+            {
+                **r.__dict__,
+                "error_rate": r.error_rate,
+                "on_time_rate": r.on_time_rate,
+                "recovered_yuan": r.recovered_yuan,
+            }
+            for r in rows
+        ]
         typer.echo(json.dumps(out, ensure_ascii=False, indent=1))
         return
     _assessment_table(rows)
@@ -190,6 +199,11 @@ def penalty_command(
     times: float = typer.Option(None, "--times", help="Number of times (暂停设备, 计量装置)"),
     residential: bool = typer.Option(False, "--residential", help="Meter moved: residential customer"),
     task: int = typer.Option(None, "--task", help="Book the result against this task (needs --user)"),
+    duplicate_reason: str = typer.Option(
+        None, "--duplicate-reason", help="Book although the same penalty is booked already: why / 重复登记理由"
+    ),
+    corrects: int = typer.Option(None, "--corrects", help="This booking replaces penalty ID (voided) / 更正登记"),
+    reason: str = typer.Option(None, "--reason", help="Why the booking named by --corrects is wrong / 更正理由"),
     store: str = StoreOpt,
     user: str = UserOpt,
 ) -> None:
@@ -231,5 +245,31 @@ def penalty_command(
     if task is not None:
         from gridaudit.audit.penalties.book import book_penalty
 
-        pid = run(store, lambda s, _st: book_penalty(s, user, task, res, day).penalty_id)
+        pid = run(
+            store,
+            lambda s, _st: (
+                book_penalty(
+                    s, user, task, res, day, duplicate_reason=duplicate_reason, corrects=corrects, reason=reason
+                ).penalty_id
+            ),
+        )
         console.print(msg(f"已登记到任务 {task}（编号 {pid}）", f"booked against task {task} (id {pid})"))
+
+
+@audit_app.command(
+    "penalty-void",
+    epilog=example("gridaudit audit penalty-void 7 --reason '重复登记，应以 8 号为准' --user lead"),
+)
+def penalty_void(
+    penalty_id: int = typer.Argument(..., help="Penalty booking id / 违约金登记编号"),
+    reason: str = typer.Option(..., "--reason", help="Why it is void / 作废理由"),
+    store: str = StoreOpt,
+    user: str = UserOpt,
+) -> None:
+    """Void a booked penalty (by someone other than its booker); it stays in the trail and exports (作废违约金登记)."""
+    from gridaudit.audit.corrections import void_penalty
+
+    v = run(store, lambda s, _st: void_penalty(s, user, penalty_id, reason))
+    console.print(
+        msg(f"违约金登记 {penalty_id} 已作废（任务 {v.task_id}）", f"penalty {penalty_id} voided (task {v.task_id})")
+    )

@@ -147,8 +147,8 @@ def tasks_result(
     task_id: int = TaskArg,
     outcome: str = typer.Option(..., "--outcome", help="theft / violation / irregular / normal"),
     kind: str = typer.Option("field", "--kind", help="desk (案头) or field (现场)"),
-    recovered_kwh: float = typer.Option(0.0, "--recovered-kwh", help="Recovered energy kWh / 追补电量"),
-    recovered_yuan: float = typer.Option(0.0, "--recovered-yuan", help="Recovered charges ¥ / 追补电费"),
+    recovered_kwh: float = typer.Option(None, "--recovered-kwh", help="Back-billed energy kWh, if known / 追补电量"),
+    recovered_yuan: float = typer.Option(None, "--recovered-yuan", help="Back-billing ¥, if known / 追补电费"),
     violation_type: str = typer.Option(None, "--violation-type", help="tariff_misuse, capacity_overuse, …"),
     note: str = typer.Option(None, "--note", help="Notes / 说明"),
     inspected_on: str = typer.Option(None, "--on", help="Inspection date YYYY-MM-DD (default today)"),
@@ -181,8 +181,73 @@ def tasks_result(
     )
     console.print(
         msg(
-            f"任务 {task_id}: 已录入结果 {outcome}（结果 {r.result_id}）",
-            f"task {task_id}: result {outcome} recorded (result {r.result_id})",
+            f"任务 {task_id}: 已录入结果 {r.outcome}（结果 {r.result_id}）",
+            f"task {task_id}: result {r.outcome} recorded (result {r.result_id})",
+        )
+    )
+
+
+@tasks_app.command(
+    "void-result",
+    epilog=example("gridaudit audit tasks void-result 31 --reason '录错任务，应为任务 32' --user lead"),
+)
+def tasks_void_result(
+    result_id: int = typer.Argument(..., help="Result id / 结果编号"),
+    reason: str = typer.Option(..., "--reason", help="Why it is void / 作废理由"),
+    store: str = StoreOpt,
+    user: str = UserOpt,
+) -> None:
+    """Void a result (by someone other than its recorder); it stays visible and no longer counts (作废核查结果)."""
+    from gridaudit.audit.corrections import void_result
+
+    v = run(store, lambda s, _st: void_result(s, user, result_id, reason))
+    console.print(msg(f"结果 {result_id} 已作废（任务 {v.task_id}）", f"result {result_id} voided (task {v.task_id})"))
+
+
+@tasks_app.command(
+    "correct-result",
+    epilog=example(
+        "gridaudit audit tasks correct-result 31 --recovered-kwh 4800 --recovered-yuan 2688 "
+        "--reason '现场复核电量有误' --user lead"
+    ),
+)
+def tasks_correct_result(
+    result_id: int = typer.Argument(..., help="Result id / 结果编号"),
+    reason: str = typer.Option(..., "--reason", help="Why it is corrected / 更正理由"),
+    outcome: str = typer.Option(None, "--outcome", help="Corrected outcome (default: unchanged)"),
+    kind: str = typer.Option(None, "--kind", help="desk or field (default: unchanged)"),
+    recovered_kwh: float = typer.Option(None, "--recovered-kwh", help="Corrected kWh (default: unchanged)"),
+    recovered_yuan: float = typer.Option(None, "--recovered-yuan", help="Corrected ¥ (default: unchanged)"),
+    violation_type: str = typer.Option(None, "--violation-type", help="Corrected violation type"),
+    inspected_on: str = typer.Option(None, "--on", help="Corrected inspection date YYYY-MM-DD"),
+    note: str = typer.Option(None, "--note", help="Notes / 说明"),
+    store: str = StoreOpt,
+    user: str = UserOpt,
+) -> None:
+    """Correct a result: a new result replaces it, the original is voided and stays visible (更正核查结果)."""
+    from gridaudit.audit.corrections import correct_result
+
+    day = _day(inspected_on, "--on")
+    r = run(
+        store,
+        lambda s, _st: correct_result(
+            s,
+            user,
+            result_id,
+            reason,
+            outcome=outcome,
+            check_kind=kind,
+            recovered_kwh=recovered_kwh,
+            recovered_yuan=recovered_yuan,
+            violation_type=violation_type,
+            inspected_on=day,
+            note=note,
+        ),
+    )
+    console.print(
+        msg(
+            f"任务 {r.task_id}: 结果 {result_id} 已更正为结果 {r.result_id}（{r.outcome}）",
+            f"task {r.task_id}: result {result_id} corrected by result {r.result_id} ({r.outcome})",
         )
     )
 

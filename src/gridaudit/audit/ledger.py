@@ -165,7 +165,6 @@ def seal(session: Any) -> int:
     Called by ``Store.transaction`` just before commit. A change with no trail event is a programming
     error (every action names its actor through the trail), so it is refused rather than sealed anonymously.
     """
-    from gridaudit.audit import trail
 
     session.flush()
     touched = session.info.pop(TOUCHED, set())
@@ -264,7 +263,7 @@ def trigger_sql(dialect: str, table: str) -> list[str]:
     if dialect == "sqlite":
         return [
             f"""CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table}
-                BEGIN SELECT RAISE(ABORT, '{table} is append-only: corrections are new rows / 只能追加，更正须新增记录');
+                BEGIN SELECT RAISE(ABORT, '{table} is append-only: corrections are new rows / 只能追加');
                 END"""
             for verb in ("UPDATE", "DELETE")
         ]

@@ -140,7 +140,9 @@ def migrate(engine: object) -> None:
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, "head")
                 if sqlite and conn.exec_driver_sql("PRAGMA foreign_key_check").first() is not None:
-                    raise AuditError("迁移后外键不一致，已回滚", "foreign keys inconsistent after migration; rolled back")
+                    raise AuditError(
+                        "迁移后外键不一致，已回滚", "foreign keys inconsistent after migration; rolled back"
+                    )
         finally:
             if sqlite:
                 conn.connection.driver_connection.execute("PRAGMA foreign_keys = ON")

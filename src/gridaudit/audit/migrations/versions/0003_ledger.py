@@ -27,9 +27,11 @@ def upgrade() -> None:
     with op.batch_alter_table("audit_results") as b:
         b.alter_column("recovered_kwh", existing_type=sa.Float, nullable=True)
         b.alter_column("recovered_yuan", existing_type=sa.Float, nullable=True)
-        b.add_column(sa.Column("corrects_id", sa.Integer, sa.ForeignKey("audit_results.result_id", name="fk_audit_results_corrects")))
+        fk = sa.ForeignKey("audit_results.result_id", name="fk_audit_results_corrects")
+        b.add_column(sa.Column("corrects_id", sa.Integer, fk))
     with op.batch_alter_table("audit_penalties") as b:
-        b.add_column(sa.Column("corrects_id", sa.Integer, sa.ForeignKey("audit_penalties.penalty_id", name="fk_audit_penalties_corrects")))
+        fk = sa.ForeignKey("audit_penalties.penalty_id", name="fk_audit_penalties_corrects")
+        b.add_column(sa.Column("corrects_id", sa.Integer, fk))
         b.add_column(sa.Column("duplicate_reason", sa.Text))
     op.create_table(
         "audit_replies",
