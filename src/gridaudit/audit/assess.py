@@ -263,3 +263,68 @@ def _add(
     row.backbill_yuan = round(row.backbill_yuan + money.backbill_yuan, 2)
     row.penalty_yuan = round(row.penalty_yuan + money.penalty_yuan, 2)
     row.escalations += escalations
+
+
+BOOKERS = ("audit_lead", "manager")
+
+
+def book_assessment(
+    session: Any, actor_id: str, month: str, dataset_dir: str | Path | None = None, as_of: date | None = None
+) -> Any:
+    """Book (publish) the month's assessment: its rows and totals frozen in ``audit_assessments``.
+
+    A later booking of the same month supersedes the earlier one, which stays in the store and the trail."""
+    from sqlalchemy import select
+
+    from gridaudit.audit import trail
+    from gridaudit.audit.errors import AuditError, Forbidden
+    from gridaudit.audit.models import AssessmentBooking
+    from gridaudit.audit.users import get_user
+
+    actor = get_user(session, actor_id)
+    if actor.role not in BOOKERS:
+        raise Forbidden(
+            f"只有稽查组长或主管领导可以发布考核结果（{actor.user_id} 是 {actor.role}）",
+            f"only an audit lead or a manager may book an assessment ({actor.user_id} is {actor.role})",
+        )
+    as_of = as_of or date.today()
+    rows = assess(session, month, dataset_dir, as_of)
+    if not rows:
+        raise AuditError(f"{month} 没有稽查任务，无可发布的考核", f"{month} has no audit tasks: nothing to book")
+    previous = session.execute(
+        select(AssessmentBooking.booking_id)
+        .where(AssessmentBooking.month == month)
+        .order_by(AssessmentBooking.booking_id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    totals = month_totals(session, month)
+    booking = AssessmentBooking(
+        month=month,
+        as_of=as_of,
+        rows=trail.canonical([assessment_record(r) for r in rows]),
+        totals=trail.canonical(totals),
+        booked_by=actor.user_id,
+        booked_at=trail.now_utc(),
+        supersedes_id=previous,
+    )
+    session.add(booking)
+    session.flush()
+    trail.append(
+        session,
+        actor.user_id,
+        "assess_book",
+        "assessment",
+        booking.booking_id,
+        {"month": month, "as_of": as_of.isoformat(), "rows": len(rows), "totals": totals, "supersedes": previous},
+    )
+    return booking
+
+
+def assessment_record(row: AssessRow) -> dict:
+    """One assessment row as plain data (JSON output, booked assessments)."""
+    return {
+        **row.__dict__,
+        "error_rate": row.error_rate,
+        "on_time_rate": row.on_time_rate,
+        "recovered_yuan": row.recovered_yuan,
+    }

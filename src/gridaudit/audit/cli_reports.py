@@ -69,7 +69,9 @@ def _assessment_table(rows: list) -> None:
 @audit_app.command(
     "assess",
     epilog=example(
-        "gridaudit audit assess --month 2025-07", "gridaudit audit assess --month 2025-07 --dataset ds --json"
+        "gridaudit audit assess --month 2025-07",
+        "gridaudit audit assess --month 2025-07 --dataset ds --json",
+        "gridaudit audit assess --month 2025-07 --dataset ds --book --user lead",
     ),
 )
 def assess_command(
@@ -77,25 +79,27 @@ def assess_command(
     dataset: Annotated[Path | None, typer.Option("--dataset", help="Dataset for reads per reader/unit")] = None,
     as_of: str = typer.Option(None, "--as-of", help="Deadlines counted as of this date (default today)"),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table"),
+    book: bool = typer.Option(False, "--book", help="Book (publish) it: frozen in the store (audit lead, manager)"),
     store: str = StoreOpt,
     user: str = UserOpt,
 ) -> None:
     """Monthly assessment per staff member and unit (考核): findings, error rates, on-time rectification, money."""
-    from gridaudit.audit.assess import assess
+    from gridaudit.audit.assess import assess, assessment_record, book_assessment
 
     day = _day(as_of, "--as-of")
+    if book:
+        b = run(store, lambda s, _st: book_assessment(s, user, month, dataset, day))
+        tail_zh = f"，取代 {b.supersedes_id}" if b.supersedes_id else ""
+        tail_en = f", supersedes {b.supersedes_id}" if b.supersedes_id else ""
+        console.print(
+            msg(
+                f"{month} 考核已发布（编号 {b.booking_id}{tail_zh}）",
+                f"{month} assessment booked (id {b.booking_id}{tail_en})",
+            )
+        )
     rows = run(store, lambda s, _st: assess(s, month, dataset, day), user=user)
     if as_json:
-        out = [
-            {
-                **r.__dict__,
-                "error_rate": r.error_rate,
-                "on_time_rate": r.on_time_rate,
-                "recovered_yuan": r.recovered_yuan,
-            }
-            for r in rows
-        ]
-        typer.echo(json.dumps(out, ensure_ascii=False, indent=1))
+        typer.echo(json.dumps([assessment_record(r) for r in rows], ensure_ascii=False, indent=1, default=str))
         return
     _assessment_table(rows)
 
