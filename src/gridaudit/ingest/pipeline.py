@@ -13,7 +13,16 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from gridaudit.dataset import Dataset, StagedVersion, commit_version, discard_version, stage_version
+from gridaudit.dataset import (
+    Dataset,
+    DatasetBusy,
+    DatasetLock,
+    StagedVersion,
+    commit_version,
+    discard_version,
+    lock_dataset,
+    stage_version,
+)
 from gridaudit.ingest import tablework as tw
 from gridaudit.ingest.errors import UnusableSource, unusable
 from gridaudit.ingest.mapping import load_mapping
@@ -112,9 +121,9 @@ def ingest(
     root = Path(dataset_dir)
     staged: StagedVersion | None = None
     run: Run | None = None
-    lock = None
+    lock: DatasetLock | None = None
     try:
-        lock = _lock(root)
+        # what needs no dataset folder comes first: a missing or misnamed source creates nothing
         m = load_mapping(mapping)
         skipped: list[Path] = []
         found = discover([Path(s) for s in sources], m, skipped) if sources else []
@@ -123,6 +132,7 @@ def ingest(
         expanded: list[Source] = []
         for s in found:
             expanded.extend(sheet_sources(s, m) if s.kind == "xlsx" else [s])
+        lock = _lock(root)
         staged = stage_version(root)
         run = Run(staged, settings, progress)
         if from_sql:
@@ -230,25 +240,20 @@ def ingest(
         if staged is not None:
             discard_version(staged)
         if lock is not None:
-            lock.close()
+            lock.release()
 
 
-def _lock(root: Path) -> Any:
+def _lock(root: Path) -> DatasetLock:
     """Hold ``DIR/.ingest.lock`` for the whole ingest: one writer at a time (a second one is refused)."""
-    import fcntl
-
-    root.mkdir(parents=True, exist_ok=True)
-    fh = open(root / ".ingest.lock", "w")  # noqa: SIM115 - held open until the ingest ends
+    lock = lock_dataset(root)
     try:
-        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        fh.close()
+        return lock.__enter__()
+    except DatasetBusy:
         raise unusable(
             str(root),
             "另一个导入正在写入此数据集, 请稍后再试",
             "another ingest is writing this dataset; try again when it ends",
         ) from None
-    return fh
 
 
 def _current(root: Path) -> Dataset | None:
