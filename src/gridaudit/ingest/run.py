@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +25,7 @@ from gridaudit.ingest import tablework as tw
 from gridaudit.ingest.checks import today_literals
 from gridaudit.ingest.coerce import ident, lit
 from gridaudit.ingest.encoding import prepare_csv
-from gridaudit.ingest.errors import SourceProblem, UnusableSource, unusable
+from gridaudit.ingest.errors import SourceProblem, UnusableSource, engine_message, unusable, vanished
 from gridaudit.ingest.readers import RawRelation, csv_relation, parquet_relation
 from gridaudit.ingest.sources import Source
 from gridaudit.ingest.xlsx import xlsx_relation
@@ -116,8 +118,8 @@ def prepare_sources(
     stats: dict[int, tuple[int, int, int] | None] = {}
     for i, s in enumerate(sources):
         run.progress("open", {"source": s.name, "table": s.table})
+        stats[i] = _stat(s.path) if s.path.is_file() else None
         try:
-            stats[i] = _stat(s.path) if s.path.is_file() else None
             view = f"raw_{i}"
             if s.kind == "csv":
                 tf = prepare_csv(s.path, s.name, run.work)
@@ -132,21 +134,40 @@ def prepare_sources(
                 s.sha256, s.size = file_sha(s.path)
                 rels.append(xlsx_relation(run.con, s, view, mapping))
         except UnusableSource as exc:
+            if _changed(s, stats[i]):
+                exc = vanished(s.name)
             problems.extend(exc.problems)
+        except OSError as exc:  # deleted between finding and opening, or unreadable
+            if not s.path.exists() or _changed(s, stats[i]):
+                problems.extend(vanished(s.name).problems)
+            else:
+                problems.append(SourceProblem(s.name, f"无法读取: {exc.strerror}", f"cannot be read: {exc.strerror}"))
     if problems:
         raise UnusableSource(problems)
     return rels, stats
 
 
+def _changed(s: Source, before: tuple[int, int, int] | None) -> bool:
+    return before is not None and _stat(s.path) != before
+
+
 def check_source_still_there(s: Source, before: tuple[int, int, int] | None) -> None:
     """Refuse a source file that was deleted, replaced or changed since it was opened."""
-    if before is None:
-        return
-    after = _stat(s.path)
-    if after != before:
-        what_zh = "在读取过程中被删除" if after is None else "在读取过程中被修改或截断"
-        what_en = "was deleted while being read" if after is None else "was changed or truncated while being read"
-        raise unusable(s.name, f"来源文件{what_zh}; 未写入任何内容", f"the source {what_en}; nothing was written")
+    if _changed(s, before):
+        raise vanished(s.name)
+
+
+@contextmanager
+def read_boundary(s: Source, before: tuple[int, int, int] | None) -> Iterator[None]:
+    """Wrap a DuckDB read of a source: a file that vanished or changed meanwhile is said so plainly; any
+    other engine error is reported by its first line, never with its SQL. Checks the file again after."""
+    try:
+        yield
+    except duckdb.Error as exc:
+        check_source_still_there(s, before)
+        msg = engine_message(exc)
+        raise unusable(s.name, f"读取失败: {msg}", f"read failed: {msg}") from exc
+    check_source_still_there(s, before)
 
 
 def process_table(
@@ -175,12 +196,8 @@ def process_table(
     for i, rr in rels:
         run.progress("recheck" if outcome.reread else "read", {"source": rr.source.name, "table": table})
         out = run.work / f"{table}__{i}.parquet"
-        try:
+        with read_boundary(rr.source, stats.get(i)):
             tw.pass_one(con, rr, spec, mapping, i, out, run.today, fk_refs)
-        except duckdb.Error as exc:
-            check_source_still_there(rr.source, stats.get(i))
-            raise unusable(rr.source.name, f"读取失败: {exc}", f"read failed: {exc}") from exc
-        check_source_still_there(rr.source, stats.get(i))
         outcome.present |= set(rr.columns)
     con.execute("SET preserve_insertion_order = false")
     work_glob = str(run.work / f"{table}__*.parquet")
@@ -297,12 +314,8 @@ def _fast_path(
     for i, rr in rels:
         run.progress("read", {"source": rr.source.name, "table": table})
         out = run.work / f"{table}__{i}.good.parquet"
-        try:
+        with read_boundary(rr.source, stats.get(i)):
             n = tw.pass_one(con, rr, spec, mapping, i, out, run.today, fk_refs, mode="good")
-        except duckdb.Error as exc:
-            check_source_still_there(rr.source, stats.get(i))
-            raise unusable(rr.source.name, f"读取失败: {exc}", f"read failed: {exc}") from exc
-        check_source_still_there(rr.source, stats.get(i))
         files.append(out)
         if n != rr.source.expected_rows:
             short.append((i, rr))
@@ -347,11 +360,8 @@ def _list_bad_rows(
     for i, rr in short:
         run.progress("recheck", {"source": rr.source.name, "table": table})
         out = run.work / f"{table}__{i}.bad.parquet"
-        try:
+        with read_boundary(rr.source, stats.get(i)):
             tw.pass_one(con, rr, spec, mapping, i, out, run.today, fk_refs, mode="bad")
-        except duckdb.Error as exc:
-            raise unusable(rr.source.name, f"读取失败: {exc}", f"read failed: {exc}") from exc
-        check_source_still_there(rr.source, stats.get(i))
     con.execute("SET preserve_insertion_order = false")
     work = ident(f"b_{table}")
     con.execute(
