@@ -24,7 +24,7 @@ from gridaudit.dataset import (
     stage_version,
 )
 from gridaudit.ingest import tablework as tw
-from gridaudit.ingest.errors import UnusableSource, unusable
+from gridaudit.ingest.errors import SourceProblem, UnusableSource, unusable
 from gridaudit.ingest.mapping import load_mapping
 from gridaudit.ingest.readers import RawRelation
 from gridaudit.ingest.run import (
@@ -35,7 +35,7 @@ from gridaudit.ingest.run import (
     prepare_sources,
     process_table,
 )
-from gridaudit.ingest.sources import Source, discover
+from gridaudit.ingest.sources import Source, discover, skipped_file
 from gridaudit.ingest.xlsx import sheet_sources
 
 FAILURE_SCHEMA = pa.schema(
@@ -68,6 +68,7 @@ class IngestResult:
     failures_path: Path | None = None
     tables: dict[str, dict[str, int]] = field(default_factory=dict)
     sources: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[SourceProblem] = field(default_factory=list)  # files and sheets left out, with the reason
 
 
 Progress = Callable[[str, dict[str, Any]], None]
@@ -122,16 +123,24 @@ def ingest(
     staged: StagedVersion | None = None
     run: Run | None = None
     lock: DatasetLock | None = None
+    skipped: list[SourceProblem] = []
     try:
         # what needs no dataset folder comes first: a missing or misnamed source creates nothing
         m = load_mapping(mapping)
-        skipped: list[Path] = []
-        found = discover([Path(s) for s in sources], m, skipped) if sources else []
-        for f in skipped:
+        skipped_files: list[Path] = []
+        found = discover([Path(s) for s in sources], m, skipped_files) if sources else []
+        for f in skipped_files:
             progress("skip_file", {"source": str(f)})
+            skipped.append(skipped_file(str(f)))
         expanded: list[Source] = []
         for s in found:
-            expanded.extend(sheet_sources(s, m) if s.kind == "xlsx" else [s])
+            if s.kind != "xlsx":
+                expanded.append(s)
+                continue
+            before = len(skipped)
+            expanded.extend(sheet_sources(s, m, skipped))
+            for p in skipped[before:]:
+                progress("skip_sheet", {"source": p.source, "reason": p.text()})
         lock = _lock(root)
         staged = stage_version(root)
         run = Run(staged, settings, progress)
@@ -145,7 +154,9 @@ def ingest(
         parent = staged.parent
         if _unchanged_fast(parent, expanded, m.sha256):
             assert parent is not None
-            return _unchanged_result(parent, expanded)
+            unchanged = _unchanged_result(parent, expanded)
+            unchanged.skipped = skipped
+            return unchanged
         by_table: dict[str, list[tuple[int, RawRelation]]] = {}
         for i, rr in enumerate(rels):
             by_table.setdefault(rr.source.table, []).append((i, rr))
@@ -194,6 +205,7 @@ def ingest(
             changed=False,
             tables=tables,
             sources=[s.record() for s in expanded],
+            skipped=skipped,
         )
         if (strict and failures.num_rows) or not changed:
             if failures.num_rows:
@@ -233,6 +245,7 @@ def ingest(
             exit_code=2,
             changed=False,
             errors=[p.text() for p in exc.problems],
+            skipped=skipped,
         )
     finally:
         if run is not None:

@@ -60,6 +60,8 @@ def progress_printer() -> Callable[[str, dict[str, Any]], None]:
                 style="yellow",
                 highlight=False,
             )
+        elif event == "skip_sheet":
+            console.print(info["reason"], style="yellow", highlight=False)
         elif event == "commit":
             console.print(msg("写入新版本…", "writing the new version…"), highlight=False)
 
@@ -92,6 +94,8 @@ def print_summary(result: Any, top: int = 10) -> None:
             f"{s.get('duplicates_dropped', 0):,}",
         )
     console.print(t)
+    for p in result.skipped:
+        console.print(p.text(), style="yellow", highlight=False)
     f = result.failures
     if f.num_rows:
         grouped = f.group_by(["table_name", "column_name", "check_name"]).aggregate([("row", "count"), ("row", "min")])

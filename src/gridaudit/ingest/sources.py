@@ -53,6 +53,15 @@ def ambiguous(source: str, exc: AmbiguousName) -> SourceProblem:
     )
 
 
+def skipped_file(source: str) -> SourceProblem:
+    """The warning for a file found in a folder whose name names no table."""
+    return SourceProblem(
+        source,
+        "已跳过: 文件名不对应任何表 (可用 --mapping 指定)",
+        "skipped: its name names no table (use --mapping to place it)",
+    )
+
+
 def _kind(path: Path) -> str | None:
     suffix = path.suffix.lower()
     if suffix in CSV_SUFFIXES:
