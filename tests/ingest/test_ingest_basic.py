@@ -148,9 +148,9 @@ def test_reingest_of_identical_bytes_reports_zero_new_rows(base, tmp_path: Path)
         res = CliRunner().invoke(app, ["ingest", str(meters), str(readings), "--dataset", str(ds), "--lang", "en", *extra])
         assert res.exit_code == 0, res.output
         assert "unchanged, nothing written" in res.output
-        row = next(line for line in res.output.splitlines() if line.strip().startswith("│ readings") or "readings" in line)
-        cells = [c.strip() for c in row.strip("│ ").split("│")]
-        assert cells[:5] == ["readings", "3", "0", "0", "0"], row  # accepted 3, rejected 0, inserted 0, updated 0
+        rows = [[c.strip() for c in line.strip("│ ").split("│")] for line in res.output.splitlines() if "│" in line]
+        cells = next(r for r in rows if r[0] == "readings")
+        assert cells[:5] == ["readings", "3", "0", "0", "0"], res.output  # accepted, rejected, inserted, updated
 
 
 def test_strict_with_failures_reports_nothing_inserted(base, tmp_path: Path):

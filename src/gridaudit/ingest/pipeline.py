@@ -208,6 +208,8 @@ def ingest(
             skipped=skipped,
         )
         if (strict and failures.num_rows) or not changed:
+            for t in tables.values():  # nothing is written: say so, not what would have been
+                t["inserted"] = t["updated"] = 0
             if failures.num_rows:
                 result.failures_path = _save_rejected(root, failures)
             return result
@@ -279,6 +281,18 @@ def _unchanged_result(parent: Dataset, sources: list[Source]) -> IngestResult:
     failures = parent.read(FAILURES_TABLE) if parent.has(FAILURES_TABLE) else _empty_failures()
     rejected = {k: int(v) for k, v in parent.manifest.get("rejected", {}).items()}
     rows = {t: int(v.get("accepted", 0)) for t, v in parent.manifest.get("ingest", {}).items()}
+    # the same bytes again: every row accepted then is already there; none is new
+    tables = {
+        t: {
+            "accepted": int(v.get("accepted", 0)),
+            "rejected": int(v.get("rejected", 0)),
+            "duplicates_dropped": int(v.get("duplicates_dropped", 0)),
+            "inserted": 0,
+            "updated": 0,
+            "unchanged": int(v.get("accepted", 0)),
+        }
+        for t, v in parent.manifest.get("ingest", {}).items()
+    }
     return IngestResult(
         dataset=parent,
         rows=rows,
@@ -287,7 +301,7 @@ def _unchanged_result(parent: Dataset, sources: list[Source]) -> IngestResult:
         exit_code=1 if failures.num_rows else 0,
         changed=False,
         failures_path=parent.path / f"{FAILURES_TABLE}.parquet" if parent.has(FAILURES_TABLE) else None,
-        tables=parent.manifest.get("ingest", {}),
+        tables=tables,
         sources=[s.record() for s in sources],
     )
 

@@ -139,6 +139,11 @@ def print_summary(result: Any, top: int = 10) -> None:
             )
         )
     elif ds is not None:
-        console.print(msg(f"数据集未变化 (仍为版本 {ds.version})", f"dataset unchanged (still version {ds.version})"))
+        console.print(
+            msg(
+                f"数据集未变化, 未写入任何内容 (仍为版本 {ds.version})",
+                f"dataset unchanged, nothing written (still version {ds.version})",
+            )
+        )
     else:
         console.print(msg("未写入任何内容", "nothing was written"))
