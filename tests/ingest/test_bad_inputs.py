@@ -112,7 +112,7 @@ def test_reading_for_unknown_meter_negative_nan_future(ds, tmp_path):
         tmp_path,
         "readings.csv",
         HEADER + "M404,2024-02,2024-02-29,1,actual\nM1,2024-02,2024-02-29,-1,actual\n"
-        "M2,2024-02,2024-02-29,nan,actual\nM3,2024-02,2099-02-28,1,actual\n",
+        "M2,2024-02,2024-02-29,nan,actual\nM3,2099-02,2099-02-28,1,actual\n",
     )
     r = ingest([f], ds)
     got = sorted((x["row"], x["column_name"], x["check_name"], x["value"]) for x in r.failures.to_pylist())
@@ -217,13 +217,13 @@ def test_bad_rows_and_duplicates_together_take_the_full_path(ds, tmp_path):
     assert sorted(q["row"].to_pylist()) == [2, 3, 4]
 
 
-def test_units_parent_must_exist_in_the_same_ingest(tmp_path):
+def test_units_parent_is_checked_against_the_same_ingest(tmp_path):
     f = write(tmp_path, "units.csv", "unit_id,name,parent_id\nU1,公司,\nU2,县公司,U1\nU3,供电所,U9\n")
     r = ingest([f], tmp_path / "ds")
-    assert [(x["row"], x["column_name"], x["check_name"]) for x in r.failures.to_pylist()] == [
-        (4, "parent_id", "foreign_key")
+    assert [(x["row"], x["column_name"], x["check_name"], x["severity"]) for x in r.failures.to_pylist()] == [
+        (4, "parent_id", "foreign_key", "warning")  # parent_id is optional: U3 is kept, the failure recorded
     ]
-    assert r.rows == {"units": 2}
+    assert r.rows == {"units": 3} and r.exit_code == 0
 
 
 @pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])

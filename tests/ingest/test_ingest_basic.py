@@ -77,7 +77,7 @@ def test_row_failures_are_named_and_quarantined(base, tmp_path: Path):
         "M2,2024-01,2024-01-31,-3,actual\n"  # row 3 negative
         "M3,2024-01,2024-01-31,NaN,actual\n"  # row 4 NaN
         "M9,2024-01,2024-01-31,10,actual\n"  # row 5 unknown meter
-        "M1,2024-02,2999-02-01,10,actual\n"  # row 6 future
+        "M1,2999-02,2999-02-01,10,actual\n"  # row 6 future
         "M2,2024-02,2024-02-29,10,guess\n",  # row 7 domain
     )
     r = ingest([meters, bad], ds)

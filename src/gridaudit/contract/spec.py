@@ -83,6 +83,7 @@ class Table(BaseModel):
     aliases: list[str] = Field(default_factory=list)
     key: list[str]
     foreign_keys: dict[str, str] = Field(default_factory=dict)
+    period_dates: dict[str, str] = Field(default_factory=dict)  # date column -> the period column it must fit
     columns: dict[str, Column]
 
     @property
@@ -99,6 +100,12 @@ class Table(BaseModel):
         columns added since (the engines show them as NULL, as ingest writes them today)."""
         have = set(present)
         return [c for c in self.columns.values() if c.name not in have]
+
+    def fk_severity(self, column: str) -> str:
+        """``error`` (the row is rejected) for a required foreign-key column that names nothing, ``warning``
+        (the row is kept, the failure recorded) for an optional one: a reference to a reader not in staff
+        loses no reading."""
+        return "error" if self.columns[column].required else "warning"
 
     def foreign_key(self, column: str) -> tuple[str, str]:
         """The (table, column) a foreign-key column refers to."""
@@ -235,6 +242,11 @@ def _check_consistency(contract: Contract) -> None:
             rt, rc = ref.split(".")
             if col not in t.columns or rt not in contract.tables or rc not in contract.tables[rt].columns:
                 raise ValueError(f"contract: bad foreign key {t.name}.{col} -> {ref}")
+        for d, p in t.period_dates.items():
+            if t.columns.get(d) is None or t.columns[d].type != "date" or t.columns.get(p) is None:
+                raise ValueError(f"contract: {t.name}.period_dates {d}: {p} needs a date and a period column")
+            if t.columns[p].type != "period":
+                raise ValueError(f"contract: {t.name}.period_dates {d}: {p} is not a period column")
         for c in t.columns.values():
             if c.domain and c.domain not in contract.domains:
                 raise ValueError(f"contract: {t.name}.{c.name} uses unknown domain {c.domain}")

@@ -68,7 +68,7 @@ def ingest_command(
         )
         raise typer.Exit(2)
     print_summary(result)
-    if strict and result.failures.num_rows:
+    if strict and result.exit_code == 1:
         console.print(
             msg("--strict: 有校验失败, 未写入新版本", "--strict: rows failed, no version written"), style="red"
         )

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from gridaudit.dataset import (
@@ -48,6 +49,7 @@ FAILURE_SCHEMA = pa.schema(
         ("value", pa.string()),
         ("message_zh", pa.string()),
         ("message_en", pa.string()),
+        ("severity", pa.string()),  # error: the row was rejected; warning: the row was kept
     ]
 )
 FAILURES_TABLE = "failure_cases"
@@ -56,7 +58,8 @@ REJECTED_DIR = ".rejected"
 
 @dataclass
 class IngestResult:
-    """What an ingest did. ``exit_code``: 0 clean, 1 rows rejected, 2 unusable input (nothing written)."""
+    """What an ingest did. ``exit_code``: 0 clean (warnings allowed: their rows are kept), 1 rows rejected,
+    2 unusable input (nothing written). ``failures`` holds errors and warnings (column ``severity``)."""
 
     dataset: Dataset | None
     rows: dict[str, int]
@@ -82,6 +85,15 @@ def _unchanged_fast(parent: Dataset | None, sources: list[Source], mapping_sha: 
     key = sorted((s.get("sha256", ""), s.get("table", ""), s.get("sheet") or "") for s in before)
     now = sorted((s.sha256, s.table, s.sheet or "") for s in sources)
     return bool(key) and key == now and parent.manifest.get("mapping_sha256", "") == mapping_sha
+
+
+def count_errors(failures: pa.Table) -> int:
+    """Failure cases that rejected a row (warnings kept theirs; a ``failure_cases`` table written before
+    severities existed holds errors only)."""
+    if "severity" not in failures.column_names:
+        return failures.num_rows
+    warnings = pc.sum(pc.cast(pc.equal(failures["severity"], "warning"), pa.int64())).as_py() or 0
+    return failures.num_rows - int(warnings)
 
 
 def _empty_failures() -> pa.Table:
@@ -179,7 +191,7 @@ def ingest(
         )
         run.con.execute(
             "CREATE TEMP TABLE all_failures (table_name VARCHAR, source_id INT, row BIGINT, column_name VARCHAR, "
-            "check_name VARCHAR, value VARCHAR, message_zh VARCHAR, message_en VARCHAR)"
+            "check_name VARCHAR, value VARCHAR, message_zh VARCHAR, message_en VARCHAR, severity VARCHAR)"
         )
         for table in order_tables(set(by_table)):
             outcomes[table] = process_table(run, table, by_table[table], stats, m, written)
@@ -194,7 +206,8 @@ def ingest(
             }
             for t, o in outcomes.items()
         }
-        exit_code = 1 if failures.num_rows else 0
+        n_errors = count_errors(failures)
+        exit_code = 1 if n_errors else 0
         changed = any(o.changed for o in outcomes.values())
         result = IngestResult(
             dataset=parent,
@@ -207,7 +220,7 @@ def ingest(
             sources=[s.record() for s in expanded],
             skipped=skipped,
         )
-        if (strict and failures.num_rows) or not changed:
+        if (strict and n_errors) or not changed:
             for t in tables.values():  # nothing is written: say so, not what would have been
                 t["inserted"] = t["updated"] = 0
             if failures.num_rows:
@@ -298,7 +311,7 @@ def _unchanged_result(parent: Dataset, sources: list[Source]) -> IngestResult:
         rows=rows,
         rejected=rejected,
         failures=failures,
-        exit_code=1 if failures.num_rows else 0,
+        exit_code=1 if count_errors(failures) else 0,
         changed=False,
         failures_path=parent.path / f"{FAILURES_TABLE}.parquet" if parent.has(FAILURES_TABLE) else None,
         tables=tables,
@@ -309,7 +322,7 @@ def _unchanged_result(parent: Dataset, sources: list[Source]) -> IngestResult:
 def _collect_failures(run: Run) -> pa.Table:
     tbl = run.con.sql(
         f"SELECT f.table_name, n.source, {SOURCE_ROW.format(src='f.source_id', row='f.row')} AS row, "
-        "f.column_name, f.check_name, f.value, f.message_zh, f.message_en "
+        "f.column_name, f.check_name, f.value, f.message_zh, f.message_en, f.severity "
         "FROM all_failures f JOIN source_names n ON n.source_id = f.source_id "
         "ORDER BY n.source, f.row, f.column_name, f.check_name"
     ).to_arrow_table()

@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 from gridaudit.contract.spec import load_contract
 from gridaudit.dataset import StagedVersion
 from gridaudit.ingest import tablework as tw
-from gridaudit.ingest.checks import today_literals
+from gridaudit.ingest.checks import DEFAULT_PERIOD_TOLERANCE_MONTHS, today_literals
 from gridaudit.ingest.coerce import ident, lit
 from gridaudit.ingest.encoding import prepare_csv
 from gridaudit.ingest.errors import SourceProblem, UnusableSource, engine_message, unusable, vanished
@@ -41,11 +41,14 @@ Progress = Any
 
 @dataclass
 class IngestSettings:
-    """Resources and the reference date of an ingest (not thresholds: the contract holds those)."""
+    """Resources, the reference date and the tolerances of an ingest (the contract says which columns are
+    checked; ``period_tolerance_months`` says how far a ``period_dates`` date may lie from its period's month:
+    0 = the same month, 1 (default) = also the month before or after, as reads near a month's end happen)."""
 
     memory_limit: str = "2GB"
     threads: int | None = None
     today: dt.date | None = None
+    period_tolerance_months: int = DEFAULT_PERIOD_TOLERANCE_MONTHS
 
 
 def order_tables(tables: set[str]) -> list[str]:
@@ -103,6 +106,9 @@ class Run:
             self.con.execute(f"SET threads = {int(settings.threads)}")
         today = settings.today or dt.date.today()
         self.today = today_literals(today)
+        if settings.period_tolerance_months < 0:
+            raise unusable("period_tolerance_months", "须 ≥ 0", "must be ≥ 0")
+        self.period_tolerance = int(settings.period_tolerance_months)
 
     def close(self) -> None:
         """Close the DuckDB connection."""
@@ -197,7 +203,7 @@ def process_table(
         run.progress("recheck" if outcome.reread else "read", {"source": rr.source.name, "table": table})
         out = run.work / f"{table}__{i}.parquet"
         with read_boundary(rr.source, stats.get(i)):
-            tw.pass_one(con, rr, spec, mapping, i, out, run.today, fk_refs)
+            tw.pass_one(con, rr, spec, mapping, i, out, run.today, fk_refs, period_tolerance=run.period_tolerance)
         outcome.present |= set(rr.columns)
     con.execute("SET preserve_insertion_order = false")
     work_glob = str(run.work / f"{table}__*.parquet")
@@ -219,8 +225,14 @@ def process_table(
     n_bad = sum(b for _, b in counts.values())
     if n_bad:
         work_cols = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {ident(work)}").fetchall()}
-        failures = tw.row_failures(spec, ident(work), outcome.present, run.today, fk_refs, work_cols)
+        failures = tw.row_failures(
+            spec, ident(work), outcome.present, run.today, fk_refs, work_cols, period_tolerance=run.period_tolerance
+        )
         con.execute(f"INSERT INTO all_failures {failures}")
+    work_cols = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {ident(work)}").fetchall()}
+    warnings = tw.row_failures(spec, ident(work), outcome.present, run.today, fk_refs, work_cols, "warning")
+    if warnings:
+        con.execute(f"INSERT INTO all_failures {warnings}")
     later: list[str] = []
     key_fail, n_diff, n_same = tw.check_keys(con, spec, ident(work))
     if n_diff:
@@ -234,7 +246,7 @@ def process_table(
     if later:
         con.execute(f"CREATE OR REPLACE TEMP TABLE later_failures AS {' UNION ALL '.join(later)}")
         con.execute("INSERT INTO all_failures SELECT * FROM later_failures")
-        con.execute("INSERT INTO rejects SELECT DISTINCT source_id, row FROM later_failures")
+        con.execute("INSERT INTO rejects SELECT DISTINCT source_id, row FROM later_failures WHERE severity = 'error'")
         has_rejects = con.execute("SELECT count(*) FROM rejects").fetchall()[0][0] > 0
     n_rej = con.execute("SELECT count(*) FROM rejects").fetchall()[0][0]
     outcome.rejected = int(n_bad + n_rej)
@@ -283,7 +295,8 @@ def _publish(run: Run, spec: Any, new_path: Path, outcome: tw.TableOutcome, writ
         os.replace(new_path, final)
         outcome.inserted = outcome.accepted
         outcome.changed = outcome.accepted > 0
-    written[table] = parent.table_glob(table) if not outcome.changed and parent else str(final)
+    carried = not outcome.changed and parent is not None and parent.has(table)
+    written[table] = parent.table_glob(table) if carried and parent is not None else str(final)
 
 
 def _fast_path(
@@ -315,7 +328,9 @@ def _fast_path(
         run.progress("read", {"source": rr.source.name, "table": table})
         out = run.work / f"{table}__{i}.good.parquet"
         with read_boundary(rr.source, stats.get(i)):
-            n = tw.pass_one(con, rr, spec, mapping, i, out, run.today, fk_refs, mode="good")
+            n = tw.pass_one(
+                con, rr, spec, mapping, i, out, run.today, fk_refs, mode="good", period_tolerance=run.period_tolerance
+            )
         files.append(out)
         if n != rr.source.expected_rows:
             short.append((i, rr))
@@ -333,6 +348,7 @@ def _fast_path(
     outcome.present = {c for _, rr in rels for c in rr.columns}
     if short:
         _list_bad_rows(run, spec, short, stats, mapping, fk_refs, outcome)
+    _list_warnings(run, spec, list(zip(rels, files, strict=True)), stats, mapping, fk_refs)
     new_path = files[0]
     if len(files) > 1:
         new_path = run.work / f"{table}.new.parquet"
@@ -361,7 +377,9 @@ def _list_bad_rows(
         run.progress("recheck", {"source": rr.source.name, "table": table})
         out = run.work / f"{table}__{i}.bad.parquet"
         with read_boundary(rr.source, stats.get(i)):
-            tw.pass_one(con, rr, spec, mapping, i, out, run.today, fk_refs, mode="bad")
+            tw.pass_one(
+                con, rr, spec, mapping, i, out, run.today, fk_refs, mode="bad", period_tolerance=run.period_tolerance
+            )
     con.execute("SET preserve_insertion_order = false")
     work = ident(f"b_{table}")
     con.execute(
@@ -371,9 +389,53 @@ def _list_bad_rows(
     n_bad = con.execute(f"SELECT count(*) FROM {work}").fetchall()[0][0]
     if n_bad:
         work_cols = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {work}").fetchall()}
-        failures = tw.row_failures(spec, work, outcome.present, run.today, fk_refs, work_cols)
+        failures = tw.row_failures(
+            spec, work, outcome.present, run.today, fk_refs, work_cols, period_tolerance=run.period_tolerance
+        )
         con.execute(f"INSERT INTO all_failures {failures}")
         con.execute("CREATE OR REPLACE TEMP TABLE rejects (source_id INT, row BIGINT)")
         extras = sorted({e for _, rr in short for e in rr.extras})
         _write_quarantine(run, spec, work, extras, outcome.present)
     outcome.rejected = int(n_bad)
+
+
+def _list_warnings(
+    run: Run,
+    spec: Any,
+    sources: list[tuple[tuple[int, RawRelation], Path]],
+    stats: dict,
+    mapping: Any,
+    fk_refs: dict[str, tuple[str, str, str]],
+) -> None:
+    """The usual path's warnings: an optional foreign key naming nothing keeps its row. Count them in each
+    source's good rows; read only a source that has some once more, numbering rows, to list them."""
+    con, table = run.con, spec.name
+    soft = {c: ref for c, ref in fk_refs.items() if spec.fk_severity(c) == "warning"}
+    if not soft:
+        return
+    for (i, rr), good in sources:
+        tests = [
+            f"({ident(c)} IS NOT NULL AND {ident(c)} NOT IN (SELECT {ident(rc)} FROM "
+            f"read_parquet({lit(glob)}, union_by_name = true) WHERE {ident(rc)} IS NOT NULL))"
+            for c, (_, rc, glob) in sorted(soft.items())
+            if c in rr.columns
+        ]
+        if not tests:
+            continue
+        n = con.execute(f"SELECT count(*) FROM read_parquet({lit(str(good))}) WHERE {' OR '.join(tests)}").fetchall()
+        if not n[0][0]:
+            continue
+        run.progress("recheck", {"source": rr.source.name, "table": table})
+        out = run.work / f"{table}__{i}.warn.parquet"
+        con.execute("SET preserve_insertion_order = true")
+        with read_boundary(rr.source, stats.get(i)):
+            tw.pass_one(
+                con, rr, spec, mapping, i, out, run.today, fk_refs, mode="warn", period_tolerance=run.period_tolerance
+            )
+        con.execute("SET preserve_insertion_order = false")
+        view = f"read_parquet({lit(str(out))})"
+        work_cols = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {view}").fetchall()}
+        present = set(rr.columns)
+        sql = tw.row_failures(spec, view, present, run.today, fk_refs, work_cols, "warning")
+        if sql:
+            con.execute(f"INSERT INTO all_failures {sql}")
