@@ -145,7 +145,9 @@ def test_reingest_of_identical_bytes_reports_zero_new_rows(base, tmp_path: Path)
     assert again.tables["readings"]["inserted"] == 0 and again.tables["readings"]["updated"] == 0
     assert again.tables["readings"]["unchanged"] == 3
     for extra in ([], ["--strict"]):
-        res = CliRunner().invoke(app, ["ingest", str(meters), str(readings), "--dataset", str(ds), "--lang", "en", *extra])
+        res = CliRunner().invoke(
+            app, ["ingest", str(meters), str(readings), "--dataset", str(ds), "--lang", "en", *extra]
+        )
         assert res.exit_code == 0, res.output
         assert "unchanged, nothing written" in res.output
         rows = [[c.strip() for c in line.strip("│ ").split("│")] for line in res.output.splitlines() if "│" in line]

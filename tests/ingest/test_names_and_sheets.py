@@ -48,7 +48,9 @@ def test_realistic_file_names_ingest(tmp_path: Path):
     r = ingest([meters, fixed], tmp_path / "ds")
     assert r.exit_code == 0, r.errors
     assert r.rows == {"meters": 3, "readings": 1}
-    other = write(tmp_path / "b", "2024年2月抄表示数.csv", READINGS_ZH.replace("M1,202402,20240229,7", "M2,202402,20240229,9"))
+    other = write(
+        tmp_path / "b", "2024年2月抄表示数.csv", READINGS_ZH.replace("M1,202402,20240229,7", "M2,202402,20240229,9")
+    )
     r2 = ingest([other], tmp_path / "ds")
     assert r2.exit_code == 0, r2.errors
     assert r2.dataset.read("readings").num_rows == 2

@@ -25,7 +25,9 @@ def ds(tmp_path: Path) -> Path:
 
 
 def _fails(r) -> list[tuple]:
-    return sorted((x["row"], x["column_name"], x["check_name"], x["severity"], x["value"]) for x in r.failures.to_pylist())
+    return sorted(
+        (x["row"], x["column_name"], x["check_name"], x["severity"], x["value"]) for x in r.failures.to_pylist()
+    )
 
 
 @pytest.mark.parametrize("extra_bad_row", [False, True])  # the usual path, and the path that lists bad rows

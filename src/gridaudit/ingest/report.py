@@ -74,7 +74,13 @@ def _failure_kinds(f: Any, title: str, top: int, style: str | None = None) -> No
     grouped = f.group_by(["table_name", "column_name", "check_name"]).aggregate([("row", "count"), ("row", "min")])
     grouped = grouped.sort_by([("row_count", "descending")])
     ft = RichTable(title=title, title_justify="left", title_style=style)
-    for col in (msg("表", "table"), msg("列", "column"), msg("检查", "check"), msg("次数", "count"), msg("示例", "example")):
+    for col in (
+        msg("表", "table"),
+        msg("列", "column"),
+        msg("检查", "check"),
+        msg("次数", "count"),
+        msg("示例", "example"),
+    ):
         ft.add_column(col)
     for r in grouped.slice(0, top).to_pylist():
         mask = pc.and_(
@@ -129,7 +135,9 @@ def print_summary(result: Any, top: int = 10) -> None:
         if errors.num_rows:
             _failure_kinds(
                 errors,
-                msg(f"校验失败 {errors.num_rows:,} 处 (前 {top} 类)", f"{errors.num_rows:,} failures (top {top} kinds)"),
+                msg(
+                    f"校验失败 {errors.num_rows:,} 处 (前 {top} 类)", f"{errors.num_rows:,} failures (top {top} kinds)"
+                ),
                 top,
             )
         if warnings.num_rows:

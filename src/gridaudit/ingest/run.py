@@ -140,9 +140,7 @@ def prepare_sources(
                 s.sha256, s.size = file_sha(s.path)
                 rels.append(xlsx_relation(run.con, s, view, mapping))
         except UnusableSource as exc:
-            if _changed(s, stats[i]):
-                exc = vanished(s.name)
-            problems.extend(exc.problems)
+            problems.extend((vanished(s.name) if _changed(s, stats[i]) else exc).problems)
         except OSError as exc:  # deleted between finding and opening, or unreadable
             if not s.path.exists() or _changed(s, stats[i]):
                 problems.extend(vanished(s.name).problems)

@@ -230,7 +230,8 @@ def fk_failures(spec: Table, work: str, column: str, ref_table: str, ref_col: st
         f"'foreign_key' AS check_name, CAST(w.{ident(column)} AS VARCHAR) AS value, "
         f"{lit(f'{column} 在 {ref_table}.{ref_col} 中不存在')} AS message_zh, "
         f"{lit(f'{column} not found in {ref_table}.{ref_col}')} AS message_en, "
-        f"{lit(spec.fk_severity(column))} AS severity FROM {work} w WHERE NOT __bad AND w.{ident(column)} IS NOT NULL AND w.{ident(column)} NOT IN "
+        f"{lit(spec.fk_severity(column))} AS severity "
+        f"FROM {work} w WHERE NOT __bad AND w.{ident(column)} IS NOT NULL AND w.{ident(column)} NOT IN "
         f"(SELECT {ident(ref_col)} FROM read_parquet({lit(ref_glob)}, union_by_name = true) "
         f"WHERE {ident(ref_col)} IS NOT NULL)"
     )
