@@ -50,3 +50,9 @@ def test_unknown_gridaudit_lang_env_is_exit_2():
     text = " ".join(res.output.split())
     assert "unknown language 'english'" in text and "GRIDAUDIT_LANG" in text
     assert "Traceback" not in res.output
+
+
+def test_a_commands_own_lang_option_is_checked_the_same_way(tmp_path):
+    res = runner.invoke(app, ["dataset", "info", str(tmp_path), "--lang", "jp"])
+    assert res.exit_code == 2, res.output
+    assert "unknown language 'jp'" in " ".join(res.output.split()) and "Traceback" not in res.output

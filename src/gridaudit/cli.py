@@ -10,8 +10,7 @@ from typing import Annotated
 import typer
 
 from gridaudit import __version__
-from gridaudit.console import die, example
-from gridaudit.i18n import LANGS, set_lang
+from gridaudit.console import die, example, use_lang
 
 app = typer.Typer(
     name="gridaudit",
@@ -65,12 +64,7 @@ def main(
     from gridaudit import workdays
     from gridaudit.calendar_file import CalendarError
 
-    if lang not in LANGS:
-        die(
-            f"未知语言 {lang!r}（--lang 或 GRIDAUDIT_LANG）：可选 {' / '.join(LANGS)} / "
-            f"unknown language {lang!r} (--lang or GRIDAUDIT_LANG): use {' or '.join(LANGS)}"
-        )
-    set_lang(lang)
+    use_lang(lang)
     try:
         workdays.configure(calendar)
     except CalendarError as exc:

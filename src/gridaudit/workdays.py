@@ -180,9 +180,8 @@ def day_info(day: date) -> DayInfo:
         if entry.complete:
             return DayInfo(day, day.weekday() < 5, None, SOURCE_FILE)
     if chinese_calendar_knows(day.year):
-        work = bool(chinese_calendar.is_workday(day))
         _off, name = chinese_calendar.get_holiday_detail(day)
-        return DayInfo(day, work, _cc_name(name), SOURCE_CC)
+        return DayInfo(day, bool(chinese_calendar.is_workday(day)), _cc_name(name), SOURCE_CC)
     return DayInfo(day, day.weekday() < 5, None, SOURCE_WEEKENDS)
 
 
@@ -190,10 +189,14 @@ def is_workday(day: date) -> bool:
     """Whether ``day`` is an official working day (调休 Saturdays count, holidays do not).
 
     A year known to neither the calendar file nor chinese-calendar counts Monday–Friday and warns once."""
-    info = day_info(day)
-    if info.source == SOURCE_WEEKENDS:
-        _warn(day.year)
-    return info.workday
+    cal = calendar_file()
+    entry = cal.years.get(day.year) if cal else None
+    if entry is not None and (entry.complete or day in entry.holidays or day in entry.workdays):
+        return day_info(day).workday
+    if chinese_calendar_knows(day.year):
+        return bool(chinese_calendar.is_workday(day))
+    _warn(day.year)
+    return day.weekday() < 5
 
 
 def add_workdays(start: date, n: int) -> date:

@@ -89,6 +89,7 @@ def tasks_list(
         t = Table(
             "task", "rule 规则", "entity 对象", "state 状态", "rectifier 整改人", "deadline 期限", "overdue 超期工作日"
         )
+        t.columns[5].min_width, t.columns[5].overflow = 10, "fold"  # a provisional mark wraps, never cut to "…"
     else:
         t = Table("task", "rule 规则", "entity 对象", "state 状态", "assignee 承办", "priority 优先级", "¥ at stake")
     for r in rows[:limit]:
