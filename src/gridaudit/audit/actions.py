@@ -19,7 +19,7 @@ from gridaudit.audit.errors import AuditError, Forbidden, NotFound
 from gridaudit.audit.models import Attachment, Escalation, Rectification, Reply, Result, Task, User, Verification
 from gridaudit.audit.recheck import RecheckResult
 from gridaudit.audit.users import get_user
-from gridaudit.workdays import add_workdays, workdays_between
+from gridaudit.workdays import add_workdays, provisional_between, workdays_between
 
 OUTCOMES = {"theft": "窃电", "violation": "违约用电", "irregular": "异常（内部差错）", "normal": "正常"}
 CHECK_KINDS = {"desk": "案头核查", "field": "现场核查"}
@@ -242,6 +242,7 @@ def rectify(
             "responsible": responsible_id,
             "workdays": workdays,
             "deadline": deadline.isoformat(),
+            **({"deadline_provisional": True} if provisional_between(ordered, deadline) else {}),
             "requirement": requirement,
         },
     )

@@ -10,6 +10,7 @@ import typer
 from gridaudit.audit.cli import StoreOpt, UserOpt, _day, audit_app, run, tasks_app
 from gridaudit.console import console, example
 from gridaudit.i18n import msg
+from gridaudit.workdays import deadline_text
 
 TaskArg = typer.Argument(..., help="Task id / 任务编号")
 TodayOpt = typer.Option(None, "--today", help="Date to act as of (YYYY-MM-DD; default today) / 业务日期")
@@ -65,7 +66,7 @@ def tasks_list(
                     f"{t.entity_type}:{t.entity_id}",
                     state_label(t.state),
                     r.responsible_id,
-                    r.deadline.isoformat(),
+                    deadline_text(r.ordered_on, r.deadline),
                     str(n),
                 )
                 for t, r, n in actions.overdue(s, d)
@@ -88,6 +89,7 @@ def tasks_list(
         t = Table(
             "task", "rule 规则", "entity 对象", "state 状态", "rectifier 整改人", "deadline 期限", "overdue 超期工作日"
         )
+        t.columns[5].min_width, t.columns[5].overflow = 10, "fold"  # a provisional mark wraps, never cut to "…"
     else:
         t = Table("task", "rule 规则", "entity 对象", "state 状态", "assignee 承办", "priority 优先级", "¥ at stake")
     for r in rows[:limit]:
@@ -104,16 +106,32 @@ def tasks_show(task_id: int = TaskArg, store: str = StoreOpt, user: str = UserOp
 
     def go(s: Any, _st: Any) -> tuple:
         t = actions.get_task(s, task_id)
-        return t, [(e.at, e.actor, e.action, e.payload) for e in trail.history(s, "task", task_id)]
+        return t, [(e.at, e.actor, e.action, e.payload) for e in trail.history(s, "task", task_id)], _rect_line(s, t)
 
-    t, events = run(store, go, user=user)
+    t, events, rect = run(store, go, user=user)
     console.print(
         f"task {t.task_id}  {t.rule_id} ({t.family}, {t.severity})  {t.entity_type}:{t.entity_id}  "
         f"period {t.period}  {state_label(t.state)}  priority {t.priority:.3f}  "
         f"¥{t.yuan_at_stake or 0:,.2f}  responsible staff {t.responsible_staff_id}"
     )
+    if rect:
+        console.print(rect, highlight=False)
     for at, actor, action, payload in events:
         console.print(f"  {at}  {actor:<12} {action:<12} {payload}", highlight=False, soft_wrap=True)
+
+
+def _rect_line(session: Any, task: Any) -> str | None:
+    """The task's rectification order in one line (deadline marked when provisional), or None."""
+    from gridaudit.audit.actions import rectification_of
+
+    r = rectification_of(session, task)
+    if r is None:
+        return None
+    due = deadline_text(r.ordered_on, r.deadline)
+    return msg(
+        f"整改：责任人 {r.responsible_id}，{r.ordered_on} 下达，{r.workdays} 个工作日，期限 {due}，状态 {r.status}",
+        f"rectification: {r.responsible_id}, ordered {r.ordered_on}, {r.workdays} working days, due {due}, {r.status}",
+    )
 
 
 @tasks_app.command(
@@ -273,10 +291,11 @@ def tasks_rectify(
     r = run(
         store, lambda s, _st: actions.rectify(s, user, task_id, responsible, days, requirement, _day(today, "--today"))
     )
+    due = deadline_text(r.ordered_on, r.deadline)
     console.print(
         msg(
-            f"任务 {task_id}: 已下达整改，责任人 {r.responsible_id}，期限 {r.deadline}",
-            f"task {task_id}: rectification ordered from {r.responsible_id}, due {r.deadline}",
+            f"任务 {task_id}: 已下达整改，责任人 {r.responsible_id}，期限 {due}",
+            f"task {task_id}: rectification ordered from {r.responsible_id}, due {due}",
         )
     )
 

@@ -13,6 +13,7 @@ import pyarrow as pa
 from gridaudit.audit.assess import AssessRow, assess
 from gridaudit.audit.models import Penalty, Plan, Rectification, Result, Task, User, Verification, Void
 from gridaudit.audit.workflow import STATES
+from gridaudit.workdays import provisional_between
 
 SHEETS = ("plan", "tasks", "results", "rectifications", "assessment", "penalties")
 
@@ -165,6 +166,7 @@ def workbook_rows(session: Any, month: str, rows: list[AssessRow]) -> dict[str, 
             "复核理由",
             "数据复查",
             "升级日期",
+            "期限暂定",
         ]
     ] + [
         [
@@ -185,6 +187,7 @@ def workbook_rows(session: Any, month: str, rows: list[AssessRow]) -> dict[str, 
             getattr(last_verdict.get(r.rect_id), "reason", None),
             getattr(last_verdict.get(r.rect_id), "recheck_status", None),
             r.escalated_on,
+            "是" if provisional_between(r.ordered_on, r.deadline) else None,
         ]
         for r in rects
     ]

@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 from rich.table import Table as RichTable
 
-from gridaudit.console import console, die, err_console, example
-from gridaudit.i18n import both, msg, set_lang
+from gridaudit.console import console, die, err_console, example, use_lang
+from gridaudit.i18n import both, msg
 
 
 def ingest_command(
@@ -41,10 +41,7 @@ def ingest_command(
     from gridaudit.ingest.report import print_summary
 
     if lang:
-        try:
-            set_lang(lang)
-        except ValueError as exc:
-            die(str(exc))
+        use_lang(lang)
     if not sources and not from_sql:
         die(msg("请给出至少一个来源文件/文件夹, 或 --from-sql", "give at least one source file/folder, or --from-sql"))
     try:
@@ -91,7 +88,7 @@ def info_command(
     from gridaudit.ingest.info import dataset_info
 
     if lang:
-        set_lang(lang)
+        use_lang(lang)
     try:
         info = dataset_info(dataset)
     except DatasetError as exc:
