@@ -41,7 +41,7 @@ def _to_rectifying(store_url, tmp_path):
     f = setup_store(store_url, tmp_path)
     _cli(store_url, "plan", "create", "--month", "2026-12", "--findings", str(f), "--top", "2", user="lead")
     _cli(store_url, "tasks", "assign", "1", "--to", "zhang", user="li")
-    _cli(store_url, "tasks", "result", "1", "--outcome", "irregular", "--on", "2026-12-20", user="zhang")
+    _cli(store_url, "tasks", "result", "1", "--outcome", "irregular", "--on", "2026-11-20", user="zhang")
 
 
 def test_deadline_in_an_unknown_year_is_provisional_everywhere(store_url, tmp_path):
