@@ -1,6 +1,6 @@
 """One priority scale for every analyzer: expected yuan recovered, weighed by severity (docs/audit.md, "Priority").
 
-    money    = max(|¥ at stake|, floor[severity])        ¥ unknown (null, NaN, evidence money_unknown) → floor
+    money    = floor[severity] + |¥ at stake|            ¥ unknown (null, NaN, evidence money_unknown) → floor
     priority = hit rate(rule) × money × weight[severity] × (0.5 + 0.5 × score percentile)
 
 and the selection of a plan's top N by priority with a diversity rule: at most ``max_rule_share`` of N per rule
@@ -19,9 +19,9 @@ from dataclasses import dataclass
 class PrioritySettings:
     """How findings are ranked into tasks (all values are documented in docs/audit.md, "Priority").
 
-    ``severity_floors_yuan``: the money a finding of that severity is taken to be worth when its rule gives no
-    yuan, or less than this (a confirmed critical metering fault is worth correcting even when the analyzer
-    cannot price it). ``severity_weights``: how much severity weighs on top of the money.
+    ``severity_floors_yuan``: what confirming a finding of that severity is worth beyond the yuan at stake its
+    rule gives (a confirmed critical metering fault is worth correcting even when the analyzer cannot price
+    it: the account is fixed for the months ahead); the whole money term when the yuan is unknown. ``severity_weights``: how much severity weighs on top of the money.
     ``default_score``: the score percentile of a finding without a score. ``max_rule_share``: the diversity
     rule, at most this share of a plan's top N from one rule while other rules still have findings
     (1.0: no cap)."""
@@ -46,11 +46,12 @@ DEFAULT_PRIORITY = PrioritySettings()
 
 
 def money_term(yuan: float | None, severity: str | None, settings: PrioritySettings = PrioritySettings()) -> float:
-    """The money a finding is ranked by: |¥ at stake|, but at least its severity's floor (the floor if unknown)."""
-    floor = dict(settings.severity_floors_yuan).get(severity or "", dict(settings.severity_floors_yuan)["medium"])
+    """The money a finding is ranked by: its severity's floor plus |¥ at stake| (the floor alone if unknown)."""
+    floors = dict(settings.severity_floors_yuan)
+    floor = floors.get(severity or "", floors["medium"])
     if yuan is None or math.isnan(yuan):
         return floor
-    return max(abs(yuan), floor)
+    return floor + abs(yuan)
 
 
 def priority(

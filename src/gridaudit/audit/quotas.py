@@ -116,8 +116,8 @@ def check_quotas(
         if q.family is not None and q.family not in fams:
             raise _bad(
                 q.spec,
-                f"没有问题类别 {q.family!r}（可用 {', '.join(sorted(fams))}）",
-                f"no finding family {q.family!r} (known: {', '.join(sorted(fams))})",
+                f"没有问题类别 {q.family!r}（可用 {', '.join(fams)}）",
+                f"no finding family {q.family!r} (known: {', '.join(fams)})",
             )
         if q.rule is not None and q.rule not in known_rules:
             raise _bad(q.spec, f"没有规则 {q.rule!r}", f"no rule {q.rule!r} in the catalog or the findings")
