@@ -197,3 +197,13 @@ def test_cli_quotas_and_plan_show(store_url, tmp_path):
     rates = " ".join(cli(store_url, "hit-rates").split())
     assert "no closed tasks yet: every rule is at the prior 0.25" in rates
     assert "--level must be one of" in cli(store_url, "hit-rates", "--level", "unit", code=2)
+
+
+def test_loss_rule_ids_match_the_documented_table():
+    """Quotas and --rule know the line-loss rules from ``to_findings.RULE_IDS``; it must list the module's table."""
+    import re
+
+    from gridaudit.lineloss import to_findings
+
+    documented = re.findall(r"^(loss_\w+)\s", to_findings.__doc__, flags=re.M)
+    assert sorted(documented) == sorted(to_findings.RULE_IDS) and len(documented) == 7

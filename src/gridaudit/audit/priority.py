@@ -13,18 +13,19 @@ import bisect
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 
 @dataclass(frozen=True)
 class PrioritySettings:
     """How findings are ranked into tasks (all values are documented in docs/audit.md, "Priority").
 
-    ``severity_floors_yuan``: what confirming a finding of that severity is worth beyond the yuan at stake its
-    rule gives (a confirmed critical metering fault is worth correcting even when the analyzer cannot price
-    it: the account is fixed for the months ahead); the whole money term when the yuan is unknown. ``severity_weights``: how much severity weighs on top of the money.
-    ``default_score``: the score percentile of a finding without a score. ``max_rule_share``: the diversity
-    rule, at most this share of a plan's top N from one rule while other rules still have findings
-    (1.0: no cap)."""
+    ``severity_floors_yuan``: what confirming a finding of that severity is worth beyond the yuan at stake
+    its rule gives (a confirmed critical metering fault is worth correcting even when the analyzer cannot
+    price it: the account is fixed for the months ahead); the whole money term when the yuan is unknown.
+    ``severity_weights``: how much severity weighs on top of the money. ``default_score``: the score
+    percentile of a finding without a score. ``max_rule_share``: the diversity rule, at most this share of
+    a plan's top N from one rule while other rules still have findings (1.0: no cap)."""
 
     severity_floors_yuan: tuple[tuple[str, float], ...] = (
         ("low", 100.0),
@@ -41,15 +42,24 @@ class PrioritySettings:
     default_score: float = 0.5
     max_rule_share: float = 0.2
 
+    @cached_property
+    def floors(self) -> dict[str, float]:
+        """severity → floor in yuan (computed once per settings object)."""
+        return dict(self.severity_floors_yuan)
+
+    @cached_property
+    def weights(self) -> dict[str, float]:
+        """severity → weight (computed once per settings object)."""
+        return dict(self.severity_weights)
+
 
 DEFAULT_PRIORITY = PrioritySettings()
 
 
 def money_term(yuan: float | None, severity: str | None, settings: PrioritySettings = PrioritySettings()) -> float:
     """The money a finding is ranked by: its severity's floor plus |¥ at stake| (the floor alone if unknown)."""
-    floors = dict(settings.severity_floors_yuan)
-    floor = floors.get(severity or "", floors["medium"])
-    if yuan is None or math.isnan(yuan):
+    floor = settings.floors.get(severity or "", settings.floors["medium"])
+    if yuan is None or yuan != yuan:  # NaN
         return floor
     return floor + abs(yuan)
 
@@ -65,7 +75,7 @@ def priority(
 
     ``yuan`` None means the money is unknown; ``hit_rate`` is the rule's expected hit rate (``hitrates``)."""
     pct = settings.default_score if score_pct is None or math.isnan(score_pct) else score_pct
-    weight = dict(settings.severity_weights).get(severity or "", 0.5)
+    weight = settings.weights.get(severity or "", 0.5)
     return round(hit_rate * money_term(yuan, severity, settings) * weight * (0.5 + 0.5 * pct), 6)
 
 
