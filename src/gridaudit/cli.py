@@ -10,6 +10,7 @@ import typer
 from gridaudit import __version__
 from gridaudit.console import example
 from gridaudit.i18n import set_lang
+from gridaudit.strict_options import StrictGroup
 
 app = typer.Typer(
     name="gridaudit",
@@ -18,6 +19,7 @@ app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode="rich",
     pretty_exceptions_enable=False,
+    cls=StrictGroup,  # no option may be repeated and keep only its last value
 )
 
 # Each part of gridaudit owns a module with ``register(app)``; parts not built yet are skipped.
@@ -26,6 +28,7 @@ PARTS = (
     "gridaudit.ingest.cli",
     "gridaudit.synth.cli",
     "gridaudit.rules.cli",
+    "gridaudit.findings.cli",
     "gridaudit.lineloss.cli",
     "gridaudit.risk.cli",
     "gridaudit.audit.cli",
