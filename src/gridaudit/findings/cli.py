@@ -22,7 +22,8 @@ findings_app = typer.Typer(
 FORMATS = ("table", "csv", "json")
 TABLE_COLUMNS = ("finding_id", "rule_id", "severity", "entity", "period", "yuan_at_stake", "unit_id", "audit_status")
 LIST_COLUMNS = ("finding_id", "rule_id", "family", "severity", "entity_type", "entity_id", "period", "score",
-                "kwh_at_stake", "yuan_at_stake", "responsible_staff_id", "unit_id", "audit_status", "run_id")  # fmt: skip
+                "kwh_at_stake", "yuan_at_stake", "responsible_staff_id", "unit_id", "audit_status",
+                "run_id")  # fmt: skip
 
 DatasetOpt = Annotated[Path, typer.Option("--dataset", "-d", help="Dataset folder / 数据集目录")]
 StoreOpt = Annotated[
@@ -173,19 +174,17 @@ def _cell(v: Any) -> str:
     return str(v)
 
 
-FilterOpts = {
-    "entity_type": Annotated[list[str] | None, typer.Option("--entity-type", help="customer, meter, area, ...")],
-    "entity": Annotated[list[str] | None, typer.Option("--entity", help="Entity id(s) / 对象编号")],
-    "staff": Annotated[list[str] | None, typer.Option("--staff", help="Responsible staff id(s) / 责任人")],
-    "unit": Annotated[list[str] | None, typer.Option("--unit", help="Unit id(s) (evidence or dataset) / 单位")],
-    "family": Annotated[list[str] | None, typer.Option("--family", help="Rule families / 规则族")],
-    "rule": Annotated[list[str] | None, typer.Option("--rule", help="Rule ids / 规则")],
-    "severity": Annotated[list[str] | None, typer.Option("--severity", help="low, medium, high, critical")],
-    "period": Annotated[str | None, typer.Option("--period", help="YYYY-MM or YYYY-MM..YYYY-MM / 期间")],
-    "status": Annotated[
-        list[str] | None, typer.Option("--status", help="new, under_audit, closed (needs --store) / 稽查状态")
-    ],
-}
+EntityTypeOpt = Annotated[list[str] | None, typer.Option("--entity-type", help="customer, meter, area, ...")]
+EntityOpt = Annotated[list[str] | None, typer.Option("--entity", help="Entity id(s) / 对象编号")]
+StaffOpt = Annotated[list[str] | None, typer.Option("--staff", help="Responsible staff id(s) / 责任人")]
+UnitOpt = Annotated[list[str] | None, typer.Option("--unit", help="Unit id(s) (evidence or dataset) / 单位")]
+FamilyOpt = Annotated[list[str] | None, typer.Option("--family", help="Rule families / 规则族")]
+RuleOpt = Annotated[list[str] | None, typer.Option("--rule", help="Rule ids / 规则")]
+SeverityOpt = Annotated[list[str] | None, typer.Option("--severity", help="low, medium, high, critical")]
+PeriodOpt = Annotated[str | None, typer.Option("--period", help="YYYY-MM or YYYY-MM..YYYY-MM / 期间")]
+StatusOpt = Annotated[
+    list[str] | None, typer.Option("--status", help="new, under_audit, closed (needs --store) / 稽查状态")
+]
 
 
 @findings_app.command(
@@ -198,15 +197,15 @@ FilterOpts = {
 )
 def list_cmd(
     dataset: DatasetOpt,
-    entity_type: FilterOpts["entity_type"] = None,
-    entity: FilterOpts["entity"] = None,
-    staff: FilterOpts["staff"] = None,
-    unit: FilterOpts["unit"] = None,
-    family: FilterOpts["family"] = None,
-    rule: FilterOpts["rule"] = None,
-    severity: FilterOpts["severity"] = None,
-    period: FilterOpts["period"] = None,
-    status: FilterOpts["status"] = None,
+    entity_type: EntityTypeOpt = None,
+    entity: EntityOpt = None,
+    staff: StaffOpt = None,
+    unit: UnitOpt = None,
+    family: FamilyOpt = None,
+    rule: RuleOpt = None,
+    severity: SeverityOpt = None,
+    period: PeriodOpt = None,
+    status: StatusOpt = None,
     run: RunOpt = None,
     all_runs: AllRunsOpt = False,
     analyzer: AnalyzerOpt = None,
@@ -251,15 +250,15 @@ def summary_cmd(
     by: Annotated[
         list[str] | None, typer.Option("--by", help="Group by: family, rule_id, severity, unit_id, analyzer, ...")
     ] = None,
-    entity_type: FilterOpts["entity_type"] = None,
-    entity: FilterOpts["entity"] = None,
-    staff: FilterOpts["staff"] = None,
-    unit: FilterOpts["unit"] = None,
-    family: FilterOpts["family"] = None,
-    rule: FilterOpts["rule"] = None,
-    severity: FilterOpts["severity"] = None,
-    period: FilterOpts["period"] = None,
-    status: FilterOpts["status"] = None,
+    entity_type: EntityTypeOpt = None,
+    entity: EntityOpt = None,
+    staff: StaffOpt = None,
+    unit: UnitOpt = None,
+    family: FamilyOpt = None,
+    rule: RuleOpt = None,
+    severity: SeverityOpt = None,
+    period: PeriodOpt = None,
+    status: StatusOpt = None,
     run: RunOpt = None,
     all_runs: AllRunsOpt = False,
     analyzer: AnalyzerOpt = None,

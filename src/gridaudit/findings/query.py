@@ -64,7 +64,10 @@ def period_range(text: str) -> tuple[str, str]:
     m = re.fullmatch(rf"({MONTH})(?:\.\.({MONTH}))?", text.strip())
     if not m:
         raise QueryError(
-            both(f"期间应为 YYYY-MM 或 YYYY-MM..YYYY-MM：{text!r}", f"period must be YYYY-MM or YYYY-MM..YYYY-MM: {text!r}")
+            both(
+                f"期间应为 YYYY-MM 或 YYYY-MM..YYYY-MM：{text!r}",
+                f"period must be YYYY-MM or YYYY-MM..YYYY-MM: {text!r}",
+            )
         )
     lo, hi = m.group(1), m.group(2) or m.group(1)
     if hi < lo:
@@ -150,7 +153,9 @@ def filter_findings(table: pa.Table, flt: FindingFilter) -> pa.Table:
     ):
         if values:
             if column not in table.column_names:
-                raise QueryError(both(f"按 {column} 筛选需先调用 {needs}()", f"filter on {column} needs {needs}() first"))
+                raise QueryError(
+                    both(f"按 {column} 筛选需先调用 {needs}()", f"filter on {column} needs {needs}() first")
+                )
             mask = pc.and_(mask, _isin(table, column, values))
     if flt.period:
         lo, hi = period_range(flt.period)

@@ -181,6 +181,7 @@ def append_run(
             "started_at": _iso(provenance.started_at or ended),
             "ended_at": _iso(ended),
             "appended_at": _iso(None),
+            "appended_ns": time.time_ns(),  # orders runs appended within one second
             "rule_files": provenance.rule_files,
             "params": provenance.params,
             "counts": {**counts, "rule_status": _status_counts(provenance.rule_status)},
@@ -272,7 +273,8 @@ def _info(path: Path, record: dict[str, Any]) -> RunInfo:
 
 
 def list_runs(dataset_dir: str | Path, analyzers: list[str] | None = None) -> list[RunInfo]:
-    """Complete runs in the dataset's findings store, oldest first (folders without a valid run.json are skipped)."""
+    """Complete runs in the dataset's findings store in the order they were appended (folders without a valid
+    run.json are skipped)."""
     root = _check_dataset(dataset_dir)
     rdir = store_dir(root) / RUNS_DIR
     if not rdir.is_dir():
@@ -291,7 +293,7 @@ def list_runs(dataset_dir: str | Path, analyzers: list[str] | None = None) -> li
         if analyzers and record.get("analyzer") not in analyzers:
             continue
         out.append(_info(p, record))
-    return sorted(out, key=lambda r: (r.ended_at, str(r.record.get("appended_at", "")), r.run_id))
+    return sorted(out, key=lambda r: (int(r.record.get("appended_ns", 0)), r.run_id))
 
 
 def incomplete_runs(dataset_dir: str | Path) -> list[Path]:
@@ -300,7 +302,7 @@ def incomplete_runs(dataset_dir: str | Path) -> list[Path]:
 
 
 def latest_runs(dataset_dir: str | Path, analyzers: list[str] | None = None) -> list[RunInfo]:
-    """The latest complete run of each analyzer (by end time), ordered by analyzer."""
+    """The latest complete run of each analyzer (the last appended), ordered by analyzer."""
     latest: dict[str, RunInfo] = {}
     for r in list_runs(dataset_dir, analyzers):
         latest[r.analyzer] = r

@@ -24,5 +24,8 @@ def run_demo(dataset: Dataset | str | Path, out_dir: str | Path) -> None:
     write_outputs(result, Path(out_dir) / "loss")
     print_summary(result, console, level="area", top=10)
     console.print(
-        msg(f"线损问题 {run.rows:,} 条 → 问题库运行 {run.run_id}", f"{run.rows:,} loss findings → store run {run.run_id}")
+        msg(
+            f"线损问题 {run.rows:,} 条 → 问题库运行 {run.run_id}",
+            f"{run.rows:,} loss findings → store run {run.run_id}",
+        )
     )

@@ -226,8 +226,7 @@ def run_cmd(
     errors = sum(r.status == "error" for r in reports)
     console.print(
         msg(
-            f"共 {len(findings)} 条问题，写入问题库运行 {run.run_id}{f' 与 {out}' if out else ''}；"
-            f"{errors} 条规则出错",
+            f"共 {len(findings)} 条问题，写入问题库运行 {run.run_id}{f' 与 {out}' if out else ''}；{errors} 条规则出错",
             f"{len(findings)} findings written to store run {run.run_id}{f' and {out}' if out else ''}; "
             f"{errors} rules failed",
         )
