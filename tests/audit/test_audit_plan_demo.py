@@ -26,10 +26,10 @@ def demo_out(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def demo_findings(demo_out):
-    """The rules, loss and risk findings the demo wrote, combined (as the demo's own plan reads them)."""
+    """The rules, loss and risk findings in the demo dataset's store, combined (as the demo's own plan reads them)."""
     from gridaudit.audit.demo import _findings
 
-    table, used = _findings(demo_out)
+    table, used = _findings(demo_out / "dataset")
     assert len(used) == 3, used
     return table
 
@@ -38,7 +38,7 @@ def test_top_200_covers_every_family_with_critical_or_high_findings(demo_out, de
     rows = demo_findings.to_pylist()
     severe = {r["family"] for r in rows if r["severity"] in ("critical", "high")}
     assert len(severe) >= 8  # the demo fires most families; the assertion below must mean something
-    store = open_store(tmp_path / "cases.db")
+    store = open_store(tmp_path / "cases.db", create=True)
     try:
         add_people(store)
         with store.transaction() as s:
@@ -61,7 +61,7 @@ def test_top_200_covers_every_family_with_critical_or_high_findings(demo_out, de
 
 
 def test_demo_quotas(demo_out, demo_findings, tmp_path):
-    store = open_store(tmp_path / "cases.db")
+    store = open_store(tmp_path / "cases.db", create=True)
     units = entity_units(demo_out / "dataset")
     loss_units = Counter(
         json.loads(r["evidence"]).get("unit_id") for r in demo_findings.to_pylist() if r["family"] == "loss"
