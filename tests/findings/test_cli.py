@@ -133,7 +133,7 @@ def test_errors_exit_2(filled, tmp_path):
                                                       "urgent", code=2))  # fmt: skip
     assert "--status needs --store" in flat(cli("findings", "list", "--dataset", str(root), "--status", "new", code=2))
     out = cli("findings", "list", "--dataset", str(root), "--store", str(tmp_path / "typo.db"), code=2)
-    assert "case store not found" in flat(out) and not (tmp_path / "typo.db").exists()
+    assert "does not exist" in flat(out) and not (tmp_path / "typo.db").exists()
     assert "no such run" in flat(cli("findings", "list", "--dataset", str(root), "--run", "rules-x", code=2))
     assert "period must be" in flat(cli("findings", "list", "--dataset", str(root), "--period", "2024-13", code=2))
     out = cli("findings", "list", "--dataset", str(root), "--limit", "1", "--limit", "2", code=2)
