@@ -18,9 +18,17 @@ def verify_log(store: str = StoreOpt, user: str = UserOpt) -> None:
     """Re-check the audit trail's hash chain; exit 1 naming every edited, reordered or deleted event."""
     from gridaudit.audit.trail import verify_log as check
 
-    n, problems = run(store, lambda s, _st: check(s), user=user)
+    from gridaudit.audit.models import LogHead
+
+    n, problems, head = run(store, lambda s, _st: (*check(s), getattr(s.get(LogHead, 1), "hash", "")), user=user)
     if not problems:
-        console.print(msg(f"稽查日志完好：{n} 个事件，哈希链一致", f"audit trail intact: {n} events, hash chain holds"))
+        console.print(
+            msg(
+                f"稽查日志完好：{n} 个事件，哈希链一致，每条记录与其封存一致；链头哈希 {head}",
+                f"audit trail intact: {n} events, hash chain holds, every row matches its seal; head hash {head}",
+            ),
+            highlight=False,
+        )
         return
     for p in problems:
         err_console.print(f"[bold red]{p.where()}[/]: {msg(p.problem_zh, p.problem_en)}", highlight=False)
