@@ -8,6 +8,11 @@
    vs. one plain single-row UPDATE + COMMIT per transaction;
 3. verify-log (re-hash the whole chain) vs. a plain SELECT of every event row.
 Writes the ``## Issue 7 — audit loop`` block of BENCHMARKS.md.
+
+  nice -n 10 env PYTHONPATH=src python bench/audit_bench.py --ledger 100000 [--pg URL]
+
+4. (issue 12) verify-log over a store holding ``--ledger`` task events and as many sealed task rows (plans
+   of 25,000 tasks each) vs. a plain SELECT of the same event and task rows; writes ``## Issue 12 — ledger``.
 """
 
 from __future__ import annotations
@@ -125,6 +130,87 @@ def bench_store(url: str, n: int, top: int, n_actions: int) -> dict[str, float]:
     return out
 
 
+LEDGER_SECTION = "## Issue 12 — ledger"
+
+
+def bench_ledger(url: str, n: int) -> dict[str, float]:
+    """verify-log (chain + every row against its seal) over ~n events vs a plain SELECT of those rows."""
+    st = open_store(url, Path(tempfile.mkdtemp()) / "att", create=True)
+    with st.transaction() as s:
+        add_user(s, None, "admin", "A", "admin")
+    with st.transaction() as s:
+        add_user(s, "admin", "lead", "L", "audit_lead")
+    per_plan = 25_000
+    t0 = time.perf_counter()
+    for k in range(0, n, per_plan):
+        rows = findings(per_plan).to_pylist()
+        for r in rows:
+            r["entity_id"] = f"{r['entity_id']}-{k}"
+            r.pop("finding_id")
+        with st.transaction() as s:
+            create_plan(s, "lead", "2025-07", findings_table(rows))
+    build = time.perf_counter() - t0
+    out: dict[str, float] = {"build": build}
+
+    def verify() -> None:
+        with st.transaction() as s:
+            n_events, problems = trail.verify_log(s)
+            assert not problems
+            out["events"] = n_events
+
+    def plain_select() -> None:
+        with st.engine.connect() as con:
+            out["rows"] = len(con.execute(text("SELECT * FROM audit_events ORDER BY event_id")).fetchall())
+            out["rows"] += len(con.execute(text("SELECT * FROM audit_tasks ORDER BY task_id")).fetchall())
+
+    out["verify"], out["verify_base"] = timed(verify), timed(plain_select)
+    st.dispose()
+    return out
+
+
+def write_section(section: str, block: str) -> None:
+    """Replace (or append) one section of BENCHMARKS.md."""
+    text_ = BENCH.read_text("utf-8") if BENCH.exists() else "# Benchmarks\n"
+    if section in text_:
+        head, rest = text_.split(section, 1)
+        nxt = rest.find("\n## ")
+        text_ = head + section + "\n\n" + block + "\n" + (rest[nxt:] if nxt != -1 else "")
+    else:
+        text_ = text_.rstrip() + f"\n\n{section}\n\n{block}\n"
+    BENCH.write_text(text_, "utf-8")
+
+
+def ledger_main(n: int, pg: str | None) -> None:
+    """The issue-12 ledger benchmark on SQLite (and PostgreSQL with --pg)."""
+    results = {"SQLite": bench_ledger(str(Path(tempfile.mkdtemp()) / "cases.db"), n)}
+    if pg:
+        import psycopg
+
+        url, schema = fresh_pg(pg)
+        try:
+            results["PostgreSQL"] = bench_ledger(url, n)
+        finally:
+            with psycopg.connect(pg, autocommit=True) as con:
+                con.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    lines = [
+        f"`python bench/audit_bench.py --ledger {n}{' --pg …' if pg else ''}` (2-core machine shared with other "
+        "jobs; ratios in the same process). The store holds plans of 25,000 tasks: one `task_create` event per "
+        "task, one `seal` event per plan sealing its rows.",
+        "",
+        "| store | events | verify-log (chain + every sealed row) | plain SELECT of the same events and task rows "
+        "| ratio |",
+        "|---|---|---|---|---|",
+    ]
+    for name, r in results.items():
+        lines.append(
+            f"| {name} | {r['events']:,} | {r['verify']:.2f} s | {r['verify_base']:.2f} s "
+            f"| {r['verify'] / r['verify_base']:.1f}× |"
+        )
+    block = "\n".join(lines)
+    print(block)
+    write_section(LEDGER_SECTION, block)
+
+
 def fresh_pg(url: str) -> str:
     import uuid
 
@@ -142,7 +228,11 @@ def main() -> None:
     ap.add_argument("--top", type=int, default=2000)
     ap.add_argument("--actions", type=int, default=200)
     ap.add_argument("--pg", default=None, help="PostgreSQL URL (a throw-away schema is created and dropped)")
+    ap.add_argument("--ledger", type=int, default=None, help="Only the issue-12 verify-log bench over N events")
     a = ap.parse_args()
+    if a.ledger:
+        ledger_main(a.ledger, a.pg)
+        return
     results = {"SQLite": bench_store(str(Path(tempfile.mkdtemp()) / "cases.db"), a.findings, a.top, a.actions)}
     if a.pg:
         import psycopg
@@ -169,14 +259,7 @@ def main() -> None:
         )
     block = "\n".join(lines)
     print(block)
-    text_ = BENCH.read_text("utf-8") if BENCH.exists() else "# Benchmarks\n"
-    if SECTION in text_:
-        head, rest = text_.split(SECTION, 1)
-        nxt = rest.find("\n## ")
-        text_ = head + SECTION + "\n\n" + block + "\n" + (rest[nxt:] if nxt != -1 else "")
-    else:
-        text_ = text_.rstrip() + f"\n\n{SECTION}\n\n{block}\n"
-    BENCH.write_text(text_, "utf-8")
+    write_section(SECTION, block)
 
 
 if __name__ == "__main__":

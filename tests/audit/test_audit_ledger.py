@@ -327,3 +327,47 @@ def test_assessment_money_equals_an_independent_sum(filled):
     assert sum(r.backbill_yuan for r in units) == pytest.approx(backbill) == pytest.approx(totals["backbill_yuan"])
     assert sum(r.penalty_yuan for r in units) == pytest.approx(penalty) == pytest.approx(totals["penalty_yuan"])
     assert totals["recovered_yuan"] == pytest.approx(backbill + penalty)
+
+
+def test_a_store_from_before_the_ledger_is_sealed_on_upgrade(tmp_path):
+    """A store written by the previous schema (0002) gets every row sealed by migration 0003; edits after that
+    are caught like any other."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import create_engine
+
+    from gridaudit.audit.store import open_store
+
+    path = tmp_path / "old.db"
+    engine = create_engine(f"sqlite:///{path}")
+    cfg = Config()
+    cfg.set_main_option("script_location", "gridaudit.audit:migrations")
+    with engine.begin() as con:
+        cfg.attributes["connection"] = con
+        command.upgrade(cfg, "0002")
+        con.execute(
+            text(
+                "INSERT INTO audit_users (user_id, name, role, created_at) VALUES "
+                "('admin', 'A', 'admin', '2025-01-01 00:00:00.000000'), ('li', 'Li', 'auditor', '2025-01-01 00:00:00')"
+            )
+        )
+        con.execute(
+            text(
+                "INSERT INTO audit_plans (month, kind, title, scope, source, created_by, created_at) "
+                "VALUES ('2025-07', 'special', 't', '{}', '{}', 'li', '2025-07-01 00:00:00')"
+            )
+        )
+    engine.dispose()
+    store = open_store(path)  # migrates to the newest revision
+    try:
+        with store.transaction() as s:
+            n, problems = trail.verify_log(s)
+            seals = s.execute(text("SELECT actor, payload FROM audit_events WHERE action = 'seal'")).all()
+        assert problems == [] and n == 1
+        assert seals[0][0] == "gridaudit-migration-0003"
+        assert all(k in seals[0][1] for k in ("audit_users:admin", "audit_users:li", "audit_plans:1"))
+        with store.engine.begin() as con:
+            con.execute(text("UPDATE audit_users SET role = 'admin' WHERE user_id = 'li'"))
+        assert [p.where() for p in _problems(store)] == ["audit_users row li"]
+    finally:
+        store.dispose()
