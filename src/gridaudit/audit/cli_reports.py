@@ -16,9 +16,8 @@ from gridaudit.i18n import both, msg
 @audit_app.command("verify-log", epilog=example("gridaudit audit verify-log --store cases.db"))
 def verify_log(store: str = StoreOpt, user: str = UserOpt) -> None:
     """Re-check the audit trail's hash chain; exit 1 naming every edited, reordered or deleted event."""
-    from gridaudit.audit.trail import verify_log as check
-
     from gridaudit.audit.models import LogHead
+    from gridaudit.audit.trail import verify_log as check
 
     n, problems, head = run(store, lambda s, _st: (*check(s), getattr(s.get(LogHead, 1), "hash", "")), user=user)
     if not problems:
