@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
-from rules_runner_helpers import SQL_BIG, make_dataset, write_rule
+from rules_runner_helpers import SQL_BIG, make_dataset, unchecked_rule, write_rule
 
 from gridaudit.engines.duckdb import DuckDBEngine
 from gridaudit.rules.loader import RuleError, load_catalog, load_rule
@@ -74,7 +74,7 @@ def test_missing_table_skipped_and_sql_error_reported(dataset, tmp_path):
         write_rule(cat, "billing_x", "SELECT bill_id AS entity_id, period FROM bills", "billing", "bills")
     )
     broken = load_rule(write_rule(cat, "reading_broken", "SELECT no_such_column AS entity_id, period FROM readings"))
-    nokey = load_rule(write_rule(cat, "reading_nokey", "SELECT meter_id FROM readings"))
+    nokey = unchecked_rule(cat, "reading_nokey", "SELECT meter_id FROM readings")  # the loader refuses it too
     f, reps = run(dataset, [missing, broken, nokey, ok])
     status = {r.rule_id: (r.status, r.message) for r in reps}
     assert status["billing_x"][0] == "skipped" and "bills" in status["billing_x"][1]
@@ -97,7 +97,10 @@ def test_missing_table_skipped_and_sql_error_reported(dataset, tmp_path):
     ],
 )
 def test_unsafe_sql_is_refused(dataset, tmp_path, sql):
-    rule = load_rule(write_rule(tmp_path / "cat", "reading_evil", sql))
+    path = write_rule(tmp_path / "cat", "reading_evil", sql)
+    with pytest.raises(RuleError, match="reading_evil.sql"):  # at load (not one query, or no output contract)
+        load_rule(path)
+    rule = unchecked_rule(tmp_path / "cat2", "reading_evil", sql)  # and again by the runner, before it runs
     f, reps = run(dataset, [rule])
     assert reps[0].status == "error" and len(f) == 0, reps[0]
     assert not Path("/tmp/gridaudit_stolen.csv").exists()

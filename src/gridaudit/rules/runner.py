@@ -23,7 +23,7 @@ import pyarrow as pa
 from gridaudit.contract import load_contract
 from gridaudit.findings import FINDINGS_SCHEMA, evidence_json, finding_id
 from gridaudit.i18n import both
-from gridaudit.rules.loader import Derived, Rule, RuleError
+from gridaudit.rules.loader import REQUIRED_OUTPUTS, Derived, Rule, RuleError
 from gridaudit.rules.safety import UnsafeSQL, check_rule_sql, param_names
 from gridaudit.workdays import workday_calendar
 
@@ -202,7 +202,7 @@ def findings_rows(rule: Rule, result: pa.Table, run_id: str, exclude: set[str]) 
     """Turn a rule's result rows into findings dicts (evidence from the ``ev_*`` columns), one per key."""
     names = [n.lower() for n in result.column_names]
     result = result.rename_columns(names)
-    for required in ("entity_id", "period"):
+    for required in REQUIRED_OUTPUTS:
         if required not in names:
             raise RuleError(
                 both(f"规则 {rule.id} 缺少输出列 {required}", f"rule {rule.id} returns no {required} column")

@@ -101,7 +101,7 @@ def parse_rule_sql(sql: str) -> exp.Expression:
             raise UnsafeSQL(
                 both(
                     f"规则 SQL 不允许调用函数 {name}()（会泄露运行环境的设置、目录或文件）",
-                    f"function {name}() is not allowed in rule SQL (it reveals the sandbox's settings, folders or files)",
+                    f"function {name}() is not allowed in rule SQL (it reveals the sandbox's settings, folders, files)",
                 )
             )
     return tree
