@@ -217,17 +217,18 @@ def test_cmd(
         list[Path] | None, typer.Option("--catalog", help="Extra rule folder (fixtures beside it) / 附加规则目录")
     ] = None,
     fixtures: Annotated[
-        list[Path] | None, typer.Option("--fixtures", help="Fixture root(s), default tests/rules / 样例目录")
+        list[Path] | None,
+        typer.Option("--fixtures", help="Extra fixture root(s): <root>/<rule_id>/fixture*.yaml / 附加样例目录"),
     ] = None,
 ) -> None:
     """Run every rule's fixtures on DuckDB (运行规则测试样例)."""
-    from gridaudit.rules.harness import default_fixtures_root, run_all_fixtures
+    from gridaudit.rules.harness import run_all_fixtures
     from gridaudit.rules.loader import RuleError, select_rules
 
     rules = _catalog(catalog)
     try:
         rules = select_rules(rules, only=[s.strip() for s in only.split(",") if s.strip()] if only else None)
-        results = run_all_fixtures(rules, roots=list(fixtures or [default_fixtures_root()]))
+        results = run_all_fixtures(rules, roots=list(fixtures or []))
     except RuleError as exc:
         die(str(exc))
     failed = [r for r in results if not r.ok]

@@ -1,7 +1,8 @@
 """Rule fixtures: tiny input rows → the finding keys a rule must return (golden-file style).
 
-A fixture is ``<fixtures_root>/<rule_id>/fixture*.yaml`` (or the same folder beside the rule file in an
-extra catalog) with ``tables`` (rows), optional ``params`` and ``period``, and ``expect`` (keys).
+A fixture is ``<catalog>/<family>/<rule_id>/fixture*.yaml`` beside the rule file (built-in fixtures ship
+with the package), or ``<root>/<rule_id>/fixture*.yaml`` under an extra fixtures root, with ``tables``
+(rows), optional ``params`` and ``period``, and ``expect`` (keys).
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from typing import Any
 import pyarrow as pa
 import yaml
 
-import gridaudit
 from gridaudit.contract import load_contract
 from gridaudit.dataset import Dataset, commit_version, stage_version
 from gridaudit.i18n import both
@@ -49,14 +49,18 @@ class FixtureResult:
         )
 
 
-def default_fixtures_root() -> Path:
-    """``tests/rules`` of the source checkout gridaudit runs from."""
-    return Path(gridaudit.__file__).resolve().parents[2] / "tests" / "rules"
+def fixture_dir(rule: Rule) -> Path:
+    """The folder of a rule's own fixtures: ``<family>/<rule_id>/`` beside the rule (or template) file.
+
+    Built-in rules ship their fixtures there as package data, so ``gridaudit rules test`` finds them after a
+    normal install; an extra catalog keeps the same layout.
+    """
+    return rule.path.parent / rule.id
 
 
 def fixture_files(rule: Rule, roots: list[Path] | None = None) -> list[Path]:
-    """Fixture files of ``rule``: in ``<root>/<rule_id>/`` for each root, and beside the rule file."""
-    folders = [Path(r) / rule.id for r in (roots or [default_fixtures_root()])] + [rule.path.parent / rule.id]
+    """Fixture files of ``rule``: beside the rule file (``fixture_dir``) and in ``<root>/<rule_id>/`` per extra root."""
+    folders = [fixture_dir(rule)] + [Path(r) / rule.id for r in roots or []]
     found: list[Path] = []
     for folder in folders:
         if folder.is_dir():
