@@ -209,7 +209,12 @@ def run_cmd(
 
 
 @rules_app.command(
-    "test", epilog=example("gridaudit rules test", "gridaudit rules test --catalog my_rules/ --only my_rule")
+    "test",
+    epilog=example(
+        "gridaudit rules test",
+        "gridaudit rules test --catalog my_rules/ --only my_rule",
+        "gridaudit rules test --only billing_virtual_qty --update",
+    ),
 )
 def test_cmd(
     only: str = typer.Option(None, "--only", help="Comma-separated rule ids / 只测试这些规则"),
@@ -220,14 +225,31 @@ def test_cmd(
         list[Path] | None,
         typer.Option("--fixtures", help="Extra fixture root(s): <root>/<rule_id>/fixture*.yaml / 附加样例目录"),
     ] = None,
+    update: bool = typer.Option(
+        False,
+        "--update",
+        help="Rewrite each fixture's expect with the rows the rule returns now (after a reviewed change) "
+        "/ 按当前结果改写样例的期望行",
+    ),
 ) -> None:
-    """Run every rule's fixtures on DuckDB (运行规则测试样例)."""
-    from gridaudit.rules.harness import run_all_fixtures
+    """Run every rule's fixtures on DuckDB; --update rewrites their expected rows (运行规则测试样例)."""
+    from gridaudit.rules.harness import run_all_fixtures, update_all_fixtures
     from gridaudit.rules.loader import RuleError, select_rules
 
     rules = _catalog(catalog)
     try:
         rules = select_rules(rules, only=[s.strip() for s in only.split(",") if s.strip()] if only else None)
+        if update:
+            changes = update_all_fixtures(rules, roots=list(fixtures or []))
+            for change in changes:
+                if change.changed:
+                    console.print("\n".join(change.describe()), highlight=False, markup=False, soft_wrap=True)
+            n = sum(c.changed for c in changes)
+            console.print(
+                msg(
+                    f"改写 {n} 个样例，{len(changes) - n} 个未变", f"{n} fixtures updated, {len(changes) - n} unchanged"
+                )
+            )
         results = run_all_fixtures(rules, roots=list(fixtures or []))
     except RuleError as exc:
         die(str(exc))
