@@ -179,6 +179,7 @@ class Rule(BaseModel):
     sql: str
     path: Path
     needs: tuple[Derived, ...] = ()
+    replaces: Path | None = None  # the file of the rule with this id that an extra catalog replaced
 
     @property
     def id(self) -> str:
@@ -482,7 +483,10 @@ def load_template(path: str | Path, derived: dict[str, Derived] | None = None) -
 
 
 def load_catalog(extra: list[str | Path] | None = None, builtin: bool = True) -> list[Rule]:
-    """Load the built-in catalog plus extra catalog folders; a later rule with the same id replaces an earlier one."""
+    """Load the built-in catalog plus extra catalog folders; a later rule with the same id replaces an earlier one.
+
+    A replacing rule keeps the file it replaced in ``Rule.replaces`` (``replacement_notes`` words it).
+    """
     folders = ([builtin_catalog()] if builtin else []) + [Path(e) for e in (extra or [])]
     for folder in folders:
         if not folder.is_dir():
@@ -503,8 +507,22 @@ def load_catalog(extra: list[str | Path] | None = None, builtin: bool = True) ->
                     )
                 )
             seen[rule.id] = rule.path
+            if rule.id in rules:
+                rule = rule.model_copy(update={"replaces": rules[rule.id].path})
             rules[rule.id] = rule
     return sorted(rules.values(), key=lambda r: (r.family, r.id))
+
+
+def replacement_notes(rules: list[Rule]) -> list[str]:
+    """One warning line per rule that replaces a rule of the same id from an earlier catalog, naming both files."""
+    return [
+        both(
+            f"规则 {r.id}：{r.path} 替换了 {r.replaces}",
+            f"rule {r.id}: {r.path} replaces {r.replaces}",
+        )
+        for r in rules
+        if r.replaces is not None
+    ]
 
 
 def select_rules(rules: list[Rule], only: list[str] | None = None, family: str | None = None) -> list[Rule]:
