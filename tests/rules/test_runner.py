@@ -155,3 +155,19 @@ def test_extra_catalog_overrides_and_adds(tmp_path):
     assert "reading_mine" in merged and "reading_mine" not in base
     assert merged["reading_missed"].path.parent.parent == extra
     assert set(base) <= set(merged)
+
+
+def test_one_finding_per_key_whatever_the_row_order(tmp_path):
+    """Rows of one finding that tie on score and evidence: the pick must not depend on the engine's row order."""
+    from gridaudit.rules.runner import findings_rows
+
+    rule = load_rule(write_rule(tmp_path / "cat", "reading_big", SQL_BIG))
+    rows = [
+        {"entity_id": "M1", "period": "2024-01", "score": 2.0, "kwh_at_stake": k, "responsible_staff_id": s, "ev_a": 1}
+        for k, s in [(1.0, "S1"), (1.0, "S2"), (3.0, "S0"), (None, "S9")]
+    ]
+    picks = set()
+    for order in (rows, rows[::-1], rows[1:] + rows[:1], rows[2:] + rows[:2]):
+        (one,) = findings_rows(rule, pa.Table.from_pylist(order), "r", set())
+        picks.add((one["kwh_at_stake"], one["responsible_staff_id"]))
+    assert len(picks) == 1

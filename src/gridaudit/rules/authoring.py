@@ -193,7 +193,7 @@ def check_params(rule: Rule) -> list[str]:
         used = param_names(parse_rule_sql(rule.sql))
     except UnsafeSQL as exc:
         return [f"{rule.path}: {exc}"]
-    declared = set(rule.header.params)
+    declared = set(rule.header.params) | set(rule.header.fixed)
     out = []
     undeclared = sorted(used - declared - {"period"})
     if undeclared:

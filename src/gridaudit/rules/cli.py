@@ -88,6 +88,8 @@ def show_rule(
         console.print(f"truth_kinds: {', '.join(h.truth_kinds)}")
     for name, p in h.params.items():
         console.print(f"  ${name} ({p.type}, default {p.default!r}): {_text(p.doc)}")
+    for name, value in h.fixed.items():  # set by the template instance, not by --set
+        console.print(f"  ${name} = {value!r} ({msg('模板实例固定', 'fixed by the template instance')})")
     console.print(f"{msg('文件', 'file')}: {r.path}")
     console.print(Syntax(r.sql, "sql", word_wrap=True))
 

@@ -29,7 +29,9 @@ RUNNER_FILLED = ("finding_id", "rule_id", "family", "severity", "entity_type", "
 RULE_OUTPUTS = tuple(n for n in FINDINGS_SCHEMA.names if n not in RUNNER_FILLED)
 REQUIRED_OUTPUTS = ("entity_id", "period")
 EVIDENCE_PREFIX = "ev_"
-INSTANCE_KEYS = ("id", "title", "severity", "params", "description", "basis", "truth_kinds", "tables", "derived")
+INSTANCE_KEYS = (
+    "id", "title", "severity", "params", "fixed", "description", "basis", "truth_kinds", "tables", "derived",
+)  # fmt: skip
 
 
 class RuleError(Exception):
@@ -85,6 +87,20 @@ class Header(BaseModel):
     description: Text
     basis: str = ""
     truth_kinds: list[str] = Field(default_factory=list)
+    # values bound as $name like params but not settable with --set: what tells template instances apart
+    fixed: dict[str, str | int | float | bool] = Field(default_factory=dict)
+
+    @field_validator("fixed")
+    @classmethod
+    def _fixed(cls, v: dict[str, Any], info: Any) -> dict[str, Any]:
+        for name in v:
+            if name in RUNNER_PARAMS:
+                raise ValueError(f"fixed value {name!r} is bound by the runner; do not declare it")
+            if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+                raise ValueError(f"fixed value name {name!r} must be snake_case")
+            if name in (info.data.get("params") or {}):
+                raise ValueError(f"{name!r} is both a param and a fixed value")
+        return v
 
     @field_validator("family")
     @classmethod
@@ -201,8 +217,15 @@ class Rule(BaseModel):
 
     def bind(self, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         """Parameter values: the defaults, with ``overrides`` (coerced to the declared types) applied."""
-        values = {name: p.default for name, p in self.header.params.items()}
+        values = {name: p.default for name, p in self.header.params.items()} | dict(self.header.fixed)
         for name, value in (overrides or {}).items():
+            if name in self.header.fixed:
+                raise RuleError(
+                    both(
+                        f"规则 {self.id} 的 {name} 由模板实例固定，不能用 --set 修改",
+                        f"rule {self.id}: {name} is fixed by its template instance and cannot be set",
+                    )
+                )
             if name not in self.header.params:
                 raise RuleError(
                     both(

@@ -238,9 +238,23 @@ def findings_rows(rule: Rule, result: pa.Table, run_id: str, exclude: set[str]) 
     return list(best.values())
 
 
-def _rank(row: dict[str, Any]) -> tuple[float, str]:
-    score = row["score"]
-    return (-math.inf if score is None else score, row["evidence"])
+def _rank(row: dict[str, Any]) -> tuple[Any, ...]:
+    """Which of several rows of one finding is kept: the highest score, then a total order over the rest.
+
+    The tie-breaks (evidence, money at stake, responsible staff) make the pick independent of the order in
+    which an engine returns rows, so every engine and every run keeps the same row.
+    """
+
+    def num(v: float | None) -> float:
+        return -math.inf if v is None else v
+
+    return (
+        num(row["score"]),
+        row["evidence"],
+        num(row["kwh_at_stake"]),
+        num(row["yuan_at_stake"]),
+        row["responsible_staff_id"] or "",
+    )
 
 
 def _text(value: Any) -> str:
