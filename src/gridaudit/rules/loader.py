@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from datetime import date
 from importlib import resources
@@ -11,24 +10,26 @@ from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from sqlglot import exp
 
 from gridaudit.contract import load_contract
-from gridaudit.findings import ENTITY_TYPES, FAMILIES, FINDINGS_SCHEMA, SEVERITIES
+from gridaudit.findings import ENTITY_TYPES, FAMILIES, SEVERITIES
 from gridaudit.i18n import both
-from gridaudit.rules.safety import UnsafeSQL, check_rule_sql, parse_rule_sql
+from gridaudit.rules.outputs import (  # noqa: F401 - the output contract, re-exported for rule tooling
+    EVIDENCE_PREFIX,
+    REQUIRED_OUTPUTS,
+    RULE_OUTPUTS,
+    RUNNER_FILLED,
+    OutputError,
+    check_outputs,
+    output_columns,
+)
+from gridaudit.rules.safety import UnsafeSQL, check_rule_sql
 
 HEADER = re.compile(r"^\s*/\*---\s*\n(?P<yaml>.*?)\n---\*/\s*\n(?P<sql>.*)$", re.S)
 PARAM_TYPES = {"float": float, "int": int, "str": str, "bool": bool, "date": date}
 RUNNER_PARAMS = ("period",)
 DERIVED_DIR = "_derived"
 TEMPLATE_SUFFIX = ".template.sql"
-# The output contract: the findings columns a rule's SELECT may set (the runner fills the others) and must set;
-# every other output column is evidence and is named ev_<key>.
-RUNNER_FILLED = ("finding_id", "rule_id", "family", "severity", "entity_type", "evidence", "run_id")
-RULE_OUTPUTS = tuple(n for n in FINDINGS_SCHEMA.names if n not in RUNNER_FILLED)
-REQUIRED_OUTPUTS = ("entity_id", "period")
-EVIDENCE_PREFIX = "ev_"
 INSTANCE_KEYS = (
     "id", "title", "severity", "params", "fixed", "description", "basis", "truth_kinds", "tables", "derived",
 )  # fmt: skip
@@ -292,79 +293,15 @@ def _check_family(family: str, path: Path) -> None:
         )
 
 
-def output_columns(sql: str | exp.Expression) -> list[str]:
-    """The output column names (lower case) of a rule's final SELECT (the first branch of a UNION).
-
-    Raises ``UnsafeSQL`` for SQL that does not parse or is not one query, and ``RuleError`` for an output
-    list that cannot be named (``SELECT *``, an expression without an alias).
-    """
-    tree = parse_rule_sql(sql) if isinstance(sql, str) else sql
-    final = tree
-    while isinstance(final, exp.SetOperation):
-        final = final.left
-    while isinstance(final, exp.Subquery):
-        final = final.this
-    if not isinstance(final, exp.Select):
-        raise RuleError(both("无法确定输出列", "cannot tell the output columns of this query"))
-    names = []
-    for i, col in enumerate(final.selects, 1):
-        if isinstance(col, exp.Star) or (isinstance(col, exp.Column) and isinstance(col.this, exp.Star)):
-            raise RuleError(
-                both(
-                    "最外层 SELECT 不能用 SELECT *：请逐列写出 entity_id、period 等输出列",
-                    "the final SELECT may not use SELECT *: list the output columns (entity_id, period, ...)",
-                )
-            )
-        name = col.alias_or_name
-        if not name:
-            raise RuleError(
-                both(
-                    f"第 {i} 个输出列没有列名（{col.sql('duckdb')}）：请用 AS 命名",
-                    f"output column {i} has no name ({col.sql('duckdb')}): give it one with AS",
-                )
-            )
-        names.append(name.lower())
-    return names
-
-
 def check_rule_query(sql: str, path: Path, tables: list[str]) -> list[str]:
     """Check a rule's SQL when it loads: safety (one query over ``tables``) and the output contract.
 
-    Allowed outputs: RULE_OUTPUTS (entity_id and period required) and ``ev_*`` evidence columns; an unknown
-    name gets a "did you mean" suggestion. Errors name the file and the column; returns the output names.
+    Errors (RuleError) name the file and the column; returns the output column names.
     """
     try:
-        names = output_columns(check_rule_sql(sql, set(tables)))
-    except (UnsafeSQL, RuleError) as exc:
+        return check_outputs(check_rule_sql(sql, set(tables)))
+    except (UnsafeSQL, OutputError) as exc:
         raise RuleError(f"{path}: {exc}") from None
-    problems_zh: list[str] = []
-    problems_en: list[str] = []
-    seen: set[str] = set()
-    for name in names:
-        if name in seen:
-            problems_zh.append(f"输出列 {name} 出现两次")
-            problems_en.append(f"output column {name} appears twice")
-        seen.add(name)
-        if name in RULE_OUTPUTS or (name.startswith(EVIDENCE_PREFIX) and len(name) > len(EVIDENCE_PREFIX)):
-            continue
-        close = difflib.get_close_matches(name, RULE_OUTPUTS, n=1, cutoff=0.6)
-        hint_zh = f"，是否应为 {close[0]}？" if close else f"；证据列请以 {EVIDENCE_PREFIX} 开头"
-        hint_en = f"; did you mean {close[0]}?" if close else f"; evidence columns are named {EVIDENCE_PREFIX}<key>"
-        problems_zh.append(f"未知输出列 {name}{hint_zh}")
-        problems_en.append(f"unknown output column {name}{hint_en}")
-    for req in REQUIRED_OUTPUTS:
-        if req not in seen:
-            problems_zh.append(f"缺少必需输出列 {req}")
-            problems_en.append(f"required output column {req} is missing")
-    if problems_en:
-        allowed = ", ".join(RULE_OUTPUTS) + f", {EVIDENCE_PREFIX}*"
-        raise RuleError(
-            both(
-                f"{path}: 输出列不符合问题清单格式：{'；'.join(problems_zh)}（可用：{allowed}）",
-                f"{path}: output columns do not fit the findings shape: {'; '.join(problems_en)} (allowed: {allowed})",
-            )
-        )
-    return names
 
 
 def load_derived(path: str | Path) -> Derived:
