@@ -26,7 +26,7 @@ from gridaudit.rules.loader import (
     rule_files,
     template_files,
 )
-from gridaudit.rules.safety import UnsafeSQL, param_names, parse_rule_sql
+from gridaudit.rules.safety import UnsafeSQL, check_rule_sql, param_names
 
 
 @dataclass(frozen=True)
@@ -188,11 +188,11 @@ def _load(load: object, problems: list[str]) -> list[Rule]:
 
 
 def check_params(rule: Rule) -> list[str]:
-    """Parameters the SQL uses but the header does not declare, and declared ones the SQL never uses."""
+    """Sandbox refusals of the SQL, params it uses but does not declare, and declared ones it never uses."""
     try:
-        used = param_names(parse_rule_sql(rule.sql))
-    except UnsafeSQL as exc:
-        return [f"{rule.path}: {exc}"]
+        used = param_names(check_rule_sql(rule.sql, set(rule.header.tables) | set(rule.header.derived)))
+    except UnsafeSQL as exc:  # the sandbox: tables it may read, functions it may call
+        return [f"{rule.path} [{rule.id}]: {exc}"]
     declared = set(rule.header.params) | set(rule.header.fixed)
     out = []
     undeclared = sorted(used - declared - {"period"})

@@ -23,7 +23,7 @@ from gridaudit.rules.outputs import (  # noqa: F401 - the output contract, re-ex
     check_outputs,
     output_columns,
 )
-from gridaudit.rules.safety import UnsafeSQL, check_rule_sql
+from gridaudit.rules.safety import UnsafeSQL, parse_rule_sql
 
 HEADER = re.compile(r"^\s*/\*---\s*\n(?P<yaml>.*?)\n---\*/\s*\n(?P<sql>.*)$", re.S)
 PARAM_TYPES = {"float": float, "int": int, "str": str, "bool": bool, "date": date}
@@ -293,13 +293,15 @@ def _check_family(family: str, path: Path) -> None:
         )
 
 
-def check_rule_query(sql: str, path: Path, tables: list[str]) -> list[str]:
-    """Check a rule's SQL when it loads: safety (one query over ``tables``) and the output contract.
+def check_rule_query(sql: str, path: Path) -> list[str]:
+    """Check a rule's SQL when it loads: one SELECT/WITH query whose output columns fit the findings shape.
 
-    Errors (RuleError) name the file and the column; returns the output column names.
+    Errors (RuleError) name the file and the column; returns the output column names. What the query may
+    read and call (the sandbox) is checked by the runner before each run, so that a refused rule is reported
+    on its own while the others run, and by ``rules check``.
     """
     try:
-        return check_outputs(check_rule_sql(sql, set(tables)))
+        return check_outputs(parse_rule_sql(sql))
     except (UnsafeSQL, OutputError) as exc:
         raise RuleError(f"{path}: {exc}") from None
 
@@ -367,7 +369,7 @@ def load_rule(path: str | Path, derived: dict[str, Derived] | None = None) -> Ru
     if derived is None and header.derived:
         derived = derived_tables([builtin_catalog(), path.parent.parent])
     needs = resolve_needs(header.derived, derived or {}, path)
-    check_rule_query(sql, path, header.tables + header.derived)
+    check_rule_query(sql, path)
     return Rule(header=header, sql=sql, path=path, needs=needs)
 
 
@@ -405,6 +407,7 @@ def load_template(path: str | Path, derived: dict[str, Derived] | None = None) -
                 f"{where}a template needs 'template: {name}' and a list of instances",
             )
         )
+    check_rule_query(sql, path)
     common = {k: v for k, v in raw.items() if k not in ("template", "instances")}
     shared_params = common.get("params") or {}
     if derived is None:
@@ -434,7 +437,6 @@ def load_template(path: str | Path, derived: dict[str, Derived] | None = None) -
         merged = {**common, **{k: v for k, v in inst.items() if k != "params"}, "params": params}
         header = _validate(Header, merged, Path(f"{path} [{inst['id']}]"))
         _check_family(header.family, path)
-        check_rule_query(sql, path, header.tables + header.derived)
         rules.append(Rule(header=header, sql=sql, path=path, needs=resolve_needs(header.derived, derived, path)))
     ids = [r.id for r in rules]
     if len(set(ids)) != len(ids):

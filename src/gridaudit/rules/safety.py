@@ -96,14 +96,6 @@ def parse_rule_sql(sql: str) -> exp.Expression:
         ):
             kind = type(node).__name__.upper()
             raise UnsafeSQL(both(f"查询中不允许 {kind}", f"{kind} is not allowed inside a rule query"))
-        if isinstance(node, exp.Func) and is_leaky_function(node):
-            name = function_name(node)
-            raise UnsafeSQL(
-                both(
-                    f"规则 SQL 不允许调用函数 {name}()（会泄露运行环境的设置、目录或文件）",
-                    f"function {name}() is not allowed in rule SQL (it reveals the sandbox's settings, folders, files)",
-                )
-            )
     return tree
 
 
@@ -144,8 +136,18 @@ def referenced_tables(tree: exp.Expression) -> set[str]:
 
 
 def check_rule_sql(sql: str, allowed_tables: set[str]) -> exp.Expression:
-    """Parse and check ``sql``: one query, reading only ``allowed_tables`` (+ runner-provided tables)."""
+    """Parse and check ``sql``: one query, calling no function that reveals the sandbox, reading only
+    ``allowed_tables`` (+ runner-provided tables)."""
     tree = parse_rule_sql(sql)
+    for node in tree.walk():
+        if isinstance(node, exp.Func) and is_leaky_function(node):
+            name = function_name(node)
+            raise UnsafeSQL(
+                both(
+                    f"规则 SQL 不允许调用函数 {name}()（会泄露运行环境的设置、目录或文件）",
+                    f"function {name}() is not allowed in rule SQL (it reveals the sandbox's settings, folders, files)",
+                )
+            )
     allowed = {t.lower() for t in allowed_tables} | set(PROVIDED_TABLES)
     bad = sorted(referenced_tables(tree) - allowed)
     if bad:
