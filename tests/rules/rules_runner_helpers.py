@@ -30,6 +30,13 @@ def write_rule(folder: Path, rid: str, sql: str, family: str = "reading", tables
     return path
 
 
+def unchecked_rule(folder: Path, rid: str, sql: str):
+    """A rule whose SQL skipped the loader's checks (the runner must still refuse what is unsafe or malformed)."""
+    from gridaudit.rules.loader import load_rule
+
+    return load_rule(write_rule(folder, rid, SQL_BIG)).model_copy(update={"sql": sql})
+
+
 def make_dataset(root: Path) -> Dataset:
     """A dataset version with three readings (M1 150, M2 50, M3 250 kWh) at ``root``."""
     staged = stage_version(root)

@@ -212,3 +212,45 @@ def test_builtin_metering_event_templates_keep_nine_rules():
     assert len([i for i in rules if i.startswith("metering_event_")]) == 9
     assert rules["metering_event_magnetic"].bind()["event_types"] == "magnetic"
     assert rules["metering_event_cover_open"].header.severity == "high"
+
+
+FIXED_TEMPLATE = (
+    TEMPLATE.replace(
+        "WHERE reading > $limit", "WHERE CASE WHEN $side = 'above' THEN reading > $limit ELSE reading < $limit END"
+    )
+    .replace("    params: {limit: {default: 200.0}}", "    params: {limit: {default: 200.0}}\n    fixed: {side: below}")
+    .replace("    params: {limit: {default: 100.0}}", "    params: {limit: {default: 100.0}}\n    fixed: {side: above}")
+)
+
+
+def test_template_instances_may_fix_values_that_set_cannot_change(dataset, tmp_path):
+    path = tmp_path / "cat" / "reading" / "reading_over.template.sql"
+    path.parent.mkdir(parents=True)
+    path.write_text(FIXED_TEMPLATE, "utf-8")
+    rules = {r.id: r for r in load_catalog([tmp_path / "cat"], builtin=False)}
+    assert rules["reading_over_100"].header.fixed == {"side": "above"}
+    assert rules["reading_over_200"].bind() == {"limit": 200.0, "side": "below"}
+    findings, reports = run_on(dataset, list(rules.values()))
+    assert [r.status for r in reports] == ["ok", "ok"]
+    got = sorted(zip(findings.column("rule_id").to_pylist(), findings.column("entity_id").to_pylist(), strict=True))
+    assert got == [("reading_over_100", "M1"), ("reading_over_100", "M3"), ("reading_over_200", "M1"),
+                   ("reading_over_200", "M2")]  # fmt: skip
+    with pytest.raises(RuleError, match="fixed"):
+        rules["reading_over_100"].bind({"side": "below"})
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (("fixed: {side: below}", "fixed: {limit: 1.0}"), "limit"),
+        (("fixed: {side: below}", "fixed: {Side: below}"), "snake_case"),
+        (("fixed: {side: below}", "fixed: {side: [1, 2]}"), "side"),
+        (("fixed: {side: below}", "fixed: {period: x}"), "period"),
+    ],
+)
+def test_fixed_values_are_checked(tmp_path, change, problem):
+    path = tmp_path / "cat" / "reading" / "reading_over.template.sql"
+    path.parent.mkdir(parents=True)
+    path.write_text(FIXED_TEMPLATE.replace(*change), "utf-8")
+    with pytest.raises(RuleError, match=problem):
+        load_catalog([tmp_path / "cat"], builtin=False)

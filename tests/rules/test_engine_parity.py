@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from gridaudit.rules import load_catalog
 from gridaudit.rules.harness import fixture_files, run_fixture
 
-HERE = Path(__file__).parent
-CASES = [(r, f) for r in load_catalog() for f in fixture_files(r, [HERE])]
+CASES = [(r, f) for r in load_catalog() for f in fixture_files(r)]
 IDS = [f"{r.id}/{p.name}" for r, p in CASES]
 
 

@@ -8,17 +8,20 @@ import pytest
 
 from gridaudit.findings import FAMILIES
 from gridaudit.rules import load_catalog
-from gridaudit.rules.harness import expected_keys, fixture_files, load_fixture, run_fixture
+from gridaudit.rules.harness import expected_keys, fixture_dir, fixture_files, load_fixture, run_fixture
+from gridaudit.rules.loader import builtin_catalog
 
-HERE = Path(__file__).parent
+ROOT = Path(__file__).resolve().parents[2]
 RULES = load_catalog()
-CASES = [(r, f) for r in RULES for f in fixture_files(r, [HERE])]
+CASES = [(r, f) for r in RULES for f in fixture_files(r)]
 
 
 @pytest.mark.parametrize(("rule", "path"), CASES, ids=[f"{r.id}/{p.name}" for r, p in CASES])
 def test_fixture_on_duckdb(rule, path):
     result = run_fixture(rule, path)
     assert result.ok, result.describe()
+    for row in result.rows:  # money at stake is a size: a refund or a drop is not a negative amount
+        assert all(row[k] is None or row[k] >= 0 for k in ("kwh_at_stake", "yuan_at_stake")), row
 
 
 @pytest.mark.parametrize("rule", RULES, ids=[r.id for r in RULES])
@@ -29,8 +32,8 @@ def test_rule_is_documented_and_has_fixtures(rule):
     for name, p in h.params.items():
         assert p.doc.zh.strip() and p.doc.en.strip(), f"{rule.id}: param {name} lacks docs"
         assert f"${name}" in rule.sql, f"{rule.id}: param {name} declared but not used in the SQL"
-    files = fixture_files(rule, [HERE])
-    assert files, f"{rule.id}: no fixtures in tests/rules/{rule.id}/"
+    files = fixture_files(rule)
+    assert files, f"{rule.id}: no fixtures in {fixture_dir(rule)}"
     fires = [f for f in files if expected_keys(load_fixture(f))]
     assert fires, f"{rule.id}: no fixture where the rule fires"
     for f in files:
@@ -40,9 +43,27 @@ def test_rule_is_documented_and_has_fixtures(rule):
 
 
 def test_every_fixture_folder_belongs_to_a_rule():
-    ids = {r.id for r in RULES}
-    orphans = [p.name for p in HERE.iterdir() if p.is_dir() and not p.name.startswith("__") and p.name not in ids]
-    assert not orphans, f"fixture folders without a rule: {orphans}"
+    ids = {(r.family, r.id) for r in RULES}
+    folders = [p for p in builtin_catalog().glob("*/*") if p.is_dir() and not p.parent.name.startswith("_")]
+    orphans = [str(p) for p in folders if (p.parent.name, p.name) not in ids]
+    assert folders and not orphans, f"fixture folders without a rule: {orphans}"
+    assert not [p for p in (ROOT / "tests" / "rules").iterdir() if p.is_dir() and (p / "fixture.yaml").exists()]
+
+
+def test_fixtures_are_package_data():
+    """pyproject's package-data globs match every fixture, so a normal (non-editable) install ships them."""
+    import fnmatch
+    import tomllib
+
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["tool"]["setuptools"]["package-data"]
+    patterns = data.get("gridaudit.rules", []) + data.get("*", [])
+    pkg = builtin_catalog().parent
+    files = [p.relative_to(pkg).as_posix() for p in builtin_catalog().rglob("*") if p.is_file()]
+    fixtures = [f for f in files if f.endswith(".yaml")]
+    assert len(fixtures) >= len(RULES)
+    missing = [f for f in files if not any(fnmatch.fnmatch(f, pat) for pat in data.get("gridaudit.rules", []))]
+    assert not missing, f"not package data: {missing[:5]}"
+    assert patterns
 
 
 def test_catalog_ids_unique_and_families_known():

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from typer.testing import CliRunner
 
@@ -11,15 +9,16 @@ from gridaudit.cli import app
 from gridaudit.findings import read_findings
 from gridaudit.rules import load_catalog
 from gridaudit.rules.harness import build_fixture_dataset, load_fixture
+from gridaudit.rules.loader import builtin_catalog
 
-HERE = Path(__file__).parent
+CATALOG = builtin_catalog()
 runner = CliRunner()
 
 
 @pytest.fixture()
 def fixture_dataset(tmp_path):
     rule = {r.id: r for r in load_catalog()}["billing_withheld_qty"]
-    fx = load_fixture(HERE / "billing_withheld_qty" / "fixture.yaml")
+    fx = load_fixture(CATALOG / "billing" / "billing_withheld_qty" / "fixture.yaml")
     return build_fixture_dataset(rule, fx, tmp_path / "ds")
 
 
@@ -62,7 +61,7 @@ def test_rules_test_command_passes_and_catches_a_broken_fixture(tmp_path):
         src.path.read_text("utf-8").replace("id: reading_decreased", "id: reading_mine")
     )
     (cat / "reading_mine").mkdir()
-    fx = (HERE / "reading_decreased" / "fixture.yaml").read_text("utf-8")
+    fx = (CATALOG / "reading" / "reading_decreased" / "fixture.yaml").read_text("utf-8")
     (cat / "reading_mine" / "fixture.yaml").write_text(fx.replace("entity_id: M1", "entity_id: M3"))
     res = runner.invoke(
         app, ["--lang", "en", "rules", "test", "--catalog", str(tmp_path / "cat"), "--only", "reading_mine"]

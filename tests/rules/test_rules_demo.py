@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from gridaudit.findings import read_findings
 from gridaudit.rules import load_catalog
 from gridaudit.rules.demo import run_demo
 from gridaudit.rules.harness import build_fixture_dataset, load_fixture
+from gridaudit.rules.loader import builtin_catalog
 
-HERE = Path(__file__).parent
+CATALOG = builtin_catalog()
 
 
 def test_run_demo_writes_findings(tmp_path, capsys):
     rule = {r.id: r for r in load_catalog()}["billing_withheld_qty"]
-    ds = build_fixture_dataset(rule, load_fixture(HERE / "billing_withheld_qty" / "fixture.yaml"), tmp_path / "ds")
+    fx = load_fixture(CATALOG / "billing" / "billing_withheld_qty" / "fixture.yaml")
+    ds = build_fixture_dataset(rule, fx, tmp_path / "ds")
     run_demo(ds, tmp_path / "out")
     findings = read_findings(tmp_path / "out" / "findings.parquet")
     keys = set(zip(findings.column("rule_id").to_pylist(), findings.column("entity_id").to_pylist(), strict=True))

@@ -11,21 +11,23 @@ from gridaudit.cli import app
 from gridaudit.findings import read_findings
 from gridaudit.rules import load_catalog
 from gridaudit.rules.harness import build_fixture_dataset, load_fixture
+from gridaudit.rules.loader import builtin_catalog
 
 HERE = Path(__file__).parent
+CATALOG = builtin_catalog()
 runner = CliRunner()
 
 
 @pytest.fixture()
 def fixture_dataset(tmp_path):
     rule = {r.id: r for r in load_catalog()}["billing_withheld_qty"]
-    fx = load_fixture(HERE / "billing_withheld_qty" / "fixture.yaml")
+    fx = load_fixture(CATALOG / "billing" / "billing_withheld_qty" / "fixture.yaml")
     return build_fixture_dataset(rule, fx, tmp_path / "ds")
 
 
 def _extra_rule(cat: Path, rule_id: str, old: str, new: str) -> None:
-    """A copy of billing_withheld_qty named ``rule_id`` with ``old`` replaced by ``new`` in its SQL."""
-    src = {r.id: r for r in load_catalog()}["billing_withheld_qty"].path.read_text("utf-8")
+    """A copy of billing_withheld_qty (as a rule file of its own) named ``rule_id``, ``old`` replaced by ``new``."""
+    src = (HERE / "prefold" / "billing" / "billing_withheld_qty.sql").read_text("utf-8")
     assert old in src
     folder = cat / "billing"
     folder.mkdir(parents=True, exist_ok=True)

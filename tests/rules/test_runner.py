@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
-from rules_runner_helpers import SQL_BIG, make_dataset, write_rule
+from rules_runner_helpers import SQL_BIG, make_dataset, unchecked_rule, write_rule
 
 from gridaudit.engines.duckdb import DuckDBEngine
 from gridaudit.rules.loader import RuleError, load_catalog, load_rule
@@ -74,7 +74,7 @@ def test_missing_table_skipped_and_sql_error_reported(dataset, tmp_path):
         write_rule(cat, "billing_x", "SELECT bill_id AS entity_id, period FROM bills", "billing", "bills")
     )
     broken = load_rule(write_rule(cat, "reading_broken", "SELECT no_such_column AS entity_id, period FROM readings"))
-    nokey = load_rule(write_rule(cat, "reading_nokey", "SELECT meter_id FROM readings"))
+    nokey = unchecked_rule(cat, "reading_nokey", "SELECT meter_id FROM readings")  # the loader refuses it too
     f, reps = run(dataset, [missing, broken, nokey, ok])
     status = {r.rule_id: (r.status, r.message) for r in reps}
     assert status["billing_x"][0] == "skipped" and "bills" in status["billing_x"][1]
@@ -97,7 +97,12 @@ def test_missing_table_skipped_and_sql_error_reported(dataset, tmp_path):
     ],
 )
 def test_unsafe_sql_is_refused(dataset, tmp_path, sql):
-    rule = load_rule(write_rule(tmp_path / "cat", "reading_evil", sql))
+    path = write_rule(tmp_path / "cat", "reading_evil", sql)
+    try:
+        rule = load_rule(path)  # not one query, or no output contract: refused at load
+    except RuleError as exc:
+        assert "reading_evil.sql" in str(exc)
+        rule = unchecked_rule(tmp_path / "cat2", "reading_evil", sql)  # past the loader, the runner refuses it
     f, reps = run(dataset, [rule])
     assert reps[0].status == "error" and len(f) == 0, reps[0]
     assert not Path("/tmp/gridaudit_stolen.csv").exists()
@@ -152,3 +157,19 @@ def test_extra_catalog_overrides_and_adds(tmp_path):
     assert "reading_mine" in merged and "reading_mine" not in base
     assert merged["reading_missed"].path.parent.parent == extra
     assert set(base) <= set(merged)
+
+
+def test_one_finding_per_key_whatever_the_row_order(tmp_path):
+    """Rows of one finding that tie on score and evidence: the pick must not depend on the engine's row order."""
+    from gridaudit.rules.runner import findings_rows
+
+    rule = load_rule(write_rule(tmp_path / "cat", "reading_big", SQL_BIG))
+    rows = [
+        {"entity_id": "M1", "period": "2024-01", "score": 2.0, "kwh_at_stake": k, "responsible_staff_id": s, "ev_a": 1}
+        for k, s in [(1.0, "S1"), (1.0, "S2"), (3.0, "S0"), (None, "S9")]
+    ]
+    picks = set()
+    for order in (rows, rows[::-1], rows[1:] + rows[:1], rows[2:] + rows[:2]):
+        (one,) = findings_rows(rule, pa.Table.from_pylist(order), "r", set())
+        picks.add((one["kwh_at_stake"], one["responsible_staff_id"]))
+    assert len(picks) == 1

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from gridaudit.console import EXIT_REJECTED, console, die, example, progress_bar
+from gridaudit.console import EXIT_REJECTED, console, die, err_console, example, progress_bar
 from gridaudit.i18n import both, get_lang, msg
 
 rules_app = typer.Typer(
@@ -23,12 +23,16 @@ def register(app: typer.Typer) -> None:
 
 
 def _catalog(extra: list[Path] | None) -> list[Any]:
-    from gridaudit.rules.loader import RuleError, load_catalog
+    """The built-in catalog plus ``extra`` folders; warns (stderr) for each built-in rule an extra one replaces."""
+    from gridaudit.rules.loader import RuleError, load_catalog, replacement_notes
 
     try:
-        return load_catalog(extra=list(extra or []))
+        rules = load_catalog(extra=list(extra or []))
     except RuleError as exc:
         die(str(exc))
+    for note in replacement_notes(rules):
+        err_console.print(f"[yellow]{msg('警告', 'warning')}[/]: {note}", highlight=False, soft_wrap=True)
+    return rules
 
 
 def _text(t: Any) -> str:
@@ -84,6 +88,8 @@ def show_rule(
         console.print(f"truth_kinds: {', '.join(h.truth_kinds)}")
     for name, p in h.params.items():
         console.print(f"  ${name} ({p.type}, default {p.default!r}): {_text(p.doc)}")
+    for name, value in h.fixed.items():  # set by the template instance, not by --set
+        console.print(f"  ${name} = {value!r} ({msg('模板实例固定', 'fixed by the template instance')})")
     console.print(f"{msg('文件', 'file')}: {r.path}")
     console.print(Syntax(r.sql, "sql", word_wrap=True))
 
@@ -243,7 +249,12 @@ def run_cmd(
 
 
 @rules_app.command(
-    "test", epilog=example("gridaudit rules test", "gridaudit rules test --catalog my_rules/ --only my_rule")
+    "test",
+    epilog=example(
+        "gridaudit rules test",
+        "gridaudit rules test --catalog my_rules/ --only my_rule",
+        "gridaudit rules test --only billing_virtual_qty --update",
+    ),
 )
 def test_cmd(
     only: str = typer.Option(None, "--only", help="Comma-separated rule ids / 只测试这些规则"),
@@ -251,17 +262,35 @@ def test_cmd(
         list[Path] | None, typer.Option("--catalog", help="Extra rule folder (fixtures beside it) / 附加规则目录")
     ] = None,
     fixtures: Annotated[
-        list[Path] | None, typer.Option("--fixtures", help="Fixture root(s), default tests/rules / 样例目录")
+        list[Path] | None,
+        typer.Option("--fixtures", help="Extra fixture root(s): <root>/<rule_id>/fixture*.yaml / 附加样例目录"),
     ] = None,
+    update: bool = typer.Option(
+        False,
+        "--update",
+        help="Rewrite each fixture's expect with the rows the rule returns now (after a reviewed change) "
+        "/ 按当前结果改写样例的期望行",
+    ),
 ) -> None:
-    """Run every rule's fixtures on DuckDB (运行规则测试样例)."""
-    from gridaudit.rules.harness import default_fixtures_root, run_all_fixtures
+    """Run every rule's fixtures on DuckDB; --update rewrites their expected rows (运行规则测试样例)."""
+    from gridaudit.rules.harness import run_all_fixtures, update_all_fixtures
     from gridaudit.rules.loader import RuleError, select_rules
 
     rules = _catalog(catalog)
     try:
         rules = select_rules(rules, only=[s.strip() for s in only.split(",") if s.strip()] if only else None)
-        results = run_all_fixtures(rules, roots=list(fixtures or [default_fixtures_root()]))
+        if update:
+            changes = update_all_fixtures(rules, roots=list(fixtures or []))
+            for change in changes:
+                if change.changed:
+                    console.print("\n".join(change.describe()), highlight=False, markup=False, soft_wrap=True)
+            n = sum(c.changed for c in changes)
+            console.print(
+                msg(
+                    f"改写 {n} 个样例，{len(changes) - n} 个未变", f"{n} fixtures updated, {len(changes) - n} unchanged"
+                )
+            )
+        results = run_all_fixtures(rules, roots=list(fixtures or []))
     except RuleError as exc:
         die(str(exc))
     failed = [r for r in results if not r.ok]
@@ -275,3 +304,70 @@ def test_cmd(
     )
     if failed:
         raise typer.Exit(EXIT_REJECTED)
+
+
+@rules_app.command(
+    "new",
+    epilog=example(
+        "gridaudit rules new theft_night_use --family theft --catalog my_rules",
+        "gridaudit rules new billing_my_check --family billing --entity bill --catalog my_rules",
+    ),
+)
+def new_cmd(
+    rule_id: str = typer.Argument(..., help="New rule id, prefixed by its family / 新规则编号"),
+    family: str = typer.Option(..., "--family", help="Rule family (reading, billing, ...) / 规则族"),
+    entity: str = typer.Option("customer", "--entity", help="Entity type of its findings / 问题对象类型"),
+    catalog: Annotated[Path, typer.Option("--catalog", help="Catalog folder to write into / 规则目录")] = Path("rules"),
+) -> None:
+    """Write a rule skeleton and its fixture, ready for rules check and rules test (新建规则骨架)."""
+    from gridaudit.rules.authoring import new_rule
+    from gridaudit.rules.loader import RuleError, load_catalog
+
+    try:
+        rule_path, fixture_path = new_rule(catalog, rule_id, family, entity)
+        builtin = {r.id: r.path for r in load_catalog()}
+    except RuleError as exc:
+        die(str(exc))
+    console.print(msg(f"已写入规则 {rule_path}", f"rule written to {rule_path}"), highlight=False, soft_wrap=True)
+    console.print(
+        msg(f"已写入样例 {fixture_path}", f"fixture written to {fixture_path}"), highlight=False, soft_wrap=True
+    )
+    if rule_id in builtin:
+        console.print(
+            f"[yellow]{msg('警告', 'warning')}[/]: "
+            + both(
+                f"{rule_path} 将替换内置规则 {builtin[rule_id]}",
+                f"{rule_path} replaces the built-in {builtin[rule_id]}",
+            ),
+            highlight=False,
+            soft_wrap=True,
+        )
+    console.print(
+        msg(
+            f"下一步：编辑两个文件，然后 gridaudit rules check --catalog {catalog}，"
+            f"gridaudit rules test --catalog {catalog} --only {rule_id}",
+            f"next: edit both files, then gridaudit rules check --catalog {catalog} and "
+            f"gridaudit rules test --catalog {catalog} --only {rule_id}",
+        ),
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+@rules_app.command("check", epilog=example("gridaudit rules check", "gridaudit rules check --catalog my_rules"))
+def check_cmd(
+    catalog: Annotated[
+        Path | None, typer.Option("--catalog", help="Catalog folder to check (default: built-in) / 规则目录")
+    ] = None,
+) -> None:
+    """Validate a catalog without running it: metadata, SQL, safety, output columns, params, fixtures (检查规则库)."""
+    from gridaudit.rules.authoring import check_catalog
+
+    problems = check_catalog(catalog)
+    for p in problems:
+        console.print(f"[red]{msg('问题', 'problem')}[/] {p}", highlight=False, soft_wrap=True)
+    where = catalog or msg("内置规则库", "the built-in catalog")
+    if problems:
+        console.print(msg(f"{where}：{len(problems)} 个问题", f"{where}: {len(problems)} problems"), highlight=False)
+        raise typer.Exit(EXIT_REJECTED)
+    console.print(msg(f"{where}：检查通过", f"{where}: no problems"), highlight=False)

@@ -1,7 +1,8 @@
 """Rule fixtures: tiny input rows → the finding keys a rule must return (golden-file style).
 
-A fixture is ``<fixtures_root>/<rule_id>/fixture*.yaml`` (or the same folder beside the rule file in an
-extra catalog) with ``tables`` (rows), optional ``params`` and ``period``, and ``expect`` (keys).
+A fixture is ``<catalog>/<family>/<rule_id>/fixture*.yaml`` beside the rule file (built-in fixtures ship
+with the package), or ``<root>/<rule_id>/fixture*.yaml`` under an extra fixtures root, with ``tables``
+(rows), optional ``params`` and ``period``, and ``expect`` (keys).
 """
 
 from __future__ import annotations
@@ -16,10 +17,19 @@ from typing import Any
 import pyarrow as pa
 import yaml
 
-import gridaudit
 from gridaudit.contract import load_contract
 from gridaudit.dataset import Dataset, commit_version, stage_version
 from gridaudit.i18n import both
+from gridaudit.rules.golden import (
+    EXPECT_FIELDS,
+    FixtureChange,
+    compare,
+    diff_expect,
+    golden_row,
+    render_expect,
+    replace_expect,
+    row_key,
+)
 from gridaudit.rules.loader import Rule, RuleError
 from gridaudit.rules.runner import run_rules
 
@@ -37,26 +47,33 @@ class FixtureResult:
     expected: set[Key] = field(default_factory=set)
     got: set[Key] = field(default_factory=set)
     message: str = ""
+    mismatches: list[str] = field(default_factory=list)
+    rows: list[dict[str, Any]] = field(default_factory=list)
 
     def describe(self) -> str:
-        """A one-line account of a failure (missing and unexpected keys, or the runner's message)."""
+        """A one-line account of a failure (missing and unexpected keys, values that differ, the runner's message)."""
         if self.ok:
             return f"{self.rule_id} {self.fixture.name} [{self.engine}] ok"
         missing = sorted(self.expected - self.got, key=str)
         extra = sorted(self.got - self.expected, key=str)
-        return f"{self.rule_id} {self.fixture.name} [{self.engine}]: missing {missing}, unexpected {extra}" + (
-            f" — {self.message}" if self.message else ""
-        )
+        text = f"{self.rule_id} {self.fixture.name} [{self.engine}]: missing {missing}, unexpected {extra}"
+        if self.mismatches:
+            text += "; values differ: " + "; ".join(self.mismatches)
+        return text + (f" — {self.message}" if self.message else "")
 
 
-def default_fixtures_root() -> Path:
-    """``tests/rules`` of the source checkout gridaudit runs from."""
-    return Path(gridaudit.__file__).resolve().parents[2] / "tests" / "rules"
+def fixture_dir(rule: Rule) -> Path:
+    """The folder of a rule's own fixtures: ``<family>/<rule_id>/`` beside the rule (or template) file.
+
+    Built-in rules ship their fixtures there as package data, so ``gridaudit rules test`` finds them after a
+    normal install; an extra catalog keeps the same layout.
+    """
+    return rule.path.parent / rule.id
 
 
 def fixture_files(rule: Rule, roots: list[Path] | None = None) -> list[Path]:
-    """Fixture files of ``rule``: in ``<root>/<rule_id>/`` for each root, and beside the rule file."""
-    folders = [Path(r) / rule.id for r in (roots or [default_fixtures_root()])] + [rule.path.parent / rule.id]
+    """Fixture files of ``rule``: beside the rule file (``fixture_dir``) and in ``<root>/<rule_id>/`` per extra root."""
+    folders = [fixture_dir(rule)] + [Path(r) / rule.id for r in roots or []]
     found: list[Path] = []
     for folder in folders:
         if folder.is_dir():
@@ -75,6 +92,22 @@ def load_fixture(path: Path) -> dict[str, Any]:
         raise RuleError(both(f"{path}: 未知字段 {sorted(unknown)}", f"{path}: unknown keys {sorted(unknown)}"))
     if not isinstance(raw.get("tables"), dict) or "expect" not in raw:
         raise RuleError(both(f"{path}: 需要 tables 与 expect", f"{path}: needs tables and expect"))
+    for i, entry in enumerate(raw["expect"] or [], 1):
+        bad = sorted(set(entry) - set(EXPECT_FIELDS)) if isinstance(entry, dict) else None
+        if bad is None or bad or "entity_id" not in entry:
+            raise RuleError(
+                both(
+                    f"{path}: expect 第 {i} 项应为含 entity_id 的映射，可用字段 {', '.join(EXPECT_FIELDS)}",
+                    f"{path}: expect item {i} must be a mapping with entity_id; fields: {', '.join(EXPECT_FIELDS)}",
+                )
+            )
+        if entry.get("evidence") is not None and not isinstance(entry["evidence"], dict):
+            raise RuleError(
+                both(
+                    f"{path}: expect 第 {i} 项 evidence 应为映射",
+                    f"{path}: expect item {i}: evidence must be a mapping",
+                )
+            )
     return raw
 
 
@@ -144,11 +177,7 @@ def build_fixture_dataset(rule: Rule, fixture: dict[str, Any], root: Path, where
 
 def expected_keys(fixture: dict[str, Any]) -> set[Key]:
     """The finding keys a fixture expects."""
-    keys = set()
-    for e in fixture["expect"] or []:
-        per = e.get("period")
-        keys.add((str(e["entity_id"]), None if per is None else str(per)))
-    return keys
+    return {row_key(e) for e in fixture["expect"] or []}
 
 
 EngineFactory = Callable[[Dataset], Any]
@@ -171,11 +200,34 @@ def run_fixture(
             )
         finally:
             engine.close()
-    got = set(zip(findings.column("entity_id").to_pylist(), findings.column("period").to_pylist(), strict=True))
+    rows = findings.to_pylist()
+    got = {row_key(r) for r in rows}
     expected = expected_keys(fixture)
     report = reports[0]
-    ok = report.status == "ok" and got == expected
-    return FixtureResult(rule.id, path, getattr(engine, "name", "?"), ok, expected, got, report.message)
+    mismatches = compare(fixture["expect"] or [], rows)
+    ok = report.status == "ok" and got == expected and not mismatches
+    name = getattr(engine, "name", "?")
+    return FixtureResult(rule.id, path, name, ok, expected, got, report.message, mismatches, rows)
+
+
+def update_fixture(rule: Rule, path: Path, make_engine: EngineFactory | None = None) -> FixtureChange:
+    """Rewrite the ``expect`` of one fixture file with the golden rows the rule returns now.
+
+    Only the ``expect:`` block changes (notes, tables and params are kept as written). For use after a
+    reviewed change: the returned FixtureChange lists keys added and removed and values changed.
+    A rule that errors on the fixture is not written over (RuleError with the runner's message).
+    """
+    result = run_fixture(rule, path, make_engine)
+    if result.message:  # the runner only explains a rule that was skipped or failed
+        raise RuleError(
+            both(f"{path}: 规则未正常运行，未改写：", f"{path}: the rule did not run, not rewritten: ") + result.message
+        )
+    new = [golden_row(r) for r in result.rows]
+    change = diff_expect(path, load_fixture(path)["expect"] or [], new)
+    if change.changed:
+        text = path.read_text("utf-8")
+        path.write_text(replace_expect(text, render_expect(new)), "utf-8")
+    return change
 
 
 def run_all_fixtures(
@@ -190,3 +242,8 @@ def run_all_fixtures(
         for f in files:
             results.append(run_fixture(rule, f, make_engine))
     return results
+
+
+def update_all_fixtures(rules: list[Rule], roots: list[Path] | None = None) -> list[FixtureChange]:
+    """``update_fixture`` on every fixture file of every rule (DuckDB); one FixtureChange per file."""
+    return [update_fixture(rule, f) for rule in rules for f in fixture_files(rule, roots)]

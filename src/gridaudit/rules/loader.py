@@ -14,13 +14,25 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from gridaudit.contract import load_contract
 from gridaudit.findings import ENTITY_TYPES, FAMILIES, SEVERITIES
 from gridaudit.i18n import both
+from gridaudit.rules.outputs import (  # noqa: F401 - the output contract, re-exported for rule tooling
+    EVIDENCE_PREFIX,
+    REQUIRED_OUTPUTS,
+    RULE_OUTPUTS,
+    RUNNER_FILLED,
+    OutputError,
+    check_outputs,
+    output_columns,
+)
+from gridaudit.rules.safety import UnsafeSQL, parse_rule_sql
 
 HEADER = re.compile(r"^\s*/\*---\s*\n(?P<yaml>.*?)\n---\*/\s*\n(?P<sql>.*)$", re.S)
 PARAM_TYPES = {"float": float, "int": int, "str": str, "bool": bool, "date": date}
 RUNNER_PARAMS = ("period",)
 DERIVED_DIR = "_derived"
 TEMPLATE_SUFFIX = ".template.sql"
-INSTANCE_KEYS = ("id", "title", "severity", "params", "description", "basis", "truth_kinds", "tables", "derived")
+INSTANCE_KEYS = (
+    "id", "title", "severity", "params", "fixed", "description", "basis", "truth_kinds", "tables", "derived",
+)  # fmt: skip
 
 
 class RuleError(Exception):
@@ -76,6 +88,20 @@ class Header(BaseModel):
     description: Text
     basis: str = ""
     truth_kinds: list[str] = Field(default_factory=list)
+    # values bound as $name like params but not settable with --set: what tells template instances apart
+    fixed: dict[str, str | int | float | bool] = Field(default_factory=dict)
+
+    @field_validator("fixed")
+    @classmethod
+    def _fixed(cls, v: dict[str, Any], info: Any) -> dict[str, Any]:
+        for name in v:
+            if name in RUNNER_PARAMS:
+                raise ValueError(f"fixed value {name!r} is bound by the runner; do not declare it")
+            if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+                raise ValueError(f"fixed value name {name!r} must be snake_case")
+            if name in (info.data.get("params") or {}):
+                raise ValueError(f"{name!r} is both a param and a fixed value")
+        return v
 
     @field_validator("family")
     @classmethod
@@ -170,6 +196,7 @@ class Rule(BaseModel):
     sql: str
     path: Path
     needs: tuple[Derived, ...] = ()
+    replaces: Path | None = None  # the file of the rule with this id that an extra catalog replaced
 
     @property
     def id(self) -> str:
@@ -191,8 +218,15 @@ class Rule(BaseModel):
 
     def bind(self, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         """Parameter values: the defaults, with ``overrides`` (coerced to the declared types) applied."""
-        values = {name: p.default for name, p in self.header.params.items()}
+        values = {name: p.default for name, p in self.header.params.items()} | dict(self.header.fixed)
         for name, value in (overrides or {}).items():
+            if name in self.header.fixed:
+                raise RuleError(
+                    both(
+                        f"规则 {self.id} 的 {name} 由模板实例固定，不能用 --set 修改",
+                        f"rule {self.id}: {name} is fixed by its template instance and cannot be set",
+                    )
+                )
             if name not in self.header.params:
                 raise RuleError(
                     both(
@@ -259,6 +293,19 @@ def _check_family(family: str, path: Path) -> None:
         )
 
 
+def check_rule_query(sql: str, path: Path) -> list[str]:
+    """Check a rule's SQL when it loads: one SELECT/WITH query whose output columns fit the findings shape.
+
+    Errors (RuleError) name the file and the column; returns the output column names. What the query may
+    read and call (the sandbox) is checked by the runner before each run, so that a refused rule is reported
+    on its own while the others run, and by ``rules check``.
+    """
+    try:
+        return check_outputs(parse_rule_sql(sql))
+    except (UnsafeSQL, OutputError) as exc:
+        raise RuleError(f"{path}: {exc}") from None
+
+
 def load_derived(path: str | Path) -> Derived:
     """Load one derived-table file (``_derived/<id>.sql``); the id must equal the file stem."""
     path = Path(path)
@@ -322,6 +369,7 @@ def load_rule(path: str | Path, derived: dict[str, Derived] | None = None) -> Ru
     if derived is None and header.derived:
         derived = derived_tables([builtin_catalog(), path.parent.parent])
     needs = resolve_needs(header.derived, derived or {}, path)
+    check_rule_query(sql, path)
     return Rule(header=header, sql=sql, path=path, needs=needs)
 
 
@@ -359,6 +407,7 @@ def load_template(path: str | Path, derived: dict[str, Derived] | None = None) -
                 f"{where}a template needs 'template: {name}' and a list of instances",
             )
         )
+    check_rule_query(sql, path)
     common = {k: v for k, v in raw.items() if k not in ("template", "instances")}
     shared_params = common.get("params") or {}
     if derived is None:
@@ -396,7 +445,10 @@ def load_template(path: str | Path, derived: dict[str, Derived] | None = None) -
 
 
 def load_catalog(extra: list[str | Path] | None = None, builtin: bool = True) -> list[Rule]:
-    """Load the built-in catalog plus extra catalog folders; a later rule with the same id replaces an earlier one."""
+    """Load the built-in catalog plus extra catalog folders; a later rule with the same id replaces an earlier one.
+
+    A replacing rule keeps the file it replaced in ``Rule.replaces`` (``replacement_notes`` words it).
+    """
     folders = ([builtin_catalog()] if builtin else []) + [Path(e) for e in (extra or [])]
     for folder in folders:
         if not folder.is_dir():
@@ -417,8 +469,22 @@ def load_catalog(extra: list[str | Path] | None = None, builtin: bool = True) ->
                     )
                 )
             seen[rule.id] = rule.path
+            if rule.id in rules:
+                rule = rule.model_copy(update={"replaces": rules[rule.id].path})
             rules[rule.id] = rule
     return sorted(rules.values(), key=lambda r: (r.family, r.id))
+
+
+def replacement_notes(rules: list[Rule]) -> list[str]:
+    """One warning line per rule that replaces a rule of the same id from an earlier catalog, naming both files."""
+    return [
+        both(
+            f"规则 {r.id}：{r.path} 替换了 {r.replaces}",
+            f"rule {r.id}: {r.path} replaces {r.replaces}",
+        )
+        for r in rules
+        if r.replaces is not None
+    ]
 
 
 def select_rules(rules: list[Rule], only: list[str] | None = None, family: str | None = None) -> list[Rule]:

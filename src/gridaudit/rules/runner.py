@@ -23,7 +23,7 @@ import pyarrow as pa
 from gridaudit.contract import load_contract
 from gridaudit.findings import FINDINGS_SCHEMA, evidence_json, finding_id
 from gridaudit.i18n import both
-from gridaudit.rules.loader import Derived, Rule, RuleError
+from gridaudit.rules.loader import REQUIRED_OUTPUTS, Derived, Rule, RuleError
 from gridaudit.rules.safety import UnsafeSQL, check_rule_sql, param_names
 from gridaudit.workdays import workday_calendar
 
@@ -202,7 +202,7 @@ def findings_rows(rule: Rule, result: pa.Table, run_id: str, exclude: set[str]) 
     """Turn a rule's result rows into findings dicts (evidence from the ``ev_*`` columns), one per key."""
     names = [n.lower() for n in result.column_names]
     result = result.rename_columns(names)
-    for required in ("entity_id", "period"):
+    for required in REQUIRED_OUTPUTS:
         if required not in names:
             raise RuleError(
                 both(f"规则 {rule.id} 缺少输出列 {required}", f"rule {rule.id} returns no {required} column")
@@ -238,9 +238,23 @@ def findings_rows(rule: Rule, result: pa.Table, run_id: str, exclude: set[str]) 
     return list(best.values())
 
 
-def _rank(row: dict[str, Any]) -> tuple[float, str]:
-    score = row["score"]
-    return (-math.inf if score is None else score, row["evidence"])
+def _rank(row: dict[str, Any]) -> tuple[Any, ...]:
+    """Which of several rows of one finding is kept: the highest score, then a total order over the rest.
+
+    The tie-breaks (evidence, money at stake, responsible staff) make the pick independent of the order in
+    which an engine returns rows, so every engine and every run keeps the same row.
+    """
+
+    def num(v: float | None) -> float:
+        return -math.inf if v is None else v
+
+    return (
+        num(row["score"]),
+        row["evidence"],
+        num(row["kwh_at_stake"]),
+        num(row["yuan_at_stake"]),
+        row["responsible_staff_id"] or "",
+    )
 
 
 def _text(value: Any) -> str:

@@ -13,6 +13,45 @@ from sqlglot.errors import ParseError
 from gridaudit.i18n import both
 
 PROVIDED_TABLES = ("workday_calendar",)
+# Functions that reveal the sandbox (settings and its directories, environment, session, files, the catalog):
+# refused wherever they appear, as a scalar or as a table. Exact names, then name prefixes.
+LEAKY_FUNCTIONS = frozenset(
+    {
+        "current_setting",
+        "current_query",
+        "current_query_id",
+        "current_connection_id",
+        "current_transaction_id",
+        "current_database",
+        "current_catalog",
+        "current_schema",
+        "current_schemas",
+        "current_user",
+        "session_user",
+        "current_role",
+        "user",
+        "getenv",
+        "getvariable",
+        "version",
+        "current_version",
+        "user_agent",
+        "in_search_path",
+        "txid_current",
+        "glob",
+        "query",
+        "query_table",
+        "which_secret",
+        "sniff_csv",
+        "parquet_metadata",
+        "parquet_schema",
+        "parquet_file_metadata",
+        "parquet_kv_metadata",
+        "iceberg_scan",
+        "delta_scan",
+    }
+)
+CLOCK_FUNCTIONS = ("CurrentDate", "CurrentTime", "CurrentTimestamp", "CurrentDatetime", "CurrentTimestampLTZ")
+LEAKY_PREFIXES = ("duckdb_", "pragma_", "read_", "pg_", "has_", "sqlite_", "postgres_", "mysql_", "icu_")
 
 
 class UnsafeSQL(Exception):
@@ -60,6 +99,24 @@ def parse_rule_sql(sql: str) -> exp.Expression:
     return tree
 
 
+def function_name(node: exp.Func) -> str:
+    """The SQL name of a function call (``current_setting``, ``version``, ...), lower case."""
+    if isinstance(node, exp.Anonymous):
+        return str(node.name).lower()
+    return node.sql("duckdb").split("(", 1)[0].strip().lower()
+
+
+def is_leaky_function(node: exp.Func) -> bool:
+    """Whether a function call is one that reveals the sandbox (LEAKY_FUNCTIONS / LEAKY_PREFIXES)."""
+    if isinstance(node, (exp.Binary, exp.Connector, exp.Unary)):
+        return False  # AND, =, NOT, ... are expressions, not calls
+    kind = type(node).__name__
+    if (kind.startswith("Current") and kind not in CLOCK_FUNCTIONS) or kind.startswith("Session"):
+        return True  # current_user, current_schema, current_catalog, session_user, ... (the clock is fine)
+    names = {function_name(node), *(n.lower() for n in type(node).sql_names())}
+    return any(n in LEAKY_FUNCTIONS or n.startswith(LEAKY_PREFIXES) for n in names)
+
+
 def referenced_tables(tree: exp.Expression) -> set[str]:
     """Base table names a query reads (CTE names excluded)."""
     ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
@@ -79,8 +136,18 @@ def referenced_tables(tree: exp.Expression) -> set[str]:
 
 
 def check_rule_sql(sql: str, allowed_tables: set[str]) -> exp.Expression:
-    """Parse and check ``sql``: one query, reading only ``allowed_tables`` (+ runner-provided tables)."""
+    """Parse and check ``sql``: one query, calling no function that reveals the sandbox, reading only
+    ``allowed_tables`` (+ runner-provided tables)."""
     tree = parse_rule_sql(sql)
+    for node in tree.walk():
+        if isinstance(node, exp.Func) and is_leaky_function(node):
+            name = function_name(node)
+            raise UnsafeSQL(
+                both(
+                    f"规则 SQL 不允许调用函数 {name}()（会泄露运行环境的设置、目录或文件）",
+                    f"function {name}() is not allowed in rule SQL (it reveals the sandbox's settings, folders, files)",
+                )
+            )
     allowed = {t.lower() for t in allowed_tables} | set(PROVIDED_TABLES)
     bad = sorted(referenced_tables(tree) - allowed)
     if bad:

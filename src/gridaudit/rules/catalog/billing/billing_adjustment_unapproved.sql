@@ -18,8 +18,8 @@ SELECT
   b.bill_id AS entity_id,
   b.period AS period,
   abs(coalesce(b.adjustment_yuan, 0)) + abs(coalesce(b.adjustment_kwh, 0)) AS score,
-  b.adjustment_kwh AS kwh_at_stake,
-  b.adjustment_yuan AS yuan_at_stake,
+  abs(b.adjustment_kwh) AS kwh_at_stake,    -- a refund is money at stake too: the size, not the sign
+  abs(b.adjustment_yuan) AS yuan_at_stake,
   b.clerk_id AS responsible_staff_id,
   b.customer_id AS ev_customer_id,
   b.adjustment_kwh AS ev_adjustment_kwh,

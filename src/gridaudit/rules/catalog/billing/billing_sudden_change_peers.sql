@@ -37,7 +37,7 @@ SELECT
   r.customer_id AS entity_id,
   r.period AS period,
   abs(r.ratio - p.mean_ratio) / p.sd_ratio AS score,
-  r.kwh - r.prev_kwh * p.mean_ratio AS kwh_at_stake,
+  abs(r.kwh - r.prev_kwh * p.mean_ratio) AS kwh_at_stake,  -- the size of the gap to the peers, rise or drop
   r.kwh AS ev_kwh,
   r.prev_kwh AS ev_prev_kwh,
   r.ratio AS ev_ratio,

@@ -5,6 +5,7 @@ family: process
 severity: medium
 entity_type: work_order
 tables: [work_orders, work_order_steps]
+derived: [work_order_step_days]   # the working days each step took, shared with the other step rules
 params:
   single_supply_days: {type: int, default: 15, doc: {zh: 单电源供电方案答复时限（工作日）, en: Plan reply limit for single-supply orders (working days)}}
   dual_supply_days: {type: int, default: 30, doc: {zh: 双电源供电方案答复时限（工作日）, en: Plan reply limit for dual-supply orders (working days)}}
@@ -14,37 +15,18 @@ description:
 basis: "DOMAIN §3 业扩时限 (SG186 assessment defaults); 《供电营业规则》第十八条 供电方案答复期限"
 truth_kinds: [process_overdue_step]
 ---*/
-WITH cal AS (
-  SELECT day,
-         SUM(CASE WHEN is_workday THEN 1 ELSE 0 END) OVER (ORDER BY day ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS wd_idx
-  FROM workday_calendar
-),
-span AS (
-  SELECT o.order_id,
-         s.handler_id,
-         CAST(o.accepted_at AS DATE) AS start_day,
-         CAST(s.finished_at AS DATE) AS end_day,
-         CASE WHEN o.supply = 'dual' THEN CAST($dual_supply_days AS INTEGER)
-              ELSE CAST($single_supply_days AS INTEGER) END AS limit_days
-  FROM work_orders o
-  JOIN work_order_steps s ON s.order_id = o.order_id AND s.step = 'plan_replied'
-),
-counted AS (
-  SELECT sp.*, ce.wd_idx - cs.wd_idx AS workdays
-  FROM span sp
-  JOIN cal cs ON cs.day = sp.start_day
-  JOIN cal ce ON ce.day = sp.end_day
-)
 SELECT
   order_id                                    AS entity_id,
   strftime(end_day, '%Y-%m')                  AS period,
   CAST(workdays - limit_days AS DOUBLE)       AS score,
   handler_id                                  AS responsible_staff_id,
-  'plan_replied'                              AS ev_step,
+  step                                        AS ev_step,
   start_day                                   AS ev_start_day,
   end_day                                     AS ev_end_day,
   workdays                                    AS ev_workdays,
   limit_days                                  AS ev_limit_workdays
-FROM counted
+FROM (SELECT d.*, CASE WHEN d.supply = 'dual' THEN CAST($dual_supply_days AS INTEGER)
+                       ELSE CAST($single_supply_days AS INTEGER) END AS limit_days
+      FROM work_order_step_days d WHERE d.step = 'plan_replied') s
 WHERE workdays > limit_days
   AND ($period IS NULL OR strftime(end_day, '%Y-%m') = $period)
