@@ -165,7 +165,6 @@ def seal(session: Any) -> int:
     Called by ``Store.transaction`` just before commit. A change with no trail event is a programming
     error (every action names its actor through the trail), so it is refused rather than sealed anonymously.
     """
-
     session.flush()
     touched = session.info.pop(TOUCHED, set())
     if not touched:
