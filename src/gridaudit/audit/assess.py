@@ -113,13 +113,21 @@ def assess(
     dataset_dir: str | Path | None = None,
     as_of: date | None = None,
     settings: AssessSettings = AssessSettings(),
+    user: Any = None,
 ) -> list[AssessRow]:
-    """Assessment rows for ``month``: staff first, then units, each sorted by key."""
+    """Assessment rows for ``month``: staff first, then units, each sorted by key; with ``user``, over the
+    tasks that user sees only (``access.visible_task_filter``)."""
     from sqlalchemy import select
+
+    from gridaudit.audit.access import visible_task_filter
 
     as_of = as_of or date.today()
     tasks = list(
-        session.execute(select(Task).join(Plan, Plan.plan_id == Task.plan_id).where(Plan.month == month)).scalars()
+        session.execute(
+            select(Task)
+            .join(Plan, Plan.plan_id == Task.plan_id)
+            .where(Plan.month == month, visible_task_filter(session, user))
+        ).scalars()
     )
     ids = [t.task_id for t in tasks]
     latest: dict[int, Result] = {}

@@ -1,0 +1,35 @@
+"""People and units: users can be deactivated (``audit_users.active``), and the unit tree of a dataset is
+copied into the store (``audit_units``) so that unit scope covers a unit and the units under it.
+
+Revision ID: 0003p
+Revises: 0002
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0003p"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    """Add audit_users.active (existing users stay active) and create audit_units."""
+    with op.batch_alter_table("audit_users") as batch:
+        batch.add_column(sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()))
+    op.create_table(
+        "audit_units",
+        sa.Column("unit_id", sa.String(64), primary_key=True),
+        sa.Column("name", sa.String(200), nullable=False),
+        sa.Column("parent_id", sa.String(64), index=True),
+        sa.Column("level", sa.String(32)),
+        sa.Column("synced_at", sa.DateTime(timezone=True), nullable=False),
+    )
+
+
+def downgrade() -> None:
+    """Drop audit_units and audit_users.active."""
+    op.drop_table("audit_units")
+    with op.batch_alter_table("audit_users") as batch:
+        batch.drop_column("active")
