@@ -57,7 +57,7 @@ def timed(fn) -> float:
 
 
 def bench_store(url: str, n: int, top: int, n_actions: int) -> dict[str, float]:
-    st = open_store(url, Path(tempfile.mkdtemp()) / "att")
+    st = open_store(url, Path(tempfile.mkdtemp()) / "att", create=True)
     table = findings(n)
     with st.transaction() as s:
         add_user(s, None, "admin", "A", "admin")

@@ -60,3 +60,41 @@ def test_discarded_and_stale_staging_leave_current_version(tmp_path: Path):
     s3 = stage_version(root)  # the next writer removes it
     assert not stale.path.exists() and s3.path.exists()
     assert open_dataset(root).version == "v0001"
+
+
+def test_dataset_lock_is_portable_exclusive_and_leaves_no_new_folder(tmp_path: Path):
+    import subprocess
+    import sys
+
+    from gridaudit.dataset import DatasetBusy, lock_dataset
+
+    root = tmp_path / "new"
+    with lock_dataset(root):
+        assert (root / ".ingest.lock").exists()
+        holder = (
+            "import sys; from gridaudit.dataset import lock_dataset, DatasetBusy\n"
+            "try:\n    lock_dataset(sys.argv[1]).__enter__()\nexcept DatasetBusy:\n    sys.exit(3)\n"
+        )
+        other = subprocess.run([sys.executable, "-c", holder, str(root)], env={"PYTHONPATH": "src"}, check=False)
+        assert other.returncode == 3  # another process is refused while the lock is held
+        with pytest.raises(DatasetBusy):
+            lock_dataset(root).__enter__()
+    assert not root.exists()  # created for nothing: removed with its lock file
+    s = stage_version(tmp_path / "kept")
+    commit_version(s, {})
+    with lock_dataset(tmp_path / "kept"):
+        pass
+    assert is_dataset(tmp_path / "kept")
+
+
+def test_dataset_code_uses_no_posix_only_calls():
+    import inspect
+
+    import gridaudit.dataset as dataset
+    import gridaudit.ingest.pipeline as pipeline
+    import gridaudit.ingest.run as run
+
+    for mod in (dataset, pipeline, run):
+        src = inspect.getsource(mod)
+        for call in ("fcntl", "os.rename(", "O_RDONLY", "os.mkfifo"):
+            assert call not in src, (mod.__name__, call)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
 from gridaudit import __version__
-from gridaudit.console import example
-from gridaudit.i18n import set_lang
+from gridaudit.console import die, example, use_lang
 
 app = typer.Typer(
     name="gridaudit",
@@ -29,21 +30,45 @@ PARTS = (
     "gridaudit.lineloss.cli",
     "gridaudit.risk.cli",
     "gridaudit.audit.cli",
+    "gridaudit.calendar_cli",
     "gridaudit.demo",
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(__version__)
+        raise typer.Exit(0)
+
+
 @app.callback()
 def main(
-    lang: str = typer.Option("zh", "--lang", help="Language of messages: zh or en / 提示语言"),
-    version: bool = typer.Option(False, "--version", help="Print the version and exit."),
+    lang: str = typer.Option(
+        "zh", "--lang", envvar="GRIDAUDIT_LANG", show_envvar=True, help="Language of messages: zh or en / 提示语言"
+    ),
+    calendar: Annotated[
+        Path | None,
+        typer.Option(
+            "--calendar",
+            envvar="GRIDAUDIT_CALENDAR",
+            show_envvar=True,
+            help="Holiday calendar file (YAML, docs/calendar.md) extending chinese-calendar / 节假日日历文件",
+        ),
+    ] = None,
+    version: bool = typer.Option(
+        False, "--version", is_eager=True, callback=_print_version, help="Print the version and exit."
+    ),
 ) -> None:
     """gridaudit: screen a utility's marketing and metering data, balance line loss, score theft risk,
     run the audit loop (营销稽查: 内部稽查与外部检查)."""
-    set_lang(lang)
-    if version:
-        typer.echo(__version__)
-        raise typer.Exit(0)
+    from gridaudit import workdays
+    from gridaudit.calendar_file import CalendarError
+
+    use_lang(lang)
+    try:
+        workdays.configure(calendar)
+    except CalendarError as exc:
+        die(str(exc))
 
 
 def _register_parts() -> None:

@@ -24,6 +24,18 @@ def die(message: str, code: int = EXIT_UNUSABLE) -> NoReturn:
     raise typer.Exit(code)
 
 
+def use_lang(lang: str) -> None:
+    """Set the language of messages from ``--lang`` / ``$GRIDAUDIT_LANG``; an unknown one exits 2."""
+    from gridaudit.i18n import LANGS, set_lang
+
+    if lang not in LANGS:
+        die(
+            f"未知语言 {lang!r}（--lang 或 GRIDAUDIT_LANG）：可选 {' / '.join(LANGS)} / "
+            f"unknown language {lang!r} (--lang or GRIDAUDIT_LANG): use {' or '.join(LANGS)}"
+        )
+    set_lang(lang)
+
+
 def example(*lines: str) -> str:
     """An 'Example' block for a command's --help epilog."""
     body = "\n\n".join(f"  $ {line}" for line in lines)

@@ -7,10 +7,12 @@ Layout::
       versions/v0001/         one complete version: manifest.json + <table>.parquet or <table>/*.parquet
       versions/v0002/
       .staging-<id>/          a version being written (ignored by readers, removed on the next write)
+      .ingest.lock            held by the one writer (:func:`lock_dataset`, the portable filelock package)
 
 A new version is written into a staging folder beside the old ones, renamed into
 ``versions/`` and then made current by replacing ``CURRENT``. A crash or ``kill -9``
-at any point leaves the previous version current and readable.
+at any point leaves the previous version current and readable. Every path operation is portable
+(``os.replace``, no POSIX-only calls), so a dataset is written the same way on Windows.
 """
 
 from __future__ import annotations
@@ -26,13 +28,65 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from filelock import FileLock, Timeout
 
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
+LOCK = ".ingest.lock"
 
 
 class DatasetError(Exception):
     """A dataset folder that cannot be opened or written."""
+
+
+class DatasetBusy(DatasetError):
+    """Another writer holds the dataset's lock."""
+
+
+class DatasetLock:
+    """The one-writer lock of a dataset folder (``DIR/.ingest.lock``), usable as a context manager.
+
+    The folder is created if missing; when it was created here and still holds nothing but the lock file on
+    release (the write failed before staging anything), it is removed again, so a failed first ingest leaves
+    no folder behind. A second writer is refused at once (:class:`DatasetBusy`), not queued.
+    """
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+        self.created = False
+        self._lock: FileLock | None = None
+
+    def __enter__(self) -> DatasetLock:
+        self.created = not self.root.exists()
+        self.root.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(self.root / LOCK), timeout=0)
+        try:
+            lock.acquire()
+        except Timeout:
+            raise DatasetBusy(f"{self.root}: another writer holds {LOCK}") from None
+        self._lock = lock
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+    def release(self) -> None:
+        """Release the lock; remove a folder created for nothing (it holds only the lock file)."""
+        if self._lock is None:
+            return
+        self._lock.release()
+        self._lock = None
+        if self.created and {p.name for p in self.root.iterdir()} <= {LOCK}:
+            (self.root / LOCK).unlink(missing_ok=True)
+            try:
+                self.root.rmdir()
+            except OSError:
+                pass  # someone put something there meanwhile: leave it
+
+
+def lock_dataset(root: str | Path) -> DatasetLock:
+    """The writer lock of the dataset at ``root``: ``with lock_dataset(root): ...`` (see :class:`DatasetLock`)."""
+    return DatasetLock(root)
 
 
 @dataclass(frozen=True)
@@ -187,7 +241,7 @@ def commit_version(staged: StagedVersion, manifest: dict[str, Any]) -> Dataset:
     os.replace(mtmp, staged.path / MANIFEST)
     (root / "versions").mkdir(exist_ok=True)
     final = root / "versions" / version
-    os.rename(staged.path, final)
+    os.replace(staged.path, final)
     ptmp = root / f".{CURRENT}.{uuid.uuid4().hex[:8]}"
     ptmp.write_text(version + "\n", "utf-8")
     _fsync_file(ptmp)
@@ -202,13 +256,19 @@ def discard_version(staged: StagedVersion) -> None:
 
 
 def _fsync_file(path: Path) -> None:
-    with open(path, "rb") as fh:
+    with open(path, "r+b") as fh:  # writable: Windows cannot flush a read-only handle
         os.fsync(fh.fileno())
 
 
 def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
+    """Flush a folder's entries (a rename) to disk where the OS allows opening a folder (not on Windows)."""
+    try:
+        fd = os.open(path, getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return  # Windows: folders cannot be opened; NTFS journals the rename itself
     try:
         os.fsync(fd)
+    except OSError:
+        pass
     finally:
         os.close(fd)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 
-_LANG = {"value": os.environ.get("GRIDAUDIT_LANG", "zh")}
+LANGS = ("zh", "en")
+
+# the CLI validates $GRIDAUDIT_LANG (exit 2 when unknown); library use falls back to zh
+_LANG = {"value": os.environ.get("GRIDAUDIT_LANG", "zh") if os.environ.get("GRIDAUDIT_LANG") in LANGS else "zh"}
 
 
 def set_lang(lang: str) -> None:
     """Choose the language of messages for this process: ``zh`` or ``en``."""
-    if lang not in ("zh", "en"):
+    if lang not in LANGS:
         raise ValueError(f"unknown language {lang!r}: use zh or en")
     _LANG["value"] = lang
 

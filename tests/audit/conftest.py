@@ -60,7 +60,7 @@ def store(store_url: str, tmp_path):
     """An open case store (migrated), disposed after the test."""
     from gridaudit.audit.store import open_store
 
-    st = open_store(store_url, tmp_path / "attachments")
+    st = open_store(store_url, tmp_path / "attachments", create=True)
     yield st
     st.dispose()
 

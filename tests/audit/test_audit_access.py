@@ -480,6 +480,7 @@ def test_cli_people_units_and_scope(store_url, tmp_path):
 
     from .test_audit_cli import cli
 
+    cli(store_url, "init")
     cli(store_url, "users", "add", "admin", "--role", "admin")
     out = cli(store_url, "units", "list", user="admin")
     assert "no unit tree" in out and "units sync" in out

@@ -137,7 +137,9 @@ def test_assessment_numbers(store, reads_dataset):
     u1 = rows[("unit", "U1")]
     assert (u1.tasks, u1.confirmed, u1.by_family) == (3, 2, {"theft": 1, "reading": 1})
     assert (u1.reads, u1.error_rate, u1.on_time_rate, u1.repeats) == (300, pytest.approx(3.333), 1.0, 1)
-    assert (u1.recovered_kwh, u1.recovered_yuan, u1.backbill_yuan, u1.penalty_yuan) == (5400, 3000, 10800, 32400)
+    # the booked penalty establishes the back-billing (10 kW × 180 d × 12 h at ¥0.5): it replaces the result's
+    # estimate (5,400 kWh, ¥3,000) instead of adding to it; each yuan counts once
+    assert (u1.backbill_kwh, u1.backbill_yuan, u1.penalty_yuan, u1.recovered_yuan) == (21600, 10800, 32400, 43200)
     u2 = rows[("unit", "U2")]
     assert (u2.confirmed, u2.reads, u2.error_rate, u2.on_time_rate, u2.escalations) == (1, 200, 5.0, 0.0, 1)
     with store.transaction() as s:  # without a dataset there are no reading counts
@@ -165,7 +167,7 @@ def test_xlsx_and_inspections(store, reads_dataset, tmp_path):
     assert (theft["outcome"], theft["violation_type"], theft["recovered_kwh"], theft["penalty_yuan"]) == (
         "theft",
         "seal_broken",
-        5400,
+        21600,
         32400,
     )
     assert theft["inspector_id"] == "S60" and theft["inspected_on"] == date(2025, 7, 3)

@@ -28,6 +28,7 @@ def cli(store_url, *args, user=None, code=0, lang="en"):
 
 
 def setup_store(store_url, tmp_path):
+    runner.invoke(app, ["audit", "init", "--store", store_url])
     for uid, role, unit, staff, manager in PEOPLE:
         args = ["users", "add", uid, "--role", role, "--name", uid.title()]
         args += ["--unit", unit] if unit else []
@@ -216,7 +217,36 @@ def test_cli_errors_are_clear_and_exit_2(store_url, tmp_path):
 
 def test_first_user_must_be_admin(tmp_path):
     url = str(tmp_path / "c.db")
+    cli(url, "init")
     out = cli(url, "users", "add", "li", "--role", "auditor", code=2)
     assert "first user must be an admin" in out
     cli(url, "users", "add", "root", "--role", "admin")
     assert "root" in cli(url, "users", "list", user="root")
+
+
+def test_missing_store_is_an_error_and_nothing_is_created(tmp_path, pg_audit_server):
+    """A mistyped --store never creates a new empty store: exit 2, the path named, nothing on disk."""
+    typo = tmp_path / "casse.db"
+    for args in (["users", "list"], ["users", "add", "root", "--role", "admin"], ["verify-log"], ["tasks", "list"]):
+        out = cli(str(typo), *args, code=2)
+        assert "does not exist" in out and str(typo) in out and "audit init" in out
+    folder = tmp_path / "nosuch"
+    cli(str(folder), "verify-log", code=2)
+    assert not typo.exists() and not folder.exists()
+    # a PostgreSQL database without a case store is refused the same way, and gains no table
+    import psycopg
+
+    url, created = pg_audit_server
+    schema = f"gridaudit_empty_{len(created)}_{id(tmp_path) % 100000}"
+    with psycopg.connect(url, autocommit=True) as con:
+        con.execute(f'CREATE SCHEMA "{schema}"')
+    created.append(schema)
+    pg = f"{url}?options=-csearch_path%3D{schema}"
+    out = cli(pg, "users", "list", code=2)
+    assert "does not exist" in out and "audit init" in out
+    with psycopg.connect(url) as con:
+        n = con.execute("select count(*) from information_schema.tables where table_schema = %s", (schema,)).fetchone()
+    assert n == (0,)
+    out = cli(pg, "init")
+    assert "case store ready" in out
+    assert "audit_users" not in cli(pg, "users", "list", code=0)

@@ -50,9 +50,10 @@ def test_edited_event_is_caught(store):
     _fill(store)
     with store.engine.begin() as con:
         _drop_guard(con)
-        con.execute(text("UPDATE audit_events SET payload = replace(payload, 'auditor', 'admin') WHERE seq = 4"))
+        seq = con.execute(text("SELECT seq FROM audit_events WHERE action = 'user_add' AND entity_id = 'li'")).scalar()
+        con.execute(text(f"UPDATE audit_events SET payload = replace(payload, 'auditor', 'admin') WHERE seq = {seq}"))
     problems = _problems(store)
-    assert [(p.seq, "edited" in p.problem_en) for p in problems] == [(4, True)]
+    assert [(p.seq, "edited" in p.problem_en) for p in problems] == [(seq, True)]
 
 
 def test_deleted_event_is_caught(store):
@@ -73,9 +74,9 @@ def test_deleted_newest_event_is_caught(store):
         con.execute(text(f"DELETE FROM audit_events WHERE seq = {n}"))
     problems = _problems(store)
     assert [p.event_id for p in problems] == [None, None]
-    # the deleted event was the task's assignment: the task row no longer matches the trail either
-    assert "is assigned but the trail says new" in problems[0].problem_en
-    assert f"records {n} events, found {n - 1}" in problems[1].problem_en
+    assert f"records {n} events, found {n - 1}" in problems[0].problem_en
+    # the deleted event sealed the task's assignment: the task row no longer matches the trail either
+    assert problems[1].where() == "audit_tasks row 1" and "edited outside gridaudit" in problems[1].problem_en
 
 
 def test_swapped_events_are_caught(store):
@@ -98,7 +99,7 @@ def test_swapped_events_are_caught(store):
 def test_verify_log_cli(store_url, tmp_path):
     from gridaudit.audit.store import open_store
 
-    st = open_store(store_url, tmp_path / "att")
+    st = open_store(store_url, tmp_path / "att", create=True)
     _fill(st)
     runner = CliRunner()
     ok = runner.invoke(app, ["--lang", "en", "audit", "verify-log", "--store", store_url])
@@ -119,4 +120,4 @@ def test_task_row_edited_outside_gridaudit_is_caught(store):
     with store.engine.begin() as con:
         con.execute(text("UPDATE audit_tasks SET state = 'closed' WHERE state = 'assigned'"))
     problems = _problems(store)
-    assert len(problems) == 1 and "is closed but the trail says assigned" in problems[0].problem_en
+    assert [(p.where(), "edited outside gridaudit" in p.problem_en) for p in problems] == [("audit_tasks row 1", True)]

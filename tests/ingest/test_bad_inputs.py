@@ -112,7 +112,7 @@ def test_reading_for_unknown_meter_negative_nan_future(ds, tmp_path):
         tmp_path,
         "readings.csv",
         HEADER + "M404,2024-02,2024-02-29,1,actual\nM1,2024-02,2024-02-29,-1,actual\n"
-        "M2,2024-02,2024-02-29,nan,actual\nM3,2024-02,2099-02-28,1,actual\n",
+        "M2,2024-02,2024-02-29,nan,actual\nM3,2099-02,2099-02-28,1,actual\n",
     )
     r = ingest([f], ds)
     got = sorted((x["row"], x["column_name"], x["check_name"], x["value"]) for x in r.failures.to_pylist())
@@ -155,7 +155,7 @@ def test_file_deleted_or_truncated_while_read(ds, tmp_path, how):
                     fh.truncate(40)
 
     r = ingest([f], ds, on_event=hook)
-    assert r.exit_code == 2 and str(f) in r.errors[0] and ("deleted" in r.errors[0] or "truncated" in r.errors[0])
+    assert r.exit_code == 2 and str(f) in r.errors[0] and "vanished or changed while being read" in r.errors[0]
     assert_intact(ds)
 
 
@@ -190,10 +190,9 @@ def test_blank_lines_keep_row_numbers_and_extra_fields_are_flagged(ds, tmp_path)
 
 
 def test_second_concurrent_ingest_is_refused(ds, tmp_path):
-    import fcntl
+    from filelock import FileLock
 
-    with open(ds / ".ingest.lock", "w") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
+    with FileLock(str(ds / ".ingest.lock")):
         r = ingest([write(tmp_path, "readings.csv", READINGS_FEB)], ds)
     assert r.exit_code == 2 and "another ingest" in r.errors[0]
     assert_intact(ds)
@@ -218,10 +217,99 @@ def test_bad_rows_and_duplicates_together_take_the_full_path(ds, tmp_path):
     assert sorted(q["row"].to_pylist()) == [2, 3, 4]
 
 
-def test_units_parent_must_exist_in_the_same_ingest(tmp_path):
+def test_units_parent_is_checked_against_the_same_ingest(tmp_path):
     f = write(tmp_path, "units.csv", "unit_id,name,parent_id\nU1,公司,\nU2,县公司,U1\nU3,供电所,U9\n")
     r = ingest([f], tmp_path / "ds")
-    assert [(x["row"], x["column_name"], x["check_name"]) for x in r.failures.to_pylist()] == [
-        (4, "parent_id", "foreign_key")
+    assert [(x["row"], x["column_name"], x["check_name"], x["severity"]) for x in r.failures.to_pylist()] == [
+        (4, "parent_id", "foreign_key", "warning")  # parent_id is optional: U3 is kept, the failure recorded
     ]
-    assert r.rows == {"units": 2}
+    assert r.rows == {"units": 3} and r.exit_code == 0
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_bom_is_detected(ds, tmp_path, codec):
+    text = "表号,账期,抄表日期,示数,抄表方式\nM1,2024-02,2024-02-29,130,实抄\nM2,2024-02,2024-02-29,260,采集\n"
+    f = write(tmp_path, "抄表示数.csv", text, codec)
+    assert not f.read_bytes().startswith((b"\xff\xfe", b"\xfe\xff"))
+    r = ingest([f], ds)
+    assert r.exit_code == 0, r.errors
+    assert r.dataset.manifest["sources"][0]["encoding"] == codec
+    feb = {x["meter_id"]: x["reading"] for x in r.dataset.read("readings").to_pylist() if x["period"] == "2024-02"}
+    assert feb == {"M1": 130.0, "M2": 260.0}
+
+
+def test_utf16_without_bom_that_does_not_decode_says_what_it_looks_like(ds, tmp_path):
+    f = tmp_path / "readings.csv"
+    good = "meter_id,period,read_on,reading,read_type\n".encode("utf-16-le")
+    f.write_bytes(good + b"\x00\xd8A\x00")  # a lone high surrogate
+    r = ingest([f], ds)
+    assert r.exit_code == 2 and "UTF-16LE" in r.errors[0] and "not a text file" not in r.errors[0]
+    assert_intact(ds)
+
+
+def _no_sql(text: str) -> None:
+    for word in ("SELECT", "COPY", "read_csv", "LINE 1", "Error:"):
+        assert word not in text, text
+
+
+def test_file_deleted_while_listing_bad_rows_is_reported_plainly(ds, tmp_path):
+    f = write(tmp_path, "readings.csv", READINGS_FEB + "M1,2024-02,2024-02-28,-1,actual\n")
+
+    def hook(event: str, info: dict) -> None:
+        if event == "recheck" and f.exists():
+            f.unlink()
+
+    r = ingest([f], ds, on_event=hook)
+    assert r.exit_code == 2 and str(f) in r.errors[0]
+    assert "vanished or changed while being read" in r.errors[0] and "在读取过程中消失或被修改" in r.errors[0]
+    _no_sql(r.errors[0])
+    assert_intact(ds)
+
+
+@pytest.mark.parametrize("kind", ["csv", "parquet"])
+def test_file_deleted_between_decoding_and_reading_is_reported_plainly(ds, tmp_path, monkeypatch, kind):
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    from gridaudit.ingest import run as run_mod
+
+    f = write(tmp_path, "readings.csv", READINGS_FEB)
+    if kind == "parquet":
+        pq.write_table(pacsv.read_csv(f), tmp_path / "readings.parquet")
+        f.unlink()
+        f = tmp_path / "readings.parquet"
+    name = f"{kind}_relation"
+    real = getattr(run_mod, name)
+
+    def deleting(*args, **kwargs):
+        f.unlink()  # a real deletion, just before DuckDB first opens the file
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(run_mod, name, deleting)
+    r = ingest([f], ds)
+    assert r.exit_code == 2 and str(f) in r.errors[0] and "vanished or changed while being read" in r.errors[0]
+    _no_sql(r.errors[0])
+    assert_intact(ds)
+
+
+def test_missing_source_leaves_no_new_dataset_folder(tmp_path):
+    from typer.testing import CliRunner
+
+    from gridaudit.cli import app
+
+    root = tmp_path / "x"
+    res = CliRunner().invoke(app, ["ingest", str(tmp_path / "nonexist.csv"), "--dataset", str(root), "--lang", "en"])
+    out = " ".join(res.output.split())  # the console wraps long lines
+    assert res.exit_code == 2 and "nonexist.csv" in out and "no such file" in out
+    assert not root.exists()
+
+
+def test_unusable_content_leaves_no_new_dataset_folder(tmp_path):
+    f = write(tmp_path, "readings.csv", "")
+    r = ingest([f], tmp_path / "new")
+    assert r.exit_code == 2 and not (tmp_path / "new").exists()
+    existing = tmp_path / "old"
+    existing.mkdir()
+    (existing / "keep.txt").write_text("mine")
+    r = ingest([f], existing)
+    assert r.exit_code == 2 and {p.name for p in existing.iterdir()} - {".ingest.lock"} == {"keep.txt"}

@@ -77,7 +77,7 @@ def test_row_failures_are_named_and_quarantined(base, tmp_path: Path):
         "M2,2024-01,2024-01-31,-3,actual\n"  # row 3 negative
         "M3,2024-01,2024-01-31,NaN,actual\n"  # row 4 NaN
         "M9,2024-01,2024-01-31,10,actual\n"  # row 5 unknown meter
-        "M1,2024-02,2999-02-01,10,actual\n"  # row 6 future
+        "M1,2999-02,2999-02-01,10,actual\n"  # row 6 future
         "M2,2024-02,2024-02-29,10,guess\n",  # row 7 domain
     )
     r = ingest([meters, bad], ds)
@@ -131,3 +131,38 @@ def test_folder_files_naming_no_table_are_skipped_but_named_files_must_place(tmp
     assert [i["source"] for e, i in events if e == "skip_file"] == [str(folder / "truth.csv")]
     named = ingest([folder / "truth.csv"], tmp_path / "ds2")
     assert named.exit_code == 2 and "truth.csv" in " ".join(named.errors)
+
+
+def test_reingest_of_identical_bytes_reports_zero_new_rows(base, tmp_path: Path):
+    from typer.testing import CliRunner
+
+    from gridaudit.cli import app
+
+    meters, readings, ds = base
+    ingest([meters, readings], ds)
+    again = ingest([meters, readings], ds)
+    assert not again.changed
+    assert again.tables["readings"]["inserted"] == 0 and again.tables["readings"]["updated"] == 0
+    assert again.tables["readings"]["unchanged"] == 3
+    for extra in ([], ["--strict"]):
+        res = CliRunner().invoke(
+            app, ["ingest", str(meters), str(readings), "--dataset", str(ds), "--lang", "en", *extra]
+        )
+        assert res.exit_code == 0, res.output
+        assert "unchanged, nothing written" in res.output
+        rows = [[c.strip() for c in line.strip("│ ").split("│")] for line in res.output.splitlines() if "│" in line]
+        cells = next(r for r in rows if r[0] == "readings")
+        assert cells[:5] == ["readings", "3", "0", "0", "0"], res.output  # accepted, rejected, inserted, updated
+
+
+def test_strict_with_failures_reports_nothing_inserted(base, tmp_path: Path):
+    meters, readings, ds = base
+    ingest([meters, readings], ds)
+    bad = write(
+        tmp_path / "bad",
+        "readings.csv",
+        "meter_id,period,read_on,reading,read_type\nM1,2024-02,2024-02-29,130,actual\nM1,2024-03,2024-03-31,-1,actual\n",
+    )
+    r = ingest([bad], ds, strict=True)
+    assert r.exit_code == 1 and not r.changed
+    assert r.tables["readings"]["accepted"] == 1 and r.tables["readings"]["inserted"] == 0

@@ -16,10 +16,10 @@ from typing import Any
 
 from gridaudit.audit import access, trail, workflow
 from gridaudit.audit.errors import AuditError, Forbidden, NotFound
-from gridaudit.audit.models import Attachment, Escalation, Rectification, Result, Task, User, Verification
+from gridaudit.audit.models import Attachment, Escalation, Rectification, Reply, Result, Task, User, Verification
 from gridaudit.audit.recheck import RecheckResult
 from gridaudit.audit.users import escalation_manager, get_user
-from gridaudit.workdays import add_workdays, workdays_between
+from gridaudit.workdays import add_workdays, provisional_between, workdays_between
 
 OUTCOMES = {"theft": "窃电", "violation": "违约用电", "irregular": "异常（内部差错）", "normal": "正常"}
 CHECK_KINDS = {"desk": "案头核查", "field": "现场核查"}
@@ -87,23 +87,20 @@ def store_attachment(folder: Path, file: Path) -> tuple[str, int]:
     return sha, file.stat().st_size
 
 
-def record_result(
-    session: Any,
-    actor_id: str,
-    task_id: int,
+def check_result_values(
     outcome: str,
-    check_kind: str = "field",
-    recovered_kwh: float = 0.0,
-    recovered_yuan: float = 0.0,
-    violation_type: str | None = None,
-    note: str | None = None,
-    inspected_on: date | None = None,
-    attachments: list[Path] | None = None,
-    attachment_dir: Path | None = None,
-) -> Result:
-    """Record a desk or field outcome, with attachments stored by sha256."""
+    check_kind: str,
+    recovered_kwh: float | None,
+    recovered_yuan: float | None,
+    violation_type: str | None,
+    inspected_on: date,
+) -> dict:
+    """Validate a result's values (outcome and violation type accept their Chinese aliases); returns them
+    as Result columns. Refuses an unknown outcome or type, negative amounts and a date in the future."""
     from gridaudit.contract import load_contract
 
+    domains = load_contract().domains
+    outcome = domains["outcome"].aliases.get(outcome, outcome)  # 异常 → irregular
     if outcome not in OUTCOMES:
         raise AuditError(
             f"核查结论 {outcome!r} 应为 {', '.join(OUTCOMES)}",
@@ -113,48 +110,63 @@ def record_result(
         raise AuditError(
             f"核查方式 {check_kind!r} 应为 desk 或 field", f"check kind {check_kind!r} must be desk or field"
         )
-    domain = load_contract().domains["violation_type"]
-    vtypes = domain.values
+    domain = domains["violation_type"]
     violation_type = domain.aliases.get(violation_type, violation_type)  # 高价低接 → tariff_misuse
-    if violation_type is not None and violation_type not in vtypes:
+    if violation_type is not None and violation_type not in domain.values:
         raise AuditError(
-            f"违约类型 {violation_type!r} 应为 {', '.join(vtypes)}",
-            f"violation type {violation_type!r} must be one of {', '.join(vtypes)}",
+            f"违约类型 {violation_type!r} 应为 {', '.join(domain.values)}",
+            f"violation type {violation_type!r} must be one of {', '.join(domain.values)}",
         )
-    if recovered_kwh < 0 or recovered_yuan < 0:
+    if (recovered_kwh or 0) < 0 or (recovered_yuan or 0) < 0:
         raise AuditError("追补电量/电费不能为负", "recovered kWh and yuan cannot be negative")
+    today = trail.now_utc().date()
+    if inspected_on > today:
+        raise AuditError(
+            f"核查日期 {inspected_on} 在今天（{today}）之后", f"the check date {inspected_on} is after today ({today})"
+        )
+    return {
+        "outcome": outcome,
+        "check_kind": check_kind,
+        "recovered_kwh": recovered_kwh,
+        "recovered_yuan": recovered_yuan,
+        "violation_type": violation_type,
+        "inspected_on": inspected_on,
+    }
+
+
+def record_result(
+    session: Any,
+    actor_id: str,
+    task_id: int,
+    outcome: str,
+    check_kind: str = "field",
+    recovered_kwh: float | None = None,
+    recovered_yuan: float | None = None,
+    violation_type: str | None = None,
+    note: str | None = None,
+    inspected_on: date | None = None,
+    attachments: list[Path] | None = None,
+    attachment_dir: Path | None = None,
+) -> Result:
+    """Record a desk or field outcome, with attachments stored by sha256. Amounts not established stay blank."""
+    now = trail.now_utc()
+    values = check_result_values(
+        outcome, check_kind, recovered_kwh, recovered_yuan, violation_type, inspected_on or now.date()
+    )
     actor, task = get_user(session, actor_id), get_task(session, task_id)
     if actor.role == "inspector" and task.assignee_id and task.assignee_id != actor.user_id:
         raise Forbidden(
             f"任务 {task_id} 派给了 {task.assignee_id}，检查员 {actor.user_id} 不能录入结果",
             f"task {task_id} is assigned to {task.assignee_id}; inspector {actor.user_id} may not record its result",
         )
-    now = trail.now_utc()
-    res = Result(
-        task_id=task.task_id,
-        check_kind=check_kind,
-        outcome=outcome,
-        violation_type=violation_type,
-        recovered_kwh=recovered_kwh,
-        recovered_yuan=recovered_yuan,
-        note=note,
-        inspected_on=inspected_on or now.date(),
-        recorded_by=actor.user_id,
-        recorded_at=now,
-    )
+    res = Result(task_id=task.task_id, **values, note=note, recorded_by=actor.user_id, recorded_at=now)
     session.add(res)
     _move(
         session,
         actor,
         task,
         "result",
-        {
-            "outcome": outcome,
-            "check_kind": check_kind,
-            "recovered_kwh": recovered_kwh,
-            "recovered_yuan": recovered_yuan,
-            "violation_type": violation_type,
-        },
+        {k: values[k] for k in ("outcome", "check_kind", "recovered_kwh", "recovered_yuan", "violation_type")},
     )
     for f in attachments or []:
         if attachment_dir is None:
@@ -183,11 +195,10 @@ def record_result(
 
 
 def latest_result(session: Any, task: Task) -> Result | None:
-    """The newest result of a task."""
-    from sqlalchemy import select
+    """The result of a task that counts: its newest one not voided (see ``corrections``)."""
+    from gridaudit.audit.corrections import effective_results
 
-    q = select(Result).where(Result.task_id == task.task_id).order_by(Result.result_id.desc()).limit(1)
-    return session.execute(q).scalar_one_or_none()
+    return effective_results(session, [task.task_id]).get(task.task_id)
 
 
 def rectify(
@@ -231,6 +242,7 @@ def rectify(
             "responsible": responsible_id,
             "workdays": workdays,
             "deadline": deadline.isoformat(),
+            **({"deadline_provisional": True} if provisional_between(ordered, deadline) else {}),
             "requirement": requirement,
         },
     )
@@ -255,6 +267,16 @@ def reply(session: Any, actor_id: str, task_id: int, text: str, today: date | No
     rect.replied_on = today or trail.now_utc().date()
     rect.rounds += 1
     rect.status = "replied"
+    session.add(
+        Reply(
+            rect_id=rect.rect_id,
+            round=rect.rounds,
+            text=text,
+            replied_on=rect.replied_on,
+            replied_by=actor.user_id,
+            recorded_at=trail.now_utc(),
+        )
+    )
     session.flush()
     return rect
 

@@ -9,7 +9,13 @@ and each unit:
 * on-time rectification rate: replies accepted by the deadline ÷ rectifications that are accepted or past
   their deadline on ``as_of`` (pending, not yet due ones are not counted);
 * repeat findings: the same entity and rule had a task in a plan of the previous ``repeat_months`` months;
-* kWh and ¥ recovered (results), back-billing and penalties booked, escalations.
+* money, each yuan counted once per task (``task_money``): back-billing (追补电费) is the sum of the task's
+  penalty bookings in force when it has any, else the back-billing its result in force established;
+  the penalty charge (违约使用电费) is the sum of its penalty bookings in force; recovered = both;
+* escalations.
+
+A task counts once in its unit's row and once in its responsible staff member's row; the month's totals
+(``month_totals``) count each task once.
 """
 
 from __future__ import annotations
@@ -46,11 +52,15 @@ class AssessRow:
     rect_counted: int = 0
     rect_on_time: int = 0
     repeats: int = 0
-    recovered_kwh: float = 0.0
-    recovered_yuan: float = 0.0
+    backbill_kwh: float = 0.0
     backbill_yuan: float = 0.0
     penalty_yuan: float = 0.0
     escalations: int = 0
+
+    @property
+    def recovered_yuan(self) -> float:
+        """Back-billing plus penalty charge (追补电费 + 违约使用电费), each yuan once."""
+        return round(self.backbill_yuan + self.penalty_yuan, 2)
 
     @property
     def error_rate(self) -> float | None:
@@ -63,6 +73,71 @@ class AssessRow:
     def on_time_rate(self) -> float | None:
         """Share of due rectifications accepted on time (None when none is due)."""
         return round(self.rect_on_time / self.rect_counted, 4) if self.rect_counted else None
+
+
+@dataclass(frozen=True)
+class TaskMoney:
+    """The money of one task, each yuan once (see the module docstring)."""
+
+    backbill_kwh: float
+    backbill_yuan: float
+    penalty_yuan: float
+    source: str  # penalties / result / none
+
+    @property
+    def recovered_yuan(self) -> float:
+        """Back-billing plus penalty charge."""
+        return round(self.backbill_yuan + self.penalty_yuan, 2)
+
+
+def task_money(result: Result | None, penalties: list[Penalty]) -> TaskMoney:
+    """Back-billing and penalty charge of a task from its result and penalty bookings in force."""
+    if penalties:
+        return TaskMoney(
+            round(sum(p.backbill_kwh for p in penalties), 3),
+            round(sum(p.backbill_yuan for p in penalties), 2),
+            round(sum(p.penalty_yuan for p in penalties), 2),
+            "penalties",
+        )
+    if result is not None and result.outcome != "normal":
+        return TaskMoney(result.recovered_kwh or 0.0, result.recovered_yuan or 0.0, 0.0, "result")
+    return TaskMoney(0.0, 0.0, 0.0, "none")
+
+
+def month_tasks(session: Any, month: str, user: Any = None) -> list[Task]:
+    """The tasks of the month's plans (with ``user``: those that user sees, ``access.visible_task_filter``)."""
+    from sqlalchemy import select
+
+    from gridaudit.audit.access import visible_task_filter
+
+    q = (
+        select(Task)
+        .join(Plan, Plan.plan_id == Task.plan_id)
+        .where(Plan.month == month, visible_task_filter(session, user))
+    )
+    return list(session.execute(q.order_by(Task.task_id)).scalars())
+
+
+def money_by_task(session: Any, tasks: list[Task]) -> dict[int, TaskMoney]:
+    """task_id → its money, from the results and penalties in force."""
+    from gridaudit.audit.corrections import effective_penalties, effective_results
+
+    ids = [t.task_id for t in tasks]
+    results, penalties = effective_results(session, ids), effective_penalties(session, ids)
+    return {i: task_money(results.get(i), penalties.get(i, [])) for i in ids}
+
+
+def month_totals(session: Any, month: str) -> dict[str, float]:
+    """The month's money and counts, each task once: what the assessment rows must add up to per unit."""
+    tasks = month_tasks(session, month)
+    money = money_by_task(session, tasks).values()
+    return {
+        "tasks": len(tasks),
+        "backbill_kwh": round(sum(m.backbill_kwh for m in money), 3),
+        "backbill_yuan": round(sum(m.backbill_yuan for m in money), 2),
+        "penalty_yuan": round(sum(m.penalty_yuan for m in money), 2),
+        "recovered_yuan": round(sum(m.recovered_yuan for m in money), 2),
+    }
 
 
 def _month_shift(month: str, delta: int) -> str:
@@ -119,27 +194,16 @@ def assess(
     tasks that user sees only (``access.visible_task_filter``)."""
     from sqlalchemy import select
 
-    from gridaudit.audit.access import visible_task_filter
+    from gridaudit.audit.corrections import effective_results
 
     as_of = as_of or date.today()
-    tasks = list(
-        session.execute(
-            select(Task)
-            .join(Plan, Plan.plan_id == Task.plan_id)
-            .where(Plan.month == month, visible_task_filter(session, user))
-        ).scalars()
-    )
+    tasks = month_tasks(session, month, user)
     ids = [t.task_id for t in tasks]
-    latest: dict[int, Result] = {}
-    for r in session.execute(select(Result).where(Result.task_id.in_(ids)).order_by(Result.result_id)).scalars():
-        latest[r.task_id] = r
+    latest = effective_results(session, ids)
     rects = {
         r.task_id: r for r in session.execute(select(Rectification).where(Rectification.task_id.in_(ids))).scalars()
     }
-    money: dict[int, list[float]] = defaultdict(lambda: [0.0, 0.0])
-    for p in session.execute(select(Penalty).where(Penalty.task_id.in_(ids))).scalars():
-        money[p.task_id][0] += p.backbill_yuan
-        money[p.task_id][1] += p.penalty_yuan
+    money = money_by_task(session, tasks)
     escalated: dict[int, int] = defaultdict(int)
     for e in session.execute(select(Escalation.task_id).where(Escalation.task_id.in_(ids))).scalars():
         escalated[e] += 1
@@ -170,7 +234,7 @@ def assess(
                 t,
                 latest.get(t.task_id),
                 rects.get(t.task_id),
-                money.get(t.task_id),
+                money[t.task_id],
                 escalated[t.task_id],
                 (t.entity_type, t.entity_id, t.rule_id) in seen,
                 as_of,
@@ -187,7 +251,7 @@ def _add(
     t: Task,
     res: Result | None,
     rect: Rectification | None,
-    money: list[float] | None,
+    money: TaskMoney,
     escalations: int,
     repeat: bool,
     as_of: date,
@@ -199,13 +263,76 @@ def _add(
         row.by_family[t.family] = row.by_family.get(t.family, 0) + 1
         if t.family in settings.error_families:
             row.wrong_reads += 1
-        row.recovered_kwh += res.recovered_kwh
-        row.recovered_yuan += res.recovered_yuan
     if rect is not None and (rect.status == "accepted" or rect.deadline < as_of):
         row.rect_counted += 1
         row.rect_on_time += 1 if rect.on_time else 0
     row.repeats += 1 if repeat else 0
-    if money:
-        row.backbill_yuan += money[0]
-        row.penalty_yuan += money[1]
+    row.backbill_kwh = round(row.backbill_kwh + money.backbill_kwh, 3)
+    row.backbill_yuan = round(row.backbill_yuan + money.backbill_yuan, 2)
+    row.penalty_yuan = round(row.penalty_yuan + money.penalty_yuan, 2)
     row.escalations += escalations
+
+
+BOOKERS = ("audit_lead", "manager")
+
+
+def book_assessment(
+    session: Any, actor_id: str, month: str, dataset_dir: str | Path | None = None, as_of: date | None = None
+) -> Any:
+    """Book (publish) the month's assessment: its rows and totals frozen in ``audit_assessments``.
+
+    A later booking of the same month supersedes the earlier one, which stays in the store and the trail."""
+    from sqlalchemy import select
+
+    from gridaudit.audit import trail
+    from gridaudit.audit.errors import AuditError, Forbidden
+    from gridaudit.audit.models import AssessmentBooking
+    from gridaudit.audit.users import get_user
+
+    actor = get_user(session, actor_id)
+    if actor.role not in BOOKERS:
+        raise Forbidden(
+            f"只有稽查组长或主管领导可以发布考核结果（{actor.user_id} 是 {actor.role}）",
+            f"only an audit lead or a manager may book an assessment ({actor.user_id} is {actor.role})",
+        )
+    as_of = as_of or date.today()
+    rows = assess(session, month, dataset_dir, as_of)
+    if not rows:
+        raise AuditError(f"{month} 没有稽查任务，无可发布的考核", f"{month} has no audit tasks: nothing to book")
+    previous = session.execute(
+        select(AssessmentBooking.booking_id)
+        .where(AssessmentBooking.month == month)
+        .order_by(AssessmentBooking.booking_id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    totals = month_totals(session, month)
+    booking = AssessmentBooking(
+        month=month,
+        as_of=as_of,
+        rows=trail.canonical([assessment_record(r) for r in rows]),
+        totals=trail.canonical(totals),
+        booked_by=actor.user_id,
+        booked_at=trail.now_utc(),
+        supersedes_id=previous,
+    )
+    session.add(booking)
+    session.flush()
+    trail.append(
+        session,
+        actor.user_id,
+        "assess_book",
+        "assessment",
+        booking.booking_id,
+        {"month": month, "as_of": as_of.isoformat(), "rows": len(rows), "totals": totals, "supersedes": previous},
+    )
+    return booking
+
+
+def assessment_record(row: AssessRow) -> dict:
+    """One assessment row as plain data (JSON output, booked assessments)."""
+    return {
+        **row.__dict__,
+        "error_rate": row.error_rate,
+        "on_time_rate": row.on_time_rate,
+        "recovered_yuan": row.recovered_yuan,
+    }

@@ -80,6 +80,41 @@ def _split(values: list[str] | None) -> list[str] | None:
     return [v.strip() for item in values for v in item.split(",") if v.strip()]
 
 
+# ---------------------------------------------------------------- init
+
+
+@audit_app.command(
+    "init",
+    epilog=example(
+        "gridaudit audit init --store cases.db",
+        "gridaudit audit init --store postgresql://audit@db.example/cases",
+    ),
+)
+def init(store: str = StoreOpt) -> None:
+    """Create a new, empty case store (the only command that creates one; a mistyped --store elsewhere is an error)."""
+    from gridaudit.audit.errors import AuditError
+    from gridaudit.audit.store import open_store
+
+    try:
+        st = open_store(store, create=True)
+    except AuditError as exc:
+        die(exc.text())
+    with st.transaction() as s:
+        from sqlalchemy import func, select
+
+        from gridaudit.audit.models import Event
+
+        events = s.execute(select(func.count()).select_from(Event)).scalar_one()
+    st.dispose()
+    console.print(
+        msg(
+            f"案件库已就绪：{st.url}（{events} 个日志事件）；下一步: gridaudit audit users add admin --role admin",
+            f"case store ready: {st.url} ({events} trail events); next: gridaudit audit users add admin --role admin",
+        ),
+        highlight=False,
+    )
+
+
 # ---------------------------------------------------------------- users
 
 

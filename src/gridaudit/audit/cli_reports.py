@@ -23,11 +23,7 @@ def verify_log(store: str = StoreOpt, user: str = UserOpt) -> None:
         console.print(msg(f"稽查日志完好：{n} 个事件，哈希链一致", f"audit trail intact: {n} events, hash chain holds"))
         return
     for p in problems:
-        if p.event_id is not None:
-            where = f"event_id {p.event_id} seq {p.seq}"
-        else:
-            where = f"head seq {p.seq}" if p.seq is not None else "task"
-        err_console.print(f"[bold red]{where}[/]: {msg(p.problem_zh, p.problem_en)}", highlight=False)
+        err_console.print(f"[bold red]{p.where()}[/]: {msg(p.problem_zh, p.problem_en)}", highlight=False)
     err_console.print(
         msg(
             f"稽查日志被篡改：发现 {len(problems)} 处问题（共 {n} 个事件）",
@@ -42,8 +38,9 @@ def _assessment_table(rows: list) -> None:
 
     t = Table(
         title=msg(
-            "考核（‰: 每千抄差错；按期: 按期整改率；¥: 追补+补交 / 违约金）",
-            "assessment (‰ wrong reads per 1,000; on time: rectification rate; ¥ recovered / penalty)",
+            "考核（‰: 每千抄差错；按期: 按期整改率；追补¥: 追补电费；违约金¥: 违约使用电费；每元只计一次）",
+            "assessment (‰ wrong reads per 1,000; on time: rectification rate; ¥ back-billing / penalty charge, "
+            "each yuan once)",
         )
     )
     t.add_column(msg("对象", "who"), no_wrap=True, min_width=12)
@@ -62,7 +59,7 @@ def _assessment_table(rows: list) -> None:
             "-" if r.error_rate is None else f"{r.error_rate:.2f}",
             "-" if r.on_time_rate is None else f"{r.on_time_rate:.0%}",
             str(r.repeats),
-            f"{r.recovered_yuan + r.backbill_yuan:,.0f}",
+            f"{r.backbill_yuan:,.0f}",
             f"{r.penalty_yuan:,.0f}",
             str(r.escalations),
         )
@@ -72,7 +69,9 @@ def _assessment_table(rows: list) -> None:
 @audit_app.command(
     "assess",
     epilog=example(
-        "gridaudit audit assess --month 2025-07", "gridaudit audit assess --month 2025-07 --dataset ds --json"
+        "gridaudit audit assess --month 2025-07",
+        "gridaudit audit assess --month 2025-07 --dataset ds --json",
+        "gridaudit audit assess --month 2025-07 --dataset ds --book --user lead",
     ),
 )
 def assess_command(
@@ -80,19 +79,29 @@ def assess_command(
     dataset: Annotated[Path | None, typer.Option("--dataset", help="Dataset for reads per reader/unit")] = None,
     as_of: str = typer.Option(None, "--as-of", help="Deadlines counted as of this date (default today)"),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table"),
+    book: bool = typer.Option(False, "--book", help="Book (publish) it: frozen in the store (audit lead, manager)"),
     store: str = StoreOpt,
     user: str = UserOpt,
 ) -> None:
     """Monthly assessment per staff member and unit (考核): findings, error rates, on-time rectification, money."""
-    from gridaudit.audit.assess import assess
+    from gridaudit.audit.assess import assess, assessment_record, book_assessment
 
     day = _day(as_of, "--as-of")
     from gridaudit.audit.access import reader
 
+    if book:
+        b = run(store, lambda s, _st: book_assessment(s, user, month, dataset, day))
+        tail_zh = f"，取代 {b.supersedes_id}" if b.supersedes_id else ""
+        tail_en = f", supersedes {b.supersedes_id}" if b.supersedes_id else ""
+        console.print(
+            msg(
+                f"{month} 考核已发布（编号 {b.booking_id}{tail_zh}）",
+                f"{month} assessment booked (id {b.booking_id}{tail_en})",
+            )
+        )
     rows = run(store, lambda s, _st: assess(s, month, dataset, day, user=reader(s, user)), user=user, read=True)
     if as_json:
-        out = [{**r.__dict__, "error_rate": r.error_rate, "on_time_rate": r.on_time_rate} for r in rows]
-        typer.echo(json.dumps(out, ensure_ascii=False, indent=1))
+        typer.echo(json.dumps([assessment_record(r) for r in rows], ensure_ascii=False, indent=1, default=str))
         return
     _assessment_table(rows)
 
@@ -198,6 +207,11 @@ def penalty_command(
     times: float = typer.Option(None, "--times", help="Number of times (暂停设备, 计量装置)"),
     residential: bool = typer.Option(False, "--residential", help="Meter moved: residential customer"),
     task: int = typer.Option(None, "--task", help="Book the result against this task (needs --user)"),
+    duplicate_reason: str = typer.Option(
+        None, "--duplicate-reason", help="Book although the same penalty is booked already: why / 重复登记理由"
+    ),
+    corrects: int = typer.Option(None, "--corrects", help="This booking replaces penalty ID (voided) / 更正登记"),
+    reason: str = typer.Option(None, "--reason", help="Why the booking named by --corrects is wrong / 更正理由"),
     store: str = StoreOpt,
     user: str = UserOpt,
 ) -> None:
@@ -239,5 +253,31 @@ def penalty_command(
     if task is not None:
         from gridaudit.audit.penalties.book import book_penalty
 
-        pid = run(store, lambda s, _st: book_penalty(s, user, task, res, day).penalty_id)
+        pid = run(
+            store,
+            lambda s, _st: (
+                book_penalty(
+                    s, user, task, res, day, duplicate_reason=duplicate_reason, corrects=corrects, reason=reason
+                ).penalty_id
+            ),
+        )
         console.print(msg(f"已登记到任务 {task}（编号 {pid}）", f"booked against task {task} (id {pid})"))
+
+
+@audit_app.command(
+    "penalty-void",
+    epilog=example("gridaudit audit penalty-void 7 --reason '重复登记，应以 8 号为准' --user lead"),
+)
+def penalty_void(
+    penalty_id: int = typer.Argument(..., help="Penalty booking id / 违约金登记编号"),
+    reason: str = typer.Option(..., "--reason", help="Why it is void / 作废理由"),
+    store: str = StoreOpt,
+    user: str = UserOpt,
+) -> None:
+    """Void a booked penalty (by someone other than its booker); it stays in the trail and exports (作废违约金登记)."""
+    from gridaudit.audit.corrections import void_penalty
+
+    v = run(store, lambda s, _st: void_penalty(s, user, penalty_id, reason))
+    console.print(
+        msg(f"违约金登记 {penalty_id} 已作废（任务 {v.task_id}）", f"penalty {penalty_id} voided (task {v.task_id})")
+    )

@@ -10,6 +10,7 @@ import typer
 from gridaudit.audit.cli import StoreOpt, UserOpt, _day, audit_app, run, tasks_app
 from gridaudit.console import console, example
 from gridaudit.i18n import msg
+from gridaudit.workdays import deadline_text
 
 TaskArg = typer.Argument(..., help="Task id / 任务编号")
 TodayOpt = typer.Option(None, "--today", help="Date to act as of (YYYY-MM-DD; default today) / 业务日期")
@@ -67,7 +68,7 @@ def tasks_list(
                     f"{t.entity_type}:{t.entity_id}",
                     state_label(t.state),
                     r.responsible_id,
-                    r.deadline.isoformat(),
+                    deadline_text(r.ordered_on, r.deadline),
                     str(n),
                 )
                 for t, r, n in actions.overdue(s, d, me)
@@ -90,6 +91,7 @@ def tasks_list(
         t = Table(
             "task", "rule 规则", "entity 对象", "state 状态", "rectifier 整改人", "deadline 期限", "overdue 超期工作日"
         )
+        t.columns[5].min_width, t.columns[5].overflow = 10, "fold"  # a provisional mark wraps, never cut to "…"
     else:
         t = Table("task", "rule 规则", "entity 对象", "state 状态", "assignee 承办", "priority 优先级", "¥ at stake")
     for r in rows[:limit]:
@@ -108,16 +110,32 @@ def tasks_show(task_id: int = TaskArg, store: str = StoreOpt, user: str = UserOp
         t, me = actions.get_task(s, task_id), access.reader(s, user)
         if me is not None:
             access.can(s, me, "show", t)
-        return t, [(e.at, e.actor, e.action, e.payload) for e in trail.history(s, "task", task_id)]
+        return t, [(e.at, e.actor, e.action, e.payload) for e in trail.history(s, "task", task_id)], _rect_line(s, t)
 
-    t, events = run(store, go, user=user, read=True)
+    t, events, rect = run(store, go, user=user, read=True)
     console.print(
         f"task {t.task_id}  {t.rule_id} ({t.family}, {t.severity})  {t.entity_type}:{t.entity_id}  "
         f"period {t.period}  {state_label(t.state)}  priority {t.priority:.3f}  "
         f"¥{t.yuan_at_stake or 0:,.2f}  responsible staff {t.responsible_staff_id}"
     )
+    if rect:
+        console.print(rect, highlight=False)
     for at, actor, action, payload in events:
         console.print(f"  {at}  {actor:<12} {action:<12} {payload}", highlight=False, soft_wrap=True)
+
+
+def _rect_line(session: Any, task: Any) -> str | None:
+    """The task's rectification order in one line (deadline marked when provisional), or None."""
+    from gridaudit.audit.actions import rectification_of
+
+    r = rectification_of(session, task)
+    if r is None:
+        return None
+    due = deadline_text(r.ordered_on, r.deadline)
+    return msg(
+        f"整改：责任人 {r.responsible_id}，{r.ordered_on} 下达，{r.workdays} 个工作日，期限 {due}，状态 {r.status}",
+        f"rectification: {r.responsible_id}, ordered {r.ordered_on}, {r.workdays} working days, due {due}, {r.status}",
+    )
 
 
 @tasks_app.command(
@@ -155,8 +173,8 @@ def tasks_result(
     task_id: int = TaskArg,
     outcome: str = typer.Option(..., "--outcome", help="theft / violation / irregular / normal"),
     kind: str = typer.Option("field", "--kind", help="desk (案头) or field (现场)"),
-    recovered_kwh: float = typer.Option(0.0, "--recovered-kwh", help="Recovered energy kWh / 追补电量"),
-    recovered_yuan: float = typer.Option(0.0, "--recovered-yuan", help="Recovered charges ¥ / 追补电费"),
+    recovered_kwh: float = typer.Option(None, "--recovered-kwh", help="Back-billed energy kWh, if known / 追补电量"),
+    recovered_yuan: float = typer.Option(None, "--recovered-yuan", help="Back-billing ¥, if known / 追补电费"),
     violation_type: str = typer.Option(None, "--violation-type", help="tariff_misuse, capacity_overuse, …"),
     note: str = typer.Option(None, "--note", help="Notes / 说明"),
     inspected_on: str = typer.Option(None, "--on", help="Inspection date YYYY-MM-DD (default today)"),
@@ -189,8 +207,73 @@ def tasks_result(
     )
     console.print(
         msg(
-            f"任务 {task_id}: 已录入结果 {outcome}（结果 {r.result_id}）",
-            f"task {task_id}: result {outcome} recorded (result {r.result_id})",
+            f"任务 {task_id}: 已录入结果 {r.outcome}（结果 {r.result_id}）",
+            f"task {task_id}: result {r.outcome} recorded (result {r.result_id})",
+        )
+    )
+
+
+@tasks_app.command(
+    "void-result",
+    epilog=example("gridaudit audit tasks void-result 31 --reason '录错任务，应为任务 32' --user lead"),
+)
+def tasks_void_result(
+    result_id: int = typer.Argument(..., help="Result id / 结果编号"),
+    reason: str = typer.Option(..., "--reason", help="Why it is void / 作废理由"),
+    store: str = StoreOpt,
+    user: str = UserOpt,
+) -> None:
+    """Void a result (by someone other than its recorder); it stays visible and no longer counts (作废核查结果)."""
+    from gridaudit.audit.corrections import void_result
+
+    v = run(store, lambda s, _st: void_result(s, user, result_id, reason))
+    console.print(msg(f"结果 {result_id} 已作废（任务 {v.task_id}）", f"result {result_id} voided (task {v.task_id})"))
+
+
+@tasks_app.command(
+    "correct-result",
+    epilog=example(
+        "gridaudit audit tasks correct-result 31 --recovered-kwh 4800 --recovered-yuan 2688 "
+        "--reason '现场复核电量有误' --user lead"
+    ),
+)
+def tasks_correct_result(
+    result_id: int = typer.Argument(..., help="Result id / 结果编号"),
+    reason: str = typer.Option(..., "--reason", help="Why it is corrected / 更正理由"),
+    outcome: str = typer.Option(None, "--outcome", help="Corrected outcome (default: unchanged)"),
+    kind: str = typer.Option(None, "--kind", help="desk or field (default: unchanged)"),
+    recovered_kwh: float = typer.Option(None, "--recovered-kwh", help="Corrected kWh (default: unchanged)"),
+    recovered_yuan: float = typer.Option(None, "--recovered-yuan", help="Corrected ¥ (default: unchanged)"),
+    violation_type: str = typer.Option(None, "--violation-type", help="Corrected violation type"),
+    inspected_on: str = typer.Option(None, "--on", help="Corrected inspection date YYYY-MM-DD"),
+    note: str = typer.Option(None, "--note", help="Notes / 说明"),
+    store: str = StoreOpt,
+    user: str = UserOpt,
+) -> None:
+    """Correct a result: a new result replaces it, the original is voided and stays visible (更正核查结果)."""
+    from gridaudit.audit.corrections import correct_result
+
+    day = _day(inspected_on, "--on")
+    r = run(
+        store,
+        lambda s, _st: correct_result(
+            s,
+            user,
+            result_id,
+            reason,
+            outcome=outcome,
+            check_kind=kind,
+            recovered_kwh=recovered_kwh,
+            recovered_yuan=recovered_yuan,
+            violation_type=violation_type,
+            inspected_on=day,
+            note=note,
+        ),
+    )
+    console.print(
+        msg(
+            f"任务 {r.task_id}: 结果 {result_id} 已更正为结果 {r.result_id}（{r.outcome}）",
+            f"task {r.task_id}: result {result_id} corrected by result {r.result_id} ({r.outcome})",
         )
     )
 
@@ -216,10 +299,11 @@ def tasks_rectify(
     r = run(
         store, lambda s, _st: actions.rectify(s, user, task_id, responsible, days, requirement, _day(today, "--today"))
     )
+    due = deadline_text(r.ordered_on, r.deadline)
     console.print(
         msg(
-            f"任务 {task_id}: 已下达整改，责任人 {r.responsible_id}，期限 {r.deadline}",
-            f"task {task_id}: rectification ordered from {r.responsible_id}, due {r.deadline}",
+            f"任务 {task_id}: 已下达整改，责任人 {r.responsible_id}，期限 {due}",
+            f"task {task_id}: rectification ordered from {r.responsible_id}, due {due}",
         )
     )
 

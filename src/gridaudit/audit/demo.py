@@ -157,7 +157,7 @@ def run_demo(dataset: Any, out_dir: str | Path, top: int = DEMO_TOP) -> None:
     folder = out_dir / "audit"
     if (folder / "cases.db").is_file():
         shutil.rmtree(folder)  # the demo's own store from an earlier run
-    store = open_store(folder)
+    store = open_store(folder, create=True)
     try:
         months = sorted(m for p in findings.column("period").to_pylist() if (m := last_month(p)))
         last_period = months[-1] if months else date.today().strftime("%Y-%m")
@@ -190,7 +190,7 @@ def run_demo(dataset: Any, out_dir: str | Path, top: int = DEMO_TOP) -> None:
             msg("单位", "unit"),
             msg("任务", "tasks"),
             msg("确认", "confirmed"),
-            msg("追补¥", "¥ recovered"),
+            msg("追补¥", "¥ back-billing"),
             msg("违约金¥", "¥ penalty"),
         ):
             t.add_column(col)
@@ -199,7 +199,7 @@ def run_demo(dataset: Any, out_dir: str | Path, top: int = DEMO_TOP) -> None:
                 r.key,
                 str(r.tasks),
                 str(r.confirmed),
-                f"{r.recovered_yuan + r.backbill_yuan:,.0f}",
+                f"{r.backbill_yuan:,.0f}",
                 f"{r.penalty_yuan:,.0f}",
             )
         console.print(t)

@@ -36,3 +36,7 @@ class Conflict(AuditError):
 
 class ScheduleNotEntered(AuditError):
     """A penalty schedule slot exists but the utility has not entered its figures."""
+
+
+class StoreMissing(AuditError):
+    """The case store named does not exist (and was not created)."""

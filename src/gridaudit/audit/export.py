@@ -11,8 +11,9 @@ from typing import Any
 import pyarrow as pa
 
 from gridaudit.audit.assess import AssessRow, assess
-from gridaudit.audit.models import Penalty, Plan, Rectification, Result, Task, User, Verification
+from gridaudit.audit.models import Penalty, Plan, Rectification, Result, Task, User, Verification, Void
 from gridaudit.audit.workflow import STATES
+from gridaudit.workdays import provisional_between
 
 SHEETS = ("plan", "tasks", "results", "rectifications", "assessment", "penalties")
 
@@ -98,6 +99,12 @@ def workbook_rows(session: Any, month: str, rows: list[AssessRow], user: Any = N
         for t in tasks
     ]
     results = session.execute(select(Result).where(Result.task_id.in_(ids)).order_by(Result.result_id)).scalars()
+    voids = {(v.target, v.target_id): v for v in session.execute(select(Void).where(Void.task_id.in_(ids))).scalars()}
+
+    def standing(target: str, row_id: int) -> list[Any]:
+        v = voids.get((target, row_id))
+        return ["有效", None, None] if v is None else ["作废", v.reason, v.voided_by]
+
     out["results"] = [
         [
             "结果编号",
@@ -111,6 +118,10 @@ def workbook_rows(session: Any, month: str, rows: list[AssessRow], user: Any = N
             "说明",
             "录入人",
             "录入时间",
+            "更正自结果",
+            "状态",
+            "作废理由",
+            "作废人",
         ]
     ] + [
         [
@@ -125,6 +136,8 @@ def workbook_rows(session: Any, month: str, rows: list[AssessRow], user: Any = N
             r.note,
             r.recorded_by,
             r.recorded_at.isoformat(timespec="seconds"),
+            r.corrects_id,
+            *standing("result", r.result_id),
         ]
         for r in results
     ]
@@ -159,6 +172,7 @@ def workbook_rows(session: Any, month: str, rows: list[AssessRow], user: Any = N
             "复核理由",
             "数据复查",
             "升级日期",
+            "期限暂定",
         ]
     ] + [
         [
@@ -179,6 +193,7 @@ def workbook_rows(session: Any, month: str, rows: list[AssessRow], user: Any = N
             getattr(last_verdict.get(r.rect_id), "reason", None),
             getattr(last_verdict.get(r.rect_id), "recheck_status", None),
             r.escalated_on,
+            "是" if provisional_between(r.ordered_on, r.deadline) else None,
         ]
         for r in rects
     ]
@@ -199,8 +214,8 @@ def workbook_rows(session: Any, month: str, rows: list[AssessRow], user: Any = N
             "重复问题数",
             "追补电量(kWh)",
             "追补电费(元)",
-            "补交电费(元)",
             "违约使用电费(元)",
+            "回收合计(元)",
             "升级次数",
         ]
     ] + [
@@ -217,10 +232,10 @@ def workbook_rows(session: Any, month: str, rows: list[AssessRow], user: Any = N
             r.rect_on_time,
             r.on_time_rate,
             r.repeats,
-            r.recovered_kwh,
-            r.recovered_yuan,
+            r.backbill_kwh,
             r.backbill_yuan,
             r.penalty_yuan,
+            r.recovered_yuan,
             r.escalations,
         ]
         for r in rows
@@ -239,6 +254,11 @@ def workbook_rows(session: Any, month: str, rows: list[AssessRow], user: Any = N
             "合计(元)",
             "计算公式",
             "登记人",
+            "更正自登记",
+            "重复登记理由",
+            "状态",
+            "作废理由",
+            "作废人",
         ]
     ] + [
         [
@@ -253,6 +273,9 @@ def workbook_rows(session: Any, month: str, rows: list[AssessRow], user: Any = N
             round(p.backbill_yuan + p.penalty_yuan, 2),
             p.formula,
             p.booked_by,
+            p.corrects_id,
+            p.duplicate_reason,
+            *standing("penalty", p.penalty_id),
         ]
         for p in pens
     ]
@@ -303,36 +326,40 @@ def export_xlsx(
 
 
 def inspection_rows(session: Any, month: str | None = None, user: Any = None) -> pa.Table:
-    """Every recorded result on a customer as an ``inspections`` row (import-contract schema); with
-    ``user``, of the tasks that user sees."""
-    from sqlalchemy import func, select
+    """The result in force of every task on a customer as an ``inspections`` row (import-contract schema).
+
+    Voided results are left out (a correction's new result stands in for the original); kWh and penalty
+    are the task's money counted once (``assess.task_money``). With ``user``: the tasks that user sees."""
+    from sqlalchemy import select
 
     from gridaudit.audit.access import visible_task_filter
+    from gridaudit.audit.assess import money_by_task
+    from gridaudit.audit.corrections import effective_results
     from gridaudit.contract import load_contract
 
-    q = (
-        select(Result, Task)
-        .join(Task, Task.task_id == Result.task_id)
-        .where(Task.entity_type == "customer", visible_task_filter(session, user))
-        .order_by(Result.result_id)
-    )
+    q = select(Task).where(Task.entity_type == "customer", visible_task_filter(session, user)).order_by(Task.task_id)
     if month:
         q = q.join(Plan, Plan.plan_id == Task.plan_id).where(Plan.month == month)
+    tasks = list(session.execute(q).scalars())
+    results = effective_results(session, [t.task_id for t in tasks])
+    tasks = [t for t in tasks if t.task_id in results]
+    money = money_by_task(session, tasks)
     staff = dict(session.execute(select(User.user_id, User.staff_id)).all())
-    pen = dict(session.execute(select(Penalty.task_id, func.sum(Penalty.penalty_yuan)).group_by(Penalty.task_id)).all())
-    rows = [
-        {
-            "inspection_id": f"GA-T{t.task_id}-R{r.result_id}",
-            "customer_id": t.entity_id,
-            "inspected_on": r.inspected_on,
-            "outcome": r.outcome,
-            "inspector_id": staff.get(r.recorded_by) or r.recorded_by,
-            "violation_type": r.violation_type,
-            "recovered_kwh": r.recovered_kwh,
-            "penalty_yuan": float(pen.get(t.task_id) or 0.0),
-        }
-        for r, t in session.execute(q)
-    ]
+    rows = []
+    for t in sorted(tasks, key=lambda t: results[t.task_id].result_id):
+        r, m = results[t.task_id], money[t.task_id]
+        rows.append(
+            {
+                "inspection_id": f"GA-T{t.task_id}-R{r.result_id}",
+                "customer_id": t.entity_id,
+                "inspected_on": r.inspected_on,
+                "outcome": r.outcome,
+                "inspector_id": staff.get(r.recorded_by) or r.recorded_by,
+                "violation_type": r.violation_type,
+                "recovered_kwh": m.backbill_kwh if m.source != "none" else r.recovered_kwh,
+                "penalty_yuan": m.penalty_yuan,
+            }
+        )
     schema = load_contract().table("inspections").arrow_schema()
     return pa.Table.from_pylist(rows, schema=schema)
 

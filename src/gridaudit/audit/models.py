@@ -93,12 +93,15 @@ class Result(Base):
     check_kind: Mapped[str] = mapped_column(String(8))  # desk / field
     outcome: Mapped[str] = mapped_column(String(16))  # theft / violation / irregular / normal
     violation_type: Mapped[str | None] = mapped_column(String(32))
-    recovered_kwh: Mapped[float] = mapped_column(Float, default=0.0)
-    recovered_yuan: Mapped[float] = mapped_column(Float, default=0.0)
+    recovered_kwh: Mapped[float | None] = mapped_column(Float)  # None: not established at the check
+    recovered_yuan: Mapped[float | None] = mapped_column(Float)
     inspected_on: Mapped[date] = mapped_column(Date)
     note: Mapped[str | None] = mapped_column(Text)
     recorded_by: Mapped[str] = mapped_column(String(64))
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    corrects_id: Mapped[int | None] = mapped_column(  # the result it replaces
+        ForeignKey("audit_results.result_id", name="fk_audit_results_corrects")
+    )
 
 
 class Attachment(Base):
@@ -180,6 +183,52 @@ class Penalty(Base):
     formula: Mapped[str] = mapped_column(Text)
     booked_by: Mapped[str] = mapped_column(String(64))
     booked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    corrects_id: Mapped[int | None] = mapped_column(  # the penalty it replaces
+        ForeignKey("audit_penalties.penalty_id", name="fk_audit_penalties_corrects")
+    )
+    duplicate_reason: Mapped[str | None] = mapped_column(Text)  # why an identical booking is intended
+
+
+class Reply(Base):
+    """One reply of the rectifier (整改回复), a row per round; the rectification keeps the newest."""
+
+    __tablename__ = "audit_replies"
+    reply_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    rect_id: Mapped[int] = mapped_column(ForeignKey("audit_rectifications.rect_id"), index=True)
+    round: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    replied_on: Mapped[date] = mapped_column(Date)
+    replied_by: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (UniqueConstraint("rect_id", "round"),)
+
+
+class Void(Base):
+    """A result or penalty voided with a reason (作废). The voided row stays; it no longer counts."""
+
+    __tablename__ = "audit_voids"
+    void_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    target: Mapped[str] = mapped_column(String(16))  # result / penalty
+    target_id: Mapped[int] = mapped_column(Integer)
+    task_id: Mapped[int] = mapped_column(ForeignKey("audit_tasks.task_id"), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    voided_by: Mapped[str] = mapped_column(String(64))
+    voided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    __table_args__ = (UniqueConstraint("target", "target_id"),)
+
+
+class AssessmentBooking(Base):
+    """A month's assessment as booked (考核结果发布): the figures frozen as JSON; a re-booking supersedes it."""
+
+    __tablename__ = "audit_assessments"
+    booking_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    month: Mapped[str] = mapped_column(String(7), index=True)
+    as_of: Mapped[date] = mapped_column(Date)
+    rows: Mapped[str] = mapped_column(Text)  # canonical JSON: one object per staff member / unit
+    totals: Mapped[str] = mapped_column(Text)  # canonical JSON: the money and counts of the whole month
+    booked_by: Mapped[str] = mapped_column(String(64))
+    booked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("audit_assessments.booking_id"))
 
 
 class Event(Base):

@@ -55,6 +55,9 @@ def append_many(session: Any, actor: str, items: list[tuple[str, str, Any, dict]
     """Append events (action, entity_type, entity_id, payload) by one actor, chained, in one go."""
     from sqlalchemy import select, update
 
+    from gridaudit.audit import ledger
+
+    ledger.note_actor(session, actor)
     head = session.execute(select(LogHead).where(LogHead.head_id == 1).with_for_update()).scalar_one()
     seq0, prev = head.seq, head.hash
     at = now_utc().isoformat(timespec="microseconds")
@@ -101,19 +104,31 @@ class LogProblem:
     seq: int | None
     problem_zh: str
     problem_en: str
+    table: str | None = None
+    row: str | None = None
+
+    def where(self) -> str:
+        """Where the problem is: the event, the log head, or the table and row."""
+        if self.table is not None:
+            return f"{self.table} row {self.row}"
+        if self.event_id is not None:
+            return f"event_id {self.event_id} seq {self.seq}"
+        return f"head seq {self.seq}"
 
 
 def verify_log(session: Any) -> tuple[int, list[LogProblem]]:
-    """Re-check the whole chain: returns (events checked, problems). No problems means intact.
+    """Re-check the whole chain and every sealed row: returns (events checked, problems). None means intact.
 
     Catches an edited event (its hash no longer matches), a deleted or reordered event (seq gap,
-    broken prev_hash link), deleted newest events (the head no longer matches), and a task whose stored
-    state differs from the state its last logged transition led to (a task row edited directly).
+    broken prev_hash link), deleted newest events (the head no longer matches), and any row of a covered
+    table edited, deleted or inserted outside gridaudit (it no longer matches its seal, see ``ledger``).
     """
     from sqlalchemy import select
 
+    from gridaudit.audit import ledger
+
     problems: list[LogProblem] = []
-    last_state: dict[str, str] = {}
+    sealed: dict[str, str | None] = {}
     prev = GENESIS
     n = 0
     for ev in session.execute(select(Event).order_by(Event.event_id)).scalars():
@@ -149,11 +164,8 @@ def verify_log(session: Any) -> tuple[int, list[LogProblem]]:
                 )
             )
         prev = ev.hash
-        if ev.entity_type == "task":
-            to = json.loads(ev.payload).get("to") if ev.payload.startswith("{") else None
-            if to:
-                last_state[ev.entity_id] = to
-    problems += _state_problems(session, last_state)
+        if ev.action == ledger.SEAL_ACTION:
+            sealed.update(json.loads(ev.payload)["rows"])
     head = session.get(LogHead, 1)
     if head is None:
         problems.append(LogProblem(None, None, "日志头缺失", "log head row is missing"))
@@ -166,28 +178,11 @@ def verify_log(session: Any) -> tuple[int, list[LogProblem]]:
                 f"log head records {head.seq} events, found {n} (newest events deleted or altered)",
             )
         )
+    problems += [
+        LogProblem(None, None, p.problem_zh, p.problem_en, p.table, p.key)
+        for p in ledger.verify_rows(session.connection(), sealed)
+    ]
     return n, problems
-
-
-def _state_problems(session: Any, last_state: dict[str, str]) -> list[LogProblem]:
-    """Tasks whose stored state is not the state their last logged transition led to (edited rows)."""
-    from sqlalchemy import select
-
-    from gridaudit.audit.models import Task
-
-    out = []
-    for task_id, state in session.execute(select(Task.task_id, Task.state).order_by(Task.task_id)):
-        logged = last_state.get(str(task_id))
-        if logged != state:
-            out.append(
-                LogProblem(
-                    None,
-                    None,
-                    f"任务 {task_id} 的状态为 {state}，日志记录为 {logged}（任务记录被直接修改）",
-                    f"task {task_id} is {state} but the trail says {logged} (task row edited outside gridaudit)",
-                )
-            )
-    return out
 
 
 def history(session: Any, entity_type: str, entity_id: Any) -> list[Event]:

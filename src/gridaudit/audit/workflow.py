@@ -60,6 +60,7 @@ TRANSITIONS: dict[str, Transition] = {
     "close": Transition(("checked", "verified"), "closed", LEADS, "关闭", "close"),
     "escalate": Transition(("rectifying", "replied"), None, (*LEADS, "manager", "admin"), "超期升级", "escalate"),
     "cancel": Transition(("new", "assigned"), "cancelled", ("audit_lead",), "撤销", "cancel"),
+    "void_result": Transition(("checked",), "assigned", LEADS, "作废核查结果", "void the result"),
 }
 
 # Actions whose actor must not be the person responsible for the finding or its rectifier.

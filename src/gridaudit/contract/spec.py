@@ -83,6 +83,7 @@ class Table(BaseModel):
     aliases: list[str] = Field(default_factory=list)
     key: list[str]
     foreign_keys: dict[str, str] = Field(default_factory=dict)
+    period_dates: dict[str, str] = Field(default_factory=dict)  # date column -> the period column it must fit
     columns: dict[str, Column]
 
     @property
@@ -99,6 +100,12 @@ class Table(BaseModel):
         columns added since (the engines show them as NULL, as ingest writes them today)."""
         have = set(present)
         return [c for c in self.columns.values() if c.name not in have]
+
+    def fk_severity(self, column: str) -> str:
+        """``error`` (the row is rejected) for a required foreign-key column that names nothing, ``warning``
+        (the row is kept, the failure recorded) for an optional one: a reference to a reader not in staff
+        loses no reading."""
+        return "error" if self.columns[column].required else "warning"
 
     def foreign_key(self, column: str) -> tuple[str, str]:
         """The (table, column) a foreign-key column refers to."""
@@ -137,16 +144,43 @@ class Contract(BaseModel):
         except KeyError:
             raise KeyError(f"unknown table {name!r}; contract tables: {', '.join(self.tables)}") from None
 
-    def table_for_name(self, name: str) -> str | None:
-        """The contract table a file or sheet name stands for (``customers.csv``, ``用户档案.xlsx``)."""
-        stem = normalize_header(re.sub(r"\.(csv|txt|xlsx|xls|parquet|gz)$", "", name.strip(), flags=re.I))
+    def table_for_name(self, name: str, anywhere: bool = True) -> str | None:
+        """The contract table a file or sheet name stands for (``customers.csv``, ``用户档案.xlsx``).
+
+        The whole stem first (a table name, an alias or the Chinese title); else the longest of those found
+        anywhere in it, with dates and words around it (``抄表示数_202402_更正``, ``2024年2月抄表示数``,
+        ``readings-2024-02-final``). An ASCII name must stand as a word (``xreadingsx`` names nothing).
+        Two different tables found at the same length raise :class:`AmbiguousName`. ``anywhere=False``
+        matches the whole stem only.
+        """
+        stem = normalize_header(re.sub(r"\.(csv|txt|tsv|xlsx|xlsm|xls|parquet|gz)$", "", name.strip(), flags=re.I))
         stem = re.sub(r"\.(csv|txt)$", "", stem)
-        if stem in self.tables:
-            return stem
-        for table in self.tables.values():
-            if stem in (normalize_header(a) for a in table.aliases) or stem == normalize_header(table.title.zh):
-                return table.name
-        return None
+        names = self._table_names()
+        if stem in names or not anywhere:
+            return names.get(stem)
+        best: dict[str, int] = {}
+        for alias, table in names.items():
+            if _contains(stem, alias) and len(alias) > best.get(table, 0):
+                best[table] = len(alias)
+        if not best:
+            return None
+        top = max(best.values())
+        winners = sorted(t for t, n in best.items() if n == top)
+        if len(winners) > 1:
+            raise AmbiguousName(name, winners)
+        return winners[0]
+
+    def _table_names(self) -> dict[str, str]:
+        """Every folded name, alias and Chinese title -> its table."""
+        out: dict[str, str] = {}
+        for t in self.tables.values():
+            for n in (t.name, t.title.zh, *t.aliases):
+                out.setdefault(normalize_header(n), t.name)
+        return out
+
+    def table_names_hint(self) -> str:
+        """The accepted table names for a message: ``units (供电单位), feeders (线路), …``."""
+        return ", ".join(f"{t.name} ({t.title.zh})" for t in self.tables.values())
 
     def column_for_header(self, table: str, header: str) -> str | None:
         """The contract column a source header stands for in ``table`` (name or Chinese alias)."""
@@ -158,6 +192,22 @@ class Contract(BaseModel):
             if h in (normalize_header(a) for a in col.aliases):
                 return col.name
         return None
+
+
+class AmbiguousName(ValueError):
+    """A file or sheet name that names two contract tables equally well."""
+
+    def __init__(self, name: str, tables: list[str]) -> None:
+        self.name = name
+        self.tables = tables
+        super().__init__(f"{name!r} names more than one table: {', '.join(tables)}")
+
+
+def _contains(stem: str, alias: str) -> bool:
+    """Whether ``alias`` occurs in ``stem``; an ASCII alias only as a whole word (digits, ``_`` around it)."""
+    if not alias.isascii():
+        return alias in stem
+    return re.search(rf"(?<![a-z]){re.escape(alias)}(?![a-z])", stem) is not None
 
 
 def normalize_header(text: str) -> str:
@@ -192,6 +242,11 @@ def _check_consistency(contract: Contract) -> None:
             rt, rc = ref.split(".")
             if col not in t.columns or rt not in contract.tables or rc not in contract.tables[rt].columns:
                 raise ValueError(f"contract: bad foreign key {t.name}.{col} -> {ref}")
+        for d, p in t.period_dates.items():
+            if t.columns.get(d) is None or t.columns[d].type != "date" or t.columns.get(p) is None:
+                raise ValueError(f"contract: {t.name}.period_dates {d}: {p} needs a date and a period column")
+            if t.columns[p].type != "period":
+                raise ValueError(f"contract: {t.name}.period_dates {d}: {p} is not a period column")
         for c in t.columns.values():
             if c.domain and c.domain not in contract.domains:
                 raise ValueError(f"contract: {t.name}.{c.name} uses unknown domain {c.domain}")

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gridaudit.contract.spec import Column, load_contract
-from gridaudit.ingest.coerce import lit
+from gridaudit.contract.spec import Column, Table, load_contract
+from gridaudit.ingest.coerce import ident, lit
+
+DEFAULT_PERIOD_TOLERANCE_MONTHS = 1
 
 TYPE_NAMES = {
     "string": ("文本", "text"),
@@ -31,6 +33,7 @@ class Check:
     fails: str
     zh: str
     en: str
+    severity: str = "error"  # error: the row is rejected; warning: the row is kept, the failure recorded
 
     def condition(self, typed: str, raw: str) -> str:
         """The failing condition with the column's typed and raw expressions filled in."""
@@ -116,3 +119,34 @@ def column_checks(col: Column, today_sql: str, now_sql: str) -> list[Check]:
 def today_literals(today: object) -> tuple[str, str]:
     """SQL literals for 'today' (dates) and 'end of today' (timestamps) used by not-future checks."""
     return f"DATE {lit(str(today))}", f"(TIMESTAMP {lit(str(today))} + INTERVAL 1 DAY - INTERVAL 1 MICROSECOND)"
+
+
+@dataclass(frozen=True)
+class RowCheck:
+    """A check over several columns of a row, reported against ``column`` with ``value`` (SQL) as its value."""
+
+    column: str
+    needs: tuple[str, ...]
+    check: Check
+    value: str
+
+
+def table_checks(spec: Table, tolerance_months: int = DEFAULT_PERIOD_TOLERANCE_MONTHS) -> list[RowCheck]:
+    """The checks across columns that the contract asks of ``spec``: each ``period_dates`` date must fall in
+    its period's month, or up to ``tolerance_months`` months before or after (reads near a month's end)."""
+    out: list[RowCheck] = []
+    for date_col, period_col in spec.period_dates.items():
+        d, p = ident(date_col), ident(period_col)
+        tol = int(tolerance_months)
+        fails = f"abs(date_diff('month', CAST({p} || '-01' AS DATE), date_trunc('month', {d}))) > {tol}"
+        window_zh = "同月" if tol == 0 else f"同月或前后 {tol} 个月内"
+        window_en = "the same month" if tol == 0 else f"its month or within {tol} month(s) of it"
+        check = Check(
+            "period_date",
+            fails,
+            f"{period_col} 与 {date_col} 不符: {date_col} 须在{period_col}{window_zh}",
+            f"{period_col} does not fit {date_col}: {date_col} must fall in {window_en}",
+        )
+        value = f"CAST({p} AS VARCHAR) || ' / ' || CAST({d} AS VARCHAR)"
+        out.append(RowCheck(period_col, (period_col, date_col), check, value))
+    return out

@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 from rich.table import Table as RichTable
 
-from gridaudit.console import console, die, err_console, example
-from gridaudit.i18n import both, msg, set_lang
+from gridaudit.console import console, die, err_console, example, use_lang
+from gridaudit.i18n import both, msg
 
 
 def ingest_command(
@@ -24,20 +24,24 @@ def ingest_command(
     from_sql: str = typer.Option(None, "--from-sql", help="postgresql://… replica to read contract tables from"),
     lang: str = typer.Option(None, "--lang", help="zh or en / 提示语言"),
     memory_limit: str = typer.Option("2GB", "--memory-limit", help="DuckDB memory limit while ingesting"),
+    period_tolerance: int = typer.Option(
+        1,
+        "--period-tolerance",
+        min=0,
+        help="Months a read date may lie outside its period's month (0 = same month) / 抄表日期可偏离账期的月数",
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress lines"),
 ) -> None:
     """Validate utility exports and add them to a versioned dataset (导入并校验数据).
 
-    Exit status: 0 clean; 1 some rows were rejected (see failure_cases); 2 unusable input, nothing written.
+    Exit status: 0 clean (warnings keep their rows); 1 some rows were rejected (see failure_cases); 2 unusable
+    input, nothing written.
     """
     from gridaudit.ingest.pipeline import IngestSettings, ingest
     from gridaudit.ingest.report import print_summary
 
     if lang:
-        try:
-            set_lang(lang)
-        except ValueError as exc:
-            die(str(exc))
+        use_lang(lang)
     if not sources and not from_sql:
         die(msg("请给出至少一个来源文件/文件夹, 或 --from-sql", "give at least one source file/folder, or --from-sql"))
     try:
@@ -48,7 +52,7 @@ def ingest_command(
             mapping=mapping,
             from_sql=from_sql,
             show_progress=not quiet,
-            settings=IngestSettings(memory_limit=memory_limit),
+            settings=IngestSettings(memory_limit=memory_limit, period_tolerance_months=period_tolerance),
         )
     except Exception as exc:  # noqa: BLE001 - an unforeseen failure: say so plainly; the dataset is untouched
         die(
@@ -68,7 +72,7 @@ def ingest_command(
         )
         raise typer.Exit(2)
     print_summary(result)
-    if strict and result.failures.num_rows:
+    if strict and result.exit_code == 1:
         console.print(
             msg("--strict: 有校验失败, 未写入新版本", "--strict: rows failed, no version written"), style="red"
         )
@@ -84,7 +88,7 @@ def info_command(
     from gridaudit.ingest.info import dataset_info
 
     if lang:
-        set_lang(lang)
+        use_lang(lang)
     try:
         info = dataset_info(dataset)
     except DatasetError as exc:

@@ -1,4 +1,4 @@
-"""Text encodings of CSV exports: UTF-8 (with or without BOM), GBK/GB18030, UTF-16 with BOM.
+"""Text encodings of CSV exports: UTF-8 (with or without BOM), GBK/GB18030, UTF-16 with or without BOM.
 
 DuckDB reads UTF-8 only, so other encodings are transcoded in chunks into a UTF-8 work file.
 Detection reads the whole file once (hashing it in the same pass): strict UTF-8 first; a file that
@@ -112,6 +112,24 @@ def _blanks_of(path: Path) -> list[int]:
     return sorted(found)
 
 
+def utf16_without_bom(sample: bytes) -> str | None:
+    """``utf-16-le`` or ``utf-16-be`` when ``sample`` has UTF-16's NUL pattern without a byte-order mark.
+
+    An export's delimiters, digits and line ends are ASCII, so in UTF-16 every second byte of them is NUL:
+    at odd offsets in little-endian, at even ones in big-endian. Binary files have NULs at both.
+    """
+    pairs = len(sample) // 2
+    if pairs < 4:
+        return None
+    even = sample[0 : 2 * pairs : 2].count(0)
+    odd = sample[1 : 2 * pairs : 2].count(0)
+    if odd >= 0.3 * pairs and even <= 0.05 * pairs:
+        return "utf-16-le"
+    if even >= 0.3 * pairs and odd <= 0.05 * pairs:
+        return "utf-16-be"
+    return None
+
+
 def _looks_binary(sample: bytes) -> bool:
     if b"\x00" in sample:
         return True
@@ -152,6 +170,19 @@ def prepare_csv(path: Path, name: str, work: Path) -> TextFile:
         if bad is not None:
             raise unusable(name, "UTF-16 编码无效", "invalid UTF-16 text", row=bad)
         return TextFile(out, "utf-16", sha, size, _blanks_of(out))
+    bomless = utf16_without_bom(sample)
+    if bomless:
+        out = work / f"utf8-{abs(hash(name))}.csv"
+        sha, size, bad, _ = _scan(path, bomless, out)
+        if bad is not None:
+            label = bomless.replace("utf-16-", "UTF-16").upper()
+            raise unusable(
+                name,
+                f"看起来是无 BOM 的 {label} 文本, 但此处编码无效; 请另存为 UTF-8",
+                f"looks like {label} text without a byte-order mark, but it does not decode here; save it as UTF-8",
+                row=bad,
+            )
+        return TextFile(out, bomless, sha, size, _blanks_of(out))
     if _looks_binary(sample):
         raise unusable(
             name,

@@ -39,3 +39,18 @@ class UnusableSource(Exception):
 def unusable(source: str, zh: str, en: str, row: int | None = None, column: str | None = None) -> UnusableSource:
     """Build an :class:`UnusableSource` for a single problem."""
     return UnusableSource([SourceProblem(source, zh, en, row, column)])
+
+
+def engine_message(exc: BaseException) -> str:
+    """A DuckDB error as a person reads it: its first line, without the SQL text or the caret line under it."""
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return first.split("LINE ")[0].strip()
+
+
+def vanished(source: str) -> UnusableSource:
+    """The source was deleted, replaced or changed while it was being read (nothing is written)."""
+    return unusable(
+        source,
+        "文件在读取过程中消失或被修改; 数据集未改动",
+        "the file vanished or changed while being read; the dataset was not touched",
+    )

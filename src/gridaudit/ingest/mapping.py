@@ -38,22 +38,27 @@ class Mapping:
     values: dict[str, dict[str, str]] = field(default_factory=dict)
     sha256: str = ""
 
-    def table_for(self, name: str) -> str | None:
-        """The contract table for a file stem, sheet or relation name, from the mapping then the contract."""
+    def table_for(self, name: str, anywhere: bool = True) -> str | None:
+        """The contract table for a file stem, sheet or relation name, from the mapping then the contract.
+
+        A mapping entry matches the stem with or without a trailing date (``MR_EXPORT_202402``); the contract
+        finds a table name or alias anywhere in the stem (:meth:`Contract.table_for_name`), and raises
+        :class:`~gridaudit.contract.spec.AmbiguousName` when two tables are named equally well. With
+        ``anywhere=False`` (database relations: a replica holds ``readings_archive`` too) the stem, with or
+        without a trailing date, must be the name.
+        """
         stem = Path(name).name
         for suffix in (".csv", ".txt", ".xlsx", ".xlsm", ".parquet", ".tsv"):
             if stem.lower().endswith(suffix):
                 stem = stem[: -len(suffix)]
-        folded = normalize_header(stem)
+        forms = {normalize_header(stem), normalize_header(DATE_SUFFIX.sub("", stem))}
         for src, table in self.tables.items():
-            if normalize_header(src) == folded:
+            if normalize_header(src) in forms:
                 return table
-        found = load_contract().table_for_name(stem)
-        if found is None:  # exports often carry a date: 抄表示数_202402, readings-2024-02, 日冻结电量2024年2月
-            bare = DATE_SUFFIX.sub("", stem)
-            if bare and bare != stem:
-                found = self.table_for(bare)
-        return found
+        contract = load_contract()
+        if anywhere:
+            return contract.table_for_name(stem)
+        return next((t for f in sorted(forms) if (t := contract.table_for_name(f, anywhere=False))), None)
 
     def column_for(self, table: str, header: str) -> str | None:
         """The contract column for a source header of ``table``, from the mapping then the contract aliases."""

@@ -11,11 +11,21 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from gridaudit.dataset import Dataset, StagedVersion, commit_version, discard_version, stage_version
+from gridaudit.dataset import (
+    Dataset,
+    DatasetBusy,
+    DatasetLock,
+    StagedVersion,
+    commit_version,
+    discard_version,
+    lock_dataset,
+    stage_version,
+)
 from gridaudit.ingest import tablework as tw
-from gridaudit.ingest.errors import UnusableSource, unusable
+from gridaudit.ingest.errors import SourceProblem, UnusableSource, unusable
 from gridaudit.ingest.mapping import load_mapping
 from gridaudit.ingest.readers import RawRelation
 from gridaudit.ingest.run import (
@@ -26,7 +36,7 @@ from gridaudit.ingest.run import (
     prepare_sources,
     process_table,
 )
-from gridaudit.ingest.sources import Source, discover
+from gridaudit.ingest.sources import Source, discover, skipped_file
 from gridaudit.ingest.xlsx import sheet_sources
 
 FAILURE_SCHEMA = pa.schema(
@@ -39,6 +49,7 @@ FAILURE_SCHEMA = pa.schema(
         ("value", pa.string()),
         ("message_zh", pa.string()),
         ("message_en", pa.string()),
+        ("severity", pa.string()),  # error: the row was rejected; warning: the row was kept
     ]
 )
 FAILURES_TABLE = "failure_cases"
@@ -47,7 +58,8 @@ REJECTED_DIR = ".rejected"
 
 @dataclass
 class IngestResult:
-    """What an ingest did. ``exit_code``: 0 clean, 1 rows rejected, 2 unusable input (nothing written)."""
+    """What an ingest did. ``exit_code``: 0 clean (warnings allowed: their rows are kept), 1 rows rejected,
+    2 unusable input (nothing written). ``failures`` holds errors and warnings (column ``severity``)."""
 
     dataset: Dataset | None
     rows: dict[str, int]
@@ -59,6 +71,7 @@ class IngestResult:
     failures_path: Path | None = None
     tables: dict[str, dict[str, int]] = field(default_factory=dict)
     sources: list[dict[str, Any]] = field(default_factory=list)
+    skipped: list[SourceProblem] = field(default_factory=list)  # files and sheets left out, with the reason
 
 
 Progress = Callable[[str, dict[str, Any]], None]
@@ -72,6 +85,15 @@ def _unchanged_fast(parent: Dataset | None, sources: list[Source], mapping_sha: 
     key = sorted((s.get("sha256", ""), s.get("table", ""), s.get("sheet") or "") for s in before)
     now = sorted((s.sha256, s.table, s.sheet or "") for s in sources)
     return bool(key) and key == now and parent.manifest.get("mapping_sha256", "") == mapping_sha
+
+
+def count_errors(failures: pa.Table) -> int:
+    """Failure cases that rejected a row (warnings kept theirs; a ``failure_cases`` table written before
+    severities existed holds errors only)."""
+    if "severity" not in failures.column_names:
+        return failures.num_rows
+    warnings = pc.sum(pc.cast(pc.equal(failures["severity"], "warning"), pa.int64())).as_py() or 0
+    return failures.num_rows - int(warnings)
 
 
 def _empty_failures() -> pa.Table:
@@ -112,17 +134,26 @@ def ingest(
     root = Path(dataset_dir)
     staged: StagedVersion | None = None
     run: Run | None = None
-    lock = None
+    lock: DatasetLock | None = None
+    skipped: list[SourceProblem] = []
     try:
-        lock = _lock(root)
+        # what needs no dataset folder comes first: a missing or misnamed source creates nothing
         m = load_mapping(mapping)
-        skipped: list[Path] = []
-        found = discover([Path(s) for s in sources], m, skipped) if sources else []
-        for f in skipped:
+        skipped_files: list[Path] = []
+        found = discover([Path(s) for s in sources], m, skipped_files) if sources else []
+        for f in skipped_files:
             progress("skip_file", {"source": str(f)})
+            skipped.append(skipped_file(str(f)))
         expanded: list[Source] = []
         for s in found:
-            expanded.extend(sheet_sources(s, m) if s.kind == "xlsx" else [s])
+            if s.kind != "xlsx":
+                expanded.append(s)
+                continue
+            before = len(skipped)
+            expanded.extend(sheet_sources(s, m, skipped))
+            for p in skipped[before:]:
+                progress("skip_sheet", {"source": p.source, "reason": p.text()})
+        lock = _lock(root)
         staged = stage_version(root)
         run = Run(staged, settings, progress)
         if from_sql:
@@ -135,7 +166,9 @@ def ingest(
         parent = staged.parent
         if _unchanged_fast(parent, expanded, m.sha256):
             assert parent is not None
-            return _unchanged_result(parent, expanded)
+            unchanged = _unchanged_result(parent, expanded)
+            unchanged.skipped = skipped
+            return unchanged
         by_table: dict[str, list[tuple[int, RawRelation]]] = {}
         for i, rr in enumerate(rels):
             by_table.setdefault(rr.source.table, []).append((i, rr))
@@ -158,7 +191,7 @@ def ingest(
         )
         run.con.execute(
             "CREATE TEMP TABLE all_failures (table_name VARCHAR, source_id INT, row BIGINT, column_name VARCHAR, "
-            "check_name VARCHAR, value VARCHAR, message_zh VARCHAR, message_en VARCHAR)"
+            "check_name VARCHAR, value VARCHAR, message_zh VARCHAR, message_en VARCHAR, severity VARCHAR)"
         )
         for table in order_tables(set(by_table)):
             outcomes[table] = process_table(run, table, by_table[table], stats, m, written)
@@ -173,7 +206,8 @@ def ingest(
             }
             for t, o in outcomes.items()
         }
-        exit_code = 1 if failures.num_rows else 0
+        n_errors = count_errors(failures)
+        exit_code = 1 if n_errors else 0
         changed = any(o.changed for o in outcomes.values())
         result = IngestResult(
             dataset=parent,
@@ -184,8 +218,11 @@ def ingest(
             changed=False,
             tables=tables,
             sources=[s.record() for s in expanded],
+            skipped=skipped,
         )
-        if (strict and failures.num_rows) or not changed:
+        if (strict and n_errors) or not changed:
+            for t in tables.values():  # nothing is written: say so, not what would have been
+                t["inserted"] = t["updated"] = 0
             if failures.num_rows:
                 result.failures_path = _save_rejected(root, failures)
             return result
@@ -223,6 +260,7 @@ def ingest(
             exit_code=2,
             changed=False,
             errors=[p.text() for p in exc.problems],
+            skipped=skipped,
         )
     finally:
         if run is not None:
@@ -230,25 +268,20 @@ def ingest(
         if staged is not None:
             discard_version(staged)
         if lock is not None:
-            lock.close()
+            lock.release()
 
 
-def _lock(root: Path) -> Any:
+def _lock(root: Path) -> DatasetLock:
     """Hold ``DIR/.ingest.lock`` for the whole ingest: one writer at a time (a second one is refused)."""
-    import fcntl
-
-    root.mkdir(parents=True, exist_ok=True)
-    fh = open(root / ".ingest.lock", "w")  # noqa: SIM115 - held open until the ingest ends
+    lock = lock_dataset(root)
     try:
-        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        fh.close()
+        return lock.__enter__()
+    except DatasetBusy:
         raise unusable(
             str(root),
             "另一个导入正在写入此数据集, 请稍后再试",
             "another ingest is writing this dataset; try again when it ends",
         ) from None
-    return fh
 
 
 def _current(root: Path) -> Dataset | None:
@@ -261,15 +294,27 @@ def _unchanged_result(parent: Dataset, sources: list[Source]) -> IngestResult:
     failures = parent.read(FAILURES_TABLE) if parent.has(FAILURES_TABLE) else _empty_failures()
     rejected = {k: int(v) for k, v in parent.manifest.get("rejected", {}).items()}
     rows = {t: int(v.get("accepted", 0)) for t, v in parent.manifest.get("ingest", {}).items()}
+    # the same bytes again: every row accepted then is already there; none is new
+    tables = {
+        t: {
+            "accepted": int(v.get("accepted", 0)),
+            "rejected": int(v.get("rejected", 0)),
+            "duplicates_dropped": int(v.get("duplicates_dropped", 0)),
+            "inserted": 0,
+            "updated": 0,
+            "unchanged": int(v.get("accepted", 0)),
+        }
+        for t, v in parent.manifest.get("ingest", {}).items()
+    }
     return IngestResult(
         dataset=parent,
         rows=rows,
         rejected=rejected,
         failures=failures,
-        exit_code=1 if failures.num_rows else 0,
+        exit_code=1 if count_errors(failures) else 0,
         changed=False,
         failures_path=parent.path / f"{FAILURES_TABLE}.parquet" if parent.has(FAILURES_TABLE) else None,
-        tables=parent.manifest.get("ingest", {}),
+        tables=tables,
         sources=[s.record() for s in sources],
     )
 
@@ -277,7 +322,7 @@ def _unchanged_result(parent: Dataset, sources: list[Source]) -> IngestResult:
 def _collect_failures(run: Run) -> pa.Table:
     tbl = run.con.sql(
         f"SELECT f.table_name, n.source, {SOURCE_ROW.format(src='f.source_id', row='f.row')} AS row, "
-        "f.column_name, f.check_name, f.value, f.message_zh, f.message_en "
+        "f.column_name, f.check_name, f.value, f.message_zh, f.message_en, f.severity "
         "FROM all_failures f JOIN source_names n ON n.source_id = f.source_id "
         "ORDER BY n.source, f.row, f.column_name, f.check_name"
     ).to_arrow_table()

@@ -14,7 +14,7 @@ import duckdb
 
 from gridaudit.contract.spec import load_contract
 from gridaudit.ingest.coerce import ident, lit
-from gridaudit.ingest.errors import SourceProblem, UnusableSource, unusable
+from gridaudit.ingest.errors import SourceProblem, UnusableSource, engine_message, unusable
 from gridaudit.ingest.mapping import Mapping
 from gridaudit.ingest.sources import Source
 
@@ -87,7 +87,8 @@ def csv_relation(
     try:
         desc = con.execute(f"DESCRIBE SELECT * FROM {_csv_call(utf8_path)}").fetchall()
     except duckdb.Error as exc:
-        raise unusable(source.name, f"无法解析为 CSV: {exc}", f"cannot be parsed as CSV: {exc}") from exc
+        msg = engine_message(exc)
+        raise unusable(source.name, f"无法解析为 CSV: {msg}", f"cannot be parsed as CSV: {msg}") from exc
     headers = [d[0] for d in desc]
     n_header = _header_fields(utf8_path, len(headers))
     extra_fields = headers[n_header:]
@@ -127,7 +128,8 @@ def parquet_relation(con: duckdb.DuckDBPyConnection, source: Source, view: str, 
     try:
         desc = con.execute(f"DESCRIBE SELECT * FROM {call}").fetchall()
     except duckdb.Error as exc:
-        raise unusable(source.name, f"无法读取 Parquet: {exc}", f"cannot be read as Parquet: {exc}") from exc
+        msg = engine_message(exc)
+        raise unusable(source.name, f"无法读取 Parquet: {msg}", f"cannot be read as Parquet: {msg}") from exc
     types = {d[0]: d[1] for d in desc if d[0] != "file_row_number"}
     mapped, extras = map_headers(source, list(types), mapping)
     cols = ", ".join(f"{ident(h)} AS {ident(c)}" for c, h in mapped.items())

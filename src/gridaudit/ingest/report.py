@@ -21,6 +21,7 @@ CHECK_NAMES = {
     "unique": ("主键重复", "duplicate key"),
     "foreign_key": ("关联不存在", "unknown reference"),
     "fields": ("字段数多于表头", "more fields than the header"),
+    "period_date": ("账期与日期不符", "period does not fit the date"),
 }
 
 
@@ -60,10 +61,40 @@ def progress_printer() -> Callable[[str, dict[str, Any]], None]:
                 style="yellow",
                 highlight=False,
             )
+        elif event == "skip_sheet":
+            console.print(info["reason"], style="yellow", highlight=False)
         elif event == "commit":
             console.print(msg("写入新版本…", "writing the new version…"), highlight=False)
 
     return show
+
+
+def _failure_kinds(f: Any, title: str, top: int, style: str | None = None) -> None:
+    """The most frequent kinds of failure in ``f`` (table, column, check) with a count and an example."""
+    grouped = f.group_by(["table_name", "column_name", "check_name"]).aggregate([("row", "count"), ("row", "min")])
+    grouped = grouped.sort_by([("row_count", "descending")])
+    ft = RichTable(title=title, title_justify="left", title_style=style)
+    for col in (
+        msg("表", "table"),
+        msg("列", "column"),
+        msg("检查", "check"),
+        msg("次数", "count"),
+        msg("示例", "example"),
+    ):
+        ft.add_column(col)
+    for r in grouped.slice(0, top).to_pylist():
+        mask = pc.and_(
+            pc.and_(pc.equal(f["table_name"], r["table_name"]), pc.equal(f["column_name"], r["column_name"])),
+            pc.equal(f["check_name"], r["check_name"]),
+        )
+        ex = f.filter(mask).slice(0, 1).to_pylist()[0]
+        zh, en = CHECK_NAMES.get(r["check_name"], (r["check_name"], r["check_name"]))
+        where = msg(
+            f"{ex['source']} 第 {ex['row']} 行 值={ex['value']!r}",
+            f"{ex['source']} row {ex['row']} value={ex['value']!r}",
+        )
+        ft.add_row(r["table_name"], r["column_name"], msg(zh, en), f"{r['row_count']:,}", where)
+    console.print(ft)
 
 
 def print_summary(result: Any, top: int = 10) -> None:
@@ -92,35 +123,33 @@ def print_summary(result: Any, top: int = 10) -> None:
             f"{s.get('duplicates_dropped', 0):,}",
         )
     console.print(t)
+    for p in result.skipped:
+        console.print(p.text(), style="yellow", highlight=False)
     f = result.failures
     if f.num_rows:
-        grouped = f.group_by(["table_name", "column_name", "check_name"]).aggregate([("row", "count"), ("row", "min")])
-        grouped = grouped.sort_by([("row_count", "descending")])
-        ft = RichTable(
-            title=msg(f"校验失败 {f.num_rows:,} 处 (前 {top} 类)", f"{f.num_rows:,} failures (top {top} kinds)"),
-            title_justify="left",
-        )
-        for col in (
-            msg("表", "table"),
-            msg("列", "column"),
-            msg("检查", "check"),
-            msg("次数", "count"),
-            msg("示例", "example"),
-        ):
-            ft.add_column(col)
-        for r in grouped.slice(0, top).to_pylist():
-            mask = pc.and_(
-                pc.and_(pc.equal(f["table_name"], r["table_name"]), pc.equal(f["column_name"], r["column_name"])),
-                pc.equal(f["check_name"], r["check_name"]),
+        if "severity" in f.column_names:
+            warn = pc.equal(f["severity"], "warning")
+            errors, warnings = f.filter(pc.invert(warn)), f.filter(warn)
+        else:  # a failure_cases table written before severities existed
+            errors, warnings = f, f.slice(0, 0)
+        if errors.num_rows:
+            _failure_kinds(
+                errors,
+                msg(
+                    f"校验失败 {errors.num_rows:,} 处 (前 {top} 类)", f"{errors.num_rows:,} failures (top {top} kinds)"
+                ),
+                top,
             )
-            ex = f.filter(mask).slice(0, 1).to_pylist()[0]
-            zh, en = CHECK_NAMES.get(r["check_name"], (r["check_name"], r["check_name"]))
-            where = msg(
-                f"{ex['source']} 第 {ex['row']} 行 值={ex['value']!r}",
-                f"{ex['source']} row {ex['row']} value={ex['value']!r}",
+        if warnings.num_rows:
+            _failure_kinds(
+                warnings,
+                msg(
+                    f"警告 {warnings.num_rows:,} 处 (行已保留, 未丢失; 前 {top} 类)",
+                    f"{warnings.num_rows:,} warning(s) (rows kept, nothing lost; top {top} kinds)",
+                ),
+                top,
+                style="yellow",
             )
-            ft.add_row(r["table_name"], r["column_name"], msg(zh, en), f"{r['row_count']:,}", where)
-        console.print(ft)
     if result.failures_path:
         console.print(
             msg(f"校验失败明细: {result.failures_path}", f"failure cases saved to: {result.failures_path}"),
@@ -135,6 +164,11 @@ def print_summary(result: Any, top: int = 10) -> None:
             )
         )
     elif ds is not None:
-        console.print(msg(f"数据集未变化 (仍为版本 {ds.version})", f"dataset unchanged (still version {ds.version})"))
+        console.print(
+            msg(
+                f"数据集未变化, 未写入任何内容 (仍为版本 {ds.version})",
+                f"dataset unchanged, nothing written (still version {ds.version})",
+            )
+        )
     else:
         console.print(msg("未写入任何内容", "nothing was written"))

@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,10 +22,10 @@ import pyarrow.parquet as pq
 from gridaudit.contract.spec import load_contract
 from gridaudit.dataset import StagedVersion
 from gridaudit.ingest import tablework as tw
-from gridaudit.ingest.checks import today_literals
+from gridaudit.ingest.checks import DEFAULT_PERIOD_TOLERANCE_MONTHS, today_literals
 from gridaudit.ingest.coerce import ident, lit
 from gridaudit.ingest.encoding import prepare_csv
-from gridaudit.ingest.errors import SourceProblem, UnusableSource, unusable
+from gridaudit.ingest.errors import SourceProblem, UnusableSource, engine_message, unusable, vanished
 from gridaudit.ingest.readers import RawRelation, csv_relation, parquet_relation
 from gridaudit.ingest.sources import Source
 from gridaudit.ingest.xlsx import xlsx_relation
@@ -39,11 +41,14 @@ Progress = Any
 
 @dataclass
 class IngestSettings:
-    """Resources and the reference date of an ingest (not thresholds: the contract holds those)."""
+    """Resources, the reference date and the tolerances of an ingest (the contract says which columns are
+    checked; ``period_tolerance_months`` says how far a ``period_dates`` date may lie from its period's month:
+    0 = the same month, 1 (default) = also the month before or after, as reads near a month's end happen)."""
 
     memory_limit: str = "2GB"
     threads: int | None = None
     today: dt.date | None = None
+    period_tolerance_months: int = DEFAULT_PERIOD_TOLERANCE_MONTHS
 
 
 def order_tables(tables: set[str]) -> list[str]:
@@ -101,6 +106,9 @@ class Run:
             self.con.execute(f"SET threads = {int(settings.threads)}")
         today = settings.today or dt.date.today()
         self.today = today_literals(today)
+        if settings.period_tolerance_months < 0:
+            raise unusable("period_tolerance_months", "须 ≥ 0", "must be ≥ 0")
+        self.period_tolerance = int(settings.period_tolerance_months)
 
     def close(self) -> None:
         """Close the DuckDB connection."""
@@ -116,8 +124,8 @@ def prepare_sources(
     stats: dict[int, tuple[int, int, int] | None] = {}
     for i, s in enumerate(sources):
         run.progress("open", {"source": s.name, "table": s.table})
+        stats[i] = _stat(s.path) if s.path.is_file() else None
         try:
-            stats[i] = _stat(s.path) if s.path.is_file() else None
             view = f"raw_{i}"
             if s.kind == "csv":
                 tf = prepare_csv(s.path, s.name, run.work)
@@ -132,21 +140,38 @@ def prepare_sources(
                 s.sha256, s.size = file_sha(s.path)
                 rels.append(xlsx_relation(run.con, s, view, mapping))
         except UnusableSource as exc:
-            problems.extend(exc.problems)
+            problems.extend((vanished(s.name) if _changed(s, stats[i]) else exc).problems)
+        except OSError as exc:  # deleted between finding and opening, or unreadable
+            if not s.path.exists() or _changed(s, stats[i]):
+                problems.extend(vanished(s.name).problems)
+            else:
+                problems.append(SourceProblem(s.name, f"无法读取: {exc.strerror}", f"cannot be read: {exc.strerror}"))
     if problems:
         raise UnusableSource(problems)
     return rels, stats
 
 
+def _changed(s: Source, before: tuple[int, int, int] | None) -> bool:
+    return before is not None and _stat(s.path) != before
+
+
 def check_source_still_there(s: Source, before: tuple[int, int, int] | None) -> None:
     """Refuse a source file that was deleted, replaced or changed since it was opened."""
-    if before is None:
-        return
-    after = _stat(s.path)
-    if after != before:
-        what_zh = "在读取过程中被删除" if after is None else "在读取过程中被修改或截断"
-        what_en = "was deleted while being read" if after is None else "was changed or truncated while being read"
-        raise unusable(s.name, f"来源文件{what_zh}; 未写入任何内容", f"the source {what_en}; nothing was written")
+    if _changed(s, before):
+        raise vanished(s.name)
+
+
+@contextmanager
+def read_boundary(s: Source, before: tuple[int, int, int] | None) -> Iterator[None]:
+    """Wrap a DuckDB read of a source: a file that vanished or changed meanwhile is said so plainly; any
+    other engine error is reported by its first line, never with its SQL. Checks the file again after."""
+    try:
+        yield
+    except duckdb.Error as exc:
+        check_source_still_there(s, before)
+        msg = engine_message(exc)
+        raise unusable(s.name, f"读取失败: {msg}", f"read failed: {msg}") from exc
+    check_source_still_there(s, before)
 
 
 def process_table(
@@ -175,12 +200,8 @@ def process_table(
     for i, rr in rels:
         run.progress("recheck" if outcome.reread else "read", {"source": rr.source.name, "table": table})
         out = run.work / f"{table}__{i}.parquet"
-        try:
-            tw.pass_one(con, rr, spec, mapping, i, out, run.today, fk_refs)
-        except duckdb.Error as exc:
-            check_source_still_there(rr.source, stats.get(i))
-            raise unusable(rr.source.name, f"读取失败: {exc}", f"read failed: {exc}") from exc
-        check_source_still_there(rr.source, stats.get(i))
+        with read_boundary(rr.source, stats.get(i)):
+            tw.pass_one(con, rr, spec, mapping, i, out, run.today, fk_refs, period_tolerance=run.period_tolerance)
         outcome.present |= set(rr.columns)
     con.execute("SET preserve_insertion_order = false")
     work_glob = str(run.work / f"{table}__*.parquet")
@@ -202,8 +223,14 @@ def process_table(
     n_bad = sum(b for _, b in counts.values())
     if n_bad:
         work_cols = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {ident(work)}").fetchall()}
-        failures = tw.row_failures(spec, ident(work), outcome.present, run.today, fk_refs, work_cols)
+        failures = tw.row_failures(
+            spec, ident(work), outcome.present, run.today, fk_refs, work_cols, period_tolerance=run.period_tolerance
+        )
         con.execute(f"INSERT INTO all_failures {failures}")
+    work_cols = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {ident(work)}").fetchall()}
+    warnings = tw.row_failures(spec, ident(work), outcome.present, run.today, fk_refs, work_cols, "warning")
+    if warnings:
+        con.execute(f"INSERT INTO all_failures {warnings}")
     later: list[str] = []
     key_fail, n_diff, n_same = tw.check_keys(con, spec, ident(work))
     if n_diff:
@@ -217,7 +244,7 @@ def process_table(
     if later:
         con.execute(f"CREATE OR REPLACE TEMP TABLE later_failures AS {' UNION ALL '.join(later)}")
         con.execute("INSERT INTO all_failures SELECT * FROM later_failures")
-        con.execute("INSERT INTO rejects SELECT DISTINCT source_id, row FROM later_failures")
+        con.execute("INSERT INTO rejects SELECT DISTINCT source_id, row FROM later_failures WHERE severity = 'error'")
         has_rejects = con.execute("SELECT count(*) FROM rejects").fetchall()[0][0] > 0
     n_rej = con.execute("SELECT count(*) FROM rejects").fetchall()[0][0]
     outcome.rejected = int(n_bad + n_rej)
@@ -266,7 +293,8 @@ def _publish(run: Run, spec: Any, new_path: Path, outcome: tw.TableOutcome, writ
         os.replace(new_path, final)
         outcome.inserted = outcome.accepted
         outcome.changed = outcome.accepted > 0
-    written[table] = parent.table_glob(table) if not outcome.changed and parent else str(final)
+    carried = not outcome.changed and parent is not None and parent.has(table)
+    written[table] = parent.table_glob(table) if carried and parent is not None else str(final)
 
 
 def _fast_path(
@@ -297,12 +325,10 @@ def _fast_path(
     for i, rr in rels:
         run.progress("read", {"source": rr.source.name, "table": table})
         out = run.work / f"{table}__{i}.good.parquet"
-        try:
-            n = tw.pass_one(con, rr, spec, mapping, i, out, run.today, fk_refs, mode="good")
-        except duckdb.Error as exc:
-            check_source_still_there(rr.source, stats.get(i))
-            raise unusable(rr.source.name, f"读取失败: {exc}", f"read failed: {exc}") from exc
-        check_source_still_there(rr.source, stats.get(i))
+        with read_boundary(rr.source, stats.get(i)):
+            n = tw.pass_one(
+                con, rr, spec, mapping, i, out, run.today, fk_refs, mode="good", period_tolerance=run.period_tolerance
+            )
         files.append(out)
         if n != rr.source.expected_rows:
             short.append((i, rr))
@@ -320,6 +346,7 @@ def _fast_path(
     outcome.present = {c for _, rr in rels for c in rr.columns}
     if short:
         _list_bad_rows(run, spec, short, stats, mapping, fk_refs, outcome)
+    _list_warnings(run, spec, list(zip(rels, files, strict=True)), stats, mapping, fk_refs)
     new_path = files[0]
     if len(files) > 1:
         new_path = run.work / f"{table}.new.parquet"
@@ -347,11 +374,10 @@ def _list_bad_rows(
     for i, rr in short:
         run.progress("recheck", {"source": rr.source.name, "table": table})
         out = run.work / f"{table}__{i}.bad.parquet"
-        try:
-            tw.pass_one(con, rr, spec, mapping, i, out, run.today, fk_refs, mode="bad")
-        except duckdb.Error as exc:
-            raise unusable(rr.source.name, f"读取失败: {exc}", f"read failed: {exc}") from exc
-        check_source_still_there(rr.source, stats.get(i))
+        with read_boundary(rr.source, stats.get(i)):
+            tw.pass_one(
+                con, rr, spec, mapping, i, out, run.today, fk_refs, mode="bad", period_tolerance=run.period_tolerance
+            )
     con.execute("SET preserve_insertion_order = false")
     work = ident(f"b_{table}")
     con.execute(
@@ -361,9 +387,53 @@ def _list_bad_rows(
     n_bad = con.execute(f"SELECT count(*) FROM {work}").fetchall()[0][0]
     if n_bad:
         work_cols = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {work}").fetchall()}
-        failures = tw.row_failures(spec, work, outcome.present, run.today, fk_refs, work_cols)
+        failures = tw.row_failures(
+            spec, work, outcome.present, run.today, fk_refs, work_cols, period_tolerance=run.period_tolerance
+        )
         con.execute(f"INSERT INTO all_failures {failures}")
         con.execute("CREATE OR REPLACE TEMP TABLE rejects (source_id INT, row BIGINT)")
         extras = sorted({e for _, rr in short for e in rr.extras})
         _write_quarantine(run, spec, work, extras, outcome.present)
     outcome.rejected = int(n_bad)
+
+
+def _list_warnings(
+    run: Run,
+    spec: Any,
+    sources: list[tuple[tuple[int, RawRelation], Path]],
+    stats: dict,
+    mapping: Any,
+    fk_refs: dict[str, tuple[str, str, str]],
+) -> None:
+    """The usual path's warnings: an optional foreign key naming nothing keeps its row. Count them in each
+    source's good rows; read only a source that has some once more, numbering rows, to list them."""
+    con, table = run.con, spec.name
+    soft = {c: ref for c, ref in fk_refs.items() if spec.fk_severity(c) == "warning"}
+    if not soft:
+        return
+    for (i, rr), good in sources:
+        tests = [
+            f"({ident(c)} IS NOT NULL AND {ident(c)} NOT IN (SELECT {ident(rc)} FROM "
+            f"read_parquet({lit(glob)}, union_by_name = true) WHERE {ident(rc)} IS NOT NULL))"
+            for c, (_, rc, glob) in sorted(soft.items())
+            if c in rr.columns
+        ]
+        if not tests:
+            continue
+        n = con.execute(f"SELECT count(*) FROM read_parquet({lit(str(good))}) WHERE {' OR '.join(tests)}").fetchall()
+        if not n[0][0]:
+            continue
+        run.progress("recheck", {"source": rr.source.name, "table": table})
+        out = run.work / f"{table}__{i}.warn.parquet"
+        con.execute("SET preserve_insertion_order = true")
+        with read_boundary(rr.source, stats.get(i)):
+            tw.pass_one(
+                con, rr, spec, mapping, i, out, run.today, fk_refs, mode="warn", period_tolerance=run.period_tolerance
+            )
+        con.execute("SET preserve_insertion_order = false")
+        view = f"read_parquet({lit(str(out))})"
+        work_cols = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {view}").fetchall()}
+        present = set(rr.columns)
+        sql = tw.row_failures(spec, view, present, run.today, fk_refs, work_cols, "warning")
+        if sql:
+            con.execute(f"INSERT INTO all_failures {sql}")

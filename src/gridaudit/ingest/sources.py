@@ -6,6 +6,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gridaudit.contract.spec import AmbiguousName, load_contract
 from gridaudit.ingest.errors import SourceProblem, UnusableSource
 from gridaudit.ingest.mapping import Mapping
 
@@ -40,6 +41,25 @@ class Source:
             **({"sheet": self.sheet} if self.sheet else {}),
             **({"encoding": self.encoding} if self.encoding else {}),
         }
+
+
+def ambiguous(source: str, exc: AmbiguousName) -> SourceProblem:
+    """The problem of a file or sheet name that names two tables equally well."""
+    tables = ", ".join(exc.tables)
+    return SourceProblem(
+        source,
+        f"名称同时对应多张表 ({tables}); 请改名或用 --mapping 指定",
+        f"the name stands for more than one table ({tables}); rename it or use --mapping",
+    )
+
+
+def skipped_file(source: str) -> SourceProblem:
+    """The warning for a file found in a folder whose name names no table."""
+    return SourceProblem(
+        source,
+        "已跳过: 文件名不对应任何表 (可用 --mapping 指定)",
+        "skipped: its name names no table (use --mapping to place it)",
+    )
 
 
 def _kind(path: Path) -> str | None:
@@ -94,20 +114,26 @@ def discover(paths: list[Path], mapping: Mapping, skipped: list[Path] | None = N
                     )
                 )
                 continue
-            table = mapping.table_for(f.name)
-            if table is None and f.parent != given.parent:
-                table = mapping.table_for(f.parent.name)  # a folder of parts named after its table
+            try:
+                table = mapping.table_for(f.name)
+                if table is None and f.parent != given.parent:
+                    table = mapping.table_for(f.parent.name)  # a folder of parts named after its table
+            except AmbiguousName as exc:
+                problems.append(ambiguous(str(f), exc))
+                continue
             if table is None and kind != "xlsx" and skipped is not None and f != given:
                 skipped.append(f)
                 continue
             if table is None and kind != "xlsx":
+                hint = load_contract().table_names_hint()
                 problems.append(
                     SourceProblem(
                         str(f),
-                        "无法从文件名判断是哪张表; 请按导入规范命名 (如 readings.csv、抄表示数.csv) "
-                        "或用 --mapping 指定",
-                        "cannot tell the table from the file name; name it as in the contract "
-                        "(readings.csv, 抄表示数.csv) or use --mapping",
+                        "无法从文件名判断是哪张表; 文件名中须含表名或其中文名 (如 抄表示数_202402.csv), "
+                        f"或用 --mapping 指定. 可用的表: {hint}",
+                        "cannot tell the table from the file name; the name must contain a table's name or "
+                        f"Chinese name (e.g. 抄表示数_202402.csv, readings-2024-02.csv) or use --mapping. "
+                        f"Tables: {hint}",
                     )
                 )
                 continue

@@ -36,7 +36,7 @@ def sql_sources(url: str, mapping: Mapping, work: Path) -> list[Source]:
             "WHERE table_schema = ANY(current_schemas(false)) ORDER BY 1, 2"
         ).fetchall()
         for schema, rel in rels:
-            table = mapping.table_for(rel)
+            table = mapping.table_for(rel, anywhere=False)
             if table is None:
                 continue
             path = work / f"sql-{schema}-{rel}.csv"

@@ -14,12 +14,12 @@ import duckdb
 
 from gridaudit.contract.spec import Table
 from gridaudit.ingest import coerce
-from gridaudit.ingest.checks import Check, column_checks
+from gridaudit.ingest.checks import DEFAULT_PERIOD_TOLERANCE_MONTHS, Check, column_checks, table_checks
 from gridaudit.ingest.coerce import ident, lit
 from gridaudit.ingest.mapping import Mapping
 from gridaudit.ingest.readers import RawRelation
 
-FAILURE_COLUMNS = "table_name, source_id, row, column_name, check_name, value, message_zh, message_en"
+FAILURE_COLUMNS = "table_name, source_id, row, column_name, check_name, value, message_zh, message_en, severity"
 
 
 def raw_name(col: str) -> str:
@@ -52,13 +52,15 @@ def pass_one(
     today_sql: tuple[str, str],
     fk_refs: dict[str, tuple[str, str, str]] | None = None,
     mode: str = "all",
+    period_tolerance: int = DEFAULT_PERIOD_TOLERANCE_MONTHS,
 ) -> int:
     """Read a source once: coerce every column, check rows (incl. foreign keys against tables already
     written), flag bad rows, write the typed work file. Returns the number of rows written.
 
     ``mode``: ``all`` writes every row with row number, bad flag and the source text of bad rows; ``good``
     writes only the good rows with only the contract and extra columns (the accepted rows themselves);
-    ``bad`` writes only the bad rows, as ``all`` does."""
+    ``bad`` writes only the bad rows, as ``all`` does; ``warn`` writes only the good rows with a warning (an
+    optional foreign key naming nothing), as ``all`` does."""
     inner, typed, conds = [], [], []
     for name, col in spec.columns.items():
         if name in rr.columns:
@@ -75,9 +77,12 @@ def pass_one(
                 conds.append(check.condition(ident(name), ident(raw_name(name))))
         else:
             typed.append(f"CAST(NULL AS {col.sql_type}) AS {ident(name)}")
+    for rc in table_checks(spec, period_tolerance):
+        if all(c in rr.columns for c in rc.needs):
+            conds.append(f"({rc.check.fails})")
     extras = [ident(e) for e in rr.extras]
     raws = [ident(raw_name(n)) for n in rr.columns]
-    joins, flags = [], []
+    joins, flags, warns = [], [], []
     for i, (col, (_, ref_col, glob)) in enumerate(sorted((fk_refs or {}).items())):
         if col not in rr.columns:
             continue
@@ -86,7 +91,7 @@ def pass_one(
             f"fk{i} ON fk{i}.k = t.{ident(col)}"
         )
         flags.append(f"(t.{ident(col)} IS NOT NULL AND fk{i}.k IS NULL) AS {ident(fk_name(col))}")
-        conds.append(ident(fk_name(col)))
+        (warns if spec.fk_severity(col) == "warning" else conds).append(ident(fk_name(col)))
     over = ["__overflow"] if rr.overflow else []
     if rr.overflow:
         conds.append("__overflow IS NOT NULL")
@@ -102,7 +107,8 @@ def pass_one(
     checked = f"(SELECT {select_typed} FROM (SELECT {select_inner} FROM {ident(rr.view)}))"
     if joins:
         checked = f"(SELECT t.*, {', '.join(flags)} FROM {checked} t{''.join(joins)})"
-    where = {"all": "", "good": " WHERE NOT __bad", "bad": " WHERE __bad"}[mode]
+    warn = f"coalesce({' OR '.join(warns)}, false)" if warns else "false"
+    where = {"all": "", "good": " WHERE NOT __bad", "bad": " WHERE __bad", "warn": f" WHERE NOT __bad AND {warn}"}[mode]
     if mode == "good":
         outer = ", ".join([*(ident(n) for n in spec.columns), *extras])
     sql = f"COPY (SELECT {outer} FROM (SELECT *, {bad} AS __bad FROM {checked}){where}) TO {lit(str(out))}"
@@ -121,23 +127,33 @@ def row_failures(
     today_sql: tuple[str, str],
     fk_checked: dict[str, tuple[str, str, str]],
     work_cols: set[str],
+    severity: str = "error",
+    period_tolerance: int = DEFAULT_PERIOD_TOLERANCE_MONTHS,
 ) -> str:
-    """SQL listing one failure per bad cell of the bad rows (row-level and foreign-key checks of pass one)."""
+    """SQL listing one failure per failing cell (row-level and foreign-key checks of pass one): of the bad rows
+    for ``severity="error"``, of the kept rows for ``"warning"`` (``""`` when there is nothing to list)."""
     parts = []
     for name, col in spec.columns.items():
         if name not in present:
             continue
-        for check in column_checks(col, *today_sql):
-            parts.append(_failure_select(spec.name, work, name, check, ident(raw_name(name))))
-        if name in fk_checked and fk_name(name) in work_cols:
+        if severity == "error":
+            for check in column_checks(col, *today_sql):
+                parts.append(_failure_select(spec.name, work, name, check, ident(raw_name(name))))
+        if name in fk_checked and fk_name(name) in work_cols and spec.fk_severity(name) == severity:
             rt, rc, _ = fk_checked[name]
             check = Check(
                 "foreign_key",
                 f"coalesce({ident(fk_name(name))}, false)",
                 f"{name} 在 {rt}.{rc} 中不存在",
                 f"{name} not found in {rt}.{rc}",
+                severity,
             )
             parts.append(_failure_select(spec.name, work, name, check, f"CAST({ident(name)} AS VARCHAR)"))
+    if severity != "error":
+        return " UNION ALL ".join(parts)
+    for rc in table_checks(spec, period_tolerance):
+        if all(c in present for c in rc.needs):
+            parts.append(_failure_select(spec.name, work, rc.column, rc.check, rc.value))
     if "__overflow" in work_cols:
         check = Check(
             "fields",
@@ -151,10 +167,11 @@ def row_failures(
 
 def _failure_select(table: str, work: str, column: str, check: Check, value: str) -> str:
     cond = check.condition(ident(column), ident(raw_name(column))) if "{" in check.fails else check.fails
+    rows = "__bad" if check.severity == "error" else "NOT __bad"
     return (
         f"SELECT {lit(table)} AS table_name, __src AS source_id, __row AS row, {lit(column)} AS column_name, "
         f"{lit(check.name)} AS check_name, CAST({value} AS VARCHAR) AS value, {lit(check.zh)} AS message_zh, "
-        f"{lit(check.en)} AS message_en FROM {work} WHERE __bad AND {cond}"
+        f"{lit(check.en)} AS message_en, {lit(check.severity)} AS severity FROM {work} WHERE {rows} AND {cond}"
     )
 
 
@@ -201,18 +218,19 @@ def check_keys(con: duckdb.DuckDBPyConnection, spec: Table, work: str) -> tuple[
         f"'unique' AS check_name, {key_text} AS value, "
         f"{lit(f'主键 ({cols}) 重复且内容不同, 无法判断哪一行正确')} AS message_zh, "
         f"{lit(f'key ({cols}) appears more than once with different values; cannot tell which row is right')} "
-        f"AS message_en FROM {work} w SEMI JOIN dup_diff USING ({keys}) WHERE NOT __bad"
+        f"AS message_en, 'error' AS severity FROM {work} w SEMI JOIN dup_diff USING ({keys}) WHERE NOT __bad"
     )
     return fail_sql, int(n_diff), int(n_same)
 
 
 def fk_failures(spec: Table, work: str, column: str, ref_table: str, ref_col: str, ref_glob: str) -> str:
-    """SQL listing good rows whose ``column`` names no row of the referenced table."""
+    """SQL listing good rows whose ``column`` names no row of the referenced table (severity from the contract)."""
     return (
         f"SELECT {lit(spec.name)} AS table_name, __src AS source_id, __row AS row, {lit(column)} AS column_name, "
         f"'foreign_key' AS check_name, CAST(w.{ident(column)} AS VARCHAR) AS value, "
         f"{lit(f'{column} 在 {ref_table}.{ref_col} 中不存在')} AS message_zh, "
-        f"{lit(f'{column} not found in {ref_table}.{ref_col}')} AS message_en "
+        f"{lit(f'{column} not found in {ref_table}.{ref_col}')} AS message_en, "
+        f"{lit(spec.fk_severity(column))} AS severity "
         f"FROM {work} w WHERE NOT __bad AND w.{ident(column)} IS NOT NULL AND w.{ident(column)} NOT IN "
         f"(SELECT {ident(ref_col)} FROM read_parquet({lit(ref_glob)}, union_by_name = true) "
         f"WHERE {ident(ref_col)} IS NOT NULL)"

@@ -13,11 +13,12 @@ import duckdb
 import pyarrow as pa
 from python_calamine import CalamineWorkbook
 
+from gridaudit.contract.spec import AmbiguousName
 from gridaudit.ingest.coerce import ident
 from gridaudit.ingest.errors import SourceProblem, UnusableSource, unusable
 from gridaudit.ingest.mapping import Mapping
 from gridaudit.ingest.readers import RawRelation, map_headers
-from gridaudit.ingest.sources import Source
+from gridaudit.ingest.sources import Source, ambiguous
 
 HEADER_SCAN_ROWS = 10
 
@@ -46,33 +47,81 @@ def _open(path: Path, name: str) -> CalamineWorkbook:
         raise unusable(name, f"无法作为 XLSX 工作簿读取: {exc}", f"cannot be read as an XLSX workbook: {exc}") from exc
 
 
-def sheet_sources(source: Source, mapping: Mapping) -> list[Source]:
-    """One source per non-empty sheet of a workbook, with the table its sheet or file name gives."""
+def sheet_sources(source: Source, mapping: Mapping, skipped: list[SourceProblem] | None = None) -> list[Source]:
+    """One source per non-empty sheet of a workbook, with the table its sheet or file name gives.
+
+    A sheet whose own name names no table takes the file's table, unless its first rows name no column of
+    that table while another sheet does place (a notes sheet such as 说明 beside the data). Such sheets, and
+    sheets when neither name tells the table, are appended to ``skipped`` as warnings, as files naming no
+    table in a folder are. A workbook with no sheet left is unusable. Without ``skipped`` every sheet must place.
+    """
     wb = _open(source.path, source.name)
     out: list[Source] = []
+    unsure: list[Source] = []
+    unplaced: list[str] = []
     problems: list[SourceProblem] = []
-    file_table = mapping.table_for(source.path.name)
+    try:
+        file_table = mapping.table_for(source.path.name)
+    except AmbiguousName:
+        file_table = None  # the sheets must tell
     for sheet in wb.sheet_names:
         ws = wb.get_sheet_by_name(sheet)
         if ws.height == 0:
             continue
-        table = mapping.table_for(sheet) or file_table
         name = f"{source.name}[{sheet}]"
-        if table is None:
-            problems.append(
-                SourceProblem(
-                    name,
-                    "无法从工作表名或文件名判断是哪张表; 请按导入规范命名或用 --mapping 指定",
-                    "cannot tell the table from the sheet or file name; name it as in the contract or use --mapping",
-                )
-            )
+        try:
+            own = mapping.table_for(sheet)
+        except AmbiguousName as exc:
+            problems.append(ambiguous(name, exc))
             continue
-        out.append(replace(source, name=name, table=table, sheet=sheet))
+        if own is not None:
+            out.append(replace(source, name=name, table=own, sheet=sheet))
+        elif file_table is None:
+            unplaced.append(sheet)
+        else:
+            sheet_source = replace(source, name=name, table=file_table, sheet=sheet)
+            rows = [list(r) for r in ws.to_python(skip_empty_area=False, nrows=HEADER_SCAN_ROWS + 1)]
+            (out if _names_columns(rows, file_table, mapping) else unsure).append(sheet_source)
+    if not out and unsure:
+        out, unsure = unsure, []  # the only candidates: let the header check say what is missing
+    if skipped is None or not out:
+        problems += [_no_table(f"{source.name}[{sh}]") for sh in unplaced]
     if problems:
         raise UnusableSource(problems)
     if not out:
         raise unusable(source.name, "工作簿中没有数据", "the workbook holds no data", row=1)
+    if skipped is not None:
+        skipped += [_no_table(f"{source.name}[{sh}]", skip=True) for sh in unplaced]
+        skipped += [_not_the_table(u) for u in unsure]
     return out
+
+
+def _names_columns(rows: list[list[object]], table: str, mapping: Mapping) -> bool:
+    """Whether any of the first rows of a sheet holds a header cell naming a column of ``table``."""
+    return any(mapping.column_for(table, t) for r in rows[:HEADER_SCAN_ROWS] for v in r if (t := cell_text(v)))
+
+
+def _no_table(name: str, skip: bool = False) -> SourceProblem:
+    if skip:
+        return SourceProblem(
+            name,
+            "已跳过: 工作表名和文件名都不对应任何表 (可用 --mapping 指定)",
+            "skipped: neither the sheet nor the file name names a table (use --mapping to place it)",
+        )
+    return SourceProblem(
+        name,
+        "无法从工作表名或文件名判断是哪张表; 请按导入规范命名或用 --mapping 指定",
+        "cannot tell the table from the sheet or file name; name it as in the contract or use --mapping",
+    )
+
+
+def _not_the_table(s: Source) -> SourceProblem:
+    return SourceProblem(
+        s.name,
+        f"已跳过: 工作表名不对应任何表, 前 {HEADER_SCAN_ROWS} 行也没有 {s.table} 的列名 (如说明页)",
+        f"skipped: the sheet name names no table and its first {HEADER_SCAN_ROWS} rows name no column of "
+        f"{s.table} (a notes sheet?)",
+    )
 
 
 def _fill_merged(rows: list[list[object]], merged: list[tuple[tuple[int, int], tuple[int, int]]], limit: int) -> None:

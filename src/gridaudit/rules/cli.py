@@ -200,12 +200,18 @@ def run_cmd(
         table.add_row(r.rule_id, f"[{color}]{r.status}[/]", str(r.hits), f"{r.seconds:.2f}", r.message)
     console.print(table)
     errors = sum(r.status == "error" for r in reports)
+    if not errors:
+        console.print(msg(f"共 {len(findings)} 条问题，写入 {out}", f"{len(findings)} findings written to {out}"))
+        return
     console.print(
         msg(
-            f"共 {len(findings)} 条问题，写入 {out}；{errors} 条规则出错",
-            f"{len(findings)} findings written to {out}; {errors} rules failed",
-        )
+            f"{errors} 条规则出错或被拒绝（见上表）；其余规则的 {len(findings)} 条问题已写入 {out}；退出码 1",
+            f"{errors} rules failed or were refused (see the table); the {len(findings)} findings of the rules "
+            f"that ran were written to {out}; exit code 1",
+        ),
+        style="red",
     )
+    raise typer.Exit(EXIT_REJECTED)
 
 
 @rules_app.command(

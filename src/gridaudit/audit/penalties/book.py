@@ -15,15 +15,53 @@ from gridaudit.audit.users import get_user
 BOOKERS = ("inspector", "auditor", "audit_lead")
 
 
-def book_penalty(session: Any, actor_id: str, task_id: int, result: PenaltyResult, violation_date: date) -> Penalty:
-    """Record ``result`` for a task that has a result and is still open."""
+def same_booking(p: Penalty, result: PenaltyResult, violation_date: date) -> bool:
+    """Whether a booked penalty is the same booking again: same kind, violation date and quantities."""
+    return p.kind == result.kind and p.violation_date == violation_date and p.inputs == trail.canonical(result.inputs)
+
+
+def book_penalty(
+    session: Any,
+    actor_id: str,
+    task_id: int,
+    result: PenaltyResult,
+    violation_date: date,
+    *,
+    duplicate_reason: str | None = None,
+    corrects: int | None = None,
+    reason: str | None = None,
+) -> Penalty:
+    """Record ``result`` for a task that has a result and is still open.
+
+    The same booking twice (same task, kind, violation date and quantities) is refused unless
+    ``duplicate_reason`` says why it is intended. ``corrects`` names a penalty this one replaces: that
+    one is voided (with ``reason``, by a user other than its booker) in the same transaction."""
+    from gridaudit.audit.corrections import effective_penalties, void_penalty
+
     actor, task = get_user(session, actor_id), get_task(session, task_id)
+    if corrects is not None:
+        old = session.get(Penalty, corrects)
+        if old is None or old.task_id != task_id:
+            raise AuditError(
+                f"任务 {task_id} 没有违约金登记 {corrects}", f"task {task_id} has no penalty booking {corrects}"
+            )
+        void_penalty(session, actor.user_id, corrects, reason or "")
+    same = [
+        p for p in effective_penalties(session, [task_id]).get(task_id, []) if same_booking(p, result, violation_date)
+    ]
+    if same and not (duplicate_reason and duplicate_reason.strip()):
+        raise AuditError(
+            f"任务 {task_id} 已登记过相同的违约金（编号 {same[0].penalty_id}：{result.kind}，{violation_date}，"
+            "相同数量）；如确属另一次，请用 --duplicate-reason 说明理由",
+            f"task {task_id} already has this penalty booked (id {same[0].penalty_id}: {result.kind}, "
+            f"{violation_date}, same quantities); if it is intended, say why with --duplicate-reason",
+        )
     if actor.role not in BOOKERS:
         raise Forbidden(
             f"{actor.user_id}（{actor.role}）无权登记违约金", f"{actor.user_id} ({actor.role}) may not book penalties"
         )
     access.can(session, actor, "penalty", task)  # unit scope, viewer, segregation of duties
-    if task.state in ("closed", "cancelled") or latest_result(session, task) is None:
+    if (task.state in ("closed", "cancelled") and corrects is None) or latest_result(session, task) is None:
         raise AuditError(
             f"任务 {task_id}（{workflow.state_label(task.state)}）不能登记违约金：需有核查结果且未关闭",
             f"task {task_id} ({task.state}) cannot take a penalty: it needs a result and must be open",
@@ -41,6 +79,8 @@ def book_penalty(session: Any, actor_id: str, task_id: int, result: PenaltyResul
         formula=f"{result.formula_zh}\n{result.formula_en}",
         booked_by=actor.user_id,
         booked_at=now,
+        corrects_id=corrects,
+        duplicate_reason=duplicate_reason.strip() if same and duplicate_reason else None,
     )
     session.add(p)
     task.updated_at = now  # versioned: a concurrent change to the task conflicts
@@ -59,6 +99,8 @@ def book_penalty(session: Any, actor_id: str, task_id: int, result: PenaltyResul
             "backbill_yuan": result.backbill_yuan,
             "penalty_yuan": result.penalty_yuan,
             "inputs": result.inputs,
+            "corrects": corrects,
+            "duplicate_reason": p.duplicate_reason,
         },
     )
     return p

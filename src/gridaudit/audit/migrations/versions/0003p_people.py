@@ -2,14 +2,14 @@
 copied into the store (``audit_units``) so that unit scope covers a unit and the units under it.
 
 Revision ID: 0003p
-Revises: 0002
+Revises: 0003
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0003p"
-down_revision = "0002"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
@@ -26,6 +26,14 @@ def upgrade() -> None:
         sa.Column("level", sa.String(32)),
         sa.Column("synced_at", sa.DateTime(timezone=True), nullable=False),
     )
+    # audit_users gained a column: its rows' digests change, so seal every row again (see ledger)
+    from sqlalchemy.orm import Session
+
+    from gridaudit.audit import ledger
+
+    session = Session(bind=op.get_bind())
+    ledger.reseal_all(session, "gridaudit-migration-0003p")
+    session.flush()
 
 
 def downgrade() -> None:
