@@ -41,7 +41,7 @@ def _to_rectifying(store_url, tmp_path):
     f = setup_store(store_url, tmp_path)
     _cli(store_url, "plan", "create", "--month", "2026-12", "--findings", str(f), "--top", "2", user="lead")
     _cli(store_url, "tasks", "assign", "1", "--to", "zhang", user="li")
-    _cli(store_url, "tasks", "result", "1", "--outcome", "irregular", "--on", "2026-12-20", user="zhang")
+    _cli(store_url, "tasks", "result", "1", "--outcome", "irregular", "--on", "2026-11-20", user="zhang")
 
 
 def test_deadline_in_an_unknown_year_is_provisional_everywhere(store_url, tmp_path):
@@ -70,7 +70,9 @@ def test_deadline_in_an_unknown_year_is_provisional_everywhere(store_url, tmp_pa
     # once the utility supplies 2027, the mark is gone (the stored date is kept as ordered)
     cal = tmp_path / "cal.yaml"
     cal.write_text(CAL_2027, "utf-8")
-    show = " ".join(_cli(store_url, "tasks", "show", "1", user="li", env={"GRIDAUDIT_CALENDAR": str(cal)}).output.split())
+    show = " ".join(
+        _cli(store_url, "tasks", "show", "1", user="li", env={"GRIDAUDIT_CALENDAR": str(cal)}).output.split()
+    )
     assert "due 2027-01-11," in show and "(暂定/provisional)" not in show and "unknown" not in show
 
 
@@ -88,7 +90,9 @@ def test_a_calendar_file_makes_the_deadline_definitive(store_url, tmp_path):
     # Dec 29–31 (3) + Jan 4–8 (5) + Jan 11, 12 = 10: New Year's Day holiday from the file moves it a day
     assert "due 2027-01-12" in text and "provisional" not in text and "unknown" not in text
     xlsx = tmp_path / "x.xlsx"
-    _cli(store_url, "export", "--month", "2026-12", "--xlsx", str(xlsx), user="li", env={"GRIDAUDIT_CALENDAR": str(cal)})
+    _cli(
+        store_url, "export", "--month", "2026-12", "--xlsx", str(xlsx), user="li", env={"GRIDAUDIT_CALENDAR": str(cal)}
+    )
     from openpyxl import load_workbook
 
     rows = list(load_workbook(xlsx, read_only=True)["rectifications"].iter_rows(values_only=True))

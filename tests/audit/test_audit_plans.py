@@ -3,21 +3,55 @@ import pytest
 from gridaudit.audit import actions
 from gridaudit.audit.errors import AuditError, Forbidden
 from gridaudit.audit.models import Base
-from gridaudit.audit.plans import PrioritySettings, create_plan, entity_units, priority, score_percentiles
+from gridaudit.audit.plans import create_plan, entity_units
+from gridaudit.audit.priority import (
+    PrioritySettings,
+    money_term,
+    priority,
+    rule_cap,
+    score_percentiles,
+    select_diverse,
+)
 from gridaudit.dataset import commit_version, stage_version
 from gridaudit.findings import findings_table
 
 from .conftest import add_people, make_findings
 
 
-def test_priority_from_score_percentile_severity_and_money():
-    assert priority(1.0, "high", 0) == pytest.approx(0.5 * 1.0 + 0.5 * 0.75)
-    assert priority(1.0, "high", 9999) == pytest.approx(0.875 * 5)
-    assert priority(None, "medium", 0) == pytest.approx(0.5)  # missing score: default_score (a setting)
-    assert priority(0.5, "low", 100) > priority(0.5, "low", 10) > priority(0.5, "low", None)
-    assert priority(0.5, "critical", 0) > priority(0.5, "low", 0)
-    heavy = PrioritySettings(money_weight=0.0, score_weight=1.0)
-    assert priority(0.3, "critical", 1e6, heavy) == pytest.approx(0.3)
+def test_priority_is_expected_yuan_weighed_by_severity():
+    # hit rate × (severity floor + |¥|) × severity weight × (0.5 + 0.5 × score percentile)
+    assert priority(1.0, "high", 0, 0.25) == pytest.approx(0.25 * 2000 * 0.75)
+    assert priority(1.0, "high", 1000, 0.25) == pytest.approx(0.25 * 3000 * 0.75)
+    assert priority(None, "medium", None, 0.5) == pytest.approx(0.5 * 500 * 0.5 * 0.75)  # no score: default 0.5
+    assert priority(1.0, "low", -80, 0.4) == priority(1.0, "low", 80, 0.4)  # a negative adjustment: its size
+    assert money_term(None, "critical") == 5000 and money_term(float("nan"), "low") == 100
+    assert priority(0.5, "critical", None, 0.3) > priority(0.5, "high", None, 0.3) > priority(0.5, "low", 10, 0.3)
+    flat = PrioritySettings(severity_floors_yuan=tuple((s, 0.0) for s in ("low", "medium", "high", "critical")))
+    assert priority(1.0, "high", None, 0.9, flat) == 0.0  # no floor and no money: worth nothing
+
+
+@pytest.mark.parametrize("severity", ["low", "medium", "high", "critical"])
+@pytest.mark.parametrize("pct", [None, 0.1, 1.0])
+def test_priority_is_monotone_in_money_and_hit_rate(severity, pct):
+    money = [None, 0.0, 1.0, 50.0, 2000.0, 1e6]
+    by_money = [priority(pct, severity, y, 0.3) for y in money]
+    assert by_money[0] == by_money[1] and all(a < b for a, b in zip(by_money[1:], by_money[2:], strict=False))
+    by_rate = [priority(pct, severity, 100.0, h) for h in (0.0, 0.01, 0.2, 0.5, 1.0)]
+    assert by_rate[0] == 0 and all(a < b for a, b in zip(by_rate, by_rate[1:], strict=False))
+
+
+def test_diversity_rule_caps_a_rule_while_others_remain():
+    ranked = [dict(finding_id=f"a{i}", rule_id="A", priority=100 - i) for i in range(10)]
+    ranked += [dict(finding_id=f"b{i}", rule_id="B", priority=10 - i) for i in range(2)]
+    ranked.sort(key=lambda r: -r["priority"])
+    assert rule_cap(5, 0.2) == 1 and rule_cap(200, 0.2) == 40 and rule_cap(7, 1.0) == 7
+    # cap 2 of 10: A takes 2, B its 2, then A fills the rest (B ran out), in priority order
+    got = [r["finding_id"] for r in select_diverse(ranked, 10, 0.2)]
+    assert got == ["a0", "a1", "a2", "a3", "a4", "a5", "a6", "a7", "b0", "b1"]
+    assert [r["finding_id"] for r in select_diverse(ranked, 4, 0.5)] == ["a0", "a1", "b0", "b1"]
+    # tasks already taken (quotas) count towards the cap and the size
+    assert [r["finding_id"] for r in select_diverse(ranked[2:], 4, 0.5, taken=ranked[:2])] == ["b0", "b1"]
+    assert select_diverse(ranked, 2, 0.5, taken=ranked[:3]) == []
 
 
 def test_scores_on_different_scales_compete_fairly():

@@ -210,6 +210,7 @@ def test_state_machine_table_is_closed():
 def test_docs_show_the_state_machine_and_every_command():
     from pathlib import Path
 
+    import gridaudit.audit.cli_plans  # noqa: F401 - registers its commands
     import gridaudit.audit.cli_reports  # noqa: F401 - registers its commands
     import gridaudit.audit.cli_tasks  # noqa: F401 - registers its commands
     from gridaudit.audit.cli import audit_app, plan_app, tasks_app, users_app
@@ -222,6 +223,6 @@ def test_docs_show_the_state_machine_and_every_command():
     names = [c.name for c in audit_app.registered_commands]
     for prefix, sub in (("tasks", tasks_app), ("plan", plan_app), ("users", users_app), ("units", units_app)):
         names += [f"{prefix} {c.name}" for c in sub.registered_commands]
-    assert len(names) == 29
+    assert len(names) == 31
     for name in names:
         assert f"`gridaudit audit {name}" in doc, name

@@ -190,6 +190,8 @@ def users_list(store: str = StoreOpt, user: str = UserOpt) -> None:
         "gridaudit audit plan create --month 2025-07 --findings out/findings.parquet --top 200 --user li",
         "gridaudit audit plan create --month 2025-07 --findings f.parquet --family theft --unit U01 --top 200 "
         "--dataset ds --kind special --user li",
+        "gridaudit audit plan create --month 2025-07 --findings f.parquet --top 200 --dataset ds "
+        "--quota family=reading:30 --quota rule=loss_area_high,unit=U0101:all --kind comprehensive --user li",
     ),
 )
 def plan_create(
@@ -200,15 +202,42 @@ def plan_create(
     unit: Annotated[list[str], typer.Option("--unit", help="Only these units (evidence or --dataset)")] = None,
     rule: Annotated[list[str], typer.Option("--rule", help="Only these rule ids")] = None,
     entity_type: str = typer.Option(None, "--entity-type", help="Only this entity type, e.g. customer"),
+    quota: Annotated[
+        list[str],
+        typer.Option(
+            "--quota",
+            help="Target filled first, KEY=VALUE[,KEY=VALUE]:COUNT|all with KEY family, rule or unit, "
+            "e.g. family=reading:30 (repeat) / 配额",
+        ),
+    ] = None,
+    max_rule_share: float = typer.Option(
+        None, "--max-rule-share", help="Diversity rule: at most this share of --top per rule (default 0.2)"
+    ),
     kind: str = typer.Option("special", "--kind", help="comprehensive (综合稽查) or special (专项稽查)"),
     title: str = typer.Option(None, "--title", help="Plan title / 计划名称"),
     dataset: Annotated[Path, typer.Option("--dataset", help="Dataset to look up each entity's unit")] = None,
     store: str = StoreOpt,
     user: str = UserOpt,
 ) -> None:
-    """Create a monthly audit plan and its tasks from findings (de-duplicated against open tasks)."""
+    """Create a monthly audit plan and its tasks from findings (de-duplicated against open tasks).
+
+    Priority is expected yuan recovered, weighed by severity; quotas are filled first, then the rest of
+    --top by priority with at most --max-rule-share of it per rule (docs/audit.md, "Priority")."""
+    from dataclasses import replace
+
+    from gridaudit.audit.errors import AuditError
     from gridaudit.audit.plans import create_plan, entity_units, file_source
+    from gridaudit.audit.priority import DEFAULT_PRIORITY
+    from gridaudit.audit.quotas import parse_quota
     from gridaudit.findings import read_findings
+
+    try:
+        quotas = [parse_quota(q) for q in quota or []]
+    except AuditError as exc:
+        die(exc.text())
+    if max_rule_share is not None and not 0 < max_rule_share <= 1:
+        die(both("--max-rule-share 应在 (0, 1] 之间", f"--max-rule-share must be in (0, 1], not {max_rule_share}"))
+    settings = DEFAULT_PRIORITY if max_rule_share is None else replace(DEFAULT_PRIORITY, max_rule_share=max_rule_share)
 
     findings = Path(findings_file)
     if not findings.is_file():
@@ -232,13 +261,15 @@ def plan_create(
             units=units,
             rules=_split(rule),
             entity_type=entity_type,
+            quotas=quotas,
             title=title,
             source=file_source(findings),
             unit_map=unit_map,
+            settings=settings,
         )
-        return out.plan.plan_id, len(out.tasks), out.read, out.skipped
+        return out.plan.plan_id, len(out.tasks), out.read, out.skipped, out.quotas, out.over_top
 
-    plan_id, n, read, skipped = run(store, go)
+    plan_id, n, read, skipped, fills, over_top = run(store, go)
     console.print(
         msg(
             f"计划 {plan_id}（{month}）：读入 {read} 条问题，生成 {n} 个任务",
@@ -247,6 +278,17 @@ def plan_create(
     )
     if skipped:
         console.print(msg("未纳入: ", "left out: ") + ", ".join(f"{k} {v}" for k, v in sorted(skipped.items())))
+    from gridaudit.audit.cli_plans import print_quotas
+
+    print_quotas([f.as_dict() for f in fills])
+    if over_top:
+        console.print(
+            msg(
+                f"[yellow]配额需要的任务比 --top {top} 多 {over_top} 个；配额优先，计划共 {n} 个任务[/]",
+                f"[yellow]the quotas need {over_top} tasks more than --top {top}; quotas come first, "
+                f"the plan holds {n} tasks[/]",
+            )
+        )
 
 
 @plan_app.command("list", epilog=example("gridaudit audit plan list"))
@@ -276,6 +318,7 @@ def register(app: typer.Typer) -> None:
     """Add ``gridaudit audit …`` to the CLI."""
     from gridaudit.audit import (
         cli_people,  # noqa: F401 - registers users deactivate/activate/role/unit and units sync/list
+        cli_plans,  # noqa: F401 - registers plan show and hit-rates
         cli_reports,  # noqa: F401 - registers assess/export/verify-log/penalty
         cli_tasks,  # noqa: F401 - registers the task commands
     )

@@ -1,17 +1,15 @@
 """Monthly audit plans (月度稽查计划) built from findings, and the tasks they create.
 
 A plan has a month, a kind (comprehensive 综合稽查 / special 专项稽查), a scope (units, families,
-rules, entity type) and a quantitative target (the top N by priority). Findings become tasks
-unless the same finding_id was ever taken (any plan, any state) or an open task exists for the
-same entity; within one file, one task per entity (the highest-priority finding).
+rules, entity type), quotas (``quotas``) and a quantitative target (the top N by priority, ``priority``).
+Findings become tasks unless the same finding_id was ever taken (any plan, any state) or an open task
+exists for the same entity; within one file, one task per entity (the highest-priority finding).
 """
 
 from __future__ import annotations
 
-import bisect
 import hashlib
 import json
-import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,36 +19,17 @@ import pyarrow as pa
 
 from gridaudit.audit import trail
 from gridaudit.audit.errors import AuditError, Forbidden
+from gridaudit.audit.hitrates import DEFAULT_HIT_RATES, HitRateSettings, Rate, hit_rates
 from gridaudit.audit.models import Plan, Task
+from gridaudit.audit.priority import DEFAULT_PRIORITY, PrioritySettings, priority, score_percentiles, select_diverse
+from gridaudit.audit.quotas import Quota, QuotaFill, check_quotas, fill_quotas
+from gridaudit.audit.quotas import fills as quota_fills
 from gridaudit.audit.users import get_user
 from gridaudit.audit.workflow import OPEN_STATES
+from gridaudit.findings import FAMILIES
 
 PLAN_KINDS = {"comprehensive": "综合稽查", "special": "专项稽查"}
 PLANNERS = ("audit_lead", "auditor")
-
-
-@dataclass(frozen=True)
-class PrioritySettings:
-    """How findings are ranked into tasks.
-
-    Analyzers score on different scales (a rule may score in kWh, the risk model in 0–1), so the score
-    enters as its percentile among the file's findings of the same rule (0–1, scale-free):
-
-        priority = (score_weight × score percentile + (1 − score_weight) × severity weight)
-                   × (1 + money_weight × log10(1 + ¥ at stake))
-
-    A finding without a score counts as ``default_score``. With the defaults a ¥9,999 finding ranks 5× a
-    ¥0 one of equal standing."""
-
-    score_weight: float = 0.5
-    money_weight: float = 1.0
-    default_score: float = 0.5
-    severity_weights: tuple[tuple[str, float], ...] = (
-        ("low", 0.25),
-        ("medium", 0.5),
-        ("high", 0.75),
-        ("critical", 1.0),
-    )
 
 
 def months_in(period: str | None) -> list[str]:
@@ -70,51 +49,71 @@ def next_month(month: str) -> str:
     return f"{y + m // 12:04d}-{m % 12 + 1:02d}"
 
 
-def priority(
-    score_pct: float | None, severity: str | None, yuan: float | None, settings: PrioritySettings = PrioritySettings()
-) -> float:
-    """The priority of a finding from its score percentile (within its rule), severity and ¥ at stake."""
-    pct = settings.default_score if score_pct is None or math.isnan(score_pct) else score_pct
-    sev = dict(settings.severity_weights).get(severity or "", 0.5)
-    y = 0.0 if yuan is None or math.isnan(yuan) or yuan < 0 else yuan
-    standing = settings.score_weight * pct + (1 - settings.score_weight) * sev
-    return round(standing * (1 + settings.money_weight * math.log10(1 + y)), 6)
-
-
-def score_percentiles(rows: list[dict]) -> dict[str, float | None]:
-    """finding_id → percentile (0–1] of its score among the findings of the same rule (None: no score)."""
-    by_rule: dict[str, list[float]] = {}
-    for r in rows:
-        s = r.get("score")
-        if s is not None and not math.isnan(s):
-            by_rule.setdefault(r["rule_id"], []).append(s)
-    for v in by_rule.values():
-        v.sort()
-    out: dict[str, float | None] = {}
-    for r in rows:
-        s, vals = r.get("score"), by_rule.get(r["rule_id"])
-        out[r["finding_id"]] = None if s is None or math.isnan(s) else bisect.bisect_right(vals, s) / len(vals)
-    return out
-
-
 @dataclass
 class PlanOutcome:
-    """What ``create_plan`` did: the plan, its new tasks and why other findings were left out."""
+    """What ``create_plan`` did: the plan, its new tasks, why other findings were left out, how far each
+    quota was filled and by how many tasks the quotas overran ``top`` (0: they fit)."""
 
     plan: Plan
     tasks: list[Task]
     read: int
     skipped: dict[str, int] = field(default_factory=dict)
+    quotas: list[QuotaFill] = field(default_factory=list)
+    over_top: int = 0
 
 
-def _unit_of(row: dict, units: dict[tuple[str, str], str]) -> str | None:
+def _evidence(row: dict) -> dict:
     try:
         ev = json.loads(row.get("evidence") or "{}")
     except json.JSONDecodeError:
-        ev = {}
-    if isinstance(ev, dict) and ev.get("unit_id"):
+        return {}
+    return ev if isinstance(ev, dict) else {}
+
+
+def _unit_of(row: dict, ev: dict, units: dict[tuple[str, str], str]) -> str | None:
+    if ev.get("unit_id"):
         return str(ev["unit_id"])
     return units.get((row["entity_type"], str(row["entity_id"])))
+
+
+def known_rules(present: set[str], wanted: set[str]) -> set[str]:
+    """The rule ids a plan may name: the rule catalog's, the line-loss and risk analyzers' and those in the
+    findings at hand. Loads the catalog only when ``wanted`` names a rule not ``present``."""
+    if wanted <= present:
+        return present
+    from gridaudit.lineloss.to_findings import RULE_IDS
+    from gridaudit.risk.pipeline import RULE_ID
+    from gridaudit.rules.loader import load_catalog
+
+    return present | set(RULE_IDS) | {RULE_ID} | {r.id for r in load_catalog()}
+
+
+def _check_scope(
+    rows: list[dict],
+    families: list[str] | None,
+    rules: list[str] | None,
+    quotas: list[Quota],
+    unit_map: dict[tuple[str, str], str] | None,
+) -> None:
+    """Refuse an unknown family or rule in the scope or a quota (an error, not an empty plan)."""
+    bad = [f for f in families or [] if f not in FAMILIES]
+    if bad:
+        raise AuditError(
+            f"没有问题类别 {', '.join(bad)}（可用 {', '.join(FAMILIES)}）",
+            f"no finding family {', '.join(bad)} (known: {', '.join(FAMILIES)})",
+        )
+    wanted = set(rules or []) | {q.rule for q in quotas if q.rule}
+    known = known_rules({r["rule_id"] for r in rows}, wanted) if wanted else set()
+    bad = sorted(set(rules or []) - known)
+    if bad:
+        raise AuditError(
+            f"没有规则 {', '.join(bad)}（规则目录与问题清单中都没有）",
+            f"no rule {', '.join(bad)} in the rule catalog or the findings",
+        )
+    units = None
+    if unit_map:
+        units = set(unit_map.values()) | {r["unit_id"] for r in rows if r["unit_id"]}
+    check_quotas(quotas, FAMILIES, known, units)
 
 
 def entity_units(dataset_dir: str | Path) -> dict[tuple[str, str], str]:
@@ -179,12 +178,18 @@ def create_plan(
     units: list[str] | None = None,
     rules: list[str] | None = None,
     entity_type: str | None = None,
+    quotas: list[Quota] | None = None,
     title: str | None = None,
     source: dict | None = None,
     unit_map: dict[tuple[str, str], str] | None = None,
-    settings: PrioritySettings = PrioritySettings(),
+    settings: PrioritySettings = DEFAULT_PRIORITY,
+    hit_settings: HitRateSettings = DEFAULT_HIT_RATES,
 ) -> PlanOutcome:
-    """Create a plan for ``month`` from a findings table and its tasks (state ``new``)."""
+    """Create a plan for ``month`` from a findings table and its tasks (state ``new``).
+
+    Findings in scope and not de-duplicated away are ranked by ``priority`` (hit rates from the store's
+    closed tasks); ``quotas`` are filled first, then the rest of ``top`` under the diversity rule
+    (docs/audit.md, "Priority"). Linear in the findings; a fixed number of queries."""
     from sqlalchemy import select
 
     actor = get_user(session, actor_id)
@@ -201,9 +206,18 @@ def create_plan(
         )
     if top is not None and top <= 0:
         raise AuditError("--top 必须为正整数", "--top must be a positive number")
+    quotas = quotas or []
     unit_map = unit_map or {}
     rows = findings.to_pylist()
+    evidence = []
+    for r in rows:
+        ev = _evidence(r)
+        evidence.append(ev)
+        r["unit_id"] = _unit_of(r, ev, unit_map)
+    _check_scope(rows, families, rules, quotas, unit_map)
     pcts = score_percentiles(rows)  # scale-free: each score against its own rule's findings in this file
+    rates = hit_rates(session, hit_settings)
+    rule_rates: dict[str, Rate] = {}
     skipped: dict[str, int] = {}
 
     def skip(reason: str) -> None:
@@ -214,8 +228,7 @@ def create_plan(
         (e, i) for e, i in session.execute(select(Task.entity_type, Task.entity_id).where(Task.state.in_(OPEN_STATES)))
     }
     best: dict[tuple[str, str], dict] = {}
-    for r in rows:
-        r["unit_id"] = _unit_of(r, unit_map)
+    for r, ev in zip(rows, evidence, strict=True):
         if families and r["family"] not in families:
             skip("family")
             continue
@@ -235,22 +248,40 @@ def create_plan(
         if key in open_entities:
             skip("open task for entity")
             continue
-        r["priority"] = priority(pcts[r["finding_id"]], r.get("severity"), r.get("yuan_at_stake"), settings)
+        rate = rule_rates.get(r["rule_id"])
+        if rate is None:
+            rate = rule_rates[r["rule_id"]] = rates.for_rule(r["rule_id"], r["family"])
+        r["hit_rate"] = rate
+        yuan = None if ev.get("money_unknown") else r.get("yuan_at_stake")
+        r["priority"] = priority(pcts[r["finding_id"]], r.get("severity"), yuan, rate.rate, settings)
         if key in best:
             skip("same entity in file")
             if (r["priority"], r["finding_id"]) <= (best[key]["priority"], best[key]["finding_id"]):
                 continue
         best[key] = r
-    chosen = sorted(best.values(), key=lambda r: (-r["priority"], r["finding_id"]))
-    if top is not None and len(chosen) > top:
-        skipped["beyond top"] = len(chosen) - top
-        chosen = chosen[:top]
+    ranked = sorted(best.values(), key=lambda r: (-r["priority"], r["finding_id"]))
+    chosen = fill_quotas(ranked, quotas)
+    over_top = max(0, len(chosen) - top) if top is not None else 0
+    if top is None:
+        chosen = ranked
+    else:
+        ids = {r["finding_id"] for r in chosen}
+        rest = [r for r in ranked if r["finding_id"] not in ids]
+        chosen = sorted(
+            chosen + select_diverse(rest, top, settings.max_rule_share, taken=chosen),
+            key=lambda r: (-r["priority"], r["finding_id"]),
+        )
+    if len(ranked) > len(chosen):
+        skipped["beyond top"] = len(ranked) - len(chosen)
+    filled = quota_fills(quotas, ranked, chosen)
     scope = {
         "units": units or [],
         "families": families or [],
         "rules": rules or [],
         "entity_type": entity_type,
         "top": top,
+        "quotas": [f.as_dict() for f in filled],
+        "max_rule_share": settings.max_rule_share,
     }
     now = trail.now_utc()
     plan = Plan(
@@ -316,13 +347,15 @@ def create_plan(
                 "rule_id": t.rule_id,
                 "entity": f"{t.entity_type}:{t.entity_id}",
                 "priority": t.priority,
+                "hit_rate": r["hit_rate"].rate,
+                "hit_record": [r["hit_rate"].hits, r["hit_rate"].n],
                 "to": "new",
             },
         )
-        for t in tasks
+        for t, r in zip(tasks, chosen, strict=True)
     ]
     trail.append_many(session, actor.user_id, events)
-    return PlanOutcome(plan=plan, tasks=tasks, read=len(rows), skipped=skipped)
+    return PlanOutcome(plan=plan, tasks=tasks, read=len(rows), skipped=skipped, quotas=filled, over_top=over_top)
 
 
 def file_source(path: str | Path) -> dict:

@@ -21,6 +21,15 @@ from gridaudit.findings import findings_table
 from gridaudit.lineloss.settings import LossSettings
 
 SEVERITY = {"negative": "medium", "high": "medium", "extreme": "high"}
+RULE_IDS = (  # every rule_id this module can write (the table in the module docstring)
+    "loss_area_negative",
+    "loss_area_high",
+    "loss_area_extreme",
+    "loss_customer_suspect",
+    "loss_mapping_error",
+    "loss_trend_rise",
+    "loss_persistent_high",
+)
 
 
 def _rows(table: pa.Table | None) -> list[dict[str, Any]]:
