@@ -11,6 +11,7 @@ import typer
 
 from gridaudit import __version__
 from gridaudit.console import die, example, use_lang
+from gridaudit.strict_options import StrictGroup
 
 app = typer.Typer(
     name="gridaudit",
@@ -19,6 +20,7 @@ app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode="rich",
     pretty_exceptions_enable=False,
+    cls=StrictGroup,  # no option may be repeated and keep only its last value
 )
 
 # Each part of gridaudit owns a module with ``register(app)``; parts not built yet are skipped.
@@ -27,6 +29,7 @@ PARTS = (
     "gridaudit.ingest.cli",
     "gridaudit.synth.cli",
     "gridaudit.rules.cli",
+    "gridaudit.findings.cli",
     "gridaudit.lineloss.cli",
     "gridaudit.risk.cli",
     "gridaudit.audit.cli",

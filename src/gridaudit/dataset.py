@@ -237,16 +237,16 @@ def commit_version(staged: StagedVersion, manifest: dict[str, Any]) -> Dataset:
     }
     mtmp = staged.path / (MANIFEST + ".tmp")
     mtmp.write_text(json.dumps(full, ensure_ascii=False, indent=2, default=str), "utf-8")
-    _fsync_file(mtmp)
+    fsync_file(mtmp)
     os.replace(mtmp, staged.path / MANIFEST)
     (root / "versions").mkdir(exist_ok=True)
     final = root / "versions" / version
     os.replace(staged.path, final)
     ptmp = root / f".{CURRENT}.{uuid.uuid4().hex[:8]}"
     ptmp.write_text(version + "\n", "utf-8")
-    _fsync_file(ptmp)
+    fsync_file(ptmp)
     os.replace(ptmp, root / CURRENT)
-    _fsync_dir(root)
+    fsync_dir(root)
     return open_dataset(root)
 
 
@@ -255,12 +255,13 @@ def discard_version(staged: StagedVersion) -> None:
     shutil.rmtree(staged.path, ignore_errors=True)
 
 
-def _fsync_file(path: Path) -> None:
+def fsync_file(path: Path) -> None:
+    """Flush a file's bytes to disk."""
     with open(path, "r+b") as fh:  # writable: Windows cannot flush a read-only handle
         os.fsync(fh.fileno())
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
     """Flush a folder's entries (a rename) to disk where the OS allows opening a folder (not on Windows)."""
     try:
         fd = os.open(path, getattr(os, "O_DIRECTORY", 0))

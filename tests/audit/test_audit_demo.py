@@ -7,7 +7,7 @@ from gridaudit.audit.models import Plan, Task
 from gridaudit.audit.store import open_store
 from gridaudit.contract import load_contract
 from gridaudit.dataset import commit_version, stage_version
-from gridaudit.findings import findings_table, write_findings
+from gridaudit.findings import RunProvenance, append_run, findings_table
 
 
 def _table(name, rows):
@@ -59,8 +59,7 @@ def test_run_demo(tmp_path):
             run_id="t",
         )
     ]
-    write_findings(findings_table(rows), tmp_path / "findings.parquet")
-    (tmp_path / "loss").mkdir()
+    append_run(tmp_path / "ds", findings_table(rows), RunProvenance(analyzer="rules"))  # the demo reads the store
     loss = [
         dict(
             rule_id="loss_high",
@@ -75,7 +74,7 @@ def test_run_demo(tmp_path):
             run_id="t",
         )
     ]
-    write_findings(findings_table(loss), tmp_path / "loss" / "findings.parquet")
+    append_run(tmp_path / "ds", findings_table(loss), RunProvenance(analyzer="loss"))
     run_demo(tmp_path / "ds", tmp_path, top=10)
     run_demo(tmp_path / "ds", tmp_path, top=10)  # re-runnable: replaces its own store
     store = open_store(tmp_path / "audit")

@@ -3,8 +3,8 @@
 import pytest
 
 from gridaudit.audit import actions
-from gridaudit.audit.hitrates import HitRateSettings, Rate, effective_results, estimate, hit_rates
-from gridaudit.audit.models import Result, Task
+from gridaudit.audit.corrections import correct_result, effective_results
+from gridaudit.audit.hitrates import HitRateSettings, Rate, estimate, hit_rates
 from gridaudit.audit.plans import create_plan
 from gridaudit.findings import findings_table
 
@@ -97,24 +97,13 @@ def test_hit_rates_from_closed_tasks(store):
         assert [t.rule_id for t in out.tasks] == [THEFT, READING]
         assert out.tasks[0].priority > out.tasks[1].priority
 
-    # the effective result is the newest one (one lookup; corrections will plug in there)
+    # a corrected result counts instead of the original (corrections.effective_results is the one lookup)
     with store.transaction() as s:
-        only = effective_results(s, Task.task_id == tasks["C004"])
-        assert list(only) == [tasks["C004"]] and only[tasks["C004"]].outcome == "normal"
-        old = only[tasks["C004"]]
-        s.add(
-            Result(
-                task_id=tasks["C004"],
-                check_kind="field",
-                outcome="theft",
-                recovered_kwh=0.0,
-                recovered_yuan=0.0,
-                inspected_on=old.inspected_on,
-                recorded_by="sun",
-                recorded_at=old.recorded_at,
-            )
-        )
+        old = effective_results(s, [tasks["C004"]])[tasks["C004"]]
+        assert old.outcome == "normal"
+        corrector = "li" if old.recorded_by != "li" else "lead"
+        correct_result(s, corrector, old.result_id, "field re-check found a bypass", outcome="theft")
     with store.transaction() as s:
-        assert effective_results(s)[tasks["C004"]].outcome == "theft"
+        assert effective_results(s, [tasks["C004"]])[tasks["C004"]].outcome == "theft"
         theft = hit_rates(s).rules[THEFT]
         assert (theft.hits, theft.n) == (3, 3)

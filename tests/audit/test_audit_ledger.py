@@ -208,7 +208,8 @@ def test_inserted_row_and_cli_naming_table_and_row(filled, store_url):
         con.execute(
             text(
                 "INSERT INTO audit_penalties (task_id, kind, schedule, violation_date, inputs, backbill_kwh,"
-                " backbill_yuan, penalty_yuan, formula, booked_by, booked_at) SELECT task_id, kind, schedule, violation_date, inputs,"
+                " backbill_yuan, penalty_yuan, formula, booked_by, booked_at)"
+                " SELECT task_id, kind, schedule, violation_date, inputs,"
                 " backbill_kwh, backbill_yuan, penalty_yuan, formula, booked_by, booked_at FROM audit_penalties"
             )
         )

@@ -187,16 +187,27 @@ def users_list(store: str = StoreOpt, user: str = UserOpt) -> None:
 @plan_app.command(
     "create",
     epilog=example(
-        "gridaudit audit plan create --month 2025-07 --findings out/findings.parquet --top 200 --user li",
-        "gridaudit audit plan create --month 2025-07 --findings f.parquet --family theft --unit U01 --top 200 "
-        "--dataset ds --kind special --user li",
-        "gridaudit audit plan create --month 2025-07 --findings f.parquet --top 200 --dataset ds "
+        "gridaudit audit plan create --month 2025-07 --dataset ds --top 200 --user li",
+        "gridaudit audit plan create --month 2025-07 --dataset ds --run rules-20250701T101530Z-3fa9c2d1 "
+        "--family theft --unit U01 --top 200 --kind special --user li",
+        "gridaudit audit plan create --month 2025-07 --dataset ds --top 200 "
         "--quota family=reading:30 --quota rule=loss_area_high,unit=U0101:all --kind comprehensive --user li",
+        "gridaudit audit plan create --month 2025-07 --dataset ds --findings extra1.parquet --findings extra2.parquet "
+        "--user li",
     ),
 )
 def plan_create(
     month: str = typer.Option(..., "--month", help="Plan month YYYY-MM / 计划月份"),
-    findings_file: str = typer.Option(..., "--findings", help="Findings Parquet (gridaudit findings shape)"),
+    dataset: Annotated[
+        Path | None,
+        typer.Option("--dataset", help="Dataset: its findings store (latest run per analyzer) and entity units"),
+    ] = None,
+    run_ids: Annotated[
+        list[str] | None, typer.Option("--run", help="Read these store runs instead of the latest (repeat or a,b)")
+    ] = None,
+    findings_files: Annotated[
+        list[Path] | None, typer.Option("--findings", help="Extra findings Parquet file(s), repeatable; all are read")
+    ] = None,
     top: int = typer.Option(None, "--top", help="Quantitative target: the N highest-priority findings"),
     family: Annotated[list[str], typer.Option("--family", help="Only these families (repeat or a,b)")] = None,
     unit: Annotated[list[str], typer.Option("--unit", help="Only these units (evidence or --dataset)")] = None,
@@ -215,21 +226,24 @@ def plan_create(
     ),
     kind: str = typer.Option("special", "--kind", help="comprehensive (综合稽查) or special (专项稽查)"),
     title: str = typer.Option(None, "--title", help="Plan title / 计划名称"),
-    dataset: Annotated[Path, typer.Option("--dataset", help="Dataset to look up each entity's unit")] = None,
     store: str = StoreOpt,
     user: str = UserOpt,
 ) -> None:
-    """Create a monthly audit plan and its tasks from findings (de-duplicated against open tasks).
+    """Create a monthly audit plan and its tasks from the dataset's findings store (de-duplicated against open
+    tasks). Reads the latest run of each analyzer, or the runs named by --run; --findings adds files.
 
     Priority is expected yuan recovered, weighed by severity; quotas are filled first, then the rest of
     --top by priority with at most --max-rule-share of it per rule (docs/audit.md, "Priority")."""
     from dataclasses import replace
 
+    import pyarrow as pa
+
     from gridaudit.audit.errors import AuditError
     from gridaudit.audit.plans import create_plan, entity_units, file_source
     from gridaudit.audit.priority import DEFAULT_PRIORITY
     from gridaudit.audit.quotas import parse_quota
-    from gridaudit.findings import read_findings
+    from gridaudit.findings import FindingsStoreError, read_findings, select_runs
+    from gridaudit.findings.store import read_runs
 
     try:
         quotas = [parse_quota(q) for q in quota or []]
@@ -238,14 +252,38 @@ def plan_create(
     if max_rule_share is not None and not 0 < max_rule_share <= 1:
         die(both("--max-rule-share 应在 (0, 1] 之间", f"--max-rule-share must be in (0, 1], not {max_rule_share}"))
     settings = DEFAULT_PRIORITY if max_rule_share is None else replace(DEFAULT_PRIORITY, max_rule_share=max_rule_share)
-
-    findings = Path(findings_file)
-    if not findings.is_file():
-        die(both(f"找不到问题清单文件 {findings}", f"findings file not found: {findings}"))
-    try:
-        table = read_findings(findings)
-    except Exception as exc:  # noqa: BLE001 - any unreadable file is a usage error
-        die(both(f"无法读取问题清单 {findings}: {exc}", f"cannot read findings {findings}: {exc}"))
+    if dataset is None and not findings_files:
+        die(both("请用 --dataset 指定数据集（读取其问题库）", "give --dataset (its findings store is read)"))
+    tables, source, overlap = [], {}, bool(findings_files)
+    if dataset is not None:
+        try:
+            runs = select_runs(dataset, _split(run_ids))
+        except FindingsStoreError as exc:
+            die(str(exc))
+        if not runs and not findings_files:
+            die(
+                both(
+                    f"{dataset} 的问题库中没有运行记录；先运行 gridaudit rules run / loss / risk score",
+                    f"the findings store of {dataset} holds no runs; run gridaudit rules run / loss / risk score first",
+                )
+            )
+        tables.append(read_runs(runs))
+        overlap = overlap or len(runs) > len({r.analyzer for r in runs})  # two runs of one analyzer
+        source["runs"] = [r.source() for r in runs]
+    elif run_ids:
+        die(both("--run 需要 --dataset", "--run needs --dataset"))
+    for f in findings_files or []:
+        if not f.is_file():
+            die(both(f"找不到问题清单文件 {f}", f"findings file not found: {f}"))
+        try:
+            tables.append(read_findings(f))
+        except Exception as exc:  # noqa: BLE001 - any unreadable file is a usage error
+            die(both(f"无法读取问题清单 {f}: {exc}", f"cannot read findings {f}: {exc}"))
+    if findings_files:
+        source["files"] = [file_source(f) for f in findings_files]
+    table = pa.concat_tables(tables)
+    if overlap:
+        table = _unique_findings(table)
     units = _split(unit)
     unit_map = entity_units(dataset) if dataset else None
 
@@ -263,7 +301,7 @@ def plan_create(
             entity_type=entity_type,
             quotas=quotas,
             title=title,
-            source=file_source(findings),
+            source=source,
             unit_map=unit_map,
             settings=settings,
         )
@@ -276,6 +314,8 @@ def plan_create(
             f"plan {plan_id} ({month}): read {read} findings, created {n} tasks",
         )
     )
+    for r in source.get("runs", []):
+        console.print(f"  {msg('运行', 'run')} {r['run_id']} ({r['analyzer']}, {r['dataset_version']})")
     if skipped:
         console.print(msg("未纳入: ", "left out: ") + ", ".join(f"{k} {v}" for k, v in sorted(skipped.items())))
     from gridaudit.audit.cli_plans import print_quotas
@@ -289,6 +329,18 @@ def plan_create(
                 f"the plan holds {n} tasks[/]",
             )
         )
+
+
+def _unique_findings(table: Any) -> Any:
+    """One row per finding_id (the first source wins: store runs before --findings files)."""
+    import numpy as np
+    import pyarrow as pa
+
+    ids = table.column("finding_id").to_numpy(zero_copy_only=False)
+    _, first = np.unique(ids, return_index=True)
+    if len(first) == table.num_rows:
+        return table
+    return table.take(pa.array(np.sort(first), pa.int64()))
 
 
 @plan_app.command("list", epilog=example("gridaudit audit plan list"))

@@ -1,5 +1,6 @@
 """The audit step of ``gridaudit demo``: a case store in ``out_dir/audit``, next month's plan from the
-analyzers' findings, a few tasks taken through the whole loop by demo users, the assessment."""
+dataset's findings store (the latest run of each analyzer), a few tasks taken through the whole loop by demo
+users, the assessment."""
 
 from __future__ import annotations
 
@@ -15,21 +16,15 @@ from gridaudit.i18n import msg
 
 DEMO_TOP = 200
 INTERNAL_FAMILIES = ("reading", "billing", "tariff", "collection", "metering", "process")  # staff findings
-FINDINGS_FILES = ("findings.parquet", "loss/findings.parquet", "risk_findings.parquet")
 
 
-def _findings(out_dir: Path) -> tuple[pa.Table | None, list[str]]:
-    from gridaudit.findings import read_findings
+def _findings(root: Path) -> tuple[pa.Table, list[Any]]:
+    """The latest run of each analyzer in the dataset's findings store, and those runs."""
+    from gridaudit.findings import latest_runs
+    from gridaudit.findings.store import read_runs
 
-    tables, used = [], []
-    for name in FINDINGS_FILES:
-        path = out_dir / name
-        if path.is_file():
-            tables.append(read_findings(path))
-            used.append(name)
-    if not tables:
-        return None, used
-    return pa.concat_tables(tables), used
+    runs = latest_runs(root)
+    return read_runs(runs), runs
 
 
 def _act(store: Any, fn: Any) -> Any:
@@ -136,7 +131,7 @@ def _loop(store: Any, tasks: list[Any], root: Path, month: str, last_period: str
 
 
 def run_demo(dataset: Any, out_dir: str | Path, top: int = DEMO_TOP) -> None:
-    """Create ``out_dir/audit`` (case store), plan next month from the findings in ``out_dir``, run a few tasks
+    """Create ``out_dir/audit`` (case store), plan next month from the dataset's findings store, run a few tasks
     through the loop, export the workbook and inspections, print plan size and assessment summary."""
     from rich.table import Table
 
@@ -150,8 +145,9 @@ def run_demo(dataset: Any, out_dir: str | Path, top: int = DEMO_TOP) -> None:
     from gridaudit.dataset import Dataset
 
     root = dataset.root if isinstance(dataset, Dataset) else Path(dataset)
-    findings, used = _findings(out_dir)
-    if findings is None or findings.num_rows == 0:
+    findings, runs = _findings(root)
+    used = [f"{r.analyzer} {r.run_id}" for r in runs]
+    if findings.num_rows == 0:
         console.print(msg("  稽查闭环：没有问题清单，跳过", "  audit loop: no findings to plan from, skipped"))
         return
     folder = out_dir / "audit"
@@ -169,7 +165,14 @@ def run_demo(dataset: Any, out_dir: str | Path, top: int = DEMO_TOP) -> None:
         outcome = _act(
             store,
             lambda s: create_plan(
-                s, "lead", month, findings, kind="comprehensive", top=top, unit_map=units, source={"findings": used}
+                s,
+                "lead",
+                month,
+                findings,
+                kind="comprehensive",
+                top=top,
+                unit_map=units,
+                source={"runs": [r.source() for r in runs]},
             ),
         )
         tasks = outcome.tasks if outcome else []

@@ -1,6 +1,6 @@
 """Hit rates (查实率) learned from closed tasks: per rule, per family, per inspector, always with their count.
 
-A closed task counts once, by its effective result (``effective_results``): outcome theft / violation /
+A closed task counts once, by its result in force (``corrections.effective_results``): outcome theft / violation /
 irregular is a hit (confirmed), normal is not. Cancelled and still-open tasks do not count.
 
 The estimate is a posterior mean under Beta priors, nested global → family → rule (docs/audit.md, "Priority"):
@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from gridaudit.audit.models import Result, Task
+from gridaudit.audit.models import Task
 
 CONFIRMED = ("theft", "violation", "irregular")  # a result with one of these outcomes confirms the finding
 
@@ -89,34 +89,17 @@ def _mean(hits: int, n: int, prior: float, strength: float) -> float:
     return round((hits + strength * prior) / (n + strength), 6)
 
 
-def effective_results(session: Any, where: Any = None) -> dict[int, Result]:
-    """task_id → the task's effective result: its newest result (by result_id).
-
-    THE one place that decides which result of a task counts (hit rates use it; when results become
-    correctable, a correction or a void is applied here). ``where``: an optional SQLAlchemy condition on
-    ``Task`` (e.g. ``Task.state == "closed"``) to restrict the tasks read; one query, no per-task SQL."""
-    from sqlalchemy import select
-
-    q = select(Result).join(Task, Task.task_id == Result.task_id).order_by(Result.result_id)
-    if where is not None:
-        q = q.where(where)
-    latest: dict[int, Result] = {}
-    for r in session.execute(q).scalars():
-        latest[r.task_id] = r
-    return latest
-
-
 def closed_outcomes(session: Any) -> list[tuple[str, str, str, bool]]:
     """(rule_id, family, inspector, confirmed) for every closed task with an effective result."""
     from sqlalchemy import select
 
-    results = effective_results(session, Task.state == "closed")
-    if not results:
-        return []
-    q = select(Task.task_id, Task.rule_id, Task.family).where(Task.state == "closed")
+    from gridaudit.audit.corrections import effective_results
+
+    closed = list(session.execute(select(Task.task_id, Task.rule_id, Task.family).where(Task.state == "closed")))
+    results = effective_results(session, [tid for tid, _r, _f in closed])
     return [
         (rule, fam, results[tid].recorded_by, results[tid].outcome in CONFIRMED)
-        for tid, rule, fam in session.execute(q)
+        for tid, rule, fam in closed
         if tid in results
     ]
 

@@ -268,7 +268,8 @@ def create_plan(
         ids = {r["finding_id"] for r in chosen}
         rest = [r for r in ranked if r["finding_id"] not in ids]
         chosen = sorted(
-            chosen + select_diverse(rest, top, settings.max_rule_share, taken=chosen),
+            chosen
+            + select_diverse(rest, top, settings.max_rule_share, taken=chosen, seat_share=settings.severe_seat_share),
             key=lambda r: (-r["priority"], r["finding_id"]),
         )
     if len(ranked) > len(chosen):
@@ -282,6 +283,7 @@ def create_plan(
         "top": top,
         "quotas": [f.as_dict() for f in filled],
         "max_rule_share": settings.max_rule_share,
+        "severe_seat_share": settings.severe_seat_share,
     }
     now = trail.now_utc()
     plan = Plan(

@@ -3,8 +3,9 @@
     money    = floor[severity] + |¥ at stake|            ¥ unknown (null, NaN, evidence money_unknown) → floor
     priority = hit rate(rule) × money × weight[severity] × (0.5 + 0.5 × score percentile)
 
-and the selection of a plan's top N by priority with a diversity rule: at most ``max_rule_share`` of N per rule
-while findings of other rules remain (``select_diverse``).
+and the selection of a plan's top N by priority (``select_diverse``): first a seat for the best critical/high
+finding of each rule that fired with one (within ``severe_seat_share`` of N), then by priority with a
+diversity rule: at most ``max_rule_share`` of N per rule while findings of other rules remain.
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ class PrioritySettings:
     price it: the account is fixed for the months ahead); the whole money term when the yuan is unknown.
     ``severity_weights``: how much severity weighs on top of the money. ``default_score``: the score
     percentile of a finding without a score. ``max_rule_share``: the diversity rule, at most this share of
-    a plan's top N from one rule while other rules still have findings (1.0: no cap)."""
+    a plan's top N from one rule while other rules still have findings (1.0: no cap). ``severe_seat_share``:
+    at most this share of the top N is first given to one finding of each rule that fired with a critical or
+    high severity (0: no seats)."""
 
     severity_floors_yuan: tuple[tuple[str, float], ...] = (
         ("low", 100.0),
@@ -41,6 +44,7 @@ class PrioritySettings:
     )
     default_score: float = 0.5
     max_rule_share: float = 0.2
+    severe_seat_share: float = 0.5
 
     @cached_property
     def floors(self) -> dict[str, float]:
@@ -101,14 +105,22 @@ def rule_cap(top: int, share: float) -> int:
 
 
 def select_diverse(
-    ranked: list[dict], top: int, share: float, taken: list[dict] | None = None, key: Callable = lambda r: r["rule_id"]
+    ranked: list[dict],
+    top: int,
+    share: float,
+    taken: list[dict] | None = None,
+    key: Callable = lambda r: r["rule_id"],
+    seat_share: float = 0.0,
+    seat_severities: tuple[str, ...] = ("critical", "high"),
 ) -> list[dict]:
     """The findings that fill a plan up to ``top`` tasks, from ``ranked`` (highest priority first).
 
     ``taken``: tasks already in the plan (quotas); they count towards ``top`` and towards their rule's cap.
-    Pass 1 takes findings in priority order, skipping a rule once it holds ``rule_cap(top, share)`` tasks;
-    if the plan is still short (the other rules ran out), pass 2 fills it from the skipped findings, again in
-    priority order. One pass each over ``ranked``: linear."""
+    Pass 0 (seats): every rule that fired with a ``seat_severities`` finding and holds no task yet gets its
+    best such finding, in priority order, within ``seat_share`` of ``top`` — so a critical rule no analyzer
+    prices is never crowded out by a few ¥-heavy ones. Pass 1 takes findings in priority order, skipping a rule
+    once it holds ``rule_cap(top, share)`` tasks; if the plan is still short (the other rules ran out), pass 2
+    fills it from the skipped findings, again in priority order. One pass each over ``ranked``: linear."""
     taken = taken or []
     room = top - len(taken)
     if room <= 0:
@@ -118,10 +130,22 @@ def select_diverse(
     for r in taken:
         held[key(r)] = held.get(key(r), 0) + 1
     out: list[dict] = []
+    seated: set[str] = set()
+    seats = min(room, math.floor(top * seat_share))
+    for r in ranked:
+        if len(out) >= seats:
+            break
+        k = key(r)
+        if r.get("severity") in seat_severities and k not in held:
+            held[k] = 1
+            out.append(r)
+            seated.add(r["finding_id"])
     spill: list[dict] = []
     for r in ranked:
         if len(out) == room:
             break
+        if r["finding_id"] in seated:
+            continue
         k = key(r)
         if held.get(k, 0) >= cap:
             spill.append(r)
@@ -130,5 +154,5 @@ def select_diverse(
         out.append(r)
     if len(out) < room:
         out += spill[: room - len(out)]
-        out.sort(key=lambda r: (-r["priority"], r["finding_id"]))
+    out.sort(key=lambda r: (-r["priority"], r["finding_id"]))
     return out

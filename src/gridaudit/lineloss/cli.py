@@ -23,7 +23,7 @@ def _date(value: str | None, flag: str) -> date | None:
 
 def loss(
     dataset: str = typer.Option(..., "--dataset", "-d", help="Dataset folder (gridaudit ingest) / 数据集目录"),
-    out: str = typer.Option(..., "--out", "-o", help="Folder for the Parquet outputs / 输出目录"),
+    out: str = typer.Option(None, "--out", "-o", help="Also write every output table as Parquet here / 输出目录"),
     date_from: str = typer.Option(None, "--from", help="First day YYYY-MM-DD (default: first day of data)"),
     date_to: str = typer.Option(None, "--to", help="Last day YYYY-MM-DD (default: last day of data)"),
     period: str = typer.Option(None, "--period", help="One month YYYY-MM (instead of --from/--to)"),
@@ -33,28 +33,41 @@ def loss(
 ) -> None:
     """Line loss by area, feeder, voltage level and unit (线损四分), per day and month, with the customers behind it.
 
-    Writes balance_daily/monthly/window, billing_cycle, technical_monthly/window, suspects, mapping, trends
-    and findings (family loss) as Parquet into --out.
+    The findings (family loss) are appended to the dataset's findings store (DATASET/findings/, see
+    `gridaudit findings runs`); --out also writes balance_daily/monthly/window, billing_cycle,
+    technical_monthly/window, suspects, mapping, trends and findings as Parquet into a folder.
     """
     from gridaudit.dataset import DatasetError
+    from gridaudit.findings import FindingsStoreError
+    from gridaudit.findings.store import now_utc, read_run
     from gridaudit.lineloss.inputs import LossInputError
-    from gridaudit.lineloss.run import run_loss, write_outputs
+    from gridaudit.lineloss.run import append_to_store, run_loss, write_outputs
     from gridaudit.lineloss.settings import LEVELS, SettingsError, load_settings
     from gridaudit.lineloss.summary import print_summary
 
     if level not in LEVELS:
         die(both(f"--level 应为 {LEVELS_HELP}: {level!r}", f"--level must be {LEVELS_HELP}: {level!r}"))
+    started = now_utc()
     try:
         settings = load_settings(settings_file)
         with console.status(msg("计算线损…", "Balancing line loss…")):
             result = run_loss(
                 dataset, start=_date(date_from, "--from"), end=_date(date_to, "--to"), period=period, settings=settings
             )
-    except (SettingsError, LossInputError, DatasetError) as exc:
+        run = append_to_store(result, settings, started, settings_file)
+        result.findings = read_run(run)  # the --out copy: priced, with the store's run id
+    except (SettingsError, LossInputError, DatasetError, FindingsStoreError) as exc:
         die(str(exc))
-    written = write_outputs(result, out)
+    written = write_outputs(result, out) if out else []
     print_summary(result, console, level=level, top=top)
-    console.print(msg(f"已写出 {len(written)} 个文件到 {out}", f"Wrote {len(written)} files to {out}"))
+    console.print(
+        msg(
+            f"{result.findings.num_rows} 条问题写入问题库运行 {run.run_id}",
+            f"{result.findings.num_rows} findings written to store run {run.run_id}",
+        )
+    )
+    if out:
+        console.print(msg(f"已写出 {len(written)} 个文件到 {out}", f"Wrote {len(written)} files to {out}"))
 
 
 def register(app: typer.Typer) -> None:
@@ -62,6 +75,7 @@ def register(app: typer.Typer) -> None:
     app.command(
         "loss",
         epilog=example(
+            "gridaudit loss --dataset ds --period 2025-06",
             "gridaudit loss --dataset ds --period 2025-06 --out out/loss",
             "gridaudit loss --dataset ds --from 2025-01-01 --to 2025-12-31 --level feeder --settings loss.yaml "
             "--out out/loss",

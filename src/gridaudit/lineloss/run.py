@@ -6,14 +6,14 @@ import os
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from gridaudit.dataset import Dataset
-from gridaudit.findings import FINDINGS_SCHEMA, read_findings, write_findings
+from gridaudit.findings import FINDINGS_SCHEMA, RunInfo, read_findings, write_findings
 from gridaudit.i18n import both
 from gridaudit.lineloss.balance import BalanceTables, Window, run_balance
 from gridaudit.lineloss.behind import prepare_series, rank_suspects
@@ -41,6 +41,8 @@ class LossResult:
     findings: pa.Table
     notes: list[str]
     seconds: dict[str, float]
+    dataset_root: Path | None = None
+    dataset_version: str | None = None
 
     def tables(self) -> dict[str, pa.Table]:
         """Output tables by file stem."""
@@ -184,9 +186,52 @@ def run_loss(
             run_id=run_id,
         )
         lap("trends_findings")
-        return LossResult(window, balance, billing, tech_m, tech_w, suspects, mapping, trends, findings, notes, seconds)
+        return LossResult(
+            window,
+            balance,
+            billing,
+            tech_m,
+            tech_w,
+            suspects,
+            mapping,
+            trends,
+            findings,
+            notes,
+            seconds,
+            dataset_root=Path(inputs.dataset.root),
+            dataset_version=inputs.dataset.version,
+        )
     finally:
         con.close()
+
+
+def append_to_store(
+    result: LossResult,
+    settings: LossSettings,
+    started_at: datetime,
+    settings_file: str | Path | None = None,
+) -> RunInfo:
+    """Append the run's findings to its dataset's findings store, with the settings and window used."""
+    from dataclasses import asdict
+
+    from gridaudit.findings.store import RunProvenance, append_run, file_sha256, now_utc
+
+    files = {}
+    if settings_file:
+        files["settings"] = {"path": str(settings_file), "sha256": file_sha256(settings_file)}
+    prov = RunProvenance(
+        analyzer="loss",
+        engine="duckdb",
+        started_at=started_at,
+        ended_at=now_utc(),
+        rule_files=files,
+        params={"settings": asdict(settings), "window": [str(result.window.start), str(result.window.end)]},
+        extra={"notes": result.notes, "seconds": result.seconds},
+        dataset_version=result.dataset_version,
+    )
+    if result.dataset_root is None:
+        raise ValueError("a line-loss result without its dataset cannot be stored")
+    return append_run(result.dataset_root, result.findings, prov)
 
 
 def _atomic_write(table: pa.Table, path: Path) -> None:

@@ -109,13 +109,16 @@ def train_cmd(
 @risk_app.command(
     "score",
     epilog=example(
-        "gridaudit risk score --dataset ds --model risk.model --out scores.parquet --top 100",
-        "gridaudit risk score --dataset ds --out scores.parquet   # unsupervised scorer",
+        "gridaudit risk score --dataset ds --model risk.model --top 100",
+        "gridaudit risk score --dataset ds --out scores.parquet   # unsupervised scorer, scores kept",
     ),
 )
 def score_cmd(
     dataset: Annotated[Path, typer.Option("--dataset", "-d", help="Dataset folder / 数据集目录")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Scores to write (Parquet), one row per customer")],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Also write the scores (Parquet, one row per customer) and a findings copy"),
+    ] = None,
     model: Annotated[
         Path | None, typer.Option("--model", "-m", help="Model from `risk train`; without it, the unsupervised scorer")
     ] = None,
@@ -123,19 +126,22 @@ def score_cmd(
         Path | None, typer.Option("--findings", help="Rule findings (findings.parquet) used as features")
     ] = None,
     top: Annotated[
-        int, typer.Option("--top", "-n", help="Write the top N as theft findings (<out stem>_findings.parquet)")
+        int, typer.Option("--top", "-n", help="The top N become theft findings in the dataset's findings store")
     ] = 100,
     until: Annotated[
         str | None, typer.Option("--until", help="Score as of this date (default: last day of daily_usage)")
     ] = None,
 ) -> None:
-    """Score every customer (higher = riskier), rank them, explain each score; the top N become findings."""
+    """Score every customer (higher = riskier), rank them, explain each score; the top N become findings,
+    appended to the dataset's findings store (with --out, also <out stem>_findings.parquet)."""
     import pyarrow as pa
 
-    from gridaudit.findings import write_findings
+    from gridaudit.findings import FindingsStoreError
+    from gridaudit.findings.store import copy_run, now_utc
     from gridaudit.risk.features import FeatureError
     from gridaudit.risk.model import ModelFileError
-    from gridaudit.risk.pipeline import findings_from_scores, findings_path_for, score, write_parquet_atomic
+    from gridaudit.risk.pipeline import findings_path_for, score, write_parquet_atomic
+    from gridaudit.risk.record import append_scores, risk_provenance
     from gridaudit.risk.settings import RiskSettings
 
     _check_dataset(dataset)
@@ -143,22 +149,30 @@ def score_cmd(
         die(both(f"找不到规则结果文件 {findings}", f"findings file {findings} not found"))
     if top < 0:
         die(both("--top 不能为负数", "--top must not be negative"))
+    started = now_utc()
+    as_of = _date(until, "--until")
     try:
         with console.status(msg("计算特征并评分…", "computing features and scoring…")):
-            scores = score(dataset, model, until=_date(until, "--until"), findings=findings)
+            scores = score(dataset, model, until=as_of, findings=findings)
     except (FeatureError, ModelFileError) as exc:
         die(str(exc))
-    write_parquet_atomic(pa.Table.from_pandas(scores, preserve_index=False), out)
-    fpath = findings_path_for(out)
-    table = findings_from_scores(scores, top, RiskSettings())
-    tmp = fpath.with_name(f".{fpath.name}.tmp")
-    write_findings(table, tmp)
-    tmp.replace(fpath)
     kind = scores["model_kind"].iloc[0] if len(scores) else "-"
+    prov = risk_provenance(
+        model, RiskSettings(), top=top, started_at=started, model_kind=kind, until=as_of, findings_file=findings
+    )
+    try:
+        run = append_scores(dataset, scores, top, prov)
+    except (FindingsStoreError, OSError) as exc:
+        die(both(f"无法写入问题库：{exc}", f"cannot write the findings store: {exc}"))
+    n = min(top, len(scores))
     console.print(
-        msg(f"已评分 {len(scores)} 户（{kind}）→ {out}；前 {min(top, len(scores))} 户写入 {fpath}",
-            f"scored {len(scores)} customers ({kind}) → {out}; top {min(top, len(scores))} as findings → {fpath}")
+        msg(f"已评分 {len(scores)} 户（{kind}）；前 {n} 户写入问题库运行 {run.run_id}",
+            f"scored {len(scores)} customers ({kind}); top {n} as findings → store run {run.run_id}")
     )  # fmt: skip
+    if out is not None:
+        write_parquet_atomic(pa.Table.from_pandas(scores, preserve_index=False), out)
+        fpath = copy_run(run, findings_path_for(out))
+        console.print(msg(f"评分 → {out}；问题副本 → {fpath}", f"scores → {out}; findings copy → {fpath}"))
     show_top(scores, 10)
 
 

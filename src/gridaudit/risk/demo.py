@@ -12,13 +12,16 @@ from gridaudit.i18n import msg
 
 
 def run_demo(dataset: object, out_dir: str | Path, top: int = 100) -> None:
-    """Score ``dataset`` (a folder or an opened Dataset) into ``out_dir``: risk_scores.parquet, risk_findings.parquet.
+    """Score ``dataset`` (a folder or an opened Dataset): the top ``top`` go to the dataset's findings store,
+    ``out_dir`` gets risk_scores.parquet and a copy of the findings (risk_findings.parquet).
 
-    Uses ``out_dir/findings.parquet`` (the rules' findings) as features when it exists.
+    Uses the latest rules run in the findings store as features when there is one.
     """
-    from gridaudit.findings import write_findings
+    from gridaudit.findings import latest_runs
+    from gridaudit.findings.store import copy_run, now_utc
     from gridaudit.risk.cli import show_top
-    from gridaudit.risk.pipeline import findings_from_scores, train_and_score, write_parquet_atomic
+    from gridaudit.risk.pipeline import train_and_score, write_parquet_atomic
+    from gridaudit.risk.record import append_scores, risk_provenance
     from gridaudit.risk.settings import RiskSettings
 
     t0 = time.perf_counter()
@@ -27,14 +30,17 @@ def run_demo(dataset: object, out_dir: str | Path, top: int = 100) -> None:
     root = dataset.root if isinstance(dataset, Dataset) else Path(str(dataset))
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    rules = out / "findings.parquet"
-    findings = rules if rules.is_file() else None
+    rules = latest_runs(root, ["rules"])
+    findings = rules[0].findings_path if rules else None
     model = out / "risk.model"
+    started = now_utc()
     res, scores = train_and_score(root, model, findings=findings)
     write_parquet_atomic(pa.Table.from_pandas(scores, preserve_index=False), out / "risk_scores.parquet")
-    tmp = out / ".risk_findings.parquet.tmp"
-    write_findings(findings_from_scores(scores, top, RiskSettings()), tmp)
-    tmp.replace(out / "risk_findings.parquet")
+    prov = risk_provenance(
+        model, RiskSettings(), top=top, started_at=started, model_kind=res.model_kind, findings_file=findings
+    )
+    run = append_scores(root, scores, top, prov)
+    copy_run(run, out / "risk_findings.parquet")
     labels = res.meta["labels"]
     console.print(
         msg(f"[bold]窃电风险[/]：{len(scores)} 户已评分（{res.model_kind}，标签 {labels['rows']} 条，"

@@ -121,16 +121,18 @@ def _engine(kind: str, dataset: Any, pg: str | None, memory_limit: str = "4GB", 
 @rules_app.command(
     "run",
     epilog=example(
-        "gridaudit rules run --dataset ds --out findings.parquet",
+        "gridaudit rules run --dataset ds",
         "gridaudit rules run --dataset ds --family billing --period 2024-03 "
         "--set billing_virtual_qty.tolerance_pct=0.05 --out f.parquet",
-        "gridaudit rules run --dataset ds --engine postgres --pg postgresql://postgres@127.0.0.1/test --out f.parquet",
-        "gridaudit rules run --dataset big --memory-limit 8GB --threads 2 --out f.parquet",
+        "gridaudit rules run --dataset ds --engine postgres --pg postgresql://postgres@127.0.0.1/test",
+        "gridaudit rules run --dataset big --memory-limit 8GB --threads 2",
     ),
 )
 def run_cmd(
     dataset: Annotated[Path, typer.Option("--dataset", help="Dataset folder / 数据集目录")],
-    out: Annotated[Path, typer.Option("--out", help="Findings Parquet to write / 输出问题清单")],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Also write the findings to this Parquet file / 另存问题清单")
+    ] = None,
     only: str = typer.Option(None, "--only", help="Comma-separated rule ids / 只运行这些规则"),
     family: str = typer.Option(None, "--family", help="Only this family / 只运行该规则族"),
     period: str = typer.Option(None, "--period", help="Billing month YYYY-MM / 电费年月"),
@@ -143,14 +145,19 @@ def run_cmd(
     memory_limit: str = typer.Option("4GB", "--memory-limit", help="DuckDB memory limit / DuckDB 内存上限"),
     threads: int = typer.Option(None, "--threads", help="DuckDB threads (default: one per core) / 线程数"),
 ) -> None:
-    """Run rules on a dataset and write findings (运行稽查规则)."""
+    """Run rules on a dataset; the run is appended to the dataset's findings store (运行稽查规则).
+
+    The findings go to DATASET/findings/ with the run's provenance (see `gridaudit findings runs`);
+    --out writes an extra copy."""
     import re
 
     from rich.table import Table
 
     from gridaudit.dataset import DatasetError, open_dataset
-    from gridaudit.findings import write_findings
+    from gridaudit.findings import FindingsStoreError, append_run
+    from gridaudit.findings.store import copy_run, now_utc
     from gridaudit.rules.loader import RuleError, select_rules
+    from gridaudit.rules.record import rules_provenance
     from gridaudit.rules.runner import run_rules
 
     if period and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period):
@@ -174,6 +181,8 @@ def run_cmd(
         raise
     except Exception as exc:  # noqa: BLE001 - a server or loading failure is reported, not a traceback
         die(both(f"无法启动引擎 {engine}：{exc}", f"cannot start engine {engine}: {exc}"))
+    overrides = parse_sets(sets or [])
+    started = now_utc()
     try:
         with progress_bar(transient=False) as bar:
             task = bar.add_task(msg("运行规则", "running rules"), total=len(rules))
@@ -184,14 +193,29 @@ def run_cmd(
             derived: list[Any] = []
             try:
                 findings, reports = run_rules(
-                    eng, rules, period=period, overrides=parse_sets(sets or []), progress=tick, derived_log=derived
+                    eng, rules, period=period, overrides=overrides, progress=tick, derived_log=derived
                 )
             except RuleError as exc:
                 die(str(exc))
     finally:
         eng.close()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    write_findings(findings, out)
+    prov = rules_provenance(
+        rules,
+        overrides,
+        reports,
+        engine=engine,
+        started_at=started,
+        ended_at=now_utc(),
+        dataset_version=ds.version,
+        derived=derived,
+        scope={"only": only, "family": family, "period": period},
+    )
+    try:
+        run = append_run(ds.root, findings, prov)
+    except (FindingsStoreError, OSError) as exc:
+        die(both(f"无法写入问题库：{exc}", f"cannot write the findings store: {exc}"))
+    if out is not None:
+        copy_run(run, out)
     table = Table(title=msg(f"规则运行结果（{engine}）", f"rule results ({engine})"))
     for col in ("rule", msg("状态", "status"), msg("命中", "hits"), msg("耗时 s", "seconds"), msg("说明", "message")):
         table.add_column(col)
@@ -200,14 +224,18 @@ def run_cmd(
         table.add_row(r.rule_id, f"[{color}]{r.status}[/]", str(r.hits), f"{r.seconds:.2f}", r.message)
     console.print(table)
     errors = sum(r.status == "error" for r in reports)
+    where_zh = f"问题库运行 {run.run_id}" + (f" 与 {out}" if out else "")
+    where_en = f"store run {run.run_id}" + (f" and {out}" if out else "")
     if not errors:
-        console.print(msg(f"共 {len(findings)} 条问题，写入 {out}", f"{len(findings)} findings written to {out}"))
+        console.print(
+            msg(f"共 {len(findings)} 条问题，写入{where_zh}", f"{len(findings)} findings written to {where_en}")
+        )
         return
     console.print(
         msg(
-            f"{errors} 条规则出错或被拒绝（见上表）；其余规则的 {len(findings)} 条问题已写入 {out}；退出码 1",
+            f"{errors} 条规则出错或被拒绝（见上表）；其余规则的 {len(findings)} 条问题已写入{where_zh}；退出码 1",
             f"{errors} rules failed or were refused (see the table); the {len(findings)} findings of the rules "
-            f"that ran were written to {out}; exit code 1",
+            f"that ran were written to {where_en}; exit code 1",
         ),
         style="red",
     )

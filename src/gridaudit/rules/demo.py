@@ -11,12 +11,15 @@ from gridaudit.i18n import msg
 
 
 def run_demo(dataset: Any, out_dir: str | Path) -> None:
-    """Run every catalog rule on ``dataset`` (a Dataset or its folder) → ``out_dir/findings.parquet``; summarise."""
+    """Run every catalog rule on ``dataset`` (a Dataset or its folder), append the run to the dataset's findings
+    store (a copy goes to ``out_dir/findings.parquet``); summarise."""
     from rich.table import Table
 
     from gridaudit.dataset import open_dataset
-    from gridaudit.findings import write_findings
+    from gridaudit.findings import append_run
+    from gridaudit.findings.store import copy_run, now_utc
     from gridaudit.rules.loader import load_catalog
+    from gridaudit.rules.record import rules_provenance
     from gridaudit.rules.runner import duckdb_engine, run_rules
 
     ds = dataset if hasattr(dataset, "tables") else open_dataset(dataset)
@@ -24,12 +27,19 @@ def run_demo(dataset: Any, out_dir: str | Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     rules = load_catalog()
     started = time.perf_counter()
+    began = now_utc()
     engine = duckdb_engine(ds)
+    derived: list[Any] = []
     try:
-        findings, reports = run_rules(engine, rules)
+        findings, reports = run_rules(engine, rules, derived_log=derived)
     finally:
         engine.close()
-    write_findings(findings, out / "findings.parquet")
+    prov = rules_provenance(
+        rules, None, reports, engine="duckdb", started_at=began, ended_at=now_utc(), dataset_version=ds.version,
+        derived=derived,
+    )  # fmt: skip
+    run = append_run(ds.root, findings, prov)
+    copy_run(run, out / "findings.parquet")
     per_family: dict[str, list[int]] = {}
     for r in reports:
         counts = per_family.setdefault(r.family, [0, 0, 0])
@@ -51,10 +61,9 @@ def run_demo(dataset: Any, out_dir: str | Path) -> None:
         if r.status != "ok":
             console.print(f"  [yellow]{r.rule_id}[/] {r.status}: {r.message}", highlight=False)
     took = time.perf_counter() - started
-    target = out / "findings.parquet"
     console.print(
         msg(
-            f"{len(rules)} 条规则，{len(findings):,} 条问题，用时 {took:.1f} 秒 → {target}",
-            f"{len(rules)} rules, {len(findings):,} findings in {took:.1f} s → {target}",
+            f"{len(rules)} 条规则，{len(findings):,} 条问题，用时 {took:.1f} 秒 → 问题库运行 {run.run_id}",
+            f"{len(rules)} rules, {len(findings):,} findings in {took:.1f} s → store run {run.run_id}",
         )
     )

@@ -1,4 +1,4 @@
-"""The findings table: one shape for every analyzer (DESIGN §5)."""
+"""The findings shape: one table layout for every analyzer (DESIGN §5), its stable ids and Parquet files."""
 
 from __future__ import annotations
 
