@@ -55,13 +55,13 @@ def test_deadline_in_an_unknown_year_is_provisional_everywhere(store_url, tmp_pa
     assert text.count("the official holidays and make-up working days of 2027 are unknown") == 1
     assert "2027 年的法定节假日与调休未知" in text
     assert "UserWarning" not in res.output and "warnings.warn" not in res.output
-    show = " ".join(_cli(store_url, "tasks", "show", "1").output.split())
+    show = " ".join(_cli(store_url, "tasks", "show", "1", user="li").output.split())
     assert f"due 2027-01-11 {MARK}" in show
     assert '"deadline_provisional":true' in show  # the trail keeps that it was ordered on a guessed calendar
-    overdue = _cli(store_url, "tasks", "list", "--overdue", "--today", "2027-01-20").output
+    overdue = _cli(store_url, "tasks", "list", "--overdue", "--today", "2027-01-20", user="lead").output
     assert "│ 2027-01-11 │" in overdue and "(暂定/" in overdue  # the mark wraps in an 80-column table
     xlsx = tmp_path / "x.xlsx"
-    _cli(store_url, "export", "--month", "2026-12", "--xlsx", str(xlsx))
+    _cli(store_url, "export", "--month", "2026-12", "--xlsx", str(xlsx), user="li")
     from openpyxl import load_workbook
 
     rows = list(load_workbook(xlsx, read_only=True)["rectifications"].iter_rows(values_only=True))
@@ -70,7 +70,9 @@ def test_deadline_in_an_unknown_year_is_provisional_everywhere(store_url, tmp_pa
     # once the utility supplies 2027, the mark is gone (the stored date is kept as ordered)
     cal = tmp_path / "cal.yaml"
     cal.write_text(CAL_2027, "utf-8")
-    show = " ".join(_cli(store_url, "tasks", "show", "1", env={"GRIDAUDIT_CALENDAR": str(cal)}).output.split())
+    show = " ".join(
+        _cli(store_url, "tasks", "show", "1", user="li", env={"GRIDAUDIT_CALENDAR": str(cal)}).output.split()
+    )
     assert "due 2027-01-11," in show and "(暂定/provisional)" not in show and "unknown" not in show
 
 
@@ -88,7 +90,9 @@ def test_a_calendar_file_makes_the_deadline_definitive(store_url, tmp_path):
     # Dec 29–31 (3) + Jan 4–8 (5) + Jan 11, 12 = 10: New Year's Day holiday from the file moves it a day
     assert "due 2027-01-12" in text and "provisional" not in text and "unknown" not in text
     xlsx = tmp_path / "x.xlsx"
-    _cli(store_url, "export", "--month", "2026-12", "--xlsx", str(xlsx), env={"GRIDAUDIT_CALENDAR": str(cal)})
+    _cli(
+        store_url, "export", "--month", "2026-12", "--xlsx", str(xlsx), user="li", env={"GRIDAUDIT_CALENDAR": str(cal)}
+    )
     from openpyxl import load_workbook
 
     rows = list(load_workbook(xlsx, read_only=True)["rectifications"].iter_rows(values_only=True))

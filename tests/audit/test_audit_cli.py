@@ -47,7 +47,7 @@ def test_cli_full_loop(store_url, tmp_path):
     # re-planning the same findings never takes a finding twice
     out = cli(store_url, "plan", "create", "--month", "2025-08", "--findings", str(f), user="lead")
     assert "created 6 tasks" in out and "finding already taken 6" in out
-    listing = cli(store_url, "tasks", "list", "--plan", "1")
+    listing = cli(store_url, "tasks", "list", "--plan", "1", user="li")
     assert "6 rows" in listing
     photo = tmp_path / "photo.jpg"
     photo.write_bytes(b"\xff\xd8 seal broken")
@@ -126,7 +126,7 @@ def test_cli_full_loop(store_url, tmp_path):
         code=2,
     )  # task 2 is closed: nothing booked
     assert "cannot take a penalty" in out
-    show = cli(store_url, "tasks", "show", tid)
+    show = cli(store_url, "tasks", "show", tid, user="li")
     assert sha in show
     for action in ("assign", "result", "attach", "rectify", "reply", "reject", "accept", "close"):
         assert f" {action} " in show
@@ -151,16 +151,16 @@ def test_cli_full_loop(store_url, tmp_path):
     )
     assert "¥900.00" in out and "¥1,800.00" in out and "booked against task 3" in out
     cli(store_url, "tasks", "close", "3", user="li")
-    out = cli(store_url, "assess", "--month", "2025-07", "--as-of", "2025-10-31")
+    out = cli(store_url, "assess", "--month", "2025-07", "--as-of", "2025-10-31", user="lead")
     assert "staff S01" in out and "unit U2" in out, out
     import json
 
-    rows = json.loads(cli(store_url, "assess", "--month", "2025-07", "--as-of", "2025-10-31", "--json"))
+    rows = json.loads(cli(store_url, "assess", "--month", "2025-07", "--as-of", "2025-10-31", "--json", user="lead"))
     s01 = next(r for r in rows if r["key"] == "S01")
     assert (s01["confirmed"], s01["rect_on_time"], s01["on_time_rate"]) == (2, 1, 1.0)
     assert sum(r["penalty_yuan"] for r in rows if r["level"] == "unit") == 1800
     xlsx = tmp_path / "audit-2025-07.xlsx"
-    out = cli(store_url, "export", "--month", "2025-07", "--xlsx", str(xlsx))
+    out = cli(store_url, "export", "--month", "2025-07", "--xlsx", str(xlsx), user="lead")
     assert "tasks 6" in out and "penalties 1" in out
     from openpyxl import load_workbook
 
@@ -169,7 +169,7 @@ def test_cli_full_loop(store_url, tmp_path):
     rect = list(wb["rectifications"].iter_rows(values_only=True))
     assert rect[0][1] == "任务编号" and rect[1][10] == 2  # two replies (one rejected)
     csv = tmp_path / "inspections.csv"
-    out = cli(store_url, "export-inspections", "--out", str(csv))
+    out = cli(store_url, "export-inspections", "--out", str(csv), user="lead")
     assert "wrote 3 inspections" in out and csv.read_text().count("\n") == 4
     assert cli(store_url, "verify-log").count("intact") == 1
 
@@ -221,7 +221,7 @@ def test_first_user_must_be_admin(tmp_path):
     out = cli(url, "users", "add", "li", "--role", "auditor", code=2)
     assert "first user must be an admin" in out
     cli(url, "users", "add", "root", "--role", "admin")
-    assert "root" in cli(url, "users", "list")
+    assert "root" in cli(url, "users", "list", user="root")
 
 
 def test_missing_store_is_an_error_and_nothing_is_created(tmp_path, pg_audit_server):

@@ -144,12 +144,12 @@ def test_cli_quotas_and_plan_show(store_url, tmp_path):
     )
     assert "created 9 tasks" in out and "quotas need 5 tasks more than --top 4" in " ".join(out.split())
     assert "family=reading,unit=U2:5" in out and "partly" in out
-    shown = " ".join(cli(store_url, "plan", "show", "1").split())
+    shown = " ".join(cli(store_url, "plan", "show", "1", user="li").split())
     assert "plan 1" in shown and "9 tasks" in shown and "rule=theft.sustained_drop:all" in shown
     assert "new │ 9" in shown and "reading │ 3" in shown and "theft │ 6" in shown
     import json
 
-    data = json.loads(cli(store_url, "plan", "show", "1", "--json"))
+    data = json.loads(cli(store_url, "plan", "show", "1", "--json", user="li"))
     assert [(q["asked"], q["filled"], q["now"]) for q in data["quotas"]] == [(5, 3, 3), ("all", 6, 6)]
     bad = cli(
         store_url,
@@ -193,10 +193,10 @@ def test_cli_quotas_and_plan_show(store_url, tmp_path):
         user="lead",
     )
     assert "--max-rule-share must be in (0, 1]" in bad
-    assert "no plan 7" in cli(store_url, "plan", "show", "7", code=2)
-    rates = " ".join(cli(store_url, "hit-rates").split())
+    assert "no plan 7" in cli(store_url, "plan", "show", "7", user="li", code=2)
+    rates = " ".join(cli(store_url, "hit-rates", user="li").split())
     assert "no closed tasks yet: every rule is at the prior 0.25" in rates
-    assert "--level must be one of" in cli(store_url, "hit-rates", "--level", "unit", code=2)
+    assert "--level must be one of" in cli(store_url, "hit-rates", "--level", "unit", user="li", code=2)
 
 
 def test_loss_rule_ids_match_the_documented_table():

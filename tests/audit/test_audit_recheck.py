@@ -156,7 +156,7 @@ def test_cli_verify_with_recheck_and_escalate(missed_reads_dataset, tmp_path):
         )
     out = cli(store_url, "escalate", "--today", "2025-08-11", user="li")
     assert "escalated 2" in out and "escalated to mgr" in out
-    out = cli(store_url, "tasks", "list", "--overdue", "--today", "2025-08-11")
+    out = cli(store_url, "tasks", "list", "--overdue", "--today", "2025-08-11", user="li")
     assert "2 rows" in out
     for tid in ("1", "2"):
         cli(store_url, "tasks", "reply", tid, "--text", "补抄完成", "--today", "2025-08-12", user="zhou")

@@ -121,8 +121,8 @@ def test_segregation_of_duties(store):
         actions.record_result(s, "wu", tid, "normal")  # auditor wu is the responsible staff
     with store.transaction() as s:
         actions.record_result(s, "zhang", tid, "irregular")
-    # an inspector's result needs an auditor to close
-    with pytest.raises(Forbidden, match="role inspector may not close"), store.transaction() as s:
+    # an inspector's result needs an auditor to close (and whoever recorded it may not close it)
+    with pytest.raises(Forbidden, match="recorded this task's result and may not close"), store.transaction() as s:
         actions.close(s, "zhang", tid)
     with store.transaction() as s:
         actions.rectify(s, "li", tid, "zhou", 10)
@@ -214,14 +214,15 @@ def test_docs_show_the_state_machine_and_every_command():
     import gridaudit.audit.cli_reports  # noqa: F401 - registers its commands
     import gridaudit.audit.cli_tasks  # noqa: F401 - registers its commands
     from gridaudit.audit.cli import audit_app, plan_app, tasks_app, users_app
+    from gridaudit.audit.cli_people import units_app
 
     doc = (Path(__file__).resolve().parents[2] / "docs" / "audit.md").read_text(encoding="utf-8")
     assert workflow.transition_table_markdown() in doc
     for role in workflow.ROLES:
         assert f"`{role}`" in doc
     names = [c.name for c in audit_app.registered_commands]
-    for prefix, sub in (("tasks", tasks_app), ("plan", plan_app), ("users", users_app)):
+    for prefix, sub in (("tasks", tasks_app), ("plan", plan_app), ("users", users_app), ("units", units_app)):
         names += [f"{prefix} {c.name}" for c in sub.registered_commands]
-    assert len(names) == 25
+    assert len(names) == 31
     for name in names:
         assert f"`gridaudit audit {name}" in doc, name

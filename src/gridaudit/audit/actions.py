@@ -14,11 +14,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from gridaudit.audit import trail, workflow
+from gridaudit.audit import access, trail, workflow
 from gridaudit.audit.errors import AuditError, Forbidden, NotFound
 from gridaudit.audit.models import Attachment, Escalation, Rectification, Reply, Result, Task, User, Verification
 from gridaudit.audit.recheck import RecheckResult
-from gridaudit.audit.users import get_user
+from gridaudit.audit.users import escalation_manager, get_user
 from gridaudit.workdays import add_workdays, provisional_between, workdays_between
 
 OUTCOMES = {"theft": "窃电", "violation": "违约用电", "irregular": "异常（内部差错）", "normal": "正常"}
@@ -42,9 +42,7 @@ def rectification_of(session: Any, task: Task) -> Rectification | None:
 
 
 def _move(session: Any, actor: User, task: Task, action: str, payload: dict) -> None:
-    with session.no_autoflush:  # one versioned UPDATE per action
-        rect = rectification_of(session, task)
-    workflow.check_segregation(action, actor, task, rect.responsible_id if rect else None)
+    access.can(session, actor, action, task)  # role, unit scope, segregation of duties
     before = workflow.apply(task, action, actor.role)
     task.updated_at = trail.now_utc()
     session.flush()  # the versioned UPDATE: a concurrent change raises StaleDataError here
@@ -56,13 +54,15 @@ def assign(session: Any, actor_id: str, task_id: int, to_user: str | None = None
     actor, task = get_user(session, actor_id), get_task(session, task_id)
     if not to_user and not to_unit:
         raise AuditError("请用 --to 指定人员或 --unit 指定单位", "give a person with --to or a unit with --unit")
-    if to_user:
-        assignee = get_user(session, to_user)
+    access.can(session, actor, "assign", task)  # before the task changes: scope is judged on the task as it is
+    assignee = get_user(session, to_user) if to_user else None
+    if assignee is not None:
         if assignee.role not in ("inspector", "responsible", "auditor", "audit_lead"):
             raise Forbidden(
                 f"任务只能派给检查员、责任人或稽查员，{to_user} 是 {assignee.role}",
                 f"tasks go to an inspector, responsible person or auditor; {to_user} is {assignee.role}",
             )
+    access.check_assignment(session, task, assignee, to_unit)
     task.assignee_id = to_user or task.assignee_id
     task.assignee_unit = to_unit or task.assignee_unit
     _move(session, actor, task, "assign", {"to_user": to_user, "to_unit": to_unit})
@@ -348,14 +348,15 @@ def cancel(session: Any, actor_id: str, task_id: int, reason: str) -> Task:
     return task
 
 
-def overdue(session: Any, today: date) -> list[tuple[Task, Rectification, int]]:
-    """Open rectifications past their deadline (not replied, or rejected and not replied again)."""
+def overdue(session: Any, today: date, user: User | None = None) -> list[tuple[Task, Rectification, int]]:
+    """Open rectifications past their deadline (not replied, or rejected and not replied again);
+    with ``user``, only those of tasks the user sees (``access.visible_task_filter``)."""
     from sqlalchemy import select
 
     q = (
         select(Task, Rectification)
         .join(Rectification, Rectification.task_id == Task.task_id)
-        .where(Task.state == "rectifying", Rectification.deadline < today)
+        .where(Task.state == "rectifying", Rectification.deadline < today, access.visible_task_filter(session, user))
         .order_by(Rectification.deadline)
     )
     return [(t, r, workdays_between(r.deadline, today)) for t, r in session.execute(q)]
@@ -373,18 +374,11 @@ def escalate(session: Any, actor_id: str, today: date | None = None) -> list[Esc
             f"{actor.user_id} ({actor.role}) may not escalate overdue items",
         )
     out = []
-    for task, rect, days in overdue(session, day):
+    for task, rect, days in overdue(session, day, actor):
         done = select(Escalation).where(Escalation.rect_id == rect.rect_id, Escalation.escalated_on == day)
         if session.execute(done).first() is not None:
             continue
-        manager = session.get(User, rect.responsible_id).manager_id
-        if manager is None:
-            manager = next(
-                iter(
-                    session.execute(select(User.user_id).where(User.role == "manager").order_by(User.user_id)).scalars()
-                ),
-                None,
-            )
+        manager = escalation_manager(session, rect.responsible_id)
         esc = Escalation(
             task_id=task.task_id,
             rect_id=rect.rect_id,
@@ -412,13 +406,15 @@ def list_tasks(
     state: str | None = None,
     assignee: str | None = None,
     month: str | None = None,
+    user: User | None = None,
 ) -> list[Task]:
-    """Tasks by priority, optionally of one plan, state, assignee or plan month."""
+    """Tasks by priority, optionally of one plan, state, assignee or plan month; with ``user``, only the
+    tasks that user sees (unit scope, ``access.visible_task_filter``)."""
     from sqlalchemy import select
 
     from gridaudit.audit.models import Plan
 
-    q = select(Task)
+    q = select(Task).where(access.visible_task_filter(session, user))
     if plan_id is not None:
         q = q.where(Task.plan_id == plan_id)
     if state:

@@ -104,11 +104,17 @@ def task_money(result: Result | None, penalties: list[Penalty]) -> TaskMoney:
     return TaskMoney(0.0, 0.0, 0.0, "none")
 
 
-def month_tasks(session: Any, month: str) -> list[Task]:
-    """The tasks of the month's plans."""
+def month_tasks(session: Any, month: str, user: Any = None) -> list[Task]:
+    """The tasks of the month's plans (with ``user``: those that user sees, ``access.visible_task_filter``)."""
     from sqlalchemy import select
 
-    q = select(Task).join(Plan, Plan.plan_id == Task.plan_id).where(Plan.month == month)
+    from gridaudit.audit.access import visible_task_filter
+
+    q = (
+        select(Task)
+        .join(Plan, Plan.plan_id == Task.plan_id)
+        .where(Plan.month == month, visible_task_filter(session, user))
+    )
     return list(session.execute(q.order_by(Task.task_id)).scalars())
 
 
@@ -182,14 +188,16 @@ def assess(
     dataset_dir: str | Path | None = None,
     as_of: date | None = None,
     settings: AssessSettings = AssessSettings(),
+    user: Any = None,
 ) -> list[AssessRow]:
-    """Assessment rows for ``month``: staff first, then units, each sorted by key."""
+    """Assessment rows for ``month``: staff first, then units, each sorted by key; with ``user``, over the
+    tasks that user sees only (``access.visible_task_filter``)."""
     from sqlalchemy import select
 
     from gridaudit.audit.corrections import effective_results
 
     as_of = as_of or date.today()
-    tasks = month_tasks(session, month)
+    tasks = month_tasks(session, month, user)
     ids = [t.task_id for t in tasks]
     latest = effective_results(session, ids)
     rects = {

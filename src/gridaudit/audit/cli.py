@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from gridaudit.console import console, die, example
+from gridaudit.console import console, die, err_console, example
 from gridaudit.i18n import both, msg
 
 STORE_HELP = "Case store: a SQLite file/folder or postgresql://… URL / 案件库（env GRIDAUDIT_STORE）"
@@ -29,10 +29,17 @@ audit_app.add_typer(plan_app, name="plan")
 audit_app.add_typer(tasks_app, name="tasks")
 
 
-def run(store: str | None, fn: Callable[[Any], Any], attachments: str | None = None, user: str | None = None) -> Any:
+def run(
+    store: str | None,
+    fn: Callable[[Any], Any],
+    attachments: str | None = None,
+    user: str | None = None,
+    read: bool = False,
+) -> Any:
     """Open the store, run ``fn(session, store)`` in one transaction; refused commands exit 2 with zh/en text.
 
-    ``user``: for read-only commands, the acting user is checked to exist when given."""
+    ``read=True`` (read-only commands): ``user`` is required once the store has users, and must exist and be
+    active (``access.reader``); ``fn`` applies its unit scope. Without ``read``, a given ``user`` is checked."""
     from gridaudit.audit.errors import AuditError
     from gridaudit.audit.store import open_store
 
@@ -44,10 +51,10 @@ def run(store: str | None, fn: Callable[[Any], Any], attachments: str | None = N
 
     try:
         with st.transaction() as session:
-            if user:
-                from gridaudit.audit.users import get_user
+            if read or user:
+                from gridaudit.audit.access import reader
 
-                get_user(session, user)
+                reader(session, user)
             return fn(session, st)
     except AuditError as exc:
         die(exc.text())
@@ -122,7 +129,9 @@ def init(store: str = StoreOpt) -> None:
 )
 def users_add(
     user_id: str = typer.Argument(..., help="New user's id / 用户编号"),
-    role: str = typer.Option(..., "--role", help="auditor, audit_lead, inspector, manager, responsible, admin"),
+    role: str = typer.Option(
+        ..., "--role", help="auditor, audit_lead, inspector, manager, responsible, admin, viewer (read-only)"
+    ),
     name: str = typer.Option(None, "--name", help="Display name / 姓名"),
     unit: str = typer.Option(None, "--unit", help="Unit id / 所属单位"),
     staff_id: str = typer.Option(None, "--staff-id", help="The person's staff_id in the dataset / 员工编号"),
@@ -131,10 +140,15 @@ def users_add(
     user: str = UserOpt,
 ) -> None:
     """Add a user (admin only; the first user of an empty store must be an admin)."""
+    from gridaudit.audit.units import has_units, unchecked_warning
     from gridaudit.audit.users import add_user
 
-    u = run(store, lambda s, _st: add_user(s, user, user_id, name or user_id, role, unit, staff_id, manager))
+    u, known = run(
+        store, lambda s, _st: (add_user(s, user, user_id, name or user_id, role, unit, staff_id, manager), has_units(s))
+    )
     console.print(msg(f"已添加用户 {u.user_id}（{u.role}）", f"added user {u.user_id} ({u.role})"))
+    if unit and not known:
+        err_console.print(f"[yellow]{msg(*unchecked_warning(unit))}[/]", highlight=False)
 
 
 @users_app.command("list", epilog=example("gridaudit audit users list"))
@@ -147,11 +161,21 @@ def users_list(store: str = StoreOpt, user: str = UserOpt) -> None:
     rows = run(
         store,
         lambda s, _st: [
-            (u.user_id, u.name, u.role, u.unit_id or "", u.staff_id or "", u.manager_id or "") for u in list_users(s)
+            (
+                u.user_id,
+                u.name,
+                u.role,
+                u.unit_id or "",
+                u.staff_id or "",
+                u.manager_id or "",
+                msg("在用", "active") if u.active else msg("已停用", "deactivated"),
+            )
+            for u in list_users(s)
         ],
         user=user,
+        read=True,
     )
-    t = Table("user", "name 姓名", "role 角色", "unit 单位", "staff_id", "manager 主管")
+    t = Table("user", "name 姓名", "role 角色", "unit 单位", "staff_id", "manager 主管", "status 状态")
     for r in rows:
         t.add_row(*r)
     console.print(t)
@@ -337,7 +361,7 @@ def plan_list(store: str = StoreOpt, user: str = UserOpt) -> None:
         return [tuple(str(v) for v in r) for r in s.execute(q)]
 
     t = Table("plan", "month 月份", "kind 类型", "title 名称", "tasks 任务数")
-    for r in run(store, go, user=user):
+    for r in run(store, go, user=user, read=True):
         t.add_row(*r)
     console.print(t)
 
@@ -345,6 +369,7 @@ def plan_list(store: str = StoreOpt, user: str = UserOpt) -> None:
 def register(app: typer.Typer) -> None:
     """Add ``gridaudit audit …`` to the CLI."""
     from gridaudit.audit import (
+        cli_people,  # noqa: F401 - registers users deactivate/activate/role/unit and units sync/list
         cli_plans,  # noqa: F401 - registers plan show and hit-rates
         cli_reports,  # noqa: F401 - registers assess/export/verify-log/penalty
         cli_tasks,  # noqa: F401 - registers the task commands

@@ -44,7 +44,7 @@ def plan_show(
 
     from gridaudit.audit.plan_view import plan_summary
 
-    summary = run(store, lambda s, _st: plan_summary(s, plan_id), user=user)
+    summary = run(store, lambda s, _st: plan_summary(s, plan_id), user=user, read=True)
     if as_json:
         console.print_json(json.dumps(summary.as_dict(), ensure_ascii=False))
         return
@@ -92,7 +92,7 @@ def hit_rates_cmd(
 
     if level is not None and level not in LEVELS:
         die(both(f"--level 应为 {', '.join(LEVELS)}", f"--level must be one of {', '.join(LEVELS)}, not {level!r}"))
-    rates = run(store, lambda s, _st: hit_rates(s), user=user)
+    rates = run(store, lambda s, _st: hit_rates(s), user=user, read=True)
     rows: list[dict[str, Any]] = [
         dict(level="all", key="", hits=rates.overall.hits, n=rates.overall.n, rate=rates.overall.rate)
     ]

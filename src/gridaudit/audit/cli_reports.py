@@ -94,6 +94,8 @@ def assess_command(
     from gridaudit.audit.assess import assess, assessment_record, book_assessment
 
     day = _day(as_of, "--as-of")
+    from gridaudit.audit.access import reader
+
     if book:
         b = run(store, lambda s, _st: book_assessment(s, user, month, dataset, day))
         tail_zh = f"，取代 {b.supersedes_id}" if b.supersedes_id else ""
@@ -104,7 +106,7 @@ def assess_command(
                 f"{month} assessment booked (id {b.booking_id}{tail_en})",
             )
         )
-    rows = run(store, lambda s, _st: assess(s, month, dataset, day), user=user)
+    rows = run(store, lambda s, _st: assess(s, month, dataset, day, user=reader(s, user)), user=user, read=True)
     if as_json:
         typer.echo(json.dumps([assessment_record(r) for r in rows], ensure_ascii=False, indent=1, default=str))
         return
@@ -121,6 +123,7 @@ def export_command(
     user: str = UserOpt,
 ) -> None:
     """Export the month's plan, tasks, results, rectifications, assessment and penalties to XLSX."""
+    from gridaudit.audit.access import reader
     from gridaudit.audit.export import export_xlsx
 
     day = _day(as_of, "--as-of")
@@ -128,12 +131,12 @@ def export_command(
     from gridaudit.audit import trail
 
     def go(s: object, _st: object) -> dict:
-        counts = export_xlsx(s, month, xlsx, dataset, day)
+        counts = export_xlsx(s, month, xlsx, dataset, day, user=reader(s, user))
         if user:
             trail.append(s, user, "export", "plan", month, {"xlsx": str(xlsx), "rows": counts})
         return counts
 
-    counts = run(store, go, user=user)
+    counts = run(store, go, user=user, read=True)
     console.print(msg(f"已写出 {xlsx}: ", f"wrote {xlsx}: ") + ", ".join(f"{k} {v}" for k, v in counts.items()))
 
 
@@ -154,6 +157,7 @@ def export_inspections(
     user: str = UserOpt,
 ) -> None:
     """Write inspection outcomes as ``inspections`` rows (labels for the risk scorer), optionally ingesting them."""
+    from gridaudit.audit.access import reader
     from gridaudit.audit.export import inspection_rows, write_inspections_csv
 
     if out.name != "inspections.csv" and dataset is not None:
@@ -167,12 +171,12 @@ def export_inspections(
     from gridaudit.audit import trail
 
     def go(s: object, _st: object) -> object:
-        table = inspection_rows(s, month)
+        table = inspection_rows(s, month, reader(s, user))
         if user:
             trail.append(s, user, "export", "plan", month or "all", {"inspections": str(out), "rows": table.num_rows})
         return table
 
-    table = run(store, go, user=user)
+    table = run(store, go, user=user, read=True)
     write_inspections_csv(table, out)
     console.print(msg(f"已写出 {table.num_rows} 条检查记录到 {out}", f"wrote {table.num_rows} inspections to {out}"))
     if dataset is not None:

@@ -44,21 +44,23 @@ def tasks_list(
     store: str = StoreOpt,
     user: str = UserOpt,
 ) -> None:
-    """List tasks by priority; ``--overdue`` lists overdue rectifications and escalates them (needs --user)."""
+    """List the tasks you see (unit scope) by priority; ``--overdue`` lists overdue rectifications and, when
+    your role may escalate, escalates them."""
     from rich.table import Table
 
-    from gridaudit.audit import actions
-    from gridaudit.audit.workflow import state_label
+    from gridaudit.audit import access, actions
+    from gridaudit.audit.workflow import TRANSITIONS, state_label
 
     day = _day(today, "--today")
 
     def go(s: Any, _st: Any) -> list:
+        me = access.reader(s, user)
         if overdue:
             from gridaudit.audit.trail import now_utc
 
             d = day or now_utc().date()
-            if user:
-                actions.escalate(s, user, d)
+            if me is not None and me.role in TRANSITIONS["escalate"].roles:
+                actions.escalate(s, me.user_id, d)
             return [
                 (
                     str(t.task_id),
@@ -69,7 +71,7 @@ def tasks_list(
                     deadline_text(r.ordered_on, r.deadline),
                     str(n),
                 )
-                for t, r, n in actions.overdue(s, d)
+                for t, r, n in actions.overdue(s, d, me)
             ]
         return [
             (
@@ -81,10 +83,10 @@ def tasks_list(
                 f"{t.priority:.3f}",
                 f"{t.yuan_at_stake or 0:,.0f}",
             )
-            for t in actions.list_tasks(s, plan, state, assignee, month)
+            for t in actions.list_tasks(s, plan, state, assignee, month, user=me)
         ]
 
-    rows = run(store, go)
+    rows = run(store, go, user=user, read=True)
     if overdue:
         t = Table(
             "task", "rule 规则", "entity 对象", "state 状态", "rectifier 整改人", "deadline 期限", "overdue 超期工作日"
@@ -101,14 +103,16 @@ def tasks_list(
 @tasks_app.command("show", epilog=example("gridaudit audit tasks show 12"))
 def tasks_show(task_id: int = TaskArg, store: str = StoreOpt, user: str = UserOpt) -> None:
     """Show a task and its history (who, when, what)."""
-    from gridaudit.audit import actions, trail
+    from gridaudit.audit import access, actions, trail
     from gridaudit.audit.workflow import state_label
 
     def go(s: Any, _st: Any) -> tuple:
-        t = actions.get_task(s, task_id)
+        t, me = actions.get_task(s, task_id), access.reader(s, user)
+        if me is not None:
+            access.can(s, me, "show", t)
         return t, [(e.at, e.actor, e.action, e.payload) for e in trail.history(s, "task", task_id)], _rect_line(s, t)
 
-    t, events, rect = run(store, go, user=user)
+    t, events, rect = run(store, go, user=user, read=True)
     console.print(
         f"task {t.task_id}  {t.rule_id} ({t.family}, {t.severity})  {t.entity_type}:{t.entity_id}  "
         f"period {t.period}  {state_label(t.state)}  priority {t.priority:.3f}  "
@@ -149,9 +153,13 @@ def tasks_assign(
 ) -> None:
     """Assign a task to an inspector or a responsible unit/person (派发)."""
     from gridaudit.audit import actions
+    from gridaudit.audit.units import has_units, unchecked_warning
+    from gridaudit.console import err_console
 
-    t = run(store, lambda s, _st: actions.assign(s, user, task_id, to, unit))
+    t, known = run(store, lambda s, _st: (actions.assign(s, user, task_id, to, unit), has_units(s)))
     _done(t, f"已派发给 {to or unit}", f"assigned to {to or unit}")
+    if unit and not known:
+        err_console.print(f"[yellow]{msg(*unchecked_warning(unit))}[/]", highlight=False)
 
 
 @tasks_app.command(

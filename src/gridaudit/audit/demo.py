@@ -58,6 +58,14 @@ def _users(store: Any, staff_id: str | None) -> None:
         )
 
 
+def _sync_units(session: Any, root: Path) -> Any:
+    """The dataset's unit tree into the store, so unit scope works for the demo's users."""
+    from gridaudit.audit.units import read_dataset_units, sync_units
+    from gridaudit.audit.users import get_user
+
+    return sync_units(session, get_user(session, "admin"), read_dataset_units(root), str(root))
+
+
 def _loop(store: Any, tasks: list[Any], root: Path, month: str, last_period: str) -> None:
     from gridaudit.audit import actions
     from gridaudit.audit.errors import AuditError
@@ -152,6 +160,7 @@ def run_demo(dataset: Any, out_dir: str | Path, top: int = DEMO_TOP) -> None:
         month = next_month(last_period)
         staff = next((s for s in findings.column("responsible_staff_id").to_pylist() if s), None)
         _users(store, staff)
+        _act(store, lambda s: _sync_units(s, root))
         units = entity_units(root)
         outcome = _act(
             store,

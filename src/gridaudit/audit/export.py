@@ -18,18 +18,24 @@ from gridaudit.workdays import provisional_between
 SHEETS = ("plan", "tasks", "results", "rectifications", "assessment", "penalties")
 
 
-def _month_tasks(session: Any, month: str) -> list[Task]:
+def _month_tasks(session: Any, month: str, user: Any = None) -> list[Task]:
     from sqlalchemy import select
 
-    q = select(Task).join(Plan, Plan.plan_id == Task.plan_id).where(Plan.month == month)
+    from gridaudit.audit.access import visible_task_filter
+
+    q = (
+        select(Task)
+        .join(Plan, Plan.plan_id == Task.plan_id)
+        .where(Plan.month == month, visible_task_filter(session, user))
+    )
     return list(session.execute(q.order_by(Task.plan_id, Task.priority.desc(), Task.task_id)).scalars())
 
 
-def workbook_rows(session: Any, month: str, rows: list[AssessRow]) -> dict[str, list[list[Any]]]:
-    """Every sheet of the month's workbook as header + rows."""
+def workbook_rows(session: Any, month: str, rows: list[AssessRow], user: Any = None) -> dict[str, list[list[Any]]]:
+    """Every sheet of the month's workbook as header + rows (with ``user``: the tasks that user sees)."""
     from sqlalchemy import select
 
-    tasks = _month_tasks(session, month)
+    tasks = _month_tasks(session, month, user)
     ids = [t.task_id for t in tasks]
     plans = list(session.execute(select(Plan).where(Plan.month == month).order_by(Plan.plan_id)).scalars())
     counts = {p.plan_id: sum(1 for t in tasks if t.plan_id == p.plan_id) for p in plans}
@@ -286,7 +292,12 @@ def _cell(value: Any) -> Any:
 
 
 def export_xlsx(
-    session: Any, month: str, path: str | Path, dataset_dir: str | Path | None = None, as_of: date | None = None
+    session: Any,
+    month: str,
+    path: str | Path,
+    dataset_dir: str | Path | None = None,
+    as_of: date | None = None,
+    user: Any = None,
 ) -> dict[str, int]:
     """Write the month's workbook (sheets plan, tasks, results, rectifications, assessment, penalties).
 
@@ -296,7 +307,7 @@ def export_xlsx(
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
-    sheets = workbook_rows(session, month, assess(session, month, dataset_dir, as_of))
+    sheets = workbook_rows(session, month, assess(session, month, dataset_dir, as_of, user=user), user)
     wb = Workbook()
     wb.remove(wb.active)
     for name in SHEETS:
@@ -314,18 +325,19 @@ def export_xlsx(
     return {name: len(sheets[name]) - 1 for name in SHEETS}
 
 
-def inspection_rows(session: Any, month: str | None = None) -> pa.Table:
+def inspection_rows(session: Any, month: str | None = None, user: Any = None) -> pa.Table:
     """The result in force of every task on a customer as an ``inspections`` row (import-contract schema).
 
     Voided results are left out (a correction's new result stands in for the original); kWh and penalty
-    are the task's money counted once (``assess.task_money``)."""
+    are the task's money counted once (``assess.task_money``). With ``user``: the tasks that user sees."""
     from sqlalchemy import select
 
+    from gridaudit.audit.access import visible_task_filter
     from gridaudit.audit.assess import money_by_task
     from gridaudit.audit.corrections import effective_results
     from gridaudit.contract import load_contract
 
-    q = select(Task).where(Task.entity_type == "customer").order_by(Task.task_id)
+    q = select(Task).where(Task.entity_type == "customer", visible_task_filter(session, user)).order_by(Task.task_id)
     if month:
         q = q.join(Plan, Plan.plan_id == Task.plan_id).where(Plan.month == month)
     tasks = list(session.execute(q).scalars())

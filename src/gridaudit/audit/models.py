@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -25,6 +25,19 @@ class User(Base):
     manager_id: Mapped[str | None] = mapped_column(String(64))  # who overdue items escalate to
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[str | None] = mapped_column(String(64))
+    # migration 0004: a deactivated user cannot act but stays in history
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+
+
+class Unit(Base):
+    """A unit of the utility's tree, copied from a dataset's ``units`` table (``audit units sync``)."""
+
+    __tablename__ = "audit_units"
+    unit_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    parent_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    level: Mapped[str | None] = mapped_column(String(32))
+    synced_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class Plan(Base):

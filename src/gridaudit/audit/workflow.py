@@ -18,6 +18,7 @@ ROLES: dict[str, tuple[str, str]] = {
     "manager": ("主管领导", "manager"),
     "responsible": ("责任人（单位联系人）", "responsible staff (unit contact)"),
     "admin": ("系统管理员", "administrator"),
+    "viewer": ("只读查看", "viewer (read-only)"),
 }
 
 # state → (中文, English)
@@ -64,6 +65,8 @@ TRANSITIONS: dict[str, Transition] = {
 
 # Actions whose actor must not be the person responsible for the finding or its rectifier.
 INDEPENDENT_ACTIONS = ("result", "accept", "reject", "close")
+# Actions whose actor must not be the one who recorded the task's result.
+RECORDER_EXCLUDED = ("accept", "reject", "close")
 
 
 def state_label(state: str) -> str:
@@ -72,12 +75,8 @@ def state_label(state: str) -> str:
     return f"{zh} ({en})"
 
 
-def apply(task: object, action: str, role: str) -> str:
-    """Move ``task`` by ``action`` done by someone with ``role``; returns the previous state.
-
-    Refuses an unknown action, a role not allowed, or an action not allowed in the current state,
-    with a message naming the task, its state and the action.
-    """
+def check_role(task: object, action: str, role: str) -> Transition:
+    """The transition of ``action``; refuses an unknown action or a role it does not allow."""
     t = TRANSITIONS.get(action)
     if t is None:
         raise IllegalTransition(f"未知操作 {action}", f"unknown action {action}")
@@ -87,6 +86,16 @@ def apply(task: object, action: str, role: str) -> str:
             f"任务 {task.task_id}: 角色 {ROLES.get(role, (role,))[0]} 无权执行“{t.zh}”（允许: {allowed}）",
             f"task {task.task_id}: role {role} may not {t.en} (allowed: {allowed})",
         )
+    return t
+
+
+def apply(task: object, action: str, role: str) -> str:
+    """Move ``task`` by ``action`` done by someone with ``role``; returns the previous state.
+
+    Refuses an unknown action, a role not allowed, or an action not allowed in the current state,
+    with a message naming the task, its state and the action.
+    """
+    t = check_role(task, action, role)
     if task.state not in t.sources:
         zh_src = "、".join(STATES[s][0] for s in t.sources)
         raise IllegalTransition(
@@ -100,8 +109,15 @@ def apply(task: object, action: str, role: str) -> str:
     return before
 
 
-def check_segregation(action: str, actor: object, task: object, rectifier_id: str | None) -> None:
-    """Refuse when the actor is responsible for the finding (its staff) or is its rectifier."""
+def check_segregation(
+    action: str, actor: object, task: object, rectifier_id: str | None, recorders: tuple[str, ...] = ()
+) -> None:
+    """Refuse what segregation of duties (五分离) forbids, whatever the actor's role:
+
+    * the finding's responsible staff (``actor.staff_id``) or the task's rectifier may not record its
+      result, verify (accept/reject) or close it;
+    * whoever recorded the task's result (``recorders``) may not verify or close it.
+    """
     if action not in INDEPENDENT_ACTIONS:
         return
     t = TRANSITIONS[action]
@@ -116,6 +132,12 @@ def check_segregation(action: str, actor: object, task: object, rectifier_id: st
         raise Forbidden(
             f"任务 {task.task_id}: {actor.user_id} 是整改责任人，不能“{t.zh}”（职责分离）",
             f"task {task.task_id}: {actor.user_id} is the rectifier and may not {t.en} it (segregation of duties)",
+        )
+    if action in RECORDER_EXCLUDED and actor.user_id in recorders:
+        raise Forbidden(
+            f"任务 {task.task_id}: {actor.user_id} 录入了该任务的核查结果，不能“{t.zh}”（职责分离：核查与复核分离）",
+            f"task {task.task_id}: {actor.user_id} recorded this task's result and may not {t.en} it "
+            "(segregation of duties: who checks does not verify or close)",
         )
 
 

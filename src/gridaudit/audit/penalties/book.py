@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from gridaudit.audit import trail, workflow
+from gridaudit.audit import access, trail, workflow
 from gridaudit.audit.actions import get_task, latest_result
 from gridaudit.audit.errors import AuditError, Forbidden
 from gridaudit.audit.models import Penalty
@@ -60,7 +60,7 @@ def book_penalty(
         raise Forbidden(
             f"{actor.user_id}（{actor.role}）无权登记违约金", f"{actor.user_id} ({actor.role}) may not book penalties"
         )
-    workflow.check_segregation("result", actor, task, None)
+    access.can(session, actor, "penalty", task)  # unit scope, viewer, segregation of duties
     if (task.state in ("closed", "cancelled") and corrects is None) or latest_result(session, task) is None:
         raise AuditError(
             f"任务 {task_id}（{workflow.state_label(task.state)}）不能登记违约金：需有核查结果且未关闭",

@@ -1,0 +1,156 @@
+"""Who may see and act on which task: roles, unit scope and segregation of duties, in one place.
+
+The CLI and the web app both call these functions; nothing else decides access.
+
+Unit scope (``visible_units``):
+
+* a user bound to a unit (``audit_users.unit_id``) sees and acts on the tasks of that unit and of every
+  unit under it in the store's unit tree (``audit_units``, from ``audit units sync``): a task belongs to
+  the units of ``task.unit_id`` and ``task.assignee_unit``;
+* an unbound user of a lead role (``SEE_ALL_ROLES``: admin, audit_lead, auditor, manager, viewer) sees
+  every task, including tasks whose unit is unknown;
+* an unbound inspector or responsible person sees no unit's tasks;
+* in addition every user sees the tasks assigned to them by name (``tasks assign --to``) and those whose
+  rectification was ordered from them: a lead who has the task in scope named them (交叉稽查, cross-unit
+  audit, is common practice).
+
+``can`` adds the role (``workflow.TRANSITIONS`` for task actions, ``ACTION_ROLES`` for the others), the
+viewer's read-only rule and segregation of duties (``workflow.check_segregation``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gridaudit.audit import workflow
+from gridaudit.audit.errors import AuditError, Forbidden
+from gridaudit.audit.models import Rectification, Result, Task, User
+from gridaudit.audit.units import subtree
+
+# Unbound users of these roles see every task.
+SEE_ALL_ROLES = ("admin", "audit_lead", "auditor", "manager", "viewer")
+# Actions that change nothing: every role may do them within its scope.
+READ_ACTIONS = ("show", "list", "assess", "export")
+# Actions outside the task state machine, and who may do them.
+ACTION_ROLES: dict[str, tuple[str, ...]] = {"penalty": ("inspector", "auditor", "audit_lead")}
+# Segregation rule an action outside the state machine follows (booking a penalty is part of the result).
+SEGREGATION_AS = {"penalty": "result"}
+
+
+def visible_units(session: Any, user: User | None) -> set[str] | None:
+    """The units whose tasks ``user`` sees: None for all (no user, or an unbound lead role), else the
+    user's unit and the units under it (an empty set for an unbound inspector or responsible person)."""
+    if user is None:
+        return None
+    if user.unit_id is None:
+        return None if user.role in SEE_ALL_ROLES else set()
+    return subtree(session, user.unit_id)
+
+
+def visible_task_filter(session: Any, user: User | None) -> Any:
+    """An SQLAlchemy where-clause on ``Task`` selecting the tasks ``user`` sees (for list queries)."""
+    from sqlalchemy import or_, select, true
+
+    units = visible_units(session, user)
+    if units is None:
+        return true()
+    rectified = select(Rectification.task_id).where(Rectification.responsible_id == user.user_id)
+    clauses = [Task.assignee_id == user.user_id, Task.task_id.in_(rectified)]
+    if units:
+        clauses += [Task.unit_id.in_(sorted(units)), Task.assignee_unit.in_(sorted(units))]
+    return or_(*clauses)
+
+
+def in_scope(session: Any, user: User | None, task: Task) -> bool:
+    """Whether ``task`` is visible to ``user`` (the same rule as ``visible_task_filter``, for one task)."""
+    units = visible_units(session, user)
+    if units is None:
+        return True
+    if task.unit_id in units or task.assignee_unit in units or task.assignee_id == user.user_id:
+        return True
+    return _rectifier(session, task) == user.user_id
+
+
+def _rectifier(session: Any, task: Task) -> str | None:
+    from sqlalchemy import select
+
+    q = select(Rectification.responsible_id).where(Rectification.task_id == task.task_id)
+    with session.no_autoflush:  # the caller's pending changes go out in one versioned UPDATE later
+        return session.execute(q).scalar()
+
+
+def _scope_text(user: User) -> tuple[str, str]:
+    if user.unit_id is None:
+        return "仅派给本人或由本人整改的任务", "only tasks assigned to them or rectified by them"
+    return f"单位 {user.unit_id} 及其下级单位", f"unit {user.unit_id} and the units under it"
+
+
+def can(session: Any, user: User, action: str, task: Task) -> None:
+    """Raise ``Forbidden`` unless ``user`` may do ``action`` on ``task``, checked in this order: active user,
+    viewer read-only, segregation of duties, role, unit scope. The task's state is checked by ``workflow.apply``.
+
+    ``action``: a ``workflow.TRANSITIONS`` action, one of ``ACTION_ROLES`` or one of ``READ_ACTIONS``."""
+    if action not in READ_ACTIONS and action not in workflow.TRANSITIONS and action not in ACTION_ROLES:
+        raise AuditError(f"未知操作 {action}", f"unknown action {action}")
+    if not user.active:
+        raise Forbidden(f"用户 {user.user_id} 已停用，不能操作", f"user {user.user_id} is deactivated and cannot act")
+    if user.role == "viewer" and action not in READ_ACTIONS:
+        raise Forbidden(
+            f"{user.user_id} 是只读用户（viewer），不能修改任何内容",
+            f"{user.user_id} is a read-only viewer and may not change anything",
+        )
+    seg = SEGREGATION_AS.get(action, action)
+    if seg in workflow.INDEPENDENT_ACTIONS:
+        recorders = _recorders(session, task) if seg in workflow.RECORDER_EXCLUDED else ()
+        workflow.check_segregation(seg, user, task, _rectifier(session, task), recorders)
+    if action in workflow.TRANSITIONS:
+        workflow.check_role(task, action, user.role)
+    elif action in ACTION_ROLES and user.role not in ACTION_ROLES[action]:
+        raise Forbidden(
+            f"任务 {task.task_id}: {user.user_id}（{user.role}）无权执行 {action}",
+            f"task {task.task_id}: {user.user_id} ({user.role}) may not {action} "
+            f"(allowed: {', '.join(ACTION_ROLES[action])})",
+        )
+    if not in_scope(session, user, task):
+        zh, en = _scope_text(user)
+        raise Forbidden(
+            f"任务 {task.task_id}（单位 {task.unit_id or '未知'}）不在 {user.user_id} 的范围内（{zh}）",
+            f"task {task.task_id} (unit {task.unit_id or 'unknown'}) is outside {user.user_id}'s scope ({en})",
+        )
+
+
+def _recorders(session: Any, task: Task) -> tuple[str, ...]:
+    from sqlalchemy import select
+
+    with session.no_autoflush:
+        q = select(Result.recorded_by).where(Result.task_id == task.task_id)
+        return tuple(session.execute(q).scalars())
+
+
+def check_assignment(session: Any, task: Task, assignee: User | None, unit_id: str | None) -> None:
+    """Refuse assigning ``task`` to its finding's responsible staff member (segregation of duties) or to
+    a unit missing from the store's unit tree (``units.check_unit``). The assignee's existence, activity
+    and role are checked by ``users.get_user`` and ``actions.assign``."""
+    from gridaudit.audit.units import check_unit
+
+    if assignee is not None and task.responsible_staff_id and assignee.staff_id == task.responsible_staff_id:
+        raise Forbidden(
+            f"任务 {task.task_id}: {assignee.user_id} 是该问题的责任人（{task.responsible_staff_id}），"
+            "不能派给本人核查（职责分离）",
+            f"task {task.task_id}: {assignee.user_id} is the staff responsible for this finding "
+            f"({task.responsible_staff_id}) and may not be assigned to check it (segregation of duties)",
+        )
+    if unit_id:
+        check_unit(session, unit_id, "责任单位 / responsible unit")
+
+
+def reader(session: Any, user_id: str | None) -> User | None:
+    """The user a read command acts for. Reads need a user once the store has users (so unit scope
+    applies); in a store without users (before the first ``users add``) None is returned."""
+    from sqlalchemy import select
+
+    from gridaudit.audit.users import get_user
+
+    if user_id is None and session.execute(select(User.user_id).limit(1)).first() is None:
+        return None
+    return get_user(session, user_id)
