@@ -250,3 +250,28 @@ def test_missing_store_is_an_error_and_nothing_is_created(tmp_path, pg_audit_ser
     out = cli(pg, "init")
     assert "case store ready" in out
     assert "audit_users" not in cli(pg, "users", "list", code=0)
+
+
+def _one_closed_theft_task(store_url, tmp_path):
+    f = setup_store(store_url, tmp_path)
+    cli(store_url, "plan", "create", "--month", "2025-07", "--findings", str(f), "--top", "2", user="lead")
+    cli(store_url, "tasks", "assign", "2", "--to", "sun", user="lead")
+    cli(store_url, "tasks", "result", "2", "--outcome", "theft", "--violation-type", "seal_broken", user="sun")
+    cli(store_url, "tasks", "close", "2", user="li")
+
+
+def test_export_inspections_any_name_into_a_dataset_prints_the_ingest_summary(store_url, tmp_path):
+    _one_closed_theft_task(store_url, tmp_path)
+    csv, ds = tmp_path / "labels-2025-07.csv", tmp_path / "ds"
+    out = " ".join(cli(store_url, "export-inspections", "--out", str(csv), "--dataset", str(ds)).split())
+    assert "wrote 1 inspections" in out and "IngestResult" not in out and "pyarrow" not in out
+    assert "Ingest summary" in out and "inspections" in out and "is now at version" in out
+    from gridaudit.dataset import open_dataset
+
+    assert open_dataset(ds).read("inspections").column("outcome").to_pylist() == ["theft"]
+
+
+def test_export_refuses_an_xlsx_path_without_xlsx_suffix(store_url, tmp_path):
+    _one_closed_theft_task(store_url, tmp_path)
+    out = cli(store_url, "export", "--month", "2025-07", "--xlsx", str(tmp_path / "out.csv"), code=2)
+    assert "--xlsx must name an .xlsx file" in out and not (tmp_path / "out.csv").exists()
