@@ -334,7 +334,7 @@ def tasks_verify(
 ) -> None:
     """Verify a rectification reply: accept, or reject with a reason; re-checks the data when given."""
     from gridaudit.audit import actions
-    from gridaudit.audit.recheck import recheck_finding
+    from gridaudit.audit.recheck import recheck_finding, require_later_period
     from gridaudit.console import die
     from gridaudit.i18n import both
 
@@ -342,14 +342,27 @@ def tasks_verify(
         die(both("请指定 --accept 或 --reject", "say --accept or --reject"))
     if (dataset is None) != (period is None):
         die(both("数据复查需要同时给出 --dataset 和 --period", "the data re-check needs both --dataset and --period"))
-    check = (lambda task: recheck_finding(task, dataset, period)) if dataset else None
-    v = run(store, lambda s, _st: actions.verify(s, user, task_id, accept, reason, check, _day(today, "--today")))
+
+    def check(task: Any) -> Any:
+        require_later_period(task, period)  # refused (exit 2), never recorded as "unavailable"
+        return recheck_finding(task, dataset, period)
+
+    v = run(
+        store,
+        lambda s, _st: actions.verify(
+            s, user, task_id, accept, reason, check if dataset else None, _day(today, "--today")
+        ),
+    )
     verdict = msg("通过", "accepted") if accept else msg("驳回", "rejected")
+    why = f" ({v.recheck_detail})" if v.recheck_detail else ""
+    if dataset is None:
+        why = msg("（未给出 --dataset/--period，未复查数据）", " (no --dataset/--period given: data not re-checked)")
     console.print(
         msg(
-            f"任务 {task_id}: 复核{verdict}；数据复查: {v.recheck_status}",
-            f"task {task_id}: {verdict}; data re-check: {v.recheck_status}",
-        )
+            f"任务 {task_id}: 复核{verdict}；数据复查: {v.recheck_status}{why}",
+            f"task {task_id}: {verdict}; data re-check: {v.recheck_status}{why}",
+        ),
+        highlight=False,
     )
 
 
