@@ -275,3 +275,14 @@ def test_export_refuses_an_xlsx_path_without_xlsx_suffix(store_url, tmp_path):
     _one_closed_theft_task(store_url, tmp_path)
     out = cli(store_url, "export", "--month", "2025-07", "--xlsx", str(tmp_path / "out.csv"), code=2)
     assert "--xlsx must name an .xlsx file" in out and not (tmp_path / "out.csv").exists()
+
+
+def test_plan_create_with_no_finding_in_scope_says_so_and_creates_nothing(store_url, tmp_path):
+    f = setup_store(store_url, tmp_path)
+    args = ("plan", "create", "--month", "2031-01", "--findings", str(f))
+    out = cli(store_url, *args, "--entity-type", "meter", user="lead", code=2)
+    assert "no findings matched, no plan created: read 12 findings, left out: entity_type 12" in out
+    assert "没有问题符合范围" in out
+    assert "2031-01" not in cli(store_url, "plan", "list")  # the refused plan was rolled back
+    out = cli(store_url, *args, user="lead")
+    assert "(2031-01): read 12 findings, created 12 tasks" in out and "2031-01" in cli(store_url, "plan", "list")

@@ -69,3 +69,14 @@ def test_rules_test_command_passes_and_catches_a_broken_fixture(tmp_path):
     )
     assert res.exit_code == 1, res.output
     assert "FAIL" in res.output and "M3" in res.output
+
+
+def test_run_for_a_month_without_data_says_so_and_exits_2(fixture_dataset):
+    args = ["--lang", "en", "rules", "run", "--dataset", str(fixture_dataset.root), "--family", "billing"]
+    res = runner.invoke(app, [*args, "--period", "2031-01"])
+    text = " ".join(res.output.split())
+    assert res.exit_code == 2, res.output
+    assert f"no data for 2031-01 in dataset {fixture_dataset.root} (data covers 2024-01..2024-02)" in text
+    assert "0 findings" not in text
+    res = runner.invoke(app, [*args, "--period", "2024-02"])
+    assert res.exit_code == 0 and "2 findings" in " ".join(res.output.split()), res.output

@@ -166,6 +166,11 @@ def run_cmd(
         ds = open_dataset(dataset)
     except DatasetError as exc:
         die(str(exc))
+    if period:
+        from gridaudit.ingest.info import period_outside_data
+
+        if why := period_outside_data(ds, period):
+            die(why)
     rules = _catalog(catalog)
     try:
         rules = select_rules(
