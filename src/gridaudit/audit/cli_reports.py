@@ -156,9 +156,8 @@ def export_inspections(
     user: str = UserOpt,
 ) -> None:
     """Write inspection outcomes as ``inspections`` rows (labels for the risk scorer), optionally ingesting them."""
-    from gridaudit.audit.export import inspection_rows, write_inspections_csv
-
     from gridaudit.audit import trail
+    from gridaudit.audit.export import inspection_rows, write_inspections_csv
 
     def go(s: object, _st: object) -> object:
         table = inspection_rows(s, month)
