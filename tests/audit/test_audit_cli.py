@@ -286,3 +286,26 @@ def test_plan_create_with_no_finding_in_scope_says_so_and_creates_nothing(store_
     assert "2031-01" not in cli(store_url, "plan", "list")  # the refused plan was rolled back
     out = cli(store_url, *args, user="lead")
     assert "(2031-01): read 12 findings, created 12 tasks" in out and "2031-01" in cli(store_url, "plan", "list")
+
+
+def test_tasks_list_keeps_rule_and_entity_ids_whole_at_80_columns(store_url, tmp_path):
+    import pyarrow as pa
+
+    setup_store(store_url, tmp_path)
+    table = make_findings(4)
+    n = table.num_rows
+    rule = "contract_two_part_demand_over_contract"
+    table = table.set_column(table.schema.get_field_index("rule_id"), "rule_id", pa.array([rule] * n))
+    ids = [f"C{i:03d}-0012345678" for i in range(n)]
+    table = table.set_column(table.schema.get_field_index("entity_id"), "entity_id", pa.array(ids))
+    f = tmp_path / "long.parquet"
+    write_findings(table, f)
+    cli(store_url, "plan", "create", "--month", "2025-07", "--findings", str(f), user="lead")
+    res = runner.invoke(
+        app, ["--lang", "en", "audit", "tasks", "list", "--store", store_url], env={"COLUMNS": "80"}, terminal_width=80
+    )
+    assert res.exit_code == 0, res.output
+    lines = res.output.splitlines()
+    assert max(len(line) for line in lines) <= 80 and "…" not in res.output, res.output
+    assert sum(rule in line for line in lines) == n  # every id whole, on one line
+    assert all(any(f"customer:{i}" in line for line in lines) for i in ids), res.output

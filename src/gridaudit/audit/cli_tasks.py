@@ -62,8 +62,7 @@ def tasks_list(
             return [
                 (
                     str(t.task_id),
-                    t.rule_id,
-                    f"{t.entity_type}:{t.entity_id}",
+                    f"{t.rule_id}\n{t.entity_type}:{t.entity_id}",
                     state_label(t.state),
                     r.responsible_id,
                     deadline_text(r.ordered_on, r.deadline),
@@ -74,8 +73,7 @@ def tasks_list(
         return [
             (
                 str(t.task_id),
-                t.rule_id,
-                f"{t.entity_type}:{t.entity_id}",
+                f"{t.rule_id}\n{t.entity_type}:{t.entity_id}",
                 state_label(t.state),
                 t.assignee_id or t.assignee_unit or "",
                 f"{t.priority:.3f}",
@@ -85,13 +83,17 @@ def tasks_list(
         ]
 
     rows = run(store, go)
+    # the rule and entity ids share one column, one line each, never cut: the other columns wrap around them
+    ids = "rule 规则\nentity 对象"
     if overdue:
-        t = Table(
-            "task", "rule 规则", "entity 对象", "state 状态", "rectifier 整改人", "deadline 期限", "overdue 超期工作日"
-        )
-        t.columns[5].min_width, t.columns[5].overflow = 10, "fold"  # a provisional mark wraps, never cut to "…"
+        t = Table("task", ids, "state 状态", "rectifier 整改人", "deadline 期限", "overdue 超期工作日")
+        t.columns[4].min_width, t.columns[4].overflow = 10, "fold"  # a provisional mark wraps, never cut to "…"
     else:
-        t = Table("task", "rule 规则", "entity 对象", "state 状态", "assignee 承办", "priority 优先级", "¥ at stake")
+        t = Table("task", ids, "state 状态", "assignee 承办", "priority 优先级", "¥ at stake")
+    for i, col in enumerate(t.columns):
+        col.no_wrap = i in (0, 1)
+        if i > 1:
+            col.overflow = "fold"
     for r in rows[:limit]:
         t.add_row(*r)
     console.print(t)
