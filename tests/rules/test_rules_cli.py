@@ -80,3 +80,16 @@ def test_run_for_a_month_without_data_says_so_and_exits_2(fixture_dataset):
     assert "0 findings" not in text
     res = runner.invoke(app, [*args, "--period", "2024-02"])
     assert res.exit_code == 0 and "2 findings" in " ".join(res.output.split()), res.output
+
+
+def test_run_lists_derived_tables_apart_from_the_rules(tmp_path):
+    rule = {r.id: r for r in load_catalog()}["reading_estimated_vs_ami"]
+    ds = build_fixture_dataset(rule, load_fixture(HERE / "reading_estimated_vs_ami" / "fixture.yaml"), tmp_path / "ds")
+    res = runner.invoke(
+        app, ["--lang", "en", "rules", "run", "--dataset", str(ds.root), "--only", "reading_estimated_vs_ami"]
+    )
+    assert res.exit_code == 0, res.output
+    built, results = res.output.split("derived tables built")[1].split("rule results")
+    derived = [d.id for d in rule.needs]
+    assert derived and all(d in built for d in derived)
+    assert "reading_estimated_vs_ami" in results and not any(d in results for d in derived)
