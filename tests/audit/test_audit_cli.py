@@ -250,3 +250,66 @@ def test_missing_store_is_an_error_and_nothing_is_created(tmp_path, pg_audit_ser
     out = cli(pg, "init")
     assert "case store ready" in out
     assert "audit_users" not in cli(pg, "users", "list", code=0)
+
+
+def _one_closed_theft_task(store_url, tmp_path):
+    f = setup_store(store_url, tmp_path)
+    cli(store_url, "plan", "create", "--month", "2025-07", "--findings", str(f), "--top", "2", user="lead")
+    cli(store_url, "tasks", "assign", "2", "--to", "sun", user="lead")
+    cli(store_url, "tasks", "result", "2", "--outcome", "theft", "--violation-type", "seal_broken", user="sun")
+    cli(store_url, "tasks", "close", "2", user="li")
+
+
+def test_export_inspections_any_name_into_a_dataset_prints_the_ingest_summary(store_url, tmp_path):
+    _one_closed_theft_task(store_url, tmp_path)
+    csv, ds = tmp_path / "labels-2025-07.csv", tmp_path / "ds"
+    out = " ".join(cli(store_url, "export-inspections", "--out", str(csv), "--dataset", str(ds), user="li").split())
+    assert "wrote 1 inspections" in out and "IngestResult" not in out and "pyarrow" not in out
+    assert "Ingest summary" in out and "inspections" in out and "is now at version" in out
+    from gridaudit.dataset import open_dataset
+
+    assert open_dataset(ds).read("inspections").column("outcome").to_pylist() == ["theft"]
+
+
+def test_export_refuses_an_xlsx_path_without_xlsx_suffix(store_url, tmp_path):
+    _one_closed_theft_task(store_url, tmp_path)
+    out = cli(store_url, "export", "--month", "2025-07", "--xlsx", str(tmp_path / "out.csv"), user="li", code=2)
+    assert "--xlsx must name an .xlsx file" in out and not (tmp_path / "out.csv").exists()
+
+
+def test_plan_create_with_no_finding_in_scope_says_so_and_creates_nothing(store_url, tmp_path):
+    f = setup_store(store_url, tmp_path)
+    args = ("plan", "create", "--month", "2031-01", "--findings", str(f))
+    out = cli(store_url, *args, "--entity-type", "meter", user="lead", code=2)
+    assert "no findings matched, no plan created: read 12 findings, left out: entity_type 12" in out
+    assert "没有问题符合范围" in out
+    assert "2031-01" not in cli(store_url, "plan", "list", user="li")  # the refused plan was rolled back
+    out = cli(store_url, *args, user="lead")
+    assert "(2031-01): read 12 findings, created 12 tasks" in out
+    assert "2031-01" in cli(store_url, "plan", "list", user="li")
+
+
+def test_tasks_list_keeps_rule_and_entity_ids_whole_at_80_columns(store_url, tmp_path):
+    import pyarrow as pa
+
+    setup_store(store_url, tmp_path)
+    table = make_findings(4)
+    n = table.num_rows
+    rule = "contract_two_part_demand_over_contract"
+    table = table.set_column(table.schema.get_field_index("rule_id"), "rule_id", pa.array([rule] * n))
+    ids = [f"C{i:03d}-0012345678" for i in range(n)]
+    table = table.set_column(table.schema.get_field_index("entity_id"), "entity_id", pa.array(ids))
+    f = tmp_path / "long.parquet"
+    write_findings(table, f)
+    cli(store_url, "plan", "create", "--month", "2025-07", "--findings", str(f), user="lead")
+    res = runner.invoke(
+        app,
+        ["--lang", "en", "audit", "tasks", "list", "--store", store_url, "--user", "li"],
+        env={"COLUMNS": "80"},
+        terminal_width=80,
+    )
+    assert res.exit_code == 0, res.output
+    lines = res.output.splitlines()
+    assert max(len(line) for line in lines) <= 80 and "…" not in res.output, res.output
+    assert sum(rule in line for line in lines) == n  # every id whole, on one line
+    assert all(any(f"customer:{i}" in line for line in lines) for i in ids), res.output

@@ -160,6 +160,13 @@ def test_cli_verify_with_recheck_and_escalate(missed_reads_dataset, tmp_path):
     assert "2 rows" in out
     for tid in ("1", "2"):
         cli(store_url, "tasks", "reply", tid, "--text", "补抄完成", "--today", "2025-08-12", user="zhou")
+    # a re-check period not after the finding's (2025-06) is refused, not accepted as "unavailable"
+    out = cli(
+        store_url, "tasks", "verify", "1", "--accept", "--dataset", str(missed_reads_dataset), "--period", "2025-06",
+        user="li", code=2,
+    )  # fmt: skip
+    assert "the re-check --period 2025-06 must be after the finding's period 2025-06" in out
+    assert "replied" in cli(store_url, "tasks", "show", "1", user="li")  # nothing moved
     results = {}
     for tid in ("1", "2"):
         res = cli(

@@ -158,3 +158,15 @@ def test_rerun_reissuing_every_finding_keeps_one_copy(tiny, tmp_path):
     n = read_findings(tmp_path / "findings.parquet").num_rows
     write_outputs(result, tmp_path)  # every old finding re-issued: nothing of the old file is kept
     assert read_findings(tmp_path / "findings.parquet").num_rows == n > 0
+
+
+def test_cli_month_without_data_says_so_and_exits_2(tiny, tmp_path):
+    root, _ = tiny
+    res = CliRunner().invoke(app, ["--lang", "en", "loss", "--dataset", str(root), "--period", "2031-01"])
+    text = " ".join(res.output.split())
+    assert res.exit_code == 2, res.output
+    assert f"no data for 2031-01 in dataset {root} (daily_usage covers " in text and "not computable" not in text
+    res = CliRunner().invoke(
+        app, ["--lang", "en", "loss", "--dataset", str(root), "--from", "2020-01-01", "--to", "2020-01-31"]
+    )
+    assert res.exit_code == 2 and "no data for 2020-01 in dataset" in " ".join(res.output.split()), res.output

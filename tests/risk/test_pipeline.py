@@ -41,9 +41,10 @@ def test_train_score_round_trip(risk_ds, tmp_path):
     assert roc_auc(y, scores["score"].to_numpy()) > 0.9
     # every top suspect carries an explanation in both languages
     top = scores.head(20)
-    assert top["explanation_zh"].str.len().gt(0).all() and top["explanation_en"].str.contains(r"\(\+").any()
+    assert top["explanation_zh"].str.len().gt(0).all() and top["explanation_en"].str.contains(r"\d+% less").any()
+    assert not top["explanation_en"].str.contains("significance of").any()  # sentences, not feature names
     reasons = json.loads(top["reasons"].iloc[0])
-    assert reasons and reasons[0]["feature"] in FEATURES and reasons[0]["contribution"] > 0
+    assert reasons and reasons[0]["feature"] in FEATURES and reasons[0]["contribution"] > 0 and "args" in reasons[0]
 
 
 def test_findings_shape(risk_ds, tmp_path):

@@ -27,7 +27,7 @@ def test_cli_train_score_evaluate(risk_ds, tmp_path):
     )
     assert r.exit_code == 0, r.output
     scores = pd.read_parquet(out)
-    assert {"customer_id", "score", "rank", "explanation", "model_kind"} <= set(scores.columns)
+    assert {"customer_id", "score", "rank", "explanation_zh", "explanation_en", "reasons"} <= set(scores.columns)
     f = pq.read_table(tmp_path / "scores_findings.parquet")
     assert f.num_rows == 7 and f.schema == FINDINGS_SCHEMA
     labels = tmp_path / "labels.csv"
@@ -81,3 +81,39 @@ def test_every_risk_command_has_help_with_example():
     for cmd in ("train", "score", "evaluate"):
         r = runner.invoke(app, ["risk", cmd, "--help"])
         assert r.exit_code == 0 and "gridaudit risk " + cmd in r.output
+
+
+def test_cli_train_explains_how_inspections_became_labels(risk_ds, tmp_path):
+    root, info = risk_ds
+    until = sorted(r[2] for r in info["inspections"])[len(info["inspections"]) // 2]
+    model = tmp_path / "m.model"
+    args = ["--lang", "en", "risk", "train", "--dataset", str(root), "--model", str(model), "--until", str(until)]
+    r = runner.invoke(app, args)
+    assert r.exit_code == 0, r.output
+    labels = json.loads((tmp_path / "m.model.json").read_text("utf-8"))["labels"]
+    late = sum(1 for row in info["inspections"] if row[2] > until)
+    read = len(info["inspections"])
+    assert (labels["inspections_read"], labels["after_until"]) == (read, late) and late > 0
+    assert labels["rows"] == read - late - labels["skipped_without_usage"]
+    text = flat(r.output)
+    assert f"inspections read {read}; after --until {late}" in text
+    assert f"→ {labels['rows']} labels ({labels['positives']} theft/violation" in text
+
+
+def test_cli_score_top_n_rows_and_stored_explanations_do_not_depend_on_the_language(risk_ds, tmp_path):
+    import shutil
+
+    outs = {}
+    for lang in ("en", "zh"):
+        root = shutil.copytree(risk_ds[0], tmp_path / f"ds-{lang}")  # the same store state for both runs
+        out = tmp_path / f"{lang}.parquet"
+        r = runner.invoke(
+            app, ["--lang", lang, "risk", "score", "--dataset", str(root), "--out", str(out), "--top", "5"]
+        )
+        assert r.exit_code == 0, r.output
+        rows = [line for line in r.output.splitlines() if line.startswith("│") and line.split("│")[1].strip()]
+        assert [line.split("│")[1].strip() for line in rows] == ["1", "2", "3", "4", "5"], r.output
+        outs[lang] = pd.read_parquet(out)
+    assert "explanation" not in outs["en"].columns
+    for col in ("explanation_zh", "explanation_en", "reasons"):
+        assert outs["en"][col].tolist() == outs["zh"][col].tolist()

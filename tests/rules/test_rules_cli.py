@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 from gridaudit.cli import app
 from gridaudit.findings import read_findings
 from gridaudit.rules import load_catalog
-from gridaudit.rules.harness import build_fixture_dataset, load_fixture
+from gridaudit.rules.harness import build_fixture_dataset, fixture_dir, load_fixture
 from gridaudit.rules.loader import builtin_catalog
 
 CATALOG = builtin_catalog()
@@ -68,3 +68,27 @@ def test_rules_test_command_passes_and_catches_a_broken_fixture(tmp_path):
     )
     assert res.exit_code == 1, res.output
     assert "FAIL" in res.output and "M3" in res.output
+
+
+def test_run_for_a_month_without_data_says_so_and_exits_2(fixture_dataset):
+    args = ["--lang", "en", "rules", "run", "--dataset", str(fixture_dataset.root), "--family", "billing"]
+    res = runner.invoke(app, [*args, "--period", "2031-01"])
+    text = " ".join(res.output.split())
+    assert res.exit_code == 2, res.output
+    assert f"no data for 2031-01 in dataset {fixture_dataset.root} (data covers 2024-01..2024-02)" in text
+    assert "0 findings" not in text
+    res = runner.invoke(app, [*args, "--period", "2024-02"])
+    assert res.exit_code == 0 and "2 findings" in " ".join(res.output.split()), res.output
+
+
+def test_run_lists_derived_tables_apart_from_the_rules(tmp_path):
+    rule = {r.id: r for r in load_catalog()}["reading_estimated_vs_ami"]
+    ds = build_fixture_dataset(rule, load_fixture(fixture_dir(rule) / "fixture.yaml"), tmp_path / "ds")
+    res = runner.invoke(
+        app, ["--lang", "en", "rules", "run", "--dataset", str(ds.root), "--only", "reading_estimated_vs_ami"]
+    )
+    assert res.exit_code == 0, res.output
+    built, results = res.output.split("derived tables built")[1].split("rule results")
+    derived = [d.id for d in rule.needs]
+    assert derived and all(d in built for d in derived)
+    assert "reading_estimated_vs_ami" in results and not any(d in results for d in derived)

@@ -305,6 +305,13 @@ def plan_create(
             unit_map=unit_map,
             settings=settings,
         )
+        if not out.tasks:  # raised inside the transaction: the empty plan is rolled back
+            left = ", ".join(f"{k} {v}" for k, v in sorted(out.skipped.items()))
+            raise AuditError(
+                f"没有问题符合范围，未制定计划：读入 {out.read} 条问题" + (f"，未纳入: {left}" if left else ""),
+                f"no findings matched, no plan created: read {out.read} findings"
+                + (f", left out: {left}" if left else ""),
+            )
         return out.plan.plan_id, len(out.tasks), out.read, out.skipped, out.quotas, out.over_top
 
     plan_id, n, read, skipped, fills, over_top = run(store, go)

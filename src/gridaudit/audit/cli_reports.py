@@ -126,6 +126,8 @@ def export_command(
     from gridaudit.audit.access import reader
     from gridaudit.audit.export import export_xlsx
 
+    if xlsx.suffix.lower() != ".xlsx":
+        die(both(f"--xlsx 须为 .xlsx 文件：{xlsx}", f"--xlsx must name an .xlsx file, not {xlsx}"))
     day = _day(as_of, "--as-of")
 
     from gridaudit.audit import trail
@@ -144,11 +146,11 @@ def export_command(
     "export-inspections",
     epilog=example(
         "gridaudit audit export-inspections --out inspections.csv",
-        "gridaudit audit export-inspections --out out/inspections.csv --dataset ds",
+        "gridaudit audit export-inspections --out out/labels-2025-07.csv --month 2025-07 --dataset ds",
     ),
 )
 def export_inspections(
-    out: Annotated[Path, typer.Option("--out", help="CSV to write (contract table inspections)")] = Path(
+    out: Annotated[Path, typer.Option("--out", help="CSV to write, any name (contract table inspections)")] = Path(
         "inspections.csv"
     ),
     month: str = typer.Option(None, "--month", help="Only tasks of this plan month"),
@@ -157,18 +159,9 @@ def export_inspections(
     user: str = UserOpt,
 ) -> None:
     """Write inspection outcomes as ``inspections`` rows (labels for the risk scorer), optionally ingesting them."""
+    from gridaudit.audit import trail
     from gridaudit.audit.access import reader
     from gridaudit.audit.export import inspection_rows, write_inspections_csv
-
-    if out.name != "inspections.csv" and dataset is not None:
-        die(
-            both(
-                "与 --dataset 一起使用时 --out 文件名须为 inspections.csv",
-                "with --dataset the --out file must be named inspections.csv",
-            )
-        )
-
-    from gridaudit.audit import trail
 
     def go(s: object, _st: object) -> object:
         table = inspection_rows(s, month, reader(s, user))
@@ -180,10 +173,28 @@ def export_inspections(
     write_inspections_csv(table, out)
     console.print(msg(f"已写出 {table.num_rows} 条检查记录到 {out}", f"wrote {table.num_rows} inspections to {out}"))
     if dataset is not None:
-        from gridaudit.ingest import ingest
+        _ingest_inspections(out, dataset)
 
-        result = ingest([out], dataset)
-        console.print(msg(f"已导入数据集 {dataset}", f"ingested into {dataset}") + f": {result}", highlight=False)
+
+def _ingest_inspections(csv: Path, dataset: Path) -> None:
+    """Ingest ``csv`` (whatever its name) as the ``inspections`` table and print the ingest summary."""
+    import tempfile
+
+    from gridaudit.ingest import ingest
+    from gridaudit.ingest.report import print_summary
+
+    with tempfile.TemporaryDirectory(prefix="gridaudit-") as tmp:
+        mapping = Path(tmp) / "mapping.yaml"  # the file name need not name the table: the mapping places it
+        mapping.write_text(json.dumps({"tables": {csv.stem: "inspections"}}, ensure_ascii=False), "utf-8")
+        result = ingest([csv], dataset, mapping=mapping)
+    if result.errors:
+        for e in result.errors:
+            err_console.print(f"[bold red]error[/]: {e}", highlight=False)
+        raise typer.Exit(2)
+    console.print(msg(f"导入数据集 {dataset}：", f"ingested into {dataset}:"), highlight=False)
+    print_summary(result)
+    if result.exit_code:
+        raise typer.Exit(result.exit_code)
 
 
 @audit_app.command(

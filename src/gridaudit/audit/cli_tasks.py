@@ -64,8 +64,7 @@ def tasks_list(
             return [
                 (
                     str(t.task_id),
-                    t.rule_id,
-                    f"{t.entity_type}:{t.entity_id}",
+                    f"{t.rule_id}\n{t.entity_type}:{t.entity_id}",
                     state_label(t.state),
                     r.responsible_id,
                     deadline_text(r.ordered_on, r.deadline),
@@ -76,8 +75,7 @@ def tasks_list(
         return [
             (
                 str(t.task_id),
-                t.rule_id,
-                f"{t.entity_type}:{t.entity_id}",
+                f"{t.rule_id}\n{t.entity_type}:{t.entity_id}",
                 state_label(t.state),
                 t.assignee_id or t.assignee_unit or "",
                 f"{t.priority:.3f}",
@@ -87,13 +85,17 @@ def tasks_list(
         ]
 
     rows = run(store, go, user=user, read=True)
+    # the rule and entity ids share one column, one line each, never cut: the other columns wrap around them
+    ids = "rule 规则\nentity 对象"
     if overdue:
-        t = Table(
-            "task", "rule 规则", "entity 对象", "state 状态", "rectifier 整改人", "deadline 期限", "overdue 超期工作日"
-        )
-        t.columns[5].min_width, t.columns[5].overflow = 10, "fold"  # a provisional mark wraps, never cut to "…"
+        t = Table("task", ids, "state 状态", "rectifier 整改人", "deadline 期限", "overdue 超期工作日")
+        t.columns[4].min_width, t.columns[4].overflow = 10, "fold"  # a provisional mark wraps, never cut to "…"
     else:
-        t = Table("task", "rule 规则", "entity 对象", "state 状态", "assignee 承办", "priority 优先级", "¥ at stake")
+        t = Table("task", ids, "state 状态", "assignee 承办", "priority 优先级", "¥ at stake")
+    for i, col in enumerate(t.columns):
+        col.no_wrap = i in (0, 1)
+        if i > 1:
+            col.overflow = "fold"
     for r in rows[:limit]:
         t.add_row(*r)
     console.print(t)
@@ -342,7 +344,7 @@ def tasks_verify(
 ) -> None:
     """Verify a rectification reply: accept, or reject with a reason; re-checks the data when given."""
     from gridaudit.audit import actions
-    from gridaudit.audit.recheck import recheck_finding
+    from gridaudit.audit.recheck import recheck_finding, require_later_period
     from gridaudit.console import die
     from gridaudit.i18n import both
 
@@ -350,14 +352,27 @@ def tasks_verify(
         die(both("请指定 --accept 或 --reject", "say --accept or --reject"))
     if (dataset is None) != (period is None):
         die(both("数据复查需要同时给出 --dataset 和 --period", "the data re-check needs both --dataset and --period"))
-    check = (lambda task: recheck_finding(task, dataset, period)) if dataset else None
-    v = run(store, lambda s, _st: actions.verify(s, user, task_id, accept, reason, check, _day(today, "--today")))
+
+    def check(task: Any) -> Any:
+        require_later_period(task, period)  # refused (exit 2), never recorded as "unavailable"
+        return recheck_finding(task, dataset, period)
+
+    v = run(
+        store,
+        lambda s, _st: actions.verify(
+            s, user, task_id, accept, reason, check if dataset else None, _day(today, "--today")
+        ),
+    )
     verdict = msg("通过", "accepted") if accept else msg("驳回", "rejected")
+    why = f" ({v.recheck_detail})" if v.recheck_detail else ""
+    if dataset is None:
+        why = msg("（未给出 --dataset/--period，未复查数据）", " (no --dataset/--period given: data not re-checked)")
     console.print(
         msg(
-            f"任务 {task_id}: 复核{verdict}；数据复查: {v.recheck_status}",
-            f"task {task_id}: {verdict}; data re-check: {v.recheck_status}",
-        )
+            f"任务 {task_id}: 复核{verdict}；数据复查: {v.recheck_status}{why}",
+            f"task {task_id}: {verdict}; data re-check: {v.recheck_status}{why}",
+        ),
+        highlight=False,
     )
 
 

@@ -48,15 +48,31 @@ def run_rule_findings(rule_id: str, dataset_dir: str | Path, period: str) -> tup
     return table, ""
 
 
+def period_is_after(task: Any, period: str) -> bool:
+    """Whether ``period`` (YYYY-MM) is after every month of the finding's period (a finding without one: yes)."""
+    from gridaudit.audit.plans import last_month
+
+    found_in = last_month(task.period)
+    return not (found_in and period <= found_in)
+
+
+def require_later_period(task: Any, period: str) -> None:
+    """Refuse a re-check period that is not after the finding's period (the re-check could only repeat it)."""
+    if not period_is_after(task, period):
+        from gridaudit.audit.errors import AuditError
+
+        raise AuditError(
+            f"任务 {task.task_id}: 数据复查的 --period {period} 须晚于问题所在期间 {task.period}",
+            f"task {task.task_id}: the re-check --period {period} must be after the finding's period {task.period}",
+        )
+
+
 def recheck_finding(task: Any, dataset_dir: str | Path, period: str, runner: Any = run_rule_findings) -> RecheckResult:
     """Re-run ``task``'s rule on ``dataset_dir`` for ``period``; does the same entity show up again?
 
     ``runner(rule_id, dataset_dir, period) -> (findings table | None, reason)`` is replaceable (tests,
     other engines)."""
-    from gridaudit.audit.plans import last_month
-
-    found_in = last_month(task.period)
-    if found_in and period <= found_in:
+    if not period_is_after(task, period):
         return RecheckResult("unavailable", f"period {period} is not after the finding's period {task.period}")
     table, why = runner(task.rule_id, dataset_dir, period)
     if table is None:

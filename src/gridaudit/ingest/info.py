@@ -29,6 +29,47 @@ def coverage_column(table: str) -> str | None:
     return None
 
 
+REFERENCE_TABLES = frozenset({"tariffs"})  # dated, but a tariff's valid_from says nothing about months of data
+
+
+def data_months(ds: Dataset) -> tuple[str, str] | None:
+    """The first and last month (YYYY-MM) any activity table of ``ds`` covers, or None when none holds a row."""
+    con = duckdb.connect()
+    lo_hi: list[tuple[str, str]] = []
+    try:
+        for t in ds.tables():
+            col = coverage_column(t)
+            if col is None or t in REFERENCE_TABLES:
+                continue
+            lo, hi = con.execute(
+                f"SELECT CAST(min({ident(col)}) AS VARCHAR), CAST(max({ident(col)}) AS VARCHAR) "
+                f"FROM read_parquet({lit(ds.table_glob(t))}, union_by_name = true)"
+            ).fetchall()[0]
+            if lo is not None and hi is not None:
+                lo_hi.append((lo[:7], hi[:7]))
+    finally:
+        con.close()
+    if not lo_hi:
+        return None
+    return min(lo for lo, _ in lo_hi), max(hi for _, hi in lo_hi)
+
+
+def period_outside_data(ds: Dataset, period: str) -> str | None:
+    """Why ``period`` (YYYY-MM) cannot be analysed in ``ds`` — no data that month, in both languages — or None."""
+    from gridaudit.i18n import both
+
+    span = data_months(ds)
+    if span is None:
+        return both(f"数据集 {ds.root} 中没有带日期的数据", f"dataset {ds.root} holds no dated data")
+    lo, hi = span
+    if lo <= period <= hi:
+        return None
+    return both(
+        f"数据集 {ds.root} 中没有 {period} 的数据（数据覆盖 {lo}..{hi}）",
+        f"no data for {period} in dataset {ds.root} (data covers {lo}..{hi})",
+    )
+
+
 def dataset_info(root: str | Path) -> dict[str, Any]:
     """Tables with rows and covered period, and the list of versions with their time and sources."""
     ds: Dataset = open_dataset(root)

@@ -119,7 +119,16 @@ def run_loss(
     inputs = open_inputs(dataset, threads=threads)
     con = inputs.con
     try:
-        window = resolve_window(data_span(inputs), start, end, period)
+        span = data_span(inputs)
+        window = resolve_window(span, start, end, period)
+        if window.end < span[0] or window.start > span[1]:  # a window with no data: say so, not "not computable"
+            lo, hi = span[0].strftime("%Y-%m"), span[1].strftime("%Y-%m")
+            raise LossInputError(
+                both(
+                    f"数据集 {inputs.dataset.root} 中没有 {window.label} 的数据（daily_usage 覆盖 {lo}..{hi}）",
+                    f"no data for {window.label} in dataset {inputs.dataset.root} (daily_usage covers {lo}..{hi})",
+                )
+            )
         notes: list[str] = []
         seconds: dict[str, float] = {}
         clock = [time.perf_counter()]

@@ -53,11 +53,36 @@ def print_summary(result: LossResult, console: Console, level: str = "area", top
         counts.add_row(msg(*LEVEL_LABEL[lv]), *(str(c.get(b, 0)) for b in BAND_LABEL))
     console.print(counts)
 
-    rows = [r for r in w if r["level"] == level]
-    flagged = [r for r in rows if r["band"] in ("negative", "high", "extreme", "watch")]
-    worst = sorted(flagged, key=lambda r: -abs(r["loss_rate_pct"] or 0))[:top]
+    rows = [r for r in w if r["level"] == level and r["loss_rate_pct"] is not None]
     lvl = msg(*LEVEL_LABEL[level])
-    t = Table(title=msg(f"最差{lvl}（前 {top}）", f"Worst {lvl}s (top {top})"), title_justify="left")
+    # the worst are the highest computable loss rates; negative losses (a metering or mapping fault, not a loss)
+    # are listed on their own, most negative first
+    worst = sorted(
+        (r for r in rows if r["band"] not in ("negative", "not_computable")),
+        key=lambda r: (-r["loss_rate_pct"], r["entity_id"]),
+    )
+    negative = sorted((r for r in rows if r["band"] == "negative"), key=lambda r: (r["loss_rate_pct"], r["entity_id"]))
+    shown = False
+    for title, picked in (
+        (msg(f"最差{lvl}（前 {top}）", f"Worst {lvl}s (top {top})"), worst[:top]),
+        (msg(f"负损{lvl}（前 {top}）", f"Negative-loss {lvl}s (top {top})"), negative[:top]),
+    ):
+        if picked:
+            console.print(_entity_table(title, picked, level, lvl))
+            shown = True
+    if not shown:
+        console.print(msg(f"没有可计算线损率的{lvl}。", f"No {level} with a computable loss rate."))
+
+    f = Counter(result.findings.column("rule_id").to_pylist())
+    if f:
+        console.print(msg("线损发现：", "Loss findings: ") + ", ".join(f"{k} {v}" for k, v in sorted(f.items())))
+    for note in result.notes:
+        console.print(f"[dim]{note}[/]")
+
+
+def _entity_table(title: str, rows: list[dict], level: str, lvl: str) -> Table:
+    """One table of entities of ``level`` with supply, sales, loss, rate, coverage and band."""
+    t = Table(title=title, title_justify="left")
     for col in (
         msg(lvl, level),
         msg("单位", "unit"),
@@ -69,21 +94,15 @@ def print_summary(result: LossResult, console: Console, level: str = "area", top
         msg("分档", "band"),
     ):
         t.add_column(col, justify="right" if "kWh" in col or "%" in col else "left")
-    for r in worst:
+    for r in rows:
         t.add_row(
             r["entity_id"],
             r["unit_id"] or "",
             f"{r['supply_kwh']:,.0f}",
             f"{r['sales_kwh']:,.0f}",
             f"{r['loss_kwh']:,.0f}",
-            f"{r['loss_rate_pct']:.2f}" if r["loss_rate_pct"] is not None else "—",
+            f"{r['loss_rate_pct']:.2f}",
             f"{r['coverage']:.1%}",
             band_text(r["band"]),
         )
-    console.print(t if worst else msg(f"没有异常{lvl}。", f"No {level} outside the normal band."))
-
-    f = Counter(result.findings.column("rule_id").to_pylist())
-    if f:
-        console.print(msg("线损发现：", "Loss findings: ") + ", ".join(f"{k} {v}" for k, v in sorted(f.items())))
-    for note in result.notes:
-        console.print(f"[dim]{note}[/]")
+    return t

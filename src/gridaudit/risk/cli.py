@@ -90,6 +90,7 @@ def train_cmd(
         msg(f"模型类型 {res.model_kind}；标签 {labels['rows']} 条（窃电/违约 {labels['positives']}）→ {model}",
             f"model kind {res.model_kind}; {labels['rows']} labels ({labels['positives']} theft/violation) → {model}")
     )  # fmt: skip
+    console.print(label_breakdown(labels), highlight=False)
     if labels.get("augmented_rows"):
         n = labels["augmented_rows"]
         console.print(
@@ -173,18 +174,46 @@ def score_cmd(
         write_parquet_atomic(pa.Table.from_pandas(scores, preserve_index=False), out)
         fpath = copy_run(run, findings_path_for(out))
         console.print(msg(f"评分 → {out}；问题副本 → {fpath}", f"scores → {out}; findings copy → {fpath}"))
-    show_top(scores, 10)
+    show_top(scores, min(top, 10) if top else 10)
+
+
+def label_breakdown(labels: dict) -> str:
+    """Why N inspections gave M labels, from the model meta's ``labels`` (:func:`pipeline.inspection_breakdown`)."""
+    read = labels.get("inspections_read")
+    if read is None:  # a model written before the breakdown existed
+        return ""
+    unused = labels.get("outcome_not_a_label", {})
+    zh = [f"读入检查记录 {read} 条"]
+    en = [f"inspections read {read}"]
+    for outcome, n in sorted(unused.items()):
+        zh.append(f"结果为 {outcome} 不作标签 {n}")
+        en.append(f"outcome {outcome} is not a label {n}")
+    if labels.get("after_until"):
+        zh.append(f"晚于 --until {labels['after_until']}")
+        en.append(f"after --until {labels['after_until']}")
+    if labels.get("skipped_without_usage"):
+        n = labels["skipped_without_usage"]
+        zh.append(f"检查前无用电数据（用户不在 daily_usage 中或数据尚未开始）{n}")
+        en.append(f"no usage data before the inspection (customer not in daily_usage, or data starts later) {n}")
+    pos = labels["positives"]
+    zh.append(f"→ 标签 {labels['rows']} 条（窃电/违约 {pos}，正常 {labels['rows'] - pos}）")
+    en.append(f"→ {labels['rows']} labels ({pos} theft/violation, {labels['rows'] - pos} normal)")
+    twice = labels.get("customers_inspected_twice")
+    if twice:
+        zh.append(f"其中 {twice} 户检查过多次，每次检查各为一条标签")
+        en.append(f"{twice} customers were inspected more than once: each inspection is a label")
+    return msg("；".join(zh), "; ".join(en))
 
 
 def show_top(scores, n: int) -> None:  # noqa: ANN001 - a pandas frame
-    """Print the n riskiest customers with their explanations."""
+    """Print the n riskiest customers with their explanations (in the language of the run)."""
     from rich.table import Table
 
-    t = Table(title=msg("风险最高的用户", "Top suspects"), title_justify="left")
+    t = Table(title=msg(f"风险最高的用户（前 {n}）", f"Top suspects (top {n})"), title_justify="left")
     for col in (msg("排名", "rank"), msg("用户", "customer"), msg("评分", "score"), msg("原因", "why")):
         t.add_column(col)
     for r in scores.head(n).itertuples(index=False):
-        t.add_row(str(r.rank), str(r.customer_id), f"{r.score:.3f}", r.explanation)
+        t.add_row(str(r.rank), str(r.customer_id), f"{r.score:.3f}", msg(r.explanation_zh, r.explanation_en))
     console.print(t)
 
 

@@ -99,13 +99,134 @@ def top_reasons(names: list[str], contrib: list[float], values: list[float], k: 
     return out
 
 
+# features read together: a reason on one quotes the other's number too (a dip's depth beside its significance)
+PARTNER: dict[str, str] = {
+    **{f"scan_t{n}": f"scan_d{n}" for n in (4, 13, 26, 52)},
+    **{f"scan_d{n}": f"scan_t{n}" for n in (4, 13, 26, 52)},
+    **{f"sus_t{n}": f"sus_d{n}" for n in (4, 8, 13)},
+    **{f"sus_d{n}": f"sus_t{n}" for n in (4, 8, 13)},
+    "cp_t": "cp_ratio",
+    "cp_ratio": "cp_t",
+}
+# ratios against the customer's own median: (zh subject, en subject, peer-adjusted)
+VS_MEDIAN: dict[str, tuple[str, str, bool]] = {
+    "recent4_raw": ("近 4 周用电", "the last 4 weeks", False),
+    "dip4_raw": ("最低的 4 周用电", "its lowest 4 weeks", False),
+    "recent4": ("近 4 周用电", "the last 4 weeks", True),
+    "recent13": ("近 13 周用电", "the last 13 weeks", True),
+    "dip4": ("最低的 4 周用电", "its lowest 4 weeks", True),
+    "dip13": ("最低的 13 周用电", "its lowest 13 weeks", True),
+    "base_recent4": ("近 4 周基荷（周最小日）", "the base load (lowest day) of the last 4 weeks", False),
+    "base_dip4": ("最低 4 周的基荷", "the base load of its lowest 4 weeks", False),
+    "base_dip13": ("最低 13 周的基荷", "the base load of its lowest 13 weeks", False),
+}
+COUNTS: dict[str, tuple[str, str]] = {
+    "ev_count": ("有 {n} 次电能表事件", "{n} meter events"),
+    "ev_recent": ("近期有 {n} 次电能表事件", "{n} recent meter events"),
+    "ev_low": ("用电偏低的周内有 {n} 次电能表事件", "{n} meter events in its low-use weeks"),
+    "rule_hits": ("命中 {n} 条稽查规则", "{n} audit rule hits"),
+    "rule_hits_high": ("命中 {n} 条高等级稽查规则", "{n} high-severity audit rule hits"),
+    "gap_weeks": ("{n} 周没有数据", "{n} weeks without data"),
+}
+
+
+def _finite(v: Any) -> bool:
+    return v is not None and not (isinstance(v, float) and math.isnan(v))
+
+
+def _drop_pct(log_depth: float) -> int:
+    """A log drop as the percent a person reads (0.92 → 60 %)."""
+    return round((1 - math.exp(-max(log_depth, 0.0))) * 100)
+
+
+def reason_args(feature: str, value: float, row: dict[str, Any]) -> dict[str, Any]:
+    """The numbers a sentence about ``feature`` quotes, from the customer's feature ``row`` (language-neutral)."""
+    if not _finite(value):
+        return {}
+    weeks = "".join(ch for ch in feature.rsplit("_", 1)[-1] if ch.isdigit())
+    partner = row.get(PARTNER.get(feature, ""), None)
+    if feature.startswith(("scan_t", "scan_d", "sus_t", "sus_d")) and not feature.startswith("scan_c"):
+        t, d = (value, partner) if "_t" in feature else (partner, value)
+        args: dict[str, Any] = {"weeks": int(weeks)}
+        if _finite(d):
+            args["pct"] = _drop_pct(float(d))
+        if _finite(t):
+            args["t"] = round(float(t), 1)
+        return args
+    if feature.startswith("scan_c"):
+        return {"weeks": int(weeks), "t": round(float(value), 1)}
+    if feature in ("cp_t", "cp_ratio"):
+        t, d = (value, partner) if feature == "cp_t" else (partner, value)
+        args = {}
+        if _finite(d):  # cp_ratio is log(after / before): negative when use fell
+            args["pct"] = _drop_pct(-float(d))
+        if _finite(t):
+            args["t"] = round(float(t), 1)
+        return args
+    if feature in VS_MEDIAN or feature in ("drop4_prior", "dip4_base"):
+        return {"pct": round(abs(1 - float(value)) * 100), "lower": float(value) < 1}
+    if feature in COUNTS:
+        return {"n": round(float(value))}
+    return {}
+
+
+def sentence(feature: str, value: float, args: dict[str, Any], lang: str) -> str:
+    """One reason as a person would say it, in ``lang`` (zh or en); the feature's label and value otherwise."""
+    zh = lang == "zh"
+    t = f"（显著性 t={args['t']}）" if zh and "t" in args else (f" (t = {args['t']})" if "t" in args else "")
+    if feature.startswith(("scan_t", "scan_d")) and "pct" in args:
+        w, pct = args["weeks"], args["pct"]
+        return (
+            f"{w} 周内用电比平时低 {pct}%，同台区同类用户未下降{t}"
+            if zh
+            else f"for {w} weeks it used {pct}% less than usual while its area and category peers did not{t}"
+        )
+    if feature.startswith(("sus_t", "sus_d")) and "pct" in args:
+        w, pct = args["weeks"], args["pct"]
+        return (
+            f"连续 {w} 周每周都比常态低至少 {pct}%（已扣除同类用户的共同变化）{t}"
+            if zh
+            else f"every one of {w} weeks was at least {pct}% below normal, beyond what its peers did{t}"
+        )
+    if feature.startswith("scan_c") and args:
+        w = args["weeks"]
+        return f"{w} 周内每日用电波动明显变大{t}" if zh else f"its day-to-day swings rose sharply for {w} weeks{t}"
+    if feature in ("cp_t", "cp_ratio") and "pct" in args:
+        pct = args["pct"]
+        if zh:
+            return f"用电台阶式下降：此后比此前低 {pct}%{t}"
+        return f"a step drop in use: {pct}% lower after than before{t}"
+    if feature in VS_MEDIAN and args:
+        s_zh, s_en, peers = VS_MEDIAN[feature]
+        pct, lower = args["pct"], args["lower"]
+        if zh:
+            tail = "，同台区同类用户未同样变化" if peers else ""
+            return f"{s_zh}比自身中位{'低' if lower else '高'} {pct}%{tail}"
+        tail = ", beyond what its area and category peers did" if peers else ""
+        return f"{s_en} used {pct}% {'less' if lower else 'more'} than its own median{tail}"
+    if feature == "drop4_prior" and args:
+        pct, lower = args["pct"], args["lower"]
+        return (
+            f"某 4 周用电比此前 13 周{'低' if lower else '高'} {pct}%"
+            if zh
+            else f"one 4-week stretch used {pct}% {'less' if lower else 'more'} than the 13 weeks before it"
+        )
+    if feature in COUNTS and args:
+        return COUNTS[feature][0 if zh else 1].format(**args)
+    label_zh, label_en, _ = FEATURE_TEXT.get(feature, (feature, feature, "num"))
+    return f"{label_zh if zh else label_en} {format_value(feature, value)}"
+
+
+def add_args(reasons: list[dict[str, Any]], row: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each reason with its ``args`` (the numbers its sentence quotes), computed from the feature ``row``."""
+    for r in reasons:
+        r["args"] = reason_args(r["feature"], r["value"], row)
+    return reasons
+
+
 def reason_text(reasons: list[dict[str, Any]], lang: str) -> str:
-    """Reasons as one line in ``lang`` (zh or en)."""
+    """Reasons as one line in ``lang`` (zh or en): a sentence each, from the feature and its ``args``."""
     if not reasons:
         return "无突出风险因素" if lang == "zh" else "no prominent risk factor"
-    parts = []
-    for r in reasons:
-        zh, en, _ = FEATURE_TEXT.get(r["feature"], (r["feature"], r["feature"], "num"))
-        label = zh if lang == "zh" else en
-        parts.append(f"{label} {format_value(r['feature'], r['value'])} (+{r['contribution']:.2f})")
+    parts = list(dict.fromkeys(sentence(r["feature"], r["value"], r.get("args", {}), lang) for r in reasons))
     return ("；" if lang == "zh" else "; ").join(parts)

@@ -16,7 +16,7 @@ import pyarrow.parquet as pq
 
 from gridaudit.dataset import Dataset, open_dataset
 from gridaudit.engines.duckdb import DuckDBEngine
-from gridaudit.i18n import both, get_lang
+from gridaudit.i18n import both
 from gridaudit.risk.augment import Augmentation, build_augmentation
 from gridaudit.risk.features import FEATURES, Snapshot, compute_features, data_end, scoring_snapshots
 from gridaudit.risk.model import (
@@ -62,6 +62,27 @@ def labelled_inspections(engine: DuckDBEngine, until: date | None, settings: Ris
     return df.sort_values(["inspected_on", "customer_id"]).reset_index(drop=True)
 
 
+def inspection_breakdown(engine: DuckDBEngine, until: date | None, settings: RiskSettings) -> dict[str, Any]:
+    """How the dataset's inspections became labels: rows read, left out by outcome (``irregular`` is neither a
+    theft nor a normal result) and by ``until``, customers inspected more than once (each inspection is a label)."""
+    if "inspections" not in engine.tables():
+        return {"inspections_read": 0, "outcome_not_a_label": {}, "after_until": 0, "customers_inspected_twice": 0}
+    used = list(settings.positive_outcomes + settings.negative_outcomes)
+    df = engine.con.sql("SELECT customer_id, inspected_on, outcome FROM inspections").to_df()
+    unused = df[~df["outcome"].isin(used)]
+    kept = df[df["outcome"].isin(used)]
+    days = pd.to_datetime(kept["inspected_on"]).dt.date
+    late = int((days > until).sum()) if until is not None else 0
+    if until is not None:
+        kept = kept[(days <= until).to_numpy()]
+    return {
+        "inspections_read": int(len(df)),
+        "outcome_not_a_label": {str(k): int(v) for k, v in unused["outcome"].fillna("(blank)").value_counts().items()},
+        "after_until": late,
+        "customers_inspected_twice": int((kept["customer_id"].value_counts() > 1).sum()),
+    }
+
+
 def _write_unsupervised(path: Path, meta: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     note = "gridaudit unsupervised theft-risk scorer: no trained model (too few inspection labels); see sidecar\n"
@@ -91,12 +112,13 @@ def train(
     try:
         end = data_end(eng)
         labels = labelled_inspections(eng, until, settings)
+        breakdown = inspection_breakdown(eng, until, settings)
         aug = build_augmentation(eng, labels, settings.augment_copies, settings.augment_seed)
         snaps = training_snapshots(labels) + aug.snapshots
         feats = compute_features(ds, snaps, settings, findings=findings, engine=eng, augmentation=aug)
     finally:
         eng.close()
-    return fit_from_features(ds, model_path, until, settings, with_augmented(labels, aug), feats, end)
+    return fit_from_features(ds, model_path, until, settings, with_augmented(labels, aug), feats, end, breakdown)
 
 
 def with_augmented(labels: pd.DataFrame, aug: Augmentation) -> pd.DataFrame:
@@ -133,8 +155,12 @@ def fit_from_features(
     labels: pd.DataFrame,
     feats: pd.DataFrame,
     end: date,
+    breakdown: dict[str, Any] | None = None,
 ) -> TrainResult:
-    """Fit (or fall back to unsupervised) from training features; write the model file."""
+    """Fit (or fall back to unsupervised) from training features; write the model file.
+
+    ``breakdown`` (:func:`inspection_breakdown`) is kept in the meta's ``labels``, beside the rows left out for
+    lack of usage data before the inspection."""
     feats = feats.reset_index(drop=True)
     if "augmented" not in labels:
         labels = labels.assign(augmented=False, group=labels["customer_id"].astype(str))
@@ -161,6 +187,7 @@ def fit_from_features(
             "rows": int(len(y)),
             "positives": int(y.sum()),
             "skipped_without_usage": int((~usable[~is_aug]).sum()),
+            **(breakdown or {}),
             "augmented_rows": int(aug_used.sum()),
             "augment": {
                 "copies": settings.augment_copies,
@@ -241,7 +268,7 @@ def score_from_features(
     feats: pd.DataFrame, model: TrainedModel | None, settings: RiskSettings, as_of: date, prices: dict[str, float]
 ) -> pd.DataFrame:
     """Scores, ranks and explanations from scoring features (one row per customer)."""
-    from gridaudit.risk.explain import reason_text, top_reasons
+    from gridaudit.risk.explain import PARTNER, add_args, reason_text, top_reasons
     from gridaudit.risk.unsupervised import unsupervised_scores
 
     feats = feats.reset_index(drop=True)
@@ -271,6 +298,11 @@ def score_from_features(
     for i in top:
         reasons[i] = top_reasons(names_used, list(contrib[i]), list(values_used[i]), k)
     signal_rows = _explain_by_signals(feats, top, reasons, settings) if model is not None else set()
+    quoted = sorted({c for c in (*PARTNER, *PARTNER.values()) if c in feats.columns})
+    partner_values = {c: feats[c].to_numpy(dtype="float64") for c in quoted}
+    for i, r in enumerate(reasons):
+        if r:  # the numbers each sentence quotes (a dip's depth beside its significance), language-neutral
+            add_args(r, {c: float(v[i]) for c, v in partner_values.items()})
     out = pd.DataFrame(
         {
             "customer_id": feats["customer_id"].astype(str),
@@ -287,7 +319,6 @@ def score_from_features(
             "reasons": [json.dumps(r, ensure_ascii=False, default=float) for r in reasons],
         }
     )
-    out["explanation"] = out["explanation_zh"] if get_lang() == "zh" else out["explanation_en"]
     depth = np.clip(feats["scan_d13"].fillna(0).to_numpy(), 0, None)
     baseline = feats["med_kwh"].fillna(0).to_numpy()
     out["kwh_at_stake"] = np.round(baseline * (1 - np.exp(-depth)) * settings.stake_days, 1)
@@ -297,7 +328,7 @@ def score_from_features(
     ]
     out = out.sort_values(["score", "raw_score", "customer_id"], ascending=[False, False, True]).reset_index(drop=True)
     out["rank"] = np.arange(1, len(out) + 1)
-    cols = ["customer_id", "score", "rank", "explanation", "model_kind", "raw_score", "as_of", "kwh_at_stake",
+    cols = ["customer_id", "score", "rank", "model_kind", "raw_score", "as_of", "kwh_at_stake",
             "yuan_at_stake", "explanation_zh", "explanation_en", "reasons"]  # fmt: skip
     return out[cols]
 
@@ -346,6 +377,7 @@ def train_and_score(
     try:
         end = data_end(eng)
         labels = labelled_inspections(eng, None, settings)
+        breakdown = inspection_breakdown(eng, None, settings)
         aug = build_augmentation(eng, labels, settings.augment_copies, settings.augment_seed)
         train_snaps = training_snapshots(labels) + aug.snapshots
         feats = compute_features(
@@ -355,7 +387,7 @@ def train_and_score(
     finally:
         eng.close()
     n = len(train_snaps)
-    res = fit_from_features(ds, model_path, None, settings, with_augmented(labels, aug), feats.iloc[:n], end)
+    res = fit_from_features(ds, model_path, None, settings, with_augmented(labels, aug), feats.iloc[:n], end, breakdown)
     model = load_scorer(model_path)
     return res, score_from_features(feats.iloc[n:], model, settings, end, prices)
 

@@ -172,6 +172,11 @@ def run_cmd(
         ds = open_dataset(dataset)
     except DatasetError as exc:
         die(str(exc))
+    if period:
+        from gridaudit.ingest.info import period_outside_data
+
+        if why := period_outside_data(ds, period):
+            die(why)
     rules = _catalog(catalog)
     try:
         rules = select_rules(
@@ -222,12 +227,24 @@ def run_cmd(
         die(both(f"无法写入问题库：{exc}", f"cannot write the findings store: {exc}"))
     if out is not None:
         copy_run(run, out)
+    colors = {"ok": "green", "skipped": "yellow", "error": "red"}
+    if derived:  # built once, shared by the rules that read them: not rules, they have no hits
+        built = Table(title=msg("已构建的派生表", "derived tables built"), title_justify="left")
+        for col in (
+            msg("派生表", "derived table"),
+            msg("状态", "status"),
+            msg("耗时 s", "seconds"),
+            msg("说明", "message"),
+        ):
+            built.add_column(col)
+        for r in derived:
+            built.add_row(r.rule_id, f"[{colors[r.status]}]{r.status}[/]", f"{r.seconds:.2f}", r.message)
+        console.print(built)
     table = Table(title=msg(f"规则运行结果（{engine}）", f"rule results ({engine})"))
     for col in ("rule", msg("状态", "status"), msg("命中", "hits"), msg("耗时 s", "seconds"), msg("说明", "message")):
         table.add_column(col)
-    for r in derived + reports:  # derived tables first: built once, shared by the rules that read them
-        color = {"ok": "green", "skipped": "yellow", "error": "red"}[r.status]
-        table.add_row(r.rule_id, f"[{color}]{r.status}[/]", str(r.hits), f"{r.seconds:.2f}", r.message)
+    for r in reports:
+        table.add_row(r.rule_id, f"[{colors[r.status]}]{r.status}[/]", str(r.hits), f"{r.seconds:.2f}", r.message)
     console.print(table)
     errors = sum(r.status == "error" for r in reports)
     where_zh = f"问题库运行 {run.run_id}" + (f" 与 {out}" if out else "")
