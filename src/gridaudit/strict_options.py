@@ -4,7 +4,8 @@ Click (inside typer) lets a single-valued option repeat and keeps the last value
 ``--findings a --findings b`` would read only ``b``. :class:`StrictGroup` is the root command's class: it
 checks its own options and wraps every sub-group and command it resolves, so each parse refuses a
 repeated single-valued option (exit 2, naming the option). Options declared as lists (``multiple``) repeat
-as documented.
+as documented. Before that check, old option spellings (``gridaudit.cli_options.DEPRECATED``) are rewritten
+to the new ones with a warning, so an old and a new spelling together count as one option given twice.
 """
 
 from __future__ import annotations

@@ -12,8 +12,8 @@ runner = CliRunner()
 
 def test_synth_command_writes_tables_and_truth(tmp_path: Path) -> None:
     out = tmp_path / "s"
-    res = runner.invoke(app, ["--lang", "en", "synth", "-n", "400", "-m", "1", "--start", "2024-03", "--out-dir", str(out),
-                              "--rate", "theft_bypass=0.05"])  # fmt: skip
+    res = runner.invoke(app, ["--lang", "en", "synth", "-n", "400", "-m", "1", "--start", "2024-03",
+                              "--out-dir", str(out), "--rate", "theft_bypass=0.05"])  # fmt: skip
     assert res.exit_code == 0, res.output
     assert (out / "truth.csv").is_file() and (out / "customers.parquet").is_file()
     assert "theft_bypass" in res.output
