@@ -36,7 +36,7 @@ def main() -> None:
     try:
         src, ds = work / "src", work / "ds"
         cmd = [sys.executable, "-m", "gridaudit"]
-        subprocess.run([*cmd, "synth", "--out", str(src), "-n", str(args.customers), "--months", str(args.months),
+        subprocess.run([*cmd, "synth", "--out-dir", str(src), "-n", str(args.customers), "--months", str(args.months),
                         "--seed", str(args.seed)], check=True, capture_output=True)  # fmt: skip
         subprocess.run([*cmd, "ingest", *map(str, sorted(src.glob("*.parquet"))), "--dataset", str(ds), "-q"],
                        check=False, capture_output=True)  # fmt: skip

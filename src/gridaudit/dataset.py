@@ -30,6 +30,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from filelock import FileLock, Timeout
 
+from gridaudit.i18n import both
+
 CURRENT = "CURRENT"
 MANIFEST = "manifest.json"
 LOCK = ".ingest.lock"
@@ -63,7 +65,9 @@ class DatasetLock:
         try:
             lock.acquire()
         except Timeout:
-            raise DatasetBusy(f"{self.root}: another writer holds {LOCK}") from None
+            raise DatasetBusy(
+                both(f"{self.root}：另一个写入进程持有 {LOCK}，请稍后再试", f"{self.root}: another writer holds {LOCK}")
+            ) from None
         self._lock = lock
         return self
 
@@ -113,7 +117,12 @@ class Dataset:
     def table_path(self, table: str) -> Path:
         """The file or folder holding ``table`` (a single Parquet file or a folder of parts)."""
         if not self.has(table):
-            raise DatasetError(f"{self.root}: table {table!r} is not in version {self.version}")
+            raise DatasetError(
+                both(
+                    f"{self.root}：版本 {self.version} 中没有表 {table!r}",
+                    f"{self.root}: table {table!r} is not in version {self.version}",
+                )
+            )
         single = self.path / f"{table}.parquet"
         return single if single.exists() else self.path / table
 
@@ -145,11 +154,18 @@ def open_dataset(root: str | Path, version: str | None = None) -> Dataset:
     if version is None:
         pointer = root / CURRENT
         if not pointer.is_file():
-            raise DatasetError(f"{root}: not a gridaudit dataset (no {CURRENT} file); run `gridaudit ingest` first")
+            raise DatasetError(
+                both(
+                    f"{root} 不是 gridaudit 数据集（没有 {CURRENT} 文件）；请先运行 `gridaudit ingest`",
+                    f"{root}: not a gridaudit dataset (no {CURRENT} file); run `gridaudit ingest` first",
+                )
+            )
         version = pointer.read_text("utf-8").strip()
     mpath = root / "versions" / version / MANIFEST
     if not mpath.is_file():
-        raise DatasetError(f"{root}: version {version} has no {MANIFEST}")
+        raise DatasetError(
+            both(f"{root}：版本 {version} 缺少 {MANIFEST}", f"{root}: version {version} has no {MANIFEST}")
+        )
     return Dataset(root=root, version=version, manifest=json.loads(mpath.read_text("utf-8")))
 
 
@@ -175,7 +191,7 @@ class StagedVersion:
     def link_from_parent(self, table: str) -> None:
         """Carry ``table`` over unchanged from the parent version (hard links; copies if links fail)."""
         if self.parent is None:
-            raise DatasetError("no parent version to carry tables from")
+            raise DatasetError(both("没有可沿用表的上一版本", "no parent version to carry tables from"))
         src = self.parent.table_path(table)
         dst = self.path / src.name
         if src.is_file():

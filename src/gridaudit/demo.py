@@ -11,10 +11,10 @@ import importlib.util
 import shutil
 import time
 from pathlib import Path
-from typing import Annotated
 
 import typer
 
+from gridaudit.cli_options import out_dir_option
 from gridaudit.console import console, die, example, progress_bar
 from gridaudit.i18n import both, msg
 
@@ -52,8 +52,8 @@ def run(
     elif out.exists() and any(out.iterdir()):
         raise ValueError(
             both(
-                f"{out} 已存在且不是演示目录，请换一个 --out",
-                f"{out} exists and is not a demo folder; choose another --out",
+                f"{out} 已存在且不是演示目录，请换一个 --out-dir",
+                f"{out} exists and is not a demo folder; choose another --out-dir",
             )
         )
     out.mkdir(parents=True, exist_ok=True)
@@ -124,7 +124,7 @@ def run(
 def demo_command(
     customers: int = typer.Option(20000, "--customers", "-n", help="Number of customers / 用户数"),
     months: int = typer.Option(12, "--months", "-m", help="Billing months / 月数"),
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder / 输出目录")] = DEFAULT_OUT,
+    out: Path = out_dir_option("Output folder / 输出目录", default=DEFAULT_OUT),
     seed: int = typer.Option(42, "--seed", help="Random seed / 随机种子"),
 ) -> None:
     """Run the whole job on a synthetic county utility (一键演示：模拟数据 → 导入 → 稽查分析).
@@ -139,6 +139,6 @@ def demo_command(
 
 def register(app: typer.Typer) -> None:
     """Add ``gridaudit demo`` to the root command."""
-    app.command("demo", epilog=example("gridaudit demo", "gridaudit demo --customers 5000 --months 6 --out /tmp/demo"))(
-        demo_command
-    )
+    app.command(
+        "demo", epilog=example("gridaudit demo", "gridaudit demo --customers 5000 --months 6 --out-dir /tmp/demo")
+    )(demo_command)

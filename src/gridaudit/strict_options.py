@@ -4,7 +4,8 @@ Click (inside typer) lets a single-valued option repeat and keeps the last value
 ``--findings a --findings b`` would read only ``b``. :class:`StrictGroup` is the root command's class: it
 checks its own options and wraps every sub-group and command it resolves, so each parse refuses a
 repeated single-valued option (exit 2, naming the option). Options declared as lists (``multiple``) repeat
-as documented.
+as documented. Before that check, old option spellings (``gridaudit.cli_options.DEPRECATED``) are rewritten
+to the new ones with a warning, so an old and a new spelling together count as one option given twice.
 """
 
 from __future__ import annotations
@@ -49,7 +50,30 @@ def _check(command: Any, ctx: Any, args: list[str]) -> None:
         )
 
 
+def command_path(ctx: Any) -> tuple[str, ...]:
+    """The sub-command names from the root to ``ctx``'s command, e.g. ``("audit", "export")``."""
+    names = []
+    while ctx is not None and ctx.parent is not None:
+        names.append(ctx.info_name)
+        ctx = ctx.parent
+    return tuple(reversed(names))
+
+
+def _undeprecate(ctx: Any, args: list[str]) -> list[str]:
+    """Old option spellings (gridaudit.cli_options.DEPRECATED) rewritten to the new ones, with a warning."""
+    from gridaudit.cli_options import deprecation_text, rewrite_deprecated
+
+    new, used = rewrite_deprecated(command_path(ctx), args)
+    if used and not ctx.resilient_parsing:
+        from gridaudit.console import err_console
+
+        for old, now in dict(used).items():
+            err_console.print(f"[yellow]warning[/]: {deprecation_text(old, now)}", highlight=False)
+    return new
+
+
 def _strict_parse(self: Any, ctx: Any, args: list[str]) -> list[str]:
+    args = _undeprecate(ctx, args)
     _check(self, ctx, args)
     return type(self).parse_args(self, ctx, args)
 

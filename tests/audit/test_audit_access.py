@@ -527,7 +527,7 @@ def test_cli_people_units_and_scope(store_url, tmp_path):
     cli(store_url, "tasks", "result", ids["U11"], "--outcome", "irregular", "--kind", "desk", user="ins0")
     out = cli(store_url, "assess", "--month", "2025-07", "--json", user="aud2")
     assert '"key": "U2"' in out and '"U11"' not in out
-    out = cli(store_url, "export", "--month", "2025-07", "--xlsx", str(tmp_path / "x.xlsx"), user="aud1")
+    out = cli(store_url, "export", "--month", "2025-07", "--out", str(tmp_path / "x.xlsx"), user="aud1")
     assert "tasks 2" in out and "results 1" in out
     # users commands
     cli(store_url, "users", "deactivate", "aud1", user="admin")

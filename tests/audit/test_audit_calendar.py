@@ -61,7 +61,7 @@ def test_deadline_in_an_unknown_year_is_provisional_everywhere(store_url, tmp_pa
     overdue = _cli(store_url, "tasks", "list", "--overdue", "--today", "2027-01-20", user="lead").output
     assert "│ 2027-01-11 │" in overdue and "(暂定/" in overdue  # the mark wraps in an 80-column table
     xlsx = tmp_path / "x.xlsx"
-    _cli(store_url, "export", "--month", "2026-12", "--xlsx", str(xlsx), user="li")
+    _cli(store_url, "export", "--month", "2026-12", "--out", str(xlsx), user="li")
     from openpyxl import load_workbook
 
     rows = list(load_workbook(xlsx, read_only=True)["rectifications"].iter_rows(values_only=True))
@@ -91,7 +91,7 @@ def test_a_calendar_file_makes_the_deadline_definitive(store_url, tmp_path):
     assert "due 2027-01-12" in text and "provisional" not in text and "unknown" not in text
     xlsx = tmp_path / "x.xlsx"
     _cli(
-        store_url, "export", "--month", "2026-12", "--xlsx", str(xlsx), user="li", env={"GRIDAUDIT_CALENDAR": str(cal)}
+        store_url, "export", "--month", "2026-12", "--out", str(xlsx), user="li", env={"GRIDAUDIT_CALENDAR": str(cal)}
     )
     from openpyxl import load_workbook
 

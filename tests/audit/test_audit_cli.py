@@ -160,7 +160,7 @@ def test_cli_full_loop(store_url, tmp_path):
     assert (s01["confirmed"], s01["rect_on_time"], s01["on_time_rate"]) == (2, 1, 1.0)
     assert sum(r["penalty_yuan"] for r in rows if r["level"] == "unit") == 1800
     xlsx = tmp_path / "audit-2025-07.xlsx"
-    out = cli(store_url, "export", "--month", "2025-07", "--xlsx", str(xlsx), user="lead")
+    out = cli(store_url, "export", "--month", "2025-07", "--out", str(xlsx), user="lead")
     assert "tasks 6" in out and "penalties 1" in out
     from openpyxl import load_workbook
 
@@ -203,7 +203,7 @@ def test_cli_errors_are_clear_and_exit_2(store_url, tmp_path):
     assert "--user" in out
     out = cli(store_url, "assess", "--month", "2025-07", user="ghost", code=2)
     assert "unknown user ghost" in out
-    cli(store_url, "export", "--month", "2025-07", "--xlsx", str(tmp_path / "a.xlsx"), user="li")
+    cli(store_url, "export", "--month", "2025-07", "--out", str(tmp_path / "a.xlsx"), user="li")
     from gridaudit.audit.store import open_store
     from gridaudit.audit.trail import history
 
@@ -273,8 +273,8 @@ def test_export_inspections_any_name_into_a_dataset_prints_the_ingest_summary(st
 
 def test_export_refuses_an_xlsx_path_without_xlsx_suffix(store_url, tmp_path):
     _one_closed_theft_task(store_url, tmp_path)
-    out = cli(store_url, "export", "--month", "2025-07", "--xlsx", str(tmp_path / "out.csv"), user="li", code=2)
-    assert "--xlsx must name an .xlsx file" in out and not (tmp_path / "out.csv").exists()
+    out = cli(store_url, "export", "--month", "2025-07", "--out", str(tmp_path / "out.csv"), user="li", code=2)
+    assert "--out must name an .xlsx file" in out and not (tmp_path / "out.csv").exists()
 
 
 def test_plan_create_with_no_finding_in_scope_says_so_and_creates_nothing(store_url, tmp_path):

@@ -68,7 +68,7 @@ def test_cli_writes_tables_and_findings(tiny, tmp_path):
     root, _ = tiny
     out = tmp_path / "out"
     res = CliRunner().invoke(
-        app, ["--lang", "en", "loss", "--dataset", str(root), "--out", str(out), "--level", "feeder"]
+        app, ["--lang", "en", "loss", "--dataset", str(root), "--out-dir", str(out), "--level", "feeder"]
     )
     assert res.exit_code == 0, res.output
     assert "Worst feeders" in res.output or "No feeder" in res.output
@@ -102,7 +102,7 @@ def test_cli_writes_tables_and_findings(tiny, tmp_path):
 def test_cli_rejects_bad_arguments(tiny, tmp_path, args):
     root, _ = tiny
     out = tmp_path / "out"
-    res = CliRunner().invoke(app, ["loss", "--dataset", str(root), "--out", str(out), *args])
+    res = CliRunner().invoke(app, ["loss", "--dataset", str(root), "--out-dir", str(out), *args])
     assert res.exit_code == 2, res.output
     assert not out.exists()
 
@@ -119,7 +119,7 @@ def test_cli_missing_table(tmp_path):
         if t != "meters":
             st.write_table(t, src.read(t))
     commit_version(st, {"sources": ["test"]})
-    res = CliRunner().invoke(app, ["loss", "--dataset", str(tmp_path / "ds"), "--out", str(tmp_path / "o")])
+    res = CliRunner().invoke(app, ["loss", "--dataset", str(tmp_path / "ds"), "--out-dir", str(tmp_path / "o")])
     assert res.exit_code == 2 and "meters" in res.output
 
 

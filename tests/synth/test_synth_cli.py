@@ -12,15 +12,15 @@ runner = CliRunner()
 
 def test_synth_command_writes_tables_and_truth(tmp_path: Path) -> None:
     out = tmp_path / "s"
-    res = runner.invoke(app, ["--lang", "en", "synth", "-n", "400", "-m", "1", "--start", "2024-03", "--out", str(out),
-                              "--rate", "theft_bypass=0.05"])  # fmt: skip
+    res = runner.invoke(app, ["--lang", "en", "synth", "-n", "400", "-m", "1", "--start", "2024-03",
+                              "--out-dir", str(out), "--rate", "theft_bypass=0.05"])  # fmt: skip
     assert res.exit_code == 0, res.output
     assert (out / "truth.csv").is_file() and (out / "customers.parquet").is_file()
     assert "theft_bypass" in res.output
 
 
 def test_synth_command_refuses_bad_rates(tmp_path: Path) -> None:
-    res = runner.invoke(app, ["--lang", "en", "synth", "--out", str(tmp_path), "--rate", "nonsense=1"])
+    res = runner.invoke(app, ["--lang", "en", "synth", "--out-dir", str(tmp_path), "--rate", "nonsense=1"])
     assert res.exit_code == 2
     assert "unknown irregularity kind" in res.output
 
@@ -45,6 +45,6 @@ def test_demo_runs_end_to_end_and_reruns(tmp_path: Path) -> None:
 
 def test_demo_refuses_a_folder_it_did_not_write(tmp_path: Path) -> None:
     (tmp_path / "mine.txt").write_text("keep me")
-    res = runner.invoke(app, ["--lang", "en", "demo", "--out", str(tmp_path)])
+    res = runner.invoke(app, ["--lang", "en", "demo", "--out-dir", str(tmp_path)])
     assert res.exit_code == 2 and "not a demo folder" in res.output
     assert (tmp_path / "mine.txt").read_text() == "keep me"

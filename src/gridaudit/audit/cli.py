@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
+from gridaudit.cli_options import day_value, list_option, month_option, repeat_option, split_list
 from gridaudit.console import console, die, err_console, example
 from gridaudit.i18n import both, msg
 
@@ -65,19 +66,14 @@ def run(
         st.dispose()
 
 
-def _day(text: str | None, opt: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        die(both(f"{opt} 应为 YYYY-MM-DD，而不是 {text!r}", f"{opt} must be YYYY-MM-DD, not {text!r}"))
+def _day(value: date | str | None, opt: str) -> date | None:
+    """A date option's value (parsed by gridaudit.cli_options.date_option; a str is parsed the same way)."""
+    return day_value(value, opt)
 
 
 def _split(values: list[str] | None) -> list[str] | None:
-    if not values:
-        return None
-    return [v.strip() for item in values for v in item.split(",") if v.strip()]
+    """A list filter's values (repeat or a,b; gridaudit.cli_options.split_list), None when empty."""
+    return split_list(values) or None
 
 
 # ---------------------------------------------------------------- init
@@ -197,30 +193,25 @@ def users_list(store: str = StoreOpt, user: str = UserOpt) -> None:
     ),
 )
 def plan_create(
-    month: str = typer.Option(..., "--month", help="Plan month YYYY-MM / 计划月份"),
+    month: str = month_option("--month", "Plan month YYYY-MM / 计划月份", default=...),
     dataset: Annotated[
         Path | None,
         typer.Option("--dataset", help="Dataset: its findings store (latest run per analyzer) and entity units"),
     ] = None,
-    run_ids: Annotated[
-        list[str] | None, typer.Option("--run", help="Read these store runs instead of the latest (repeat or a,b)")
-    ] = None,
-    findings_files: Annotated[
-        list[Path] | None, typer.Option("--findings", help="Extra findings Parquet file(s), repeatable; all are read")
-    ] = None,
+    run_ids: list[str] | None = list_option("--run", "Read these store runs instead of the latest (repeat or a,b)"),
+    findings_files: list[Path] | None = repeat_option(
+        "--findings", "Extra findings Parquet file(s), repeatable; all are read"
+    ),
     top: int = typer.Option(None, "--top", help="Quantitative target: the N highest-priority findings"),
-    family: Annotated[list[str], typer.Option("--family", help="Only these families (repeat or a,b)")] = None,
-    unit: Annotated[list[str], typer.Option("--unit", help="Only these units (evidence or --dataset)")] = None,
-    rule: Annotated[list[str], typer.Option("--rule", help="Only these rule ids")] = None,
+    family: list[str] | None = list_option("--family", "Only these families (repeat or a,b)"),
+    unit: list[str] | None = list_option("--unit", "Only these units (evidence or --dataset; repeat or a,b)"),
+    rule: list[str] | None = list_option("--rule", "Only these rule ids (repeat or a,b)"),
     entity_type: str = typer.Option(None, "--entity-type", help="Only this entity type, e.g. customer"),
-    quota: Annotated[
-        list[str],
-        typer.Option(
-            "--quota",
-            help="Target filled first, KEY=VALUE[,KEY=VALUE]:COUNT|all with KEY family, rule or unit, "
-            "e.g. family=reading:30 (repeat) / 配额",
-        ),
-    ] = None,
+    quota: list[str] | None = repeat_option(
+        "--quota",
+        "Target filled first, KEY=VALUE[,KEY=VALUE]:COUNT|all with KEY family, rule or unit, "
+        "e.g. family=reading:30 (repeat) / 配额",
+    ),
     max_rule_share: float = typer.Option(
         None, "--max-rule-share", help="Diversity rule: at most this share of --top per rule (default 0.2)"
     ),

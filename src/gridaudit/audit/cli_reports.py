@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from gridaudit.audit.cli import StoreOpt, UserOpt, _day, audit_app, run
+from gridaudit.cli_options import date_option, month_option, out_file_option
 from gridaudit.console import EXIT_REJECTED, console, die, err_console, example
 from gridaudit.i18n import both, msg
 
@@ -82,9 +84,9 @@ def _assessment_table(rows: list) -> None:
     ),
 )
 def assess_command(
-    month: str = typer.Option(..., "--month", help="Plan month YYYY-MM / 考核月份"),
+    month: str = month_option("--month", "Plan month YYYY-MM / 考核月份", default=...),
     dataset: Annotated[Path | None, typer.Option("--dataset", help="Dataset for reads per reader/unit")] = None,
-    as_of: str = typer.Option(None, "--as-of", help="Deadlines counted as of this date (default today)"),
+    as_of: date | None = date_option("--as-of", "Deadlines counted as of this date (default today)"),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table"),
     book: bool = typer.Option(False, "--book", help="Book (publish) it: frozen in the store (audit lead, manager)"),
     store: str = StoreOpt,
@@ -113,12 +115,14 @@ def assess_command(
     _assessment_table(rows)
 
 
-@audit_app.command("export", epilog=example("gridaudit audit export --month 2025-07 --xlsx audit-2025-07.xlsx"))
+@audit_app.command("export", epilog=example("gridaudit audit export --month 2025-07 --out audit-2025-07.xlsx"))
 def export_command(
-    month: str = typer.Option(..., "--month", help="Plan month YYYY-MM / 月份"),
-    xlsx: Annotated[Path, typer.Option("--xlsx", help="Workbook to write / 输出工作簿")] = Path("audit.xlsx"),
+    month: str = month_option("--month", "Plan month YYYY-MM / 月份", default=...),
+    xlsx: Path = out_file_option(
+        "Workbook (XLSX) to write; --xlsx is its old name / 输出工作簿", default=Path("audit.xlsx")
+    ),
     dataset: Annotated[Path | None, typer.Option("--dataset", help="Dataset for reads per reader/unit")] = None,
-    as_of: str = typer.Option(None, "--as-of", help="Deadlines counted as of this date (default today)"),
+    as_of: date | None = date_option("--as-of", "Deadlines counted as of this date (default today)"),
     store: str = StoreOpt,
     user: str = UserOpt,
 ) -> None:
@@ -127,7 +131,7 @@ def export_command(
     from gridaudit.audit.export import export_xlsx
 
     if xlsx.suffix.lower() != ".xlsx":
-        die(both(f"--xlsx 须为 .xlsx 文件：{xlsx}", f"--xlsx must name an .xlsx file, not {xlsx}"))
+        die(both(f"--out 须为 .xlsx 文件：{xlsx}", f"--out must name an .xlsx file, not {xlsx}"))
     day = _day(as_of, "--as-of")
 
     from gridaudit.audit import trail
@@ -150,10 +154,8 @@ def export_command(
     ),
 )
 def export_inspections(
-    out: Annotated[Path, typer.Option("--out", help="CSV to write, any name (contract table inspections)")] = Path(
-        "inspections.csv"
-    ),
-    month: str = typer.Option(None, "--month", help="Only tasks of this plan month"),
+    out: Path = out_file_option("CSV to write, any name (contract table inspections)", default=Path("inspections.csv")),
+    month: str | None = month_option("--month", "Only tasks of this plan month YYYY-MM"),
     dataset: Annotated[Path | None, typer.Option("--dataset", help="Also ingest the rows into this dataset")] = None,
     store: str = StoreOpt,
     user: str = UserOpt,
@@ -208,7 +210,7 @@ def _ingest_inspections(csv: Path, dataset: Path) -> None:
 )
 def penalty_command(
     kind: str = typer.Argument(..., help="theft, tariff_misuse, capacity_overuse, suspended_use, meter_moved"),
-    on: str = typer.Option(..., "--date", help="Date of the violation YYYY-MM-DD (chooses the schedule)"),
+    on: date = date_option("--date", "Date of the violation YYYY-MM-DD (chooses the schedule)", default=...),
     tariff: float = typer.Option(None, "--tariff", help="Theft: tariff ¥/kWh / 电价"),
     kwh: float = typer.Option(None, "--kwh", help="Energy established, kWh (theft, tariff_misuse)"),
     capacity_kw: float = typer.Option(None, "--capacity-kw", help="Theft: connected capacity kW (kVA as kW)"),

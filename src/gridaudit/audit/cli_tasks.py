@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from gridaudit.audit.cli import StoreOpt, UserOpt, _day, audit_app, run, tasks_app
+from gridaudit.cli_options import date_option, month_option, repeat_option
 from gridaudit.console import console, example
 from gridaudit.i18n import msg
 from gridaudit.workdays import deadline_text
 
 TaskArg = typer.Argument(..., help="Task id / 任务编号")
-TodayOpt = typer.Option(None, "--today", help="Date to act as of (YYYY-MM-DD; default today) / 业务日期")
+TodayOpt = date_option("--today", "Date to act as of (YYYY-MM-DD; default today) / 业务日期")
 
 
 def _done(task: Any, zh: str, en: str) -> None:
@@ -37,9 +39,9 @@ def tasks_list(
     plan: int = typer.Option(None, "--plan", help="Only this plan"),
     state: str = typer.Option(None, "--state", help="Only this state (new, assigned, checked, rectifying, …)"),
     assignee: str = typer.Option(None, "--assignee", help="Only tasks assigned to this user"),
-    month: str = typer.Option(None, "--month", help="Only plans of this month"),
+    month: str | None = month_option("--month", "Only plans of this month YYYY-MM"),
     overdue: bool = typer.Option(False, "--overdue", help="Only overdue rectifications (and escalate them)"),
-    today: str = TodayOpt,
+    today: date | None = TodayOpt,
     limit: int = typer.Option(50, "--limit", help="Show at most N rows"),
     store: str = StoreOpt,
     user: str = UserOpt,
@@ -179,8 +181,8 @@ def tasks_result(
     recovered_yuan: float = typer.Option(None, "--recovered-yuan", help="Back-billing ¥, if known / 追补电费"),
     violation_type: str = typer.Option(None, "--violation-type", help="tariff_misuse, capacity_overuse, …"),
     note: str = typer.Option(None, "--note", help="Notes / 说明"),
-    inspected_on: str = typer.Option(None, "--on", help="Inspection date YYYY-MM-DD (default today)"),
-    attach: Annotated[list[Path], typer.Option("--attach", help="Attachment files (stored by sha256)")] = None,
+    inspected_on: date | None = date_option("--on", "Inspection date YYYY-MM-DD (default today)"),
+    attach: list[Path] | None = repeat_option("--attach", "Attachment files (stored by sha256; repeat)"),
     attachments: str = typer.Option(None, "--attachments", help="Attachment folder (default beside the store)"),
     store: str = StoreOpt,
     user: str = UserOpt,
@@ -247,7 +249,7 @@ def tasks_correct_result(
     recovered_kwh: float = typer.Option(None, "--recovered-kwh", help="Corrected kWh (default: unchanged)"),
     recovered_yuan: float = typer.Option(None, "--recovered-yuan", help="Corrected ¥ (default: unchanged)"),
     violation_type: str = typer.Option(None, "--violation-type", help="Corrected violation type"),
-    inspected_on: str = typer.Option(None, "--on", help="Corrected inspection date YYYY-MM-DD"),
+    inspected_on: date | None = date_option("--on", "Corrected inspection date YYYY-MM-DD"),
     note: str = typer.Option(None, "--note", help="Notes / 说明"),
     store: str = StoreOpt,
     user: str = UserOpt,
@@ -291,7 +293,7 @@ def tasks_rectify(
     responsible: str = typer.Option(..., "--responsible", help="Rectifier (user with role responsible)"),
     days: int = typer.Option(10, "--days", help="Deadline in working days (official calendar, 调休)"),
     requirement: str = typer.Option(None, "--requirement", help="What must be fixed / 整改要求"),
-    today: str = TodayOpt,
+    today: date | None = TodayOpt,
     store: str = StoreOpt,
     user: str = UserOpt,
 ) -> None:
@@ -314,7 +316,7 @@ def tasks_rectify(
 def tasks_reply(
     task_id: int = TaskArg,
     text: str = typer.Option(..., "--text", help="Reply / 整改回复"),
-    today: str = TodayOpt,
+    today: date | None = TodayOpt,
     store: str = StoreOpt,
     user: str = UserOpt,
 ) -> None:
@@ -337,8 +339,8 @@ def tasks_verify(
     accept: bool = typer.Option(None, "--accept/--reject", help="Accept or reject the reply / 通过或驳回"),
     reason: str = typer.Option(None, "--reason", help="Why (required to reject) / 理由"),
     dataset: Annotated[Path, typer.Option("--dataset", help="Dataset for the automatic data re-check")] = None,
-    period: str = typer.Option(None, "--period", help="Later period YYYY-MM to re-check the rule on"),
-    today: str = TodayOpt,
+    period: str | None = month_option("--period", "Later period YYYY-MM to re-check the rule on"),
+    today: date | None = TodayOpt,
     store: str = StoreOpt,
     user: str = UserOpt,
 ) -> None:
@@ -405,7 +407,7 @@ def tasks_cancel(
 
 
 @audit_app.command("escalate", epilog=example("gridaudit audit escalate --today 2025-08-20 --user li"))
-def escalate(today: str = TodayOpt, store: str = StoreOpt, user: str = UserOpt) -> None:
+def escalate(today: date | None = TodayOpt, store: str = StoreOpt, user: str = UserOpt) -> None:
     """Escalate overdue rectifications to the rectifier's manager (records escalation events)."""
     from gridaudit.audit import actions
 

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from gridaudit.i18n import both
+from gridaudit.i18n import Bilingual, both
 
 
 class AuditError(Exception):
-    """A refused audit command (bad argument, wrong role, illegal transition, conflict)."""
+    """A refused audit command (bad argument, wrong role, illegal transition, conflict).
 
-    def __init__(self, zh: str, en: str) -> None:
-        self.zh = zh
+    ``AuditError(zh, en)`` or ``AuditError(Text(zh, en))`` (anything with ``.zh``/``.en``)."""
+
+    def __init__(self, zh: str | Bilingual, en: str | None = None) -> None:
+        if en is None and not isinstance(zh, str):
+            zh, en = zh.zh, zh.en
+        if en is None:
+            raise TypeError("AuditError needs (zh, en) or a Text")
+        self.zh = str(zh)
         self.en = en
         super().__init__(f"{en} / {zh}")
 

@@ -21,13 +21,13 @@ ROLES: dict[str, tuple[str, str]] = {
     "viewer": ("只读查看", "viewer (read-only)"),
 }
 
-# state → (中文, English)
+# state → (中文, English); a state has one English name everywhere: its id (--state, docs, messages)
 STATES: dict[str, tuple[str, str]] = {
     "new": ("待派发", "new"),
     "assigned": ("已派发", "assigned"),
-    "checked": ("已核查", "result recorded"),
+    "checked": ("已核查", "checked"),
     "rectifying": ("整改中", "rectifying"),
-    "replied": ("已回复待复核", "replied, awaiting verification"),
+    "replied": ("已回复待复核", "replied"),
     "verified": ("已复核", "verified"),
     "closed": ("已关闭", "closed"),
     "cancelled": ("已撤销", "cancelled"),
@@ -52,11 +52,11 @@ LEADS = ("auditor", "audit_lead")
 # THE table. action → transition.
 TRANSITIONS: dict[str, Transition] = {
     "assign": Transition(("new", "assigned"), "assigned", LEADS, "派发", "assign"),
-    "result": Transition(("assigned",), "checked", ("inspector", *LEADS), "录入核查结果", "record result"),
+    "result": Transition(("assigned",), "checked", ("inspector", *LEADS), "录入核查结果", "record the result"),
     "rectify": Transition(("checked",), "rectifying", LEADS, "下达整改", "order rectification"),
     "reply": Transition(("rectifying",), "replied", ("responsible",), "整改回复", "reply to rectification"),
-    "reject": Transition(("replied",), "rectifying", LEADS, "复核驳回", "reject reply"),
-    "accept": Transition(("replied",), "verified", LEADS, "复核通过", "accept reply"),
+    "reject": Transition(("replied",), "rectifying", LEADS, "复核驳回", "reject the reply"),
+    "accept": Transition(("replied",), "verified", LEADS, "复核通过", "accept the reply"),
     "close": Transition(("checked", "verified"), "closed", LEADS, "关闭", "close"),
     "escalate": Transition(("rectifying", "replied"), None, (*LEADS, "manager", "admin"), "超期升级", "escalate"),
     "cancel": Transition(("new", "assigned"), "cancelled", ("audit_lead",), "撤销", "cancel"),
@@ -126,12 +126,12 @@ def check_segregation(
             f"任务 {task.task_id}: {actor.user_id} 是该问题的责任人（{task.responsible_staff_id}），"
             f"不能“{t.zh}”（职责分离）",
             f"task {task.task_id}: {actor.user_id} is the staff responsible for this finding "
-            f"({task.responsible_staff_id}) and may not {t.en} it (segregation of duties)",
+            f"({task.responsible_staff_id}) and may not {t.en} (segregation of duties)",
         )
     if rectifier_id and actor.user_id == rectifier_id:
         raise Forbidden(
             f"任务 {task.task_id}: {actor.user_id} 是整改责任人，不能“{t.zh}”（职责分离）",
-            f"task {task.task_id}: {actor.user_id} is the rectifier and may not {t.en} it (segregation of duties)",
+            f"task {task.task_id}: {actor.user_id} is the rectifier and may not {t.en} (segregation of duties)",
         )
     if action in RECORDER_EXCLUDED and actor.user_id in recorders:
         raise Forbidden(

@@ -8,6 +8,7 @@ from rich.table import Table as RichTable
 from gridaudit.console import console, die, example
 from gridaudit.contract.render import contract_markdown
 from gridaudit.contract.spec import load_contract
+from gridaudit.i18n import both
 
 
 def contract(
@@ -22,11 +23,16 @@ def contract(
         typer.echo(contract_markdown(c), nl=False)
         return
     if format != "table":
-        die(f"--format must be table or md, not {format!r}")
+        die(both(f"--format 应为 table 或 md，而不是 {format!r}", f"--format must be table or md, not {format!r}"))
     names = [table] if table else list(c.tables)
     for name in names:
         if name not in c.tables:
-            die(f"unknown table {name!r}; tables: {', '.join(c.tables)}")
+            die(
+                both(
+                    f"未知表 {name!r}；可用: {', '.join(c.tables)}",
+                    f"unknown table {name!r}; tables: {', '.join(c.tables)}",
+                )
+            )
         t = c.tables[name]
         rt = RichTable(title=f"{t.name} — {t.title.zh} / {t.title.en}  key: {', '.join(t.key)}", title_justify="left")
         for col in ("column", "type", "req", "domain / range", "中文表头"):

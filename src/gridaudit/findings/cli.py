@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
+from gridaudit.cli_options import list_option, period_option, split_list
 from gridaudit.console import console, die, example
 from gridaudit.i18n import both, msg
 
@@ -30,9 +31,11 @@ StoreOpt = Annotated[
     str | None,
     typer.Option("--store", envvar="GRIDAUDIT_STORE", help="Case store, for audit status and tasks / 案件库"),
 ]
-RunOpt = Annotated[list[str] | None, typer.Option("--run", help="Only these runs (repeat or a,b) / 指定运行")]
+RunOpt = Annotated[list[str] | None, list_option("--run", "Only these runs (repeat or a,b) / 指定运行", ...)]
 AllRunsOpt = Annotated[bool, typer.Option("--all-runs", help="Every run, not only the latest per analyzer")]
-AnalyzerOpt = Annotated[list[str] | None, typer.Option("--analyzer", help="Only these analyzers: rules, loss, risk")]
+AnalyzerOpt = Annotated[
+    list[str] | None, list_option("--analyzer", "Only these analyzers: rules, loss, risk (repeat or a,b)", ...)
+]
 FormatOpt = Annotated[str, typer.Option("--format", help="table | csv | json / 输出格式")]
 
 
@@ -41,8 +44,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(findings_app, name="findings")
 
 
-def _split(values: list[str] | None) -> list[str]:
-    return [v.strip() for item in values or [] for v in item.split(",") if v.strip()]
+_split = split_list  # a list filter's values (repeat or a,b)
 
 
 def _format(fmt: str) -> str:
@@ -172,16 +174,17 @@ def _cell(v: Any) -> str:
     return str(v)
 
 
-EntityTypeOpt = Annotated[list[str] | None, typer.Option("--entity-type", help="customer, meter, area, ...")]
-EntityOpt = Annotated[list[str] | None, typer.Option("--entity", help="Entity id(s) / 对象编号")]
-StaffOpt = Annotated[list[str] | None, typer.Option("--staff", help="Responsible staff id(s) / 责任人")]
-UnitOpt = Annotated[list[str] | None, typer.Option("--unit", help="Unit id(s) (evidence or dataset) / 单位")]
-FamilyOpt = Annotated[list[str] | None, typer.Option("--family", help="Rule families / 规则族")]
-RuleOpt = Annotated[list[str] | None, typer.Option("--rule", help="Rule ids / 规则")]
-SeverityOpt = Annotated[list[str] | None, typer.Option("--severity", help="low, medium, high, critical")]
-PeriodOpt = Annotated[str | None, typer.Option("--period", help="YYYY-MM or YYYY-MM..YYYY-MM / 期间")]
+L = "(repeat or a,b)"
+EntityTypeOpt = Annotated[list[str] | None, list_option("--entity-type", f"customer, meter, area, ... {L}", ...)]
+EntityOpt = Annotated[list[str] | None, list_option("--entity", f"Entity id(s) {L} / 对象编号", ...)]
+StaffOpt = Annotated[list[str] | None, list_option("--staff", f"Responsible staff id(s) {L} / 责任人", ...)]
+UnitOpt = Annotated[list[str] | None, list_option("--unit", f"Unit id(s) (evidence or dataset) {L} / 单位", ...)]
+FamilyOpt = Annotated[list[str] | None, list_option("--family", f"Rule families {L} / 规则族", ...)]
+RuleOpt = Annotated[list[str] | None, list_option("--rule", f"Rule ids {L} / 规则", ...)]
+SeverityOpt = Annotated[list[str] | None, list_option("--severity", f"low, medium, high, critical {L}", ...)]
+PeriodOpt = Annotated[str | None, period_option("--period", "YYYY-MM or YYYY-MM..YYYY-MM / 期间", ...)]
 StatusOpt = Annotated[
-    list[str] | None, typer.Option("--status", help="new, under_audit, closed (needs --store) / 稽查状态")
+    list[str] | None, list_option("--status", f"new, under_audit, closed (needs --store) {L} / 稽查状态", ...)
 ]
 
 
@@ -208,7 +211,7 @@ def list_cmd(
     all_runs: AllRunsOpt = False,
     analyzer: AnalyzerOpt = None,
     store: StoreOpt = None,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=0, help="At most N rows (0 = all) / 最多行数")] = 50,
+    limit: Annotated[int, typer.Option("--limit", min=0, help="At most N rows (0 = all) / 最多行数")] = 50,
     fmt: FormatOpt = "table",
 ) -> None:
     """List findings (largest ¥ at stake first), by default from the latest run of each analyzer (问题清单)."""
@@ -246,7 +249,8 @@ def list_cmd(
 def summary_cmd(
     dataset: DatasetOpt,
     by: Annotated[
-        list[str] | None, typer.Option("--by", help="Group by: family, rule_id, severity, unit_id, analyzer, ...")
+        list[str] | None,
+        list_option("--by", "Group by: family, rule_id, severity, unit_id, analyzer, ... (repeat or a,b)", ...),
     ] = None,
     entity_type: EntityTypeOpt = None,
     entity: EntityOpt = None,

@@ -19,7 +19,7 @@ def ingest_command(
     ] = None,
     strict: bool = typer.Option(False, "--strict", help="Write nothing if any row fails / 有任何错误则不写入"),
     mapping: Annotated[
-        Path | None, typer.Option("--mapping", "-m", help="YAML mapping of your names onto the contract / 映射文件")
+        Path | None, typer.Option("--mapping", help="YAML mapping of your names onto the contract / 映射文件")
     ] = None,
     from_sql: str = typer.Option(None, "--from-sql", help="postgresql://… replica to read contract tables from"),
     lang: str = typer.Option(None, "--lang", help="zh or en / 提示语言"),

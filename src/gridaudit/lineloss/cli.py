@@ -6,27 +6,19 @@ from datetime import date
 
 import typer
 
+from gridaudit.cli_options import date_option, month_option, out_dir_option
 from gridaudit.console import console, die, example
 from gridaudit.i18n import both, msg
 
 LEVELS_HELP = "area | feeder | voltage | unit"
 
 
-def _date(value: str | None, flag: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        die(both(f"{flag} 应为 YYYY-MM-DD: {value!r}", f"{flag} must be YYYY-MM-DD: {value!r}"))
-
-
 def loss(
     dataset: str = typer.Option(..., "--dataset", "-d", help="Dataset folder (gridaudit ingest) / 数据集目录"),
-    out: str = typer.Option(None, "--out", "-o", help="Also write every output table as Parquet here / 输出目录"),
-    date_from: str = typer.Option(None, "--from", help="First day YYYY-MM-DD (default: first day of data)"),
-    date_to: str = typer.Option(None, "--to", help="Last day YYYY-MM-DD (default: last day of data)"),
-    period: str = typer.Option(None, "--period", help="One month YYYY-MM (instead of --from/--to)"),
+    out: str | None = out_dir_option("Also write every output table as Parquet into this folder / 输出目录"),
+    date_from: date | None = date_option("--from", "First day YYYY-MM-DD (default: first day of data)"),
+    date_to: date | None = date_option("--to", "Last day YYYY-MM-DD (default: last day of data)"),
+    period: str | None = month_option("--period", "One month YYYY-MM (instead of --from/--to)"),
     level: str = typer.Option("area", "--level", help=f"Level shown on screen: {LEVELS_HELP} / 显示层级"),
     settings_file: str = typer.Option(None, "--settings", help="Bands and parameters, YAML or TOML / 设置文件"),
     top: int = typer.Option(10, "--top", help="How many worst entities to show / 显示最差前 N 个"),
@@ -34,7 +26,7 @@ def loss(
     """Line loss by area, feeder, voltage level and unit (线损四分), per day and month, with the customers behind it.
 
     The findings (family loss) are appended to the dataset's findings store (DATASET/findings/, see
-    `gridaudit findings runs`); --out also writes balance_daily/monthly/window, billing_cycle,
+    `gridaudit findings runs`); --out-dir also writes balance_daily/monthly/window, billing_cycle,
     technical_monthly/window, suspects, mapping, trends and findings as Parquet into a folder.
     """
     from gridaudit.dataset import DatasetError
@@ -52,10 +44,10 @@ def loss(
         settings = load_settings(settings_file)
         with console.status(msg("计算线损…", "Balancing line loss…")):
             result = run_loss(
-                dataset, start=_date(date_from, "--from"), end=_date(date_to, "--to"), period=period, settings=settings
+                dataset, start=date_from, end=date_to, period=period, settings=settings
             )
         run = append_to_store(result, settings, started, settings_file)
-        result.findings = read_run(run)  # the --out copy: priced, with the store's run id
+        result.findings = read_run(run)  # the --out-dir copy: priced, with the store's run id
     except (SettingsError, LossInputError, DatasetError, FindingsStoreError) as exc:
         die(str(exc))
     written = write_outputs(result, out) if out else []
@@ -76,8 +68,8 @@ def register(app: typer.Typer) -> None:
         "loss",
         epilog=example(
             "gridaudit loss --dataset ds --period 2025-06",
-            "gridaudit loss --dataset ds --period 2025-06 --out out/loss",
+            "gridaudit loss --dataset ds --period 2025-06 --out-dir out/loss",
             "gridaudit loss --dataset ds --from 2025-01-01 --to 2025-12-31 --level feeder --settings loss.yaml "
-            "--out out/loss",
+            "--out-dir out/loss",
         ),
     )(loss)

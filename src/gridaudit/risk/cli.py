@@ -9,23 +9,15 @@ from typing import Annotated
 
 import typer
 
+from gridaudit.cli_options import date_option, list_option, out_file_option, split_list
 from gridaudit.console import console, die, example
-from gridaudit.i18n import both, msg
+from gridaudit.i18n import Text, both, msg
 
 risk_app = typer.Typer(
     help="Theft-risk scoring: learn from inspections, rank customers, explain (窃电风险评分).",
     no_args_is_help=True,
     rich_markup_mode="rich",
 )
-
-
-def _date(text: str | None, option: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        die(both(f"{option} 应为 YYYY-MM-DD，而不是 {text!r}", f"{option} must be YYYY-MM-DD, not {text!r}"))
 
 
 def _check_dataset(path: Path) -> None:
@@ -51,11 +43,9 @@ def _check_dataset(path: Path) -> None:
 def train_cmd(
     dataset: Annotated[Path, typer.Option("--dataset", "-d", help="Dataset folder / 数据集目录")],
     model: Annotated[
-        Path, typer.Option("--model", "-m", help="Model file to write (LightGBM text + FILE.json) / 模型文件")
+        Path, typer.Option("--model", help="Model file to write (LightGBM text + FILE.json) / 模型文件")
     ],
-    until: Annotated[
-        str | None, typer.Option("--until", help="Use only inspections on or before this date (YYYY-MM-DD)")
-    ] = None,
+    until: date | None = date_option("--until", "Use only inspections on or before this date (YYYY-MM-DD)"),
     findings: Annotated[
         Path | None, typer.Option("--findings", help="Rule findings (findings.parquet) used as features")
     ] = None,
@@ -82,7 +72,7 @@ def train_cmd(
     try:
         with console.status(msg("计算特征并训练…", "computing features and training…")):
             settings = RiskSettings() if augment is None else RiskSettings(augment_copies=augment)
-            res = train(dataset, model, until=_date(until, "--until"), settings=settings, findings=findings)
+            res = train(dataset, model, until=until, settings=settings, findings=findings)
     except (FeatureError, ModelFileError) as exc:
         die(str(exc))
     labels = res.meta["labels"]
@@ -116,22 +106,19 @@ def train_cmd(
 )
 def score_cmd(
     dataset: Annotated[Path, typer.Option("--dataset", "-d", help="Dataset folder / 数据集目录")],
-    out: Annotated[
-        Path | None,
-        typer.Option("--out", "-o", help="Also write the scores (Parquet, one row per customer) and a findings copy"),
-    ] = None,
+    out: Path | None = out_file_option(
+        "Also write the scores to this Parquet file (one row per customer) and a findings copy beside it"
+    ),
     model: Annotated[
-        Path | None, typer.Option("--model", "-m", help="Model from `risk train`; without it, the unsupervised scorer")
+        Path | None, typer.Option("--model", help="Model from `risk train`; without it, the unsupervised scorer")
     ] = None,
     findings: Annotated[
         Path | None, typer.Option("--findings", help="Rule findings (findings.parquet) used as features")
     ] = None,
     top: Annotated[
-        int, typer.Option("--top", "-n", help="The top N become theft findings in the dataset's findings store")
+        int, typer.Option("--top", help="The top N become theft findings in the dataset's findings store")
     ] = 100,
-    until: Annotated[
-        str | None, typer.Option("--until", help="Score as of this date (default: last day of daily_usage)")
-    ] = None,
+    until: date | None = date_option("--until", "Score as of this date YYYY-MM-DD (default: last day of daily_usage)"),
 ) -> None:
     """Score every customer (higher = riskier), rank them, explain each score; the top N become findings,
     appended to the dataset's findings store (with --out, also <out stem>_findings.parquet)."""
@@ -151,7 +138,7 @@ def score_cmd(
     if top < 0:
         die(both("--top 不能为负数", "--top must not be negative"))
     started = now_utc()
-    as_of = _date(until, "--until")
+    as_of = until
     try:
         with console.status(msg("计算特征并评分…", "computing features and scoring…")):
             scores = score(dataset, model, until=as_of, findings=findings)
@@ -217,6 +204,29 @@ def show_top(scores, n: int) -> None:  # noqa: ANN001 - a pandas frame
     console.print(t)
 
 
+# the metrics of ``risk evaluate`` as a person reads them; ``{k}`` is the cut-off of a ``*_at_K`` key
+METRIC_NAMES: dict[str, Text] = {
+    "n": Text("有标签且有评分的用户", "customers with a label and a score"),
+    "positives": Text("窃电/违约（标签 1）", "thieves (label 1)"),
+    "roc_auc": Text("ROC 曲线下面积", "ROC AUC"),
+    "ap_at_": Text("前 {k} 名平均精度", "average precision in the top {k}"),
+    "map_at_": Text("前 {k} 名均值平均精度", "mean average precision in the top {k}"),
+    "precision_at_": Text("前 {k} 名命中率", "precision in the top {k}"),
+    "yuan_at_": Text("前 {k} 名涉及金额（元）", "¥ at stake in the top {k}"),
+    "yuan_total": Text("全部窃电/违约涉及金额（元）", "¥ at stake, all thieves"),
+    "unmatched_labels": Text("没有评分的标签", "labels without a score"),
+}
+
+
+def metric_name(key: str) -> str:
+    """The metric ``key`` in the current language, with the key itself (as in --json) in brackets."""
+    for prefix, text in METRIC_NAMES.items():
+        if key == prefix or (prefix.endswith("_") and key.startswith(prefix) and key[len(prefix) :].isdigit()):
+            k = key[len(prefix) :]
+            return f"{msg(text).format(k=k)} ({key})"
+    return key
+
+
 @risk_app.command(
     "evaluate",
     epilog=example("gridaudit risk evaluate --scores scores.parquet --labels labels.csv"),
@@ -226,16 +236,19 @@ def evaluate_cmd(
     labels: Annotated[
         Path, typer.Option("--labels", "-l", help="CSV or Parquet: customer_id,label[,yuan] (label 1 = thief)")
     ],
-    k: str = typer.Option("50,100,200", "--k", help="Cut-offs for precision@k and ¥ at stake"),
+    k: list[str] = list_option(
+        "--k", "Cut-offs for precision@k and ¥ at stake (repeat or a,b)", default=["50,100,200"]
+    ),
     as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON")] = False,
 ) -> None:
     """ROC AUC, theft AP@100/AP@200, MAP@N (Zheng et al.), precision@k and ¥ at stake in the top k."""
     from gridaudit.risk.evaluate import EvaluateError, evaluate_files
 
     try:
-        ks = tuple(int(v) for v in k.split(",") if v.strip())
+        ks = tuple(int(v) for v in split_list(k))
     except ValueError:
-        die(both(f"--k 应为逗号分隔的整数，而不是 {k!r}", f"--k must be comma-separated integers, not {k!r}"))
+        given = ",".join(k)
+        die(both(f"--k 应为逗号分隔的整数，而不是 {given!r}", f"--k must be comma-separated integers, not {given!r}"))
     try:
         result = evaluate_files(scores, labels, ks)
     except EvaluateError as exc:
@@ -249,7 +262,7 @@ def evaluate_cmd(
     t.add_column(msg("指标", "metric"))
     t.add_column(msg("数值", "value"), justify="right")
     for key, value in result.items():
-        t.add_row(key, f"{value:.4f}" if isinstance(value, float) else str(value))
+        t.add_row(metric_name(key), f"{value:.4f}" if isinstance(value, float) else str(value))
     console.print(t)
 
 

@@ -7,8 +7,9 @@ from typing import Annotated, Any
 
 import typer
 
+from gridaudit.cli_options import list_option, month_option, out_file_option, repeat_option
 from gridaudit.console import EXIT_REJECTED, console, die, err_console, example, progress_bar
-from gridaudit.i18n import both, get_lang, msg
+from gridaudit.i18n import both, msg
 
 rules_app = typer.Typer(
     help="SQL audit rules: list, show, run, test (稽查规则库).",
@@ -36,13 +37,13 @@ def _catalog(extra: list[Path] | None) -> list[Any]:
 
 
 def _text(t: Any) -> str:
-    return t.zh if get_lang() == "zh" else t.en
+    return msg(t)  # a rule's Text(zh, en)
 
 
 @rules_app.command("list", epilog=example("gridaudit rules list", "gridaudit rules list --family billing"))
 def list_rules(
     family: str = typer.Option(None, "--family", help="Only this family (reading, billing, ...) / 只列出该规则族"),
-    catalog: Annotated[list[Path] | None, typer.Option("--catalog", help="Extra rule folder / 附加规则目录")] = None,
+    catalog: list[Path] | None = repeat_option("--catalog", "Extra rule folder (repeat) / 附加规则目录"),
 ) -> None:
     """List the rules in the catalog (列出规则)."""
     from rich.table import Table
@@ -67,7 +68,7 @@ def list_rules(
 @rules_app.command("show", epilog=example("gridaudit rules show reading_estimated_vs_ami"))
 def show_rule(
     rule_id: str = typer.Argument(..., help="Rule id / 规则编号"),
-    catalog: Annotated[list[Path] | None, typer.Option("--catalog", help="Extra rule folder / 附加规则目录")] = None,
+    catalog: list[Path] | None = repeat_option("--catalog", "Extra rule folder (repeat) / 附加规则目录"),
 ) -> None:
     """Show one rule's metadata, parameters and SQL (查看规则)."""
     from rich.syntax import Syntax
@@ -136,18 +137,14 @@ def _engine(kind: str, dataset: Any, pg: str | None, memory_limit: str = "4GB", 
 )
 def run_cmd(
     dataset: Annotated[Path, typer.Option("--dataset", help="Dataset folder / 数据集目录")],
-    out: Annotated[
-        Path | None, typer.Option("--out", help="Also write the findings to this Parquet file / 另存问题清单")
-    ] = None,
-    only: str = typer.Option(None, "--only", help="Comma-separated rule ids / 只运行这些规则"),
+    out: Path | None = out_file_option("Also write the findings to this Parquet file / 另存问题清单"),
+    only: list[str] | None = list_option("--only", "Only these rule ids (repeat or a,b) / 只运行这些规则"),
     family: str = typer.Option(None, "--family", help="Only this family / 只运行该规则族"),
-    period: str = typer.Option(None, "--period", help="Billing month YYYY-MM / 电费年月"),
+    period: str | None = month_option("--period", "Billing month YYYY-MM / 电费年月"),
     engine: str = typer.Option("duckdb", "--engine", help="duckdb | postgres | spark"),
     pg: str = typer.Option(None, "--pg", help="PostgreSQL URL for --engine postgres"),
-    sets: Annotated[
-        list[str] | None, typer.Option("--set", help="Override a parameter: RULE.param=value / 覆盖参数")
-    ] = None,
-    catalog: Annotated[list[Path] | None, typer.Option("--catalog", help="Extra rule folder / 附加规则目录")] = None,
+    sets: list[str] | None = repeat_option("--set", "Override a parameter: RULE.param=value (repeat) / 覆盖参数"),
+    catalog: list[Path] | None = repeat_option("--catalog", "Extra rule folder (repeat) / 附加规则目录"),
     memory_limit: str = typer.Option("4GB", "--memory-limit", help="DuckDB memory limit / DuckDB 内存上限"),
     threads: int = typer.Option(None, "--threads", help="DuckDB threads (default: one per core) / 线程数"),
 ) -> None:
@@ -155,7 +152,6 @@ def run_cmd(
 
     The findings go to DATASET/findings/ with the run's provenance (see `gridaudit findings runs`);
     --out writes an extra copy."""
-    import re
 
     from rich.table import Table
 
@@ -166,8 +162,6 @@ def run_cmd(
     from gridaudit.rules.record import rules_provenance
     from gridaudit.rules.runner import run_rules
 
-    if period and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period):
-        die(both(f"--period 应为 YYYY-MM：{period!r}", f"--period must be YYYY-MM, got {period!r}"))
     try:
         ds = open_dataset(dataset)
     except DatasetError as exc:
@@ -179,9 +173,7 @@ def run_cmd(
             die(why)
     rules = _catalog(catalog)
     try:
-        rules = select_rules(
-            rules, only=[s.strip() for s in only.split(",") if s.strip()] if only else None, family=family
-        )
+        rules = select_rules(rules, only=only or None, family=family)
     except RuleError as exc:
         die(str(exc))
     if not rules:
@@ -274,14 +266,13 @@ def run_cmd(
     ),
 )
 def test_cmd(
-    only: str = typer.Option(None, "--only", help="Comma-separated rule ids / 只测试这些规则"),
-    catalog: Annotated[
-        list[Path] | None, typer.Option("--catalog", help="Extra rule folder (fixtures beside it) / 附加规则目录")
-    ] = None,
-    fixtures: Annotated[
-        list[Path] | None,
-        typer.Option("--fixtures", help="Extra fixture root(s): <root>/<rule_id>/fixture*.yaml / 附加样例目录"),
-    ] = None,
+    only: list[str] | None = list_option("--only", "Only these rule ids (repeat or a,b) / 只测试这些规则"),
+    catalog: list[Path] | None = repeat_option(
+        "--catalog", "Extra rule folder, fixtures beside it (repeat) / 附加规则目录"
+    ),
+    fixtures: list[Path] | None = repeat_option(
+        "--fixtures", "Extra fixture root(s): <root>/<rule_id>/fixture*.yaml (repeat) / 附加样例目录"
+    ),
     update: bool = typer.Option(
         False,
         "--update",
@@ -295,7 +286,7 @@ def test_cmd(
 
     rules = _catalog(catalog)
     try:
-        rules = select_rules(rules, only=[s.strip() for s in only.split(",") if s.strip()] if only else None)
+        rules = select_rules(rules, only=only or None)
         if update:
             changes = update_all_fixtures(rules, roots=list(fixtures or []))
             for change in changes:

@@ -7,21 +7,22 @@ from typing import Annotated
 
 import typer
 
+from gridaudit.cli_options import month_option, out_dir_option, repeat_option
 from gridaudit.console import console, die, example, progress_bar
 from gridaudit.i18n import msg
 
 
 def synth_command(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder / 输出目录")],
+    out: Path = out_dir_option("Output folder / 输出目录", default=...),
     customers: int = typer.Option(20000, "--customers", "-n", help="Number of customers / 用户数"),
     months: int = typer.Option(12, "--months", "-m", help="Billing months / 月数"),
-    start: str = typer.Option("2024-01", "--start", help="First billing month YYYY-MM / 起始月份"),
+    start: str = month_option("--start", "First billing month YYYY-MM / 起始月份", default="2024-01"),
     seed: int = typer.Option(42, "--seed", help="Random seed (same seed → identical files) / 随机种子"),
     fmt: str = typer.Option("parquet", "--format", help="parquet or csv / 输出格式"),
     rates_file: Annotated[
         Path | None, typer.Option("--rates", help="YAML file of kind: rate / 异常注入比率文件")
     ] = None,
-    rate: Annotated[list[str] | None, typer.Option("--rate", help="kind=value, repeatable / 单项比率")] = None,
+    rate: list[str] | None = repeat_option("--rate", "kind=value, repeatable / 单项比率"),
     chunk: int = typer.Option(20000, "--chunk-customers", help="Customers per generation chunk (memory bound)"),
 ) -> None:
     """Generate a synthetic power supply company with labelled irregularities (生成带标注异常的模拟供电企业数据).
@@ -70,7 +71,7 @@ def register(app: typer.Typer) -> None:
     app.command(
         "synth",
         epilog=example(
-            "gridaudit synth --customers 20000 --months 12 --start 2024-01 --seed 7 --out synth/",
-            "gridaudit synth -n 2000 -m 3 --out small/ --format csv --rate theft_bypass=0.02",
+            "gridaudit synth --customers 20000 --months 12 --start 2024-01 --seed 7 --out-dir synth/",
+            "gridaudit synth -n 2000 -m 3 --out-dir small/ --format csv --rate theft_bypass=0.02",
         ),
     )(synth_command)

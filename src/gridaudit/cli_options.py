@@ -1,0 +1,219 @@
+"""One convention for command-line options, used by every CLI module (docs/cli.md).
+
+* ``--out FILE`` is always a file; ``--out-dir DIR`` is always a folder (:func:`out_file_option`,
+  :func:`out_dir_option`).
+* A short flag has one meaning in the whole CLI (:data:`SHORT_FLAGS`).
+* A filter that takes several values accepts both ``--x a --x b`` and ``--x a,b`` (:func:`list_option`);
+  options whose values may contain commas (paths, ``KEY=VALUE`` pairs) repeat only (:func:`repeat_option`).
+* Dates (``YYYY-MM-DD``), months (``YYYY-MM``) and periods (``YYYY-MM`` or ``YYYY-MM..YYYY-MM``) are parsed
+  here, once, with one bilingual error naming the option (exit 2).
+* Old spellings keep working as hidden deprecated aliases (:data:`DEPRECATED`), rewritten before parsing
+  by :mod:`gridaudit.strict_options` with a warning on stderr.
+
+Every factory marks the option with its kind (:data:`KIND_ATTR`) so tests/test_cli_options.py can walk the
+command tree and check the convention for every option.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+
+import typer
+
+from gridaudit.console import die
+from gridaudit.i18n import both
+
+KIND_ATTR = "gridaudit_kind"  # set on typer's OptionInfo; read back as param.type_descriptor.parameter_info
+KINDS = ("date", "month", "period", "list", "repeat", "out_file", "out_dir")
+
+# every short flag of the CLI and the one long option it stands for
+SHORT_FLAGS: dict[str, str] = {
+    "-d": "--dataset",
+    "-n": "--customers",
+    "-m": "--months",
+    "-f": "--format",
+    "-t": "--table",
+    "-q": "--quiet",
+    "-s": "--scores",
+    "-l": "--labels",
+}
+
+# the naming rule tests/test_cli_options.py checks: an option with one of these names is a date / a month
+DATE_NAMES = frozenset({"--today", "--on", "--date", "--as-of", "--until"})  # and any option whose help says YYYY-MM-DD
+MONTH_NAMES = frozenset({"--month", "--period", "--start"})
+# list filters: wherever these names filter, they take several values (repeat or a,b) ...
+LIST_NAMES = frozenset(
+    {"--family", "--rule", "--unit", "--entity-type", "--entity", "--staff", "--severity", "--status", "--run",
+     "--analyzer", "--only", "--by"}
+)  # fmt: skip
+# ... except here, where the option is one value by design (a value to set, or a filter of one by its API)
+SINGLE_VALUED: dict[tuple[str, ...], str] = {
+    ("audit", "tasks", "assign", "--unit"): "the unit a task is assigned to",
+    ("audit", "users", "add", "--unit"): "the unit a user belongs to",
+    ("audit", "plan", "create", "--entity-type"): "a plan targets one entity type",
+    ("rules", "list", "--family"): "one family (gridaudit.rules.loader.select_rules)",
+    ("rules", "run", "--family"): "one family (gridaudit.rules.loader.select_rules)",
+    ("rules", "new", "--family"): "a new rule belongs to one family",
+    ("rules", "new", "--entity"): "a new rule's findings are of one entity type",
+}
+
+# old spellings, per command path: still accepted (hidden, with a warning), rewritten to the new option
+DEPRECATED: dict[tuple[str, ...], dict[str, str]] = {
+    ("demo",): {"--out": "--out-dir", "-o": "--out-dir"},
+    ("synth",): {"--out": "--out-dir", "-o": "--out-dir"},
+    ("loss",): {"--out": "--out-dir", "-o": "--out-dir"},
+    ("audit", "export"): {"--xlsx": "--out"},
+    ("ingest",): {"-m": "--mapping"},
+    ("risk", "train"): {"-m": "--model"},
+    ("risk", "score"): {"-m": "--model", "-n": "--top", "-o": "--out"},
+    ("findings", "list"): {"-n": "--limit"},
+}
+
+_MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+# ---------------------------------------------------------------- parsers
+
+
+def parse_date(text: str, option: str) -> date:
+    """``text`` as a date ``YYYY-MM-DD``; anything else exits 2 with a bilingual error naming ``option``."""
+    try:
+        if _DAY.fullmatch(text):  # fromisoformat alone also takes 20240105 and week dates: one form only
+            return date.fromisoformat(text)
+    except ValueError:
+        pass
+    die(both(f"{option} 应为日期 YYYY-MM-DD，而不是 {text!r}", f"{option} must be YYYY-MM-DD (a date), not {text!r}"))
+
+
+def parse_month(text: str, option: str) -> str:
+    """``text`` as a month ``YYYY-MM``; anything else exits 2 with a bilingual error naming ``option``."""
+    if not _MONTH.fullmatch(text):
+        die(both(f"{option} 应为月份 YYYY-MM，而不是 {text!r}", f"{option} must be YYYY-MM (a month), not {text!r}"))
+    return text
+
+
+def parse_period(text: str, option: str) -> str:
+    """``YYYY-MM`` or ``YYYY-MM..YYYY-MM`` (first not after last); anything else exits 2 naming ``option``."""
+    first, sep, last = text.partition("..")
+    if _MONTH.fullmatch(first) and (not sep or (_MONTH.fullmatch(last) and first <= last)):
+        return text
+    die(
+        both(
+            f"{option} 应为 YYYY-MM 或 YYYY-MM..YYYY-MM，而不是 {text!r}",
+            f"{option} must be YYYY-MM or YYYY-MM..YYYY-MM, not {text!r}",
+        )
+    )
+
+
+def day_value(value: date | str | None, option: str) -> date | None:
+    """A date option's value: as :func:`date_option` parsed it, a str parsed by :func:`parse_date`, or None."""
+    return parse_date(value, option) if isinstance(value, str) else value
+
+
+def split_list(values: list[str] | tuple[str, ...] | str | None) -> list[str]:
+    """Values of a list filter: repeated (``--x a --x b``), comma-separated (``--x a,b``) or both; blanks dropped."""
+    if values is None:
+        return []
+    if isinstance(values, str):
+        values = [values]
+    return [v.strip() for item in values for v in str(item).split(",") if v.strip()]
+
+
+# ---------------------------------------------------------------- option factories
+
+
+def _mark(info: Any, kind: str) -> Any:
+    setattr(info, KIND_ATTR, kind)
+    return info
+
+
+def _typed(parse: Callable[[str, str], Any], option: str) -> Callable[[Any], Any]:
+    def parser(value: Any) -> Any:
+        return parse(value, option) if isinstance(value, str) else value
+
+    parser.__qualname__ = f"{parse.__name__}[{option}]"
+    return parser
+
+
+def date_option(name: str, help: str, default: Any = None) -> Any:
+    """A ``YYYY-MM-DD`` option (default-style: ``day: date | None = date_option("--on", "…")``)."""
+    return _mark(typer.Option(default, name, parser=_typed(parse_date, name), metavar="YYYY-MM-DD", help=help), "date")
+
+
+def month_option(name: str, help: str, default: Any = None) -> Any:
+    """A ``YYYY-MM`` option (``...`` as default: required)."""
+    return _mark(typer.Option(default, name, parser=_typed(parse_month, name), metavar="YYYY-MM", help=help), "month")
+
+
+def period_option(name: str, help: str, default: Any = None) -> Any:
+    """A ``YYYY-MM`` or ``YYYY-MM..YYYY-MM`` option."""
+    return _mark(
+        typer.Option(default, name, parser=_typed(parse_period, name), metavar="YYYY-MM[..YYYY-MM]", help=help),
+        "period",
+    )
+
+
+def _split_callback(value: list[str] | None) -> list[str] | None:
+    return split_list(value) if value else value
+
+
+def list_option(name: str, help: str, default: Any = None) -> Any:
+    """A list filter: repeat it or give a comma list; the value is the flat list (:func:`split_list`)."""
+    return _mark(typer.Option(default, name, callback=_split_callback, metavar="A,B…", help=help), "list")
+
+
+def repeat_option(name: str, help: str, default: Any = None) -> Any:
+    """A repeatable option whose values may themselves hold commas (paths, ``KEY=VALUE``): repeat only."""
+    return _mark(typer.Option(default, name, help=help), "repeat")
+
+
+def out_file_option(help: str, default: Any = None) -> Any:
+    """``--out FILE``: the file a command writes (always a file, never a folder)."""
+    return _mark(typer.Option(default, "--out", metavar="FILE", help=help), "out_file")
+
+
+def out_dir_option(help: str, default: Any = None) -> Any:
+    """``--out-dir DIR``: the folder a command writes into (always a folder)."""
+    return _mark(typer.Option(default, "--out-dir", metavar="DIR", help=help), "out_dir")
+
+
+def option_kind(param: Any) -> str | None:
+    """The convention kind a factory gave a click parameter (None for a plain option)."""
+    info = getattr(getattr(param, "type_descriptor", None), "parameter_info", None)
+    return getattr(info, KIND_ATTR, None)
+
+
+# ---------------------------------------------------------------- deprecated spellings
+
+
+def rewrite_deprecated(path: tuple[str, ...], args: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
+    """``args`` with the old spellings of command ``path`` replaced by the new ones, and the (old, new) used."""
+    aliases = DEPRECATED.get(path)
+    if not aliases:
+        return list(args), []
+    out: list[str] = []
+    used: list[tuple[str, str]] = []
+    rest = False
+    for arg in args:
+        if rest or arg == "--":
+            rest = True
+            out.append(arg)
+            continue
+        name, eq, value = arg.partition("=")
+        if name in aliases:
+            used.append((name, aliases[name]))
+            arg = f"{aliases[name]}{eq}{value}"
+        out.append(arg)
+    return out, used
+
+
+def deprecation_text(old: str, new: str) -> str:
+    """The warning for an old option spelling."""
+    return both(
+        f"选项 {old} 已改为 {new}（见 docs/cli.md），旧写法将来会移除",
+        f"option {old} is now {new} (see docs/cli.md); the old spelling will be removed",
+    )
