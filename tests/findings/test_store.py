@@ -214,7 +214,7 @@ def test_rules_run_records_provenance(dataset, tmp_path):
     status = {r["rule_id"]: r for r in rec["rules"]}
     assert status["billing_broken"]["status"] == "error" and "no_such_column" in status["billing_broken"]["message"]
     assert rec["counts"]["rows"] == 2 and rec["counts"]["by_severity"] == {"high": 2}
-    assert rec["extra"]["scope"]["only"] == "billing_kwh_only,billing_broken"
+    assert rec["extra"]["scope"]["only"] == ["billing_kwh_only", "billing_broken"]
     assert rec["started_at"] <= rec["ended_at"] and rec["engine"] == "duckdb"
     # the --out copy is the store's run, priced: B1 (2024-02, RES 0.50) and B2 (2024-05, COM 0.80)
     copy = load_findings(dataset).to_pylist()
