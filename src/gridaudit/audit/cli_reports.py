@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from gridaudit.audit.cli import StoreOpt, UserOpt, _day, audit_app, run
+from gridaudit.audit.cli_common import StoreOpt, UserOpt, audit_app, parse_day, run
 from gridaudit.console import EXIT_REJECTED, console, die, err_console, example
 from gridaudit.i18n import both, msg
 
@@ -93,7 +93,7 @@ def assess_command(
     """Monthly assessment per staff member and unit (考核): findings, error rates, on-time rectification, money."""
     from gridaudit.audit.assess import assess, assessment_record, book_assessment
 
-    day = _day(as_of, "--as-of")
+    day = parse_day(as_of, "--as-of")
     if book:
         b = run(store, lambda s, _st: book_assessment(s, user, month, dataset, day))
         tail_zh = f"，取代 {b.supersedes_id}" if b.supersedes_id else ""
@@ -123,7 +123,7 @@ def export_command(
     """Export the month's plan, tasks, results, rectifications, assessment and penalties to XLSX."""
     from gridaudit.audit.export import export_xlsx
 
-    day = _day(as_of, "--as-of")
+    day = parse_day(as_of, "--as-of")
 
     from gridaudit.audit import trail
 
@@ -222,7 +222,7 @@ def penalty_command(
     from gridaudit.audit.errors import AuditError
     from gridaudit.audit.penalties import calculate
 
-    day = _day(on, "--date")
+    day = parse_day(on, "--date")
     inputs = dict(
         tariff_yuan_kwh=tariff,
         kwh=kwh,

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from gridaudit.audit.cli import StoreOpt, UserOpt, _day, audit_app, run, tasks_app
+from gridaudit.audit.cli_common import StoreOpt, UserOpt, audit_app, parse_day, run, tasks_app
 from gridaudit.console import console, example
 from gridaudit.i18n import msg
 from gridaudit.workdays import deadline_text
@@ -38,27 +38,26 @@ def tasks_list(
     state: str = typer.Option(None, "--state", help="Only this state (new, assigned, checked, rectifying, …)"),
     assignee: str = typer.Option(None, "--assignee", help="Only tasks assigned to this user"),
     month: str = typer.Option(None, "--month", help="Only plans of this month"),
-    overdue: bool = typer.Option(False, "--overdue", help="Only overdue rectifications (and escalate them)"),
+    overdue: bool = typer.Option(False, "--overdue", help="Only overdue rectifications (escalate: audit escalate)"),
     today: str = TodayOpt,
     limit: int = typer.Option(50, "--limit", help="Show at most N rows"),
     store: str = StoreOpt,
     user: str = UserOpt,
 ) -> None:
-    """List tasks by priority; ``--overdue`` lists overdue rectifications and escalates them (needs --user)."""
+    """List tasks by priority; ``--overdue`` lists overdue rectifications. Read-only: listing never escalates
+    (``gridaudit audit escalate`` does)."""
     from rich.table import Table
 
     from gridaudit.audit import actions
     from gridaudit.audit.workflow import state_label
 
-    day = _day(today, "--today")
+    day = parse_day(today, "--today")
 
     def go(s: Any, _st: Any) -> list:
         if overdue:
             from gridaudit.audit.trail import now_utc
 
             d = day or now_utc().date()
-            if user:
-                actions.escalate(s, user, d)
             return [
                 (
                     str(t.task_id),
@@ -84,7 +83,7 @@ def tasks_list(
             for t in actions.list_tasks(s, plan, state, assignee, month)
         ]
 
-    rows = run(store, go)
+    rows = run(store, go, user=user)
     if overdue:
         t = Table(
             "task", "rule 规则", "entity 对象", "state 状态", "rectifier 整改人", "deadline 期限", "overdue 超期工作日"
@@ -178,7 +177,7 @@ def tasks_result(
     """Record a desk or field result with attachments (录入核查结果)."""
     from gridaudit.audit import actions
 
-    day = _day(inspected_on, "--on")
+    day = parse_day(inspected_on, "--on")
     r = run(
         store,
         lambda s, st: actions.record_result(
@@ -245,7 +244,7 @@ def tasks_correct_result(
     """Correct a result: a new result replaces it, the original is voided and stays visible (更正核查结果)."""
     from gridaudit.audit.corrections import correct_result
 
-    day = _day(inspected_on, "--on")
+    day = parse_day(inspected_on, "--on")
     r = run(
         store,
         lambda s, _st: correct_result(
@@ -289,7 +288,8 @@ def tasks_rectify(
     from gridaudit.audit import actions
 
     r = run(
-        store, lambda s, _st: actions.rectify(s, user, task_id, responsible, days, requirement, _day(today, "--today"))
+        store,
+        lambda s, _st: actions.rectify(s, user, task_id, responsible, days, requirement, parse_day(today, "--today")),
     )
     due = deadline_text(r.ordered_on, r.deadline)
     console.print(
@@ -311,7 +311,7 @@ def tasks_reply(
     """The rectifier replies (整改回复)."""
     from gridaudit.audit import actions
 
-    r = run(store, lambda s, _st: actions.reply(s, user, task_id, text, _day(today, "--today")))
+    r = run(store, lambda s, _st: actions.reply(s, user, task_id, text, parse_day(today, "--today")))
     console.print(msg(f"任务 {task_id}: 已回复（第 {r.rounds} 次）", f"task {task_id}: replied (round {r.rounds})"))
 
 
@@ -343,7 +343,7 @@ def tasks_verify(
     if (dataset is None) != (period is None):
         die(both("数据复查需要同时给出 --dataset 和 --period", "the data re-check needs both --dataset and --period"))
     check = (lambda task: recheck_finding(task, dataset, period)) if dataset else None
-    v = run(store, lambda s, _st: actions.verify(s, user, task_id, accept, reason, check, _day(today, "--today")))
+    v = run(store, lambda s, _st: actions.verify(s, user, task_id, accept, reason, check, parse_day(today, "--today")))
     verdict = msg("通过", "accepted") if accept else msg("驳回", "rejected")
     console.print(
         msg(
@@ -389,7 +389,8 @@ def escalate(today: str = TodayOpt, store: str = StoreOpt, user: str = UserOpt) 
     done = run(
         store,
         lambda s, _st: [
-            (e.task_id, e.manager_id, e.workdays_overdue) for e in actions.escalate(s, user, _day(today, "--today"))
+            (e.task_id, e.manager_id, e.workdays_overdue)
+            for e in actions.escalate(s, user, parse_day(today, "--today"))
         ],
     )
     for task_id, manager, days in done:
