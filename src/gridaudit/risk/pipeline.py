@@ -18,7 +18,7 @@ from gridaudit.dataset import Dataset, open_dataset
 from gridaudit.engines.duckdb import DuckDBEngine
 from gridaudit.i18n import both, get_lang
 from gridaudit.risk.augment import Augmentation, build_augmentation
-from gridaudit.risk.features import FEATURES, Snapshot, compute_features, data_end, scoring_snapshots
+from gridaudit.risk.features import FEATURES, compute_features, data_end, scoring_snapshots
 from gridaudit.risk.model import (
     FORMAT,
     TrainedModel,
@@ -29,6 +29,7 @@ from gridaudit.risk.model import (
     train_model,
 )
 from gridaudit.risk.settings import RiskSettings
+from gridaudit.risk.snapshot import Snapshot
 
 RULE_ID = "theft_risk"
 SIGNALS_ONLY = (
