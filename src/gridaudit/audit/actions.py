@@ -80,10 +80,10 @@ def store_attachment(folder: Path, file: Path) -> tuple[str, int]:
     sha = digest.hexdigest()
     target = folder / sha[:2] / sha
     if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".part")
-        shutil.copyfile(file, tmp)
-        tmp.replace(target)
+        from gridaudit.dataset import replacing
+
+        with replacing(target) as tmp:
+            shutil.copyfile(file, tmp)
     return sha, file.stat().st_size
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -12,9 +11,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
-from gridaudit.dataset import Dataset, open_dataset
+from gridaudit.dataset import Dataset, open_dataset, write_text
 from gridaudit.engines.duckdb import DuckDBEngine
 from gridaudit.i18n import both, get_lang
 from gridaudit.risk.augment import Augmentation, build_augmentation
@@ -64,15 +62,9 @@ def labelled_inspections(engine: DuckDBEngine, until: date | None, settings: Ris
 
 
 def _write_unsupervised(path: Path, meta: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
     note = "gridaudit unsupervised theft-risk scorer: no trained model (too few inspection labels); see sidecar\n"
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(note, "utf-8")
-    os.replace(tmp, path)
-    side = sidecar_path(path)
-    tmp = side.with_name(f".{side.name}.tmp")
-    tmp.write_text(json.dumps(meta, ensure_ascii=False, indent=2, default=str), "utf-8")
-    os.replace(tmp, side)
+    write_text(path, note)
+    write_text(sidecar_path(path), json.dumps(meta, ensure_ascii=False, indent=2, default=str))
 
 
 def train(
@@ -394,15 +386,6 @@ def findings_from_scores(scores: pd.DataFrame, top: int, settings: RiskSettings,
             }
         )
     return findings_table(rows)
-
-
-def write_parquet_atomic(table: pa.Table, path: str | Path) -> None:
-    """Write ``table`` to ``path`` through a temporary file (a crash never leaves half a file)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    pq.write_table(table, tmp, compression="zstd")
-    os.replace(tmp, path)
 
 
 def findings_path_for(out: str | Path) -> Path:
