@@ -19,6 +19,7 @@ from gridaudit.risk.augment import Augmentation, build_augmentation
 from gridaudit.risk.features import FEATURES, compute_features, data_end, scoring_snapshots
 from gridaudit.risk.model import (
     FORMAT,
+    ModelFileError,
     TrainedModel,
     library_versions,
     load_model,
@@ -28,6 +29,7 @@ from gridaudit.risk.model import (
 )
 from gridaudit.risk.settings import RiskSettings
 from gridaudit.risk.snapshot import Snapshot
+from gridaudit.settings_file import SettingsError
 
 RULE_ID = "theft_risk"
 SIGNALS_ONLY = (
@@ -216,7 +218,15 @@ def score(
     """Score every customer as of ``until`` (default: last day of data); one row per customer, rank 1 = riskiest."""
     model = load_scorer(model_path)
     if model is not None:
-        settings = settings or RiskSettings.from_dict(model.meta.get("settings", {}))
+        try:
+            settings = settings or RiskSettings.from_dict(model.meta.get("settings", {}), f"{model_path}: settings")
+        except SettingsError as exc:  # a model file from another gridaudit version
+            raise ModelFileError(
+                both(
+                    f"模型文件的设置无法使用，请重新训练: {exc}",
+                    f"the model file's settings cannot be used, retrain: {exc}",
+                )
+            ) from exc
     settings = settings or RiskSettings()
     ds = open_dataset(dataset_dir)
     eng = DuckDBEngine(ds, threads=settings.threads, memory_limit=settings.memory_limit)
