@@ -135,12 +135,12 @@ def plan_create(
         list[Path] | None, typer.Option("--findings", help="Extra findings Parquet file(s), repeatable; all are read")
     ] = None,
     top: int = typer.Option(None, "--top", help="Quantitative target: the N highest-priority findings"),
-    family: Annotated[list[str], typer.Option("--family", help="Only these families (repeat or a,b)")] = None,
-    unit: Annotated[list[str], typer.Option("--unit", help="Only these units (evidence or --dataset)")] = None,
-    rule: Annotated[list[str], typer.Option("--rule", help="Only these rule ids")] = None,
+    family: Annotated[list[str] | None, typer.Option("--family", help="Only these families (repeat or a,b)")] = None,
+    unit: Annotated[list[str] | None, typer.Option("--unit", help="Only these units (evidence or --dataset)")] = None,
+    rule: Annotated[list[str] | None, typer.Option("--rule", help="Only these rule ids")] = None,
     entity_type: str = typer.Option(None, "--entity-type", help="Only this entity type, e.g. customer"),
     quota: Annotated[
-        list[str],
+        list[str] | None,
         typer.Option(
             "--quota",
             help="Target filled first, KEY=VALUE[,KEY=VALUE]:COUNT|all with KEY family, rule or unit, "

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from typing import Any
+from typing import Any, overload
 
 import typer
 
@@ -32,7 +32,9 @@ audit_app.add_typer(plan_app, name="plan")
 audit_app.add_typer(tasks_app, name="tasks")
 
 
-def run(store: str | None, fn: Callable[[Any], Any], attachments: str | None = None, user: str | None = None) -> Any:
+def run(
+    store: str | None, fn: Callable[[Any, Any], Any], attachments: str | None = None, user: str | None = None
+) -> Any:
     """Open the store, run ``fn(session, store)`` in one transaction; refused commands exit 2 with zh/en text.
 
     ``user``: for read-only commands, the acting user is checked to exist when given."""
@@ -61,6 +63,12 @@ def run(store: str | None, fn: Callable[[Any], Any], attachments: str | None = N
         st.dispose()
 
 
+@overload
+def parse_day(text: str, opt: str) -> date: ...
+@overload
+def parse_day(text: None, opt: str) -> None: ...
+@overload
+def parse_day(text: str | None, opt: str) -> date | None: ...
 def parse_day(text: str | None, opt: str) -> date | None:
     """``text`` as a date (YYYY-MM-DD), None when not given; anything else exits 2 naming option ``opt``."""
     if text is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -223,7 +223,7 @@ def penalty_command(
     from gridaudit.audit.penalties import calculate
 
     day = parse_day(on, "--date")
-    inputs = dict(
+    inputs: dict[str, Any] = dict(
         tariff_yuan_kwh=tariff,
         kwh=kwh,
         capacity_kw=capacity_kw,
