@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from gridaudit.console import console, die, example, progress_bar
 from gridaudit.i18n import msg
+
+if TYPE_CHECKING:
+    from gridaudit.synth.generate import SynthResult
 
 
 def synth_command(
@@ -46,7 +49,7 @@ def synth_command(
     print_result(result)
 
 
-def print_result(result: object) -> None:
+def print_result(result: SynthResult) -> None:
     """Rows per table and truth rows per kind."""
     from rich.table import Table
 
