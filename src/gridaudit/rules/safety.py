@@ -19,7 +19,7 @@ class UnsafeSQL(Exception):
     """Rule SQL that is not a single read-only SELECT over the dataset's tables."""
 
 
-def parse_rule_sql(sql: str) -> exp.Expression:
+def parse_rule_sql(sql: str) -> exp.Query:
     """Parse ``sql`` (DuckDB dialect) and refuse anything but one SELECT/WITH statement."""
     try:
         statements = [s for s in sqlglot.parse(sql, read="duckdb") if s is not None]
@@ -60,7 +60,7 @@ def parse_rule_sql(sql: str) -> exp.Expression:
     return tree
 
 
-def referenced_tables(tree: exp.Expression) -> set[str]:
+def referenced_tables(tree: exp.Expr) -> set[str]:
     """Base table names a query reads (CTE names excluded)."""
     ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
     names: set[str] = set()
@@ -78,7 +78,7 @@ def referenced_tables(tree: exp.Expression) -> set[str]:
     return names
 
 
-def check_rule_sql(sql: str, allowed_tables: set[str]) -> exp.Expression:
+def check_rule_sql(sql: str, allowed_tables: set[str]) -> exp.Query:
     """Parse and check ``sql``: one query, reading only ``allowed_tables`` (+ runner-provided tables)."""
     tree = parse_rule_sql(sql)
     allowed = {t.lower() for t in allowed_tables} | set(PROVIDED_TABLES)
@@ -90,7 +90,7 @@ def check_rule_sql(sql: str, allowed_tables: set[str]) -> exp.Expression:
     return tree
 
 
-def param_names(tree: exp.Expression) -> set[str]:
+def param_names(tree: exp.Expr) -> set[str]:
     """Names of the ``$name`` parameters a query uses."""
     return {p.name for p in tree.find_all(exp.Placeholder) if p.name} | {
         p.name for p in tree.find_all(exp.Parameter) if p.name
