@@ -98,3 +98,21 @@ def test_dataset_code_uses_no_posix_only_calls():
         src = inspect.getsource(mod)
         for call in ("fcntl", "os.rename(", "O_RDONLY", "os.mkfifo"):
             assert call not in src, (mod.__name__, call)
+
+
+def test_replacing_swaps_in_a_whole_file_or_keeps_the_old_one(tmp_path):
+    import pyarrow.parquet as pq
+
+    from gridaudit.dataset import replacing, write_parquet, write_text
+
+    target = tmp_path / "sub" / "t.parquet"
+    write_parquet(pa.table({"a": [1, 2]}), target)
+    assert pq.read_table(target).column("a").to_pylist() == [1, 2]
+    with pytest.raises(RuntimeError), replacing(target) as tmp:
+        tmp.write_bytes(b"half a file")
+        raise RuntimeError("killed mid-write")
+    assert pq.read_table(target).column("a").to_pylist() == [1, 2]  # the old file, untouched
+    assert sorted(p.name for p in target.parent.iterdir()) == ["t.parquet"]  # no temporary left behind
+    write_text(tmp_path / "note.txt", "新")
+    assert (tmp_path / "note.txt").read_text("utf-8") == "新"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["note.txt", "sub"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import importlib.util
 from pathlib import Path
 from typing import Annotated
 
@@ -23,7 +22,8 @@ app = typer.Typer(
     cls=StrictGroup,  # no option may be repeated and keep only its last value
 )
 
-# Each part of gridaudit owns a module with ``register(app)``; parts not built yet are skipped.
+# Each part of gridaudit owns a module with ``register(app)``. Every part is imported: a part that fails to
+# import is an error (the traceback names it), never a command that silently goes missing.
 PARTS = (
     "gridaudit.contract.cli",
     "gridaudit.ingest.cli",
@@ -76,12 +76,7 @@ def main(
 
 def _register_parts() -> None:
     for name in PARTS:
-        try:
-            found = importlib.util.find_spec(name) is not None
-        except ModuleNotFoundError:
-            found = False
-        if found:
-            importlib.import_module(name).register(app)
+        importlib.import_module(name).register(app)
 
 
 _register_parts()

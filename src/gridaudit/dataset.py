@@ -21,6 +21,8 @@ import json
 import os
 import shutil
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -251,17 +253,11 @@ def commit_version(staged: StagedVersion, manifest: dict[str, Any]) -> Dataset:
         **manifest,
         "tables": tables,
     }
-    mtmp = staged.path / (MANIFEST + ".tmp")
-    mtmp.write_text(json.dumps(full, ensure_ascii=False, indent=2, default=str), "utf-8")
-    fsync_file(mtmp)
-    os.replace(mtmp, staged.path / MANIFEST)
+    write_text(staged.path / MANIFEST, json.dumps(full, ensure_ascii=False, indent=2, default=str))
     (root / "versions").mkdir(exist_ok=True)
     final = root / "versions" / version
     os.replace(staged.path, final)
-    ptmp = root / f".{CURRENT}.{uuid.uuid4().hex[:8]}"
-    ptmp.write_text(version + "\n", "utf-8")
-    fsync_file(ptmp)
-    os.replace(ptmp, root / CURRENT)
+    write_text(root / CURRENT, version + "\n")
     fsync_dir(root)
     return open_dataset(root)
 
@@ -289,3 +285,36 @@ def fsync_dir(path: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+@contextmanager
+def replacing(path: str | Path) -> Iterator[Path]:
+    """Write a file atomically: yield a temporary path beside ``path``; when the block ends normally it is
+    flushed to disk and renamed onto ``path`` (``os.replace``, portable), otherwise removed.
+
+    The one way gridaudit replaces a file (Parquet, JSON, XLSX, CSV, a copied attachment): a crash or
+    ``kill -9`` leaves either the old file or the new one, never half of one. The temporary name starts
+    with a dot and ends in ``.tmp``, so folder listings and globs such as ``*.parquet`` skip it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        yield tmp
+        fsync_file(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_parquet(table: pa.Table, path: str | Path) -> Path:
+    """Write ``table`` to ``path`` as zstd Parquet, atomically (:func:`replacing`); returns ``path``."""
+    with replacing(path) as tmp:
+        pq.write_table(table, tmp, compression="zstd")
+    return Path(path)
+
+
+def write_text(path: str | Path, text: str) -> Path:
+    """Write UTF-8 ``text`` to ``path``, atomically (:func:`replacing`); returns ``path``."""
+    with replacing(path) as tmp:
+        tmp.write_text(text, "utf-8")
+    return Path(path)

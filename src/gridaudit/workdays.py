@@ -149,9 +149,10 @@ def _warn(year: int) -> None:
         _STATE.warned.add(year)
         notify = _STATE.notify
     cal = _STATE.file
-    partial = cal is not None and year in cal.years
-    where_zh = f"日历文件 {cal.path} 中 {year} 年未标记 complete: true，" if partial else ""
-    where_en = f"calendar file {cal.path} does not mark {year} complete; " if partial else ""
+    where_zh = where_en = ""
+    if cal is not None and year in cal.years:  # a calendar file covers the year without marking it complete
+        where_zh = f"日历文件 {cal.path} 中 {year} 年未标记 complete: true，"
+        where_en = f"calendar file {cal.path} does not mark {year} complete; "
     last = max(y for y in range(2004, date.today().year + 5) if chinese_calendar_knows(y))
     notify(
         both(

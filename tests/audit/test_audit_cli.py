@@ -313,3 +313,36 @@ def test_tasks_list_keeps_rule_and_entity_ids_whole_at_80_columns(store_url, tmp
     assert max(len(line) for line in lines) <= 80 and "…" not in res.output, res.output
     assert sum(rule in line for line in lines) == n  # every id whole, on one line
     assert all(any(f"customer:{i}" in line for line in lines) for i in ids), res.output
+
+
+def _trail_counts(store_url):
+    """(trail events, escalation rows) in the store."""
+    from sqlalchemy import func, select
+
+    from gridaudit.audit.models import Escalation, Event
+    from gridaudit.audit.store import open_store
+
+    st = open_store(store_url)
+    try:
+        with st.transaction() as s:
+            return tuple(s.execute(select(func.count()).select_from(m)).scalar_one() for m in (Event, Escalation))
+    finally:
+        st.dispose()
+
+
+def test_listing_overdue_is_read_only(store_url, tmp_path):
+    """`tasks list --overdue` lists; only `audit escalate` escalates (and writes the trail)."""
+    f = setup_store(store_url, tmp_path)
+    cli(store_url, "plan", "create", "--month", "2025-07", "--findings", str(f), "--top", "2", user="lead")
+    cli(store_url, "tasks", "assign", "1", "--to", "zhang", user="li")
+    cli(store_url, "tasks", "result", "1", "--outcome", "irregular", "--kind", "desk", user="zhang")
+    cli(store_url, "tasks", "rectify", "1", "--responsible", "zhou", "--days", "3", "--today", "2025-08-01", user="li")
+    before = _trail_counts(store_url)
+    for who in ("li", "mgr"):  # acting users who may escalate: listing still does not
+        out = cli(store_url, "tasks", "list", "--overdue", "--today", "2025-08-11", user=who)
+        assert "1 rows" in out
+        assert _trail_counts(store_url) == before
+    out = cli(store_url, "escalate", "--today", "2025-08-11", user="li")
+    assert "escalated 1" in out
+    events, escalations = _trail_counts(store_url)
+    assert escalations == before[1] + 1 and events > before[0]

@@ -210,10 +210,8 @@ def test_state_machine_table_is_closed():
 def test_docs_show_the_state_machine_and_every_command():
     from pathlib import Path
 
-    import gridaudit.audit.cli_plans  # noqa: F401 - registers its commands
-    import gridaudit.audit.cli_reports  # noqa: F401 - registers its commands
-    import gridaudit.audit.cli_tasks  # noqa: F401 - registers its commands
-    from gridaudit.audit.cli import audit_app, plan_app, tasks_app, users_app
+    import gridaudit.audit.cli  # noqa: F401 - imports every command module, which register their commands
+    from gridaudit.audit.cli_common import audit_app, plan_app, tasks_app, users_app
     from gridaudit.audit.cli_people import units_app
 
     doc = (Path(__file__).resolve().parents[2] / "docs" / "audit.md").read_text(encoding="utf-8")

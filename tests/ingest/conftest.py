@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from ingest_helpers import METERS, READINGS_JAN, write
+
+from .ingest_helpers import METERS, READINGS_JAN, write
 
 
 @pytest.fixture

@@ -7,10 +7,11 @@ import threading
 from pathlib import Path
 
 import pytest
-from ingest_helpers import METERS, READINGS_FEB, write
 
 from gridaudit.dataset import open_dataset, versions
 from gridaudit.ingest import ingest
+
+from .ingest_helpers import METERS, READINGS_FEB, write
 
 HEADER = "meter_id,period,read_on,reading,read_type\n"
 

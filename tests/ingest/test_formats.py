@@ -10,9 +10,10 @@ import openpyxl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from ingest_helpers import METERS, write
 
 from gridaudit.ingest import coerce, ingest
+
+from .ingest_helpers import METERS, write
 
 
 def test_xlsx_with_title_row_merged_over_header(tmp_path: Path):

@@ -3,10 +3,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pyarrow.parquet as pq
-from ingest_helpers import READINGS_FEB, write
 
 from gridaudit.dataset import open_dataset, versions
 from gridaudit.ingest import ingest
+
+from .ingest_helpers import READINGS_FEB, write
 
 
 def test_clean_ingest_writes_typed_tables(base):
@@ -120,7 +121,7 @@ def test_a_single_path_is_accepted_as_well_as_a_list(base):
 
 
 def test_folder_files_naming_no_table_are_skipped_but_named_files_must_place(tmp_path: Path):
-    from ingest_helpers import METERS
+    from .ingest_helpers import METERS
 
     folder = tmp_path / "export"
     write(folder, "meters.csv", METERS)

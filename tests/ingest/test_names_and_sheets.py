@@ -7,10 +7,11 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from ingest_helpers import METERS, write
 
 from gridaudit.ingest import ingest
 from gridaudit.ingest.mapping import Mapping
+
+from .ingest_helpers import METERS, write
 
 READINGS_ZH = "表号,账期,抄表日期,示数,抄表方式\nM1,202402,20240229,7,实抄\n"
 

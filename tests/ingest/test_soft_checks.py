@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from ingest_helpers import METERS, write
 from typer.testing import CliRunner
 
 from gridaudit.cli import app
 from gridaudit.ingest import IngestSettings, ingest
+
+from .ingest_helpers import METERS, write
 
 STAFF = "staff_id,unit_id,role\nS1,U1,reader\n"
 HEADER = "meter_id,period,read_on,reading,read_type,reader_id\n"

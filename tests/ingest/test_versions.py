@@ -10,12 +10,13 @@ import time
 from pathlib import Path
 
 import pytest
-from ingest_helpers import METERS, READINGS_FEB, READINGS_JAN, write
 from typer.testing import CliRunner
 
 from gridaudit.cli import app
 from gridaudit.dataset import open_dataset, versions
 from gridaudit.ingest import ingest
+
+from .ingest_helpers import METERS, READINGS_FEB, READINGS_JAN, write
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from lineloss_tiny import build_tiny
+
+from .lineloss_tiny import build_tiny
 
 
 @pytest.fixture(scope="session")

@@ -62,7 +62,7 @@ def test_negative_area_is_explained_by_the_mapping_finding(result, tiny):
 
 def test_no_mapping_error_without_one(tmp_path):
     """Same utility without the mis-recorded customer: no mapping finding, no negative area."""
-    from lineloss_tiny import build_tiny
+    from .lineloss_tiny import build_tiny
 
     build_tiny(tmp_path / "ds", mapping_error=False)
     r = run_loss(tmp_path / "ds")
@@ -100,7 +100,8 @@ def test_trend_settings_change_the_result(tiny):
 
 def test_yuan_at_stake_from_tariffs(tiny, tmp_path):
     import pyarrow as pa
-    from lineloss_tiny import derive
+
+    from .lineloss_tiny import derive
 
     root, truth = tiny
     tariffs = pa.table(

@@ -7,12 +7,13 @@ from datetime import date, datetime, timedelta
 import duckdb
 import pyarrow as pa
 import pytest
-from lineloss_tiny import derive
 
 from gridaudit.dataset import open_dataset
 from gridaudit.lineloss.billing import GAP_PARTS
 from gridaudit.lineloss.run import run_loss
 from gridaudit.lineloss.settings import settings_from_dict
+
+from .lineloss_tiny import derive
 
 
 @pytest.fixture(scope="module")

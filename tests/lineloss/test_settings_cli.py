@@ -108,9 +108,9 @@ def test_cli_rejects_bad_arguments(tiny, tmp_path, args):
 
 
 def test_cli_missing_table(tmp_path):
-    from lineloss_tiny import build_tiny
-
     from gridaudit.dataset import commit_version, open_dataset, stage_version
+
+    from .lineloss_tiny import build_tiny
 
     build_tiny(tmp_path / "full")
     src = open_dataset(tmp_path / "full")

@@ -44,9 +44,10 @@ def moved(synth, tmp_path_factory):
     """The synthetic utility with one more mapping error: its biggest area customer recorded on a neighbour."""
     import duckdb
     import pyarrow as pa
-    from lineloss_tiny import derive
 
     from gridaudit.dataset import open_dataset
+
+    from .lineloss_tiny import derive
 
     _, _, root = synth
     ds = open_dataset(root / "ds")

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from risk_helpers import make_dataset
+
+from .risk_helpers import make_dataset
 
 
 @pytest.fixture(scope="session")

@@ -75,7 +75,7 @@ def test_sparse_dataset_trains_and_scores(sparse_ds, tmp_path):
 
 
 def test_sparse_dataset_with_inspections_trains_lightgbm(tmp_path):
-    from risk_helpers import make_dataset
+    from .risk_helpers import make_dataset
 
     root = tmp_path / "ds"
     make_dataset(root, n=120, days=300, seed=5, inspected_share=0.6)
@@ -93,9 +93,9 @@ def test_labels_after_until_are_not_used(risk_ds, tmp_path):
     assert res.meta["labels"]["rows"] == sum(1 for r in info["inspections"] if r[2] <= until)
     assert res.meta["training_window"]["last_inspection"] <= until.isoformat()
     # same training when the later inspections do not exist at all
-    from risk_helpers import typed
-
     from gridaudit.dataset import commit_version, stage_version
+
+    from .risk_helpers import typed
 
     staged = stage_version(root.parent / "cut")
     src = open_dataset(root)
@@ -138,7 +138,7 @@ def test_features_do_not_see_data_after_as_of(risk_ds, tmp_path):
 
 
 def test_extras_give_event_and_price_features(tmp_path):
-    from risk_helpers import make_dataset
+    from .risk_helpers import make_dataset
 
     root = tmp_path / "ds"
     info = make_dataset(root, n=80, days=300, seed=9, inspected_share=0.0, extras=True)
@@ -216,7 +216,7 @@ def test_only_the_top_explain_top_customers_get_model_contributions(risk_ds, tmp
 
 def test_features_in_customer_batches_equal_one_pass(tmp_path):
     """Working the weekly series a few customers at a time (bounded memory) changes no feature value."""
-    from risk_helpers import make_dataset
+    from .risk_helpers import make_dataset
 
     root = tmp_path / "ds"
     info = make_dataset(root, n=60, days=300, seed=4, inspected_share=0.0, extras=True)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from rules_runner_helpers import SQL_BIG, make_dataset, write_rule
 
 from gridaudit.engines.duckdb import DuckDBEngine
 from gridaudit.rules.harness import build_fixture_dataset
 from gridaudit.rules.loader import RuleError, load_catalog, load_rule
 from gridaudit.rules.runner import run_rules
+
+from .rules_runner_helpers import SQL_BIG, make_dataset, write_rule
 
 DERIVED = """/*---
 id: {id}

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
-from rules_runner_helpers import SQL_BIG, make_dataset, unchecked_rule, write_rule
 
 from gridaudit.engines.duckdb import DuckDBEngine
 from gridaudit.rules.loader import RuleError, load_catalog, load_rule
 from gridaudit.rules.runner import run_rules
+
+from .rules_runner_helpers import SQL_BIG, make_dataset, unchecked_rule, write_rule
 
 
 @pytest.fixture()

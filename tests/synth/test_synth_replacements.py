@@ -94,7 +94,7 @@ def test_bills_carry_both_meters_energy(small_synth: Path) -> None:
 
 
 def test_replacement_rule_finds_the_unbilled_final_readings(small_synth: Path, small_dataset) -> None:
-    from synth_rule_helpers import rule_hits
+    from .synth_rule_helpers import rule_hits
 
     hits = rule_hits(small_dataset.dataset, "metering_replaced_no_final_read")
     truth = {r[0] for r in _q(small_synth, "SELECT entity_id FROM truth WHERE kind = 'staff_replaced_no_final_read'")}

@@ -83,7 +83,7 @@ def test_tou_quantities_split_the_bill(small_synth: Path) -> None:
 
 
 def test_amount_rule_finds_exactly_the_wrongly_priced_bills(wrong_tariffs: Path) -> None:
-    from synth_rule_helpers import rule_hits
+    from .synth_rule_helpers import rule_hits
 
     hits = rule_hits(open_dataset(wrong_tariffs / "ds"), "billing_amount_vs_tariff")
     truth = duckdb.sql(f"""

@@ -41,6 +41,13 @@ def rectification_of(session: Any, task: Task) -> Rectification | None:
     return session.execute(q).scalar_one_or_none()
 
 
+def _ordered(rect: Rectification | None, task_id: int) -> Rectification:
+    """``rect`` after the workflow let a reply or verdict through (both need a rectification order)."""
+    if rect is None:
+        raise AuditError(f"任务 {task_id} 没有整改单", f"task {task_id} has no rectification order")
+    return rect
+
+
 def _move(session: Any, actor: User, task: Task, action: str, payload: dict) -> None:
     access.can(session, actor, action, task)  # role, unit scope, segregation of duties
     before = workflow.apply(task, action, actor.role)
@@ -80,10 +87,10 @@ def store_attachment(folder: Path, file: Path) -> tuple[str, int]:
     sha = digest.hexdigest()
     target = folder / sha[:2] / sha
     if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_suffix(".part")
-        shutil.copyfile(file, tmp)
-        tmp.replace(target)
+        from gridaudit.dataset import replacing
+
+        with replacing(target) as tmp:
+            shutil.copyfile(file, tmp)
     return sha, file.stat().st_size
 
 
@@ -111,7 +118,8 @@ def check_result_values(
             f"核查方式 {check_kind!r} 应为 desk 或 field", f"check kind {check_kind!r} must be desk or field"
         )
     domain = domains["violation_type"]
-    violation_type = domain.aliases.get(violation_type, violation_type)  # 高价低接 → tariff_misuse
+    if violation_type is not None:
+        violation_type = domain.aliases.get(violation_type, violation_type)  # 高价低接 → tariff_misuse
     if violation_type is not None and violation_type not in domain.values:
         raise AuditError(
             f"违约类型 {violation_type!r} 应为 {', '.join(domain.values)}",
@@ -263,6 +271,7 @@ def reply(session: Any, actor_id: str, task_id: int, text: str, today: date | No
             f"task {task_id}'s rectifier is {rect.responsible_id}; {actor.user_id} may not reply",
         )
     _move(session, actor, task, "reply", {"reply": text, "round": (rect.rounds + 1) if rect else 1})
+    rect = _ordered(rect, task_id)
     rect.reply = text
     rect.replied_on = today or trail.now_utc().date()
     rect.rounds += 1
@@ -311,6 +320,7 @@ def verify(
             "it cannot be accepted, reject it instead",
         )
     _move(session, actor, task, action, {"reason": reason, "recheck": check.status, "recheck_detail": check.detail})
+    rect = _ordered(rect, task_id)
     day = today or trail.now_utc().date()
     ver = Verification(
         rect_id=rect.rect_id,

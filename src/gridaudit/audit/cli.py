@@ -2,79 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from gridaudit.cli_options import day_value, list_option, month_option, repeat_option, split_list
+from gridaudit.audit import cli_people, cli_plans, cli_reports, cli_tasks
+from gridaudit.audit.cli_common import StoreOpt, UserOpt, audit_app, plan_app, run, split_list, users_app
+from gridaudit.cli_options import list_option, month_option, repeat_option
 from gridaudit.console import console, die, err_console, example
 from gridaudit.i18n import both, msg
 
-STORE_HELP = "Case store: a SQLite file/folder or postgresql://… URL / 案件库（env GRIDAUDIT_STORE）"
-USER_HELP = "Acting user id / 操作人（env GRIDAUDIT_USER）"
-
-StoreOpt = typer.Option(None, "--store", envvar="GRIDAUDIT_STORE", help=STORE_HELP)
-UserOpt = typer.Option(None, "--user", envvar="GRIDAUDIT_USER", help=USER_HELP)
-
-audit_app = typer.Typer(
-    help="Audit loop: plans, tasks, rectification, assessment, audit trail (稽查闭环).", no_args_is_help=True
-)
-users_app = typer.Typer(help="Users and roles (用户与角色).", no_args_is_help=True)
-plan_app = typer.Typer(help="Monthly audit plans (月度稽查计划).", no_args_is_help=True)
-tasks_app = typer.Typer(help="Audit tasks through the workflow (稽查任务).", no_args_is_help=True)
-audit_app.add_typer(users_app, name="users")
-audit_app.add_typer(plan_app, name="plan")
-audit_app.add_typer(tasks_app, name="tasks")
-
-
-def run(
-    store: str | None,
-    fn: Callable[[Any], Any],
-    attachments: str | None = None,
-    user: str | None = None,
-    read: bool = False,
-) -> Any:
-    """Open the store, run ``fn(session, store)`` in one transaction; refused commands exit 2 with zh/en text.
-
-    ``read=True`` (read-only commands): ``user`` is required once the store has users, and must exist and be
-    active (``access.reader``); ``fn`` applies its unit scope. Without ``read``, a given ``user`` is checked."""
-    from gridaudit.audit.errors import AuditError
-    from gridaudit.audit.store import open_store
-
-    try:
-        st = open_store(store, attachments)
-    except AuditError as exc:
-        die(exc.text())
-    from sqlalchemy.exc import SQLAlchemyError
-
-    try:
-        with st.transaction() as session:
-            if read or user:
-                from gridaudit.audit.access import reader
-
-                reader(session, user)
-            return fn(session, st)
-    except AuditError as exc:
-        die(exc.text())
-    except SQLAlchemyError as exc:  # e.g. a lock timeout or a lost connection: nothing was committed
-        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-        die(both(f"案件库错误，本次操作未保存: {reason}", f"case store error, nothing was saved: {reason}"))
-    finally:
-        st.dispose()
-
-
-def _day(value: date | str | None, opt: str) -> date | None:
-    """A date option's value (parsed by gridaudit.cli_options.date_option; a str is parsed the same way)."""
-    return day_value(value, opt)
-
-
-def _split(values: list[str] | None) -> list[str] | None:
-    """A list filter's values (repeat or a,b; gridaudit.cli_options.split_list), None when empty."""
-    return split_list(values) or None
-
+# The command modules register their commands on the shared groups when imported.
+COMMAND_MODULES = (cli_people, cli_plans, cli_reports, cli_tasks)
 
 # ---------------------------------------------------------------- init
 
@@ -248,7 +188,7 @@ def plan_create(
     tables, source, overlap = [], {}, bool(findings_files)
     if dataset is not None:
         try:
-            runs = select_runs(dataset, _split(run_ids))
+            runs = select_runs(dataset, split_list(run_ids))
         except FindingsStoreError as exc:
             die(str(exc))
         if not runs and not findings_files:
@@ -275,7 +215,7 @@ def plan_create(
     table = pa.concat_tables(tables)
     if overlap:
         table = _unique_findings(table)
-    units = _split(unit)
+    units = split_list(unit)
     unit_map = entity_units(dataset) if dataset else None
 
     def go(s: Any, _st: Any) -> Any:
@@ -286,9 +226,9 @@ def plan_create(
             table,
             kind=kind,
             top=top,
-            families=_split(family),
+            families=split_list(family),
             units=units,
-            rules=_split(rule),
+            rules=split_list(rule),
             entity_type=entity_type,
             quotas=quotas,
             title=title,
@@ -316,9 +256,7 @@ def plan_create(
         console.print(f"  {msg('运行', 'run')} {r['run_id']} ({r['analyzer']}, {r['dataset_version']})")
     if skipped:
         console.print(msg("未纳入: ", "left out: ") + ", ".join(f"{k} {v}" for k, v in sorted(skipped.items())))
-    from gridaudit.audit.cli_plans import print_quotas
-
-    print_quotas([f.as_dict() for f in fills])
+    cli_plans.print_quotas([f.as_dict() for f in fills])
     if over_top:
         console.print(
             msg(
@@ -366,11 +304,4 @@ def plan_list(store: str = StoreOpt, user: str = UserOpt) -> None:
 
 def register(app: typer.Typer) -> None:
     """Add ``gridaudit audit …`` to the CLI."""
-    from gridaudit.audit import (
-        cli_people,  # noqa: F401 - registers users deactivate/activate/role/unit and units sync/list
-        cli_plans,  # noqa: F401 - registers plan show and hit-rates
-        cli_reports,  # noqa: F401 - registers assess/export/verify-log/penalty
-        cli_tasks,  # noqa: F401 - registers the task commands
-    )
-
     app.add_typer(audit_app, name="audit")

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from gridaudit.audit.cli import StoreOpt, UserOpt, audit_app, run, users_app
+from gridaudit.audit.cli_common import StoreOpt, UserOpt, audit_app, run, users_app
 from gridaudit.console import console, err_console, example
 from gridaudit.i18n import msg
 

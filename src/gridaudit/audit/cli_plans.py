@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from gridaudit.audit.cli import StoreOpt, UserOpt, audit_app, plan_app, run
+from gridaudit.audit.cli_common import StoreOpt, UserOpt, audit_app, plan_app, run
 from gridaudit.console import console, example
 from gridaudit.i18n import msg
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from gridaudit.audit.cli import StoreOpt, UserOpt, _day, audit_app, run
+from gridaudit.audit.cli_common import StoreOpt, UserOpt, audit_app, parse_day, run
 from gridaudit.cli_options import date_option, month_option, out_file_option
 from gridaudit.console import EXIT_REJECTED, console, die, err_console, example
 from gridaudit.i18n import both, msg
@@ -95,7 +95,7 @@ def assess_command(
     """Monthly assessment per staff member and unit (考核): findings, error rates, on-time rectification, money."""
     from gridaudit.audit.assess import assess, assessment_record, book_assessment
 
-    day = _day(as_of, "--as-of")
+    day = parse_day(as_of, "--as-of")
     from gridaudit.audit.access import reader
 
     if book:
@@ -132,7 +132,7 @@ def export_command(
 
     if xlsx.suffix.lower() != ".xlsx":
         die(both(f"--out 须为 .xlsx 文件：{xlsx}", f"--out must name an .xlsx file, not {xlsx}"))
-    day = _day(as_of, "--as-of")
+    day = parse_day(as_of, "--as-of")
 
     from gridaudit.audit import trail
 
@@ -239,8 +239,8 @@ def penalty_command(
     from gridaudit.audit.errors import AuditError
     from gridaudit.audit.penalties import calculate
 
-    day = _day(on, "--date")
-    inputs = dict(
+    day = parse_day(on, "--date")
+    inputs: dict[str, Any] = dict(
         tariff_yuan_kwh=tariff,
         kwh=kwh,
         capacity_kw=capacity_kw,

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from gridaudit.audit.cli import StoreOpt, UserOpt, _day, audit_app, run, tasks_app
+from gridaudit.audit.cli_common import StoreOpt, UserOpt, audit_app, parse_day, run, tasks_app
 from gridaudit.cli_options import date_option, month_option, repeat_option
 from gridaudit.console import console, example
 from gridaudit.i18n import msg
@@ -32,7 +32,8 @@ def _done(task: Any, zh: str, en: str) -> None:
 @tasks_app.command(
     "list",
     epilog=example(
-        "gridaudit audit tasks list --plan 1", "gridaudit audit tasks list --overdue --today 2025-08-20 --user li"
+        "gridaudit audit tasks list --plan 1 --user li",
+        "gridaudit audit tasks list --overdue --today 2025-08-20 --user li",
     ),
 )
 def tasks_list(
@@ -40,20 +41,21 @@ def tasks_list(
     state: str = typer.Option(None, "--state", help="Only this state (new, assigned, checked, rectifying, …)"),
     assignee: str = typer.Option(None, "--assignee", help="Only tasks assigned to this user"),
     month: str | None = month_option("--month", "Only plans of this month YYYY-MM"),
-    overdue: bool = typer.Option(False, "--overdue", help="Only overdue rectifications (and escalate them)"),
+    overdue: bool = typer.Option(False, "--overdue", help="Only overdue rectifications (read-only: see escalate)"),
     today: date | None = TodayOpt,
     limit: int = typer.Option(50, "--limit", help="Show at most N rows"),
     store: str = StoreOpt,
     user: str = UserOpt,
 ) -> None:
-    """List the tasks you see (unit scope) by priority; ``--overdue`` lists overdue rectifications and, when
-    your role may escalate, escalates them."""
+    """List the tasks you see (unit scope) by priority; ``--overdue`` lists overdue rectifications.
+
+    Listing never changes anything: ``gridaudit audit escalate`` escalates."""
     from rich.table import Table
 
     from gridaudit.audit import access, actions
-    from gridaudit.audit.workflow import TRANSITIONS, state_label
+    from gridaudit.audit.workflow import state_label
 
-    day = _day(today, "--today")
+    day = parse_day(today, "--today")
 
     def go(s: Any, _st: Any) -> list:
         me = access.reader(s, user)
@@ -61,8 +63,6 @@ def tasks_list(
             from gridaudit.audit.trail import now_utc
 
             d = day or now_utc().date()
-            if me is not None and me.role in TRANSITIONS["escalate"].roles:
-                actions.escalate(s, me.user_id, d)
             return [
                 (
                     str(t.task_id),
@@ -190,7 +190,7 @@ def tasks_result(
     """Record a desk or field result with attachments (录入核查结果)."""
     from gridaudit.audit import actions
 
-    day = _day(inspected_on, "--on")
+    day = parse_day(inspected_on, "--on")
     r = run(
         store,
         lambda s, st: actions.record_result(
@@ -257,7 +257,7 @@ def tasks_correct_result(
     """Correct a result: a new result replaces it, the original is voided and stays visible (更正核查结果)."""
     from gridaudit.audit.corrections import correct_result
 
-    day = _day(inspected_on, "--on")
+    day = parse_day(inspected_on, "--on")
     r = run(
         store,
         lambda s, _st: correct_result(
@@ -301,7 +301,8 @@ def tasks_rectify(
     from gridaudit.audit import actions
 
     r = run(
-        store, lambda s, _st: actions.rectify(s, user, task_id, responsible, days, requirement, _day(today, "--today"))
+        store,
+        lambda s, _st: actions.rectify(s, user, task_id, responsible, days, requirement, parse_day(today, "--today")),
     )
     due = deadline_text(r.ordered_on, r.deadline)
     console.print(
@@ -323,7 +324,7 @@ def tasks_reply(
     """The rectifier replies (整改回复)."""
     from gridaudit.audit import actions
 
-    r = run(store, lambda s, _st: actions.reply(s, user, task_id, text, _day(today, "--today")))
+    r = run(store, lambda s, _st: actions.reply(s, user, task_id, text, parse_day(today, "--today")))
     console.print(msg(f"任务 {task_id}: 已回复（第 {r.rounds} 次）", f"task {task_id}: replied (round {r.rounds})"))
 
 
@@ -362,7 +363,7 @@ def tasks_verify(
     v = run(
         store,
         lambda s, _st: actions.verify(
-            s, user, task_id, accept, reason, check if dataset else None, _day(today, "--today")
+            s, user, task_id, accept, reason, check if dataset else None, parse_day(today, "--today")
         ),
     )
     verdict = msg("通过", "accepted") if accept else msg("驳回", "rejected")
@@ -414,7 +415,8 @@ def escalate(today: date | None = TodayOpt, store: str = StoreOpt, user: str = U
     done = run(
         store,
         lambda s, _st: [
-            (e.task_id, e.manager_id, e.workdays_overdue) for e in actions.escalate(s, user, _day(today, "--today"))
+            (e.task_id, e.manager_id, e.workdays_overdue)
+            for e in actions.escalate(s, user, parse_day(today, "--today"))
         ],
     )
     for task_id, manager, days in done:

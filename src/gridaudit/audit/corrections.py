@@ -12,7 +12,7 @@ never by the staff member responsible for the finding.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, Literal, overload
 
 from gridaudit.audit import trail, workflow
 from gridaudit.audit.errors import AuditError, Forbidden, NotFound
@@ -63,6 +63,10 @@ def effective_penalties(session: Any, task_ids: list[int]) -> dict[int, list[Pen
     return out
 
 
+@overload
+def _row(session: Any, target: Literal["result"], row_id: int) -> Result: ...
+@overload
+def _row(session: Any, target: Literal["penalty"], row_id: int) -> Penalty: ...
 def _row(session: Any, target: str, row_id: int) -> Result | Penalty:
     model = Result if target == "result" else Penalty
     row = session.get(model, row_id)
@@ -95,7 +99,7 @@ def _void(session: Any, actor_id: str, target: str, row: Result | Penalty, reaso
         raise AuditError("作废或更正必须说明理由（--reason）", "a void or correction needs a reason (--reason)")
     v = Void(
         target=target,
-        target_id=row.result_id if target == "result" else row.penalty_id,
+        target_id=row.result_id if isinstance(row, Result) else row.penalty_id,
         task_id=row.task_id,
         reason=reason.strip(),
         voided_by=actor_id,

@@ -13,6 +13,7 @@ import pyarrow as pa
 from gridaudit.audit.assess import AssessRow, assess
 from gridaudit.audit.models import Penalty, Plan, Rectification, Result, Task, User, Verification, Void
 from gridaudit.audit.workflow import STATES
+from gridaudit.dataset import replacing
 from gridaudit.workdays import provisional_between
 
 SHEETS = ("plan", "tasks", "results", "rectifications", "assessment", "penalties")
@@ -317,11 +318,8 @@ def export_xlsx(
         for cell in ws[1]:
             cell.font = Font(bold=True)
         ws.freeze_panes = "A2"
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
-    wb.save(tmp)
-    tmp.replace(path)
+    with replacing(path) as tmp:
+        wb.save(tmp)
     return {name: len(sheets[name]) - 1 for name in SHEETS}
 
 
@@ -368,8 +366,5 @@ def write_inspections_csv(table: pa.Table, path: str | Path) -> None:
     """Write inspection rows as UTF-8 CSV with the contract's column names (atomically)."""
     import pyarrow.csv as pcsv
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
-    pcsv.write_csv(table, tmp)
-    tmp.replace(path)
+    with replacing(path) as tmp:
+        pcsv.write_csv(table, tmp)

@@ -56,14 +56,14 @@ def plan_summary(session: Any, plan_id: int) -> PlanSummary:
     quotas = []
     for stored in scope.get("quotas", []):
         asked = stored.get("asked")
-        q = Quota(
+        quota = Quota(
             stored["spec"],
             stored.get("family"),
             stored.get("rule"),
             stored.get("unit"),
             None if asked == "all" else asked,
         )
-        now = sum(n for fam, rule, unit, state, n in groups if state != "cancelled" and q.matches(fam, rule, unit))
+        now = sum(n for fam, rule, unit, state, n in groups if state != "cancelled" and quota.matches(fam, rule, unit))
         quotas.append({**stored, "now": now})
     return PlanSummary(
         plan_id=plan.plan_id,

@@ -94,7 +94,7 @@ def score_percentiles(rows: list[dict]) -> dict[str, float | None]:
         v.sort()
     out: dict[str, float | None] = {}
     for r in rows:
-        s, vals = r.get("score"), by_rule.get(r["rule_id"])
+        s, vals = r.get("score"), by_rule.get(r["rule_id"], [])
         out[r["finding_id"]] = None if s is None or math.isnan(s) else bisect.bisect_right(vals, s) / len(vals)
     return out
 

@@ -13,8 +13,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from gridaudit.audit.errors import AuditError, Conflict, StoreMissing
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session, sessionmaker
 
 DEFAULT_STORE = "gridaudit-cases.db"
 DEFAULT_PG_ATTACHMENTS = "gridaudit-attachments"
@@ -25,12 +30,12 @@ class Store:
     """An open case store: SQLAlchemy engine and session factory, plus the attachment folder."""
 
     url: str
-    engine: object
-    sessions: object
+    engine: Engine
+    sessions: sessionmaker[Session]
     attachments: Path
 
     @contextmanager
-    def transaction(self) -> Iterator[object]:
+    def transaction(self) -> Iterator[Session]:
         """One transaction per command: commit on success; roll back everything on any error.
 
         A concurrent change to the same task (stale version) becomes ``Conflict`` with a clear message.
@@ -122,7 +127,7 @@ def _sqlite_setup(engine: object) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def migrate(engine: object) -> None:
+def migrate(engine: Engine) -> None:
     """Bring the store's schema to the newest alembic revision (shipped inside the package)."""
     from alembic import command
     from alembic.config import Config
@@ -131,8 +136,9 @@ def migrate(engine: object) -> None:
     cfg.set_main_option("script_location", "gridaudit.audit:migrations")
     with engine.connect() as conn:
         sqlite = conn.dialect.name == "sqlite"
+        raw: Any = conn.connection.driver_connection  # the DB-API connection (SQLAlchemy types it Any | None)
         if sqlite:  # SQLite's documented way to rebuild tables: foreign keys off outside the transaction
-            conn.connection.driver_connection.execute("PRAGMA foreign_keys = OFF")
+            raw.execute("PRAGMA foreign_keys = OFF")
         try:
             with conn.begin():
                 if not sqlite:
@@ -145,7 +151,7 @@ def migrate(engine: object) -> None:
                     )
         finally:
             if sqlite:
-                conn.connection.driver_connection.execute("PRAGMA foreign_keys = ON")
+                raw.execute("PRAGMA foreign_keys = ON")
     from gridaudit.audit import ledger
 
     ledger.forget(engine)

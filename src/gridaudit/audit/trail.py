@@ -61,7 +61,7 @@ def append_many(session: Any, actor: str, items: list[tuple[str, str, Any, dict]
     head = session.execute(select(LogHead).where(LogHead.head_id == 1).with_for_update()).scalar_one()
     seq0, prev = head.seq, head.hash
     at = now_utc().isoformat(timespec="microseconds")
-    events = []
+    events: list[Event] = []
     for action, entity_type, entity_id, payload in items:
         seq = seq0 + len(events) + 1
         body = canonical(payload)

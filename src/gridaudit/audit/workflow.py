@@ -7,8 +7,12 @@ Segregation of duties (who may never act on a finding, whatever their role) is `
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from gridaudit.audit.errors import Forbidden, IllegalTransition
+
+if TYPE_CHECKING:
+    from gridaudit.audit.models import Task, User
 
 # role → (中文, English)
 ROLES: dict[str, tuple[str, str]] = {
@@ -75,7 +79,7 @@ def state_label(state: str) -> str:
     return f"{zh} ({en})"
 
 
-def check_role(task: object, action: str, role: str) -> Transition:
+def check_role(task: Task, action: str, role: str) -> Transition:
     """The transition of ``action``; refuses an unknown action or a role it does not allow."""
     t = TRANSITIONS.get(action)
     if t is None:
@@ -89,7 +93,7 @@ def check_role(task: object, action: str, role: str) -> Transition:
     return t
 
 
-def apply(task: object, action: str, role: str) -> str:
+def apply(task: Task, action: str, role: str) -> str:
     """Move ``task`` by ``action`` done by someone with ``role``; returns the previous state.
 
     Refuses an unknown action, a role not allowed, or an action not allowed in the current state,
@@ -100,7 +104,7 @@ def apply(task: object, action: str, role: str) -> str:
         zh_src = "、".join(STATES[s][0] for s in t.sources)
         raise IllegalTransition(
             f"任务 {task.task_id} 当前状态为 {state_label(task.state)}，不能执行“{t.zh}”（仅限: {zh_src}）",
-            f"task {task.task_id} is {STATES.get(task.state, (0, task.state))[1]}; cannot {t.en} "
+            f"task {task.task_id} is {STATES.get(task.state, (task.state, task.state))[1]}; cannot {t.en} "
             f"(only from: {', '.join(t.sources)})",
         )
     before = task.state
@@ -110,7 +114,7 @@ def apply(task: object, action: str, role: str) -> str:
 
 
 def check_segregation(
-    action: str, actor: object, task: object, rectifier_id: str | None, recorders: tuple[str, ...] = ()
+    action: str, actor: User, task: Task, rectifier_id: str | None, recorders: tuple[str, ...] = ()
 ) -> None:
     """Refuse what segregation of duties (五分离) forbids, whatever the actor's role:
 

@@ -35,8 +35,8 @@ def contract(
             )
         t = c.tables[name]
         rt = RichTable(title=f"{t.name} — {t.title.zh} / {t.title.en}  key: {', '.join(t.key)}", title_justify="left")
-        for col in ("column", "type", "req", "domain / range", "中文表头"):
-            rt.add_column(col)
+        for heading in ("column", "type", "req", "domain / range", "中文表头"):
+            rt.add_column(heading)
         for col in t.columns.values():
             rng = col.domain or " ".join(
                 s

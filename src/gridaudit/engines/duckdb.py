@@ -74,8 +74,8 @@ class DuckDBEngine:
         for table in self.dataset.tables():  # tables may be links to files kept elsewhere
             target = self.dataset.table_path(table).resolve()
             folders.add(str(target if target.is_dir() else target.parent) + "/")
-        folders = sorted(folders)
-        self.con.execute(f"SET allowed_directories = [{', '.join(sql_literal(f) for f in folders)}]")
+        allowed = sorted(folders)
+        self.con.execute(f"SET allowed_directories = [{', '.join(sql_literal(f) for f in allowed)}]")
         self.con.execute("SET enable_external_access = false")
         self.con.execute("SET lock_configuration = true")
         self._locked = True

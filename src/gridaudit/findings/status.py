@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from gridaudit.findings.query import TaskRef
 
 
-def tasks_by_finding(session: object, finding_ids: list[str] | None = None) -> dict[str, list[TaskRef]]:
+def tasks_by_finding(session: Any, finding_ids: list[str] | None = None) -> dict[str, list[TaskRef]]:
     """finding_id → the tasks made from it (task id, plan, state, assignee), from an open store session."""
     from sqlalchemy import select
 

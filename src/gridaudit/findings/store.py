@@ -34,7 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from gridaudit.dataset import fsync_dir, fsync_file
+from gridaudit.dataset import fsync_dir, fsync_file, replacing, write_text
 from gridaudit.findings.pricing import Pricer, PricingStats
 from gridaudit.findings.shape import FINDINGS_SCHEMA
 from gridaudit.i18n import both
@@ -371,14 +371,10 @@ def copy_run(run: RunInfo, path: str | Path) -> Path:
     """Write an extra copy of a run's findings to ``path`` (through a temporary file; ``--out`` options)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    shutil.copyfile(run.findings_path, tmp)
-    os.replace(tmp, path)
+    with replacing(path) as tmp:
+        shutil.copyfile(run.findings_path, tmp)
     return path
 
 
 def _write_json(path: Path, record: dict[str, Any]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(record, ensure_ascii=False, indent=2, default=str), "utf-8")
-    fsync_file(tmp)
-    os.replace(tmp, path)
+    write_text(path, json.dumps(record, ensure_ascii=False, indent=2, default=str))

@@ -113,7 +113,7 @@ def load_mapping(path: str | Path | None) -> Mapping:
                 )
     for key, vals in m.values.items():
         table, _, col = key.partition(".")
-        column = contract.tables.get(table).columns.get(col) if table in contract.tables else None
+        column = contract.tables[table].columns.get(col) if table in contract.tables else None
         if column is None or column.domain is None:
             raise unusable(
                 str(p), f"values.{key}: 不是有取值范围的列", f"values.{key}: not a column with a value domain"

@@ -228,9 +228,9 @@ def ingest(
             return result
         pq.write_table(failures, staged.path / f"{FAILURES_TABLE}.parquet")
         if parent is not None:
-            for t in parent.tables():
-                if t not in outcomes and t != FAILURES_TABLE:
-                    staged.link_from_parent(t)
+            for name in parent.tables():
+                if name not in outcomes and name != FAILURES_TABLE:
+                    staged.link_from_parent(name)
         run.close()
         run = None
         shutil.rmtree(staged.path / "_work", ignore_errors=True)

@@ -82,16 +82,18 @@ def pass_one(
             conds.append(f"({rc.check.fails})")
     extras = [ident(e) for e in rr.extras]
     raws = [ident(raw_name(n)) for n in rr.columns]
-    joins, flags, warns = [], [], []
-    for i, (col, (_, ref_col, glob)) in enumerate(sorted((fk_refs or {}).items())):
-        if col not in rr.columns:
+    joins: list[str] = []
+    flags: list[str] = []
+    warns: list[str] = []
+    for i, (fk_col, (_, ref_col, glob)) in enumerate(sorted((fk_refs or {}).items())):
+        if fk_col not in rr.columns:
             continue
         joins.append(
             f" LEFT JOIN (SELECT DISTINCT {ident(ref_col)} AS k FROM read_parquet({lit(glob)}, union_by_name = true)) "
-            f"fk{i} ON fk{i}.k = t.{ident(col)}"
+            f"fk{i} ON fk{i}.k = t.{ident(fk_col)}"
         )
-        flags.append(f"(t.{ident(col)} IS NOT NULL AND fk{i}.k IS NULL) AS {ident(fk_name(col))}")
-        (warns if spec.fk_severity(col) == "warning" else conds).append(ident(fk_name(col)))
+        flags.append(f"(t.{ident(fk_col)} IS NOT NULL AND fk{i}.k IS NULL) AS {ident(fk_name(fk_col))}")
+        (warns if spec.fk_severity(fk_col) == "warning" else conds).append(ident(fk_name(fk_col)))
     over = ["__overflow"] if rr.overflow else []
     if rr.overflow:
         conds.append("__overflow IS NOT NULL")
@@ -151,9 +153,9 @@ def row_failures(
             parts.append(_failure_select(spec.name, work, name, check, f"CAST({ident(name)} AS VARCHAR)"))
     if severity != "error":
         return " UNION ALL ".join(parts)
-    for rc in table_checks(spec, period_tolerance):
-        if all(c in present for c in rc.needs):
-            parts.append(_failure_select(spec.name, work, rc.column, rc.check, rc.value))
+    for row_check in table_checks(spec, period_tolerance):
+        if all(c in present for c in row_check.needs):
+            parts.append(_failure_select(spec.name, work, row_check.column, row_check.check, row_check.value))
     if "__overflow" in work_cols:
         check = Check(
             "fields",

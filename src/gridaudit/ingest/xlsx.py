@@ -80,7 +80,9 @@ def sheet_sources(source: Source, mapping: Mapping, skipped: list[SourceProblem]
             unplaced.append(sheet)
         else:
             sheet_source = replace(source, name=name, table=file_table, sheet=sheet)
-            rows = [list(r) for r in ws.to_python(skip_empty_area=False, nrows=HEADER_SCAN_ROWS + 1)]
+            rows: list[list[object]] = [
+                list(r) for r in ws.to_python(skip_empty_area=False, nrows=HEADER_SCAN_ROWS + 1)
+            ]
             (out if _names_columns(rows, file_table, mapping) else unsure).append(sheet_source)
     if not out and unsure:
         out, unsure = unsure, []  # the only candidates: let the header check say what is missing
@@ -171,7 +173,7 @@ def xlsx_relation(con: duckdb.DuckDBPyConnection, source: Source, view: str, map
     """A workbook sheet as a relation; ``__row`` is the Excel row number."""
     wb = _open(source.path, source.name)
     ws = wb.get_sheet_by_name(source.sheet or "")
-    rows = [list(r) for r in ws.to_python(skip_empty_area=False)]
+    rows: list[list[object]] = [list(r) for r in ws.to_python(skip_empty_area=False)]
     merged = [((m[0][0], m[0][1]), (m[1][0], m[1][1])) for m in (ws.merged_cell_ranges or [])]
     _fill_merged(rows, merged, HEADER_SCAN_ROWS + 1)
     if not rows:
@@ -187,7 +189,7 @@ def xlsx_relation(con: duckdb.DuckDBPyConnection, source: Source, view: str, map
     data = rows[last + 1 :]
     if not any(any(v not in (None, "") for v in r) for r in data):
         raise unusable(source.name, "只有表头, 没有数据行", "header only: no data rows", row=last + 2)
-    cols: dict[str, list[str | None]] = {"__row": []}  # type: ignore[dict-item]
+    cols: dict[str, list[str | None]] = {"__row": []}
     keep = [(names.index(h), c) for c, h in mapped.items()] + [(names.index(h), n) for n, h in extras.items()]
     for _, out in keep:
         cols[out] = []

@@ -66,9 +66,10 @@ def register_dimensions(con: duckdb.DuckDBPyConnection, window: Window, settings
         if _has(con, table):
             unit_ids.update(str(u) for (u,) in con.execute(f"SELECT DISTINCT unit_id FROM {table}").fetchall())
     unit_ids.update(parents)
-    closure = {"unit_id": [], "ancestor_id": []}
+    closure: dict[str, list[str]] = {"unit_id": [], "ancestor_id": []}
     for uid in sorted(unit_ids):
-        seen, cur = set(), uid
+        seen: set[str] = set()
+        cur: str | None = uid
         while cur is not None and cur not in seen:
             seen.add(cur)
             closure["unit_id"].append(uid)

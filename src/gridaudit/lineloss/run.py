@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import time
-import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
-from gridaudit.dataset import Dataset
+from gridaudit.dataset import Dataset, replacing, write_parquet
 from gridaudit.findings import FINDINGS_SCHEMA, RunInfo, read_findings, write_findings
 from gridaudit.i18n import both
 from gridaudit.lineloss.balance import BalanceTables, Window, run_balance
@@ -243,12 +240,6 @@ def append_to_store(
     return append_run(result.dataset_root, result.findings, prov)
 
 
-def _atomic_write(table: pa.Table, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}")
-    pq.write_table(table, tmp, compression="zstd")
-    os.replace(tmp, path)
-
-
 def write_outputs(result: LossResult, out_dir: str | Path, append_findings: bool = True) -> list[Path]:
     """Write every table as Parquet into ``out_dir`` (each file replaced atomically); merge findings.
 
@@ -259,7 +250,7 @@ def write_outputs(result: LossResult, out_dir: str | Path, append_findings: bool
     written = []
     for stem, table in result.tables().items():
         path = out / f"{stem}.parquet"
-        _atomic_write(table, path)
+        write_parquet(table, path)
         written.append(path)
     fpath = out / "findings.parquet"
     findings = result.findings
@@ -268,8 +259,7 @@ def write_outputs(result: LossResult, out_dir: str | Path, append_findings: bool
         new_ids = set(findings.column("finding_id").to_pylist())
         keep = [i for i, fid in enumerate(old.column("finding_id").to_pylist()) if fid not in new_ids]
         findings = pa.concat_tables([old.take(pa.array(keep, pa.int64())), findings.cast(FINDINGS_SCHEMA)])
-    tmp = fpath.with_name(f".findings.{uuid.uuid4().hex[:8]}.parquet")
-    write_findings(findings, tmp)
-    os.replace(tmp, fpath)
+    with replacing(fpath) as tmp:
+        write_findings(findings, tmp)
     written.append(fpath)
     return written

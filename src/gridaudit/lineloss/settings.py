@@ -19,21 +19,15 @@ Rates in the ``bands`` section are percent points; ``min_coverage`` is a share (
 
 from __future__ import annotations
 
-import tomllib
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from gridaudit.i18n import both
+from gridaudit.settings_file import SettingsError, read_settings_file, settings_from_mapping
 
 LEVELS = ("area", "feeder", "voltage", "unit")
 BANDS = ("negative", "normal", "watch", "high", "extreme", "not_computable")
-
-
-class SettingsError(ValueError):
-    """A settings file that cannot be used (names the file and the key)."""
 
 
 @dataclass(frozen=True)
@@ -140,35 +134,6 @@ class LossSettings:
         return self.levels.get(level, self.default)
 
 
-def _make(cls: type, values: Any, where: str, base: Any = None) -> Any:
-    if not isinstance(values, dict):
-        raise SettingsError(both(f"{where}: 应为键值表", f"{where}: expected a mapping"))
-    names = {f.name: f for f in fields(cls)}
-    unknown = sorted(set(values) - set(names))
-    if unknown:
-        raise SettingsError(
-            both(f"{where}: 未知设置 {', '.join(unknown)}", f"{where}: unknown setting(s) {', '.join(unknown)}")
-        )
-    out = base if base is not None else cls()
-    for key, val in values.items():
-        default = getattr(out, key)
-        try:
-            if isinstance(default, tuple):
-                val = tuple(str(v) for v in val)
-            elif isinstance(default, bool):
-                val = bool(val)
-            elif isinstance(default, int) and not isinstance(default, bool):
-                val = int(val)
-            elif isinstance(default, float) or (default is None and val is not None):
-                val = float(val)
-        except (TypeError, ValueError) as exc:
-            raise SettingsError(
-                both(f"{where}.{key}: 数值无效 {val!r}", f"{where}.{key}: invalid value {val!r}")
-            ) from exc
-        out = replace(out, **{key: val})
-    return out
-
-
 def _check_bands(b: Bands, where: str) -> Bands:
     if not (b.negative_below <= b.watch_from <= b.high_from <= b.extreme_from):
         raise SettingsError(
@@ -183,7 +148,8 @@ def _check_bands(b: Bands, where: str) -> Bands:
 
 
 def settings_from_dict(data: dict[str, Any], source: str = "settings") -> LossSettings:
-    """Build settings from a parsed YAML/TOML document (unknown keys are errors, naming ``source`` and key)."""
+    """Build settings from a parsed YAML/TOML document (unknown keys are errors, naming ``source`` and key;
+    each section is read by :func:`gridaudit.settings_file.settings_from_mapping`)."""
     data = data or {}
     top = {"bands", "trends", "behind", "mapping", "technical"}
     unknown = sorted(set(data) - top)
@@ -196,7 +162,7 @@ def settings_from_dict(data: dict[str, Any], source: str = "settings") -> LossSe
             both(f"{source}: bands 下未知键 {bunknown}", f"{source}: unknown key(s) in bands {bunknown}")
         )
     default = _check_bands(
-        _make(Bands, bands.get("default", {}), f"{source}: bands.default"), f"{source}: bands.default"
+        settings_from_mapping(Bands, bands.get("default", {}), f"{source}: bands.default"), f"{source}: bands.default"
     )
     levels: dict[str, Bands] = {}
     for level, vals in (bands.get("levels") or {}).items():
@@ -205,7 +171,7 @@ def settings_from_dict(data: dict[str, Any], source: str = "settings") -> LossSe
                 both(f"{source}: 未知层级 {level}", f"{source}: unknown level {level!r} (use {LEVELS})")
             )
         where = f"{source}: bands.levels.{level}"
-        levels[level] = _check_bands(_make(Bands, vals, where, default), where)
+        levels[level] = _check_bands(settings_from_mapping(Bands, vals, where, default), where)
     units: dict[str, dict[str, Bands]] = {}
     for unit, per in (bands.get("units") or {}).items():
         units[str(unit)] = {}
@@ -216,15 +182,15 @@ def settings_from_dict(data: dict[str, Any], source: str = "settings") -> LossSe
                 )
             where = f"{source}: bands.units.{unit}.{level}"
             base = levels.get(level, default)
-            units[str(unit)][level] = _check_bands(_make(Bands, vals, where, base), where)
+            units[str(unit)][level] = _check_bands(settings_from_mapping(Bands, vals, where, base), where)
     return LossSettings(
         default=default,
         levels=levels,
         units=units,
-        trends=_make(Trends, data.get("trends", {}), f"{source}: trends"),
-        behind=_make(Behind, data.get("behind", {}), f"{source}: behind"),
-        mapping=_make(Mapping, data.get("mapping", {}), f"{source}: mapping"),
-        technical=_make(Technical, data.get("technical", {}), f"{source}: technical"),
+        trends=settings_from_mapping(Trends, data.get("trends", {}), f"{source}: trends"),
+        behind=settings_from_mapping(Behind, data.get("behind", {}), f"{source}: behind"),
+        mapping=settings_from_mapping(Mapping, data.get("mapping", {}), f"{source}: mapping"),
+        technical=settings_from_mapping(Technical, data.get("technical", {}), f"{source}: technical"),
     )
 
 
@@ -232,12 +198,4 @@ def load_settings(path: str | Path | None) -> LossSettings:
     """Read settings from a ``.yaml``/``.yml`` or ``.toml`` file; ``None`` gives the DOMAIN.md defaults."""
     if path is None:
         return LossSettings()
-    path = Path(path)
-    if not path.is_file():
-        raise SettingsError(both(f"设置文件不存在: {path}", f"settings file not found: {path}"))
-    text = path.read_text("utf-8")
-    try:
-        data = tomllib.loads(text) if path.suffix.lower() == ".toml" else yaml.safe_load(text)
-    except (tomllib.TOMLDecodeError, yaml.YAMLError) as exc:
-        raise SettingsError(both(f"{path}: 无法解析: {exc}", f"{path}: cannot parse: {exc}")) from exc
-    return settings_from_dict(data or {}, str(path))
+    return settings_from_dict(read_settings_file(path), str(path))

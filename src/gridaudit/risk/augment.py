@@ -23,8 +23,8 @@ import pandas as pd
 import pyarrow as pa
 
 from gridaudit.engines.duckdb import DuckDBEngine
-from gridaudit.risk.features import Snapshot
 from gridaudit.risk.inject import KINDS, InjectionSettings, attacked_use
+from gridaudit.risk.snapshot import Snapshot
 
 AUG_SEP = "#aug"
 """Augmented ids are ``<source id>#aug<k>`` (customers and meters)."""

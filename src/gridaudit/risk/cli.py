@@ -124,11 +124,12 @@ def score_cmd(
     appended to the dataset's findings store (with --out, also <out stem>_findings.parquet)."""
     import pyarrow as pa
 
+    from gridaudit.dataset import write_parquet
     from gridaudit.findings import FindingsStoreError
     from gridaudit.findings.store import copy_run, now_utc
     from gridaudit.risk.features import FeatureError
     from gridaudit.risk.model import ModelFileError
-    from gridaudit.risk.pipeline import findings_path_for, score, write_parquet_atomic
+    from gridaudit.risk.pipeline import findings_path_for, score
     from gridaudit.risk.record import append_scores, risk_provenance
     from gridaudit.risk.settings import RiskSettings
 
@@ -158,7 +159,7 @@ def score_cmd(
             f"scored {len(scores)} customers ({kind}); top {n} as findings → store run {run.run_id}")
     )  # fmt: skip
     if out is not None:
-        write_parquet_atomic(pa.Table.from_pandas(scores, preserve_index=False), out)
+        write_parquet(pa.Table.from_pandas(scores, preserve_index=False), out)
         fpath = copy_run(run, findings_path_for(out))
         console.print(msg(f"评分 → {out}；问题副本 → {fpath}", f"scores → {out}; findings copy → {fpath}"))
     show_top(scores, min(top, 10) if top else 10)

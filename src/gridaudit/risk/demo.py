@@ -17,10 +17,11 @@ def run_demo(dataset: object, out_dir: str | Path, top: int = 100) -> None:
 
     Uses the latest rules run in the findings store as features when there is one.
     """
+    from gridaudit.dataset import write_parquet
     from gridaudit.findings import latest_runs
     from gridaudit.findings.store import copy_run, now_utc
     from gridaudit.risk.cli import show_top
-    from gridaudit.risk.pipeline import train_and_score, write_parquet_atomic
+    from gridaudit.risk.pipeline import train_and_score
     from gridaudit.risk.record import append_scores, risk_provenance
     from gridaudit.risk.settings import RiskSettings
 
@@ -35,7 +36,7 @@ def run_demo(dataset: object, out_dir: str | Path, top: int = 100) -> None:
     model = out / "risk.model"
     started = now_utc()
     res, scores = train_and_score(root, model, findings=findings)
-    write_parquet_atomic(pa.Table.from_pandas(scores, preserve_index=False), out / "risk_scores.parquet")
+    write_parquet(pa.Table.from_pandas(scores, preserve_index=False), out / "risk_scores.parquet")
     prov = risk_provenance(
         model, RiskSettings(), top=top, started_at=started, model_kind=res.model_kind, findings_file=findings
     )

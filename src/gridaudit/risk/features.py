@@ -12,7 +12,6 @@ import logging
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date, timedelta
 from importlib import resources
 from pathlib import Path
@@ -25,6 +24,7 @@ from gridaudit.dataset import Dataset
 from gridaudit.engines.duckdb import DuckDBEngine
 from gridaudit.i18n import both
 from gridaudit.risk.settings import RiskSettings
+from gridaudit.risk.snapshot import Snapshot
 
 if TYPE_CHECKING:
     from gridaudit.risk.augment import Augmentation
@@ -68,16 +68,6 @@ WEEK_AGGS = """SUM(d.kwh) AS s, SUM(d.kwh * d.kwh) AS ss, CAST(COUNT(*) AS INT) 
 
 class FeatureError(Exception):
     """A dataset that cannot give features at all (no daily_usage or no customer meters)."""
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """Where a feature row stands: a customer as of a date."""
-
-    customer_id: str
-    as_of: date
-    source: str | None = None
-    """For an augmented copy, the real customer it was made from (its events, rule hits, interval data)."""
 
 
 def day_index(d: date) -> int:
@@ -416,8 +406,9 @@ def compute_features(
         eng.con.register("snapshots", snapshots_table(snaps))
         # the stages are joined by key and the result is ordered at the end: row order inside them is free
         eng.con.execute("SET preserve_insertion_order = false")
-        augmented = augmentation is not None and len(augmentation) > 0
-        if augmented:
+        augmented = False
+        if augmentation is not None and len(augmentation) > 0:
+            augmented = True
             eng.con.register("aug_daily", augmentation.daily)
             eng.con.register("aug_meters", augmentation.meters)
             eng.con.register("aug_customers", augmentation.customers)

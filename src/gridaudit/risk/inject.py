@@ -60,7 +60,9 @@ def apply_attack(
     """
     s = settings
     n = len(x)
-    alpha = off_share = gamma = 0.0
+    alpha = 0.0
+    off_share: float | np.ndarray = 0.0
+    gamma: float | np.ndarray = 0.0
     if kind in ("h1", "drop"):
         alpha = rng.uniform(s.alpha_low, s.alpha_high)
     elif kind == "h2":

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import platform
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gridaudit.dataset import write_text
 from gridaudit.i18n import both
 from gridaudit.risk.calibrate import apply_calibrator, fit_calibrator
 from gridaudit.risk.metrics import ap_at_n, roc_auc
@@ -132,12 +132,6 @@ def library_versions() -> dict[str, str]:
     }
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, "utf-8")
-    os.replace(tmp, path)
-
-
 def sidecar_path(path: str | Path) -> Path:
     """The JSON sidecar beside a model file."""
     p = Path(path)
@@ -159,8 +153,8 @@ def save_model(model: TrainedModel, path: str | Path) -> None:
         "libraries": library_versions(),
         **{k: v for k, v in model.meta.items() if k not in ("format", "features", "calibrator")},
     }
-    _atomic_write(path, text)
-    _atomic_write(sidecar_path(path), json.dumps(meta, ensure_ascii=False, indent=2, default=str))
+    write_text(path, text)
+    write_text(sidecar_path(path), json.dumps(meta, ensure_ascii=False, indent=2, default=str))
 
 
 def load_model(path: str | Path) -> TrainedModel:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -12,15 +11,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
-from gridaudit.dataset import Dataset, open_dataset
+from gridaudit.dataset import Dataset, open_dataset, write_text
 from gridaudit.engines.duckdb import DuckDBEngine
 from gridaudit.i18n import both
 from gridaudit.risk.augment import Augmentation, build_augmentation
-from gridaudit.risk.features import FEATURES, Snapshot, compute_features, data_end, scoring_snapshots
+from gridaudit.risk.features import FEATURES, compute_features, data_end, scoring_snapshots
 from gridaudit.risk.model import (
     FORMAT,
+    ModelFileError,
     TrainedModel,
     library_versions,
     load_model,
@@ -29,6 +28,8 @@ from gridaudit.risk.model import (
     train_model,
 )
 from gridaudit.risk.settings import RiskSettings
+from gridaudit.risk.snapshot import Snapshot
+from gridaudit.settings_file import SettingsError
 
 RULE_ID = "theft_risk"
 SIGNALS_ONLY = (
@@ -84,15 +85,9 @@ def inspection_breakdown(engine: DuckDBEngine, until: date | None, settings: Ris
 
 
 def _write_unsupervised(path: Path, meta: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
     note = "gridaudit unsupervised theft-risk scorer: no trained model (too few inspection labels); see sidecar\n"
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(note, "utf-8")
-    os.replace(tmp, path)
-    side = sidecar_path(path)
-    tmp = side.with_name(f".{side.name}.tmp")
-    tmp.write_text(json.dumps(meta, ensure_ascii=False, indent=2, default=str), "utf-8")
-    os.replace(tmp, side)
+    write_text(path, note)
+    write_text(sidecar_path(path), json.dumps(meta, ensure_ascii=False, indent=2, default=str))
 
 
 def train(
@@ -250,7 +245,15 @@ def score(
     """Score every customer as of ``until`` (default: last day of data); one row per customer, rank 1 = riskiest."""
     model = load_scorer(model_path)
     if model is not None:
-        settings = settings or RiskSettings.from_dict(model.meta.get("settings", {}))
+        try:
+            settings = settings or RiskSettings.from_dict(model.meta.get("settings", {}), f"{model_path}: settings")
+        except SettingsError as exc:  # a model file from another gridaudit version
+            raise ModelFileError(
+                both(
+                    f"模型文件的设置无法使用，请重新训练: {exc}",
+                    f"the model file's settings cannot be used, retrain: {exc}",
+                )
+            ) from exc
     settings = settings or RiskSettings()
     ds = open_dataset(dataset_dir)
     eng = DuckDBEngine(ds, threads=settings.threads, memory_limit=settings.memory_limit)
@@ -425,15 +428,6 @@ def findings_from_scores(scores: pd.DataFrame, top: int, settings: RiskSettings,
             }
         )
     return findings_table(rows)
-
-
-def write_parquet_atomic(table: pa.Table, path: str | Path) -> None:
-    """Write ``table`` to ``path`` through a temporary file (a crash never leaves half a file)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    pq.write_table(table, tmp, compression="zstd")
-    os.replace(tmp, path)
 
 
 def findings_path_for(out: str | Path) -> Path:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from gridaudit.settings_file import settings_from_mapping
 
 
 @dataclass(frozen=True)
@@ -89,16 +91,10 @@ class RiskSettings:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> RiskSettings:
-        """Settings from :meth:`to_dict` output; unknown keys are ignored, tuples restored."""
-        known = {f.name for f in fields(cls)}
-        kw = {k: v for k, v in data.items() if k in known}
-        for key in ("positive_outcomes", "negative_outcomes"):
-            if key in kw:
-                kw[key] = tuple(kw[key])
-        if "severity_bands" in kw:
-            kw["severity_bands"] = tuple((float(a), str(b)) for a, b in kw["severity_bands"])
-        return cls(**kw)
+    def from_dict(cls, data: dict[str, Any], where: str = "risk settings") -> RiskSettings:
+        """Settings from :meth:`to_dict` output (e.g. stored in a model file): lists become tuples again; an
+        unknown key is a :class:`~gridaudit.settings_file.SettingsError` (the shared settings loader)."""
+        return settings_from_mapping(cls, data, where)
 
 
 def severity_for(score: float, settings: RiskSettings) -> str:

@@ -58,7 +58,7 @@ class UnsafeSQL(Exception):
     """Rule SQL that is not a single read-only SELECT over the dataset's tables."""
 
 
-def parse_rule_sql(sql: str) -> exp.Expression:
+def parse_rule_sql(sql: str) -> exp.Query:
     """Parse ``sql`` (DuckDB dialect) and refuse anything but one SELECT/WITH statement."""
     try:
         statements = [s for s in sqlglot.parse(sql, read="duckdb") if s is not None]
@@ -117,7 +117,7 @@ def is_leaky_function(node: exp.Func) -> bool:
     return any(n in LEAKY_FUNCTIONS or n.startswith(LEAKY_PREFIXES) for n in names)
 
 
-def referenced_tables(tree: exp.Expression) -> set[str]:
+def referenced_tables(tree: exp.Expr) -> set[str]:
     """Base table names a query reads (CTE names excluded)."""
     ctes = {c.alias_or_name.lower() for c in tree.find_all(exp.CTE)}
     names: set[str] = set()
@@ -135,7 +135,7 @@ def referenced_tables(tree: exp.Expression) -> set[str]:
     return names
 
 
-def check_rule_sql(sql: str, allowed_tables: set[str]) -> exp.Expression:
+def check_rule_sql(sql: str, allowed_tables: set[str]) -> exp.Query:
     """Parse and check ``sql``: one query, calling no function that reveals the sandbox, reading only
     ``allowed_tables`` (+ runner-provided tables)."""
     tree = parse_rule_sql(sql)
@@ -157,7 +157,7 @@ def check_rule_sql(sql: str, allowed_tables: set[str]) -> exp.Expression:
     return tree
 
 
-def param_names(tree: exp.Expression) -> set[str]:
+def param_names(tree: exp.Expr) -> set[str]:
     """Names of the ``$name`` parameters a query uses."""
     return {p.name for p in tree.find_all(exp.Placeholder) if p.name} | {
         p.name for p in tree.find_all(exp.Parameter) if p.name

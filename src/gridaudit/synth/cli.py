@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from gridaudit.cli_options import month_option, out_dir_option, repeat_option
 from gridaudit.console import console, die, example, progress_bar
 from gridaudit.i18n import msg
+
+if TYPE_CHECKING:
+    from gridaudit.synth.generate import SynthResult
 
 
 def synth_command(
@@ -47,7 +50,7 @@ def synth_command(
     print_result(result)
 
 
-def print_result(result: object) -> None:
+def print_result(result: SynthResult) -> None:
     """Rows per table and truth rows per kind."""
     from rich.table import Table
 

@@ -6,14 +6,13 @@ so a utility can make the synthetic company look like its own and a test can tur
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-
-import yaml
+from typing import Any
 
 from gridaudit.i18n import both
+from gridaudit.settings_file import read_settings_file, settings_from_mapping
 
 # The truth kinds (briefs/truth_kinds.md) in the order truth.csv documents them.
 TRUTH_KINDS: tuple[str, ...] = (
@@ -212,28 +211,30 @@ class SynthConfig:
 
 
 def load_rates(path: Path | None = None, overrides: list[str] | None = None, base: Rates | None = None) -> Rates:
-    """Rates from a YAML file (``kind: rate``) and ``kind=value`` overrides on top of the defaults."""
-    values: dict[str, float] = {}
+    """Rates from a YAML/TOML file (``kind: rate``) and ``kind=value`` overrides on top of the defaults.
+
+    Read by the shared settings loader (:mod:`gridaudit.settings_file`): an unknown kind is an error."""
+    values: dict[str, Any] = {}
     if path is not None:
-        raw = yaml.safe_load(Path(path).read_text("utf-8")) or {}
-        if not isinstance(raw, dict):
-            raise ValueError(both(f"{path}: 应为 kind: rate 映射", f"{path}: expected a mapping kind: rate"))
-        values.update(raw)
+        values.update(read_settings_file(path))
     for item in overrides or []:
         if "=" not in item:
             raise ValueError(both(f"--rate 应为 kind=value：{item}", f"--rate must be kind=value: {item}"))
         k, v = item.split("=", 1)
         values[k.strip()] = v.strip()
-    known = {f.name for f in dataclasses.fields(Rates)}
-    out: dict[str, float] = {}
-    for k, v in values.items():
-        if k not in known:
-            raise ValueError(both(f"未知的异常类型 {k}", f"unknown irregularity kind {k}; known: {', '.join(known)}"))
-        try:
-            rate = float(v)
-        except (TypeError, ValueError):
-            raise ValueError(both(f"{k} 的比率不是数字：{v}", f"rate of {k} is not a number: {v}")) from None
-        if not 0 <= rate <= 1:
+    where = f"{path} / --rate" if path is not None else "--rate"
+    rates = settings_from_mapping(
+        Rates, {k: _rate(v) for k, v in values.items()}, where, base, noun=("异常类型", "irregularity kind")
+    )
+    for k in values:
+        if not 0 <= getattr(rates, k) <= 1:
             raise ValueError(both(f"{k} 的比率须在 0 到 1 之间", f"rate of {k} must be between 0 and 1"))
-        out[k] = rate
-    return dataclasses.replace(base or Rates(), **out)
+    return rates
+
+
+def _rate(value: Any) -> Any:
+    """A ``--rate`` text as a number where it is one (the settings loader refuses the rest, naming it)."""
+    try:
+        return float(value) if isinstance(value, str) else value
+    except ValueError:
+        return value

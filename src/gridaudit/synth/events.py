@@ -49,7 +49,7 @@ class EventLog:
         self.etype: list[np.ndarray] = []
         self.end: list[np.ndarray] = []
 
-    def add(self, meter: np.ndarray, ts: np.ndarray, etype: np.ndarray | str, end: np.ndarray) -> None:
+    def add(self, meter: np.ndarray, ts: np.ndarray | list[int], etype: np.ndarray | str, end: np.ndarray) -> None:
         """Add events; ``meter`` indexes the chunk's meter id list."""
         n = len(meter)
         self.meter.append(np.asarray(meter, dtype=np.int64))

@@ -97,11 +97,11 @@ def plan_replacements(
     k = len(idx)
     new_mult = cu.mult_real[idx].copy()
     change = (new_mult > 1) & (rng.random(k) < m.replacement_ct_change_share)
-    for j in np.flatnonzero(change):
-        pt = 100.0 if cu.cat[idx[j]] == LI else 1.0
-        i = int(np.argmin(np.abs(CT_PRIMARY / 5 * pt - new_mult[j])))
+    for r in np.flatnonzero(change):
+        pt = 100.0 if cu.cat[idx[r]] == LI else 1.0
+        i = int(np.argmin(np.abs(CT_PRIMARY / 5 * pt - new_mult[r])))
         i = i + 1 if i + 1 < len(CT_PRIMARY) else i - 1
-        new_mult[j] = CT_PRIMARY[i] / 5 * pt
+        new_mult[r] = CT_PRIMARY[i] / 5 * pt
     start = np.round(rng.uniform(0, 5, k), 2)
     cut[idx] = day
     slot[idx] = np.arange(k)

@@ -73,7 +73,9 @@ def build_seals(
         if order is not None:
             rows["order_id"][r] = order
 
-    events = [(c, d, what, order, staff) for c, d, what, order, staff in jobs]
+    events: list[tuple[int, int, str, str | None, str]] = [
+        (c, d, what, order, staff) for c, d, what, order, staff in jobs
+    ]
     ok = (cu.removed_day == NEVER) & (cu.status == 0)
     ok[list(new_meter)] = False
     for c in choose(rng, ok, n, rates.seal_no_order, force):

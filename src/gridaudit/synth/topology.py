@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -104,7 +105,12 @@ def build_topology(rng: np.random.Generator, customers: int, chunk_customers: in
         pos += sizes[a]
 
     places = place_names(rng, n_counties + n_stations + n_feeders + n_areas + 1)
-    units = {"unit_id": ["U00"], "name": ["江北供电公司"], "parent_id": [None], "level": ["company"]}
+    units: dict[str, list[Any]] = {
+        "unit_id": ["U00"],
+        "name": ["江北供电公司"],
+        "parent_id": [None],
+        "level": ["company"],
+    }
     for c in range(n_counties):
         units["unit_id"].append(f"U{c + 1:02d}")
         units["name"].append(f"{places[c]}县供电公司")
@@ -180,7 +186,7 @@ def build_topology(rng: np.random.Generator, customers: int, chunk_customers: in
         "manager_id": [staff["staff_id"][i] for i in area_manager],
     }
     feeder_id = [f"F{f + 1:04d}" for f in range(n_feeders)]
-    feeders = {
+    feeders: dict[str, list[Any]] = {
         "feeder_id": feeder_id,
         "unit_id": [station_unit[s] for s in feeder_station],
         "voltage_kv": [10.0] * n_feeders,

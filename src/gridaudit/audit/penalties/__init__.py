@@ -161,7 +161,7 @@ def _tariff_misuse(r: dict, i: dict) -> tuple[float, float, float, str, str]:
         _need(i, "monthly_kwh")
         months = i.get("months")
         unknown = months is None
-        months = r["unknown_period_months"] if unknown else float(months)
+        months = r["unknown_period_months"] if months is None else float(months)
         kwh = float(i["monthly_kwh"]) * months
         note_zh = "（起迄日期难以确定，按规定月数）" if unknown else ""
         note_en = " (start and end unknown: the schedule's default)" if unknown else ""
