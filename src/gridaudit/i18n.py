@@ -34,8 +34,15 @@ def get_lang() -> str:
 class Bilingual(Protocol):
     """Anything that says one thing in Chinese (``zh``) and English (``en``)."""
 
-    zh: str
-    en: str
+    @property
+    def zh(self) -> str:
+        """The Chinese text."""
+        ...
+
+    @property
+    def en(self) -> str:
+        """The English text."""
+        ...
 
 
 @dataclass(frozen=True)

@@ -52,10 +52,10 @@ def visible_task_filter(session: Any, user: User | None) -> Any:
     from sqlalchemy import or_, select, true
 
     units = visible_units(session, user)
-    if units is None:
+    if units is None or user is None:
         return true()
     rectified = select(Rectification.task_id).where(Rectification.responsible_id == user.user_id)
-    clauses = [Task.assignee_id == user.user_id, Task.task_id.in_(rectified)]
+    clauses: list[Any] = [Task.assignee_id == user.user_id, Task.task_id.in_(rectified)]
     if units:
         clauses += [Task.unit_id.in_(sorted(units)), Task.assignee_unit.in_(sorted(units))]
     return or_(*clauses)
@@ -64,7 +64,7 @@ def visible_task_filter(session: Any, user: User | None) -> Any:
 def in_scope(session: Any, user: User | None, task: Task) -> bool:
     """Whether ``task`` is visible to ``user`` (the same rule as ``visible_task_filter``, for one task)."""
     units = visible_units(session, user)
-    if units is None:
+    if units is None or user is None:
         return True
     if task.unit_id in units or task.assignee_unit in units or task.assignee_id == user.user_id:
         return True

@@ -36,7 +36,7 @@ audit_app.add_typer(tasks_app, name="tasks")
 
 def run(
     store: str | None,
-    fn: Callable[[Any], Any],
+    fn: Callable[[Any, Any], Any],
     attachments: str | None = None,
     user: str | None = None,
     read: bool = False,

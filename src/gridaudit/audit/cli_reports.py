@@ -239,7 +239,7 @@ def penalty_command(
     from gridaudit.audit.errors import AuditError
     from gridaudit.audit.penalties import calculate
 
-    day = parse_day(on, "--date")
+    day = on  # required, parsed by date_option
     inputs: dict[str, Any] = dict(
         tariff_yuan_kwh=tariff,
         kwh=kwh,

@@ -339,7 +339,7 @@ def tasks_verify(
     task_id: int = TaskArg,
     accept: bool = typer.Option(None, "--accept/--reject", help="Accept or reject the reply / 通过或驳回"),
     reason: str = typer.Option(None, "--reason", help="Why (required to reject) / 理由"),
-    dataset: Annotated[Path, typer.Option("--dataset", help="Dataset for the automatic data re-check")] = None,
+    dataset: Annotated[Path | None, typer.Option("--dataset", help="Dataset for the automatic data re-check")] = None,
     period: str | None = month_option("--period", "Later period YYYY-MM to re-check the rule on"),
     today: date | None = TodayOpt,
     store: str = StoreOpt,
@@ -357,6 +357,7 @@ def tasks_verify(
         die(both("数据复查需要同时给出 --dataset 和 --period", "the data re-check needs both --dataset and --period"))
 
     def check(task: Any) -> Any:
+        assert dataset is not None and period is not None  # both given, or check is not used (above)
         require_later_period(task, period)  # refused (exit 2), never recorded as "unavailable"
         return recheck_finding(task, dataset, period)
 

@@ -11,12 +11,14 @@ class AuditError(Exception):
     ``AuditError(zh, en)`` or ``AuditError(Text(zh, en))`` (anything with ``.zh``/``.en``)."""
 
     def __init__(self, zh: str | Bilingual, en: str | None = None) -> None:
-        if en is None and not isinstance(zh, str):
-            zh, en = zh.zh, zh.en
+        if not isinstance(zh, str):
+            given = zh
+            zh = given.zh
+            en = given.en if en is None else en
         if en is None:
             raise TypeError("AuditError needs (zh, en) or a Text")
-        self.zh = str(zh)
-        self.en = en
+        self.zh: str = zh
+        self.en: str = en
         super().__init__(f"{en} / {zh}")
 
     def text(self) -> str:

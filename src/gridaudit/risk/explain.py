@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, TypeGuard
 
 # feature → (Chinese, English, how to show the value: "ratio" as %, "num", "int", "share" as %)
 FEATURE_TEXT: dict[str, tuple[str, str, str]] = {
@@ -130,7 +130,7 @@ COUNTS: dict[str, tuple[str, str]] = {
 }
 
 
-def _finite(v: Any) -> bool:
+def _finite(v: Any) -> TypeGuard[float]:
     return v is not None and not (isinstance(v, float) and math.isnan(v))
 
 

@@ -28,7 +28,7 @@ class OutputError(Exception):
     """A rule query whose output columns do not fit the findings shape."""
 
 
-def output_columns(sql: str | exp.Expression) -> list[str]:
+def output_columns(sql: str | exp.Expr) -> list[str]:
     """The output column names (lower case) of a rule's final SELECT (the first branch of a UNION).
 
     Raises ``UnsafeSQL`` for SQL that does not parse or is not one query, and ``OutputError`` for an output
@@ -63,7 +63,7 @@ def output_columns(sql: str | exp.Expression) -> list[str]:
     return names
 
 
-def check_outputs(tree: str | exp.Expression) -> list[str]:
+def check_outputs(tree: str | exp.Expr) -> list[str]:
     """Check a rule query's output columns against the findings shape; return their names.
 
     Allowed: RULE_OUTPUTS (entity_id and period required) and ``ev_*`` evidence columns; an unknown name
