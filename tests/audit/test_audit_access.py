@@ -563,3 +563,15 @@ def test_cli_people_units_and_scope(store_url, tmp_path):
         ]
         assert trail.verify_log(s)[1] == []
     st.dispose()
+
+
+def test_a_planner_bound_to_a_unit_plans_only_its_unit_tree(store):
+    _people(store)
+    rows = [_finding(j, u) for j, u in enumerate(UNITS)]
+    with store.transaction() as s:
+        out = create_plan(s, "aud1", "2025-07", findings_table(rows))
+        assert sorted(t.unit_id for t in out.tasks) == ["U1", "U11"]
+        assert out.skipped["outside the planner's units"] == 2
+    with store.transaction() as s:  # an unbound planner plans every unit (the rest of the same findings)
+        out = create_plan(s, "li", "2025-08", findings_table(rows))
+        assert sorted(t.unit_id or "-" for t in out.tasks) == ["-", "U2"]

@@ -206,6 +206,9 @@ def create_plan(
         )
     if top is not None and top <= 0:
         raise AuditError("--top 必须为正整数", "--top must be a positive number")
+    from gridaudit.audit.access import visible_units
+
+    scope_units = visible_units(session, actor)  # a planner bound to a unit plans only its unit tree
     quotas = quotas or []
     unit_map = unit_map or {}
     rows = findings.to_pylist()
@@ -240,6 +243,9 @@ def create_plan(
             continue
         if units and r["unit_id"] not in units:
             skip("unit")
+            continue
+        if scope_units is not None and r["unit_id"] not in scope_units:
+            skip("outside the planner's units")
             continue
         if r["finding_id"] in taken:
             skip("finding already taken")
