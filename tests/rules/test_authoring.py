@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from rules_runner_helpers import SQL_BIG, write_rule
 from typer.testing import CliRunner
 
 from gridaudit.cli import app
 from gridaudit.findings import ENTITY_TYPES
 from gridaudit.rules.authoring import check_catalog
 from gridaudit.rules.loader import load_catalog
+
+from .rules_runner_helpers import SQL_BIG, write_rule
 
 runner = CliRunner()
 

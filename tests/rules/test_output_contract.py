@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from rules_runner_helpers import write_rule
 
 from gridaudit.findings import FINDINGS_SCHEMA
 from gridaudit.rules.loader import (
@@ -14,6 +13,8 @@ from gridaudit.rules.loader import (
     load_rule,
     output_columns,
 )
+
+from .rules_runner_helpers import write_rule
 
 OK = "SELECT meter_id AS entity_id, period, reading AS score, reading AS kwh_at_stake, 1 AS ev_x FROM readings"
 

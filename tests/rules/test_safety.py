@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from rules_runner_helpers import make_dataset, write_rule
 
 from gridaudit.engines.duckdb import DuckDBEngine
 from gridaudit.rules.authoring import check_catalog
 from gridaudit.rules.loader import load_rule
 from gridaudit.rules.runner import run_rules
 from gridaudit.rules.safety import UnsafeSQL, check_rule_sql
+
+from .rules_runner_helpers import make_dataset, write_rule
 
 LEAKS = [
     "SELECT current_setting('temp_directory') AS entity_id, NULL AS period FROM readings",
