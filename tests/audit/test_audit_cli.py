@@ -338,7 +338,7 @@ def test_listing_overdue_is_read_only(store_url, tmp_path):
     cli(store_url, "tasks", "result", "1", "--outcome", "irregular", "--kind", "desk", user="zhang")
     cli(store_url, "tasks", "rectify", "1", "--responsible", "zhou", "--days", "3", "--today", "2025-08-01", user="li")
     before = _trail_counts(store_url)
-    for who in ("li", "mgr"):  # acting users who may escalate: listing still does not
+    for who in ("li", "lead"):  # users who see the task and may escalate: listing still does not
         out = cli(store_url, "tasks", "list", "--overdue", "--today", "2025-08-11", user=who)
         assert "1 rows" in out
         assert _trail_counts(store_url) == before

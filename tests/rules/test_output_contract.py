@@ -64,7 +64,7 @@ def test_bad_output_lists_are_refused_at_load(tmp_path, sql, problem):
 
 
 def test_template_outputs_are_checked_too(tmp_path):
-    from test_derived_and_templates import TEMPLATE
+    from .test_derived_and_templates import TEMPLATE
 
     path = tmp_path / "cat" / "reading" / "reading_over.template.sql"
     path.parent.mkdir(parents=True)
