@@ -32,17 +32,22 @@ def voided_ids(session: Any, target: str, task_ids: list[int] | None = None) -> 
     return set(session.execute(q).scalars())
 
 
-def results_in_force(session: Any, task_ids: list[int]) -> dict[int, list[Result]]:
-    """task_id → its results that are not voided, oldest first."""
+def _in_force(session: Any, target: str, model: Any, task_ids: list[int]) -> dict[int, list[Any]]:
+    """task_id → its rows of ``model`` (results or penalties) that are not voided, oldest first."""
     from sqlalchemy import select
 
-    void = voided_ids(session, "result", task_ids)
-    out: dict[int, list[Result]] = {}
-    q = select(Result).where(Result.task_id.in_(task_ids)).order_by(Result.result_id)
-    for r in session.execute(q).scalars():
-        if r.result_id not in void:
-            out.setdefault(r.task_id, []).append(r)
+    void = voided_ids(session, target, task_ids)
+    key = model.__mapper__.primary_key[0]
+    out: dict[int, list[Any]] = {}
+    for row in session.execute(select(model).where(model.task_id.in_(task_ids)).order_by(key)).scalars():
+        if getattr(row, key.name) not in void:
+            out.setdefault(row.task_id, []).append(row)
     return out
+
+
+def results_in_force(session: Any, task_ids: list[int]) -> dict[int, list[Result]]:
+    """task_id → its results that are not voided, oldest first."""
+    return _in_force(session, "result", Result, task_ids)
 
 
 def effective_results(session: Any, task_ids: list[int]) -> dict[int, Result]:
@@ -52,15 +57,7 @@ def effective_results(session: Any, task_ids: list[int]) -> dict[int, Result]:
 
 def effective_penalties(session: Any, task_ids: list[int]) -> dict[int, list[Penalty]]:
     """task_id → its penalties that are not voided, oldest first."""
-    from sqlalchemy import select
-
-    void = voided_ids(session, "penalty", task_ids)
-    out: dict[int, list[Penalty]] = {}
-    q = select(Penalty).where(Penalty.task_id.in_(task_ids)).order_by(Penalty.penalty_id)
-    for p in session.execute(q).scalars():
-        if p.penalty_id not in void:
-            out.setdefault(p.task_id, []).append(p)
-    return out
+    return _in_force(session, "penalty", Penalty, task_ids)
 
 
 @overload
@@ -188,13 +185,13 @@ def correct_result(
 
 def void_penalty(session: Any, actor_id: str, penalty_id: int, reason: str) -> Void:
     """Void a booked penalty (a wrong booking); it stays visible and no longer counts."""
+    from gridaudit.audit.access import ACTION_ROLES
     from gridaudit.audit.actions import get_task
-    from gridaudit.audit.penalties.book import BOOKERS
 
     actor = get_user(session, actor_id)
     pen = _row(session, "penalty", penalty_id)
     task = get_task(session, pen.task_id)
-    _check_four_eyes(actor, task, "penalty", pen.booked_by, BOOKERS)
+    _check_four_eyes(actor, task, "penalty", pen.booked_by, ACTION_ROLES["penalty"])
     v = _void(session, actor.user_id, "penalty", pen, reason)
     task.updated_at = trail.now_utc()
     session.flush()

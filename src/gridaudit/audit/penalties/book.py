@@ -7,12 +7,10 @@ from typing import Any
 
 from gridaudit.audit import access, trail, workflow
 from gridaudit.audit.actions import get_task, latest_result
-from gridaudit.audit.errors import AuditError, Forbidden
+from gridaudit.audit.errors import AuditError
 from gridaudit.audit.models import Penalty
 from gridaudit.audit.penalties import PenaltyResult
 from gridaudit.audit.users import get_user
-
-BOOKERS = ("inspector", "auditor", "audit_lead")
 
 
 def same_booking(p: Penalty, result: PenaltyResult, violation_date: date) -> bool:
@@ -39,6 +37,7 @@ def book_penalty(
     from gridaudit.audit.corrections import effective_penalties, void_penalty
 
     actor, task = get_user(session, actor_id), get_task(session, task_id)
+    access.can(session, actor, "penalty", task)  # role, unit scope, viewer, segregation of duties
     if corrects is not None:
         old = session.get(Penalty, corrects)
         if old is None or old.task_id != task_id:
@@ -56,11 +55,6 @@ def book_penalty(
             f"task {task_id} already has this penalty booked (id {same[0].penalty_id}: {result.kind}, "
             f"{violation_date}, same quantities); if it is intended, say why with --duplicate-reason",
         )
-    if actor.role not in BOOKERS:
-        raise Forbidden(
-            f"{actor.user_id}（{actor.role}）无权登记违约金", f"{actor.user_id} ({actor.role}) may not book penalties"
-        )
-    access.can(session, actor, "penalty", task)  # unit scope, viewer, segregation of duties
     if (task.state in ("closed", "cancelled") and corrects is None) or latest_result(session, task) is None:
         raise AuditError(
             f"任务 {task_id}（{workflow.state_label(task.state)}）不能登记违约金：需有核查结果且未关闭",
