@@ -118,12 +118,16 @@ def month_tasks(session: Any, month: str, user: Any = None) -> list[Task]:
     return list(session.execute(q.order_by(Task.task_id)).scalars())
 
 
-def money_by_task(session: Any, tasks: list[Task]) -> dict[int, TaskMoney]:
-    """task_id → its money, from the results and penalties in force."""
+def money_by_task(
+    session: Any, tasks: list[Task], results: dict[int, Result] | None = None
+) -> dict[int, TaskMoney]:
+    """task_id → its money, from the results and penalties in force (``results``: the tasks' results in
+    force when the caller has read them already, ``corrections.effective_results``)."""
     from gridaudit.audit.corrections import effective_penalties, effective_results
 
     ids = [t.task_id for t in tasks]
-    results, penalties = effective_results(session, ids), effective_penalties(session, ids)
+    results = effective_results(session, ids) if results is None else results
+    penalties = effective_penalties(session, ids)
     return {i: task_money(results.get(i), penalties.get(i, [])) for i in ids}
 
 
@@ -203,7 +207,7 @@ def assess(
     rects = {
         r.task_id: r for r in session.execute(select(Rectification).where(Rectification.task_id.in_(ids))).scalars()
     }
-    money = money_by_task(session, tasks)
+    money = money_by_task(session, tasks, latest)
     escalated: dict[int, int] = defaultdict(int)
     for e in session.execute(select(Escalation.task_id).where(Escalation.task_id.in_(ids))).scalars():
         escalated[e] += 1

@@ -341,7 +341,7 @@ def inspection_rows(session: Any, month: str | None = None, user: Any = None) ->
     tasks = list(session.execute(q).scalars())
     results = effective_results(session, [t.task_id for t in tasks])
     tasks = [t for t in tasks if t.task_id in results]
-    money = money_by_task(session, tasks)
+    money = money_by_task(session, tasks, results)
     staff = dict(session.execute(select(User.user_id, User.staff_id)).all())
     rows = []
     for t in sorted(tasks, key=lambda t: results[t.task_id].result_id):
