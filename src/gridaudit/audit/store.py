@@ -69,9 +69,14 @@ class Store:
         self.engine.dispose()
 
 
+def _store_text(target: str | os.PathLike | None) -> str:
+    """The ``--store`` value as given, else ``$GRIDAUDIT_STORE``, else the default file."""
+    return str(target) if target is not None else os.environ.get("GRIDAUDIT_STORE", DEFAULT_STORE)
+
+
 def sqlite_path(target: str | os.PathLike | None) -> Path | None:
     """The SQLite file a ``--store`` value names (a folder means its ``cases.db``), or None for a URL."""
-    text = str(target) if target is not None else os.environ.get("GRIDAUDIT_STORE", DEFAULT_STORE)
+    text = _store_text(target)
     if "://" in text:
         return None
     path = Path(text)
@@ -84,7 +89,7 @@ def store_url(target: str | os.PathLike | None) -> tuple[str, Path | None]:
     """Turn a ``--store`` value into a SQLAlchemy URL and, for SQLite, its attachment folder (nothing is created)."""
     path = sqlite_path(target)
     if path is None:
-        text = str(target) if target is not None else os.environ["GRIDAUDIT_STORE"]
+        text = _store_text(target)
         if text.startswith("postgresql://") or text.startswith("postgres://"):
             text = "postgresql+psycopg://" + text.split("://", 1)[1]
         return text, None
