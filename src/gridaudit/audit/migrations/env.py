@@ -6,6 +6,7 @@ from __future__ import annotations
 from alembic import context
 
 from gridaudit.audit.models import Base
+from gridaudit.tips import models as _tips_models  # noqa: F401 - its tables share Base.metadata
 
 connection = context.config.attributes["connection"]
 context.configure(connection=connection, target_metadata=Base.metadata, version_table="audit_alembic_version")
