@@ -49,8 +49,17 @@ def build_dataset(root: Path) -> Path:
         _table(
             "customers",
             [
-                dict(customer_id=c, unit_id=u, area_id=a, address=addr, tariff_code="RES", category="residential",
-                     voltage_kv=0.4, contract_kva=8.0, status="active")  # fmt: skip
+                dict(
+                    customer_id=c,
+                    unit_id=u,
+                    area_id=a,
+                    address=addr,
+                    tariff_code="RES",
+                    category="residential",
+                    voltage_kv=0.4,
+                    contract_kva=8.0,
+                    status="active",
+                )  # fmt: skip
                 for c, u, a, addr in CUSTOMERS
             ],
         ),
@@ -63,8 +72,13 @@ def build_dataset(root: Path) -> Path:
         _table(
             "work_orders",
             [
-                dict(order_id="W1", order_type="tip_off", accepted_at=datetime(2025, 6, 20, 9), customer_id="C5",
-                     detail="群众举报绕越计量"),  # fmt: skip
+                dict(
+                    order_id="W1",
+                    order_type="tip_off",
+                    accepted_at=datetime(2025, 6, 20, 9),
+                    customer_id="C5",
+                    detail="群众举报绕越计量",
+                ),  # fmt: skip
                 dict(order_id="W2", order_type="complaint", accepted_at=datetime(2025, 6, 21, 9), customer_id="C1"),
                 dict(order_id="W3", order_type="tip_off", accepted_at=datetime(2025, 6, 22, 9)),  # no customer
             ],

@@ -90,7 +90,9 @@ def test_same_tip_twice_is_recognised(store, matcher):
     assert not third.duplicate and third.tip.tip_id != first.tip.tip_id
     # a different day is a different tip
     with store.transaction() as s:
-        [other] = add_tips(s, "li", [tip(Subject(address="和平街5号"), what="表箱封印被剪", day=date(2025, 6, 4))], matcher)
+        [other] = add_tips(
+            s, "li", [tip(Subject(address="和平街5号"), what="表箱封印被剪", day=date(2025, 6, 4))], matcher
+        )
     assert not other.duplicate
 
 
@@ -106,9 +108,10 @@ def test_who_may_enter_tips_and_see_reporters(store, matcher):
             reveal(s, who, [a.tip.tip_id])
     with store.transaction() as s:
         assert reveal(s, "lead", [a.tip.tip_id]) == {a.tip.tip_id: CONTACT}
-    from gridaudit.audit.trail import verify_log
-    from gridaudit.audit.models import Event
     from sqlalchemy import select
+
+    from gridaudit.audit.models import Event
+    from gridaudit.audit.trail import verify_log
 
     with store.transaction() as s:
         events = list(s.execute(select(Event).order_by(Event.seq)).scalars())
@@ -136,7 +139,9 @@ def test_bad_file_names_file_row_column_and_stores_nothing(tmp_path, store, matc
     assert "tips.csv row 4 column customer_id" in text
     assert "row 2" not in text
     g = tmp_path / "ok.csv"
-    g.write_bytes("用户编号,举报内容,渠道,举报日期\nC1,私拉电线,电话,2025年6月1日\nC3,绕表,信函,2025/6/2\n".encode("gbk"))
+    g.write_bytes(
+        "用户编号,举报内容,渠道,举报日期\nC1,私拉电线,电话,2025年6月1日\nC3,绕表,信函,2025/6/2\n".encode("gbk")
+    )
     tips = read_tip_file(g)
     assert [(t.subject.customer, t.channel, t.received_on, t.source_ref) for t in tips] == [
         ("C1", "phone", date(2025, 6, 1), "ok.csv:2"),

@@ -70,15 +70,21 @@ def test_tip_to_approved_reward(store_url, dataset, tmp_path):
     setup(store_url)
     st = ["--store", store_url]
     ds = ["--dataset", str(dataset)]
-    out = cli("tips", "add", *ds, "--customer", "C3", "--what", "夜间私拉电线", "--channel", "电话", "--on", "2025-06-03",
+    out = cli("tips", "add", *ds, "--customer", "C3", "--what", "夜间私拉电线", "--channel", "电话",
+              "--on", "2025-06-03",
               "--contact", CONTACT, *st, "--user", "li")  # fmt: skip
     assert "tip 1: matched to customer C3" in out and "tip findings" in out
     assert CONTACT not in out and SECRET not in out
-    out = cli("tips", "add", *ds, "--customer", "C3", "--what", "夜间私拉电线", "--channel", "phone", "--on", "2025-06-03",
+    out = cli("tips", "add", *ds, "--customer", "C3", "--what", "夜间私拉电线", "--channel", "phone",
+              "--on", "2025-06-03",
               *st, "--user", "lead")  # fmt: skip
     assert "same as tip 1: not entered twice" in out and "entered 0, duplicates 1" in out
     f = tmp_path / "tips.csv"
-    f.write_bytes(f"台区编号,用户编号,举报内容,渠道,举报日期,联系方式\nA1,,私接电线,网站,2025-06-05,{CONTACT}\n,C9,绕表,信函,2025-06-06,\n".encode("gbk"))
+    f.write_bytes(
+        f"台区编号,用户编号,举报内容,渠道,举报日期,联系方式\nA1,,私接电线,网站,2025-06-05,{CONTACT}\n,C9,绕表,信函,2025-06-06,\n".encode(
+            "gbk"
+        )
+    )
     out = cli("tips", "import", str(f), *ds, *st, "--user", "li")
     assert "tip 2: ambiguous, candidates C1, C2" in out and "tip 3: unknown subject (no customer C9" in out
     out = cli("tips", "match", "2", "C2", *ds, *st, "--user", "li")
@@ -145,6 +151,13 @@ def test_tip_to_approved_reward(store_url, dataset, tmp_path):
     wb = load_workbook(xlsx, read_only=True)
     cells = [str(v) for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for v in row if v is not None]
     assert "tip_phone" in cells and not any(SECRET in c for c in cells)
+    # closed, the tip task teaches its channel's hit rate (rule tip_phone), which feeds the next plan's priority
+    cli("audit", "tasks", "close", str(tid), *st, "--user", "li")
+    rates = json.loads(cli("audit", "hit-rates", "--json", *st, "--user", "li"))
+    assert {(r["level"], r["key"], r["hits"], r["n"]) for r in rates} >= {
+        ("rule", "tip_phone", 1, 1),
+        ("family", "tip", 1, 1),
+    }
     # the trail: intact, no payload holds the reporter, each reveal is an event
     assert "audit trail intact" in cli("audit", "verify-log", *st)
     _check_trail_and_tamper(store_url)

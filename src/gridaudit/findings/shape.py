@@ -12,7 +12,17 @@ import pyarrow.parquet as pq
 
 ENTITY_TYPES = ("customer", "meter", "area", "feeder", "staff", "work_order", "bill")
 FAMILIES = (
-    "reading", "billing", "tariff", "collection", "process", "metering", "seal", "contract", "theft", "loss", "tip"
+    "reading",
+    "billing",
+    "tariff",
+    "collection",
+    "process",
+    "metering",
+    "seal",
+    "contract",
+    "theft",
+    "loss",
+    "tip",
 )
 SEVERITIES = ("low", "medium", "high", "critical")
 

@@ -14,11 +14,15 @@ from gridaudit.cli_options import date_option, list_option, month_option
 from gridaudit.console import console, die, example
 from gridaudit.i18n import both, msg
 
-tips_app = typer.Typer(help="Tip-offs and rewards (举报与举报奖励): a source of cases beside the analyzers.", no_args_is_help=True)
+tips_app = typer.Typer(
+    help="Tip-offs and rewards (举报与举报奖励): a source of cases beside the analyzers.", no_args_is_help=True
+)
 reward_app = typer.Typer(help="Rewards for confirmed tips (举报奖励): propose, approve, reject.", no_args_is_help=True)
 tips_app.add_typer(reward_app, name="reward")
 
-DatasetOpt = typer.Option(..., "--dataset", "-d", help="Dataset the tips are matched against; its findings store gets them")
+DatasetOpt = typer.Option(
+    ..., "--dataset", "-d", help="Dataset the tips are matched against; its findings store gets them"
+)
 
 
 def _matcher(dataset: Path) -> Any:
@@ -34,7 +38,6 @@ def _matcher(dataset: Path) -> Any:
 def _intake(store: str | None, user: str | None, dataset: Path, tips: list[Any]) -> None:
     """Store, match and publish ``tips``; print what happened to each (never the reporter)."""
     from gridaudit.tips.intake import add_tips, status_text
-    from gridaudit.tips.to_findings import publish
 
     matcher = _matcher(dataset)
     try:
@@ -60,15 +63,21 @@ def _intake(store: str | None, user: str | None, dataset: Path, tips: list[Any])
     for d in done:
         tid = d["tip_id"]
         if d["duplicate"]:
-            console.print(msg(f"[yellow]与举报 {tid} 相同，未重复登记[/]", f"[yellow]same as tip {tid}: not entered twice[/]"))
+            console.print(
+                msg(f"[yellow]与举报 {tid} 相同，未重复登记[/]", f"[yellow]same as tip {tid}: not entered twice[/]")
+            )
         elif d["status"] == "matched":
-            console.print(msg(f"举报 {tid}: 已匹配用户 {d['customer_id']}", f"tip {tid}: matched to customer {d['customer_id']}"))
+            console.print(
+                msg(f"举报 {tid}: 已匹配用户 {d['customer_id']}", f"tip {tid}: matched to customer {d['customer_id']}")
+            )
         elif d["status"] == "ambiguous":
             shown = ", ".join(d["candidates"][:10]) + (" …" if len(d["candidates"]) > 10 else "")
             console.print(
                 msg(
-                    f"[yellow]举报 {tid}: {status_text('ambiguous').zh}，候选用户 {shown}；请用 gridaudit tips match {tid} 用户编号 确认[/]",
-                    f"[yellow]tip {tid}: ambiguous, candidates {shown}; pick one with gridaudit tips match {tid} CUSTOMER[/]",
+                    f"[yellow]举报 {tid}: {status_text('ambiguous').zh}，候选用户 {shown}；"
+                    f"请用 gridaudit tips match {tid} 用户编号 确认[/]",
+                    f"[yellow]tip {tid}: ambiguous, candidates {shown}; "
+                    f"pick one with gridaudit tips match {tid} CUSTOMER[/]",
                 ),
                 highlight=False,
             )
@@ -76,8 +85,10 @@ def _intake(store: str | None, user: str | None, dataset: Path, tips: list[Any])
             reason = msg(d["reason"]) if d["reason"] else ""
             console.print(
                 msg(
-                    f"[yellow]举报 {tid}: 对象未知（{reason}），举报已保留；可用 gridaudit tips match {tid} 用户编号 指定[/]",
-                    f"[yellow]tip {tid}: unknown subject ({reason}); the tip is kept, match it with gridaudit tips match {tid} CUSTOMER[/]",
+                    f"[yellow]举报 {tid}: 对象未知（{reason}），举报已保留；"
+                    f"可用 gridaudit tips match {tid} 用户编号 指定[/]",
+                    f"[yellow]tip {tid}: unknown subject ({reason}); the tip is kept, "
+                    f"match it with gridaudit tips match {tid} CUSTOMER[/]",
                 ),
                 highlight=False,
             )
@@ -87,12 +98,25 @@ def _intake(store: str | None, user: str | None, dataset: Path, tips: list[Any])
 
 
 def _publish(store: str | None, dataset: Path) -> None:
+    from gridaudit.dataset import DatasetError
+    from gridaudit.findings import FindingsStoreError
     from gridaudit.tips.to_findings import publish
 
-    info = run(store, lambda s, _st: publish(s, dataset))
+    try:
+        info = run(store, lambda s, _st: publish(s, dataset))
+    except (DatasetError, FindingsStoreError) as exc:  # the tips are stored; publishing can be redone
+        die(
+            both(
+                f"举报已保存，但写入问题库失败（可用 gridaudit tips publish 重试）: {exc}",
+                f"the tips are stored, but writing the findings failed (retry with gridaudit tips publish): {exc}",
+            )
+        )
     if info is not None:
         console.print(
-            msg(f"问题库运行 {info.run_id}：{info.rows} 条举报问题", f"findings run {info.run_id}: {info.rows} tip findings"),
+            msg(
+                f"问题库运行 {info.run_id}：{info.rows} 条举报问题",
+                f"findings run {info.run_id}: {info.rows} tip findings",
+            ),
             highlight=False,
         )
 
@@ -100,7 +124,8 @@ def _publish(store: str | None, dataset: Path) -> None:
 @tips_app.command(
     "add",
     epilog=example(
-        "gridaudit tips add --dataset ds --customer C0001 --what 夜间私拉电线 --channel 95598 --on 2025-07-03 --user li",
+        "gridaudit tips add --dataset ds --customer C0001 --what 夜间私拉电线 --channel 95598 --on 2025-07-03 "
+        "--user li",
         "gridaudit tips add --dataset ds --address 幸福路12号 --what 表箱封印被剪 --channel 电话 --on 2025-07-03 "
         "--contact 138xxxx --user li",
     ),
@@ -112,9 +137,13 @@ def add_command(
     address: str = typer.Option(None, "--address", help="Address / 地址"),
     area: str = typer.Option(None, "--area", help="Area (台区) id / 台区编号"),
     what: str = typer.Option(None, "--what", help="What was reported / 举报内容"),
-    channel: str = typer.Option(..., "--channel", help="95598, phone, letter, walk_in, web, police (or 电话, 信函, 来访, 网站, 公安)"),
+    channel: str = typer.Option(
+        ..., "--channel", help="95598, phone, letter, walk_in, web, police (or 电话, 信函, 来访, 网站, 公安)"
+    ),
     on: date | None = date_option("--on", "Day the tip was received YYYY-MM-DD (default today) / 举报日期"),
-    contact: str = typer.Option(None, "--contact", help="Reporter's contact, optional; only the audit lead sees it / 举报人联系方式"),
+    contact: str = typer.Option(
+        None, "--contact", help="Reporter's contact, optional; only the audit lead sees it / 举报人联系方式"
+    ),
     store: str = StoreOpt,
     user: str = UserOpt,
 ) -> None:
@@ -136,10 +165,13 @@ def add_command(
 
 @tips_app.command(
     "import",
-    epilog=example("gridaudit tips import tips-2025-07.csv --dataset ds --user li", "gridaudit tips import 举报登记.xlsx -d ds --user li"),
+    epilog=example(
+        "gridaudit tips import tips-2025-07.csv --dataset ds --user li",
+        "gridaudit tips import 举报登记.xlsx -d ds --user li",
+    ),
 )
 def import_command(
-    file: Path = typer.Argument(..., help="CSV (UTF-8 or GBK) or XLSX, one tip per row / 举报登记表"),
+    file: Annotated[Path, typer.Argument(help="CSV (UTF-8 or GBK) or XLSX, one tip per row / 举报登记表")],
     dataset: Path = DatasetOpt,
     store: str = StoreOpt,
     user: str = UserOpt,
@@ -175,7 +207,10 @@ def from_work_orders(
         die(exc.text() if isinstance(exc, AuditError) else str(exc))
     if skipped:
         console.print(
-            msg(f"[yellow]未带用户编号的举报工单未导入: {', '.join(skipped)}[/]", f"[yellow]tip-off orders without a customer left out: {', '.join(skipped)}[/]")
+            msg(
+                f"[yellow]未带用户编号的举报工单未导入: {', '.join(skipped)}[/]",
+                f"[yellow]tip-off orders without a customer left out: {', '.join(skipped)}[/]",
+            )
         )
     if not tips:
         console.print(msg("没有举报工单（order_type = tip_off）", "no tip-off work orders (order_type = tip_off)"))
@@ -199,7 +234,12 @@ def match_command(
         tip = run(store, lambda s, _st: choose_customer(s, user, tip_id, customer, matcher))
     finally:
         matcher.close()
-    console.print(msg(f"举报 {tip.tip_id}: 已匹配用户 {tip.customer_id}", f"tip {tip.tip_id}: matched to customer {tip.customer_id}"))
+    console.print(
+        msg(
+            f"举报 {tip.tip_id}: 已匹配用户 {tip.customer_id}",
+            f"tip {tip.tip_id}: matched to customer {tip.customer_id}",
+        )
+    )
     _publish(store, dataset)
 
 
@@ -247,7 +287,9 @@ def _tip_rows(s: Any, user_id: str | None, status: list[str] | None) -> tuple[li
     return rows, lead
 
 
-@tips_app.command("list", epilog=example("gridaudit tips list --user lead", "gridaudit tips list --status ambiguous --json --user li"))
+@tips_app.command(
+    "list", epilog=example("gridaudit tips list --user lead", "gridaudit tips list --status ambiguous --json --user li")
+)
 def list_command(
     status: list[str] | None = list_option("--status", "Only matched, ambiguous or unknown (repeat or a,b)"),
     as_json: bool = typer.Option(False, "--json", help="Print JSON"),
@@ -278,11 +320,16 @@ def list_command(
 
 @reward_app.command(
     "propose",
-    epilog=example("gridaudit tips reward propose 12 --user li", "gridaudit tips reward propose 12 --rewards reward-rules.yaml --user li"),
+    epilog=example(
+        "gridaudit tips reward propose 12 --user li",
+        "gridaudit tips reward propose 12 --rewards reward-rules.yaml --user li",
+    ),
 )
 def reward_propose(
     task_id: int = typer.Argument(..., help="The confirmed task made from a tip / 任务编号"),
-    rewards: Annotated[Path | None, typer.Option("--rewards", help="Reward setting file (YAML/TOML, docs/tips.md)")] = None,
+    rewards: Annotated[
+        Path | None, typer.Option("--rewards", help="Reward setting file (YAML/TOML, docs/tips.md)")
+    ] = None,
     store: str = StoreOpt,
     user: str = UserOpt,
 ) -> None:
@@ -297,7 +344,8 @@ def reward_propose(
     r = run(store, lambda s, _st: propose_reward(s, user, task_id, settings))
     console.print(
         msg(
-            f"奖励 {r.reward_id}（举报 {r.tip_id}，任务 {r.task_id}）: {r.amount_yuan:.2f} 元 = {r.formula}；待另一人审批",
+            f"奖励 {r.reward_id}（举报 {r.tip_id}，任务 {r.task_id}）: {r.amount_yuan:.2f} 元 = {r.formula}；"
+            "待另一人审批",
             f"reward {r.reward_id} (tip {r.tip_id}, task {r.task_id}): {r.amount_yuan:.2f} yuan = {r.formula}; "
             "awaiting approval by another person",
         ),
@@ -316,7 +364,9 @@ def _decide(reward_id: int, approve: bool, reason: str | None, store: str | None
 
 
 @reward_app.command("approve", epilog=example("gridaudit tips reward approve 3 --user lead"))
-def reward_approve(reward_id: int = typer.Argument(..., help="Reward id / 奖励编号"), store: str = StoreOpt, user: str = UserOpt) -> None:
+def reward_approve(
+    reward_id: int = typer.Argument(..., help="Reward id / 奖励编号"), store: str = StoreOpt, user: str = UserOpt
+) -> None:
     """Approve a proposed reward (audit lead or manager, not the proposer); it is booked in the ledger."""
     _decide(reward_id, True, None, store, user)
 

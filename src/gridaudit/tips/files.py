@@ -51,7 +51,9 @@ class TipFileError(AuditError):
         shown = problems[:20]
         more_zh = f"\n……另有 {len(problems) - 20} 处" if len(problems) > 20 else ""
         more_en = f"\n... and {len(problems) - 20} more" if len(problems) > 20 else ""
-        zh = "举报文件有误，未导入任何举报:\n" + "\n".join(f"{p.file} 第 {p.row} 行 列 {p.column}: {p.zh}" for p in shown)
+        zh = "举报文件有误，未导入任何举报:\n" + "\n".join(
+            f"{p.file} 第 {p.row} 行 列 {p.column}: {p.zh}" for p in shown
+        )
         en = "the tips file has errors, no tip was imported:\n" + "\n".join(
             f"{p.file} row {p.row} column {p.column}: {p.en}" for p in shown
         )
@@ -81,13 +83,27 @@ def _header_map(headers: list[str], name: str) -> dict[int, str]:
     if missing:
         raise TipFileError(
             [
-                RowProblem(name, 1, c, f"缺少列 {c}（或 {'、'.join(COLUMNS[c])}）", f"missing column {c} (or {', '.join(COLUMNS[c])})")
+                RowProblem(
+                    name,
+                    1,
+                    c,
+                    f"缺少列 {c}（或 {'、'.join(COLUMNS[c])}）",
+                    f"missing column {c} (or {', '.join(COLUMNS[c])})",
+                )
                 for c in missing
             ]
         )
     if not {"customer_id", "meter_id", "address", "area_id"} & set(out.values()):
         raise TipFileError(
-            [RowProblem(name, 1, "customer_id", "缺少举报对象列（用户编号、电能表、地址或台区）", "no subject column (customer_id, meter_id, address or area_id)")]
+            [
+                RowProblem(
+                    name,
+                    1,
+                    "customer_id",
+                    "缺少举报对象列（用户编号、电能表、地址或台区）",
+                    "no subject column (customer_id, meter_id, address or area_id)",
+                )
+            ]
         )
     return out
 
@@ -139,7 +155,15 @@ def _tip_of_row(rec: dict[str, Any], name: str, n: int) -> tuple[TipInput | None
     bad: list[RowProblem] = []
     subject = Subject(rec.get("customer_id"), rec.get("meter_id"), rec.get("address"), rec.get("area_id"))
     if not subject.as_dict():
-        bad.append(RowProblem(name, n, "customer_id", "没有举报对象（用户编号、电能表、地址或台区）", "no subject (customer_id, meter_id, address or area_id)"))
+        bad.append(
+            RowProblem(
+                name,
+                n,
+                "customer_id",
+                "没有举报对象（用户编号、电能表、地址或台区）",
+                "no subject (customer_id, meter_id, address or area_id)",
+            )
+        )
     if not rec.get("what"):
         bad.append(RowProblem(name, n, "what", "举报内容为空", "what was reported is empty"))
     channel = None
@@ -150,7 +174,11 @@ def _tip_of_row(rec: dict[str, Any], name: str, n: int) -> tuple[TipInput | None
     day = parse_day(rec.get("received_on"))
     if day is None:
         v = rec.get("received_on")
-        bad.append(RowProblem(name, n, "received_on", f"日期无效 {v!r}（应为 YYYY-MM-DD）", f"bad date {v!r} (expected YYYY-MM-DD)"))
+        bad.append(
+            RowProblem(
+                name, n, "received_on", f"日期无效 {v!r}（应为 YYYY-MM-DD）", f"bad date {v!r} (expected YYYY-MM-DD)"
+            )
+        )
     elif day > date.today():
         bad.append(RowProblem(name, n, "received_on", f"日期 {day} 在将来", f"date {day} is in the future"))
     if bad or channel is None or day is None:

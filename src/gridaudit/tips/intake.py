@@ -20,7 +20,11 @@ from gridaudit.tips.matching import Match, Matcher
 from gridaudit.tips.models import Tip, TipReporter
 from gridaudit.tips.subjects import Subject, TipInput, rule_id
 
-STATUSES = {"matched": ("已匹配", "matched"), "ambiguous": ("待确认（多个候选）", "ambiguous"), "unknown": ("对象未知", "unknown")}
+STATUSES = {
+    "matched": ("已匹配", "matched"),
+    "ambiguous": ("待确认（多个候选）", "ambiguous"),
+    "unknown": ("对象未知", "unknown"),
+}
 
 
 @dataclass
@@ -61,7 +65,7 @@ def existing(session: Any, keys: list[str]) -> dict[str, int]:
     return out
 
 
-def add_tips(session: Any, actor_id: str, tips: list[TipInput], matcher: Matcher) -> list[Added]:
+def add_tips(session: Any, actor_id: str | None, tips: list[TipInput], matcher: Matcher) -> list[Added]:
     """Store ``tips`` (de-duplicated against the store and each other), matched; one transaction (the caller's)."""
     actor = get_user(session, actor_id)
     can_tip(actor, "tip_add")
@@ -125,7 +129,7 @@ def get_tip(session: Any, tip_id: int) -> Tip:
     return tip
 
 
-def choose_customer(session: Any, actor_id: str, tip_id: int, customer_id: str, matcher: Matcher) -> Tip:
+def choose_customer(session: Any, actor_id: str | None, tip_id: int, customer_id: str, matcher: Matcher) -> Tip:
     """A person picks the customer of a held tip (ambiguous or unknown subject), or corrects a match.
 
     The customer must exist in the dataset; the choice is an audit-trail event (``tip_match``)."""
@@ -137,7 +141,9 @@ def choose_customer(session: Any, actor_id: str, tip_id: int, customer_id: str, 
         raise NotFound(f"数据集中没有用户 {customer_id}", f"no customer {customer_id} in the dataset")
     before = (tip.status, tip.customer_id)
     if tip.customer_id == customer_id:
-        raise AuditError(f"举报 {tip_id} 已匹配到用户 {customer_id}", f"tip {tip_id} is already matched to {customer_id}")
+        raise AuditError(
+            f"举报 {tip_id} 已匹配到用户 {customer_id}", f"tip {tip_id} is already matched to {customer_id}"
+        )
     was = json.loads(tip.candidates) if tip.candidates else []
     _apply_match(tip, Match("matched", [cand]), actor.user_id, trail.now_utc())
     session.flush()

@@ -90,7 +90,9 @@ class Matcher:
         if kind == "customer":
             c = self.customer(str(subject.customer))
             if c is None:
-                return _unknown(f"数据集中没有用户 {subject.customer}", f"no customer {subject.customer} in the dataset")
+                return _unknown(
+                    f"数据集中没有用户 {subject.customer}", f"no customer {subject.customer} in the dataset"
+                )
             return Match("matched", [c])
         if kind == "meter":
             return self._by_meter(str(subject.meter))
@@ -118,7 +120,10 @@ class Matcher:
         if customers:
             found = [c for c in (self.customer(cid) for cid in customers) if c is not None]
             found = [Candidate(c.customer_id, c.unit_id, c.area_id, "meter") for c in found]
-            return self._decide(found, Text(f"电能表 {meter_id} 的用户不在用户档案中", f"meter {meter_id}'s customer is not in customers"))
+            return self._decide(
+                found,
+                Text(f"电能表 {meter_id} 的用户不在用户档案中", f"meter {meter_id}'s customer is not in customers"),
+            )
         areas = sorted({r["a"] for r in rows if r["a"]})
         if areas:
             return self.match(Subject(area=areas[0]))
@@ -154,7 +159,9 @@ class Matcher:
         near = [Candidate(c, u, a, "address_partial") for c, u, a, n in index if want and (want in n or n in want)]
         if len(near) == 1:  # a partial match is never taken alone: a person confirms it
             return Match("ambiguous", near)
-        return self._decide(near, Text(f"没有用户的地址与“{address}”相符", f"no customer's address matches {address!r}"))
+        return self._decide(
+            near, Text(f"没有用户的地址与“{address}”相符", f"no customer's address matches {address!r}")
+        )
 
     def _decide(self, found: list[Candidate], none: Text | None) -> Match:
         if len(found) == 1:

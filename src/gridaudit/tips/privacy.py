@@ -12,7 +12,7 @@ from gridaudit.audit.users import get_user
 from gridaudit.tips.models import TipReporter
 
 
-def reveal(session: Any, actor_id: str, tip_ids: list[int]) -> dict[int, str]:
+def reveal(session: Any, actor_id: str | None, tip_ids: list[int]) -> dict[int, str]:
     """tip_id → reporter contact, for the audit lead; refused for anyone else. Records one trail event per tip
     whose reporter was shown."""
     from sqlalchemy import select

@@ -70,7 +70,8 @@ def load_reward_settings(path: str | Path | None) -> RewardSettings:
         raise SettingsError(
             both(
                 f"{path}: 应只有 versions（非空列表）" + (f"，未知键 {', '.join(unknown)}" if unknown else ""),
-                f"{path}: expected only versions (a non-empty list)" + (f"; unknown {', '.join(unknown)}" if unknown else ""),
+                f"{path}: expected only versions (a non-empty list)"
+                + (f"; unknown {', '.join(unknown)}" if unknown else ""),
             )
         )
     versions = []
@@ -87,14 +88,19 @@ def load_reward_settings(path: str | Path | None) -> RewardSettings:
             ) from exc
         if not 0 < v.share <= 1 or v.cap_yuan < 0 or v.min_basis_yuan < 0:
             raise SettingsError(
-                both(f"{where}: share 应在 (0, 1]，cap_yuan 与 min_basis_yuan 不得为负", f"{where}: share must be in (0, 1], "
-                     "cap_yuan and min_basis_yuan not negative")
+                both(
+                    f"{where}: share 应在 (0, 1]，cap_yuan 与 min_basis_yuan 不得为负",
+                    f"{where}: share must be in (0, 1], cap_yuan and min_basis_yuan not negative",
+                )
             )
         versions.append(v)
     days = [v.effective_from for v in versions]
     if days != sorted(set(days)):
         raise SettingsError(
-            both(f"{path}: versions 的 effective_from 应递增且不重复", f"{path}: versions must have increasing, distinct effective_from dates")
+            both(
+                f"{path}: versions 的 effective_from 应递增且不重复",
+                f"{path}: versions must have increasing, distinct effective_from dates",
+            )
         )
     return RewardSettings(tuple(versions), str(path))
 
@@ -113,7 +119,11 @@ def task_of_tip(session: Any, tip: Tip) -> Task:
     """The task made from a tip's finding (NotFound when none yet)."""
     from sqlalchemy import select
 
-    task = session.execute(select(Task).where(Task.finding_id == tip.finding_id)).scalar_one_or_none() if tip.finding_id else None
+    task = (
+        session.execute(select(Task).where(Task.finding_id == tip.finding_id)).scalar_one_or_none()
+        if tip.finding_id
+        else None
+    )
     if task is None:
         raise NotFound(
             f"举报 {tip.tip_id} 尚未生成稽查任务（先 gridaudit audit plan create）",
@@ -147,7 +157,9 @@ def _open_reward(session: Any, tip_id: int) -> TipReward | None:
     return session.execute(q.limit(1)).scalar_one_or_none()
 
 
-def propose_reward(session: Any, actor_id: str, task_id: int, settings: RewardSettings = RewardSettings()) -> TipReward:
+def propose_reward(
+    session: Any, actor_id: str | None, task_id: int, settings: RewardSettings = RewardSettings()
+) -> TipReward:
     """Propose the reward of the tip behind a confirmed task (see the module docstring)."""
     from gridaudit.audit.actions import get_task
     from gridaudit.audit.assess import money_by_task
@@ -162,7 +174,8 @@ def propose_reward(session: Any, actor_id: str, task_id: int, settings: RewardSe
     if result is None or result.outcome not in CONFIRMED:
         raise AuditError(
             f"任务 {task_id} 尚未查实（需要有效的核查结果：窃电、违约或异常），不能计算奖励",
-            f"task {task_id} is not confirmed (needs a result in force of theft, violation or irregular): no reward yet",
+            f"task {task_id} is not confirmed (needs a result in force of theft, violation or irregular): "
+            "no reward yet",
         )
     held = _open_reward(session, tip.tip_id)
     if held is not None:
@@ -176,7 +189,8 @@ def propose_reward(session: Any, actor_id: str, task_id: int, settings: RewardSe
     if amount <= 0:
         raise AuditError(
             f"任务 {task_id} 追补电费 {money.backbill_yuan:.2f} 元，不足奖励起点，无奖励",
-            f"task {task_id} recovered {money.backbill_yuan:.2f} yuan of back-billing: below the reward minimum, no reward",
+            f"task {task_id} recovered {money.backbill_yuan:.2f} yuan of back-billing: below the reward minimum, "
+            "no reward",
         )
     reward = TipReward(
         tip_id=tip.tip_id,
@@ -213,7 +227,9 @@ def propose_reward(session: Any, actor_id: str, task_id: int, settings: RewardSe
     return reward
 
 
-def decide_reward(session: Any, actor_id: str, reward_id: int, approve: bool = True, reason: str | None = None) -> TipRewardApproval:
+def decide_reward(
+    session: Any, actor_id: str | None, reward_id: int, approve: bool = True, reason: str | None = None
+) -> TipRewardApproval:
     """Approve or reject a proposed reward: an audit lead or manager other than the proposer (four eyes)."""
     actor = get_user(session, actor_id)
     can_tip(actor, "reward_approve")
@@ -223,7 +239,8 @@ def decide_reward(session: Any, actor_id: str, reward_id: int, approve: bool = T
     if actor.user_id == reward.proposed_by:
         raise Forbidden(
             f"奖励 {reward_id} 由 {reward.proposed_by} 提出，须由另一人审批（职责分离）",
-            f"reward {reward_id} was proposed by {reward.proposed_by}; another person must approve it (segregation of duties)",
+            f"reward {reward_id} was proposed by {reward.proposed_by}; another person must approve it "
+            "(segregation of duties)",
         )
     if _decided(session, reward_id):
         raise AuditError(f"奖励 {reward_id} 已审批", f"reward {reward_id} has already been decided")
@@ -314,6 +331,8 @@ def rewards_for_month(session: Any, month: str) -> list[RewardLine]:
     from sqlalchemy import select
 
     ids = list(
-        session.execute(select(Task.task_id).join(Plan, Plan.plan_id == Task.plan_id).where(Plan.month == month)).scalars()
+        session.execute(
+            select(Task.task_id).join(Plan, Plan.plan_id == Task.plan_id).where(Plan.month == month)
+        ).scalars()
     )
     return reward_lines(session, ids) if ids else []

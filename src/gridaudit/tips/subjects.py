@@ -69,7 +69,7 @@ def parse_channel(text: str | None) -> str:
     known = ", ".join(CHANNELS)
     raise AuditError(
         f"举报渠道 {value!r} 无效（可用 {known}，或 电话、信函、来访、网站、公安 等）",
-        f"tip channel {value!r} is not known (use {known}, or a Chinese name such as 电话, 公安)",
+        f"tip channel {value!r} is not known (use {known}, or their Chinese names: docs/tips.md)",
     )
 
 
@@ -143,7 +143,10 @@ class TipInput:
         if self.source == "work_order" and self.source_ref:
             basis: object = ["work_order", self.source_ref]
         else:
-            subj = {k: normalize_address(v) if k == "address" else v.strip().upper() for k, v in self.subject.as_dict().items()}
+            subj = {
+                k: normalize_address(v) if k == "address" else v.strip().upper()
+                for k, v in self.subject.as_dict().items()
+            }
             basis = [subj, self.channel, self.received_on.isoformat(), normalize_address(self.description)]
         text = json.dumps(basis, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -39,7 +39,10 @@ def related_findings(dataset_dir: str | Path, customers: set[str]) -> dict[str, 
         return {}
     import pyarrow.compute as pc
 
-    mask = pc.and_(pc.equal(table.column("entity_type"), "customer"), pc.is_in(table.column("entity_id"), pa.array(sorted(customers))))
+    mask = pc.and_(
+        pc.equal(table.column("entity_type"), "customer"),
+        pc.is_in(table.column("entity_id"), pa.array(sorted(customers))),
+    )
     out: dict[str, list[dict[str, Any]]] = {}
     for r in table.filter(mask).to_pylist():
         out.setdefault(r["entity_id"], []).append(r)

@@ -66,9 +66,7 @@ def upgrade() -> None:
     op.create_table(
         "audit_tip_reward_approvals",
         sa.Column("approval_id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column(
-            "reward_id", sa.Integer, sa.ForeignKey("audit_tip_rewards.reward_id"), nullable=False, unique=True
-        ),
+        sa.Column("reward_id", sa.Integer, sa.ForeignKey("audit_tip_rewards.reward_id"), nullable=False, unique=True),
         sa.Column("decision", sa.String(8), nullable=False),
         sa.Column("reason", sa.Text),
         sa.Column("decided_by", sa.String(64), nullable=False),
