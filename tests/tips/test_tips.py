@@ -200,3 +200,62 @@ def test_reward_settings_and_amount(tmp_path):
     f.write_text("versions:\n  - {effective_from: 2024-01-01, shares: 0.1}\n", "utf-8")
     with pytest.raises(SettingsError, match=r"versions\[0\]: unknown setting\(s\) shares"):
         load_reward_settings(f)
+
+
+def test_tip_findings_link_other_findings_and_merge_same_month(store, matcher, dataset):
+    import json as _json
+
+    from gridaudit.findings import RunProvenance, append_run, findings_table, load_findings
+    from gridaudit.tips.to_findings import publish
+
+    other = findings_table(
+        [
+            dict(
+                rule_id="theft.sustained_drop",
+                family="theft",
+                severity="high",
+                entity_type="customer",
+                entity_id="C3",
+                period="2025-05",
+                score=0.9,
+                kwh_at_stake=None,
+                yuan_at_stake=1234.0,
+                responsible_staff_id=None,
+                evidence={"x": 1},
+                run_id=None,
+            ),  # fmt: skip
+        ]
+    )
+    append_run(dataset, other, RunProvenance(analyzer="rules"))
+    with store.transaction() as s:
+        add_tips(
+            s,
+            "li",
+            [
+                tip(Subject(customer="C3"), what="私拉电线", contact=CONTACT),
+                tip(Subject(address="和平街5号", area="A2"), what="绕表"),  # ambiguous: not a finding
+                tip(Subject(meter="M3"), what="又见私拉", day=date(2025, 6, 20)),  # same customer, channel, month
+                tip(Subject(customer="C1"), what="表快", channel="police"),
+            ],
+            matcher,
+        )
+    with store.transaction() as s:
+        run = publish(s, dataset)
+    assert run is not None and run.analyzer == "tips" and run.rows == 2
+    rows = {r["entity_id"]: r for r in load_findings(dataset, analyzers=["tips"]).to_pylist()}
+    c3, c1 = rows["C3"], rows["C1"]
+    ev = _json.loads(c3["evidence"])
+    assert ev["tip_ids"] == [1, 3] and ev["linked_count"] == 1
+    assert ev["linked_findings"][0]["rule_id"] == "theft.sustained_drop"
+    assert (c3["rule_id"], c3["family"], c3["period"], c3["yuan_at_stake"], c3["score"]) == (
+        "tip_95598", "tip", "2025-06", 1234.0, 1.0,
+    )  # fmt: skip
+    assert c1["rule_id"] == "tip_police" and c1["yuan_at_stake"] is None
+    assert _json.loads(c1["evidence"])["money_unknown"] == "no_amount"
+    assert CONTACT not in c3["evidence"]
+    # publishing again gives the same findings
+    with store.transaction() as s:
+        again = publish(s, dataset)
+    assert sorted(load_findings(dataset, runs=[again.run_id]).column("finding_id").to_pylist()) == sorted(
+        r["finding_id"] for r in rows.values()
+    )

@@ -5,8 +5,9 @@ what plans read), so re-publishing the same tips gives the same findings. A find
 and month (``intake.tip_finding_id``): rule ``tip_<channel>``, so its hit rate is learned per channel like a
 rule's (``audit.hitrates``). Its evidence links the other findings of the same customer in the latest runs of
 the other analyzers, and its ¥ at stake is the largest of theirs (none: money unknown, the severity floor of
-``audit.priority`` applies). Evidence holds the tip ids, channel, date and what was reported — never the
-reporter.
+``audit.priority`` applies); its score is the number of linked findings, so among the tips of one channel the
+corroborated ones rank first (``priority.score_percentiles`` is per rule). Evidence holds the tip ids, channel,
+date and what was reported — never the reporter.
 """
 
 from __future__ import annotations
@@ -109,7 +110,7 @@ def tip_findings(tips: list[Tip], dataset_dir: str | Path) -> pa.Table:
                 entity_type="customer",
                 entity_id=cust,
                 period=first.received_on.strftime("%Y-%m"),
-                score=None,
+                score=float(len(linked)),  # corroboration: ranks a tip within its channel (priority)
                 kwh_at_stake=None,
                 yuan_at_stake=max(yuans) if yuans else None,
                 responsible_staff_id=None,
