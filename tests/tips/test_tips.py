@@ -259,3 +259,24 @@ def test_tip_findings_link_other_findings_and_merge_same_month(store, matcher, d
     assert sorted(load_findings(dataset, runs=[again.run_id]).column("finding_id").to_pylist()) == sorted(
         r["finding_id"] for r in rows.values()
     )
+
+
+def test_list_and_show_follow_unit_scope_and_hide_the_reporter(store, matcher):
+    from gridaudit.audit.errors import NotFound
+    from gridaudit.audit.users import add_user
+    from gridaudit.tips.views import list_tips, show_tip
+
+    with store.transaction() as s:
+        add_user(s, "admin", "li_u2", "Li U2", "auditor", "U2", None, None)
+    with store.transaction() as s:
+        add_tips(s, "li", [tip(Subject(customer="C1"), contact=CONTACT), tip(Subject(customer="C3"))], matcher)
+    with store.transaction() as s:
+        rows, lead = list_tips(s, "li_u2")  # bound to U2: C3's tip only (a unit without a tree is itself)
+        assert [r["customer_id"] for r in rows] == ["C3"] and not lead
+        with pytest.raises(NotFound, match="unknown tip 1"):
+            show_tip(s, "li_u2", 1)
+        rows, lead = list_tips(s, "li")
+        assert [r["unit_id"] for r in rows] == ["U1", "U2"] and not lead
+        assert all("reporter" not in r and CONTACT not in str(r) for r in rows)
+        one, lead = show_tip(s, "lead", 1)
+        assert lead and one["reporter"] == CONTACT

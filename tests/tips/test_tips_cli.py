@@ -100,6 +100,9 @@ def test_tip_to_approved_reward(store_url, dataset, tmp_path):
     cli("tips", "list", *st, "--user", "zhang", code=2)
     out = cli("tips", "list", *st, "--user", "lead", "--json")
     assert SECRET in out
+    out = cli("tips", "show", "2", *st, "--user", "li")
+    assert "customer C2 (unit U1)" in out and "reporter" not in out and SECRET not in out
+    assert SECRET in cli("tips", "show", "2", *st, "--user", "lead")
     # findings: family tip, evidence without the reporter
     from gridaudit.findings import load_findings
 

@@ -251,42 +251,6 @@ def publish_command(dataset: Path = DatasetOpt, store: str = StoreOpt, user: str
     _publish(store, dataset)
 
 
-def _tip_rows(s: Any, user_id: str | None, status: list[str] | None) -> tuple[list[dict], bool]:
-    from sqlalchemy import select
-
-    from gridaudit.audit.access import can_tip, may_see_reporter, reader
-    from gridaudit.tips.models import Tip
-    from gridaudit.tips.privacy import reveal
-
-    who = reader(s, user_id)
-    if who is not None:
-        can_tip(who, "tip_list")
-    q = select(Tip).order_by(Tip.tip_id)
-    if status:
-        q = q.where(Tip.status.in_(status))
-    tips = list(s.execute(q).scalars())
-    lead = may_see_reporter(who)
-    contacts = reveal(s, who.user_id, [t.tip_id for t in tips]) if lead and who is not None else {}
-    rows = []
-    for t in tips:
-        r = {
-            "tip_id": t.tip_id,
-            "received_on": t.received_on.isoformat(),
-            "channel": t.channel,
-            "subject": json.loads(t.subject),
-            "what": t.description,
-            "status": t.status,
-            "customer_id": t.customer_id,
-            "candidates": [c["customer_id"] for c in json.loads(t.candidates)] if t.candidates else [],
-            "finding_id": t.finding_id,
-            "source": t.source if not t.source_ref else f"{t.source}:{t.source_ref}",
-        }
-        if lead:
-            r["reporter"] = contacts.get(t.tip_id)
-        rows.append(r)
-    return rows, lead
-
-
 @tips_app.command(
     "list", epilog=example("gridaudit tips list --user lead", "gridaudit tips list --status ambiguous --json --user li")
 )
@@ -300,8 +264,9 @@ def list_command(
     from rich.table import Table
 
     from gridaudit.audit.cli_common import split_list
+    from gridaudit.tips.views import list_tips
 
-    rows, lead = run(store, lambda s, _st: _tip_rows(s, user, split_list(status)), user=user, read=True)
+    rows, lead = run(store, lambda s, _st: list_tips(s, user, split_list(status)), user=user, read=True)
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=1))
         return
@@ -311,11 +276,53 @@ def list_command(
         t.add_column(msg(zh, en), overflow="fold")
     for r in rows:
         subj = " ".join(f"{k}={v}" for k, v in r["subject"].items())
-        who = r["customer_id"] or ("?" + ",".join(r["candidates"][:5]) if r["candidates"] else "-")
+        cands = [c["customer_id"] for c in r["candidates"]]
+        who = r["customer_id"] or ("?" + ",".join(cands[:5]) if cands else "-")
         cells = [str(r["tip_id"]), r["received_on"], r["channel"], subj, r["status"], who, r["what"][:60]]
         t.add_row(*cells, *([r.get("reporter") or "-"] if lead else []))
     console.print(t)
     console.print(msg(f"{len(rows)} 条", f"{len(rows)} rows"))
+
+
+@tips_app.command("show", epilog=example("gridaudit tips show 7 --user li", "gridaudit tips show 7 --json --user lead"))
+def show_command(
+    tip_id: int = typer.Argument(..., help="Tip id / 举报编号"),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON"),
+    store: str = StoreOpt,
+    user: str = UserOpt,
+) -> None:
+    """One tip with its match or candidates; the reporter for the audit lead only (the look is in the trail)."""
+    from gridaudit.tips.intake import status_text
+    from gridaudit.tips.subjects import channel_label
+    from gridaudit.tips.views import show_tip
+
+    r, lead = run(store, lambda s, _st: show_tip(s, user, tip_id), user=user, read=True)
+    if as_json:
+        typer.echo(json.dumps(r, ensure_ascii=False, indent=1))
+        return
+    subj = " ".join(f"{k}={v}" for k, v in r["subject"].items())
+    console.print(
+        msg(
+            f"[bold]举报 {r['tip_id']}[/] {r['received_on']} {channel_label(r['channel'])}，对象 {subj}，"
+            f"{msg(status_text(r['status']))}，来源 {r['source']}",
+            f"[bold]tip {r['tip_id']}[/] {r['received_on']} {channel_label(r['channel'])}, subject {subj}, "
+            f"{r['status']}, from {r['source']}",
+        ),
+        highlight=False,
+    )
+    console.print(msg("内容: ", "what: ") + r["what"], highlight=False)
+    if r["customer_id"]:
+        console.print(
+            msg(
+                f"用户 {r['customer_id']}（单位 {r['unit_id'] or '-'}），问题 {r['finding_id']}",
+                f"customer {r['customer_id']} (unit {r['unit_id'] or '-'}), finding {r['finding_id']}",
+            ),  # fmt: skip
+            highlight=False,
+        )
+    for c in r["candidates"]:
+        console.print(f"  {msg('候选', 'candidate')} {c['customer_id']} ({c['unit_id']}, {c['area_id']}, {c['why']})")
+    if lead:
+        console.print(msg("举报人: ", "reporter: ") + (r.get("reporter") or "-"), highlight=False)
 
 
 @reward_app.command(

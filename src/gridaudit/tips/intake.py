@@ -47,10 +47,11 @@ def _apply_match(tip: Tip, match: Match, actor: str, now: datetime) -> None:
     tip.matched_by, tip.matched_at = actor, now
     if match.status == "matched" and match.customer_id:
         tip.customer_id = match.customer_id
+        tip.unit_id = match.candidates[0].unit_id
         tip.finding_id = tip_finding_id(tip.channel, match.customer_id, tip.received_on)
         tip.candidates = None
     else:
-        tip.customer_id = tip.finding_id = None
+        tip.customer_id = tip.finding_id = tip.unit_id = None
         tip.candidates = trail.canonical([c.as_dict() for c in match.candidates]) if match.candidates else None
 
 

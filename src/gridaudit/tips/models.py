@@ -36,6 +36,7 @@ class Tip(Base):
     source_ref: Mapped[str | None] = mapped_column(String(400))
     status: Mapped[str] = mapped_column(String(16), index=True)  # matched / ambiguous / unknown
     customer_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    unit_id: Mapped[str | None] = mapped_column(String(64))  # the matched customer's unit (unit scope)
     candidates: Mapped[str | None] = mapped_column(Text)  # canonical JSON list, when ambiguous
     finding_id: Mapped[str | None] = mapped_column(String(64), index=True)
     entered_by: Mapped[str] = mapped_column(String(64))

@@ -36,6 +36,7 @@ def upgrade() -> None:
         sa.Column("source_ref", sa.String(400)),
         sa.Column("status", sa.String(16), nullable=False, index=True),
         sa.Column("customer_id", sa.String(64), index=True),
+        sa.Column("unit_id", sa.String(64)),
         sa.Column("candidates", sa.Text),
         sa.Column("finding_id", sa.String(64), index=True),
         sa.Column("entered_by", sa.String(64), nullable=False),
