@@ -179,11 +179,13 @@ def test_font_found_on_the_system_and_a_bad_directory_is_a_clear_error(tmp_path,
     assert font.file.is_file() and ("CJK" in font.family or "WenQuanYi" in font.family)
     with pytest.raises(CjkFontError, match="no Chinese font"):
         find_cjk_font(tmp_path)
-    monkeypatch.setenv("GRIDAUDIT_CJK_FONT_DIR", str(tmp_path / "missing"))
+    monkeypatch.setenv("GRIDAUDIT_CJK_FONT", str(tmp_path / "missing"))
     with pytest.raises(CjkFontError, match="not found"):
         find_cjk_font()
-    monkeypatch.setenv("GRIDAUDIT_CJK_FONT_DIR", str(font.directory))
+    monkeypatch.setenv("GRIDAUDIT_CJK_FONT", str(font.directory))
     assert find_cjk_font().family == font.family
+    monkeypatch.setenv("GRIDAUDIT_CJK_FONT", str(font.file))
+    assert find_cjk_font().file == font.file and find_cjk_font().family == font.family
 
 
 def test_runtime_bundle_and_locales():

@@ -1,20 +1,24 @@
 """Finding a CJK font on the system, so Chinese in charts and reports renders as characters, never boxes.
 
-Looked for, in order: the directory given (``font_dir``, or the environment variable
-``GRIDAUDIT_CJK_FONT_DIR``), then the usual places of Noto CJK / Source Han, WenQuanYi and, on Windows,
-Microsoft YaHei / SimSun. No CJK font found is a :class:`CjkFontError` saying what to install or set.
+Looked for, in order: the font file or directory given (``font``, or the environment variable
+``GRIDAUDIT_CJK_FONT``, the same one the reports' PDF fonts read), then the usual places of Noto CJK /
+Source Han, WenQuanYi and, on Windows, Microsoft YaHei / SimSun. vl-convert reads every face of a
+collection (``.ttc``), so the family name picks the Simplified Chinese one. No CJK font found is a
+:class:`CjkFontError` saying what to install or set.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from gridaudit.i18n import both
 
-ENV_FONT_DIR = "GRIDAUDIT_CJK_FONT_DIR"
+ENV_FONT = "GRIDAUDIT_CJK_FONT"
 
 # file name pattern → font family name, best first
 _FAMILIES: tuple[tuple[str, str], ...] = (
@@ -69,6 +73,18 @@ def _match(path: Path) -> str | None:
     return None
 
 
+def _family_from_file(path: Path) -> str:
+    """The family name stored in a font file (its first face), for a file whose name tells nothing."""
+    try:
+        ttlib: Any = importlib.import_module("fontTools.ttLib")  # optional: fonttools ships with the reports
+        collection = path.suffix.lower() in (".ttc", ".otc")
+        face = ttlib.TTCollection(str(path), lazy=True).fonts[0] if collection else ttlib.TTFont(str(path), lazy=True)
+        name = face["name"]
+        return str(name.getDebugName(16) or name.getDebugName(1) or path.stem)
+    except Exception:  # noqa: BLE001 - fontTools missing or an unreadable file: the name is only a hint
+        return path.stem
+
+
 def _rank(family: str) -> int:
     return [f for _, f in _FAMILIES].index(family)
 
@@ -83,13 +99,18 @@ def _scan(directory: Path, deep: bool) -> list[CjkFont]:
     return sorted(found, key=lambda c: (_rank(c.family), "Bold" in c.file.name, c.file.name))
 
 
-def find_cjk_font(font_dir: str | Path | None = None) -> CjkFont:
-    """The best CJK font: in ``font_dir`` (or ``$GRIDAUDIT_CJK_FONT_DIR``) when given, else on the system."""
-    given = font_dir or os.environ.get(ENV_FONT_DIR)
+def find_cjk_font(font: str | Path | None = None) -> CjkFont:
+    """The best CJK font: the file or directory ``font`` (or ``$GRIDAUDIT_CJK_FONT``) when given, else the
+    system's."""
+    given = font or os.environ.get(ENV_FONT)
     if given:
         directory = Path(given)
+        if directory.is_file():
+            return CjkFont(directory.parent, directory, _match(directory) or _family_from_file(directory))
         if not directory.is_dir():
-            raise CjkFontError(both(f"CJK 字体目录不存在：{directory}", f"CJK font directory not found: {directory}"))
+            raise CjkFontError(
+                both(f"CJK 字体不存在：{directory}", f"CJK font file or directory not found: {directory}")
+            )
         found = _scan(directory, deep=True)
         if not found:
             raise CjkFontError(
@@ -107,8 +128,8 @@ def find_cjk_font(font_dir: str | Path | None = None) -> CjkFont:
                 return found[0]
     raise CjkFontError(
         both(
-            f"找不到中文字体：请安装 fonts-noto-cjk 或 fonts-wqy-microhei，或用环境变量 {ENV_FONT_DIR} 指定字体目录",
-            f"no Chinese font found: install fonts-noto-cjk or fonts-wqy-microhei, or set {ENV_FONT_DIR} to a "
-            "font directory",
+            f"找不到中文字体：请安装 fonts-noto-cjk 或 fonts-wqy-microhei，或用环境变量 {ENV_FONT} 指定字体文件或目录",
+            f"no Chinese font found: install fonts-noto-cjk or fonts-wqy-microhei, or set {ENV_FONT} to a "
+            "font file or directory",
         )
     )

@@ -25,16 +25,16 @@ _LOCK = threading.Lock()
 _REGISTERED: dict[str, CjkFont] = {}
 
 
-def register_cjk_font(font_dir: str | Path | None = None) -> CjkFont:
-    """Find the CJK font (``font_dir``, ``$GRIDAUDIT_CJK_FONT_DIR`` or the system's) and register it with
+def register_cjk_font(font: str | Path | None = None) -> CjkFont:
+    """Find the CJK font (``font``, ``$GRIDAUDIT_CJK_FONT`` or the system's) and register it with
     vl-convert; done once per directory. Raises :class:`~gridaudit.charts.fonts.CjkFontError` if none."""
-    font = find_cjk_font(font_dir)
-    key = str(font.directory)
+    found = find_cjk_font(font)
+    key = str(found.directory)
     with _LOCK:
         if key not in _REGISTERED:
             vlc.register_font_directory(key)
-            _REGISTERED[key] = font
-    return font
+            _REGISTERED[key] = found
+    return found
 
 
 def _lang(spec: dict[str, Any]) -> str:
@@ -49,21 +49,21 @@ def _with_font(spec: dict[str, Any], font: CjkFont) -> dict[str, Any]:
     return {**spec, "config": config}
 
 
-def to_svg(spec: dict[str, Any], font_dir: str | Path | None = None) -> str:
+def to_svg(spec: dict[str, Any], font: str | Path | None = None) -> str:
     """The chart as an SVG document (text in the CJK font; numbers and dates in the spec's language)."""
-    font = register_cjk_font(font_dir)
+    found = register_cjk_font(font)
     loc = format_locale(_lang(spec))
     return vlc.vegalite_to_svg(
-        _with_font(spec, font), allowed_base_urls=[], format_locale=loc["number"], time_format_locale=loc["time"]
+        _with_font(spec, found), allowed_base_urls=[], format_locale=loc["number"], time_format_locale=loc["time"]
     )
 
 
-def to_png(spec: dict[str, Any], scale: float = 1.0, font_dir: str | Path | None = None) -> bytes:
+def to_png(spec: dict[str, Any], scale: float = 1.0, font: str | Path | None = None) -> bytes:
     """The chart as PNG bytes (for a look by eye, or where SVG cannot be used)."""
-    font = register_cjk_font(font_dir)
+    found = register_cjk_font(font)
     loc = format_locale(_lang(spec))
     return vlc.vegalite_to_png(
-        _with_font(spec, font),
+        _with_font(spec, found),
         scale=scale,
         allowed_base_urls=[],
         format_locale=loc["number"],
