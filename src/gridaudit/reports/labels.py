@@ -1,33 +1,19 @@
 """Labels instead of codes, in Chinese and English, for everything a report shows.
 
-Codes that already have a label elsewhere are read from there (task states from ``audit.workflow``, line-loss
-bands and levels from ``lineloss.summary``, rule titles from the rule catalog); the rest are here, once.
+Codes that already have a label elsewhere are read from there (task states from ``audit.workflow``; families,
+severities, line-loss bands and levels from ``charts.labels``; rule titles from the rule catalog); the rest are
+here, once.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
 
+from gridaudit.charts.labels import BAND_LABEL, FAMILY_LABEL, LEVEL_LABEL, SEVERITY_LABEL
 from gridaudit.i18n import Text
 
-FAMILY: dict[str, Text] = {
-    "reading": Text("抄表", "meter reading"),
-    "billing": Text("核算", "billing"),
-    "tariff": Text("电价", "tariff"),
-    "collection": Text("收费", "collection"),
-    "process": Text("业扩流程", "work-order process"),
-    "metering": Text("计量", "metering"),
-    "seal": Text("封印", "seals"),
-    "contract": Text("违约用电", "contract violation"),
-    "theft": Text("窃电", "theft"),
-    "loss": Text("线损", "line loss"),
-}
-SEVERITY: dict[str, Text] = {
-    "low": Text("低", "low"),
-    "medium": Text("中", "medium"),
-    "high": Text("高", "high"),
-    "critical": Text("严重", "critical"),
-}
+FAMILY: dict[str, Text] = FAMILY_LABEL  # one table of family and severity labels: the charts'
+SEVERITY: dict[str, Text] = SEVERITY_LABEL
 ENTITY: dict[str, Text] = {
     "customer": Text("用户", "customer"),
     "meter": Text("电能表", "meter"),
@@ -129,17 +115,13 @@ def state(code: str | None) -> Text:
 
 
 def band(code: str | None) -> Text:
-    """The label of a line-loss band (``lineloss.summary.BAND_LABEL``)."""
-    from gridaudit.lineloss.summary import BAND_LABEL
-
-    return Text(*BAND_LABEL[code]) if code in BAND_LABEL else _from({}, code)
+    """The label of a line-loss band (``charts.labels.BAND_LABEL``)."""
+    return _from(BAND_LABEL, code)
 
 
 def level(code: str | None) -> Text:
-    """The label of a line-loss level (area, feeder, voltage, unit)."""
-    from gridaudit.lineloss.summary import LEVEL_LABEL
-
-    return Text(*LEVEL_LABEL[code]) if code in LEVEL_LABEL else _from({}, code)
+    """The label of a line-loss level (area, feeder, voltage, unit; ``charts.labels.LEVEL_LABEL``)."""
+    return _from(LEVEL_LABEL, code)
 
 
 @lru_cache(maxsize=1)

@@ -82,6 +82,7 @@ def plan_section(session: Any, inp: ReportInputs, cur: MonthWork, prev: MonthWor
     users = _users(session)
     as_of = _as_of(inp.month)
     overdue = [(t, r, n) for t, r, n in actions.overdue(session, as_of, inp.user) if inp.in_scope(t.unit_id)]
+
     def esc_in(month: str) -> list[tuple[Any, Any]]:
         first, last = day_range(month)
         q = (
@@ -98,12 +99,24 @@ def plan_section(session: Any, inp: ReportInputs, cur: MonthWork, prev: MonthWor
     sec.figures = [
         Figure("tasks", Text("计划任务数", "tasks planned"), "int", cur.count(), prev.count(), year.count()),
         Figure("tasks_closed", Text("已办结", "closed"), "int", cur.count(done), prev.count(done), year.count(done)),
-        Figure("tasks_open", Text("在办", "still open"), "int", cur.count(OPEN_STATES), prev.count(OPEN_STATES),
-               year.count(OPEN_STATES)),
+        Figure(
+            "tasks_open",
+            Text("在办", "still open"),
+            "int",
+            cur.count(OPEN_STATES),
+            prev.count(OPEN_STATES),
+            year.count(OPEN_STATES),
+        ),
         Figure("overdue", Text("超期未整改", "rectifications overdue"), "int", len(overdue)),
-        Figure("escalations", Text("本月升级", "escalations this month"), "int", len(esc),
-               len(esc_in(prev.month)), len(esc_in(year.month))),
-    ]  # fmt: skip
+        Figure(
+            "escalations",
+            Text("本月升级", "escalations this month"),
+            "int",
+            len(esc),
+            len(esc_in(prev.month)),
+            len(esc_in(year.month)),
+        ),
+    ]
     plans = list(session.execute(select(Plan).where(Plan.month == inp.month).order_by(Plan.plan_id)).scalars())
     pcols = [
         col("plan", "计划", "plan"),
@@ -118,29 +131,72 @@ def plan_section(session: Any, inp: ReportInputs, cur: MonthWork, prev: MonthWor
         s = plan_summary(session, p.plan_id)
         targets = "；".join(f"{q['spec']}: {q.get('asked')} → {q.get('available')} → {q.get('now')}" for q in s.quotas)
         top = s.scope.get("top")
-        prow.append([p.title, labels.kind(p.kind), targets or (f"top {top}" if top else "—"), s.tasks,
-                     s.by_state.get("closed", 0), users.get(p.created_by, p.created_by)])  # fmt: skip
+        prow.append(
+            [
+                p.title,
+                labels.kind(p.kind),
+                targets or (f"top {top}" if top else "—"),
+                s.tasks,
+                s.by_state.get("closed", 0),
+                users.get(p.created_by, p.created_by),
+            ]
+        )
     sec.tables.append(Table("plans", Text(f"{inp.month} 稽查计划", f"Audit plans of {inp.month}"), pcols, prow))
-    scols = [col("state", "任务状态", "task state"), col("n", "本月", "this month", "int"),
-             col("prev", "上月", "last month", "int"), col("year", "去年同期", "same month last year", "int")]  # fmt: skip
+    scols = [
+        col("state", "任务状态", "task state"),
+        col("n", "本月", "this month", "int"),
+        col("prev", "上月", "last month", "int"),
+        col("year", "去年同期", "same month last year", "int"),
+    ]
     srows = [[labels.state(s), cur.count((s,)), prev.count((s,)), year.count((s,))] for s in STATES]
-    sec.tables.append(Table("tasks_by_state", Text("任务状态", "Tasks by state"), scols, srows,
-                            totals_row(scols, srows, TOTAL)))  # fmt: skip
-    ocols = [col("task", "任务", "task", "int"), col("finding", "问题", "finding"), col("entity", "对象", "entity"),
-             col("unit", "单位", "unit"), col("who", "整改责任人", "responsible"),
-             col("deadline", "整改期限", "deadline", "date"), col("late", "超期(工作日)", "workdays late", "int"),
-             col("escalated", "升级日期", "escalated on", "date")]  # fmt: skip
-    orows = [[t.task_id, labels.rule(t.rule_id), _entity(inp, t), inp.name("unit", t.unit_id),
-              users.get(r.responsible_id, r.responsible_id), r.deadline, n, r.escalated_on]
-             for t, r, n in overdue]  # fmt: skip
-    sec.tables.append(Table("overdue", Text(f"超期未整改（截至 {as_of}）", f"Overdue rectifications (as of {as_of})"),
-                            ocols, orows))  # fmt: skip
-    ecols = [col("task", "任务", "task", "int"), col("finding", "问题", "finding"), col("unit", "单位", "unit"),
-             col("to", "升级至", "escalated to"), col("on", "升级日期", "on", "date"),
-             col("late", "超期(工作日)", "workdays late", "int")]  # fmt: skip
-    erows = [[t.task_id, labels.rule(t.rule_id), inp.name("unit", t.unit_id),
-              users.get(e.manager_id or "", e.manager_id or "—"), e.escalated_on, e.workdays_overdue]
-             for e, t in esc]  # fmt: skip
+    sec.tables.append(
+        Table("tasks_by_state", Text("任务状态", "Tasks by state"), scols, srows, totals_row(scols, srows, TOTAL))
+    )
+    ocols = [
+        col("task", "任务", "task", "int"),
+        col("finding", "问题", "finding"),
+        col("entity", "对象", "entity"),
+        col("unit", "单位", "unit"),
+        col("who", "整改责任人", "responsible"),
+        col("deadline", "整改期限", "deadline", "date"),
+        col("late", "超期(工作日)", "workdays late", "int"),
+        col("escalated", "升级日期", "escalated on", "date"),
+    ]
+    orows = [
+        [
+            t.task_id,
+            labels.rule(t.rule_id),
+            _entity(inp, t),
+            inp.name("unit", t.unit_id),
+            users.get(r.responsible_id, r.responsible_id),
+            r.deadline,
+            n,
+            r.escalated_on,
+        ]
+        for t, r, n in overdue
+    ]
+    sec.tables.append(
+        Table("overdue", Text(f"超期未整改（截至 {as_of}）", f"Overdue rectifications (as of {as_of})"), ocols, orows)
+    )
+    ecols = [
+        col("task", "任务", "task", "int"),
+        col("finding", "问题", "finding"),
+        col("unit", "单位", "unit"),
+        col("to", "升级至", "escalated to"),
+        col("on", "升级日期", "on", "date"),
+        col("late", "超期(工作日)", "workdays late", "int"),
+    ]
+    erows = [
+        [
+            t.task_id,
+            labels.rule(t.rule_id),
+            inp.name("unit", t.unit_id),
+            users.get(e.manager_id or "", e.manager_id or "—"),
+            e.escalated_on,
+            e.workdays_overdue,
+        ]
+        for e, t in esc
+    ]
     sec.tables.append(Table("escalations", Text("本月升级", "Escalations this month"), ecols, erows))
     if not plans:
         sec.notes.append(Text(f"案件库中没有 {inp.month} 的稽查计划", f"the case store has no plan for {inp.month}"))
@@ -155,30 +211,70 @@ def confirmed_section(inp: ReportInputs, cur: MonthWork, prev: MonthWork, year: 
         return len(w.confirmed((o,)))
 
     sec.figures = [
-        Figure("thefts", Text("查实窃电", "thefts confirmed"), "int", n(cur, "theft"), n(prev, "theft"),
-               n(year, "theft")),
-        Figure("violations", Text("查实违约用电", "violations confirmed"), "int", n(cur, "violation"),
-               n(prev, "violation"), n(year, "violation")),
-        Figure("recovered", Text("追补及违约使用电费(元)", "recovered ¥ (back-billing + penalty)"), "yuan",
-               cur.recovered(cur.confirmed()), prev.recovered(prev.confirmed()), year.recovered(year.confirmed())),
-        Figure("recovered_all", Text("全部任务回收(元)", "recovered ¥, all tasks"), "yuan", cur.recovered(),
-               prev.recovered(), year.recovered()),
-    ]  # fmt: skip
-    cols = [col("task", "任务", "task", "int"), col("customer", "用户", "customer"), col("unit", "单位", "unit"),
-            col("outcome", "结论", "outcome"), col("type", "违约类型", "violation type"),
-            col("on", "核查日期", "inspected on", "date"), col("kwh", "追补电量(kWh)", "back-billed kWh", "kwh"),
-            col("backbill", "追补电费(元)", "back-billing ¥", "yuan"),
-            col("penalty", "违约使用电费(元)", "penalty ¥", "yuan"), col("total", "合计(元)", "total ¥", "yuan"),
-            col("schedule", "适用标准", "schedule in force"), col("formula", "计算", "calculation")]  # fmt: skip
+        Figure(
+            "thefts", Text("查实窃电", "thefts confirmed"), "int", n(cur, "theft"), n(prev, "theft"), n(year, "theft")
+        ),
+        Figure(
+            "violations",
+            Text("查实违约用电", "violations confirmed"),
+            "int",
+            n(cur, "violation"),
+            n(prev, "violation"),
+            n(year, "violation"),
+        ),
+        Figure(
+            "recovered",
+            Text("追补及违约使用电费(元)", "recovered ¥ (back-billing + penalty)"),
+            "yuan",
+            cur.recovered(cur.confirmed()),
+            prev.recovered(prev.confirmed()),
+            year.recovered(year.confirmed()),
+        ),
+        Figure(
+            "recovered_all",
+            Text("全部任务回收(元)", "recovered ¥, all tasks"),
+            "yuan",
+            cur.recovered(),
+            prev.recovered(),
+            year.recovered(),
+        ),
+    ]
+    cols = [
+        col("task", "任务", "task", "int"),
+        col("customer", "用户", "customer"),
+        col("unit", "单位", "unit"),
+        col("outcome", "结论", "outcome"),
+        col("type", "违约类型", "violation type"),
+        col("on", "核查日期", "inspected on", "date"),
+        col("kwh", "追补电量(kWh)", "back-billed kWh", "kwh"),
+        col("backbill", "追补电费(元)", "back-billing ¥", "yuan"),
+        col("penalty", "违约使用电费(元)", "penalty ¥", "yuan"),
+        col("total", "合计(元)", "total ¥", "yuan"),
+        col("schedule", "适用标准", "schedule in force"),
+        col("formula", "计算", "calculation"),
+    ]
     rows = []
     for t in sorted(cur.confirmed(), key=lambda t: t.task_id):
         r, m, pens = cur.results[t.task_id], cur.money[t.task_id], cur.penalties.get(t.task_id, [])
-        rows.append([t.task_id, inp.named(t.entity_type, t.entity_id), inp.name("unit", t.unit_id),
-                     labels.outcome(r.outcome), labels.violation(r.violation_type), r.inspected_on,
-                     m.backbill_kwh, m.backbill_yuan, m.penalty_yuan, round(m.backbill_yuan + m.penalty_yuan, 2),
-                     "；".join(sorted({p.schedule for p in pens})) or Text("未登记违约金", "no penalty booked"),
-                     "；".join(p.formula for p in pens) or "—"])  # fmt: skip
-    sec.tables.append(Table("confirmed", Text("查实清单", "Confirmed cases"), cols, rows, totals_row(cols, rows, TOTAL)))
+        rows.append(
+            [
+                t.task_id,
+                inp.named(t.entity_type, t.entity_id),
+                inp.name("unit", t.unit_id),
+                labels.outcome(r.outcome),
+                labels.violation(r.violation_type),
+                r.inspected_on,
+                m.backbill_kwh,
+                m.backbill_yuan,
+                m.penalty_yuan,
+                round(m.backbill_yuan + m.penalty_yuan, 2),
+                "；".join(sorted({p.schedule for p in pens})) or Text("未登记违约金", "no penalty booked"),
+                "；".join(p.formula for p in pens) or "—",
+            ]
+        )
+    sec.tables.append(
+        Table("confirmed", Text("查实清单", "Confirmed cases"), cols, rows, totals_row(cols, rows, TOTAL))
+    )
     return sec
 
 
@@ -195,23 +291,52 @@ def assess_section(session: Any, inp: ReportInputs) -> Section:
 
     rows = [r for r in rows if keep(r)]
     for level, zh, en in (("unit", "单位", "unit"), ("staff", "人员", "staff member")):
-        cols = [col("who", zh, en), col("tasks", "任务数", "tasks", "int"),
-                col("confirmed", "确认问题", "confirmed", "int"), col("reads", "抄表数", "reads", "int"),
-                col("wrong", "差错抄表", "wrong reads", "int"), col("err", "每千抄差错", "errors per 1,000 reads", "score"),
-                col("due", "应整改", "rectifications due", "int"), col("ontime", "按期整改", "on time", "int"),
-                col("ontime_rate", "按期整改率", "on-time rate", "rate"), col("repeats", "重复问题", "repeat findings", "int"),
-                col("recovered", "回收(元)", "recovered ¥", "yuan"), col("esc", "升级", "escalations", "int")]  # fmt: skip
-        body = [[inp.named("unit" if level == "unit" else "staff", r.key), r.tasks, r.confirmed, r.reads,
-                 r.wrong_reads, r.error_rate, r.rect_counted, r.rect_on_time, r.on_time_rate, r.repeats,
-                 r.recovered_yuan, r.escalations] for r in rows if r.level == level]  # fmt: skip
+        cols = [
+            col("who", zh, en),
+            col("tasks", "任务数", "tasks", "int"),
+            col("confirmed", "确认问题", "confirmed", "int"),
+            col("reads", "抄表数", "reads", "int"),
+            col("wrong", "差错抄表", "wrong reads", "int"),
+            col("err", "每千抄差错", "errors per 1,000 reads", "score"),
+            col("due", "应整改", "rectifications due", "int"),
+            col("ontime", "按期整改", "on time", "int"),
+            col("ontime_rate", "按期整改率", "on-time rate", "rate"),
+            col("repeats", "重复问题", "repeat findings", "int"),
+            col("recovered", "回收(元)", "recovered ¥", "yuan"),
+            col("esc", "升级", "escalations", "int"),
+        ]
+        body = [
+            [
+                inp.named("unit" if level == "unit" else "staff", r.key),
+                r.tasks,
+                r.confirmed,
+                r.reads,
+                r.wrong_reads,
+                r.error_rate,
+                r.rect_counted,
+                r.rect_on_time,
+                r.on_time_rate,
+                r.repeats,
+                r.recovered_yuan,
+                r.escalations,
+            ]
+            for r in rows
+            if r.level == level
+        ]
         tot = totals_row(cols, body, TOTAL) if level == "unit" else None
         if tot is not None:
             tot[8] = round(tot[7] / tot[6], 4) if tot[6] else None  # the rate of the totals, not a sum of rates
         sec.tables.append(Table(f"assess_{level}", Text(f"{zh}考核", f"Assessment per {en}"), cols, body, tot))
     units = [r for r in rows if r.level == "unit"]
     due, ok = sum(r.rect_counted for r in units), sum(r.rect_on_time for r in units)
-    sec.figures = [Figure("on_time_rate", Text("按期整改率", "on-time rectification rate"), "rate",
-                          round(ok / due, 4) if due else None)]  # fmt: skip
+    sec.figures = [
+        Figure(
+            "on_time_rate",
+            Text("按期整改率", "on-time rectification rate"),
+            "rate",
+            round(ok / due, 4) if due else None,
+        )
+    ]
     return sec
 
 
@@ -222,21 +347,44 @@ def hitrate_section(session: Any, inp: ReportInputs, proposals: Table) -> Sectio
     sec = Section("hitrates", 7, Text("查实率与下月建议", "Hit rates and next month's proposals"))
     hr = hit_rates(session)
     users = _users(session)
-    cols = [col("rule", "规则", "rule"), col("family", "类别", "family"), col("n", "已办结", "closed", "int"),
-            col("hits", "查实", "confirmed", "int"), col("rate", "查实率（估计）", "hit rate (estimate)", "rate")]  # fmt: skip
-    rows = [[labels.rule(k), labels.family(hr.rule_family.get(k)), v.n, v.hits, v.rate]
-            for k, v in sorted(hr.rules.items(), key=lambda kv: (-kv[1].n, kv[0]))]  # fmt: skip
-    sec.tables.append(Table("hit_rules", Text("各规则查实率", "Hit rate per rule"), cols, rows,
-                            [TOTAL, None, hr.overall.n, hr.overall.hits, hr.overall.rate]))  # fmt: skip
-    icols = [col("who", "检查人员", "inspector"), col("n", "已办结", "closed", "int"),
-             col("hits", "查实", "confirmed", "int"), col("rate", "查实率（估计）", "hit rate (estimate)", "rate")]  # fmt: skip
+    cols = [
+        col("rule", "规则", "rule"),
+        col("family", "类别", "family"),
+        col("n", "已办结", "closed", "int"),
+        col("hits", "查实", "confirmed", "int"),
+        col("rate", "查实率（估计）", "hit rate (estimate)", "rate"),
+    ]
+    rows = [
+        [labels.rule(k), labels.family(hr.rule_family.get(k)), v.n, v.hits, v.rate]
+        for k, v in sorted(hr.rules.items(), key=lambda kv: (-kv[1].n, kv[0]))
+    ]
+    sec.tables.append(
+        Table(
+            "hit_rules",
+            Text("各规则查实率", "Hit rate per rule"),
+            cols,
+            rows,
+            [TOTAL, None, hr.overall.n, hr.overall.hits, hr.overall.rate],
+        )
+    )
+    icols = [
+        col("who", "检查人员", "inspector"),
+        col("n", "已办结", "closed", "int"),
+        col("hits", "查实", "confirmed", "int"),
+        col("rate", "查实率（估计）", "hit rate (estimate)", "rate"),
+    ]
     irows = [[users.get(k, k), v.n, v.hits, v.rate] for k, v in sorted(hr.inspectors.items())]
     sec.tables.append(Table("hit_inspectors", Text("各检查人员查实率", "Hit rate per inspector"), icols, irows))
     sec.tables.append(proposals)
-    sec.figures = [Figure("hit_rate", Text("总体查实率", "overall hit rate"), "rate",
-                          hr.overall.rate if hr.overall.n else None)]  # fmt: skip
-    sec.notes.append(Text("查实率为含先验的后验估计（docs/audit.md），括号外为已办结任务数",
-                          "hit rates are posterior estimates with a prior (docs/audit.md), from closed tasks"))  # fmt: skip
+    sec.figures = [
+        Figure("hit_rate", Text("总体查实率", "overall hit rate"), "rate", hr.overall.rate if hr.overall.n else None)
+    ]
+    sec.notes.append(
+        Text(
+            "查实率为含先验的后验估计（docs/audit.md），括号外为已办结任务数",
+            "hit rates are posterior estimates with a prior (docs/audit.md), from closed tasks",
+        )
+    )
     return sec
 
 

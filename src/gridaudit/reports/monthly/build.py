@@ -22,11 +22,19 @@ from gridaudit.reports.monthly.loss_section import loss_section
 from gridaudit.reports.monthly.model import Figure, MonthlyReport, Section, Table, col
 
 SUMMARY_FIGURES = (
-    "loss_rate", "areas_high", "findings", "findings_yuan", "tasks", "tasks_closed", "thefts", "violations",
-    "recovered", "on_time_rate", "overdue", "hit_rate",
-)  # fmt: skip
-# a rise is bad for these (the summary says "worse"), good for the others
-RISE_IS_BAD = {"loss_rate", "areas_high", "areas_extreme", "areas_negative", "overdue", "escalations", "tasks_open"}
+    "loss_rate",
+    "areas_high",
+    "findings",
+    "findings_yuan",
+    "tasks",
+    "tasks_closed",
+    "thefts",
+    "violations",
+    "recovered",
+    "on_time_rate",
+    "overdue",
+    "hit_rate",
+)
 
 
 def _pct(kind: str, v: float) -> str:
@@ -51,12 +59,11 @@ def _changes(figs: list[Figure]) -> list[Text]:
         ch = f.change_prev
         if ch is None or ch == 0:
             continue
-        bad = (ch > 0) == (f.key in RISE_IS_BAD)
+        j = f.judged(ch)
+        zh = {"worse": "（变差）", "better": "（改善）"}.get(j or "", "")
+        en = {"worse": " (worse)", "better": " (better)"}.get(j or "", "")
         out.append(
-            Text(
-                f"{f.label.zh}较上月{_pct(f.kind, ch)}（{'变差' if bad else '改善'}）",
-                f"{f.label.en}: {_pct_en(f.kind, ch)} on last month ({'worse' if bad else 'better'})",
-            )
+            Text(f"{f.label.zh}较上月{_pct(f.kind, ch)}{zh}", f"{f.label.en}: {_pct_en(f.kind, ch)} on last month{en}")
         )
     return out
 
@@ -66,23 +73,41 @@ def _decisions(rep: MonthlyReport) -> list[Text]:
     overdue = rep.table("overdue").rows
     if overdue:
         esc = sum(1 for r in overdue if r[-1] is not None)
-        out.append(Text(f"{len(overdue)} 项整改超期（其中 {esc} 项已升级），需督办",
-                        f"{len(overdue)} rectifications overdue ({esc} escalated): follow up"))  # fmt: skip
+        out.append(
+            Text(
+                f"{len(overdue)} 项整改超期（其中 {esc} 项已升级），需督办",
+                f"{len(overdue)} rectifications overdue ({esc} escalated): follow up",
+            )
+        )
     unbooked = [r for r in rep.table("confirmed").rows if isinstance(r[10], Text)]
     if unbooked:
-        out.append(Text(f"{len(unbooked)} 起查实案件尚未登记违约使用电费",
-                        f"{len(unbooked)} confirmed cases have no penalty booked"))  # fmt: skip
+        out.append(
+            Text(
+                f"{len(unbooked)} 起查实案件尚未登记违约使用电费",
+                f"{len(unbooked)} confirmed cases have no penalty booked",
+            )
+        )
     ext = rep.figure("areas_extreme").value if any(s.key == "loss" and s.figures for s in rep.sections) else None
     if ext:
         out.append(Text(f"{ext} 个超高损台区，建议安排专项稽查", f"{ext} extreme-loss areas: consider a special audit"))
-    neg = rep.table("loss_negative").rows if any(t.key == "loss_negative" for s in rep.sections for t in s.tables) else []
+    neg = (
+        rep.table("loss_negative").rows if any(t.key == "loss_negative" for s in rep.sections for t in s.tables) else []
+    )
     if neg:
-        out.append(Text(f"{len(neg)} 个负损台区需核对户变关系与计量",
-                        f"{len(neg)} negative-loss areas: check customer–area mapping and metering"))  # fmt: skip
+        out.append(
+            Text(
+                f"{len(neg)} 个负损台区需核对户变关系与计量",
+                f"{len(neg)} negative-loss areas: check customer–area mapping and metering",
+            )
+        )
     prop = rep.table("risk_proposed").rows
     if prop:
-        out.append(Text(f"建议将 {len(prop)} 户窃电高风险用户列入下月计划（见第 7 节）",
-                        f"put {len(prop)} high theft-risk customers in next month's plan (section 7)"))  # fmt: skip
+        out.append(
+            Text(
+                f"建议将 {len(prop)} 户窃电高风险用户列入下月计划（见第 7 节）",
+                f"put {len(prop)} high theft-risk customers in next month's plan (section 7)",
+            )
+        )
     return out or [Text("本月无待决事项", "nothing needs a decision this month")]
 
 
@@ -92,10 +117,19 @@ def _summary(rep: MonthlyReport) -> Section:
     sec = Section("summary", 1, Text("概要", "Summary"), figures=figs)
     changes = _changes(figs)
     decisions = _decisions(rep)
-    sec.tables.append(Table("changes", Text("主要变化", "What changed"), [col("text", "变化", "change")],
-                            [[t] for t in changes] or [[Text("与上月相比无变化或无上月数据", "no change or no data for last month")]]))  # fmt: skip
-    sec.tables.append(Table("decisions", Text("待决事项", "Needs a decision"), [col("text", "事项", "item")],
-                            [[t] for t in decisions]))  # fmt: skip
+    sec.tables.append(
+        Table(
+            "changes",
+            Text("主要变化", "What changed"),
+            [col("text", "变化", "change")],
+            [[t] for t in changes] or [[Text("与上月相比无变化或无上月数据", "no change or no data for last month")]],
+        )
+    )
+    sec.tables.append(
+        Table(
+            "decisions", Text("待决事项", "Needs a decision"), [col("text", "事项", "item")], [[t] for t in decisions]
+        )
+    )
     return sec
 
 
@@ -112,7 +146,9 @@ def build_from(session: Any, inp: ReportInputs, company: str = "") -> MonthlyRep
         hitrate_section(session, inp, risk_proposals(inp, open_entities(session))),
     ]
     sources = [Text(f"数据集 {inp.root}", f"dataset {inp.root}")]
-    sources += [Text(f"问题库运行 {r.analyzer}: {r.run_id}", f"findings run {r.analyzer}: {r.run_id}") for r in inp.runs]
+    sources += [
+        Text(f"问题库运行 {r.analyzer}: {r.run_id}", f"findings run {r.analyzer}: {r.run_id}") for r in inp.runs
+    ]
     rep = MonthlyReport(
         month=inp.month,
         data_month=inp.data_month,

@@ -24,8 +24,20 @@ def month_findings(inp: ReportInputs, month: str | None) -> list[dict[str, Any]]
     if month is None:
         return []
     t = inp.findings
-    cols = ["finding_id", "rule_id", "family", "severity", "entity_type", "entity_id", "period", "score",
-            "kwh_at_stake", "yuan_at_stake", "unit_id", "responsible_staff_id"]  # fmt: skip
+    cols = [
+        "finding_id",
+        "rule_id",
+        "family",
+        "severity",
+        "entity_type",
+        "entity_id",
+        "period",
+        "score",
+        "kwh_at_stake",
+        "yuan_at_stake",
+        "unit_id",
+        "responsible_staff_id",
+    ]
     rows = t.select(cols).to_pylist()
     return [r for r in rows if last_month(r["period"]) == month and inp.in_scope(r["unit_id"])]
 
@@ -54,8 +66,13 @@ def _by(key: str, label: Text, rows: list[dict], prev: list[dict], year: list[di
         col("n_year", "去年同期问题数", "same month last year", "int"),
     ]
     body = [[name(k), len(g.get(k, [])), _yuan(g.get(k, [])), len(gp.get(k, [])), len(gy.get(k, []))] for k in keys]
-    return Table(f"findings_by_{key}", Text(f"按{label.zh}统计", f"Findings by {label.en}"), cols, body,
-                 totals_row(cols, body, TOTAL))  # fmt: skip
+    return Table(
+        f"findings_by_{key}",
+        Text(f"按{label.zh}统计", f"Findings by {label.en}"),
+        cols,
+        body,
+        totals_row(cols, body, TOTAL),
+    )
 
 
 def _top(inp: ReportInputs, rows: list[dict[str, Any]]) -> Table:
@@ -75,8 +92,10 @@ def _top(inp: ReportInputs, rows: list[dict[str, Any]]) -> Table:
             labels.rule(r["rule_id"]),
             labels.family(r["family"]),
             labels.severity(r["severity"]),
-            Text(f"{labels.entity(r['entity_type']).zh} {inp.named(r['entity_type'], r['entity_id'])}",
-                 f"{labels.entity(r['entity_type']).en} {inp.named(r['entity_type'], r['entity_id'])}"),  # fmt: skip
+            Text(
+                f"{labels.entity(r['entity_type']).zh} {inp.named(r['entity_type'], r['entity_id'])}",
+                f"{labels.entity(r['entity_type']).en} {inp.named(r['entity_type'], r['entity_id'])}",
+            ),
             inp.name("unit", r["unit_id"]),
             inp.name("staff", r["responsible_staff_id"]),
             r["kwh_at_stake"],
@@ -84,7 +103,9 @@ def _top(inp: ReportInputs, rows: list[dict[str, Any]]) -> Table:
         ]
         for r in ranked
     ]
-    return Table("findings_top", Text(f"涉及金额最大的问题（前 {TOP}）", f"Largest findings by ¥ (top {TOP})"), cols, body)
+    return Table(
+        "findings_top", Text(f"涉及金额最大的问题（前 {TOP}）", f"Largest findings by ¥ (top {TOP})"), cols, body
+    )
 
 
 def findings_section(inp: ReportInputs) -> Section:
@@ -98,14 +119,24 @@ def findings_section(inp: ReportInputs) -> Section:
     year = month_findings(inp, month_shift(d, -12) if d else None)
     have_prev, have_year = d is not None, d is not None
     sec.figures = [
-        Figure("findings", Text("问题数", "findings"), "int", len(rows),
-               len(prev) if have_prev else None, len(year) if have_year else None),
+        Figure(
+            "findings",
+            Text("问题数", "findings"),
+            "int",
+            len(rows),
+            len(prev) if have_prev else None,
+            len(year) if have_year else None,
+        ),
         Figure("findings_yuan", Text("涉及金额(元)", "¥ at stake"), "yuan", _yuan(rows), _yuan(prev), _yuan(year)),
-        Figure("findings_high", Text("高及严重问题", "high or critical findings"), "int",
-               sum(1 for r in rows if r["severity"] in ("high", "critical")),
-               sum(1 for r in prev if r["severity"] in ("high", "critical")),
-               sum(1 for r in year if r["severity"] in ("high", "critical"))),
-    ]  # fmt: skip
+        Figure(
+            "findings_high",
+            Text("高及严重问题", "high or critical findings"),
+            "int",
+            sum(1 for r in rows if r["severity"] in ("high", "critical")),
+            sum(1 for r in prev if r["severity"] in ("high", "critical")),
+            sum(1 for r in year if r["severity"] in ("high", "critical")),
+        ),
+    ]
     sec.tables = [
         _by("family", Text("类别", "family"), rows, prev, year, labels.family, list(FAMILIES)),
         _by("unit_id", Text("单位", "unit"), rows, prev, year, lambda u: inp.named("unit", u), sorted(inp.parents)),
@@ -130,8 +161,12 @@ def findings_section(inp: ReportInputs) -> Section:
     if d is None:
         sec.notes.append(Text("问题库中没有本月或更早的问题", "the findings store has no findings up to this month"))
     elif d != inp.month:
-        sec.notes.append(Text(f"数据月份为 {d}（问题库中 {inp.month} 尚无数据）",
-                              f"data month {d} (the findings store has no data for {inp.month} yet)"))  # fmt: skip
+        sec.notes.append(
+            Text(
+                f"数据月份为 {d}（问题库中 {inp.month} 尚无数据）",
+                f"data month {d} (the findings store has no data for {inp.month} yet)",
+            )
+        )
     return sec
 
 
@@ -140,8 +175,11 @@ def risk_proposals(inp: ReportInputs, open_entities: set[str]) -> Table:
     from gridaudit.risk.pipeline import RULE_ID
 
     t = inp.findings
-    rows = [r for r in t.select(["rule_id", "entity_id", "score", "yuan_at_stake", "unit_id", "evidence"]).to_pylist()
-            if r["rule_id"] == RULE_ID and inp.in_scope(r["unit_id"]) and r["entity_id"] not in open_entities]  # fmt: skip
+    rows = [
+        r
+        for r in t.select(["rule_id", "entity_id", "score", "yuan_at_stake", "unit_id", "evidence"]).to_pylist()
+        if r["rule_id"] == RULE_ID and inp.in_scope(r["unit_id"]) and r["entity_id"] not in open_entities
+    ]
     rows.sort(key=lambda r: -(r["score"] or 0))
     cols = [
         col("rank", "序号", "#", "int"),
@@ -158,13 +196,23 @@ def risk_proposals(inp: ReportInputs, open_entities: set[str]) -> Table:
         except json.JSONDecodeError:
             ev = {}
         why = Text(str(ev.get("explanation_zh", "")), str(ev.get("explanation_en", "")))
-        body.append([i, inp.named("customer", r["entity_id"]), inp.name("unit", r["unit_id"]), r["score"],
-                     r["yuan_at_stake"], why])  # fmt: skip
+        body.append(
+            [
+                i,
+                inp.named("customer", r["entity_id"]),
+                inp.name("unit", r["unit_id"]),
+                r["score"],
+                r["yuan_at_stake"],
+                why,
+            ]
+        )
     next_month = month_shift(inp.month, 1)
     return Table(
         "risk_proposed",
-        Text(f"建议列入 {next_month} 稽查计划的窃电高风险用户（前 {RISK_TOP}，无在办任务）",
-             f"Theft-risk customers proposed for the {next_month} plan (top {RISK_TOP}, no open task)"),
+        Text(
+            f"建议列入 {next_month} 稽查计划的窃电高风险用户（前 {RISK_TOP}，无在办任务）",
+            f"Theft-risk customers proposed for the {next_month} plan (top {RISK_TOP}, no open task)",
+        ),
         cols,
         body,
-    )  # fmt: skip
+    )

@@ -58,7 +58,7 @@ class ReportInputs:
         return self.names.get(etype, {}).get(str(key), str(key))
 
     def named(self, etype: str, key: Any) -> str:
-        """"name (id)" when the entity has a name, else its id."""
+        """ "name (id)" when the entity has a name, else its id."""
         if key is None or key == "":
             return "—"
         n = self.names.get(etype, {}).get(str(key))

@@ -12,6 +12,11 @@ from typing import Any
 
 from gridaudit.i18n import Text
 
+# which way is better for a figure: a rise of these is worse, of GOOD_RISE better; others are neutral
+BAD_RISE = frozenset(
+    {"loss_rate", "loss_kwh", "areas_high", "areas_extreme", "areas_negative", "overdue", "escalations", "tasks_open"}
+)
+GOOD_RISE = frozenset({"tasks_closed", "recovered", "recovered_all", "on_time_rate", "hit_rate"})
 KINDS = ("text", "int", "kwh", "yuan", "pct", "rate", "score", "date")  # rate: a share 0..1 shown as %
 
 
@@ -40,6 +45,12 @@ class Figure:
     value: float | int | None
     prev: float | int | None = None
     last_year: float | int | None = None
+
+    def judged(self, change: float | None) -> str | None:
+        """``worse``, ``better`` or None (no change, or no better direction) for a change of this figure."""
+        if not change or (self.key not in BAD_RISE and self.key not in GOOD_RISE):
+            return None
+        return "worse" if (change > 0) == (self.key in BAD_RISE) else "better"
 
     @property
     def change_prev(self) -> float | None:
@@ -139,7 +150,9 @@ def col(key: str, zh: str, en: str, kind: str = "text") -> Column:
     return Column(key, Text(zh, en), kind)
 
 
-def totals_row(columns: list[Column], rows: list[list[Any]], label: Text, sum_kinds: tuple[str, ...] = ("int", "kwh", "yuan")) -> list[Any]:
+def totals_row(
+    columns: list[Column], rows: list[list[Any]], label: Text, sum_kinds: tuple[str, ...] = ("int", "kwh", "yuan")
+) -> list[Any]:
     """A totals row: ``label`` in the first column, sums of the summable columns, blanks elsewhere."""
     out: list[Any] = [label]
     for i, c in enumerate(columns[1:], start=1):
