@@ -25,30 +25,43 @@ class MonthWork:
     results: dict[int, Any]
     money: dict[int, Any]
     penalties: dict[int, list[Any]]
+    planned: bool = True  # the month has a plan (else its figures are unknown, not zero)
 
-    def count(self, states: tuple[str, ...] | None = None) -> int:
-        """Tasks (in ``states``)."""
-        return sum(1 for t in self.tasks if states is None or t.state in states)
+    def known(self, value: Any) -> Any:
+        """``value``, or None when the month has no plan to count from."""
+        return value if self.planned else None
+
+    def count(self, states: tuple[str, ...] | None = None) -> int | None:
+        """Tasks (in ``states``); None without a plan."""
+        return self.known(sum(1 for t in self.tasks if states is None or t.state in states))
 
     def confirmed(self, outcomes: tuple[str, ...] = CONFIRMED) -> list[Any]:
         """Tasks whose result in force has one of ``outcomes``."""
         return [t for t in self.tasks if t.task_id in self.results and self.results[t.task_id].outcome in outcomes]
 
-    def recovered(self, tasks: list[Any] | None = None) -> float:
-        """Back-billing plus penalty charge of ``tasks`` (default: all), each yuan once."""
+    def recovered(self, tasks: list[Any] | None = None) -> float | None:
+        """Back-billing plus penalty charge of ``tasks`` (default: all), each yuan once; None without a plan."""
         ts = self.tasks if tasks is None else tasks
-        return round(sum(self.money[t.task_id].backbill_yuan + self.money[t.task_id].penalty_yuan for t in ts), 2)
+        return self.known(
+            round(sum(self.money[t.task_id].backbill_yuan + self.money[t.task_id].penalty_yuan for t in ts), 2)
+        )
 
 
 def month_work(session: Any, inp: ReportInputs, month: str) -> MonthWork:
     """Read the tasks of ``month``'s plans that the report covers (unit scope, the user's scope)."""
+    from sqlalchemy import select
+
     from gridaudit.audit.assess import money_by_task, month_tasks
     from gridaudit.audit.corrections import effective_penalties, effective_results
+    from gridaudit.audit.models import Plan
 
     tasks = [t for t in month_tasks(session, month, inp.user) if inp.in_scope(t.unit_id)]
     ids = [t.task_id for t in tasks]
     results = effective_results(session, ids)
-    return MonthWork(month, tasks, results, money_by_task(session, tasks, results), effective_penalties(session, ids))
+    planned = session.execute(select(Plan.plan_id).where(Plan.month == month).limit(1)).first() is not None
+    return MonthWork(
+        month, tasks, results, money_by_task(session, tasks, results), effective_penalties(session, ids), planned
+    )
 
 
 def _as_of(month: str) -> date:
@@ -113,8 +126,8 @@ def plan_section(session: Any, inp: ReportInputs, cur: MonthWork, prev: MonthWor
             Text("本月升级", "escalations this month"),
             "int",
             len(esc),
-            len(esc_in(prev.month)),
-            len(esc_in(year.month)),
+            prev.known(len(esc_in(prev.month))),
+            year.known(len(esc_in(year.month))),
         ),
     ]
     plans = list(session.execute(select(Plan).where(Plan.month == inp.month).order_by(Plan.plan_id)).scalars())
@@ -207,8 +220,8 @@ def confirmed_section(inp: ReportInputs, cur: MonthWork, prev: MonthWork, year: 
     """Section 5: confirmed thefts and violations, recovered yuan and penalties under the schedule in force."""
     sec = Section("confirmed", 5, Text("查实窃电与违约用电", "Confirmed thefts and violations"))
 
-    def n(w: MonthWork, o: str) -> int:
-        return len(w.confirmed((o,)))
+    def n(w: MonthWork, o: str) -> int | None:
+        return w.known(len(w.confirmed((o,))))
 
     sec.figures = [
         Figure(
