@@ -169,3 +169,33 @@ def test_cli_writes_each_format_and_refuses_bad_input(demo_dir, demo_month, cjk,
     ):
         r = CliRunner().invoke(app, [*base, *extra])
         assert r.exit_code == 2 and needle in r.output, (extra, r.output)
+
+
+def test_html_opens_in_chromium_without_any_request(files) -> None:
+    import os
+    import shutil
+    import tempfile
+
+    if shutil.which("/usr/bin/chromium") is None:
+        if os.environ.get("GRIDAUDIT_REQUIRE_SERVERS") == "1":
+            pytest.fail("required tool missing in CI: /usr/bin/chromium")
+        pytest.skip("/usr/bin/chromium not installed")
+    from playwright.sync_api import sync_playwright
+
+    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
+    with sync_playwright() as p:
+        ctx = p.chromium.launch_persistent_context(
+            tempfile.mkdtemp(), executable_path="/usr/bin/chromium", headless=True, args=args
+        )
+        try:
+            page = ctx.new_page()
+            urls: list[str] = []
+            page.on("request", lambda r: urls.append(r.url))
+            page.goto(files["html"].as_uri())
+            assert page.locator("section").count() == 7
+            assert page.locator("figure svg").count() >= 3
+            assert "月度稽查报告" in page.title()
+        finally:
+            ctx.close()
+    assert [u for u in urls if u != files["html"].as_uri()] == []
