@@ -85,3 +85,30 @@ def test_font_setting_is_used(cjk: CJKFont, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv(ENV_VAR, str(cjk.regular))
     got = find_cjk_font()
     assert got.regular == cjk.regular and got.bold is None and got.family == cjk.family
+
+
+def test_font_folder_setting(cjk: CJKFont, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import shutil
+
+    (tmp_path / "notes.ttf").write_bytes(b"not a font")  # skipped: unreadable
+    shutil.copy(cjk.regular, tmp_path / f"zz{cjk.regular.suffix}")
+    monkeypatch.setenv(ENV_VAR, str(tmp_path))  # a folder, as the charts accept too
+    got = find_cjk_font()
+    assert got.regular.name == f"zz{cjk.regular.suffix}" and got.family == cjk.family
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(FontNotFound, match="empty"):
+        find_cjk_font(empty)
+
+
+def test_fontconfig_is_the_last_resort(cjk: CJKFont, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    import gridaudit.reports.fonts as fonts
+
+    if shutil.which("fc-match") is None:
+        pytest.skip("fc-match (fontconfig) not installed")
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    monkeypatch.setattr(fonts, "CANDIDATES", ())
+    got = find_cjk_font()  # the real fc-match answers with a font that has Chinese glyphs
+    assert got.source.is_file() and got.family

@@ -120,18 +120,7 @@ def _fontconfig() -> Path | None:
     path = Path(out) if out else None
     if path is None or not path.is_file() or path.suffix.lower() not in _FONT_SUFFIXES:
         return None
-    try:  # fc-match always answers something: keep it only if it really covers Chinese
-        from fontTools.ttLib import TTCollection, TTFont
-
-        face = (
-            TTCollection(str(path), lazy=True).fonts[0]
-            if path.suffix.lower() in (".ttc", ".otc")
-            else TTFont(str(path), lazy=True)
-        )
-        cmap = face.getBestCmap() or {}
-    except Exception:  # noqa: BLE001 - an unreadable file is simply not a candidate
-        return None
-    return path if all(ord(ch) in cmap for ch in "稽查线损电量") else None
+    return path if _has_chinese(path) else None  # fc-match always answers something: keep it only if Chinese
 
 
 def _not_found(looked: list[str]) -> FontNotFound:
@@ -146,14 +135,47 @@ def _not_found(looked: list[str]) -> FontNotFound:
     )
 
 
+def _has_chinese(path: Path) -> bool:
+    from fontTools.ttLib import TTCollection, TTFont
+
+    try:
+        if path.suffix.lower() in (".ttc", ".otc"):
+            face = TTCollection(str(path), lazy=True).fonts[0]
+        else:
+            face = TTFont(str(path), lazy=True)
+        cmap = face.getBestCmap() or {}
+    except Exception:  # noqa: BLE001 - an unreadable file is simply not a candidate
+        return False
+    return all(ord(ch) in cmap for ch in "稽查线损电量")
+
+
+def _in_folder(folder: Path) -> Path | None:
+    """The best font with Chinese glyphs in ``folder`` (known file names first, then any, by name)."""
+    files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in _FONT_SUFFIXES and p.is_file())
+    known = [Path(reg).name.lower() for reg, _bold in CANDIDATES]
+    files.sort(key=lambda p: known.index(p.name.lower()) if p.name.lower() in known else len(known))
+    return next((p for p in files if _has_chinese(p)), None)
+
+
 def find_cjk_font(setting: str | Path | None = None) -> CJKFont:
-    """The CJK font to embed: ``setting`` (a font file), else ``$GRIDAUDIT_CJK_FONT``, else the system's.
+    """The CJK font to embed: ``setting`` (a font file or a folder of fonts), else ``$GRIDAUDIT_CJK_FONT``
+    (the same variable the charts read), else the system's.
 
     A given path that is missing or not a font is an error (it is never silently replaced by another font)."""
     given = setting or os.environ.get(ENV_VAR) or None
     if given:
         path = Path(given).expanduser()
         origin = "setting" if setting else ENV_VAR
+        if path.is_dir():
+            found_in = _in_folder(path)
+            if found_in is None:
+                raise FontNotFound(
+                    both(
+                        f"文件夹 {path} 中没有中文字体（来自 {origin}）",
+                        f"no CJK font in folder {path} (from {origin})",
+                    )
+                )
+            path = found_in
         if not path.is_file():
             raise FontNotFound(
                 both(f"字体文件不存在: {path}（来自 {origin}）", f"font file not found: {path} (from {origin})")
