@@ -126,13 +126,17 @@ def _read_loss(loss_dir: Path, months: list[str]) -> dict[str, pa.Table]:
 
 
 def data_month_of(month: str, findings: pa.Table, loss: dict[str, pa.Table]) -> str | None:
-    """The month the data sections show: ``month`` if the data has it, else the latest month before it."""
+    """The month the data sections show: ``month`` if the data has it, else the latest month before it.
+
+    With line-loss outputs, "the data has it" means the balance has the month (daily metering covers it; a
+    stray finding dated later, e.g. a bill issued next month, does not make a month); else the findings."""
     from gridaudit.audit.plans import last_month
 
     months: set[str] = set()
     if "balance_monthly" in loss:
-        months |= set(loss["balance_monthly"].column("period").to_pylist())
-    months |= {m for p in pc.unique(findings.column("period")).to_pylist() if (m := last_month(p))}
+        months = set(loss["balance_monthly"].column("period").to_pylist())
+    else:
+        months = {m for p in pc.unique(findings.column("period")).to_pylist() if (m := last_month(p))}
     before = sorted(m for m in months if m <= month)
     return before[-1] if before else None
 

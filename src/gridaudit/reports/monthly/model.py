@@ -159,7 +159,7 @@ def totals_row(
         if c.kind in sum_kinds:
             vals = [r[i] for r in rows if isinstance(r[i], int | float)]
             s = sum(vals)
-            out.append(round(s, 2) if isinstance(s, float) else s)
+            out.append(None if not vals else round(s, 2) if isinstance(s, float) else s)
         else:
             out.append(None)
     return out
