@@ -84,7 +84,7 @@ def _decisions(rep: MonthlyReport) -> list[Text]:
         out.append(
             Text(
                 f"{len(unbooked)} 起查实案件尚未登记违约使用电费",
-                f"{len(unbooked)} confirmed cases have no penalty booked",
+                f"{len(unbooked)} confirmed case(s) without a penalty booked",
             )
         )
     ext = rep.figure("areas_extreme").value if any(s.key == "loss" and s.figures for s in rep.sections) else None
