@@ -34,6 +34,7 @@ PARTS = (
     "gridaudit.risk.cli",
     "gridaudit.audit.cli",
     "gridaudit.tips.cli",
+    "gridaudit.reports.cli",
     "gridaudit.calendar_cli",
     "gridaudit.demo",
 )
