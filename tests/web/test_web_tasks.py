@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from gridaudit.web.deps import Engine
+
 from .conftest import csrf_of
 
 LINK = re.compile(r'href="/tasks/(\d+)"')
@@ -65,3 +67,41 @@ def test_api_task_detail_and_list(app, tasks):
     page = c.get("/api/v1/tasks?limit=2&offset=1").json()
     assert len(page["items"]) == 2 and page["total"] >= 8
     assert c.get(f"/api/v1/tasks/{tasks[('U02', 'new')]}").status_code == 403  # another unit's task
+
+
+def test_verdict_with_the_data_recheck(app, client, logged_in, tasks):
+    from sqlalchemy import select
+
+    from gridaudit.audit.models import Task, Verification
+
+    tid = tasks[("U01", "replied")]
+    with app.state.store.transaction() as s:
+        period = s.get(Task, tid).period
+    assert period and period < "2024-03"  # the dataset holds 2024-01..03: a later month can be re-checked
+    logged_in("auditor1")
+    token = csrf_of(client.get(f"/tasks/{tid}").text)
+    early = client.post(f"/tasks/{tid}/reject", data={"reason": "复查", "period": period, "csrf_token": token})
+    assert early.status_code == 400 and "须晚于" in early.text  # not after the finding's period
+    done = client.post(f"/tasks/{tid}/reject", data={"reason": "复查", "period": "2024-03", "csrf_token": token})
+    assert done.status_code == 303, done.text
+    with app.state.store.transaction() as s:
+        verdict = s.execute(select(Verification)).scalars().all()[-1]
+    assert verdict.decision == "reject" and verdict.recheck_status in ("clear", "recurs"), verdict.recheck_detail
+
+
+def test_dataset_engine_dependency(web_store, web_dataset):
+    from fastapi import APIRouter
+    from fastapi.testclient import TestClient
+
+    from .conftest import make_app
+
+    app = make_app(web_store, web_dataset)
+    probe = APIRouter()
+
+    @probe.get("/probe")
+    def _probe(engine: Engine) -> dict:  # Engine resolved from this module's globals (postponed annotations)
+        return {"n": engine.query("select count(*) n from customers").column("n")[0].as_py()}
+
+    app.include_router(probe)
+    assert TestClient(app).get("/probe").json() == {"n": 300}
+    app.state.store.dispose()
