@@ -49,6 +49,16 @@ def test_task_page_shows_finding_timeline_and_result_with_attachment(app, client
     assert "上传附件" in page.text  # the attach event in the timeline
     stored = list(app.state.store.attachments.rglob("*"))
     assert any(p.is_file() and p.read_bytes() == b"\xff\xd8 photo" for p in stored)
+    link = re.search(r'href="(/tasks/\d+/attachments/\d+)"', page.text)
+    assert link
+    got = client.get(link.group(1))
+    assert got.status_code == 200 and got.content == b"\xff\xd8 photo"
+    assert "attachment" in got.headers["content-disposition"]
+    client.cookies.clear()
+    from .conftest import login
+
+    login(client, "viewer2")  # another unit: the download is refused like the page
+    assert client.get(link.group(1)).status_code == 403
 
 
 def test_api_task_detail_and_list(app, tasks):
