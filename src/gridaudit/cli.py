@@ -37,6 +37,7 @@ PARTS = (
     "gridaudit.reports.cli",
     "gridaudit.calendar_cli",
     "gridaudit.demo",
+    "gridaudit.web.cli",
 )
 
 

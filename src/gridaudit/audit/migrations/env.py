@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from gridaudit.audit import web_models  # noqa: F401 - its tables join Base.metadata
 from gridaudit.audit.models import Base
 from gridaudit.tips import models as _tips_models  # noqa: F401 - its tables share Base.metadata
 
