@@ -56,3 +56,13 @@ def spark_available() -> None:
         _missing("pyspark not installed")
     if shutil.which("java") is None:
         _missing("java not on PATH")
+
+
+@pytest.fixture(autouse=True)
+def _language_back_to_zh():
+    """A test that runs the CLI with ``--lang en`` sets the process's language; the next test starts in zh."""
+    from gridaudit import i18n
+
+    before = i18n.get_lang()
+    yield
+    i18n.set_lang(before)
