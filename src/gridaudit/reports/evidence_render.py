@@ -1,0 +1,90 @@
+"""Render an evidence pack: one self-contained HTML file (styles inline, the chart as inline SVG) or a PDF
+made from that HTML. The renderers lay the model out and compute nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from gridaudit.i18n import Bilingual, Text
+from gridaudit.reports.evidence import EvidencePack, kwh, yuan
+
+TEMPLATES = Path(__file__).parent / "templates"
+FORMATS = (".html", ".pdf")
+
+
+def _env(lang: str) -> Any:
+    """A Jinja2 environment for one language: the ``t`` filter picks that language's text."""
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["t"] = lambda v: pick(v, lang)
+    return env
+
+
+def pick(value: Any, lang: str) -> str:
+    """A cell or label in ``lang``: a bilingual value gives its ``zh`` or ``en`` text, anything else its str."""
+    if isinstance(value, Bilingual) and not isinstance(value, str):
+        return value.zh if lang == "zh" else value.en
+    return "" if value is None else str(value)
+
+
+def daily_chart(pack: EvidencePack, lang: str) -> str | None:
+    """The daily-use chart with meter events and the finding's period shaded, as inline SVG (charts package)."""
+    if pack.daily is None:
+        return None
+    try:  # TEMP until the charts package is merged
+        from gridaudit.charts import daily_use_spec, to_svg
+    except ImportError:
+        return None
+
+    d = pack.daily
+    events = [{"day": day, "label": label} for day, label in d.events]
+    spec = daily_use_spec(
+        [{"day": day, "kwh": v} for day, v in zip(d.days, d.kwh, strict=True)],
+        events=events,
+        window=d.window,
+        lang=lang,
+    )
+    return str(to_svg(spec))
+
+
+def render_html(pack: EvidencePack, lang: str = "zh") -> str:
+    """The pack as one HTML document with its styles and chart inline (opens offline, loads nothing)."""
+    template = _env(lang).get_template("evidence.html")
+    return str(
+        template.render(
+            pack=pack,
+            lang=lang,
+            css=(TEMPLATES / "evidence.css").read_text("utf-8"),
+            chart=daily_chart(pack, lang),
+            L=lambda zh, en: pick(Text(zh, en), lang),
+            fmt_yuan=yuan,
+            fmt_kwh=kwh,
+        )
+    )
+
+
+def render(pack: EvidencePack, suffix: str, lang: str = "zh") -> bytes:
+    """The pack as the bytes of a ``.html`` or ``.pdf`` file."""
+    html = render_html(pack, lang)
+    if suffix.lower() == ".pdf":
+        from gridaudit.reports.pdf import html_to_pdf
+
+        return bytes(html_to_pdf(html))
+    return html.encode("utf-8")
+
+
+def write_file(data: bytes, out: Path) -> Path:
+    """Write ``data`` to ``out``, replacing the file atomically (never half a file)."""
+    from gridaudit.dataset import replacing
+
+    with replacing(out) as tmp:
+        tmp.write_bytes(data)
+    return out
