@@ -4,6 +4,7 @@ the timeline with names and the penalty as the store holds it."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
@@ -58,10 +59,12 @@ def _dataset(root):
         bills.append(dict(bill_id=f"B-{c}-{r['period']}", customer_id=c, period=r["period"], kwh=600.0,
                           tariff_code="R1", amount_yuan=336.0, clerk_id="S02", issued_on=r["read_on"]))  # fmt: skip
     events = [dict(meter_id="M1", ts=datetime(2023, 5, 3, 14, 5), event_type="cover_open", detail="开盖 12 分钟")]
+    staff = [dict(staff_id="S01", unit_id="U1", role="reader", name="赵抄表"),
+             dict(staff_id="S02", unit_id="U1", role="clerk", name="钱核算")]  # fmt: skip
     tariffs = [dict(tariff_code="R1", category="residential", price_yuan_kwh=0.56, valid_from=date(2020, 1, 1))]
     staged = stage_version(root)
     for name, rows in (("customers", customers), ("meters", meters), ("daily_usage", daily), ("readings", readings),
-                       ("bills", bills), ("meter_events", events), ("tariffs", tariffs)):  # fmt: skip
+                       ("bills", bills), ("meter_events", events), ("tariffs", tariffs), ("staff", staff)):  # fmt: skip
         staged.write_table(name, _table(name, rows))
     commit_version(staged, {"sources": []})
     return root
@@ -109,9 +112,12 @@ def case(store, tmp_path):
         tid = out.tasks[0].task_id
     with store.transaction() as s:
         actions.assign(s, "li", tid, "zhang")
+    photo = tmp_path / "seal.jpg"
+    photo.write_bytes(b"a photo of the broken seal")
     with store.transaction() as s:
         actions.record_result(s, "zhang", tid, "theft", "field", 1260.0, 705.6, "seal_broken", note="表盖封印被破坏",
-                              inspected_on=date(2023, 7, 3))  # fmt: skip
+                              inspected_on=date(2023, 7, 3), attachments=[photo],
+                              attachment_dir=store.attachments)  # fmt: skip
     pen = calculate("theft", date(2023, 5, 3), kwh=1260, tariff_yuan_kwh=0.56)
     with store.transaction() as s:
         book_penalty(s, "zhang", tid, pen, date(2023, 5, 3))
@@ -158,6 +164,8 @@ def test_html_pack_holds_the_case(case, store_url, store, tmp_path):
     assert "run.json" in html
     # the data: customer, readings, bills, meter events, the daily chart, area loss and risk explanation
     assert "王某某" in html and "B-C1-2023-06" in html and "开表盖 cover_open" in html
+    assert "赵抄表 (S01)" in html and "钱核算 (S02)" in html  # staff by name, not id
+    assert "seal.jpg" in html and hashlib.sha256(b"a photo of the broken seal").hexdigest() in html
     assert "<svg" in html
     assert "台区 A1 线损" in html and "近两月用电量骤降 70%" in html
     # the timeline, with names; the penalty as the store has it, with its legal basis
@@ -230,3 +238,24 @@ def test_pdf_pack_embeds_cjk_and_reads_back(case, store_url, store, tmp_path):
     fonts = subprocess.run(["pdffonts", str(out)], capture_output=True, text=True, check=True).stdout
     cjk = [ln for ln in fonts.splitlines() if re.search(r"CJK|Han|WenQuanYi|Hei|Song|Noto", ln)]
     assert cjk and all(" yes " in ln for ln in cjk), fonts
+
+
+def test_demo_prints_a_working_evidence_command(tmp_path):
+    import shlex
+
+    from gridaudit.audit.demo import run_demo
+    from gridaudit.console import console
+
+    root = _dataset(tmp_path / "ds")
+    assert runner.invoke(app, ["rules", "run", "--dataset", str(root), "--only", RULE]).exit_code == 0
+    _other_runs(root)
+    with console.capture() as cap:
+        run_demo(root, tmp_path / "out", top=10)
+    line = next(ln for ln in cap.get().splitlines() if "gridaudit audit evidence" in ln)
+    argv = shlex.split(line[line.index("gridaudit audit evidence") :])[1:]
+    argv[argv.index("--out") + 1] = str(tmp_path / "demo.html")  # the PDF is tested above; HTML is quicker
+    res = runner.invoke(app, ["--lang", "en", *argv])
+    assert res.exit_code == 0, res.output
+    task = argv[argv.index("evidence") + 1]
+    html = (tmp_path / "demo.html").read_text("utf-8")
+    assert f"Evidence pack, audit task {task}" in html and "Timeline" in html

@@ -109,6 +109,7 @@ class EvidencePack:
     area_loss: Table | None = None
     risk: list[Item] = field(default_factory=list)
     results: Table | None = None
+    attachments: Table | None = None
     rectification: list[Item] = field(default_factory=list)
     timeline: list[TimelineEntry] = field(default_factory=list)
     penalties: list[PenaltySection] = field(default_factory=list)
@@ -365,6 +366,25 @@ def results_table(session: Any, task_id: int, names: Names) -> Table | None:
     )
 
 
+def attachments_table(session: Any, task_id: int, names: Names) -> Table | None:
+    """The files attached to the task's results: name, size, sha256 (their fingerprint), who and when."""
+    from sqlalchemy import select
+
+    from gridaudit.audit.models import Attachment
+
+    q = select(Attachment).where(Attachment.task_id == task_id).order_by(Attachment.attachment_id)
+    rows = list(session.execute(q).scalars())
+    if not rows:
+        return None
+    return Table(
+        Text("附件（以 sha256 存档，可核验未被改动）", "Attachments (stored by sha256, so any change shows)"),
+        [Text("文件", "file"), Text("大小 字节", "bytes"), Text("sha256", "sha256"), Text("结果", "result"),
+         Text("上传人", "added by"), Text("时间", "when")],
+        [[a.filename, f"{a.size:,}", a.sha256, str(a.result_id or "-"), names(a.added_by), _when(a.added_at)]
+         for a in rows],
+    )  # fmt: skip
+
+
 def rectification_items(session: Any, task: Any, names: Names) -> list[Item]:
     """The rectification order and its replies, if one was ordered."""
     from gridaudit.audit.actions import rectification_of
@@ -465,6 +485,7 @@ def build_evidence(
         finding_evidence=[Item(Text(k, k), plain(v)) for k, v in ev.items()],
         rule=rule,
         results=results,
+        attachments=attachments_table(session, task_id, names),
         rectification=rectification_items(session, task, names),
         timeline=timeline(session, task_id, names),
         penalties=pens,

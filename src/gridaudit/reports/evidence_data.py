@@ -76,6 +76,13 @@ class Reader:
             return []
         return self.engine.query(sql, params).to_pylist()
 
+    def staff_names(self, rows: list[dict[str, Any]], *columns: str) -> dict[str, str]:
+        """staff_id → "name (id)" for the staff named in ``columns`` of ``rows`` (ids without a name stay ids)."""
+        ids = sorted({str(r[c]) for r in rows for c in columns if r.get(c)})
+        q = "SELECT staff_id, name FROM staff WHERE list_contains($ids, staff_id) AND name IS NOT NULL"
+        found = {r["staff_id"]: f"{r['name']} ({r['staff_id']})" for r in self.rows(("staff",), q, {"ids": ids})}
+        return {i: found.get(i, i) for i in ids}
+
     def close(self) -> None:
         """Close the engine."""
         self.engine.close()
@@ -117,11 +124,19 @@ def customer_items(rd: Reader, cust: str) -> list[Any]:
     cols = ("customer_id", "name", "unit_id", "area_id", "feeder_id", "category", "tariff_code", "voltage_kv",
             "contract_kva", "status", "connected_on", "reader_id")  # fmt: skip
     domains = {"category": "category", "status": "customer_status"}
-    return [
-        Item(header("customers", c), code_label(domains[c], row[c]) if c in domains else plain(row.get(c)))
-        for c in cols
-        if row.get(c) is not None
-    ]
+    people = rd.staff_names([row], "reader_id")
+
+    def cell(c: str) -> str:
+        if c in domains:
+            return code_label(domains[c], row[c])
+        return people.get(str(row[c]), str(row[c])) if c == "reader_id" else plain(row[c])
+
+    return [Item(header("customers", c), cell(c)) for c in cols if row.get(c) is not None]
+
+
+def _person(names: dict[str, str]) -> Any:
+    """A cell formatter: a staff id as "name (id)"."""
+    return lambda v: names.get(str(v), str(v)) if v is not None else "-"
 
 
 def _table(title: Text, table: str, cols: list[str], rows: list[dict[str, Any]], fmt: dict[str, Any]) -> Any:
@@ -152,6 +167,9 @@ def add_data(pack: Any, task: Any, ev: dict[str, Any], dataset_dir: Path, run: A
         pack.subject = [Item(Text("数据集版本", "dataset version"), rd.version)]
         if cust:
             pack.subject += customer_items(rd, cust)
+        if task.responsible_staff_id:
+            who = rd.staff_names([{"s": task.responsible_staff_id}], "s")[str(task.responsible_staff_id)]
+            pack.subject.append(Item(Text("问题责任人员", "staff responsible for the finding"), who))
         if meters:
             q = (
                 "SELECT meter_id, role, multiplier, installed_on, verification_due FROM meters "
@@ -175,7 +193,8 @@ def add_data(pack: Any, task: Any, ev: dict[str, Any], dataset_dir: Path, run: A
             pack.readings = _table(
                 Text("抄表示数", "Meter readings"), "readings",
                 ["meter_id", "period", "read_on", "reading", "read_type", "reader_id"], readings,
-                {"read_type": lambda v: code_label("read_type", v)},
+                {"read_type": lambda v: code_label("read_type", v),
+                 "reader_id": _person(rd.staff_names(readings, "reader_id"))},
             )  # fmt: skip
         bills = rd.rows(
             ("bills",),
@@ -188,7 +207,8 @@ def add_data(pack: Any, task: Any, ev: dict[str, Any], dataset_dir: Path, run: A
                 Text("电费账单", "Bills"), "bills",
                 ["bill_id", "period", "kwh", "tariff_code", "amount_yuan", "adjustment_kwh", "adjustment_yuan",
                  "clerk_id", "issued_on"], bills,
-                {"kwh": kwh, "amount_yuan": yuan, "adjustment_yuan": yuan},
+                {"kwh": kwh, "amount_yuan": yuan, "adjustment_yuan": yuan,
+                 "clerk_id": _person(rd.staff_names(bills, "clerk_id"))},
             )  # fmt: skip
         events = rd.rows(
             ("meter_events",),
