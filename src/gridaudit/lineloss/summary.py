@@ -7,31 +7,17 @@ from collections import Counter
 from rich.console import Console
 from rich.table import Table
 
-from gridaudit.i18n import msg
+from gridaudit.charts.labels import BAND_LABEL, LEVEL_LABEL
+from gridaudit.i18n import Text, msg
 from gridaudit.lineloss.run import LossResult
 
-BAND_LABEL = {
-    "negative": ("负损", "negative"),
-    "normal": ("正常", "normal"),
-    "watch": ("关注", "watch"),
-    "high": ("高损", "high"),
-    "extreme": ("超高损", "extreme"),
-    "not_computable": ("不可计算", "not computable"),
-}
 BAND_STYLE = {"negative": "magenta", "high": "red", "extreme": "bold red", "watch": "yellow", "not_computable": "dim"}
-LEVEL_LABEL = {
-    "area": ("台区", "area"),
-    "feeder": ("线路", "feeder"),
-    "voltage": ("电压等级", "voltage level"),
-    "unit": ("供电单位", "unit"),
-}
 
 
 def band_text(band: str) -> str:
     """Band name in the current language, styled."""
-    zh, en = BAND_LABEL.get(band, (band, band))
+    text = msg(BAND_LABEL.get(band, Text(band, band)))
     style = BAND_STYLE.get(band, "")
-    text = msg(zh, en)
     return f"[{style}]{text}[/]" if style else text
 
 
@@ -50,11 +36,11 @@ def print_summary(result: LossResult, console: Console, level: str = "area", top
         counts.add_column(band_text(band), justify="right")
     for lv in LEVEL_LABEL:
         c = Counter(r["band"] for r in w if r["level"] == lv)
-        counts.add_row(msg(*LEVEL_LABEL[lv]), *(str(c.get(b, 0)) for b in BAND_LABEL))
+        counts.add_row(msg(LEVEL_LABEL[lv]), *(str(c.get(b, 0)) for b in BAND_LABEL))
     console.print(counts)
 
     rows = [r for r in w if r["level"] == level and r["loss_rate_pct"] is not None]
-    lvl = msg(*LEVEL_LABEL[level])
+    lvl = msg(LEVEL_LABEL[level])
     # the worst are the highest computable loss rates; negative losses (a metering or mapping fault, not a loss)
     # are listed on their own, most negative first
     worst = sorted(
