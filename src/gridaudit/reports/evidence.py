@@ -43,8 +43,8 @@ class DailySeries:
 
     days: list[str]
     kwh: list[float]
-    events: list[tuple[str, str]]  # (day, event label in the pack's language pair "zh / en")
-    window: tuple[str, str] | None  # the finding's period, shaded
+    events: list[dict[str, Any]]  # meter events: ts, event_type (code), ended_at, detail
+    window: tuple[str, str] | None  # the finding's period (first and last day), shaded
 
 
 @dataclass

@@ -233,7 +233,7 @@ def add_data(pack: Any, task: Any, ev: dict[str, Any], dataset_dir: Path, run: A
             pack.daily = DailySeries(
                 days=[r["day"].isoformat() for r in daily],
                 kwh=[round(float(r["kwh"]), 3) for r in daily],
-                events=[(r["ts"].date().isoformat(), code_label("event_type", r["event_type"])) for r in events],
+                events=[{k: r[k] for k in ("ts", "event_type", "ended_at", "detail")} for r in events],
                 window=shaded,
             )
         if area:

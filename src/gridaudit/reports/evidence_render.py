@@ -36,23 +36,25 @@ def pick(value: Any, lang: str) -> str:
 
 
 def daily_chart(pack: EvidencePack, lang: str) -> str | None:
-    """The daily-use chart with meter events and the finding's period shaded, as inline SVG (charts package)."""
+    """The daily-use chart with meter events and the finding's period shaded, as inline SVG (gridaudit.charts)."""
     if pack.daily is None:
         return None
-    try:  # TEMP until the charts package is merged
-        from gridaudit.charts import daily_use_spec, to_svg
-    except ImportError:
-        return None
+    from datetime import date
+
+    from gridaudit.charts import daily_use_chart
+    from gridaudit.charts.render import to_svg
 
     d = pack.daily
-    events = [{"day": day, "label": label} for day, label in d.events]
-    spec = daily_use_spec(
+    window = (date.fromisoformat(d.window[0]), date.fromisoformat(d.window[1])) if d.window else None
+    spec = daily_use_chart(
         [{"day": day, "kwh": v} for day, v in zip(d.days, d.kwh, strict=True)],
-        events=events,
-        window=d.window,
+        d.events,
+        window,
         lang=lang,
+        width=640,
+        height=220,
     )
-    return str(to_svg(spec))
+    return to_svg(spec)
 
 
 def render_html(pack: EvidencePack, lang: str = "zh") -> str:
@@ -77,7 +79,8 @@ def render(pack: EvidencePack, suffix: str, lang: str = "zh") -> bytes:
     if suffix.lower() == ".pdf":
         from gridaudit.reports.pdf import html_to_pdf
 
-        return bytes(html_to_pdf(html))
+        title = pick(pack.title, lang)
+        return html_to_pdf(html, lang=lang, footer=f"{title} · {pack.generated_at}", title=title)
     return html.encode("utf-8")
 
 
