@@ -89,9 +89,20 @@ def _other_runs(root):
     append_run(root, risk, RunProvenance(analyzer="risk", params={"top": 100}))
 
 
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    """The dataset with its findings store: a rules run (drop_pct set to 0.6), a loss run and a risk run.
+    Shared by the module's tests: an evidence pack only reads it."""
+    root = _dataset(tmp_path_factory.mktemp("evidence") / "ds")
+    res = runner.invoke(app, ["rules", "run", "--dataset", str(root), "--only", RULE, "--set", f"{RULE}.drop_pct=0.6"])
+    assert res.exit_code == 0, res.output
+    _other_runs(root)
+    return root
+
+
 @pytest.fixture
-def case(store, tmp_path):
-    """The dataset, a rules run (drop_pct set to 0.6), and one task taken to a booked penalty and closed."""
+def case(store, tmp_path, dataset):
+    """One task of the rules run's finding taken to a booked penalty and closed."""
     from gridaudit.audit import actions
     from gridaudit.audit.penalties import calculate
     from gridaudit.audit.penalties.book import book_penalty
@@ -99,10 +110,7 @@ def case(store, tmp_path):
     from gridaudit.findings import latest_runs
     from gridaudit.findings.store import read_runs
 
-    root = _dataset(tmp_path / "ds")
-    res = runner.invoke(app, ["rules", "run", "--dataset", str(root), "--only", RULE, "--set", f"{RULE}.drop_pct=0.6"])
-    assert res.exit_code == 0, res.output
-    _other_runs(root)
+    root = dataset
     add_people(store)
     runs = latest_runs(root)
     with store.transaction() as s:
