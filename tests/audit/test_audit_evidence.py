@@ -225,6 +225,20 @@ def test_user_outside_unit_scope_is_refused(case, store_url, tmp_path):
     assert not out.exists()
 
 
+@pytest.mark.parametrize("suffix", [".pdf", ".html"])
+def test_missing_font_exits_2_and_logs_nothing(case, store_url, store, tmp_path, monkeypatch, suffix):
+    from gridaudit.audit.trail import history
+
+    monkeypatch.setenv("GRIDAUDIT_CJK_FONT", str(tmp_path / "no-such-font.ttf"))
+    out = tmp_path / f"pack{suffix}"
+    res = _cli(store_url, str(case["task"]), "--out", str(out), "--dataset", str(case["root"]), lang="en")
+    assert res.exit_code == 2, res.output
+    assert "no-such-font.ttf" in " ".join(res.output.split()) and "Traceback" not in res.output
+    assert not out.exists()
+    with store.transaction() as s:
+        assert "evidence" not in [e.action for e in history(s, "task", case["task"])]
+
+
 def test_pack_is_logged_in_the_trail(case, store_url, store, tmp_path):
     from gridaudit.audit.trail import history
 

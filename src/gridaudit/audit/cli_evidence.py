@@ -34,7 +34,10 @@ def evidence_command(
     from gridaudit.audit import trail
     from gridaudit.dataset import is_dataset
     from gridaudit.reports.evidence import build_evidence
+    from gridaudit.charts import CjkFontError
     from gridaudit.reports.evidence_render import FORMATS, render, write_file
+    from gridaudit.reports.fonts import FontNotFound
+    from gridaudit.reports.pdf import PdfError
 
     if lang:
         use_lang(lang)
@@ -44,7 +47,11 @@ def evidence_command(
         die(both(f"{dataset} 不是 gridaudit 数据集", f"{dataset} is not a gridaudit dataset"))
 
     def go(s: object, _st: object) -> bytes:
-        data = render(build_evidence(s, task_id, user, dataset), out.suffix, get_lang())
+        pack = build_evidence(s, task_id, user, dataset)
+        try:
+            data = render(pack, out.suffix, get_lang())
+        except (PdfError, FontNotFound, CjkFontError) as exc:  # their messages are zh / en; nothing is logged or written
+            die(str(exc))
         if user:  # who produced which pack, in the task's trail
             trail.append(s, user, "evidence", "task", task_id, {"out": out.name, "dataset": str(dataset or "")})
         return data
