@@ -378,7 +378,7 @@ def attachments_table(session: Any, task_id: int, names: Names) -> Table | None:
         return None
     return Table(
         Text("附件（以 sha256 存档，可核验未被改动）", "Attachments (stored by sha256, so any change shows)"),
-        [Text("文件", "file"), Text("大小 字节", "bytes"), Text("sha256", "sha256"), Text("结果", "result"),
+        [Text("文件", "file"), Text("大小 字节", "bytes"), Text("指纹 sha256", "sha256"), Text("结果", "result"),
          Text("上传人", "added by"), Text("时间", "when")],
         [[a.filename, f"{a.size:,}", a.sha256, str(a.result_id or "-"), names(a.added_by), _when(a.added_at)]
          for a in rows],
