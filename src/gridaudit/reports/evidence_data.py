@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from gridaudit.i18n import Text
+from gridaudit.reports.evidence_model import DailySeries, Item, Table, kwh, plain, yuan
 
 MONTHS_BEFORE = 6  # months of history shown before the finding's period
 MAX_ROWS = 400  # rows per table at most (newest kept)
@@ -115,7 +116,6 @@ def subject(rd: Reader, task: Any, ev: dict[str, Any]) -> tuple[str | None, list
 
 def customer_items(rd: Reader, cust: str) -> list[Any]:
     """The customer's file (档案) as labelled values."""
-    from gridaudit.reports.evidence import Item, plain
 
     got = rd.rows(("customers",), "SELECT * FROM customers WHERE customer_id = $c", {"c": cust})
     if not got:
@@ -140,7 +140,6 @@ def _person(names: dict[str, str]) -> Any:
 
 
 def _table(title: Text, table: str, cols: list[str], rows: list[dict[str, Any]], fmt: dict[str, Any]) -> Any:
-    from gridaudit.reports.evidence import Table, plain
 
     note = None
     if len(rows) > MAX_ROWS:
@@ -156,7 +155,6 @@ def _table(title: Text, table: str, cols: list[str], rows: list[dict[str, Any]],
 
 def add_data(pack: Any, task: Any, ev: dict[str, Any], dataset_dir: Path, run: Any) -> None:
     """Fill the pack's data sections from the dataset (and its findings store)."""
-    from gridaudit.reports.evidence import DailySeries, Item, kwh, yuan
 
     rd = Reader(dataset_dir, run.dataset_version if run is not None else None)
     try:
@@ -259,7 +257,6 @@ def _store_findings(dataset_dir: Path, analyzer: str, entity_type: str, entity_i
 
 def area_loss(dataset_dir: Path, area: str) -> Any:
     """The area's monthly line loss as the latest loss run found it (supply, sales, loss, rate, band)."""
-    from gridaudit.reports.evidence import Table, kwh, plain
 
     rows = sorted(_store_findings(dataset_dir, "loss", "area", area), key=lambda r: (r["period"] or "", r["rule_id"]))
     rows = [r for r in rows if r["rule_id"].startswith("loss_area_")]
@@ -295,7 +292,6 @@ def area_loss(dataset_dir: Path, area: str) -> Any:
 
 def risk_items(dataset_dir: Path, cust: str) -> list[Any]:
     """The customer's theft-risk score and its explanation from the latest risk run, if it scored them."""
-    from gridaudit.reports.evidence import Item, plain
 
     rows = _store_findings(dataset_dir, "risk", "customer", cust)
     if not rows:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from gridaudit.i18n import Bilingual, Text
-from gridaudit.reports.evidence import EvidencePack, kwh, yuan
+from gridaudit.reports.evidence_model import EvidencePack, kwh, yuan
 
 TEMPLATES = Path(__file__).parent / "templates"
 FORMATS = (".html", ".pdf")

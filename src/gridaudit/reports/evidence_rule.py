@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from gridaudit.i18n import Text
+from gridaudit.reports.evidence_model import ANALYZER_RULES, RuleSection, Table, plain
 
 
 def _holds(run: Any, finding_id: str) -> bool:
@@ -61,7 +62,6 @@ def rule_section(rule_id: str, run: Any) -> Any:
     """The rule's title, description and basis, and a table of its parameters with the values ``run`` used
     (its ``run.json``), the declared default and what each means."""
     from gridaudit.findings.store import file_sha256
-    from gridaudit.reports.evidence import ANALYZER_RULES, RuleSection, Table, plain
 
     rule = _catalog_rule(rule_id, run)
     used = (run.record.get("params") or {}) if run is not None else {}
