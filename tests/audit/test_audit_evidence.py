@@ -281,3 +281,35 @@ def test_demo_prints_a_working_evidence_command(tmp_path):
     task = argv[argv.index("evidence") + 1]
     html = (tmp_path / "demo.html").read_text("utf-8")
     assert f"Evidence pack, audit task {task}" in html and "Timeline" in html
+
+
+def test_html_pack_opens_offline_in_chromium(case, store_url, tmp_path):
+    """Chromium opens the HTML pack and asks for nothing but the file itself; the chart is drawn."""
+    import os
+    import tempfile
+
+    if not os.path.exists("/usr/bin/chromium"):
+        if os.environ.get("GRIDAUDIT_REQUIRE_SERVERS") == "1":
+            pytest.fail("required browser missing in CI: /usr/bin/chromium")
+        pytest.skip("/usr/bin/chromium not installed")
+    from playwright.sync_api import sync_playwright
+
+    out = tmp_path / "pack.html"
+    assert _cli(store_url, str(case["task"]), "--out", str(out), "--dataset", str(case["root"])).exit_code == 0
+    asked: list[str] = []
+    with sync_playwright() as p:
+        ctx = p.chromium.launch_persistent_context(
+            tempfile.mkdtemp(), executable_path="/usr/bin/chromium", headless=True,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )  # fmt: skip
+        try:
+            page = ctx.new_page()
+            page.on("request", lambda r: asked.append(r.url))
+            page.goto(out.resolve().as_uri())
+            page.wait_for_load_state("networkidle")
+            assert page.locator("figure.chart svg").count() == 1
+            assert page.locator("h1").inner_text() == f"稽查任务 {case['task']} 证据包"
+        finally:
+            ctx.close()
+    assert asked == [out.resolve().as_uri()], asked
