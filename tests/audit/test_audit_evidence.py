@@ -59,12 +59,15 @@ def _dataset(root):
         bills.append(dict(bill_id=f"B-{c}-{r['period']}", customer_id=c, period=r["period"], kwh=600.0,
                           tariff_code="R1", amount_yuan=336.0, clerk_id="S02", issued_on=r["read_on"]))  # fmt: skip
     events = [dict(meter_id="M1", ts=datetime(2023, 5, 3, 14, 5), event_type="cover_open", detail="开盖 12 分钟")]
+    seals = [dict(seal_id="SL-001", meter_id="M1", position="meter", applied_at=datetime(2022, 3, 1, 9, 0),
+                  applied_by="S01", removed_at=datetime(2023, 5, 3, 14, 0))]  # fmt: skip
     staff = [dict(staff_id="S01", unit_id="U1", role="reader", name="赵抄表"),
              dict(staff_id="S02", unit_id="U1", role="clerk", name="钱核算")]  # fmt: skip
     tariffs = [dict(tariff_code="R1", category="residential", price_yuan_kwh=0.56, valid_from=date(2020, 1, 1))]
     staged = stage_version(root)
-    for name, rows in (("customers", customers), ("meters", meters), ("daily_usage", daily), ("readings", readings),
-                       ("bills", bills), ("meter_events", events), ("tariffs", tariffs), ("staff", staff)):  # fmt: skip
+    tables = dict(customers=customers, meters=meters, daily_usage=daily, readings=readings, bills=bills,
+                  meter_events=events, tariffs=tariffs, staff=staff, seals=seals)  # fmt: skip
+    for name, rows in tables.items():
         staged.write_table(name, _table(name, rows))
     commit_version(staged, {"sources": []})
     return root
@@ -172,6 +175,7 @@ def test_html_pack_holds_the_case(case, store_url, store, tmp_path):
     assert "run.json" in html
     # the data: customer, readings, bills, meter events, the daily chart, area loss and risk explanation
     assert "王某某" in html and "B-C1-2023-06" in html and "开表盖 cover_open" in html
+    assert "SL-001" in html and "表封 meter" in html
     assert "赵抄表 (S01)" in html and "钱核算 (S02)" in html  # staff by name, not id
     assert "seal.jpg" in html and hashlib.sha256(b"a photo of the broken seal").hexdigest() in html
     assert "<svg" in html

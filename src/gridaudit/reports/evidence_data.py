@@ -134,6 +134,19 @@ def customer_items(rd: Reader, cust: str) -> list[Any]:
     return [Item(header("customers", c), cell(c)) for c in cols if row.get(c) is not None]
 
 
+def staff_items(rd: Reader, staff_id: str) -> list[Item]:
+    """A staff member's file: name, unit and role."""
+    got = rd.rows(("staff",), "SELECT staff_id, name, unit_id, role FROM staff WHERE staff_id = $s", {"s": staff_id})
+    if not got:
+        return [Item(Text("人员编号", "staff"), f"{staff_id}（数据集中无此人员 / not in the dataset）")]
+    row = got[0]
+    return [
+        Item(header("staff", c), code_label("staff_role", row[c]) if c == "role" else plain(row[c]))
+        for c in ("staff_id", "name", "unit_id", "role")
+        if row.get(c) is not None
+    ]
+
+
 def _person(names: dict[str, str]) -> Any:
     """A cell formatter: a staff id as "name (id)"."""
     return lambda v: names.get(str(v), str(v)) if v is not None else "-"
@@ -163,6 +176,8 @@ def add_data(pack: Any, task: Any, ev: dict[str, Any], dataset_dir: Path, run: A
         by_day = {"ids": meters, "d0": d0, "d1": d1}
         by_period = {"ids": meters, "p0": d0.strftime("%Y-%m"), "p1": d1.strftime("%Y-%m")}
         pack.subject = [Item(Text("数据集版本", "dataset version"), rd.version)]
+        if task.entity_type == "staff":
+            pack.subject += staff_items(rd, str(task.entity_id))
         if cust:
             pack.subject += customer_items(rd, cust)
         if task.responsible_staff_id:
@@ -214,6 +229,21 @@ def add_data(pack: Any, task: Any, ev: dict[str, Any], dataset_dir: Path, run: A
             "AND CAST(ts AS DATE) BETWEEN $d0 AND $d1 ORDER BY ts, meter_id",
             by_day,
         )
+        seals = rd.rows(
+            ("seals",),
+            "SELECT seal_id, meter_id, position, applied_at, applied_by, removed_at, removed_by, order_id FROM seals "
+            "WHERE list_contains($ids, meter_id) ORDER BY applied_at, seal_id",
+            {"ids": meters},
+        )
+        if seals:
+            people = rd.staff_names(seals, "applied_by", "removed_by")
+            pack.seals = _table(
+                Text("封印", "Seals"), "seals",
+                ["seal_id", "meter_id", "position", "applied_at", "applied_by", "removed_at", "removed_by", "order_id"],
+                seals,
+                {"position": lambda v: code_label("seal_position", v), "applied_by": _person(people),
+                 "removed_by": _person(people)},
+            )  # fmt: skip
         if events:
             pack.events = _table(
                 Text("电能表事件", "Meter events"), "meter_events",

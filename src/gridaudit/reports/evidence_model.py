@@ -101,6 +101,7 @@ class EvidencePack:
     readings: Table | None = None
     bills: Table | None = None
     events: Table | None = None
+    seals: Table | None = None
     daily: DailySeries | None = None
     area_loss: Table | None = None
     risk: list[Item] = field(default_factory=list)
