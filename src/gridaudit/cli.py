@@ -33,6 +33,7 @@ PARTS = (
     "gridaudit.lineloss.cli",
     "gridaudit.risk.cli",
     "gridaudit.audit.cli",
+    "gridaudit.reports.cli",
     "gridaudit.calendar_cli",
     "gridaudit.demo",
 )

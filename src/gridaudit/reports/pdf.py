@@ -90,8 +90,8 @@ def html_to_pdf(
     except Exception as exc:  # noqa: BLE001 - WeasyPrint raises many kinds; the caller gets one error type
         raise PdfError(both(f"无法生成 PDF: {exc}", f"cannot write the PDF: {exc}")) from exc
     if out is not None:
-        path = Path(out)
-        tmp = path.with_name(path.name + ".part")
-        tmp.write_bytes(data)
-        tmp.replace(path)
+        from gridaudit.dataset import replacing
+
+        with replacing(out) as tmp:
+            tmp.write_bytes(data)
     return data
