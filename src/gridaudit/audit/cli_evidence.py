@@ -32,9 +32,9 @@ def evidence_command(
 ) -> None:
     """The evidence pack of one task: finding, rule and its parameters, the data, timeline, penalty (证据包)."""
     from gridaudit.audit import trail
+    from gridaudit.charts import CjkFontError
     from gridaudit.dataset import is_dataset
     from gridaudit.reports.evidence import build_evidence
-    from gridaudit.charts import CjkFontError
     from gridaudit.reports.evidence_render import FORMATS, render, write_file
     from gridaudit.reports.fonts import FontNotFound
     from gridaudit.reports.pdf import PdfError
@@ -50,7 +50,7 @@ def evidence_command(
         pack = build_evidence(s, task_id, user, dataset)
         try:
             data = render(pack, out.suffix, get_lang())
-        except (PdfError, FontNotFound, CjkFontError) as exc:  # their messages are zh / en; nothing is logged or written
+        except (PdfError, FontNotFound, CjkFontError) as exc:  # zh / en messages; nothing logged or written
             die(str(exc))
         if user:  # who produced which pack, in the task's trail
             trail.append(s, user, "evidence", "task", task_id, {"out": out.name, "dataset": str(dataset or "")})

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from gridaudit.i18n import Text
-from gridaudit.reports import evidence_data, evidence_rule
+from gridaudit.reports import evidence_data, evidence_rule, labels
 from gridaudit.reports.evidence_case import (
     Names,
     attachments_table,
@@ -26,13 +26,10 @@ from gridaudit.reports.evidence_case import (
     timeline,
 )
 from gridaudit.reports.evidence_model import (
-    ENTITY_TYPES,
-    SEVERITIES,
     EvidencePack,
     Item,
     kwh,
     plain,
-    state_text,
     when,
     yuan,
 )
@@ -74,7 +71,7 @@ def build_evidence(
         task=[
             Item(Text("任务编号", "task"), str(task.task_id)),
             Item(Text("计划", "plan"), str(task.plan_id)),
-            Item(Text("状态", "state"), state_text(task.state)),
+            Item(Text("状态", "state"), labels.state(task.state)),
             Item(Text("承办人", "assignee"), names(task.assignee_id)),
             Item(Text("责任单位", "unit"), task.assignee_unit or task.unit_id or "-"),
             Item(Text("优先级", "priority"), f"{task.priority:.3f}"),
@@ -82,12 +79,12 @@ def build_evidence(
         finding=[
             Item(Text("问题编号", "finding id"), task.finding_id),
             Item(Text("规则", "rule"), task.rule_id),
-            Item(Text("类别", "family"), task.family),
-            Item(Text("严重程度", "severity"), SEVERITIES.get(task.severity, Text(task.severity, task.severity))),
+            Item(Text("类别", "family"), labels.family(task.family)),
+            Item(Text("严重程度", "severity"), labels.severity(task.severity)),
             Item(
                 Text("对象", "entity"),
                 Text(
-                    f"{ENTITY_TYPES.get(task.entity_type, Text(task.entity_type, '')).zh} {task.entity_id}",
+                    f"{labels.entity(task.entity_type).zh} {task.entity_id}",
                     f"{task.entity_type} {task.entity_id}",
                 ),
             ),

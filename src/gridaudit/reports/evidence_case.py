@@ -7,10 +7,8 @@ import json
 from typing import Any
 
 from gridaudit.i18n import Text
+from gridaudit.reports import labels
 from gridaudit.reports.evidence_model import (
-    CHECK_KINDS,
-    OUTCOMES,
-    RECT_STATUS,
     Item,
     PenaltySection,
     Table,
@@ -18,7 +16,6 @@ from gridaudit.reports.evidence_model import (
     action_label,
     kwh,
     plain,
-    state_text,
     when,
     yuan,
 )
@@ -51,9 +48,9 @@ def event_detail(payload: dict[str, Any], names: Names) -> str:
     """A trail event's payload in one line: state change first, people by name, then the other values."""
     parts = []
     if "from" in payload and "to" in payload and payload["from"] != payload["to"]:
-        parts.append(f"{msg_pair(state_text(payload['from']))} → {msg_pair(state_text(payload['to']))}")
+        parts.append(f"{msg_pair(labels.state(payload['from']))} → {msg_pair(labels.state(payload['to']))}")
     elif "to" in payload:
-        parts.append(f"→ {msg_pair(state_text(payload['to']))}")
+        parts.append(f"→ {msg_pair(labels.state(payload['to']))}")
     for k, v in payload.items():
         if k in HIDDEN_KEYS or v is None or v == {} or v == []:
             continue
@@ -82,7 +79,7 @@ def penalty_sections(session: Any, task_id: int, names: Names) -> list[PenaltySe
 
     from gridaudit.audit.corrections import voided_ids
     from gridaudit.audit.models import Penalty, Void
-    from gridaudit.audit.penalties import KINDS, load_schedules
+    from gridaudit.audit.penalties import load_schedules
 
     schedules = {s.id: s for s in load_schedules()}
     voids = {
@@ -99,7 +96,7 @@ def penalty_sections(session: Any, task_id: int, names: Names) -> list[PenaltySe
         out.append(
             PenaltySection(
                 penalty_id=p.penalty_id,
-                kind=Text(KINDS.get(p.kind, p.kind), p.kind.replace("_", " ")),
+                kind=labels.violation(p.kind),
                 schedule=Text(sch.title_zh, sch.title_en) if sch else Text(p.schedule, p.schedule),
                 article=Text(art["zh"], art["en"]),
                 violation_date=p.violation_date.isoformat(),
@@ -150,9 +147,9 @@ def results_table(session: Any, task_id: int, names: Names) -> Table | None:
         [
             [
                 str(r.result_id),
-                CHECK_KINDS.get(r.check_kind, Text(r.check_kind, r.check_kind)),
-                OUTCOMES.get(r.outcome, Text(r.outcome, r.outcome)),
-                r.violation_type or "-",
+                labels.CHECK_KIND.get(r.check_kind, Text(r.check_kind, r.check_kind)),
+                labels.outcome(r.outcome),
+                labels.violation(r.violation_type),
                 kwh(r.recovered_kwh),
                 yuan(r.recovered_yuan),
                 r.inspected_on.isoformat(),
@@ -198,7 +195,7 @@ def rectification_items(session: Any, task: Any, names: Names) -> list[Item]:
         Item(Text("下达日期", "ordered on"), r.ordered_on.isoformat()),
         Item(Text("期限", "deadline"), f"{deadline_text(r.ordered_on, r.deadline)} ({r.workdays} 工作日 / workdays)"),
         Item(Text("整改要求", "requirement"), r.requirement or "-"),
-        Item(Text("状态", "status"), RECT_STATUS.get(r.status, Text(r.status, r.status))),
+        Item(Text("状态", "status"), labels.rect_status(r.status)),
         Item(Text("回复轮次", "reply rounds"), str(r.rounds)),
     ]
     if r.reply:

@@ -155,51 +155,17 @@ ACTIONS: dict[str, Text] = {
     "result_correct": Text("更正核查结果", "result corrected"),
     "evidence": Text("生成证据包", "evidence pack produced"),
 }
-OUTCOMES = {
-    "theft": Text("窃电", "theft"),
-    "violation": Text("违约用电", "violation"),
-    "irregular": Text("异常（管理问题）", "irregular"),
-    "normal": Text("正常", "normal"),
-}
-CHECK_KINDS = {"desk": Text("案头核查", "desk check"), "field": Text("现场检查", "field check")}
-ENTITY_TYPES = {
-    "customer": Text("用户", "customer"),
-    "meter": Text("电能表", "meter"),
-    "area": Text("台区", "area"),
-    "feeder": Text("线路", "feeder"),
-    "staff": Text("人员", "staff"),
-    "work_order": Text("工单", "work order"),
-    "bill": Text("账单", "bill"),
-}
-SEVERITIES = {
-    "critical": Text("严重", "critical"),
-    "high": Text("高", "high"),
-    "medium": Text("中", "medium"),
-    "low": Text("低", "low"),
-}
-RECT_STATUS = {
-    "open": Text("待回复", "open"),
-    "replied": Text("已回复", "replied"),
-    "rejected": Text("已驳回", "rejected"),
-    "accepted": Text("已通过", "accepted"),
-}
-# analyzers whose findings come from code, not a rule file: their titles (the run's settings are the parameters)
-ANALYZER_RULES: dict[str, tuple[Text, Text]] = {
-    "loss_area_": (
-        Text("台区线损异常", "Transformer-area line loss out of band"),
-        Text(
-            "台区供电量与售电量之差（线损率）落在异常区间；负线损可能由户变关系错误引起（见证据）。",
-            "The area's supply minus sales (line-loss rate) falls in an abnormal band; a negative loss may come "
-            "from wrong customer-to-area mapping (see the evidence).",
-        ),
+# analyzers whose findings come from code, not a rule file: what they do (titles: ``reports.labels.rule``;
+# the run's settings are the parameters)
+ANALYZER_TEXTS: dict[str, Text] = {
+    "loss": Text(
+        "线损分析：台区供电量与售电量之差（线损率）落在异常区间；负线损可能由户变关系错误引起（见证据）。",
+        "Line-loss analysis: the area's supply minus sales (line-loss rate) falls in an abnormal band; a negative "
+        "loss may come from wrong customer-to-area mapping (see the evidence).",
     ),
-    "theft_risk": (
-        Text("窃电风险评分", "Theft-risk score"),
-        Text(
-            "窃电风险模型按用户用电特征打分，证据给出贡献最大的特征。",
-            "The theft-risk model scores each customer from usage features; the evidence names the largest "
-            "contributions.",
-        ),
+    "risk": Text(
+        "窃电风险模型按用户用电特征打分，证据给出贡献最大的特征。",
+        "The theft-risk model scores each customer from usage features; the evidence names the largest contributions.",
     ),
 }
 
@@ -212,11 +178,3 @@ def action_label(action: str) -> Text:
         t = TRANSITIONS[action]
         return Text(t.zh, t.en)
     return ACTIONS.get(action, Text(action, action))
-
-
-def state_text(state: str) -> Text:
-    """A task state as bilingual text."""
-    from gridaudit.audit.workflow import STATES
-
-    zh, en = STATES.get(state, (state, state))
-    return Text(zh, en)

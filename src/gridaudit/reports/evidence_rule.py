@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from gridaudit.i18n import Text
-from gridaudit.reports.evidence_model import ANALYZER_RULES, RuleSection, Table, plain
+from gridaudit.reports import labels
+from gridaudit.reports.evidence_model import ANALYZER_TEXTS, RuleSection, Table, plain
 
 
 def _holds(run: Any, finding_id: str) -> bool:
@@ -104,9 +105,8 @@ def rule_section(rule_id: str, run: Any) -> Any:
             rule_id, Text(h.title.zh, h.title.en), Text(h.description.zh, h.description.en), h.basis or "-",
             Table(Text("规则参数", "Rule parameters"), cols, rows), src,
         )  # fmt: skip
-    title, desc = next(
-        (v for k, v in ANALYZER_RULES.items() if rule_id.startswith(k)), (Text(rule_id, rule_id), Text("-", "-"))
-    )
+    title = labels.rule(rule_id)
+    desc = ANALYZER_TEXTS.get(run.analyzer if run is not None else "", Text("-", "-"))
     rows = [[k, plain(v), "-", "-"] for k, v in _flat("", used)] if run is not None else []
     src = (
         Text(f"{run.analyzer} 分析运行 {run.run_id} 的设置（run.json）", f"settings of {run.analyzer} run {run.run_id}")
