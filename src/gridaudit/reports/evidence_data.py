@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from gridaudit.i18n import Text
+from gridaudit.reports import labels
 from gridaudit.reports.evidence_model import DailySeries, Item, Table, kwh, plain, yuan
 
 MONTHS_BEFORE = 6  # months of history shown before the finding's period
@@ -302,7 +303,7 @@ def area_loss(dataset_dir: Path, area: str) -> Any:
                 kwh(e.get("sales_kwh")),
                 kwh(e.get("loss_kwh")),
                 plain(e.get("loss_rate_pct")),
-                plain(e.get("band")),
+                labels.band(e.get("band")),
                 plain(e.get("corrected_rate_pct")),
                 Text("是", "yes") if e.get("explained_by_mapping") else "-",
             ]
