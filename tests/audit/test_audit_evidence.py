@@ -317,3 +317,20 @@ def test_html_pack_opens_offline_in_chromium(case, store_url, tmp_path):
         finally:
             ctx.close()
     assert asked == [out.resolve().as_uri()], asked
+
+
+def test_voided_penalty_is_marked_and_not_counted(case, store_url, store, tmp_path):
+    from sqlalchemy import select
+
+    from gridaudit.audit.corrections import void_penalty
+    from gridaudit.audit.models import Penalty
+
+    with store.transaction() as s:
+        pid = s.execute(select(Penalty.penalty_id).where(Penalty.task_id == case["task"])).scalar_one()
+        void_penalty(s, "li", pid, "窃电量认定有误，待重新计算")
+    out = tmp_path / "void.html"
+    assert _cli(store_url, str(case["task"]), "--out", str(out)).exit_code == 0
+    html = " ".join(out.read_text("utf-8").split())
+    assert "已作废（Li (li)" in html and "窃电量认定有误，待重新计算" in html
+    assert "<th>违约使用电费 元</th><td>0.00</td>" in html  # the money in force: nothing left
+    assert "作废违约金登记" in html  # and the void is in the timeline
