@@ -36,6 +36,7 @@ PARTS = (
     "gridaudit.reports.cli",
     "gridaudit.calendar_cli",
     "gridaudit.demo",
+    "gridaudit.web.cli",
 )
 
 
