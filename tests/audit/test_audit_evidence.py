@@ -334,3 +334,9 @@ def test_voided_penalty_is_marked_and_not_counted(case, store_url, store, tmp_pa
     assert "已作废（Li (li)" in html and "窃电量认定有误，待重新计算" in html
     assert "<th>违约使用电费 元</th><td>0.00</td>" in html  # the money in force: nothing left
     assert "作废违约金登记" in html  # and the void is in the timeline
+
+
+def test_not_a_dataset_exits_2(case, store_url, tmp_path):
+    res = _cli(store_url, str(case["task"]), "--out", str(tmp_path / "x.html"), "--dataset", str(tmp_path), lang="en")
+    assert res.exit_code == 2 and "is not a gridaudit dataset" in " ".join(res.output.split())
+    assert not (tmp_path / "x.html").exists()
