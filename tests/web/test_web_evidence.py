@@ -32,6 +32,7 @@ def test_task_page_links_to_the_pack_and_it_downloads(client, logged_in, tasks, 
     finally:
         st.dispose()
     assert [p["out"] for p in logged] == ["evidence.html", "evidence.pdf"]
+    assert "生成证据包" in client.get(f"/tasks/{tid}?lang=zh").text  # the task page's timeline names the event
 
 
 def test_pack_outside_the_users_units_is_refused(client, logged_in, tasks):
