@@ -7,14 +7,14 @@ from typing import Annotated, Any
 
 import typer
 
-from gridaudit.audit import cli_people, cli_plans, cli_reports, cli_tasks
+from gridaudit.audit import cli_evidence, cli_people, cli_plans, cli_reports, cli_tasks
 from gridaudit.audit.cli_common import StoreOpt, UserOpt, audit_app, plan_app, run, split_list, users_app
 from gridaudit.cli_options import list_option, month_option, repeat_option
 from gridaudit.console import console, die, err_console, example
 from gridaudit.i18n import both, msg
 
 # The command modules register their commands on the shared groups when imported.
-COMMAND_MODULES = (cli_people, cli_plans, cli_reports, cli_tasks)
+COMMAND_MODULES = (cli_evidence, cli_people, cli_plans, cli_reports, cli_tasks)
 
 # ---------------------------------------------------------------- init
 

@@ -85,7 +85,8 @@ def _sync_units(session: Any, root: Path) -> Any:
     return sync_units(session, get_user(session, "admin"), read_dataset_units(root), str(root))
 
 
-def _loop(store: Any, tasks: list[Any], root: Path, month: str, last_period: str) -> None:
+def _loop(store: Any, tasks: list[Any], root: Path, month: str, last_period: str) -> int | None:
+    """Take a few tasks through the loop; return the id of the one whose evidence pack the demo points to."""
     from gridaudit.audit import actions
     from gridaudit.audit.errors import AuditError
     from gridaudit.audit.penalties import calculate
@@ -147,6 +148,8 @@ def _loop(store: Any, tasks: list[Any], root: Path, month: str, last_period: str
         _act(store, lambda s: actions.assign(s, "li", tid, "zhang"))
         _act(store, lambda s: actions.record_result(s, "zhang", tid, "normal", "desk", inspected_on=start))
         _act(store, lambda s: actions.close(s, "li", tid))
+    shown = external or internal or quiet
+    return shown.task_id if shown is not None else None
 
 
 def run_demo(dataset: Any, out_dir: str | Path, top: int = DEMO_TOP) -> None:
@@ -201,7 +204,7 @@ def run_demo(dataset: Any, out_dir: str | Path, top: int = DEMO_TOP) -> None:
                 f"  {month} audit plan: {findings.num_rows:,} findings ({', '.join(used)}) → {len(tasks)} tasks",
             )
         )
-        _loop(store, tasks, root, month, last_period)
+        shown = _loop(store, tasks, root, month, last_period)
         with store.transaction() as s:
             rows = assess(s, month, root)
             n, problems = verify_log(s)
@@ -232,5 +235,13 @@ def run_demo(dataset: Any, out_dir: str | Path, top: int = DEMO_TOP) -> None:
                 f"  audit trail: {n} events, hash chain {state}; workbook and inspections in {folder}",
             )
         )
+        if shown is not None:
+            cmd = f"gridaudit audit evidence {shown} --out {folder / f'evidence-{shown}.pdf'} --dataset {root} "
+            cmd += f"--store {folder} --user li"
+            console.print(
+                msg(f"  任务 {shown} 的证据包：{cmd}", f"  evidence pack of task {shown}: {cmd}"),
+                highlight=False,
+                soft_wrap=True,
+            )
     finally:
         store.dispose()

@@ -32,6 +32,7 @@ EVENT_TEXT: dict[str, Text] = {
     "penalty_void": Text("作废违约金登记", "penalty voided"),
     "result_void": Text("作废核查结果", "result voided"),
     "result_correct": Text("更正核查结果", "result corrected"),
+    "evidence": Text("生成证据包", "evidence pack produced"),
 }
 MAX_UPLOAD = 20 * 1024 * 1024
 
