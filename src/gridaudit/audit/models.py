@@ -254,7 +254,3 @@ class LogHead(Base):
     head_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(Integer)
     hash: Mapped[str] = mapped_column(String(64))
-
-
-# tables declared in their own modules, registered on Base here so the migrations compare against all of them
-from gridaudit.audit import indicator_records as _indicator_records  # noqa: E402,F401

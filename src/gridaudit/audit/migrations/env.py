@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from gridaudit.audit import indicator_records  # noqa: F401 - its tables are on Base too
 from gridaudit.audit.models import Base
 
 connection = context.config.attributes["connection"]
