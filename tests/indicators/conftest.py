@@ -35,9 +35,18 @@ def _findings(rows: list[tuple]) -> object:
     return findings_table(
         [
             dict(
-                rule_id=rule, family=fam, severity="high", entity_type="customer", entity_id=ent, period=period,
-                score=0.5, kwh_at_stake=100.0, yuan_at_stake=50.0, responsible_staff_id=staff,
-                evidence={"unit_id": unit}, run_id="test",
+                rule_id=rule,
+                family=fam,
+                severity="high",
+                entity_type="customer",
+                entity_id=ent,
+                period=period,
+                score=0.5,
+                kwh_at_stake=100.0,
+                yuan_at_stake=50.0,
+                responsible_staff_id=staff,
+                evidence={"unit_id": unit},
+                run_id="test",
             )  # fmt: skip
             for _k, rule, fam, ent, staff, unit, period, _m in rows
         ]
@@ -59,7 +68,9 @@ def cases(tmp_path: Path) -> tuple[object, dict]:
               ("li", "auditor", None), ("zhang", "inspector", None), ("resp", "responsible", None)]  # fmt: skip
     for uid, role, staff in people:
         with st.transaction() as s:
-            add_user(s, None if uid == "admin" else "admin", uid, uid, role, None, staff, "mgr" if uid == "resp" else None)
+            add_user(
+                s, None if uid == "admin" else "admin", uid, uid, role, None, staff, "mgr" if uid == "resp" else None
+            )
     ids: dict[str, int] = {}
 
     def plan(month: str) -> None:
@@ -95,7 +106,9 @@ def cases(tmp_path: Path) -> tuple[object, dict]:
         lambda s: actions.record_result(s, "zhang", ids["T2"], "normal", "desk", inspected_on=d),
         lambda s: actions.record_result(s, "zhang", ids["T3"], "irregular", "desk", 40.0, 20.0, inspected_on=d),
         lambda s: actions.rectify(s, "li", ids["T3"], "resp", 5, "fix", today=d),
-        lambda s: actions.record_result(s, "zhang", ids["T4"], "theft", "field", 500.0, 280.0, "seal_broken", inspected_on=d),
+        lambda s: actions.record_result(
+            s, "zhang", ids["T4"], "theft", "field", 500.0, 280.0, "seal_broken", inspected_on=d
+        ),
         lambda s: book_penalty(s, "zhang", ids["T4"], pen, date(2023, 5, 10)),
         lambda s: actions.escalate(s, "lead", date(2025, 5, 6)),
     )

@@ -89,9 +89,16 @@ def _version(effective: str, weight: float, zero_at: float) -> dict:
     return {
         "effective": effective,
         "title": {"zh": f"办法 {effective}", "en": f"method {effective}"},
-        "entries": [{"indicator": "missed_read_rate", "levels": ["station", "staff"], "weight": weight,
-                     "target": 0, "scoring": {"kind": "linear", "zero_at": zero_at, "full_at": 0},
-                     "missing": "exclude"}],  # fmt: skip
+        "entries": [
+            {
+                "indicator": "missed_read_rate",
+                "levels": ["station", "staff"],
+                "weight": weight,
+                "target": 0,
+                "scoring": {"kind": "linear", "zero_at": zero_at, "full_at": 0},
+                "missing": "exclude",
+            }
+        ],  # fmt: skip
     }
 
 

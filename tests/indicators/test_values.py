@@ -121,13 +121,18 @@ def expected(ind_id: str, t: dict, tasks: list[dict] | None = None) -> dict:
         return roll(items, 100, True)
     if ind_id == "missed_read_rate":
         read = {r["meter_id"] for r in month_reads}
-        items = [(c["unit_id"], c["reader_id"], float("M" + c["customer_id"] not in read), 1.0) for c in active.values()]
+        items = [
+            (c["unit_id"], c["reader_id"], float("M" + c["customer_id"] not in read), 1.0) for c in active.values()
+        ]
         return roll(items, 100, True)
     if ind_id == "process_time_compliance":
         steps = {s["order_id"]: s for s in t["work_order_steps"] if s["step"] == "energized"}
         for o in t["work_orders"]:
             s = steps[o["order_id"]]
-            if o["order_type"] not in ("new_connection", "capacity_increase") or s["finished_at"].strftime("%Y-%m") != MONTH:
+            if (
+                o["order_type"] not in ("new_connection", "capacity_increase")
+                or s["finished_at"].strftime("%Y-%m") != MONTH
+            ):
                 continue
             limit = 15 if o["voltage_kv"] <= 0.4 else 60
             ok = (s["finished_at"].date() - o["accepted_at"].date()).days <= limit
@@ -139,8 +144,12 @@ def expected(ind_id: str, t: dict, tasks: list[dict] | None = None) -> dict:
         items += [(active[cmeter[r["meter_id"]]]["unit_id"], r["reader_id"], 0.0, 1.0) for r in month_reads]
         return roll(items, 1000, True)
     if ind_id == "billing_error_rate":
-        items = [(x["unit"], x["staff"], float(x["confirmed"]), 0.0) for x in tasks if x["family"] in ("billing", "tariff")]
-        items += [(active[b["customer_id"]]["unit_id"], b["clerk_id"], 0.0, 1.0) for b in t["bills"] if b["period"] == MONTH]
+        items = [
+            (x["unit"], x["staff"], float(x["confirmed"]), 0.0) for x in tasks if x["family"] in ("billing", "tariff")
+        ]
+        items += [
+            (active[b["customer_id"]]["unit_id"], b["clerk_id"], 0.0, 1.0) for b in t["bills"] if b["period"] == MONTH
+        ]
         return roll(items, 1000, True)
     store = {
         "rectification_on_time_rate": (lambda x: (x["on_time"], x["rect_counted"]), True, 100),

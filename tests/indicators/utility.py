@@ -124,7 +124,9 @@ def build(root: Path) -> dict[str, list[dict]]:
         {"order_id": o, "order_type": t, "accepted_at": acc, "customer_id": c, "voltage_kv": kv}
         for o, t, acc, c, kv, _, _ in orders
     ]
-    steps = [{"order_id": o, "step": "energized", "finished_at": fin, "handler_id": h} for o, _, _, _, _, fin, h in orders]
+    steps = [
+        {"order_id": o, "step": "energized", "finished_at": fin, "handler_id": h} for o, _, _, _, _, fin, h in orders
+    ]
     tables = {
         "units": UNITS, "feeders": FEEDERS, "areas": AREAS, "staff": STAFF, "customers": customers,
         "meters": meters, "daily_usage": usage, "readings": readings, "bills": bills,

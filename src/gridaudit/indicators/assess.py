@@ -102,13 +102,19 @@ def rank(standings: list[Standing]) -> None:
             s.rank = rows[i - 1].rank if i and rows[i - 1].score == s.score else i + 1
 
 
-def score_month(computed: Computed, catalog: list[Indicator], method: Method, month: str) -> tuple[list[Scored], list[Standing]]:
+def score_month(
+    computed: Computed, catalog: list[Indicator], method: Method, month: str
+) -> tuple[list[Scored], list[Standing]]:
     """Score every value by the method version in force for ``month`` and total them per entity."""
     version = method.in_force(month)
     if version is None:
         first = min(v.effective for v in method.versions)
-        raise MethodError(both(f"{month} 之前没有生效的考核办法（最早 {first}）",
-                               f"no assessment method is in force for {month} (the first is effective {first})"))
+        raise MethodError(
+            both(
+                f"{month} 之前没有生效的考核办法（最早 {first}）",
+                f"no assessment method is in force for {month} (the first is effective {first})",
+            )
+        )
     by_id = {i.id: i for i in catalog}
     entries = {(e.indicator, lvl): e for e in version.entries for lvl in e.levels}
     scored: list[Scored] = []
@@ -156,7 +162,9 @@ def assess_month(
     if compare:
         prev = month_shift(month, -1)
         if method.in_force(prev) is None:
-            notes.append(Text(f"{prev} 没有生效的考核办法，不比较上月", f"no method in force for {prev}: no change shown"))
+            notes.append(
+                Text(f"{prev} 没有生效的考核办法，不比较上月", f"no method in force for {prev}: no change shown")
+            )
         else:
             before = compute(ds, prev, catalog, method.level_of, session, as_of)
             _, old = score_month(before, catalog, method, prev)

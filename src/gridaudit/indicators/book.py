@@ -52,15 +52,33 @@ def book(session: Any, actor_id: str, assessment: Assessment, as_of: date) -> An
     session.flush()
     session.add_all(
         IndicatorValue(
-            run_id=run.run_id, level=s.level, entity_id=s.entity_id, indicator_id=s.indicator, value=s.value,
-            num=s.num, den=s.den, items=s.items, target=s.target, weight=s.weight, points=s.points, rule=s.rule or None,
+            run_id=run.run_id,
+            level=s.level,
+            entity_id=s.entity_id,
+            indicator_id=s.indicator,
+            value=s.value,
+            num=s.num,
+            den=s.den,
+            items=s.items,
+            target=s.target,
+            weight=s.weight,
+            points=s.points,
+            rule=s.rule or None,
         )  # fmt: skip
         for s in assessment.scored
     )
     session.add_all(
         IndicatorStanding(
-            run_id=run.run_id, level=s.level, entity_id=s.entity_id, name=s.name, points=s.points,
-            possible=s.possible, score=s.score, rank=s.rank, prev_score=s.prev_score, prev_rank=s.prev_rank,
+            run_id=run.run_id,
+            level=s.level,
+            entity_id=s.entity_id,
+            name=s.name,
+            points=s.points,
+            possible=s.possible,
+            score=s.score,
+            rank=s.rank,
+            prev_score=s.prev_score,
+            prev_rank=s.prev_rank,
         )  # fmt: skip
         for s in assessment.standings
     )
@@ -91,4 +109,6 @@ def bookings(session: Any, month: str) -> list[Any]:
 
     from gridaudit.audit.indicator_records import IndicatorRun
 
-    return list(session.execute(select(IndicatorRun).where(IndicatorRun.month == month).order_by(IndicatorRun.run_id)).scalars())
+    return list(
+        session.execute(select(IndicatorRun).where(IndicatorRun.month == month).order_by(IndicatorRun.run_id)).scalars()
+    )

@@ -136,14 +136,18 @@ def load_indicator(path: str | Path) -> Indicator:
     try:
         raw = yaml.safe_load(path.read_text("utf-8"))
     except (OSError, yaml.YAMLError) as exc:
-        raise IndicatorError(both(f"{path}: 无法读取指标文件：{exc}", f"{path}: cannot read indicator: {exc}")) from None
+        raise IndicatorError(
+            both(f"{path}: 无法读取指标文件：{exc}", f"{path}: cannot read indicator: {exc}")
+        ) from None
     try:
         ind = Indicator.model_validate(raw)
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(str(x) for x in e['loc']) or 'file'}: {e['msg']}" for e in exc.errors())
         raise IndicatorError(both(f"{path}: 指标定义有误：{problems}", f"{path}: bad indicator: {problems}")) from None
     if ind.id != path.stem:
-        raise IndicatorError(both(f"{path}: id {ind.id} 与文件名不一致", f"{path}: id {ind.id} must equal the file stem"))
+        raise IndicatorError(
+            both(f"{path}: id {ind.id} 与文件名不一致", f"{path}: id {ind.id} must equal the file stem")
+        )
     return ind
 
 

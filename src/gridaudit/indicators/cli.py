@@ -72,12 +72,22 @@ def indicator_assess(
         if book:
             die(both("--book 需要案件库（--store）", "--book needs a case store (--store)"))
         a, booked = go(None), None
-        a.notes.append(Text("未找到案件库：稽查类指标不可计算", "no case store found: the audit-loop indicators are not computable"))
+        a.notes.append(
+            Text(
+                "未找到案件库：稽查类指标不可计算", "no case store found: the audit-loop indicators are not computable"
+            )
+        )
     if booked is not None:
-        tail = msg(f"，取代编号 {booked.supersedes_id}", f", supersedes id {booked.supersedes_id}") if booked.supersedes_id else ""
+        tail = (
+            msg(f"，取代编号 {booked.supersedes_id}", f", supersedes id {booked.supersedes_id}")
+            if booked.supersedes_id
+            else ""
+        )
         console.print(
-            msg(f"{month} 指标考核已写入台账：第 {booked.version} 版（编号 {booked.run_id}{tail}）",
-                f"{month} indicator assessment booked: version {booked.version} (id {booked.run_id}{tail})"),  # fmt: skip
+            msg(
+                f"{month} 指标考核已写入台账：第 {booked.version} 版（编号 {booked.run_id}{tail}）",
+                f"{month} indicator assessment booked: version {booked.version} (id {booked.run_id}{tail})",
+            ),  # fmt: skip
             highlight=False,
         )
     if as_json:

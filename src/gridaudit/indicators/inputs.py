@@ -79,9 +79,10 @@ def _finding_month_filter(month: str) -> Any:
     return or_(Task.period == month, Task.period.like(f"%..{month}"))
 
 
-def audit_tasks_month(
-    session: Any, month: str, as_of: date, settings: AssessSettings = AssessSettings()
-) -> pa.Table:
+DEFAULT_SETTINGS = AssessSettings()
+
+
+def audit_tasks_month(session: Any, month: str, as_of: date, settings: AssessSettings = DEFAULT_SETTINGS) -> pa.Table:
     """One row per case-store task whose finding is of ``month`` (``TASK_COLUMNS``)."""
     from sqlalchemy import or_, select
 
@@ -93,7 +94,9 @@ def audit_tasks_month(
     ids = [t.task_id for t in tasks]
     results = effective_results(session, ids)
     money = money_by_task(session, tasks, results)
-    rects = {r.task_id: r for r in session.execute(select(Rectification).where(Rectification.task_id.in_(ids))).scalars()}
+    rects = {
+        r.task_id: r for r in session.execute(select(Rectification).where(Rectification.task_id.in_(ids))).scalars()
+    }
     escalated: dict[int, int] = {}
     for e in session.execute(select(Escalation.task_id).where(Escalation.task_id.in_(ids))).scalars():
         escalated[e] = escalated.get(e, 0) + 1
@@ -114,7 +117,8 @@ def audit_tasks_month(
         values = (
             t.task_id, t.unit_id, t.responsible_staff_id, t.family, t.rule_id, t.entity_type, t.entity_id,
             int(res is not None), int(res is not None and res.outcome != "normal"), int(counted),
-            int(counted and bool(rect.on_time)), int((t.entity_type, t.entity_id, t.rule_id) in rectified),
+            int(counted and rect is not None and bool(rect.on_time)),
+            int((t.entity_type, t.entity_id, t.rule_id) in rectified),
             m.backbill_yuan, m.penalty_yuan, m.recovered_yuan, escalated.get(t.task_id, 0),
         )  # fmt: skip
         for c, v in zip(TASK_COLUMNS, values, strict=True):

@@ -192,9 +192,7 @@ def load_method(path: str | Path | None, catalog: list[Indicator]) -> tuple[Meth
             where = f"{path}: versions[{v.effective}].entries[{n}]"
             ind = known.get(e.indicator)
             if ind is None:
-                raise MethodError(
-                    both(f"{where}: 未知指标 {e.indicator}", f"{where}: unknown indicator {e.indicator}")
-                )
+                raise MethodError(both(f"{where}: 未知指标 {e.indicator}", f"{where}: unknown indicator {e.indicator}"))
             for level in e.levels:
                 if level not in ind.levels:
                     raise MethodError(

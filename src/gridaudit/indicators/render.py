@@ -70,9 +70,13 @@ def print_explain(a: Assessment, entity: str) -> None:
         if not rows:
             continue
         st = next((s for s in a.standings if s.level == level and s.entity_id == entity), None)
-        head = "" if st is None else msg(
-            f"：得分 {_num(st.score)}（{st.points:g}/{st.possible:g}），名次 {st.rank or '-'}",
-            f": score {_num(st.score)} ({st.points:g}/{st.possible:g}), rank {st.rank or '-'}",
+        head = (
+            ""
+            if st is None
+            else msg(
+                f"：得分 {_num(st.score)}（{st.points:g}/{st.possible:g}），名次 {st.rank or '-'}",
+                f": score {_num(st.score)} ({st.points:g}/{st.possible:g}), rank {st.rank or '-'}",
+            )
         )
         t = Table(title=f"{entity} · {msg(LEVEL_TEXT[level])}{head}", show_edge=False)
         for col in (msg("指标", "indicator"), msg("值", "value"), msg("分子/分母", "num/den"), msg("目标", "target"),
@@ -95,8 +99,10 @@ def print_explain(a: Assessment, entity: str) -> None:
     for ind_id, items in sorted(a.rows.items()):
         if not items:
             continue
-        t = Table(title=msg(f"{ind_id} 的明细（前 {len(items)} 行）", f"rows behind {ind_id} (first {len(items)})"),
-                  show_edge=False)
+        t = Table(
+            title=msg(f"{ind_id} 的明细（前 {len(items)} 行）", f"rows behind {ind_id} (first {len(items)})"),
+            show_edge=False,
+        )
         for col in ("item_id", "unit_id", "person_id", "num", "den"):
             t.add_column(col, overflow="fold")
         for r in items:

@@ -16,6 +16,12 @@ class Points:
     rule: str  # how the points came about, in words (the explanation shows it)
 
 
+def _f(x: float | None) -> float:
+    """A field the entry's validation guarantees for its kind."""
+    assert x is not None
+    return float(x)
+
+
 def _clamp(x: float, lo: float, hi: float) -> float:
     return max(lo, min(hi, x))
 
@@ -30,11 +36,11 @@ def score_value(value: float | None, entry: Entry, direction: str) -> Points:
             return Points(None, 0.0, "missing: excluded")
         return Points(round(entry.missing.points, 4), w, f"missing: {entry.missing.points:g} points")
     if s.kind == "target":
-        target = float(entry.target)  # type: ignore[arg-type] - Entry requires it for this kind
+        target = _f(entry.target)
         met = value >= target if direction == "higher_better" else value <= target
         raw, rule = (w, f"meets target {target:g}") if met else (s.fail_points, f"misses target {target:g}")
     elif s.kind == "linear":
-        z, f = float(s.zero_at), float(s.full_at)  # type: ignore[arg-type] - checked by Scoring
+        z, f = _f(s.zero_at), _f(s.full_at)
         raw = w * _clamp((value - z) / (f - z), 0.0, 1.0)
         rule = f"linear: 0 at {z:g}, {w:g} at {f:g}"
     elif s.kind == "steps":
@@ -46,7 +52,7 @@ def score_value(value: float | None, entry: Entry, direction: str) -> Points:
         rule = f"step [{step.min}, {step.max}) → {step.points:g}" if step is not None else "no step holds it"
     else:
         n = value / s.per
-        deduct = n * float(s.points_per)  # type: ignore[arg-type] - checked by Scoring
+        deduct = n * _f(s.points_per)
         if s.cap is not None:
             deduct = min(deduct, s.cap)
         raw = w - deduct

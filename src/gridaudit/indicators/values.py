@@ -66,7 +66,8 @@ def closure_of(parents: dict[str, str | None]) -> list[tuple[str, str]]:
     """(unit, ancestor) pairs of a unit tree, each unit its own ancestor; a parent loop cannot loop forever."""
     out = []
     for unit in sorted(parents):
-        seen, cur = set(), unit
+        seen: set[str] = set()
+        cur: str | None = unit
         while cur is not None and cur not in seen:
             seen.add(cur)
             out.append((unit, cur))
@@ -80,22 +81,29 @@ def _entities(eng: Any, ds: Dataset, level_of: Any) -> tuple[Entities, list[Text
     unit_level: dict[str, str] = {}
     names: dict[str, str] = {}
     if ds.has("units"):
-        for r in eng.query("select cast(unit_id as varchar) u, cast(parent_id as varchar) p, "
-                           "cast(level as varchar) l, cast(name as varchar) n from units").to_pylist():
+        for r in eng.query(
+            "select cast(unit_id as varchar) u, cast(parent_id as varchar) p, "
+            "cast(level as varchar) l, cast(name as varchar) n from units"
+        ).to_pylist():
             parents[r["u"]] = r["p"]
             names[r["u"]] = r["n"] or r["u"]
             lvl = level_of(r["l"])
             if lvl is None:
-                notes.append(Text(f"单位 {r['u']} 的层级 {r['l']!r} 未映射到供电所/县公司/公司，不参与单位考核",
-                                  f"unit {r['u']}: level {r['l']!r} maps to no station/county/company; not assessed"))
+                notes.append(
+                    Text(
+                        f"单位 {r['u']} 的层级 {r['l']!r} 未映射到供电所/县公司/公司，不参与单位考核",
+                        f"unit {r['u']}: level {r['l']!r} maps to no station/county/company; not assessed",
+                    )
+                )
             else:
                 unit_level[r["u"]] = lvl
     else:
         notes.append(Text("数据集没有 units 表：不做单位考核", "the dataset has no units table: no unit assessment"))
     staff: dict[str, str] = {}
     if ds.has("staff"):
-        for r in eng.query("select cast(staff_id as varchar) s, cast(role as varchar) r, "
-                           "cast(name as varchar) n from staff").to_pylist():
+        for r in eng.query(
+            "select cast(staff_id as varchar) s, cast(role as varchar) r, cast(name as varchar) n from staff"
+        ).to_pylist():
             staff[r["s"]] = r["r"]
             names.setdefault(r["s"], r["n"] or r["s"])
     managers: set[str] = set()
@@ -138,8 +146,10 @@ def compute(
     eng = DuckDBEngine(dataset)
     try:
         ent, notes = _entities(eng, dataset, level_of)
-        eng.register_table("ind_unit_closure", pa.table({
-            "unit_id": [u for u, _ in ent.closure], "ancestor_id": [a for _, a in ent.closure]}))
+        eng.register_table(
+            "ind_unit_closure",
+            pa.table({"unit_id": [u for u, _ in ent.closure], "ancestor_id": [a for _, a in ent.closure]}),
+        )
         inputs = _inputs(eng, dataset, month, catalog, session, as_of or date.today())
         eng.lock_down()
         start, nxt = month_bounds(month)
@@ -202,11 +212,15 @@ def _run(
     out: list[Value] = []
     for level in ind.levels:
         if level in PERSON_LEVELS:
-            q = ("select cast(person_id as varchar) e, sum(num) n, sum(den) d, count(*) c from ind_items "
-                 "where person_id is not null group by 1")
+            q = (
+                "select cast(person_id as varchar) e, sum(num) n, sum(den) d, count(*) c from ind_items "
+                "where person_id is not null group by 1"
+            )
         else:
-            q = ("select c.ancestor_id e, sum(i.num) n, sum(i.den) d, count(*) c from ind_items i "
-                 "join ind_unit_closure c on c.unit_id = cast(i.unit_id as varchar) group by 1")
+            q = (
+                "select c.ancestor_id e, sum(i.num) n, sum(i.den) d, count(*) c from ind_items i "
+                "join ind_unit_closure c on c.unit_id = cast(i.unit_id as varchar) group by 1"
+            )
         got = {r["e"]: r for r in eng.query(q).to_pylist()}
         for e in sorted(population(ind, level, ent) | (set(got) if level in PERSON_LEVELS else set())):
             r = got.get(e)
@@ -217,7 +231,11 @@ def _run(
                 continue
             num, den = float(r["n"] or 0.0), float(r["d"] or 0.0)
             v = _value(ind, num, den)
-            out.append(Value(ind.id, level, e, v, round(num, 6), round(den, 6), int(r["c"]), None if v is not None else NO_ITEMS))
+            out.append(
+                Value(
+                    ind.id, level, e, v, round(num, 6), round(den, 6), int(r["c"]), None if v is not None else NO_ITEMS
+                )
+            )
     behind = None
     if explain is not None:
         units = sorted(ent.subtree(explain))
