@@ -20,6 +20,10 @@ from gridaudit.indicators.inputs import Unavailable, audit_tasks_month, lineloss
 from gridaudit.rules.safety import check_rule_sql, param_names
 
 EXPLAIN_ROWS = 50
+AMI_DAYS_SQL = (
+    "create or replace temp table ami_days_month as select meter_id, count(distinct day) as days "
+    "from daily_usage where day >= $month_start and day < $next_start group by meter_id"
+)
 
 
 @dataclass
@@ -188,6 +192,12 @@ def _inputs(eng: Any, ds: Dataset, month: str, catalog: list[Indicator], session
     for name, table in out.items():
         if isinstance(table, pa.Table):
             eng.register_table(name, table)
+    if "ami_days_month" in wanted:
+        if ds.has("daily_usage"):
+            start, nxt = month_bounds(month)
+            eng.query(AMI_DAYS_SQL, {"month_start": start, "next_start": nxt})
+        else:
+            out["ami_days_month"] = Unavailable(Text("数据集缺少表 daily_usage", "the dataset lacks table daily_usage"))
     return out
 
 
