@@ -96,3 +96,26 @@ def test_cli_bad_method_file_is_exit_2_naming_the_field(utility, tmp_path):
     out = cli("--month", MONTH, "--dataset", str(root), "--store", str(tmp_path / "none.db"), "--method", str(bad),
               code=2)  # fmt: skip
     assert "bad method" in out and "entries" in out
+
+
+def test_a_unit_scoped_reader_sees_their_units_and_people_only(utility, cases):
+    """An inspector bound to county U2 sees U2, U21 and the staff of those units, not U1's or the company's."""
+    from gridaudit.audit.users import add_user
+
+    root, _ = utility
+    st, _ = cases
+    with st.transaction() as s:
+        add_user(s, "admin", "ins2", "ins2", "inspector", "U2", None, None)
+    store = st.url.removeprefix("sqlite:///")
+    base = ["--month", MONTH, "--dataset", str(root), "--store", store, "--as-of", AS_OF.isoformat()]
+    with st.transaction() as s:  # the store has no unit tree until synced: give it the dataset's
+        from gridaudit.audit.units import read_dataset_units, sync_units
+        from gridaudit.audit.users import get_user
+
+        sync_units(s, get_user(s, "admin"), read_dataset_units(root), str(root))
+    data = json.loads(cli(*base, "--user", "ins2", "--json"))
+    seen = {(x["level"], x["entity_id"]) for x in data["standings"]}
+    assert {e for lvl, e in seen if lvl in ("station", "county", "company")} == {"U2", "U21"}
+    assert {e for lvl, e in seen if lvl in ("staff", "area_manager")} <= {"R3", "K2", "M3"}
+    assert ("staff", "R3") in seen and ("staff", "R1") not in seen
+    assert all(v["entity_id"] not in ("U0", "U1", "U11", "R1") for v in data["values"])

@@ -75,6 +75,7 @@ class Assessment:
     notes: list[Text] = field(default_factory=list)
     explained: str | None = None
     rows: dict[str, list[dict]] = field(default_factory=dict)
+    person_units: dict[str, str] = field(default_factory=dict)  # staff_id → staff.unit_id (unit scope)
 
     def level(self, level: str) -> list[Standing]:
         """Standings of one level, ranked first (best first), then the unranked."""
@@ -186,6 +187,7 @@ def assess_month(
         notes=notes,
         explained=explain,
         rows=computed.rows,
+        person_units=dict(computed.entities.staff_unit),
     )
 
 
@@ -194,3 +196,31 @@ def value_of(assessment: Assessment, indicator: str, level: str, entity_id: str)
     return next(
         (s for s in assessment.scored if (s.indicator, s.level, s.entity_id) == (indicator, level, entity_id)), None
     )
+
+
+def restrict(assessment: Assessment, units: set[str] | None) -> Assessment:
+    """The part of ``assessment`` a user whose scope is ``units`` may see (None: everything): units in scope,
+    and people whose ``staff.unit_id`` is in scope. Ranks stay those of the whole assessment."""
+    if units is None:
+        return assessment
+    from gridaudit.indicators.catalog import PERSON_LEVELS
+
+    def seen(level: str, entity: str) -> bool:
+        return assessment.person_units.get(entity) in units if level in PERSON_LEVELS else entity in units
+
+    assessment.scored = [s for s in assessment.scored if seen(s.level, s.entity_id)]
+    assessment.standings = [s for s in assessment.standings if seen(s.level, s.entity_id)]
+    if assessment.explained is not None and not any(
+        seen(s.level, s.entity_id) for s in assessment.standings if s.entity_id == assessment.explained
+    ):
+        assessment.rows = {}
+    else:
+        assessment.rows = {
+            k: [
+                r
+                for r in v
+                if r.get("unit_id") in units or assessment.person_units.get(str(r.get("person_id"))) in units
+            ]
+            for k, v in assessment.rows.items()
+        }
+    return assessment

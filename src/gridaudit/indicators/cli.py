@@ -59,7 +59,12 @@ def indicator_assess(
         from gridaudit.audit.cli_common import run
 
         def in_store(s: Any, _st: Any) -> Any:
+            from gridaudit.audit.access import reader, visible_units
+            from gridaudit.indicators.assess import restrict
+
             a = go(s)
+            if not book:  # a booking is the whole month; reading shows the user's unit scope only
+                a = restrict(a, visible_units(s, reader(s, user)))
             if book:
                 from gridaudit.indicators.book import book as book_it
 

@@ -49,6 +49,7 @@ class Entities:
     staff_role: dict[str, str]
     managers: set[str]
     names: dict[str, str] = field(default_factory=dict)
+    staff_unit: dict[str, str] = field(default_factory=dict)  # staff.unit_id of each person
 
     def subtree(self, unit_id: str) -> set[str]:
         """``unit_id`` and the units under it."""
@@ -104,17 +105,21 @@ def _entities(eng: Any, ds: Dataset, level_of: Any) -> tuple[Entities, list[Text
     else:
         notes.append(Text("数据集没有 units 表：不做单位考核", "the dataset has no units table: no unit assessment"))
     staff: dict[str, str] = {}
+    staff_unit: dict[str, str] = {}
     if ds.has("staff"):
         for r in eng.query(
-            "select cast(staff_id as varchar) s, cast(role as varchar) r, cast(name as varchar) n from staff"
+            "select cast(staff_id as varchar) s, cast(role as varchar) r, cast(name as varchar) n, "
+            "cast(unit_id as varchar) u from staff"
         ).to_pylist():
             staff[r["s"]] = r["r"]
+            if r["u"] is not None:
+                staff_unit[r["s"]] = r["u"]
             names.setdefault(r["s"], r["n"] or r["s"])
     managers: set[str] = set()
     if ds.has("areas"):
         q = "select distinct cast(manager_id as varchar) m from areas where manager_id is not null"
         managers = {r["m"] for r in eng.query(q).to_pylist()}
-    return Entities(unit_level, closure_of(parents), staff, managers, names), notes
+    return Entities(unit_level, closure_of(parents), staff, managers, names, staff_unit), notes
 
 
 def population(ind: Indicator, level: str, ent: Entities) -> set[str]:
