@@ -69,3 +69,14 @@ def test_id_must_equal_the_file_stem(tmp_path):
 def test_every_builtin_indicator_loads_with_both_languages():
     for ind in load_catalog():
         assert ind.title.zh != ind.title.en and ind.definition.zh and ind.definition.en
+
+
+def test_a_month_without_data_is_an_error_not_zeros(utility):
+    """Assessing a month the dataset has no data for is refused naming the span (not 0 % coverage)."""
+    from gridaudit.indicators.assess import assess_month
+
+    root, _ = utility
+    with pytest.raises(IndicatorError, match=r"no data for 2025-05 .*covers 2025-02\.\.2025-03"):
+        assess_month(root, "2025-05")
+    a = assess_month(root, "2025-02")  # the month before has no data: no change, said so
+    assert any("no data for 2025-01" in n.en for n in a.notes) and all(s.prev_score is None for s in a.standings)

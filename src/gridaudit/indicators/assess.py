@@ -12,7 +12,7 @@ from typing import Any
 
 from gridaudit.dataset import Dataset, open_dataset
 from gridaudit.i18n import Text, both
-from gridaudit.indicators.catalog import LEVELS, Indicator, load_catalog
+from gridaudit.indicators.catalog import LEVELS, Indicator, IndicatorError, load_catalog
 from gridaudit.indicators.inputs import month_shift
 from gridaudit.indicators.method import Method, MethodError, load_method
 from gridaudit.indicators.scoring import score_value
@@ -76,6 +76,7 @@ class Assessment:
     explained: str | None = None
     rows: dict[str, list[dict]] = field(default_factory=dict)
     person_units: dict[str, str] = field(default_factory=dict)  # staff_id → staff.unit_id (unit scope)
+    compared: bool = False  # whether the previous month was assessed for the change
 
     def level(self, level: str) -> list[Standing]:
         """Standings of one level, ranked first (best first), then the unranked."""
@@ -167,12 +168,16 @@ def assess_month(
                 Text(f"{prev} 没有生效的考核办法，不比较上月", f"no method in force for {prev}: no change shown")
             )
         else:
-            before = compute(ds, prev, catalog, method.level_of, session, as_of)
-            _, old = score_month(before, catalog, method, prev)
-            was = {(s.level, s.entity_id): s for s in old}
-            for s in standings:
-                if (o := was.get((s.level, s.entity_id))) is not None:
-                    s.prev_score, s.prev_rank = o.score, o.rank
+            try:
+                before = compute(ds, prev, catalog, method.level_of, session, as_of)
+            except IndicatorError:  # the month before the data starts
+                notes.append(Text(f"数据集中没有 {prev} 的数据，不比较上月", f"no data for {prev}: no change shown"))
+            else:
+                _, old = score_month(before, catalog, method, prev)
+                was = {(s.level, s.entity_id): s for s in old}
+                for s in standings:
+                    if (o := was.get((s.level, s.entity_id))) is not None:
+                        s.prev_score, s.prev_rank = o.score, o.rank
     assert version is not None  # score_month raised otherwise
     return Assessment(
         month=month,
@@ -188,6 +193,7 @@ def assess_month(
         explained=explain,
         rows=computed.rows,
         person_units=dict(computed.entities.staff_unit),
+        compared=compare,
     )
 
 

@@ -17,7 +17,9 @@ def _num(v: float | None, nd: int = 2) -> str:
     return "-" if v is None else f"{v:,.{nd}f}"
 
 
-def _change(s: Any) -> str:
+def _change(s: Any, compared: bool) -> str:
+    if not compared:
+        return "-"
     if s.change is None:
         return msg("新", "new") if s.prev_score is None and s.score is not None else "-"
     arrow = "↑" if s.change > 0 else "↓" if s.change < 0 else "→"
@@ -49,7 +51,7 @@ def print_rankings(a: Assessment, levels: list[str] | None = None, top: int = 20
                 f"{s.entity_id} {s.name}" if s.name != s.entity_id else s.entity_id,
                 _num(s.score),
                 f"{s.points:.1f}/{s.possible:g}",
-                _change(s),
+                _change(s, a.compared),
             )
         if len(rows) > top:
             t.caption = msg(f"另有 {len(rows) - top} 个未列出（--top）", f"{len(rows) - top} more not shown (--top)")

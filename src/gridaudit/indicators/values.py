@@ -14,8 +14,8 @@ from typing import Any
 import pyarrow as pa
 
 from gridaudit.dataset import Dataset
-from gridaudit.i18n import Text
-from gridaudit.indicators.catalog import PERSON_LEVELS, Indicator
+from gridaudit.i18n import Text, both
+from gridaudit.indicators.catalog import PERSON_LEVELS, Indicator, IndicatorError
 from gridaudit.indicators.inputs import Unavailable, audit_tasks_month, lineloss_monthly, month_bounds
 from gridaudit.rules.safety import check_rule_sql, param_names
 
@@ -65,6 +65,34 @@ class Computed:
     notes: list[Text]
     rows: dict[str, list[dict]]  # indicator → items behind the explained entity
     dataset_version: str | None
+
+
+MONTH_SOURCES = {
+    "daily_usage": "select distinct strftime(day, '%Y-%m') m from daily_usage",
+    "readings": "select distinct cast(period as varchar) m from readings",
+    "bills": "select distinct cast(period as varchar) m from bills",
+}
+
+
+def data_months(eng: Any, ds: Dataset) -> list[str]:
+    """The months the dataset has data for (daily_usage days, readings and bills periods), sorted."""
+    parts = [sql for table, sql in MONTH_SOURCES.items() if ds.has(table)]
+    if not parts:
+        return []
+    rows = eng.query(" union ".join(parts)).column("m").to_pylist()
+    return sorted(m for m in rows if m)
+
+
+def latest_data_month(dataset: Dataset) -> str | None:
+    """The last month the dataset has data for (what the demo assesses)."""
+    from gridaudit.engines.duckdb import DuckDBEngine
+
+    eng = DuckDBEngine(dataset)
+    try:
+        months = data_months(eng, dataset)
+    finally:
+        eng.close()
+    return months[-1] if months else None
 
 
 def closure_of(parents: dict[str, str | None]) -> list[tuple[str, str]]:
@@ -154,6 +182,14 @@ def compute(
 
     eng = DuckDBEngine(dataset)
     try:
+        months = data_months(eng, dataset)
+        if months and month not in months:
+            raise IndicatorError(
+                both(
+                    f"数据集 {dataset.root} 中没有 {month} 的数据（覆盖 {months[0]}..{months[-1]}）",
+                    f"no data for {month} in dataset {dataset.root} (it covers {months[0]}..{months[-1]})",
+                )
+            )
         ent, notes = _entities(eng, dataset, level_of)
         eng.register_table(
             "ind_unit_closure",
