@@ -119,3 +119,39 @@ def test_a_unit_scoped_reader_sees_their_units_and_people_only(utility, cases):
     assert {e for lvl, e in seen if lvl in ("staff", "area_manager")} <= {"R3", "K2", "M3"}
     assert ("staff", "R3") in seen and ("staff", "R1") not in seen
     assert all(v["entity_id"] not in ("U0", "U1", "U11", "R1") for v in data["values"])
+
+
+def test_booking_on_postgresql_is_append_only_and_sealed(utility, pg_url, tmp_path):
+    """The same ledger on PostgreSQL: triggers refuse UPDATE, the seal holds, a re-booking is version 2."""
+    import uuid
+
+    import psycopg
+
+    from gridaudit.audit.store import open_store
+    from gridaudit.audit.users import add_user
+
+    root, _ = utility
+    schema = f"gridaudit_ind_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(pg_url, autocommit=True) as con:
+        con.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        st = open_store(f"{pg_url}?options=-csearch_path%3D{schema}", tmp_path / "att", create=True)
+        try:
+            with st.transaction() as s:
+                add_user(s, None, "admin", "admin", "admin", None, None, None)
+            with st.transaction() as s:
+                add_user(s, "admin", "lead", "lead", "audit_lead", None, None, None)
+            a = assess_month(root, MONTH, compare=False)
+            for _ in range(2):
+                with st.transaction() as s:
+                    run = book(s, "lead", a, AS_OF)
+            assert run.version == 2
+            with st.engine.connect() as con, pytest.raises(DBAPIError, match="append-only"):
+                con.execute(text("UPDATE audit_indicator_standings SET score = 1"))
+            with st.transaction() as s:
+                assert trail.verify_log(s)[1] == []
+        finally:
+            st.dispose()
+    finally:
+        with psycopg.connect(pg_url, autocommit=True) as con:
+            con.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
