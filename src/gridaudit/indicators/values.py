@@ -16,7 +16,7 @@ import pyarrow as pa
 from gridaudit.dataset import Dataset
 from gridaudit.i18n import Text, both
 from gridaudit.indicators.catalog import PERSON_LEVELS, Indicator, IndicatorError
-from gridaudit.indicators.inputs import Unavailable, audit_tasks_month, lineloss_monthly, month_bounds
+from gridaudit.indicators.inputs import Unavailable, audit_tasks_month, lineloss_monthly, month_bounds, month_shift
 from gridaudit.rules.safety import check_rule_sql, param_names
 
 EXPLAIN_ROWS = 50
@@ -68,19 +68,28 @@ class Computed:
 
 
 MONTH_SOURCES = {
-    "daily_usage": "select distinct strftime(day, '%Y-%m') m from daily_usage",
     "readings": "select distinct cast(period as varchar) m from readings",
     "bills": "select distinct cast(period as varchar) m from bills",
 }
 
 
 def data_months(eng: Any, ds: Dataset) -> list[str]:
-    """The months the dataset has data for (daily_usage days, readings and bills periods), sorted."""
+    """The months the dataset has data for (the span of daily_usage days, readings and bills periods), sorted."""
+    found: set[str] = set()
     parts = [sql for table, sql in MONTH_SOURCES.items() if ds.has(table)]
-    if not parts:
-        return []
-    rows = eng.query(" union ".join(parts)).column("m").to_pylist()
-    return sorted(m for m in rows if m)
+    if parts:
+        found |= {m for m in eng.query(" union ".join(parts)).column("m").to_pylist() if m}
+    if ds.has("daily_usage"):  # min/max come from the Parquet statistics: no scan of the rows
+        lo, hi = (
+            eng.query("select strftime(min(day), '%Y-%m') lo, strftime(max(day), '%Y-%m') hi from daily_usage")
+            .to_pylist()[0]
+            .values()
+        )
+        m = lo
+        while m is not None and hi is not None and m <= hi:
+            found.add(m)
+            m = month_shift(m, 1)
+    return sorted(found)
 
 
 def latest_data_month(dataset: Dataset) -> str | None:
