@@ -80,3 +80,39 @@ def test_a_month_without_data_is_an_error_not_zeros(utility):
         assess_month(root, "2025-05")
     a = assess_month(root, "2025-02")  # the month before has no data: no change, said so
     assert any("no data for 2025-01" in n.en for n in a.notes) and all(s.prev_score is None for s in a.standings)
+
+
+def test_collection_counts_days_not_rows_when_registers_split_a_day(tmp_path):
+    """Two registers on one day are one day with data (the cheap count is used only without registers)."""
+    from datetime import date
+
+    import pyarrow as pa
+
+    from gridaudit.dataset import commit_version, open_dataset, stage_version
+    from gridaudit.indicators.method import load_method
+    from gridaudit.indicators.values import compute
+
+    st = stage_version(tmp_path / "ds")
+    st.write_table(
+        "units", pa.Table.from_pylist([{"unit_id": "U", "name": "所", "parent_id": None, "level": "station"}])
+    )
+    st.write_table(
+        "areas", pa.Table.from_pylist([{"area_id": "A", "feeder_id": "F", "unit_id": "U", "manager_id": "M"}])
+    )
+    st.write_table("customers", pa.Table.from_pylist([
+        {"customer_id": "C", "unit_id": "U", "category": "commercial", "tariff_code": "T", "voltage_kv": 0.4,
+         "contract_kva": 50.0, "status": "active", "area_id": "A"}]))  # fmt: skip
+    st.write_table("meters", pa.Table.from_pylist([{"meter_id": "MC", "role": "customer", "multiplier": 1.0,
+                                                    "customer_id": "C"}]))  # fmt: skip
+    rows = [
+        {"meter_id": "MC", "day": date(2025, 4, d), "kwh": 1.0, "register": r}
+        for d in (1, 2, 3)
+        for r in ("peak", "valley")
+    ]
+    st.write_table("daily_usage", pa.Table.from_pylist(rows))
+    commit_version(st, {"sources": []})
+    catalog = [i for i in load_catalog() if i.id == "collection_success_rate"]
+    method, _ = load_method(None, load_catalog())
+    got = compute(open_dataset(tmp_path / "ds"), "2025-04", catalog, method.level_of)
+    v = next(x for x in got.values if x.level == "station")
+    assert (v.num, v.den) == (3.0, 30.0)

@@ -20,10 +20,12 @@ from gridaudit.indicators.inputs import Unavailable, audit_tasks_month, lineloss
 from gridaudit.rules.safety import check_rule_sql, param_names
 
 EXPLAIN_ROWS = 50
+# days with data per meter: one row per meter and day unless registers split a day (then count days, dearer)
 AMI_DAYS_SQL = (
-    "create or replace temp table ami_days_month as select meter_id, count(distinct day) as days "
+    "create or replace temp table ami_days_month as select meter_id, {count} as days "
     "from daily_usage where day >= $month_start and day < $next_start group by meter_id"
 )
+REGISTERS_SQL = "select count(register) n from daily_usage where day >= $month_start and day < $next_start"
 
 
 @dataclass
@@ -245,7 +247,9 @@ def _inputs(eng: Any, ds: Dataset, month: str, catalog: list[Indicator], session
     if "ami_days_month" in wanted:
         if ds.has("daily_usage"):
             start, nxt = month_bounds(month)
-            eng.query(AMI_DAYS_SQL, {"month_start": start, "next_start": nxt})
+            bounds = {"month_start": start, "next_start": nxt}
+            registers = eng.query(REGISTERS_SQL, bounds).column("n")[0].as_py()
+            eng.query(AMI_DAYS_SQL.format(count="count(distinct day)" if registers else "count(*)"), bounds)
         else:
             out["ami_days_month"] = Unavailable(Text("数据集缺少表 daily_usage", "the dataset lacks table daily_usage"))
     return out
