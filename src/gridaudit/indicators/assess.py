@@ -14,7 +14,7 @@ from gridaudit.dataset import Dataset, open_dataset
 from gridaudit.i18n import Text, both
 from gridaudit.indicators.catalog import LEVELS, Indicator, IndicatorError, load_catalog
 from gridaudit.indicators.inputs import month_shift
-from gridaudit.indicators.method import Method, MethodError, load_method
+from gridaudit.indicators.method import Method, MethodError, Version, load_method
 from gridaudit.indicators.scoring import score_value
 from gridaudit.indicators.values import Computed, Value, compute
 
@@ -104,10 +104,8 @@ def rank(standings: list[Standing]) -> None:
             s.rank = rows[i - 1].rank if i and rows[i - 1].score == s.score else i + 1
 
 
-def score_month(
-    computed: Computed, catalog: list[Indicator], method: Method, month: str
-) -> tuple[list[Scored], list[Standing]]:
-    """Score every value by the method version in force for ``month`` and total them per entity."""
+def version_in_force(method: Method, month: str) -> Version:
+    """The method version in force for ``month``; a month before the first version is an error."""
     version = method.in_force(month)
     if version is None:
         first = min(v.effective for v in method.versions)
@@ -117,6 +115,14 @@ def score_month(
                 f"no assessment method is in force for {month} (the first is effective {first})",
             )
         )
+    return version
+
+
+def score_month(
+    computed: Computed, catalog: list[Indicator], method: Method, month: str
+) -> tuple[list[Scored], list[Standing]]:
+    """Score every value by the method version in force for ``month`` and total them per entity."""
+    version = version_in_force(method, month)
     by_id = {i.id: i for i in catalog}
     entries = {(e.indicator, lvl): e for e in version.entries for lvl in e.levels}
     scored: list[Scored] = []
@@ -157,7 +163,7 @@ def assess_month(
     ds = dataset if isinstance(dataset, Dataset) else open_dataset(dataset)
     catalog = load_catalog(catalog_dir)
     method, sha = load_method(method_file, catalog)
-    version = method.in_force(month)
+    version = version_in_force(method, month)  # refused before any data is read
     computed = compute(ds, month, catalog, method.level_of, session, as_of, explain)
     scored, standings = score_month(computed, catalog, method, month)
     notes = list(computed.notes)
@@ -178,7 +184,6 @@ def assess_month(
                 for s in standings:
                     if (o := was.get((s.level, s.entity_id))) is not None:
                         s.prev_score, s.prev_rank = o.score, o.rank
-    assert version is not None  # score_month raised otherwise
     return Assessment(
         month=month,
         utility=method.utility,
