@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from gridaudit.audit.cli_common import StoreOpt, UserOpt, audit_app, parse_day, run
-from gridaudit.cli_options import date_option, month_option, out_file_option
+from gridaudit.cli_options import date_option, list_option, month_option, out_file_option
 from gridaudit.console import EXIT_REJECTED, console, die, err_console, example
 from gridaudit.i18n import both, msg
 
@@ -85,6 +85,8 @@ def _assessment_table(rows: list) -> None:
         "gridaudit audit assess --month 2025-07",
         "gridaudit audit assess --month 2025-07 --dataset ds --json",
         "gridaudit audit assess --month 2025-07 --dataset ds --book --user lead",
+        "gridaudit audit assess --month 2025-07 --dataset ds --level station,area_manager --explain U0101",
+        "gridaudit audit assess --month 2025-07 --dataset ds --method 考核办法.yaml --json",
     ),
 )
 def assess_command(
@@ -93,15 +95,29 @@ def assess_command(
     as_of: date | None = date_option("--as-of", "Deadlines counted as of this date (default today)"),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table"),
     book: bool = typer.Option(False, "--book", help="Book (publish) it: frozen in the store (audit lead, manager)"),
+    method: Annotated[
+        Path | None, typer.Option("--method", help="考核办法 YAML file (with --dataset; default: the built-in one)")
+    ] = None,
+    explain: str | None = typer.Option(None, "--explain", help="With --dataset: one entity's values, points, rows"),
+    level: list[str] | None = list_option("--level", "With --dataset: levels to show (staff, area_manager, ...)"),
+    top: int = typer.Option(20, "--top", help="With --dataset: entities shown per level"),
     store: str = StoreOpt,
     user: str = UserOpt,
 ) -> None:
-    """Monthly assessment per staff member and unit (考核): findings, error rates, on-time rectification, money."""
+    """Monthly assessment (考核). With --dataset: every indicator of the catalogue at every level (staff, area
+    manager, station, county, company), scored by the 考核办法 in force, ranked, with the change against last
+    month; --book writes it to the ledger as a new version of the month. Without --dataset: the case store's
+    counts per staff member and unit (findings, on-time rectification, money)."""
     from gridaudit.audit.assess import assess, assessment_record, book_assessment
 
     day = parse_day(as_of, "--as-of")
     from gridaudit.audit.access import reader
 
+    if dataset is not None:
+        from gridaudit.indicators.cli import indicator_assess
+
+        indicator_assess(month, dataset, day, as_json, book, method, explain, level, top, store, user)
+        return
     if book:
         b = run(store, lambda s, _st: book_assessment(s, user, month, dataset, day))
         tail_zh = f"，取代 {b.supersedes_id}" if b.supersedes_id else ""

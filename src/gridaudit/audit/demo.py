@@ -228,6 +228,7 @@ def run_demo(dataset: Any, out_dir: str | Path, top: int = DEMO_TOP) -> None:
                 f"{r.penalty_yuan:,.0f}",
             )
         console.print(t)
+        _indicators(store, root, folder)
         state = msg("完好", "intact") if not problems else msg("被篡改", "TAMPERED")
         console.print(
             msg(
@@ -245,3 +246,28 @@ def run_demo(dataset: Any, out_dir: str | Path, top: int = DEMO_TOP) -> None:
             )
     finally:
         store.dispose()
+
+
+def _indicators(store: Any, root: Path, folder: Path) -> None:
+    """The indicator assessment (指标考核) of the last data month: league tables of three levels, and how to
+    see every level and an explanation from the CLI."""
+    from gridaudit.dataset import open_dataset
+    from gridaudit.indicators.assess import assess_month
+    from gridaudit.indicators.render import print_rankings
+    from gridaudit.indicators.values import latest_data_month
+
+    month = latest_data_month(open_dataset(root))
+    if month is None:
+        console.print(msg("  指标考核：数据集没有按月的数据，跳过", "  indicator assessment: no monthly data, skipped"))
+        return
+    with store.transaction() as s:
+        a = assess_month(root, month, session=s, compare=False)
+    print_rankings(a, ["station", "area_manager", "staff"], top=5)
+    cmd = f"gridaudit audit assess --month {month} --dataset {root} --store {folder} --user lead"
+    console.print(
+        msg(
+            f"  各层级排名与考核明细：{cmd} [--level ...] [--explain 对象]",
+            f"  every level and an explanation: {cmd} [--level ...] [--explain ENTITY]",
+        ),
+        highlight=False,
+    )

@@ -172,6 +172,8 @@ def open_store(
     from sqlalchemy import create_engine
     from sqlalchemy.orm import sessionmaker
 
+    from gridaudit.audit import indicator_records  # noqa: F401 - tables in their own module, registered on Base
+
     url, default_attachments = store_url(target)
     path = sqlite_path(target)
     if path is not None:

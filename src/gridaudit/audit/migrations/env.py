@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from alembic import context
 
-from gridaudit.audit import web_models  # noqa: F401 - its tables join Base.metadata
+from gridaudit.audit import (
+    indicator_records,  # noqa: F401 - its tables are on Base too
+    web_models,  # noqa: F401 - its tables join Base.metadata
+)
 from gridaudit.audit.models import Base
 from gridaudit.tips import models as _tips_models  # noqa: F401 - its tables share Base.metadata
 

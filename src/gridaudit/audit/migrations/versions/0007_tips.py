@@ -10,8 +10,8 @@ Revises: 0004
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_tips"
-down_revision = "0005_web"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
