@@ -156,3 +156,59 @@ def feeder(
 ) -> LossEntityView:
     """The feeder page (:func:`loss_entity` with level feeder)."""
     return loss_entity(engine, session, user, "feeder", feeder_id, month)
+
+
+@dataclass
+class LossList:
+    """The entities of one level (and band) in a month: the list behind a dashboard band count."""
+
+    level: str
+    band: str | None
+    month: str
+    unit: str | None
+    rows: list[dict[str, Any]]  # balance_monthly rows, worst first
+
+
+def loss_list(
+    engine: DuckDBEngine,
+    session: Any,
+    user: User | None,
+    level: str,
+    month: str,
+    band: str | None = None,
+    unit: str | None = None,
+    *,
+    settings_file: str | Path | None = None,
+) -> LossList:
+    """The month's ``level`` entities (area, feeder, voltage, unit) in ``band`` (None: all) within ``unit``
+    and the user's scope, highest loss rate first."""
+    from gridaudit.audit.errors import AuditError
+    from gridaudit.lineloss.settings import BANDS, LEVELS
+    from gridaudit.views.common import check_unit_scope
+
+    if level not in LEVELS:
+        raise AuditError(
+            f"层级应为 {', '.join(LEVELS)}：{level!r}", f"level must be one of {', '.join(LEVELS)}: {level!r}"
+        )
+    if band is not None and band not in BANDS:
+        raise AuditError(
+            f"线损分档应为 {', '.join(BANDS)}：{band!r}", f"band must be one of {', '.join(BANDS)}: {band!r}"
+        )
+    month = check_month(month, "期间 / period")
+    units = check_unit_scope(session, user, unit)
+    lo, hi = data_months(engine)
+    if month < lo or month > hi:
+        raise AuditError(
+            f"数据集中没有 {month} 的用电数据（有 {lo}..{hi}）", f"no usage data for {month} (data: {lo}..{hi})"
+        )
+    result = loss_outputs(engine, month, month, settings_file)
+    rows = [
+        r
+        for r in result.balance.monthly.to_pylist()
+        if r["level"] == level
+        and r["period"] == month
+        and (band is None or r["band"] == band)
+        and (units is None or r["unit_id"] in units)
+    ]
+    rows.sort(key=lambda r: (r["loss_rate_pct"] is None, -(r["loss_rate_pct"] or 0.0), r["entity_id"]))
+    return LossList(level, band, month, unit, rows)
