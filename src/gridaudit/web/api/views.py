@@ -12,7 +12,8 @@ from fastapi.encoders import jsonable_encoder
 from gridaudit.audit.models import User
 from gridaudit.views.area import area
 from gridaudit.views.customer import customer
-from gridaudit.web.deps import CurrentUser, Engine, StoreSession
+from gridaudit.web.deps import CurrentUser, Engine
+from gridaudit.web.pages.views_common import ReadSession
 
 router = APIRouter(tags=["views"])
 
@@ -21,7 +22,7 @@ router = APIRouter(tags=["views"])
 def customer_api(
     customer_id: str,
     user: CurrentUser,
-    s: StoreSession,
+    s: ReadSession,
     engine: Engine,
     month: str | None = Query(None, description="daily use up to the end of this month (YYYY-MM)"),
 ) -> dict[str, Any]:
@@ -35,7 +36,7 @@ def customer_api(
 def area_loss_api(
     area_id: str,
     user: CurrentUser,
-    s: StoreSession,
+    s: ReadSession,
     engine: Engine,
     period: str | None = Query(None, description="the month YYYY-MM (default: the last month of data)"),
 ) -> dict[str, Any]:

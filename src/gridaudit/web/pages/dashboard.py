@@ -12,8 +12,8 @@ from gridaudit.audit.models import User
 from gridaudit.views.chartspecs import dashboard_charts
 from gridaudit.views.dashboard import dashboard
 from gridaudit.views.loss import data_months
-from gridaudit.web.deps import CurrentUser, Engine, StoreSession
-from gridaudit.web.pages.views_common import page_context
+from gridaudit.web.deps import CurrentUser, Engine
+from gridaudit.web.pages.views_common import ReadSession, page_context
 from gridaudit.web.render import NavItem, lang_of, render
 
 router = APIRouter()
@@ -24,7 +24,7 @@ NAV = [NavItem("/dashboard", "总览", "Dashboard", order=10)]
 def dashboard_page(
     request: Request,
     user: CurrentUser,
-    s: StoreSession,
+    s: ReadSession,
     engine: Engine,
     month: str | None = None,
     unit: str | None = None,

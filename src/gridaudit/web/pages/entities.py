@@ -16,8 +16,8 @@ from gridaudit.views.chartspecs import customer_charts, loss_entity_charts
 from gridaudit.views.customer import customer
 from gridaudit.views.loss import data_months
 from gridaudit.views.staff import staff
-from gridaudit.web.deps import CurrentUser, Engine, StoreSession
-from gridaudit.web.pages.views_common import page_context
+from gridaudit.web.deps import CurrentUser, Engine
+from gridaudit.web.pages.views_common import ReadSession, page_context
 from gridaudit.web.render import lang_of, render
 
 router = APIRouter()
@@ -25,7 +25,7 @@ router = APIRouter()
 
 @router.get("/customers/{customer_id}")
 def customer_page(
-    request: Request, customer_id: str, user: CurrentUser, s: StoreSession, engine: Engine, month: str | None = None
+    request: Request, customer_id: str, user: CurrentUser, s: ReadSession, engine: Engine, month: str | None = None
 ) -> Response:
     """客户全景: the customer's profile, meters, daily use, readings, bills, findings, tasks and risk."""
     c = customer(engine, s, s.get(User, user.user_id), customer_id, month or None)
@@ -34,7 +34,7 @@ def customer_page(
 
 @router.get("/areas/{area_id}")
 def area_page(
-    request: Request, area_id: str, user: CurrentUser, s: StoreSession, engine: Engine, period: str | None = None
+    request: Request, area_id: str, user: CurrentUser, s: ReadSession, engine: Engine, period: str | None = None
 ) -> Response:
     """台区: daily supply, sales and loss; band history; coverage; customers behind the loss; mapping; technical."""
     v = area(engine, s, s.get(User, user.user_id), area_id, period or None)
@@ -43,7 +43,7 @@ def area_page(
 
 @router.get("/feeders/{feeder_id}")
 def feeder_page(
-    request: Request, feeder_id: str, user: CurrentUser, s: StoreSession, engine: Engine, period: str | None = None
+    request: Request, feeder_id: str, user: CurrentUser, s: ReadSession, engine: Engine, period: str | None = None
 ) -> Response:
     """线路: the feeder's daily balance, band history and its areas."""
     v = feeder(engine, s, s.get(User, user.user_id), feeder_id, period or None)
@@ -52,7 +52,7 @@ def feeder_page(
 
 @router.get("/staff/{staff_id}")
 def staff_page(
-    request: Request, staff_id: str, user: CurrentUser, s: StoreSession, engine: Engine, month: str | None = None
+    request: Request, staff_id: str, user: CurrentUser, s: ReadSession, engine: Engine, month: str | None = None
 ) -> Response:
     """人员: findings where responsible, error rates per reading volume, rectification record."""
     v = staff(engine, s, s.get(User, user.user_id), staff_id, month or None)
@@ -63,7 +63,7 @@ def staff_page(
 def loss_page(
     request: Request,
     user: CurrentUser,
-    s: StoreSession,
+    s: ReadSession,
     engine: Engine,
     level: str = "area",
     period: str | None = None,
