@@ -143,3 +143,17 @@ def test_pages_need_a_login_and_the_runtime_is_served(client):
     js = client.get("/runtime/vega.js")
     assert js.status_code == 200 and "javascript" in js.headers["content-type"] and "window.vegaEmbed" in js.text
     assert client.get("/static/charts.js").status_code == 200
+
+
+def test_dashboard_is_the_start_page_of_leads_and_managers_not_of_inspectors(logged_in):
+    client = logged_in("manager1")
+    assert client.get("/").headers["location"] == "/dashboard"
+    assert 'href="/dashboard"' in client.get("/tasks").text
+
+
+def test_inspectors_start_on_their_tasks(client):
+    from tests.web.conftest import login
+
+    assert login(client, "inspector1").status_code == 303
+    assert client.get("/").headers["location"] != "/dashboard"
+    assert 'href="/dashboard"' not in client.get("/tasks").text

@@ -8,6 +8,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from gridaudit.audit.access import SEE_ALL_ROLES
 from gridaudit.audit.models import User
 from gridaudit.views.chartspecs import dashboard_charts
 from gridaudit.views.dashboard import dashboard
@@ -17,7 +18,9 @@ from gridaudit.web.pages.views_common import ReadSession, page_context
 from gridaudit.web.render import NavItem, lang_of, render
 
 router = APIRouter()
-NAV = [NavItem("/dashboard", "总览", "Dashboard", order=10)]
+# in the menu (and the start page) of the roles that plan and oversee; the page itself is open to every user,
+# within their unit scope
+NAV = [NavItem("/dashboard", "总览", "Dashboard", order=10, roles=SEE_ALL_ROLES)]
 
 
 @router.get("/dashboard")
