@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 
 import pytest
@@ -20,18 +21,29 @@ def _task_of(session, entity_id: str) -> int:
     return int(session.execute(q).scalar_one())
 
 
-@pytest.fixture(scope="package")
-def world(tmp_path_factory):
-    """(dataset folder, open store, task ids by name): C1's theft task found theft (¥300) and put under
-    rectification by zhou (overdue after 2025-03-05); C2's reading task found irregular; C3's billing task
-    assigned to zhang of U1 (a cross-unit audit)."""
+@pytest.fixture(scope="package", params=["sqlite", "postgresql"])
+def world(request, tmp_path_factory):
+    """(dataset folder, open store, task ids by name) on each store backend: C1's theft task found theft
+    (¥300) and put under rectification by zhou (overdue after 2025-03-05); C2's reading task found
+    irregular; C3's billing task assigned to zhang of U1 (a cross-unit audit)."""
     from gridaudit.audit import actions
 
     base = tmp_path_factory.mktemp("views")
     ds = base / "ds"
     build_dataset(ds)
     add_findings(ds)
-    store = build_store(str(base / "cases.db"), ds, base / "att")
+    schema = None
+    if request.param == "sqlite":
+        url = str(base / "cases.db")
+    else:
+        import psycopg
+
+        server = request.getfixturevalue("pg_url")
+        schema = f"gridaudit_views_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(server, autocommit=True) as con:
+            con.execute(f'CREATE SCHEMA "{schema}"')
+        url = f"{server}?options=-csearch_path%3D{schema}"
+    store = build_store(url, ds, base / "att")
     with store.transaction() as s:
         ids = {
             "theft": _task_of(s, "C1"),
@@ -49,6 +61,11 @@ def world(tmp_path_factory):
         actions.rectify(s, "lead", ids["theft"], "zhou", 2, today=RECTIFY_ON)
     yield ds, store, ids
     store.dispose()
+    if schema is not None:
+        import psycopg
+
+        with psycopg.connect(request.getfixturevalue("pg_url"), autocommit=True) as con:
+            con.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
 
 @pytest.fixture
