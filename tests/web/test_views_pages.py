@@ -157,3 +157,20 @@ def test_inspectors_start_on_their_tasks(client):
     assert login(client, "inspector1").status_code == 303
     assert client.get("/").headers["location"] != "/dashboard"
     assert 'href="/dashboard"' not in client.get("/tasks").text
+
+
+def test_api_with_a_bearer_token_keeps_the_unit_scope(app, ids):
+    from fastapi.testclient import TestClient
+
+    from gridaudit.audit.credentials import issue_token
+
+    with app.state.store.transaction() as s:
+        token = issue_token(s, "admin", "auditor2")
+    with TestClient(app) as c:
+        headers = {"Authorization": f"Bearer {token}", "Accept-Language": "en"}
+        own = c.get(f"/api/v1/customers/{ids[UNIT2]['customer']}", headers=headers)
+        assert own.status_code == 200 and own.json()["customer"]["unit_id"].startswith(UNIT2)
+        other = c.get(f"/api/v1/customers/{ids[UNIT1]['customer']}", headers=headers)
+        assert other.status_code == 403 and "scope" in other.json()["error"]["en"]
+        loss = c.get(f"/api/v1/areas/{ids[UNIT2]['area']}/loss", headers=headers)
+        assert loss.status_code == 200 and loss.json()["history"]
