@@ -164,3 +164,24 @@ def test_staff_findings_error_rate_and_rectifications(engine, session, user, wor
         staff(engine, session, user("sun"), "S1")
     with pytest.raises(NotFound):
         staff(engine, session, user("lead"), "S404")
+
+
+def test_loss_list_is_the_list_behind_a_band_count(engine, session, user):
+    from gridaudit.views.area import loss_list
+
+    d = dashboard(engine, session, user("lead"), "2025-02", today=LATE)
+    assert d.loss is not None
+    high = loss_list(engine, session, user("lead"), "area", "2025-02", "high")
+    assert (
+        [r["entity_id"] for r in high.rows] == ["A1"] == [r["entity_id"] for r in d.loss.worst if r["band"] == "high"]
+    )
+    assert len(high.rows) == d.loss.bands["area"]["high"].value
+    u2 = loss_list(engine, session, user("lead"), "area", "2025-02", unit="U2")
+    assert [r["entity_id"] for r in u2.rows] == ["A2"]
+    assert [r["entity_id"] for r in loss_list(engine, session, user("sun"), "feeder", "2025-02").rows] == ["F2"]
+    with pytest.raises(Forbidden):
+        loss_list(engine, session, user("zhou"), "area", "2025-02", unit="U2")
+    with pytest.raises(AuditError, match="level"):
+        loss_list(engine, session, user("lead"), "planet", "2025-02")
+    with pytest.raises(AuditError, match="band"):
+        loss_list(engine, session, user("lead"), "area", "2025-02", "awful")

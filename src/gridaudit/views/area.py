@@ -201,7 +201,8 @@ def loss_list(
         raise AuditError(
             f"数据集中没有 {month} 的用电数据（有 {lo}..{hi}）", f"no usage data for {month} (data: {lo}..{hi})"
         )
-    result = loss_outputs(engine, month, month, settings_file)
+    first = max(shift_month(month, -(TREND_MONTHS - 1)), lo)  # the window the dashboard and pages use: one run
+    result = loss_outputs(engine, first, month, settings_file)
     rows = [
         r
         for r in result.balance.monthly.to_pylist()
