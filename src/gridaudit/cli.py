@@ -33,6 +33,8 @@ PARTS = (
     "gridaudit.lineloss.cli",
     "gridaudit.risk.cli",
     "gridaudit.audit.cli",
+    "gridaudit.tips.cli",
+    "gridaudit.reports.cli",
     "gridaudit.calendar_cli",
     "gridaudit.demo",
     "gridaudit.web.cli",

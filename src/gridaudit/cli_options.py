@@ -58,6 +58,7 @@ SINGLE_VALUED: dict[tuple[str, ...], str] = {
     ("rules", "run", "--family"): "one family (gridaudit.rules.loader.select_rules)",
     ("rules", "new", "--family"): "a new rule belongs to one family",
     ("rules", "new", "--entity"): "a new rule's findings are of one entity type",
+    ("report", "monthly", "--unit"): "a report covers one unit and the units under it",
 }
 
 # old spellings, per command path: still accepted (hidden, with a warning), rewritten to the new option

@@ -1,7 +1,7 @@
 """``gridaudit demo``: synthetic utility → ingest → every analyzer that exists → a short summary.
 
 Parts plug in through ``gridaudit.<part>.demo.run_demo(dataset, out_dir)`` (rules, lineloss, risk,
-audit, in that order); a part that is not built yet is skipped and said so.
+audit, reports, in that order); a part that is not built yet is skipped and said so.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from gridaudit.cli_options import out_dir_option
 from gridaudit.console import console, die, example, progress_bar
 from gridaudit.i18n import both, msg
 
-DEMO_PARTS = ("rules", "lineloss", "risk", "audit")
+DEMO_PARTS = ("rules", "lineloss", "risk", "audit", "reports")
 SOURCE_DIR = "source"
 DATASET_DIR = "dataset"
 DEFAULT_OUT = Path("gridaudit-demo")

@@ -8,7 +8,7 @@ from openpyxl import load_workbook
 
 from gridaudit.audit import actions
 from gridaudit.audit.assess import assess
-from gridaudit.audit.export import SHEETS, export_xlsx, inspection_rows, write_inspections_csv
+from gridaudit.audit.export import SHEET_TITLES, SHEETS, export_xlsx, inspection_rows, write_inspections_csv
 from gridaudit.audit.penalties import calculate
 from gridaudit.audit.penalties.book import book_penalty
 from gridaudit.audit.plans import create_plan
@@ -154,11 +154,15 @@ def test_xlsx_and_inspections(store, reads_dataset, tmp_path):
         inspections = inspection_rows(s, "2025-07")
     assert counts == {"plan": 1, "tasks": 6, "results": 4, "rectifications": 2, "assessment": 3, "penalties": 1}
     wb = load_workbook(out, read_only=True)
-    assert wb.sheetnames == list(SHEETS)
-    pen = list(wb["penalties"].iter_rows(values_only=True))
+    assert wb.sheetnames == [SHEET_TITLES[k][0] for k in SHEETS]
+    pen = list(wb["违约用电处理"].iter_rows(values_only=True))
     assert pen[0][:3] == ("编号", "任务编号", "违约类型")
     assert pen[1][1] == tasks["C000"] and pen[1][7] == 32400 and "第一百零三条" in pen[1][9]
-    head = next(wb["assessment"].iter_rows(values_only=True))
+    assert pen[1][2] == "窃电" and pen[-1][0] == "合计（有效）"  # labels; the money in force totalled
+    assert str(pen[-1][7]).startswith("=SUBTOTAL")
+    cached = list(load_workbook(out, read_only=True, data_only=True)["违约用电处理"].iter_rows(values_only=True))
+    assert cached[-1][7] == 32400
+    head = next(wb["考核"].iter_rows(values_only=True))
     assert "按期整改率" in head and "每千抄差错率" in head
     assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")]  # the temporary file is gone
     by_customer = {r["customer_id"]: r for r in inspections.to_pylist()}

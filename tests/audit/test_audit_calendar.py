@@ -65,8 +65,8 @@ def test_deadline_in_an_unknown_year_is_provisional_everywhere(store_url, tmp_pa
     from openpyxl import load_workbook
 
     rows = list(load_workbook(xlsx, read_only=True)["rectifications"].iter_rows(values_only=True))
-    col = rows[0].index("期限暂定")
-    assert [r[col] for r in rows[1:]] == ["是"]
+    col = rows[0].index("deadline provisional")  # --lang en: English headers and values
+    assert [r[col] for r in rows[1:]] == ["yes"]
     # once the utility supplies 2027, the mark is gone (the stored date is kept as ordered)
     cal = tmp_path / "cal.yaml"
     cal.write_text(CAL_2027, "utf-8")
@@ -90,10 +90,8 @@ def test_a_calendar_file_makes_the_deadline_definitive(store_url, tmp_path):
     # Dec 29–31 (3) + Jan 4–8 (5) + Jan 11, 12 = 10: New Year's Day holiday from the file moves it a day
     assert "due 2027-01-12" in text and "provisional" not in text and "unknown" not in text
     xlsx = tmp_path / "x.xlsx"
-    _cli(
-        store_url, "export", "--month", "2026-12", "--out", str(xlsx), user="li", env={"GRIDAUDIT_CALENDAR": str(cal)}
-    )
+    _cli(store_url, "export", "--month", "2026-12", "--out", str(xlsx), user="li", env={"GRIDAUDIT_CALENDAR": str(cal)})
     from openpyxl import load_workbook
 
     rows = list(load_workbook(xlsx, read_only=True)["rectifications"].iter_rows(values_only=True))
-    assert rows[1][rows[0].index("期限暂定")] is None
+    assert rows[1][rows[0].index("deadline provisional")] is None

@@ -165,9 +165,9 @@ def test_cli_full_loop(store_url, tmp_path):
     from openpyxl import load_workbook
 
     wb = load_workbook(xlsx, read_only=True)
-    assert wb.sheetnames == ["plan", "tasks", "results", "rectifications", "assessment", "penalties"]
+    assert wb.sheetnames == ["plan", "tasks", "results", "rectifications", "assessment", "penalties"]  # --lang en
     rect = list(wb["rectifications"].iter_rows(values_only=True))
-    assert rect[0][1] == "任务编号" and rect[1][10] == 2  # two replies (one rejected)
+    assert rect[0][1] == "task" and rect[1][10] == 2  # two replies (one rejected)
     csv = tmp_path / "inspections.csv"
     out = cli(store_url, "export-inspections", "--out", str(csv), user="lead")
     assert "wrote 3 inspections" in out and csv.read_text().count("\n") == 4

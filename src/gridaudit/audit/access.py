@@ -37,6 +37,15 @@ READ_ACTIONS = ("show", "list", "assess", "export")
 ACTION_ROLES: dict[str, tuple[str, ...]] = {"penalty": ("inspector", "auditor", "audit_lead")}
 # Segregation rule an action outside the state machine follows (booking a penalty is part of the result).
 SEGREGATION_AS = {"penalty": "result"}
+# Tip-offs (gridaudit.tips) and who may do what with them. Only the audit lead sees a reporter's identity.
+TIP_ROLES: dict[str, tuple[str, ...]] = {
+    "tip_add": ("auditor", "audit_lead"),
+    "tip_match": ("auditor", "audit_lead"),
+    "tip_list": SEE_ALL_ROLES,
+    "tip_reporter": ("audit_lead",),
+    "reward_propose": ("auditor", "audit_lead"),
+    "reward_approve": ("audit_lead", "manager"),
+}
 
 
 def visible_units(session: Any, user: User | None) -> set[str] | None:
@@ -121,6 +130,30 @@ def can(session: Any, user: User, action: str, task: Task) -> None:
             f"task {task.task_id} (unit {task.unit_id or 'unknown'}) is outside {user.user_id}'s scope ({en})",
         )
 
+
+def can_tip(user: User, action: str) -> None:
+    """Raise ``Forbidden`` unless ``user`` may do ``action`` (a ``TIP_ROLES`` key) on tip-offs; ``tip_reporter``
+    (seeing who reported a tip) is the audit lead's alone."""
+    roles = TIP_ROLES.get(action)
+    if roles is None:
+        raise AuditError(f"未知操作 {action}", f"unknown action {action}")
+    if not user.active:
+        raise Forbidden(f"用户 {user.user_id} 已停用，不能操作", f"user {user.user_id} is deactivated and cannot act")
+    if user.role not in roles:
+        if action == "tip_reporter":
+            raise Forbidden(
+                f"举报人身份仅稽查组长可见（{user.user_id} 是 {user.role}）",
+                f"a reporter's identity is shown to the audit lead only ({user.user_id} is {user.role})",
+            )
+        raise Forbidden(
+            f"{user.user_id}（{user.role}）无权执行 {action}（允许: {', '.join(roles)}）",
+            f"{user.user_id} ({user.role}) may not {action} (allowed: {', '.join(roles)})",
+        )
+
+
+def may_see_reporter(user: User | None) -> bool:
+    """Whether ``user`` may see reporters' identities (the audit lead; nobody when there is no user)."""
+    return user is not None and user.active and user.role in TIP_ROLES["tip_reporter"]
 
 def _check_named(session: Any, user: User, action: str, task: Task) -> None:
     """Actions reserved to a named person: an assigned task's result is recorded by its inspector (when an

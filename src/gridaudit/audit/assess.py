@@ -12,7 +12,8 @@ and each unit:
 * money, each yuan counted once per task (``task_money``): back-billing (追补电费) is the sum of the task's
   penalty bookings in force when it has any, else the back-billing its result in force established;
   the penalty charge (违约使用电费) is the sum of its penalty bookings in force; recovered = both;
-* escalations.
+* escalations;
+* tip rewards (举报奖励): the approved rewards of the tasks made from tip-offs (``gridaudit.tips.rewards``).
 
 A task counts once in its unit's row and once in its responsible staff member's row; the month's totals
 (``month_totals``) count each task once.
@@ -56,6 +57,7 @@ class AssessRow:
     backbill_yuan: float = 0.0
     penalty_yuan: float = 0.0
     escalations: int = 0
+    rewards_yuan: float = 0.0
 
     @property
     def recovered_yuan(self) -> float:
@@ -133,14 +135,18 @@ def money_by_task(
 
 def month_totals(session: Any, month: str) -> dict[str, float]:
     """The month's money and counts, each task once: what the assessment rows must add up to per unit."""
+    from gridaudit.tips.models import approved_rewards_by_task
+
     tasks = month_tasks(session, month)
     money = money_by_task(session, tasks).values()
+    rewards = approved_rewards_by_task(session, [t.task_id for t in tasks])
     return {
         "tasks": len(tasks),
         "backbill_kwh": round(sum(m.backbill_kwh for m in money), 3),
         "backbill_yuan": round(sum(m.backbill_yuan for m in money), 2),
         "penalty_yuan": round(sum(m.penalty_yuan for m in money), 2),
         "recovered_yuan": round(sum(m.recovered_yuan for m in money), 2),
+        "rewards_yuan": round(sum(rewards.values()), 2),
     }
 
 
@@ -208,6 +214,9 @@ def assess(
         r.task_id: r for r in session.execute(select(Rectification).where(Rectification.task_id.in_(ids))).scalars()
     }
     money = money_by_task(session, tasks, latest)
+    from gridaudit.tips.models import approved_rewards_by_task
+
+    rewards = approved_rewards_by_task(session, ids)
     escalated: dict[int, int] = defaultdict(int)
     for e in session.execute(select(Escalation.task_id).where(Escalation.task_id.in_(ids))).scalars():
         escalated[e] += 1
@@ -244,6 +253,7 @@ def assess(
                 as_of,
                 settings,
             )
+            row.rewards_yuan = round(row.rewards_yuan + rewards.get(t.task_id, 0.0), 2)
     if dataset_dir is not None:
         for (level, key), row in rows.items():
             row.reads = (reader_reads if level == "staff" else unit_reads).get(key, 0)

@@ -59,6 +59,9 @@ def _assessment_table(rows: list) -> None:
     for name in ("‰", msg("按期", "on time"), msg("重复", "rep."), msg("追补¥", "¥ rec."), msg("违约金¥", "¥ pen.")):
         t.add_column(name, no_wrap=True)
     t.add_column(msg("升级", "esc."), no_wrap=True)
+    rewards = any(r.rewards_yuan for r in rows)  # tip rewards (举报奖励), shown when there are any
+    if rewards:
+        t.add_column(msg("举报奖励¥", "¥ tip reward"), no_wrap=True)
     for r in rows:
         t.add_row(
             f"{msg('人员', 'staff') if r.level == 'staff' else msg('单位', 'unit')} {r.key}",
@@ -71,6 +74,7 @@ def _assessment_table(rows: list) -> None:
             f"{r.backbill_yuan:,.0f}",
             f"{r.penalty_yuan:,.0f}",
             str(r.escalations),
+            *([f"{r.rewards_yuan:,.0f}"] if rewards else []),
         )
     console.print(t)
 

@@ -89,15 +89,16 @@ def _unit_of(row: dict, ev: dict, units: dict[tuple[str, str], str]) -> str | No
 
 
 def known_rules(present: set[str], wanted: set[str]) -> set[str]:
-    """The rule ids a plan may name: the rule catalog's, the line-loss and risk analyzers' and those in the
-    findings at hand. Loads the catalog only when ``wanted`` names a rule not ``present``."""
+    """The rule ids a plan may name: the rule catalog's, the line-loss, risk and tip-off analyzers' and those in
+    the findings at hand. Loads the catalog only when ``wanted`` names a rule not ``present``."""
     if wanted <= present:
         return present
     from gridaudit.lineloss.to_findings import RULE_IDS
     from gridaudit.risk.pipeline import RULE_ID
     from gridaudit.rules.loader import load_catalog
+    from gridaudit.tips.subjects import RULE_IDS as TIP_RULE_IDS
 
-    return present | set(RULE_IDS) | {RULE_ID} | {r.id for r in load_catalog()}
+    return present | set(RULE_IDS) | {RULE_ID} | set(TIP_RULE_IDS) | {r.id for r in load_catalog()}
 
 
 def _check_scope(

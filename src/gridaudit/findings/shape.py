@@ -11,7 +11,19 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 ENTITY_TYPES = ("customer", "meter", "area", "feeder", "staff", "work_order", "bill")
-FAMILIES = ("reading", "billing", "tariff", "collection", "process", "metering", "seal", "contract", "theft", "loss")
+FAMILIES = (
+    "reading",
+    "billing",
+    "tariff",
+    "collection",
+    "process",
+    "metering",
+    "seal",
+    "contract",
+    "theft",
+    "loss",
+    "tip",
+)
 SEVERITIES = ("low", "medium", "high", "critical")
 
 FINDINGS_SCHEMA = pa.schema(

@@ -7,6 +7,7 @@ from alembic import context
 
 from gridaudit.audit import web_models  # noqa: F401 - its tables join Base.metadata
 from gridaudit.audit.models import Base
+from gridaudit.tips import models as _tips_models  # noqa: F401 - its tables share Base.metadata
 
 connection = context.config.attributes["connection"]
 context.configure(connection=connection, target_metadata=Base.metadata, version_table="audit_alembic_version")
