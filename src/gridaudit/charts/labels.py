@@ -1,7 +1,7 @@
 """Labels a person reads for the codes the charts (and the pages and reports around them) show.
 
 One place for the Chinese and English names of finding families, severities, loss bands, loss levels,
-rectification states and the contract's coded values (meter events, categories, read types, outcomes…):
+and the contract's coded values (meter events, categories, read types, roles):
 charts put these labels in their data, web pages and reports use the same ones.
 ``label(kind, code, lang)`` gives one; an unknown code is shown as itself rather than hidden.
 """
@@ -69,21 +69,12 @@ BAND_COLOR = {
 SEVERITY_COLOR = {"low": "#8fa8c8", "medium": "#e0a800", "high": "#d9480f", "critical": "#a61e1e"}
 
 
-RECT_STATUS_LABEL: dict[str, Text] = {
-    "open": Text("待整改", "open"),
-    "replied": Text("已回复", "replied"),
-    "rejected": Text("已驳回", "rejected"),
-    "accepted": Text("已通过", "accepted"),
-}
-
 # kinds whose labels come from a domain of the import contract (its first Chinese alias of each code)
 DOMAIN_KINDS = {
     "event": "event_type",
     "category": "category",
     "customer_status": "customer_status",
     "read_type": "read_type",
-    "outcome": "outcome",
-    "violation_type": "violation_type",
     "staff_role": "staff_role",
     "meter_role": "meter_role",
 }
@@ -113,7 +104,6 @@ _KINDS: dict[str, dict[str, Text]] = {
     "band": BAND_LABEL,
     "level": LEVEL_LABEL,
     "series": SERIES_LABEL,
-    "rect_status": RECT_STATUS_LABEL,
 }
 
 
@@ -133,9 +123,9 @@ def text_in(text: Text | str, lang: str | None = None) -> str:
 
 
 def label(kind: str, code: str, lang: str | None = None) -> str:
-    """The label of ``code`` of ``kind`` in ``lang``: family, severity, band, level, series, rect_status, or a
-    contract domain (event, category, customer_status, read_type, outcome, violation_type, staff_role,
-    meter_role)."""
+    """The label of ``code`` of ``kind`` in ``lang``: family, severity, band, level, series, or a contract
+    domain (event, category, customer_status, read_type, staff_role, meter_role). Outcomes, rectification
+    states and rule titles are the reports' (``gridaudit.reports.labels``)."""
     table = domain_labels(DOMAIN_KINDS[kind]) if kind in DOMAIN_KINDS else _KINDS.get(kind)
     if table is None:
         raise ValueError(f"unknown label kind {kind!r}: use {', '.join([*_KINDS, *DOMAIN_KINDS])}")
