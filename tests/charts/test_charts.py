@@ -170,6 +170,7 @@ def test_labels_name_codes_and_keep_unknown_ones():
     assert label("severity", "critical", "en") == "critical"
     assert label("event", "voltage_loss", "zh") == "失压"
     assert label("band", "no_such_band", "zh") == "no_such_band"
+    assert label("category", "residential", "zh") == "居民" and label("read_type", "ami", "en") == "ami"
     with pytest.raises(ValueError):
         label("colour", "red")
 

@@ -1,7 +1,8 @@
 """Labels a person reads for the codes the charts (and the pages and reports around them) show.
 
-One place for the Chinese and English names of finding families, severities, loss bands, loss levels and
-meter event types: charts put these labels in their data, web pages and reports use the same ones.
+One place for the Chinese and English names of finding families, severities, loss bands, loss levels,
+and the contract's coded values (meter events, categories, read types, roles):
+charts put these labels in their data, web pages and reports use the same ones.
 ``label(kind, code, lang)`` gives one; an unknown code is shown as itself rather than hidden.
 """
 
@@ -68,17 +69,33 @@ BAND_COLOR = {
 SEVERITY_COLOR = {"low": "#8fa8c8", "medium": "#e0a800", "high": "#d9480f", "critical": "#a61e1e"}
 
 
+# kinds whose labels come from a domain of the import contract (its first Chinese alias of each code)
+DOMAIN_KINDS = {
+    "event": "event_type",
+    "category": "category",
+    "customer_status": "customer_status",
+    "read_type": "read_type",
+    "staff_role": "staff_role",
+    "meter_role": "meter_role",
+}
+
+
 @cache
-def event_labels() -> dict[str, Text]:
-    """Meter event types (the contract's ``event_type`` domain) with their Chinese name from its aliases."""
+def domain_labels(domain_name: str) -> dict[str, Text]:
+    """The codes of a contract domain with their Chinese name (the first alias naming each code)."""
     from gridaudit.contract.spec import load_contract
 
-    domain = load_contract().domains["event_type"]
+    domain = load_contract().domains[domain_name]
     out: dict[str, Text] = {}
     for code in domain.values:
         zh = next((alias for alias, c in domain.aliases.items() if c == code), code)
         out[code] = Text(zh, code.replace("_", " "))
     return out
+
+
+def event_labels() -> dict[str, Text]:
+    """Meter event types (the contract's ``event_type`` domain) with their Chinese names."""
+    return domain_labels("event_type")
 
 
 _KINDS: dict[str, dict[str, Text]] = {
@@ -106,9 +123,11 @@ def text_in(text: Text | str, lang: str | None = None) -> str:
 
 
 def label(kind: str, code: str, lang: str | None = None) -> str:
-    """The label of ``code`` of ``kind`` (family, severity, band, level, series, event) in ``lang``."""
-    table = event_labels() if kind == "event" else _KINDS.get(kind)
+    """The label of ``code`` of ``kind`` in ``lang``: family, severity, band, level, series, or a contract
+    domain (event, category, customer_status, read_type, staff_role, meter_role). Outcomes, rectification
+    states and rule titles are the reports' (``gridaudit.reports.labels``)."""
+    table = domain_labels(DOMAIN_KINDS[kind]) if kind in DOMAIN_KINDS else _KINDS.get(kind)
     if table is None:
-        raise ValueError(f"unknown label kind {kind!r}: use {', '.join([*_KINDS, 'event'])}")
+        raise ValueError(f"unknown label kind {kind!r}: use {', '.join([*_KINDS, *DOMAIN_KINDS])}")
     found = table.get(code)
     return code if found is None else text_in(found, lang)

@@ -1,0 +1,81 @@
+"""Line-loss outputs for the views: one ``run_loss`` per dataset version and window, kept in memory.
+
+``gridaudit loss`` appends its findings to the findings store but keeps its balance tables only when asked
+(``--out-dir``); the pages need the balance itself (every area's daily supply, sales and loss, the bands of
+each month), so :func:`loss_outputs` runs :func:`gridaudit.lineloss.run.run_loss` for the window the view
+shows and keeps the result per (dataset folder, version, window, settings file): a new dataset version is a
+new key, so nothing stale is served. The cache holds a few windows (``MAX_CACHED``), oldest dropped first.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from datetime import date
+from pathlib import Path
+
+from gridaudit.engines.duckdb import DuckDBEngine
+from gridaudit.lineloss.inputs import LossInputError
+from gridaudit.lineloss.run import LossResult, run_loss
+from gridaudit.lineloss.settings import LossSettings, load_settings
+from gridaudit.views.common import month_days, shift_month
+
+MAX_CACHED = 8
+_CACHE: OrderedDict[tuple[str, str, str, str, str], LossResult] = OrderedDict()
+_LOCK = threading.Lock()
+_SPANS: dict[tuple[str, str], tuple[date, date]] = {}
+
+
+def loss_settings(settings_file: str | Path | None = None) -> LossSettings:
+    """The line-loss settings in force (the utility's file, else the defaults)."""
+    return load_settings(settings_file)
+
+
+def data_months(engine: DuckDBEngine) -> tuple[str, str]:
+    """The first and last month of daily usage in the dataset (cached per version)."""
+    ds = engine.dataset
+    key = (str(ds.root), ds.version)
+    if key not in _SPANS:
+        lo, hi = engine.query("SELECT MIN(day) AS lo, MAX(day) AS hi FROM daily_usage").to_pylist()[0].values()
+        if lo is None:
+            raise LossInputError(f"{ds.root}: daily_usage 没有数据 / daily_usage holds no rows")
+        _SPANS[key] = (lo, hi)
+    lo, hi = _SPANS[key]
+    return lo.strftime("%Y-%m"), hi.strftime("%Y-%m")
+
+
+def window_months(engine: DuckDBEngine, month: str, months: int) -> tuple[str, str]:
+    """The ``months`` months up to ``month``, clipped to the months the dataset has."""
+    lo, hi = data_months(engine)
+    first = max(shift_month(month, -(months - 1)), lo)
+    return first, min(month, hi)
+
+
+def loss_outputs(engine: DuckDBEngine, first: str, last: str, settings_file: str | Path | None = None) -> LossResult:
+    """The line-loss run over the months ``first``..``last`` (cached; see the module docstring).
+
+    A window with no data is ``LossInputError`` (its message names the months the data covers)."""
+    ds = engine.dataset
+    key = (str(ds.root), ds.version, first, last, str(settings_file or ""))
+    with _LOCK:
+        hit = _CACHE.get(key)
+        if hit is not None:
+            _CACHE.move_to_end(key)
+            return hit
+    start, end = month_days(first)[0], month_days(last)[1]
+    result = run_loss(ds, start=start, end=end, settings=loss_settings(settings_file))
+    with _LOCK:
+        _CACHE[key] = result
+        while len(_CACHE) > MAX_CACHED:
+            _CACHE.popitem(last=False)
+    return result
+
+
+def clear_cache() -> None:
+    """Forget every cached run (tests, or after a settings change)."""
+    with _LOCK:
+        _CACHE.clear()
+        _SPANS.clear()
+
+
+__all__ = ["LossInputError", "clear_cache", "data_months", "loss_outputs", "loss_settings", "window_months"]
