@@ -25,9 +25,14 @@ OUTCOMES = {"theft": "窃电", "violation": "违约用电", "irregular": "异常
 CHECK_KINDS = {"desk": "案头核查", "field": "现场核查"}
 
 
+def fits_db_integer(n: int) -> bool:
+    """Whether ``n`` fits a database BIGINT (a larger id from a URL is simply unknown, not a driver crash)."""
+    return -(2**63) <= n < 2**63
+
+
 def get_task(session: Any, task_id: int) -> Task:
-    """A task by id, or a clear error."""
-    task = session.get(Task, task_id)
+    """A task by id, or a clear error (an id no database integer can hold is unknown too, not a crash)."""
+    task = session.get(Task, task_id) if fits_db_integer(task_id) else None
     if task is None:
         raise NotFound(f"未知任务 {task_id}", f"unknown task {task_id}")
     return task

@@ -130,11 +130,12 @@ def attachment(task_id: int, attachment_id: int, user: CurrentUser, s: StoreSess
     """Download an attachment of a task the user sees (stored by sha256; sent under its original name)."""
     from fastapi.responses import FileResponse
 
+    from gridaudit.audit.actions import fits_db_integer
     from gridaudit.audit.errors import NotFound
     from gridaudit.audit.models import Attachment
 
     visible_task(s, _me(s, user), task_id)
-    row = s.get(Attachment, attachment_id)
+    row = s.get(Attachment, attachment_id) if fits_db_integer(attachment_id) else None
     path = get_store(request).attachments / row.sha256[:2] / row.sha256 if row is not None else None
     if row is None or row.task_id != task_id or path is None or not path.is_file():
         raise NotFound(f"任务 {task_id} 没有附件 {attachment_id}", f"task {task_id} has no attachment {attachment_id}")
