@@ -62,7 +62,8 @@ class PlanOutcome:
     over_top: int = 0
 
 
-def _evidence(row: dict) -> dict:
+def evidence_of(row: dict) -> dict:
+    """A finding row's evidence as a dict (empty when missing or not a JSON object)."""
     try:
         ev = json.loads(row.get("evidence") or "{}")
     except json.JSONDecodeError:
@@ -74,6 +75,15 @@ def _unit_of(row: dict, ev: dict, units: dict[tuple[str, str], str]) -> str | No
     if ev.get("unit_id"):
         return str(ev["unit_id"])
     return units.get((row["entity_type"], str(row["entity_id"])))
+
+
+def finding_priority(
+    row: dict, evidence: dict, score_pct: float | None, rate: Rate, settings: PrioritySettings = DEFAULT_PRIORITY
+) -> float:
+    """A finding's priority as plans rank it (``priority.priority``): its ¥ counts as unknown when the evidence
+    says ``money_unknown``; ``score_pct`` from ``score_percentiles``, ``rate`` from ``HitRates.for_rule``."""
+    yuan = None if evidence.get("money_unknown") else row.get("yuan_at_stake")
+    return priority(score_pct, row.get("severity"), yuan, rate.rate, settings)
 
 
 def known_rules(present: set[str], wanted: set[str]) -> set[str]:
@@ -214,7 +224,7 @@ def create_plan(
     rows = findings.to_pylist()
     evidence = []
     for r in rows:
-        ev = _evidence(r)
+        ev = evidence_of(r)
         evidence.append(ev)
         r["unit_id"] = _unit_of(r, ev, unit_map)
     _check_scope(rows, families, rules, quotas, unit_map)
@@ -258,8 +268,7 @@ def create_plan(
         if rate is None:
             rate = rule_rates[r["rule_id"]] = rates.for_rule(r["rule_id"], r["family"])
         r["hit_rate"] = rate
-        yuan = None if ev.get("money_unknown") else r.get("yuan_at_stake")
-        r["priority"] = priority(pcts[r["finding_id"]], r.get("severity"), yuan, rate.rate, settings)
+        r["priority"] = finding_priority(r, ev, pcts[r["finding_id"]], rate, settings)
         if key in best:
             skip("same entity in file")
             if (r["priority"], r["finding_id"]) <= (best[key]["priority"], best[key]["finding_id"]):
