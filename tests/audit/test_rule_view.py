@@ -20,9 +20,20 @@ RULE = "billing_adjustment_unapproved"
 def _findings(month: str, n: int) -> object:
     return findings_table(
         [
-            dict(rule_id=RULE, family="billing", severity="high", entity_type="customer",
-                 entity_id=f"C{month}-{i}", period=month, score=1.0, kwh_at_stake=10.0, yuan_at_stake=5.0,
-                 responsible_staff_id=None, evidence={"unit_id": "U1"}, run_id="t")  # fmt: skip
+            dict(
+                rule_id=RULE,
+                family="billing",
+                severity="high",
+                entity_type="customer",
+                entity_id=f"C{month}-{i}",
+                period=month,
+                score=1.0,
+                kwh_at_stake=10.0,
+                yuan_at_stake=5.0,
+                responsible_staff_id=None,
+                evidence={"unit_id": "U1"},
+                run_id="t",
+            )  # fmt: skip
             for i in range(n)
         ]
     )
