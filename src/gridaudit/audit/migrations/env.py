@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from gridaudit.audit import web_models  # noqa: F401 - its tables join Base.metadata
 from gridaudit.audit.models import Base
 
 connection = context.config.attributes["connection"]

@@ -1,0 +1,176 @@
+"""FastAPI dependencies every page and API module uses: who is asking, the case store, the dataset, CSRF.
+
+* ``web_context`` (cached per request): the user from ``Authorization: Bearer`` (API token) or from the
+  session cookie, the open session and its CSRF token. ``current_user`` is its user or None;
+  ``require_user`` refuses anonymous requests (pages redirect to /login, the API answers 401);
+  ``require_roles(*roles)`` also checks the role (task actions are checked by ``gridaudit.audit.access.can``
+  inside the actions themselves: do not re-check them here).
+* ``csrf_protect``: put ``dependencies=[Depends(csrf_protect)]`` on every browser POST; the form carries the
+  session's token in the hidden field ``csrf_token`` (or the header ``X-CSRF-Token``). Requests with a
+  bearer token need none (no cookie is involved).
+* ``StoreSession``: a ``Store.transaction`` session for the handler (commit when it returns, roll back on any
+  error, before the response is sent). ``dataset_engine``: a ``DuckDBEngine`` on the app's dataset.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from gridaudit.audit.errors import AuditError, Forbidden
+from gridaudit.audit.models import User
+from gridaudit.audit.workflow import ROLES
+from gridaudit.web import sessions
+from gridaudit.web.errors import CsrfRefused, LoginRequired
+from gridaudit.web.settings import WebSettings
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from gridaudit.audit.store import Store
+    from gridaudit.engines.duckdb import DuckDBEngine
+
+bearer_scheme = HTTPBearer(auto_error=False, description="API token: gridaudit audit users token ID")
+
+
+@dataclass
+class WebContext:
+    """Who is asking: the user (None: nobody logged in), the browser session, whether a bearer token was used."""
+
+    user: User | None
+    session: sessions.OpenSession | None
+    via_token: bool = False
+
+    @property
+    def csrf_token(self) -> str:
+        """The CSRF token of the session ('' without one)."""
+        return self.session.csrf_token if self.session is not None else ""
+
+
+def get_settings(request: Request) -> WebSettings:
+    """The app's settings."""
+    return request.app.state.settings
+
+
+def get_store(request: Request) -> Store:
+    """The app's open case store."""
+    return request.app.state.store
+
+
+def idle(request: Request) -> timedelta:
+    """How long an unused session lives."""
+    return timedelta(minutes=get_settings(request).idle_minutes)
+
+
+def web_context(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)] = None
+) -> WebContext:
+    """Resolve the bearer token or the session cookie once per request (kept in ``request.state.web``)."""
+    cached = getattr(request.state, "web", None)
+    if cached is not None:
+        return cached
+    from gridaudit.audit.credentials import user_for_token
+
+    store = get_store(request)
+    if credentials is not None:
+        with store.transaction() as s:
+            user = user_for_token(s, credentials.credentials)
+        if user is None:
+            raise LoginRequired("API 令牌无效或已停用", "the API token is invalid or revoked")
+        ctx = WebContext(user, None, via_token=True)
+    else:
+        with store.transaction() as s:
+            opened = sessions.load(s, request.cookies.get(sessions.COOKIE), idle(request))
+            user = s.get(User, opened.user_id) if opened is not None and opened.user_id else None
+            if user is not None and not user.active:
+                sessions.end(s, opened.raw_id if opened else None)
+                user, opened = None, None
+        ctx = WebContext(user, opened)
+    request.state.web = ctx
+    return ctx
+
+
+Context = Annotated[WebContext, Depends(web_context)]
+
+
+def current_user(ctx: Context) -> User | None:
+    """The logged-in user, or None."""
+    return ctx.user
+
+
+def require_user(ctx: Context) -> User:
+    """The logged-in user; anonymous requests are refused (``LoginRequired``)."""
+    if ctx.user is None:
+        raise LoginRequired("请先登录", "please log in")
+    return ctx.user
+
+
+CurrentUser = Annotated[User, Depends(require_user)]
+
+
+def require_roles(*roles: str) -> Callable[..., User]:
+    """A dependency returning the logged-in user when their role is one of ``roles``, else ``Forbidden``."""
+
+    def check(user: CurrentUser) -> User:
+        if user.role not in roles:
+            names_zh = "、".join(ROLES.get(r, (r, r))[0] for r in roles)
+            raise Forbidden(
+                f"此页面仅限 {names_zh} 使用（{user.user_id} 是 {ROLES.get(user.role, (user.role,))[0]}）",
+                f"this page is for {', '.join(roles)} only ({user.user_id} is {user.role})",
+            )
+        return user
+
+    return check
+
+
+async def csrf_protect(request: Request, ctx: Context) -> None:
+    """Refuse a browser POST whose ``csrf_token`` (form field or ``X-CSRF-Token`` header) is not its session's."""
+    if ctx.via_token:
+        return
+    given = request.headers.get("X-CSRF-Token")
+    if given is None and request.method not in ("GET", "HEAD", "OPTIONS"):
+        kind = request.headers.get("content-type", "")
+        if kind.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+            form = await request.form()
+            value = form.get("csrf_token")
+            given = value if isinstance(value, str) else None
+    if ctx.session is None or not given or not hmac.compare_digest(given, ctx.session.csrf_token):
+        raise CsrfRefused(
+            "表单已过期或来源不明（缺少有效的 CSRF 令牌），请刷新页面后重试",
+            "the form has expired or did not come from this site (no valid CSRF token); reload the page and retry",
+        )
+
+
+def store_session(request: Request) -> Iterator[Session]:
+    """One ``Store.transaction`` for the handler (use through ``StoreSession``: it ends before the response)."""
+    with get_store(request).transaction() as s:
+        yield s
+
+
+StoreSession = Annotated[Any, Depends(store_session, scope="function")]
+
+
+def dataset_engine(request: Request) -> Iterator[DuckDBEngine]:
+    """A DuckDB engine on the app's dataset (its newest version), closed after the handler."""
+    from gridaudit.dataset import open_dataset
+    from gridaudit.engines.duckdb import DuckDBEngine
+
+    folder = get_settings(request).dataset
+    if folder is None:
+        raise AuditError(
+            "未配置数据集（gridaudit serve --dataset DIR）", "no dataset configured (gridaudit serve --dataset DIR)"
+        )
+    engine = DuckDBEngine(open_dataset(folder))
+    try:
+        yield engine
+    finally:
+        engine.close()
+
+
+Engine = Annotated[Any, Depends(dataset_engine, scope="function")]
