@@ -11,7 +11,7 @@ import pytest
 from gridaudit.audit.errors import Forbidden
 from gridaudit.contract import load_contract
 from gridaudit.dataset import commit_version, open_dataset, stage_version
-from gridaudit.sqlconsole import ConsoleError, ConsoleSettings, execute, may_use_console, run_query
+from gridaudit.sqlconsole import ConsoleError, ConsoleSettings, dataset_units, execute, may_use_console, run_query
 
 
 def _table(name: str, rows: list[dict]) -> pa.Table:
@@ -23,7 +23,9 @@ def _table(name: str, rows: list[dict]) -> pa.Table:
 def dataset(tmp_path: Path):
     """Units U1/U2 and 300 customers (enough for a cross join that runs for minutes)."""
     st = stage_version(tmp_path / "ds")
-    st.write_table("units", _table("units", [dict(unit_id="U1", name="一所"), dict(unit_id="U2", name="二所")]))
+    units = [dict(unit_id="HQ", name="市公司"), dict(unit_id="U1", name="一所", parent_id="HQ"),
+             dict(unit_id="U2", name="二所", parent_id="HQ")]  # fmt: skip
+    st.write_table("units", _table("units", units))
     customers = [
         dict(
             customer_id=f"C{i:03d}",
@@ -42,21 +44,27 @@ def dataset(tmp_path: Path):
 
 
 @pytest.fixture
-def store(tmp_path: Path):
-    """A SQLite case store with an admin, an auditor, an audit lead, a unit-bound auditor and an inspector."""
+def store(tmp_path: Path, dataset):
+    """A SQLite case store with the dataset's unit tree (HQ over U1, U2), an admin, an auditor, an audit lead,
+    an auditor bound to U1, a lead bound to HQ and an inspector."""
     from gridaudit.audit.store import open_store
-    from gridaudit.audit.users import add_user
+    from gridaudit.audit.units import read_dataset_units, sync_units
+    from gridaudit.audit.users import add_user, get_user
 
     st = open_store(tmp_path / "cases.db", tmp_path / "att", create=True)
+    with st.transaction() as s:
+        add_user(s, None, "admin", "Admin", "admin")
+    with st.transaction() as s:
+        sync_units(s, get_user(s, "admin"), read_dataset_units(dataset.root), "test")
     for uid, role, unit in (
-        ("admin", "admin", None),
         ("li", "auditor", None),
         ("lead", "audit_lead", None),
         ("bound", "auditor", "U1"),
+        ("hq", "audit_lead", "HQ"),
         ("zhang", "inspector", None),
     ):
         with st.transaction() as s:
-            add_user(s, None if uid == "admin" else "admin", uid, uid.title(), role, unit)
+            add_user(s, "admin", uid, uid.title(), role, unit)
     yield st
     st.dispose()
 
@@ -154,16 +162,18 @@ def test_the_sandbox_holds_even_for_sql_sqlglot_reads_differently(dataset):
     assert "root:" not in err.value.en
 
 
-@pytest.mark.parametrize("user, ok", [("li", True), ("lead", True), ("bound", False), ("zhang", False),
-                                      ("admin", False)])  # fmt: skip
-def test_only_auditors_and_leads_bound_to_no_unit_may_query(dataset, store, user, ok):
+@pytest.mark.parametrize("user, ok", [("li", True), ("lead", True), ("hq", True), ("bound", False),
+                                      ("zhang", False), ("admin", False)])  # fmt: skip
+def test_only_auditors_and_leads_whose_scope_covers_the_dataset_may_query(dataset, store, user, ok):
     with store.transaction() as s:
-        assert may_use_console(s, user) is ok
+        assert may_use_console(s, user, dataset_units(dataset)) is ok
     if ok:
         assert run_query(store, user, dataset, "select 1 as x").rows() == [[1]]
         return
-    with pytest.raises(Forbidden):
+    with pytest.raises(Forbidden) as err:
         run_query(store, user, dataset, "select 1 as x")
+    if user == "bound":
+        assert "U2" in err.value.en and "HQ" in err.value.zh
     assert _events(store) == []  # nothing ran
 
 

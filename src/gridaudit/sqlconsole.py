@@ -6,8 +6,9 @@ on a DuckDB engine of its own, locked down (:meth:`DuckDBEngine.lock_down`: no f
 configuration locked), under a time limit (the query is interrupted) and a row cap (at most ``row_cap`` rows
 come back; ``truncated`` says there were more). Both limits are :class:`ConsoleSettings`.
 
-Who: an active auditor or audit lead not bound to a unit (the console reads the whole dataset, so a user whose
-unit scope is one unit's tree may not use it). Every query a permitted user submits — run, refused by the
+Who: an active auditor or audit lead whose unit scope covers the whole dataset (unbound, or bound to a unit
+whose tree holds every unit of the dataset): the console reads every table whole, so a user limited to a
+part of the utility may not use it. Every query a permitted user submits — run, refused by the
 sandbox, failed or stopped by the time limit — is an event ``sql_query`` in the audit trail under that user.
 """
 
@@ -91,9 +92,25 @@ def _flat(table: pa.Table) -> pa.Table:
     return out
 
 
-def check_console_user(session: Any, user_id: str | None) -> Any:
-    """The acting user, if they may use the console (active auditor or audit lead bound to no unit);
-    otherwise ``Forbidden`` (or ``NotFound`` for an unknown user)."""
+def dataset_units(dataset: Dataset) -> set[str]:
+    """The units a dataset holds data of (its ``units`` table, and the units its customers name)."""
+    from gridaudit.engines.duckdb import DuckDBEngine
+
+    parts = [f"select cast(unit_id as varchar) u from {t}" for t in ("units", "customers") if dataset.has(t)]
+    if not parts:
+        return set()
+    engine = DuckDBEngine(dataset)
+    try:
+        got = engine.query(f"select distinct u from ({' union all '.join(parts)}) q where u is not null")
+    finally:
+        engine.close()
+    return set(got.column("u").to_pylist())
+
+
+def check_console_user(session: Any, user_id: str | None, units: set[str] | None = None) -> Any:
+    """The acting user, if they may use the console: an active auditor or audit lead whose unit scope
+    (``access.visible_units``) covers ``units`` (the dataset's, :func:`dataset_units`; None: only users who
+    see every unit). Otherwise ``Forbidden`` (``NotFound`` for an unknown user)."""
     from gridaudit.audit.access import visible_units
     from gridaudit.audit.users import get_user
 
@@ -103,19 +120,22 @@ def check_console_user(session: Any, user_id: str | None) -> Any:
             f"只有稽查员和稽查组长可以使用 SQL 查询台（{user.user_id} 是 {user.role}）",
             f"only auditors and audit leads may use the SQL console ({user.user_id} is {user.role})",
         )
-    if visible_units(session, user) is not None:
+    scope = visible_units(session, user)
+    if scope is not None and (units is None or not units <= scope):
+        outside = sorted((units or set()) - scope)
         raise Forbidden(
-            f"SQL 查询台读取整个数据集；{user.user_id} 限于单位 {user.unit_id}，不能使用",
-            f"the SQL console reads the whole dataset; {user.user_id} is limited to unit {user.unit_id} "
-            "and may not use it",
+            f"SQL 查询台读取整个数据集；{user.user_id} 的范围限于单位 {user.unit_id} 及其下级"
+            + (f"，不含 {', '.join(outside[:5])}" if outside else ""),
+            f"the SQL console reads the whole dataset; {user.user_id} is limited to unit {user.unit_id} and the "
+            "units under it" + (f", not {', '.join(outside[:5])}" if outside else ""),
         )
     return user
 
 
-def may_use_console(session: Any, user_id: str | None) -> bool:
+def may_use_console(session: Any, user_id: str | None, units: set[str] | None = None) -> bool:
     """Whether ``check_console_user`` lets ``user_id`` in (for showing or hiding the console's link)."""
     try:
-        check_console_user(session, user_id)
+        check_console_user(session, user_id, units)
     except AuditError:
         return False
     return True
@@ -221,8 +241,9 @@ def run_query(
     after recording it. ``store``: an open case store (``gridaudit.audit.store.open_store``)."""
     from gridaudit.audit import trail
 
+    units = dataset_units(dataset)
     with store.transaction() as s:
-        user = check_console_user(s, user_id)
+        user = check_console_user(s, user_id, units)
         actor = user.user_id
     result: ConsoleResult | None = None
     error: ConsoleError | None = None
