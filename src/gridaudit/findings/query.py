@@ -20,6 +20,15 @@ from gridaudit.i18n import both
 
 AUDIT_STATUSES = ("new", "under_audit", "closed")
 STATUS_TEXT = {"new": ("未立案", "new"), "under_audit": ("稽查中", "under audit"), "closed": ("已办结", "closed")}
+FAMILY_TEXT = {
+    "reading": ("抄表", "meter reading"), "billing": ("核算", "billing"), "tariff": ("电价", "tariff"),
+    "collection": ("收费", "collection"), "process": ("业扩流程", "service process"), "metering": ("计量", "metering"),
+    "seal": ("封印", "seals"), "contract": ("违约用电", "contract violation"), "theft": ("窃电", "theft"),
+    "loss": ("线损", "line loss"),
+}  # fmt: skip
+SEVERITY_TEXT = {
+    "low": ("低", "low"), "medium": ("中", "medium"), "high": ("高", "high"), "critical": ("严重", "critical"),
+}  # fmt: skip
 MONTH = r"\d{4}-(?:0[1-9]|1[0-2])"
 SUMMARY_KEYS = ("analyzer", "family", "rule_id", "severity", "entity_type", "period", "unit_id", "audit_status",
                 "run_id", "responsible_staff_id")  # fmt: skip
