@@ -7,7 +7,6 @@ import re
 import shutil
 
 import pytest
-
 from tests.web.conftest import UNIT1, UNIT2, csrf_of, login, make_app
 
 CHECKBOX = re.compile(r'name="finding_id" value="([0-9a-f]+)"(?![^>]*disabled)')
@@ -47,12 +46,13 @@ def papp(web_store, web_dataset, tmp_path):
         trees = {u: subtree(s, u) for u in (UNIT1, UNIT2)}
     st.dispose()
     rows = []
-    for unit, tree in trees.items():
+    for tree in trees.values():
         free = [c["customer_id"] for c in customers if c["unit_id"] in tree and c["customer_id"] not in taken]
         for i, cid in enumerate(free[:4]):
+            money = dict(kwh_at_stake=100.0 * (i + 1), yuan_at_stake=60.0 * (i + 1))
             rows.append(dict(rule_id="loss_customer_suspect", family="loss", severity="high", entity_type="customer",
-                             entity_id=cid, period="2024-03", score=0.5 + i / 10, kwh_at_stake=100.0 * (i + 1),
-                             yuan_at_stake=60.0 * (i + 1), responsible_staff_id=None, evidence={}, run_id=""))  # fmt: skip
+                             entity_id=cid, period="2024-03", score=0.5 + i / 10, responsible_staff_id=None,
+                             evidence={}, run_id="", **money))  # fmt: skip
     assert len(rows) == 8
     append_run(ds, findings_table(rows), RunProvenance(analyzer="loss"))
     application = make_app(web_store, ds)
