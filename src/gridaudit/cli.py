@@ -35,6 +35,7 @@ PARTS = (
     "gridaudit.audit.cli",
     "gridaudit.calendar_cli",
     "gridaudit.demo",
+    "gridaudit.web.cli",
 )
 
 

@@ -111,6 +111,8 @@ def run(
         mod.run_demo(result.dataset, out)
         times[part] = time.perf_counter() - tp
     times["total"] = time.perf_counter() - t0
+    if (out / "audit" / "cases.db").is_file():
+        print_serve_hint(out)
     steps = " · ".join(f"{k} {v:.1f}s" for k, v in times.items() if k != "total")
     console.print(
         msg(
@@ -121,11 +123,29 @@ def run(
     return times
 
 
+def serve_args(out: Path) -> list[str]:
+    """The ``gridaudit serve`` arguments that open the demo's utility in the web app."""
+    return ["--dataset", str(out / DATASET_DIR), "--store", str(out / "audit")]
+
+
+def print_serve_hint(out: Path) -> None:
+    """Print the command that opens the demo in the web app, with a demo login per role."""
+    from gridaudit.audit.demo import DEMO_LOGINS, demo_password
+    from gridaudit.audit.workflow import ROLES
+
+    console.print(msg("在浏览器中打开（稽查 Web 应用）：", "open it in the browser (web app):"))
+    console.print("  gridaudit serve " + " ".join(serve_args(out)) + "   → http://127.0.0.1:8000/", highlight=False)
+    for uid, role in DEMO_LOGINS:
+        label = msg(ROLES[role][0], ROLES[role][1])
+        console.print(f"  {label:<12} {uid} / {demo_password(uid)}", highlight=False)
+
+
 def demo_command(
     customers: int = typer.Option(20000, "--customers", "-n", help="Number of customers / 用户数"),
     months: int = typer.Option(12, "--months", "-m", help="Billing months / 月数"),
     out: Path = out_dir_option("Output folder / 输出目录", default=DEFAULT_OUT),
     seed: int = typer.Option(42, "--seed", help="Random seed / 随机种子"),
+    serve: bool = typer.Option(False, "--serve", help="Then start the web app on it / 然后启动 Web 应用"),
 ) -> None:
     """Run the whole job on a synthetic county utility (一键演示：模拟数据 → 导入 → 稽查分析).
 
@@ -135,10 +155,24 @@ def demo_command(
         run(customers=customers, months=months, out=out, seed=seed)
     except ValueError as exc:
         die(str(exc))
+    if serve:
+        from gridaudit.web.cli import serve_command
+
+        serve_command(
+            dataset=out / DATASET_DIR,
+            store=str(out / "audit"),
+            host="127.0.0.1",
+            port=8000,
+            idle_minutes=30,
+            secure_cookies=False,
+        )
 
 
 def register(app: typer.Typer) -> None:
     """Add ``gridaudit demo`` to the root command."""
     app.command(
-        "demo", epilog=example("gridaudit demo", "gridaudit demo --customers 5000 --months 6 --out-dir /tmp/demo")
+        "demo",
+        epilog=example(
+            "gridaudit demo", "gridaudit demo --serve", "gridaudit demo --customers 5000 --months 6 --out-dir /tmp/demo"
+        ),
     )(demo_command)

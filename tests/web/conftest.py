@@ -117,7 +117,9 @@ def web_store_template(web_dataset: Path, tmp_path_factory: pytest.TempPathFacto
         units = entity_units(web_dataset)
         by_unit: dict[str, list[int]] = {}
         for n, unit in enumerate(UNITS, start=1):  # a lead bound to a unit plans only that unit's findings
-            outcome = _act(store, lambda s, lead=f"lead{n}": create_plan(s, lead, "2024-04", findings, unit_map=units))
+            outcome = _act(
+                store, lambda s, lead=f"lead{n}": create_plan(s, lead, "2024-04", findings, top=10, unit_map=units)
+            )
             by_unit[unit] = [t.task_id for t in outcome.tasks]
         tasks: dict[tuple[str, str], int] = {}
         for unit, ids in by_unit.items():

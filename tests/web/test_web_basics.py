@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.web.conftest import csrf_of, login
+from .conftest import csrf_of, login
 
 
 def test_login_then_tasks_then_logout(client):

@@ -15,7 +15,9 @@ Unit scope (``visible_units``):
   audit, is common practice).
 
 ``can`` adds the role (``workflow.TRANSITIONS`` for task actions, ``ACTION_ROLES`` for the others), the
-viewer's read-only rule and segregation of duties (``workflow.check_segregation``).
+viewer's read-only rule, segregation of duties (``workflow.check_segregation``) and the actions reserved to a
+named person (the assigned inspector's result, the rectifier's reply). The web app shows an action form only
+when ``can`` (and the workflow state) allows it.
 """
 
 from __future__ import annotations
@@ -111,12 +113,31 @@ def can(session: Any, user: User, action: str, task: Task) -> None:
             f"task {task.task_id}: {user.user_id} ({user.role}) may not {action} "
             f"(allowed: {', '.join(ACTION_ROLES[action])})",
         )
+    _check_named(session, user, action, task)
     if not in_scope(session, user, task):
         zh, en = _scope_text(user)
         raise Forbidden(
             f"任务 {task.task_id}（单位 {task.unit_id or '未知'}）不在 {user.user_id} 的范围内（{zh}）",
             f"task {task.task_id} (unit {task.unit_id or 'unknown'}) is outside {user.user_id}'s scope ({en})",
         )
+
+
+def _check_named(session: Any, user: User, action: str, task: Task) -> None:
+    """Actions reserved to a named person: an assigned task's result is recorded by its inspector (when an
+    inspector records it), a rectification is replied to by its rectifier only."""
+    if action == "result" and user.role == "inspector" and task.assignee_id and task.assignee_id != user.user_id:
+        raise Forbidden(
+            f"任务 {task.task_id} 派给了 {task.assignee_id}，检查员 {user.user_id} 不能录入结果",
+            f"task {task.task_id} is assigned to {task.assignee_id}; "
+            f"inspector {user.user_id} may not record its result",
+        )
+    if action == "reply":
+        rectifier = _rectifier(session, task)
+        if rectifier is not None and rectifier != user.user_id:
+            raise Forbidden(
+                f"任务 {task.task_id} 的整改责任人是 {rectifier}，{user.user_id} 不能回复",
+                f"task {task.task_id}'s rectifier is {rectifier}; {user.user_id} may not reply",
+            )
 
 
 def _recorders(session: Any, task: Task) -> tuple[str, ...]:

@@ -153,3 +153,53 @@ def units_list(store: str = StoreOpt, user: str = UserOpt) -> None:
         t.add_row(*r)
     console.print(t)
     console.print(msg(f"共 {len(rows)} 个单位", f"{len(rows)} units"))
+
+
+def _read_password() -> str:
+    """The new password: typed twice at a terminal, else the first line of standard input."""
+    import sys
+
+    from gridaudit.console import die
+    from gridaudit.i18n import both
+
+    if sys.stdin.isatty():
+        import getpass
+
+        first = getpass.getpass(msg("新密码: ", "new password: "))
+        if getpass.getpass(msg("再输入一次: ", "again: ")) != first:
+            die(both("两次输入的密码不一致", "the two passwords differ"))
+        return first
+    line = sys.stdin.readline()
+    return line[:-1] if line.endswith("\n") else line
+
+
+@users_app.command(
+    "passwd",
+    epilog=example(
+        "gridaudit audit users passwd li --user admin",
+        "printf '%s\\n' 'a-long-secret' | gridaudit audit users passwd li --user admin",
+    ),
+)
+def users_passwd(user_id: str = UserArg, store: str = StoreOpt, user: str = UserOpt) -> None:
+    """Set a user's web password, read from standard input (admin, or the user themselves; in the trail)."""
+    from gridaudit.audit.credentials import set_password
+
+    password = _read_password()
+    run(store, lambda s, _st: set_password(s, user, user_id, password))
+    console.print(msg(f"已设置用户 {user_id} 的密码", f"password of {user_id} set"))
+
+
+@users_app.command("token", epilog=example("gridaudit audit users token li --user admin"))
+def users_token(user_id: str = UserArg, store: str = StoreOpt, user: str = UserOpt) -> None:
+    """Print a new bearer token for the REST API (shown once; only its hash is stored; in the trail)."""
+    from gridaudit.audit.credentials import issue_token
+
+    token = run(store, lambda s, _st: issue_token(s, user, user_id))
+    err_console.print(
+        msg(
+            f"用户 {user_id} 的 API 令牌（只显示这一次）：Authorization: Bearer <令牌>",
+            f"API token of {user_id} (shown only now): Authorization: Bearer <token>",
+        ),
+        highlight=False,
+    )
+    typer.echo(token)

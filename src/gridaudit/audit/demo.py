@@ -49,6 +49,8 @@ def _users(store: Any, staff_id: str | None) -> None:
         ("zhang", "张检查", "inspector", None, None),
         ("zhou", "周所长", "responsible", staff_id, "mgr"),
     ]
+    from gridaudit.audit.credentials import set_password
+
     for uid, name, role, staff, manager in people:
         _act(
             store,
@@ -56,6 +58,23 @@ def _users(store: Any, staff_id: str | None) -> None:
                 s, None if u == "admin" else "admin", u, n, r, None, st, m
             ),
         )
+        _act(store, lambda s, u=uid: set_password(s, "admin", u, demo_password(u)))
+
+
+def demo_password(user_id: str) -> str:
+    """The demo user's web password (printed by ``gridaudit demo``; a demo store only)."""
+    return f"{user_id}-demo-pw"
+
+
+# the demo users shown with their logins, one per role
+DEMO_LOGINS = (
+    ("lead", "audit_lead"),
+    ("li", "auditor"),
+    ("zhang", "inspector"),
+    ("zhou", "responsible"),
+    ("mgr", "manager"),
+    ("admin", "admin"),
+)
 
 
 def _sync_units(session: Any, root: Path) -> Any:

@@ -18,6 +18,15 @@ def same_booking(p: Penalty, result: PenaltyResult, violation_date: date) -> boo
     return p.kind == result.kind and p.violation_date == violation_date and p.inputs == trail.canonical(result.inputs)
 
 
+def check_penalty_state(session: Any, task: Any, corrects: int | None = None) -> None:
+    """Refuse booking on a task without a result in force, or closed/cancelled (unless correcting a booking)."""
+    if (task.state in ("closed", "cancelled") and corrects is None) or latest_result(session, task) is None:
+        raise AuditError(
+            f"任务 {task.task_id}（{workflow.state_label(task.state)}）不能登记违约金：需有核查结果且未关闭",
+            f"task {task.task_id} ({task.state}) cannot take a penalty: it needs a result and must be open",
+        )
+
+
 def book_penalty(
     session: Any,
     actor_id: str,
@@ -55,11 +64,7 @@ def book_penalty(
             f"task {task_id} already has this penalty booked (id {same[0].penalty_id}: {result.kind}, "
             f"{violation_date}, same quantities); if it is intended, say why with --duplicate-reason",
         )
-    if (task.state in ("closed", "cancelled") and corrects is None) or latest_result(session, task) is None:
-        raise AuditError(
-            f"任务 {task_id}（{workflow.state_label(task.state)}）不能登记违约金：需有核查结果且未关闭",
-            f"task {task_id} ({task.state}) cannot take a penalty: it needs a result and must be open",
-        )
+    check_penalty_state(session, task, corrects)
     now = trail.now_utc()
     p = Penalty(
         task_id=task.task_id,

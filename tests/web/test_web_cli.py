@@ -1,0 +1,58 @@
+"""The web app's commands: passwd (stdin) and token, both in the trail; serve's argument checks; --help."""
+
+from __future__ import annotations
+
+from typer.testing import CliRunner
+
+from gridaudit.cli import app as cli
+
+
+def test_passwd_from_stdin_then_login(web_store, web_dataset):
+    from fastapi.testclient import TestClient
+
+    from .conftest import login, make_app
+
+    runner = CliRunner()
+    out = runner.invoke(cli, ["audit", "users", "passwd", "lead1", "--store", str(web_store), "--user", "admin"],
+                        input="a-brand-new-pass\n")  # fmt: skip
+    assert out.exit_code == 0, out.output
+    short = runner.invoke(cli, ["audit", "users", "passwd", "lead1", "--store", str(web_store), "--user", "admin"],
+                          input="short\n")  # fmt: skip
+    assert short.exit_code == 2 and "8" in short.output
+    other = runner.invoke(cli, ["audit", "users", "passwd", "lead2", "--store", str(web_store), "--user", "lead1"],
+                          input="another-long-one\n")  # fmt: skip
+    assert other.exit_code == 2  # not an admin and not themselves
+    web = make_app(web_store, web_dataset)
+    with TestClient(web, follow_redirects=False) as c:
+        assert login(c, "lead1").status_code == 401  # the old password is gone
+        assert login(c, "lead1", "a-brand-new-pass").status_code == 303
+    with web.state.store.transaction() as s:
+        from gridaudit.audit.trail import history
+
+        assert [e.action for e in history(s, "user", "lead1")][-1] == "user_passwd"
+    web.state.store.dispose()
+
+
+def test_token_prints_a_working_bearer_token(web_store, web_dataset):
+    from fastapi.testclient import TestClient
+
+    from .conftest import make_app
+
+    out = CliRunner().invoke(
+        cli, ["audit", "users", "token", "inspector1", "--store", str(web_store), "--user", "admin"]
+    )
+    assert out.exit_code == 0, out.output
+    token = out.stdout.strip().splitlines()[-1]
+    web = make_app(web_store, web_dataset)
+    mine = TestClient(web).get("/api/v1/tasks?mine=true", headers={"Authorization": f"Bearer {token}"})
+    assert mine.status_code == 200
+    assert {t["assignee_id"] for t in mine.json()["items"]} == {"inspector1"}
+    web.state.store.dispose()
+
+
+def test_serve_refuses_a_missing_store_or_dataset(tmp_path):
+    runner = CliRunner()
+    out = runner.invoke(cli, ["serve", "--store", str(tmp_path / "nope.db")])
+    assert out.exit_code == 2 and "nope.db" in out.output
+    out = runner.invoke(cli, ["serve", "--dataset", str(tmp_path), "--store", str(tmp_path / "x.db")])
+    assert out.exit_code == 2 and "manifest.json" in out.output
