@@ -196,6 +196,7 @@ def test_a_plan_from_selected_findings(papp):
         data={"csrf_token": csrf_of(page.text), "finding_id": ids, "month": "2024-05", "title": "页面选中"},
     )
     assert r.status_code == 303
+    assert c.get(r.headers["location"]).status_code == 200  # the plan's page
     plan_id = int(r.headers["location"].rsplit("/", 1)[1])
     with app.state.store.transaction() as s:
         plan = s.get(Plan, plan_id)
