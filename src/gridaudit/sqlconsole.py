@@ -159,7 +159,7 @@ def check_query(sql: str, tables: set[str], settings: ConsoleSettings = DEFAULT_
     try:
         tree = check_rule_sql(sql, tables)
     except UnsafeSQL as exc:
-        raise ConsoleError("refused", _split(str(exc))) from None
+        raise ConsoleError("refused", _text(exc)) from None
     names = sorted(param_names(tree))
     if names:
         raise ConsoleError(
@@ -172,13 +172,13 @@ def check_query(sql: str, tables: set[str], settings: ConsoleSettings = DEFAULT_
     return tree
 
 
-def _split(message: str) -> Text:
-    """A sandbox message made by ``i18n.both`` ("zh / en" or "en / zh") as a Text."""
-    parts = message.split(" / ", 1)
-    if len(parts) != 2:
-        return Text(message, message)
-    a, b = parts
-    return Text(a, b) if re.search(r"[\u4e00-\u9fff]", a) else Text(b, a)
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _text(exc: Exception) -> Text:
+    """A sandbox refusal as a Text (terminal colours of sqlglot's parse errors removed)."""
+    zh, en = getattr(exc, "zh", str(exc)), getattr(exc, "en", str(exc))
+    return Text(ANSI.sub("", zh), ANSI.sub("", en))
 
 
 def _engine_message(exc: Exception, dataset: Dataset) -> str:
