@@ -116,6 +116,7 @@ def task_page(request: Request, task_id: int, user: CurrentUser, s: StoreSession
         **task_context(s, me, task),
         states=workflow.STATES,
         action_text=task_actions.ACTION_TEXT,
+        event_text=task_actions.EVENT_TEXT,
         outcomes=actions.OUTCOMES,
         check_kinds=actions.CHECK_KINDS,
         violation_types=load_contract().domains["violation_type"].values,
