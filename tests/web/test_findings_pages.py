@@ -25,10 +25,9 @@ def _api(client, **params) -> dict:
     return r.json()
 
 
-@pytest.fixture
-def papp(web_store, web_dataset, tmp_path):
-    """The app on a copy of the dataset with one more run (analyzer loss): findings on 4 customers of each
-    county that no task names yet, so a plan can take them (the fixture's plans took every other entity)."""
+def plannable_dataset(web_store, web_dataset, tmp_path):
+    """A copy of the dataset with one more run (analyzer loss): findings on 4 customers of each county that no
+    task names yet, so a plan can take them (the fixture's plans took every other entity)."""
     from sqlalchemy import select
 
     from gridaudit.audit.models import Task
@@ -55,7 +54,13 @@ def papp(web_store, web_dataset, tmp_path):
                              evidence={}, run_id="", **money))  # fmt: skip
     assert len(rows) == 8
     append_run(ds, findings_table(rows), RunProvenance(analyzer="loss"))
-    application = make_app(web_store, ds)
+    return ds
+
+
+@pytest.fixture
+def papp(web_store, web_dataset, tmp_path):
+    """The app on ``plannable_dataset``."""
+    application = make_app(web_store, plannable_dataset(web_store, web_dataset, tmp_path))
     yield application
     application.state.store.dispose()
 
