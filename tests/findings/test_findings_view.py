@@ -103,6 +103,7 @@ def test_sorted_by_the_priority_a_plan_gives_and_paged(ds, store):
     prios = [i["priority"] for i in page.items]
     assert prios == sorted(prios, reverse=True) and page.total == 5
     assert page.items[0]["entity_id"] == "C1"  # critical and ¥900
+    assert all(i["plannable"] for i in page.items)
     # the same numbers a plan made from these findings stores on its tasks
     with store.transaction() as s:
         out = plan_from_selection(s, "lead", ds, [i["finding_id"] for i in page.items], "2024-07")
@@ -117,6 +118,22 @@ def test_sorted_by_the_priority_a_plan_gives_and_paged(ds, store):
     # now under audit, with their task
     under = _list(store, "lead", ds, statuses=["under_audit"])
     assert under.total == 5 and all(i["tasks"] and i["tasks"][0]["state"] == "new" for i in under.items)
+    assert not any(i["plannable"] for i in under.items)
+
+
+def test_a_finding_whose_entity_has_an_open_task_is_not_plannable(ds, store):
+    from gridaudit.findings import RunProvenance, append_run
+
+    ids = {i["entity_id"]: i["finding_id"] for i in _list(store, "lead", ds).items}
+    with store.transaction() as s:
+        plan_from_selection(s, "lead", ds, [ids["C1"]], "2024-07")
+    # a second analyzer finds something else on C1: listed, but a plan would not take it
+    append_run(ds, table(finding("loss_x", family="loss", entity_id="C1", yuan_at_stake=5.0)),
+               RunProvenance(analyzer="loss"))  # fmt: skip
+    (other,) = [i for i in _list(store, "lead", ds, rules=["loss_x"]).items]
+    assert other["audit_status"] == "new" and not other["plannable"]
+    with pytest.raises(AuditError, match="open task for entity"), store.transaction() as s:
+        plan_from_selection(s, "lead", ds, [other["finding_id"]], "2024-07")
 
 
 def test_money_unknown_ranks_by_the_severity_floor(ds, store):

@@ -220,10 +220,11 @@ def list_findings(
 ) -> FindingsPage:
     """One page of findings that pass ``query`` and lie in ``user``'s unit scope (``access.visible_units``; a
     finding whose unit is unknown is seen only by users who see every unit), highest priority first (ties by
-    finding_id). Each item has the finding's columns, ``priority``, ``hit_rate`` and the tasks made from it."""
+    finding_id). Each item has the finding's columns, ``priority``, ``hit_rate``, the tasks made from it and
+    ``plannable`` (no task yet and no open task for its entity: a plan would take it)."""
     from gridaudit.audit.access import visible_units
     from gridaudit.audit.hitrates import hit_rates
-    from gridaudit.audit.plans import evidence_of, finding_priority
+    from gridaudit.audit.plans import evidence_of, finding_priority, open_entities
     from gridaudit.findings.query import filter_findings, with_status
     from gridaudit.findings.status import tasks_by_finding
 
@@ -235,6 +236,7 @@ def list_findings(
     tasks = tasks_by_finding(session)
     table = filter_findings(with_status(table, tasks), query.filter)
     rates = hit_rates(session, hit_settings)
+    busy = open_entities(session)
     rows = table.to_pylist()
     for r in rows:
         rate = rates.for_rule(r["rule_id"], r["family"])
@@ -253,6 +255,8 @@ def list_findings(
             {"task_id": t.task_id, "plan_id": t.plan_id, "state": t.state, "assignee_id": t.assignee_id}
             for t in tasks.get(r["finding_id"], [])
         ]
+        # what create_plan would say: a finding becomes a task once, and not while its entity has an open task
+        item["plannable"] = not item["tasks"] and (r["entity_type"], str(r["entity_id"])) not in busy
         items.append(item)
     return FindingsPage(items=items, total=len(rows), limit=query.limit, offset=query.offset, runs=run_ids)
 

@@ -77,6 +77,14 @@ def _unit_of(row: dict, ev: dict, units: dict[tuple[str, str], str]) -> str | No
     return units.get((row["entity_type"], str(row["entity_id"])))
 
 
+def open_entities(session: Any) -> set[tuple[str, str]]:
+    """(entity_type, entity_id) of every task in an open state: a plan makes no second task for them."""
+    from sqlalchemy import select
+
+    q = select(Task.entity_type, Task.entity_id).where(Task.state.in_(OPEN_STATES))
+    return {(t, str(e)) for t, e in session.execute(q)}
+
+
 def finding_priority(
     row: dict, evidence: dict, score_pct: float | None, rate: Rate, settings: PrioritySettings = DEFAULT_PRIORITY
 ) -> float:
@@ -237,9 +245,7 @@ def create_plan(
         skipped[reason] = skipped.get(reason, 0) + 1
 
     taken = set(session.execute(select(Task.finding_id)).scalars())
-    open_entities = {
-        (e, i) for e, i in session.execute(select(Task.entity_type, Task.entity_id).where(Task.state.in_(OPEN_STATES)))
-    }
+    busy = open_entities(session)
     best: dict[tuple[str, str], dict] = {}
     for r, ev in zip(rows, evidence, strict=True):
         if families and r["family"] not in families:
@@ -261,7 +267,7 @@ def create_plan(
             skip("finding already taken")
             continue
         key = (r["entity_type"], str(r["entity_id"]))
-        if key in open_entities:
+        if key in busy:
             skip("open task for entity")
             continue
         rate = rule_rates.get(r["rule_id"])
