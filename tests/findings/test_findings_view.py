@@ -224,3 +224,16 @@ def test_bad_parameters_get_a_clear_message_in_both_languages(params, zh, en):
     with pytest.raises(FindingQueryError) as err:
         parse_query(params)
     assert zh in err.value.zh and en in err.value.en
+
+
+def test_entity_maps_limited_to_the_findings_entities_agree_with_the_whole_maps(ds):
+    from gridaudit.audit.findings_view import entity_areas
+    from gridaudit.audit.plans import entity_units
+
+    asked = table(*ROWS, finding("x", entity_type="bill", entity_id="B2"), finding("y", entity_type="meter",
+                                                                                    entity_id="MA1"))  # fmt: skip
+    keys = {(r["entity_type"], r["entity_id"]) for r in asked.to_pylist()}
+    for whole, part in ((entity_units(ds), entity_units(ds, asked)), (entity_areas(ds), entity_areas(ds, asked))):
+        assert part == {k: v for k, v in whole.items() if k in keys} and part
+    assert entity_areas(ds, asked)[("meter", "MA1")] == "A1" and entity_units(ds, asked)[("bill", "B2")] == "U1"
+    assert entity_areas(ds, asked)[("meter", "M2")] == "A1"  # through its customer C2

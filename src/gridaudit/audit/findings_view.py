@@ -146,14 +146,15 @@ def query_params(query: FindingQuery, **changes: Any) -> list[tuple[str, str]]:
     return pairs
 
 
-def entity_areas(dataset_dir: str | Path) -> dict[tuple[str, str], str]:
+def entity_areas(dataset_dir: str | Path, entities: pa.Table | None = None) -> dict[tuple[str, str], str]:
     """(entity_type, entity_id) → area_id (台区) from a dataset: customers, meters (their own area, else their
-    customer's), and bills and work orders through their customer."""
+    customer's), and bills and work orders through their customer; ``entities`` limits the answer to those
+    (as ``plans.entity_units``)."""
+    from gridaudit.audit.plans import only_wanted, register_entities
     from gridaudit.dataset import open_dataset
     from gridaudit.engines.duckdb import DuckDBEngine
 
     ds = open_dataset(dataset_dir)
-    eng = DuckDBEngine(ds)
     queries = []
     if ds.has("customers"):
         queries.append(("customer", "select customer_id k, area_id a from customers"))
@@ -166,9 +167,13 @@ def entity_areas(dataset_dir: str | Path) -> dict[tuple[str, str], str]:
         area = "coalesce(m.area_id, c.area_id)" if ds.has("customers") else "m.area_id"
         queries.append(("meter", f"select m.meter_id k, {area} a from meters m {join}"))
     out: dict[tuple[str, str], str] = {}
+    eng = DuckDBEngine(ds)
     try:
+        if entities is not None:
+            register_entities(eng, entities)
         for etype, sql in queries:
-            t = eng.query(f"select cast(k as varchar) k, cast(a as varchar) a from ({sql}) q where a is not null")
+            typed = f"select cast(k as varchar) k, cast(a as varchar) a from ({sql}) q0 where a is not null"
+            t = eng.query(only_wanted(typed, etype, entities is not None))
             for k, a in zip(t.column("k").to_pylist(), t.column("a").to_pylist(), strict=True):
                 out[(etype, k)] = a
     finally:
@@ -187,8 +192,8 @@ def _loaded(root: str, version: str, run_ids: tuple[str, ...]) -> tuple[pa.Table
 
     runs = select_runs(root, list(run_ids)) if run_ids else []
     table = with_analyzer(read_runs(runs), {r.run_id: r.analyzer for r in runs})
-    unit_map = entity_units(root) if table.num_rows else {}
-    area_map = entity_areas(root) if table.num_rows else {}
+    unit_map = entity_units(root, table) if table.num_rows else {}
+    area_map = entity_areas(root, table) if table.num_rows else {}
     table = with_areas(with_units(table, unit_map), area_map)
     pcts = score_percentiles(table.select(["finding_id", "rule_id", "score"]).to_pylist())
     return table, pcts
@@ -309,7 +314,7 @@ def plan_from_selection(
         kind=kind,
         title=title,
         source=source,
-        unit_map=entity_units(dataset_dir),
+        unit_map=entity_units(dataset_dir, picked),
         settings=settings,
     )
     if not out.tasks:

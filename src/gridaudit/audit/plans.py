@@ -134,21 +134,47 @@ def _check_scope(
     check_quotas(quotas, FAMILIES, known, units)
 
 
-def entity_units(dataset_dir: str | Path) -> dict[tuple[str, str], str]:
+WANTED = "wanted_entities"  # the entities a caller asks about, registered on the engine
+
+
+def entity_units(dataset_dir: str | Path, entities: pa.Table | None = None) -> dict[tuple[str, str], str]:
     """(entity_type, entity_id) → unit_id from a dataset's customers, areas, feeders and staff, and for
-    meters, bills and work orders their customer's unit."""
+    meters, bills and work orders their customer's unit. ``entities`` (columns entity_type, entity_id, e.g. a
+    findings table) limits the answer to those entities: a few thousand findings need not map 12 M bills."""
     from gridaudit.dataset import open_dataset
     from gridaudit.engines.duckdb import DuckDBEngine
 
     ds = open_dataset(dataset_dir)
     eng = DuckDBEngine(ds)
     try:
-        return _entity_units(ds, eng)
+        if entities is not None:
+            register_entities(eng, entities)
+        return _entity_units(ds, eng, entities is not None)
     finally:
         eng.close()
 
 
-def _entity_units(ds: Any, eng: Any) -> dict[tuple[str, str], str]:
+def register_entities(eng: Any, entities: pa.Table) -> None:
+    """Expose the distinct (entity_type, entity_id) of ``entities`` as the engine table ``WANTED``."""
+    import pyarrow.compute as pc
+
+    pairs = pa.table(
+        {
+            "entity_type": pc.cast(entities.column("entity_type"), pa.string()),
+            "entity_id": pc.cast(entities.column("entity_id"), pa.string()),
+        }
+    )
+    eng.register_table(WANTED, pairs.group_by(["entity_type", "entity_id"]).aggregate([]))
+
+
+def only_wanted(sql: str, etype: str, limited: bool) -> str:
+    """``sql`` (columns k, …) kept to the keys of ``etype`` in ``WANTED`` when ``limited``."""
+    if not limited:
+        return sql
+    return f"select * from ({sql}) q where k in (select entity_id from {WANTED} where entity_type = '{etype}')"
+
+
+def _entity_units(ds: Any, eng: Any, limited: bool = False) -> dict[tuple[str, str], str]:
     out: dict[tuple[str, str], str] = {}
     for etype, table, key in (
         ("customer", "customers", "customer_id"),
@@ -158,7 +184,7 @@ def _entity_units(ds: Any, eng: Any) -> dict[tuple[str, str], str]:
     ):
         if ds.has(table):
             sql = f"select cast({key} as varchar) k, cast(unit_id as varchar) u from {table}"
-            for k, u in _pairs(eng.query(sql)):
+            for k, u in _pairs(eng.query(only_wanted(sql, etype, limited))):
                 out[(etype, k)] = u
     # entities that belong to a customer: their customer's unit
     for etype, table, key in (
@@ -171,7 +197,7 @@ def _entity_units(ds: Any, eng: Any) -> dict[tuple[str, str], str]:
                 f"select cast(x.{key} as varchar) k, cast(c.unit_id as varchar) u from {table} x "
                 "join customers c on c.customer_id = x.customer_id"
             )
-            for k, u in _pairs(eng.query(sql)):
+            for k, u in _pairs(eng.query(only_wanted(sql, etype, limited))):
                 out[(etype, k)] = u
     return out
 

@@ -77,7 +77,7 @@ def _load(
     if need_units and table.num_rows:
         from gridaudit.audit.plans import entity_units
 
-        unit_map = entity_units(dataset)
+        unit_map = entity_units(dataset, table)
     table = with_units(table, unit_map)
     tasks = None
     if store:
