@@ -237,3 +237,17 @@ def test_entity_maps_limited_to_the_findings_entities_agree_with_the_whole_maps(
         assert part == {k: v for k, v in whole.items() if k in keys} and part
     assert entity_areas(ds, asked)[("meter", "MA1")] == "A1" and entity_units(ds, asked)[("bill", "B2")] == "U1"
     assert entity_areas(ds, asked)[("meter", "M2")] == "A1"  # through its customer C2
+
+
+def test_one_finding_in_scope_with_its_evidence(ds, store):
+    from gridaudit.audit.findings_view import finding_detail
+    from gridaudit.audit.users import get_user
+
+    ids = {i["entity_id"]: i for i in _list(store, "lead", ds).items}
+    with store.transaction() as s:
+        c4 = finding_detail(s, get_user(s, "lead"), ds, ids["C4"]["finding_id"])
+        assert c4 == ids["C4"] and c4["evidence"]["area_id"] == "A9"
+        assert finding_detail(s, get_user(s, "lead1"), ds, ids["C1"]["finding_id"])["unit_id"] == "U1"
+        for who, fid in (("lead1", ids["C3"]["finding_id"]), ("lead", "0" * 20), ("wang", ids["C1"]["finding_id"])):
+            with pytest.raises(NotFound, match="outside your units"):
+                finding_detail(s, get_user(s, who), ds, fid)

@@ -247,3 +247,18 @@ def login_as(app, uid: str):
     other = TestClient(app, follow_redirects=False)
     assert login(other, uid).status_code == 303
     return other
+
+
+def test_a_findings_page_of_its_own(app, logged_in):
+    c = logged_in("lead1")
+    item = next(i for i in _api(c, limit=50)["items"] if i["evidence"])
+    page = c.get(f"/findings/{item['finding_id']}")
+    assert page.status_code == 200 and item["rule_id"] in page.text
+    assert all(key in page.text for key in item["evidence"])
+    first = _api(c, limit=1)["items"][0]["finding_id"]
+    assert f'href="/findings/{first}"' in c.get("/findings").text  # the list links to it
+    assert c.get(f"/api/v1/findings/{item['finding_id']}").json()["finding_id"] == item["finding_id"]
+    other = _api(login_as(app, "lead2"))["items"][0]["finding_id"]
+    assert c.get(f"/findings/{other}").status_code == 404  # another county's finding
+    assert c.get(f"/api/v1/findings/{other}").status_code == 404
+    assert c.get("/findings/nope", params={"lang": "en"}).status_code == 404

@@ -266,6 +266,24 @@ def list_findings(
     return FindingsPage(items=items, total=len(rows), limit=query.limit, offset=query.offset, runs=run_ids)
 
 
+def finding_detail(session: Any, user: Any, dataset_dir: str | Path, finding_id: str) -> dict[str, Any]:
+    """One finding of the latest runs as :func:`list_findings` shows it (priority, hit rate, tasks, evidence);
+    ``NotFound`` when it is not there or lies outside ``user``'s unit scope (the same words: the page does not
+    tell which)."""
+    table, _pcts, _runs = load_findings(dataset_dir)
+    hit = table.filter(pc.equal(table.column("finding_id"), finding_id)).slice(0, 1).to_pylist()
+    if hit:
+        r = hit[0]
+        same = FindingFilter(rules=[r["rule_id"]], entity_types=[r["entity_type"]], entity_ids=[str(r["entity_id"])])
+        for item in list_findings(session, user, dataset_dir, FindingQuery(same, MAX_LIMIT)).items:
+            if item["finding_id"] == finding_id:
+                return item
+    raise NotFound(
+        f"问题库最新运行中没有问题 {finding_id}，或它不在您的单位范围内",
+        f"no finding {finding_id} in the latest runs of the findings store, or it is outside your units",
+    )
+
+
 def may_plan(user: Any) -> bool:
     """Whether ``user`` may make a plan from selected findings (the roles ``plans.create_plan`` accepts)."""
     from gridaudit.audit.plans import PLANNERS

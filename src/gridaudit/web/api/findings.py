@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from gridaudit.audit.findings_view import list_findings
+from gridaudit.audit.findings_view import finding_detail, list_findings
 from gridaudit.audit.rule_view import catalog, rule_detail
 from gridaudit.web.deps import CurrentUser, StoreSession
 from gridaudit.web.reads import dataset_dir, findings_query, jsonable
@@ -52,6 +52,12 @@ def api_findings(
         "offset": page.offset,
         "runs": page.runs,
     }
+
+
+@router.get("/findings/{finding_id}")
+def api_finding(request: Request, finding_id: str, user: CurrentUser, s: StoreSession) -> dict[str, Any]:
+    """One finding (as in the list, with its evidence); 404 when unknown or outside the caller's units."""
+    return jsonable(finding_detail(s, s.get(type(user), user.user_id), dataset_dir(request), finding_id))
 
 
 @router.get("/rules")

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from gridaudit.audit.errors import Forbidden
-from gridaudit.audit.findings_view import list_findings, may_plan, plan_from_selection, query_params
+from gridaudit.audit.findings_view import finding_detail, list_findings, may_plan, plan_from_selection, query_params
 from gridaudit.audit.plans import PLAN_KINDS, PLANNERS
 from gridaudit.findings.query import AUDIT_STATUSES, FAMILY_TEXT, SEVERITY_TEXT, STATUS_TEXT
 from gridaudit.findings.shape import ENTITY_TYPES, FAMILIES, SEVERITIES
@@ -58,6 +58,20 @@ def findings_page(request: Request, user: CurrentUser, s: StoreSession) -> Respo
         status_text=STATUS_TEXT,
         plan_kinds=PLAN_KINDS,
         month=date.today().strftime("%Y-%m"),
+    )
+
+
+@router.get("/findings/{finding_id}")
+def finding_page(request: Request, finding_id: str, user: CurrentUser, s: StoreSession) -> Response:
+    """One finding: what the list shows, and its evidence in full."""
+    item = finding_detail(s, s.get(type(user), user.user_id), dataset_dir(request), finding_id)
+    return render(
+        request,
+        "finding.html",
+        item=item,
+        family_text=FAMILY_TEXT,
+        severity_text=SEVERITY_TEXT,
+        status_text=STATUS_TEXT,
     )
 
 
