@@ -111,8 +111,6 @@ def run(
         mod.run_demo(result.dataset, out)
         times[part] = time.perf_counter() - tp
     times["total"] = time.perf_counter() - t0
-    if (out / "audit" / "cases.db").is_file():
-        print_serve_hint(out)
     steps = " · ".join(f"{k} {v:.1f}s" for k, v in times.items() if k != "total")
     console.print(
         msg(
@@ -120,6 +118,8 @@ def run(
             f"done in {times['total']:.1f} s ({steps}); outputs in {out}",
         )
     )
+    if (out / "audit" / "cases.db").is_file():
+        print_serve_hint(out)
     return times
 
 
@@ -134,7 +134,8 @@ def print_serve_hint(out: Path) -> None:
     from gridaudit.audit.workflow import ROLES
 
     console.print(msg("在浏览器中打开（稽查 Web 应用）：", "open it in the browser (web app):"))
-    console.print("  gridaudit serve " + " ".join(serve_args(out)) + "   → http://127.0.0.1:8000/", highlight=False)
+    console.print("  gridaudit serve " + " ".join(serve_args(out)), highlight=False, soft_wrap=True)
+    console.print("  → http://127.0.0.1:8000/", highlight=False)
     for uid, role in DEMO_LOGINS:
         label = msg(ROLES[role][0], ROLES[role][1])
         console.print(f"  {label:<12} {uid} / {demo_password(uid)}", highlight=False)

@@ -235,7 +235,7 @@ def test_plan_refusals_store_nothing(papp):
     # a finding of the other unit: lead1 plans only U01's tree
     other = _plannable(login_as(app, "lead2"), 1)[0]
     r = c.post("/findings/plan", data={"csrf_token": token, "finding_id": other, "month": "2024-05"})
-    assert r.status_code == 400 and "不能立案" in r.text
+    assert r.status_code == 400 and "未制定计划" in r.text
     with app.state.store.transaction() as s:
         assert s.execute(select(func.count()).select_from(Plan)).scalar_one() == plans
 

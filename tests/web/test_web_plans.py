@@ -37,3 +37,13 @@ def test_only_planners_create_and_readers_read(client, logged_in):
     assert "稽查计划" not in client.get("/tasks").text  # not in this role's menu
     token = csrf_of(client.get("/tasks").text)
     assert client.post("/plans", data={"month": "2024-05", "csrf_token": token}).status_code == 403
+
+
+def test_a_plan_with_no_finding_left_is_refused_and_not_stored(client, logged_in):
+    logged_in("lead1")
+    token = csrf_of(client.get("/plans/new").text)
+    assert client.post("/plans", data={"month": "2024-05", "csrf_token": token}).status_code == 303  # takes the rest
+    empty = client.post("/plans", data={"month": "2024-06", "csrf_token": token})
+    assert empty.status_code == 400 and "没有问题符合范围" in empty.text
+    listed = client.get("/plans").text
+    assert 'href="/plans/3"' in listed and 'href="/plans/4"' not in listed  # 1, 2: the fixture's; 3: just made

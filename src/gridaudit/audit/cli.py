@@ -170,7 +170,7 @@ def plan_create(
     import pyarrow as pa
 
     from gridaudit.audit.errors import AuditError
-    from gridaudit.audit.plans import create_plan, entity_units, file_source
+    from gridaudit.audit.plans import create_plan, entity_units, file_source, require_tasks
     from gridaudit.audit.priority import DEFAULT_PRIORITY
     from gridaudit.audit.quotas import parse_quota
     from gridaudit.findings import FindingsStoreError, read_findings, select_runs
@@ -236,13 +236,7 @@ def plan_create(
             unit_map=unit_map,
             settings=settings,
         )
-        if not out.tasks:  # raised inside the transaction: the empty plan is rolled back
-            left = ", ".join(f"{k} {v}" for k, v in sorted(out.skipped.items()))
-            raise AuditError(
-                f"没有问题符合范围，未制定计划：读入 {out.read} 条问题" + (f"，未纳入: {left}" if left else ""),
-                f"no findings matched, no plan created: read {out.read} findings"
-                + (f", left out: {left}" if left else ""),
-            )
+        require_tasks(out)  # raised inside the transaction: the empty plan is rolled back
         return out.plan.plan_id, len(out.tasks), out.read, out.skipped, out.quotas, out.over_top
 
     plan_id, n, read, skipped, fills, over_top = run(store, go)

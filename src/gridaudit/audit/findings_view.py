@@ -305,9 +305,9 @@ def plan_from_selection(
     """A plan for ``month`` holding a task for each selected finding ``plans.create_plan`` accepts (its role
     check, unit scope of the planner, de-duplication against tasks taken or open); returns its ``PlanOutcome``.
 
-    An unknown finding id is ``NotFound``; a selection that yields no task is an ``AuditError`` (raise it inside
-    the caller's transaction: nothing is stored)."""
-    from gridaudit.audit.plans import create_plan, entity_units
+    An unknown finding id is ``NotFound``; a selection that yields no task is an ``AuditError``
+    (``plans.require_tasks``; raised inside the caller's transaction, so nothing is stored)."""
+    from gridaudit.audit.plans import create_plan, entity_units, require_tasks
     from gridaudit.findings.store import latest_runs
 
     ids = list(dict.fromkeys(f.strip() for f in finding_ids if f and f.strip()))
@@ -335,12 +335,7 @@ def plan_from_selection(
         unit_map=entity_units(dataset_dir, picked),
         settings=settings,
     )
-    if not out.tasks:
-        left = ", ".join(f"{k} {v}" for k, v in sorted(out.skipped.items()))
-        raise AuditError(
-            f"所选问题都不能立案，未制定计划（{left}）", f"none of the selected findings can become a task, no plan "
-            f"created ({left})",
-        )  # fmt: skip
+    require_tasks(out)
     return out
 
 

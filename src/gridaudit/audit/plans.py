@@ -62,6 +62,18 @@ class PlanOutcome:
     over_top: int = 0
 
 
+def require_tasks(out: PlanOutcome) -> None:
+    """Refuse a plan that holds no task (raise inside the transaction, so the empty plan is rolled back),
+    saying how many findings were read and why they were left out."""
+    if out.tasks:
+        return
+    left = ", ".join(f"{k} {v}" for k, v in sorted(out.skipped.items()))
+    raise AuditError(
+        f"没有问题符合范围，未制定计划：读入 {out.read} 条问题" + (f"，未纳入: {left}" if left else ""),
+        f"no findings matched, no plan created: read {out.read} findings" + (f", left out: {left}" if left else ""),
+    )
+
+
 def evidence_of(row: dict) -> dict:
     """A finding row's evidence as a dict (empty when missing or not a JSON object)."""
     try:

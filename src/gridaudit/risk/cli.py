@@ -42,7 +42,9 @@ def _check_dataset(path: Path) -> None:
 )
 def train_cmd(
     dataset: Annotated[Path, typer.Option("--dataset", "-d", help="Dataset folder / 数据集目录")],
-    model: Annotated[Path, typer.Option("--model", help="Model file to write (LightGBM text + FILE.json) / 模型文件")],
+    model: Annotated[
+        Path, typer.Option("--model", help="Model file to write (LightGBM text + FILE.json) / 模型文件")
+    ],
     until: date | None = date_option("--until", "Use only inspections on or before this date (YYYY-MM-DD)"),
     findings: Annotated[
         Path | None, typer.Option("--findings", help="Rule findings (findings.parquet) used as features")

@@ -21,6 +21,8 @@ How to add a page or an API module (nothing is registered by hand):
       @router.post("/things/{id}/do", dependencies=[Depends(csrf_protect)])
       def do(request: Request, id: int, user: CurrentUser, s: StoreSession, note: str = Form("")): ...
 
+  Import the annotated dependencies (``CurrentUser``, ``StoreSession``, ``Engine``…) at module level: with
+  ``from __future__ import annotations`` FastAPI resolves them from the module's globals.
   Templates go in ``gridaudit/web/templates/`` and ``{% extends "base.html" %}`` (block ``content``; text
   through ``t("中文", "English")``; every POST form carries
   ``<input type="hidden" name="csrf_token" value="{{ csrf_token }}">``). No inline script or style

@@ -11,7 +11,6 @@ from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from gridaudit.audit import actions, workflow
-from gridaudit.audit.errors import AuditError
 from gridaudit.audit.plans import PLANNERS
 from gridaudit.web.deps import CurrentUser, StoreSession, csrf_protect, get_settings, require_roles
 from gridaudit.web.errors import BadInput
@@ -65,7 +64,7 @@ def plan_create(
     quotas: str = Form("", max_length=4000),
 ) -> Response:
     """Create the plan and its tasks from the latest run of each analyzer in the dataset's findings store."""
-    from gridaudit.audit.plans import create_plan, entity_units
+    from gridaudit.audit.plans import create_plan, entity_units, require_tasks
     from gridaudit.audit.quotas import parse_quota
     from gridaudit.findings import latest_runs
     from gridaudit.findings.store import read_runs
@@ -96,11 +95,7 @@ def plan_create(
         source={"runs": [r.source() for r in runs]},
         unit_map=entity_units(dataset),
     )
-    if not out.tasks:  # raised inside the transaction: the empty plan is rolled back
-        raise AuditError(
-            f"没有问题符合范围，未制定计划：读入 {out.read} 条问题",
-            f"no findings matched, no plan created: read {out.read} findings",
-        )
+    require_tasks(out)  # raised inside the transaction: the empty plan is rolled back
     return RedirectResponse(f"/plans/{out.plan.plan_id}", status_code=303)
 
 

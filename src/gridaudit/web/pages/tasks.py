@@ -125,6 +125,22 @@ def task_page(request: Request, task_id: int, user: CurrentUser, s: StoreSession
     )
 
 
+@router.get("/tasks/{task_id}/attachments/{attachment_id}")
+def attachment(task_id: int, attachment_id: int, user: CurrentUser, s: StoreSession, request: Request) -> Response:
+    """Download an attachment of a task the user sees (stored by sha256; sent under its original name)."""
+    from fastapi.responses import FileResponse
+
+    from gridaudit.audit.errors import NotFound
+    from gridaudit.audit.models import Attachment
+
+    visible_task(s, _me(s, user), task_id)
+    row = s.get(Attachment, attachment_id)
+    path = get_store(request).attachments / row.sha256[:2] / row.sha256 if row is not None else None
+    if row is None or row.task_id != task_id or path is None or not path.is_file():
+        raise NotFound(f"任务 {task_id} 没有附件 {attachment_id}", f"task {task_id} has no attachment {attachment_id}")
+    return FileResponse(path, filename=row.filename, content_disposition_type="attachment")
+
+
 @router.post("/tasks/{task_id}/{action}", dependencies=[Depends(csrf_protect)])
 async def task_action(request: Request, task_id: int, action: str, user: CurrentUser) -> Response:
     """Do one action from the task page's form, then show the task again (303)."""
