@@ -20,6 +20,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import pyarrow as pa
@@ -93,18 +94,26 @@ def _flat(table: pa.Table) -> pa.Table:
 
 
 def dataset_units(dataset: Dataset) -> set[str]:
-    """The units a dataset holds data of (its ``units`` table, and the units its customers name)."""
+    """The units a dataset holds data of (its ``units`` table, and the units its customers name); cached per
+    dataset version (a version never changes once written)."""
+    return set(_units_of(str(dataset.root.resolve()), dataset.version))
+
+
+@lru_cache(maxsize=8)
+def _units_of(root: str, version: str) -> frozenset[str]:
+    from gridaudit.dataset import open_dataset
     from gridaudit.engines.duckdb import DuckDBEngine
 
+    dataset = open_dataset(root, version)
     parts = [f"select cast(unit_id as varchar) u from {t}" for t in ("units", "customers") if dataset.has(t)]
     if not parts:
-        return set()
+        return frozenset()
     engine = DuckDBEngine(dataset)
     try:
         got = engine.query(f"select distinct u from ({' union all '.join(parts)}) q where u is not null")
     finally:
         engine.close()
-    return set(got.column("u").to_pylist())
+    return frozenset(got.column("u").to_pylist())
 
 
 def check_console_user(session: Any, user_id: str | None, units: set[str] | None = None) -> Any:
