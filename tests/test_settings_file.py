@@ -11,6 +11,7 @@ from gridaudit.lineloss import settings as loss
 from gridaudit.lineloss.settings import load_settings
 from gridaudit.risk.settings import RiskSettings
 from gridaudit.settings_file import SettingsError, read_settings_file, setting_names, settings_from_mapping
+from gridaudit.sqlconsole import ConsoleSettings
 from gridaudit.synth.config import Rates, load_rates
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
@@ -67,6 +68,7 @@ def test_round_trip_restores_tuples():
         ("lineloss.md", [loss.Bands, loss.Trends, loss.Behind, loss.Mapping, loss.Technical]),
         ("risk.md", [RiskSettings]),
         ("synth.md", [Rates]),
+        ("web-findings.md", [ConsoleSettings]),
     ],
 )
 def test_every_setting_is_documented(doc, classes):

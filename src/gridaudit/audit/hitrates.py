@@ -91,15 +91,28 @@ def _mean(hits: int, n: int, prior: float, strength: float) -> float:
 
 def closed_outcomes(session: Any) -> list[tuple[str, str, str, bool]]:
     """(rule_id, family, inspector, confirmed) for every closed task with an effective result."""
+    return [o[1:] for o in dated_outcomes(session)]
+
+
+def dated_outcomes(session: Any) -> list[tuple[str, str, str, str, bool]]:
+    """(plan month, rule_id, family, inspector, confirmed) for every closed task with an effective result, in
+    task order (the month is the month of the plan the task belongs to: for hit-rate history)."""
     from sqlalchemy import select
 
     from gridaudit.audit.corrections import effective_results
+    from gridaudit.audit.models import Plan
 
-    closed = list(session.execute(select(Task.task_id, Task.rule_id, Task.family).where(Task.state == "closed")))
-    results = effective_results(session, [tid for tid, _r, _f in closed])
+    q = (
+        select(Task.task_id, Task.rule_id, Task.family, Plan.month)
+        .join(Plan, Plan.plan_id == Task.plan_id)
+        .where(Task.state == "closed")
+        .order_by(Task.task_id)
+    )
+    closed = list(session.execute(q))
+    results = effective_results(session, [tid for tid, _r, _f, _m in closed])
     return [
-        (rule, fam, results[tid].recorded_by, results[tid].outcome in CONFIRMED)
-        for tid, rule, fam in closed
+        (month, rule, fam, results[tid].recorded_by, results[tid].outcome in CONFIRMED)
+        for tid, rule, fam, month in closed
         if tid in results
     ]
 

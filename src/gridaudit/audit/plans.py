@@ -74,7 +74,8 @@ def require_tasks(out: PlanOutcome) -> None:
     )
 
 
-def _evidence(row: dict) -> dict:
+def evidence_of(row: dict) -> dict:
+    """A finding row's evidence as a dict (empty when missing or not a JSON object)."""
     try:
         ev = json.loads(row.get("evidence") or "{}")
     except json.JSONDecodeError:
@@ -86,6 +87,23 @@ def _unit_of(row: dict, ev: dict, units: dict[tuple[str, str], str]) -> str | No
     if ev.get("unit_id"):
         return str(ev["unit_id"])
     return units.get((row["entity_type"], str(row["entity_id"])))
+
+
+def open_entities(session: Any) -> set[tuple[str, str]]:
+    """(entity_type, entity_id) of every task in an open state: a plan makes no second task for them."""
+    from sqlalchemy import select
+
+    q = select(Task.entity_type, Task.entity_id).where(Task.state.in_(OPEN_STATES))
+    return {(t, str(e)) for t, e in session.execute(q)}
+
+
+def finding_priority(
+    row: dict, evidence: dict, score_pct: float | None, rate: Rate, settings: PrioritySettings = DEFAULT_PRIORITY
+) -> float:
+    """A finding's priority as plans rank it (``priority.priority``): its ¥ counts as unknown when the evidence
+    says ``money_unknown``; ``score_pct`` from ``score_percentiles``, ``rate`` from ``HitRates.for_rule``."""
+    yuan = None if evidence.get("money_unknown") else row.get("yuan_at_stake")
+    return priority(score_pct, row.get("severity"), yuan, rate.rate, settings)
 
 
 def known_rules(present: set[str], wanted: set[str]) -> set[str]:
@@ -129,21 +147,47 @@ def _check_scope(
     check_quotas(quotas, FAMILIES, known, units)
 
 
-def entity_units(dataset_dir: str | Path) -> dict[tuple[str, str], str]:
+WANTED = "wanted_entities"  # the entities a caller asks about, registered on the engine
+
+
+def entity_units(dataset_dir: str | Path, entities: pa.Table | None = None) -> dict[tuple[str, str], str]:
     """(entity_type, entity_id) → unit_id from a dataset's customers, areas, feeders and staff, and for
-    meters, bills and work orders their customer's unit."""
+    meters, bills and work orders their customer's unit. ``entities`` (columns entity_type, entity_id, e.g. a
+    findings table) limits the answer to those entities: a few thousand findings need not map 12 M bills."""
     from gridaudit.dataset import open_dataset
     from gridaudit.engines.duckdb import DuckDBEngine
 
     ds = open_dataset(dataset_dir)
     eng = DuckDBEngine(ds)
     try:
-        return _entity_units(ds, eng)
+        if entities is not None:
+            register_entities(eng, entities)
+        return _entity_units(ds, eng, entities is not None)
     finally:
         eng.close()
 
 
-def _entity_units(ds: Any, eng: Any) -> dict[tuple[str, str], str]:
+def register_entities(eng: Any, entities: pa.Table) -> None:
+    """Expose the distinct (entity_type, entity_id) of ``entities`` as the engine table ``WANTED``."""
+    import pyarrow.compute as pc
+
+    pairs = pa.table(
+        {
+            "entity_type": pc.cast(entities.column("entity_type"), pa.string()),
+            "entity_id": pc.cast(entities.column("entity_id"), pa.string()),
+        }
+    )
+    eng.register_table(WANTED, pairs.group_by(["entity_type", "entity_id"]).aggregate([]))
+
+
+def only_wanted(sql: str, etype: str, limited: bool) -> str:
+    """``sql`` (columns k, …) kept to the keys of ``etype`` in ``WANTED`` when ``limited``."""
+    if not limited:
+        return sql
+    return f"select * from ({sql}) q where k in (select entity_id from {WANTED} where entity_type = '{etype}')"
+
+
+def _entity_units(ds: Any, eng: Any, limited: bool = False) -> dict[tuple[str, str], str]:
     out: dict[tuple[str, str], str] = {}
     for etype, table, key in (
         ("customer", "customers", "customer_id"),
@@ -153,7 +197,7 @@ def _entity_units(ds: Any, eng: Any) -> dict[tuple[str, str], str]:
     ):
         if ds.has(table):
             sql = f"select cast({key} as varchar) k, cast(unit_id as varchar) u from {table}"
-            for k, u in _pairs(eng.query(sql)):
+            for k, u in _pairs(eng.query(only_wanted(sql, etype, limited))):
                 out[(etype, k)] = u
     # entities that belong to a customer: their customer's unit
     for etype, table, key in (
@@ -166,7 +210,7 @@ def _entity_units(ds: Any, eng: Any) -> dict[tuple[str, str], str]:
                 f"select cast(x.{key} as varchar) k, cast(c.unit_id as varchar) u from {table} x "
                 "join customers c on c.customer_id = x.customer_id"
             )
-            for k, u in _pairs(eng.query(sql)):
+            for k, u in _pairs(eng.query(only_wanted(sql, etype, limited))):
                 out[(etype, k)] = u
     return out
 
@@ -227,7 +271,7 @@ def create_plan(
     rows = findings.to_pylist()
     evidence = []
     for r in rows:
-        ev = _evidence(r)
+        ev = evidence_of(r)
         evidence.append(ev)
         r["unit_id"] = _unit_of(r, ev, unit_map)
     _check_scope(rows, families, rules, quotas, unit_map)
@@ -240,9 +284,7 @@ def create_plan(
         skipped[reason] = skipped.get(reason, 0) + 1
 
     taken = set(session.execute(select(Task.finding_id)).scalars())
-    open_entities = {
-        (e, i) for e, i in session.execute(select(Task.entity_type, Task.entity_id).where(Task.state.in_(OPEN_STATES)))
-    }
+    busy = open_entities(session)
     best: dict[tuple[str, str], dict] = {}
     for r, ev in zip(rows, evidence, strict=True):
         if families and r["family"] not in families:
@@ -264,15 +306,14 @@ def create_plan(
             skip("finding already taken")
             continue
         key = (r["entity_type"], str(r["entity_id"]))
-        if key in open_entities:
+        if key in busy:
             skip("open task for entity")
             continue
         rate = rule_rates.get(r["rule_id"])
         if rate is None:
             rate = rule_rates[r["rule_id"]] = rates.for_rule(r["rule_id"], r["family"])
         r["hit_rate"] = rate
-        yuan = None if ev.get("money_unknown") else r.get("yuan_at_stake")
-        r["priority"] = priority(pcts[r["finding_id"]], r.get("severity"), yuan, rate.rate, settings)
+        r["priority"] = finding_priority(r, ev, pcts[r["finding_id"]], rate, settings)
         if key in best:
             skip("same entity in file")
             if (r["priority"], r["finding_id"]) <= (best[key]["priority"], best[key]["finding_id"]):

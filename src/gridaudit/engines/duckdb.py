@@ -80,6 +80,10 @@ class DuckDBEngine:
         self.con.execute("SET lock_configuration = true")
         self._locked = True
 
+    def interrupt(self) -> None:
+        """Stop the query running on this connection (from another thread; it fails with an interrupt error)."""
+        self.con.interrupt()
+
     def close(self) -> None:
         """Close the DuckDB connection."""
         self.con.close()

@@ -77,7 +77,7 @@ def _load(
     if need_units and table.num_rows:
         from gridaudit.audit.plans import entity_units
 
-        unit_map = entity_units(dataset)
+        unit_map = entity_units(dataset, table)
     table = with_units(table, unit_map)
     tasks = None
     if store:
@@ -108,8 +108,7 @@ def _filter(
     status: list[str] | None,
     store: str | None,
 ) -> Any:
-    from gridaudit.findings.query import AUDIT_STATUSES, FindingFilter, QueryError, period_range
-    from gridaudit.findings.shape import ENTITY_TYPES, SEVERITIES
+    from gridaudit.findings.query import FindingFilter, QueryError, bad_values, period_range
 
     flt = FindingFilter(
         entity_types=_split(entity_type),
@@ -122,19 +121,16 @@ def _filter(
         period=period,
         statuses=[s.replace("-", "_") for s in _split(status)],
     )
-    for name, values, known in (
-        ("--entity-type", flt.entity_types, ENTITY_TYPES),
-        ("--severity", flt.severities, SEVERITIES),
-        ("--status", flt.statuses, AUDIT_STATUSES),
-    ):
-        bad = [v for v in values if v not in known]
-        if bad:
-            die(
-                both(
-                    f"{name} 的取值无效：{', '.join(bad)}（可用：{', '.join(known)}）",
-                    f"bad {name} value: {', '.join(bad)} (known: {', '.join(known)})",
-                )
+    options = {"entity_types": "--entity-type", "families": "--family", "severities": "--severity",
+               "statuses": "--status"}  # fmt: skip
+    for field_name, bad, known in bad_values(flt):
+        name = options[field_name]
+        die(
+            both(
+                f"{name} 的取值无效：{', '.join(bad)}（可用：{', '.join(known)}）",
+                f"bad {name} value: {', '.join(bad)} (known: {', '.join(known)})",
             )
+        )
     if flt.statuses and not store:
         die(both("--status 需要 --store（案件库）", "--status needs --store (the case store)"))
     if period:

@@ -20,6 +20,15 @@ from gridaudit.i18n import both
 
 AUDIT_STATUSES = ("new", "under_audit", "closed")
 STATUS_TEXT = {"new": ("未立案", "new"), "under_audit": ("稽查中", "under audit"), "closed": ("已办结", "closed")}
+FAMILY_TEXT = {
+    "reading": ("抄表", "meter reading"), "billing": ("核算", "billing"), "tariff": ("电价", "tariff"),
+    "collection": ("收费", "collection"), "process": ("业扩流程", "service process"), "metering": ("计量", "metering"),
+    "seal": ("封印", "seals"), "contract": ("违约用电", "contract violation"), "theft": ("窃电", "theft"),
+    "loss": ("线损", "line loss"),
+}  # fmt: skip
+SEVERITY_TEXT = {
+    "low": ("低", "low"), "medium": ("中", "medium"), "high": ("高", "high"), "critical": ("严重", "critical"),
+}  # fmt: skip
 MONTH = r"\d{4}-(?:0[1-9]|1[0-2])"
 SUMMARY_KEYS = ("analyzer", "family", "rule_id", "severity", "entity_type", "period", "unit_id", "audit_status",
                 "run_id", "responsible_staff_id")  # fmt: skip
@@ -44,8 +53,9 @@ class FindingFilter:
     """Which findings to keep; an empty field keeps everything.
 
     ``entity_ids`` match ``entity_id`` (with ``entity_types`` if given); ``staff`` matches the responsible staff
-    or a staff entity; ``units`` match :func:`with_units`'s ``unit_id``; ``period`` is ``YYYY-MM`` or
-    ``YYYY-MM..YYYY-MM`` and keeps findings whose period overlaps it; ``statuses`` need :func:`with_status`.
+    or a staff entity; ``units`` match :func:`with_units`'s ``unit_id``, ``areas`` :func:`with_areas`'s
+    ``area_id``; ``period`` is ``YYYY-MM`` or ``YYYY-MM..YYYY-MM`` and keeps findings whose period overlaps it;
+    ``statuses`` need :func:`with_status`.
     """
 
     entity_types: list[str] = field(default_factory=list)
@@ -57,6 +67,26 @@ class FindingFilter:
     severities: list[str] = field(default_factory=list)
     period: str | None = None
     statuses: list[str] = field(default_factory=list)
+    areas: list[str] = field(default_factory=list)
+
+
+def bad_values(flt: FindingFilter) -> list[tuple[str, list[str], tuple[str, ...]]]:
+    """(field, values outside its domain, known values) for each of ``flt``'s coded filters (entity_types,
+    families, severities, statuses) holding an unknown value; the CLI and the web app word the error."""
+    from gridaudit.findings.shape import ENTITY_TYPES, FAMILIES, SEVERITIES
+
+    out: list[tuple[str, list[str], tuple[str, ...]]] = []
+    domains: list[tuple[str, list[str], tuple[str, ...]]] = [
+        ("entity_types", flt.entity_types, ENTITY_TYPES),
+        ("families", flt.families, FAMILIES),
+        ("severities", flt.severities, SEVERITIES),
+        ("statuses", flt.statuses, AUDIT_STATUSES),
+    ]
+    for name, values, known in domains:
+        bad = [v for v in values if v not in known]
+        if bad:
+            out.append((name, bad, known))
+    return out
 
 
 def period_range(text: str) -> tuple[str, str]:
@@ -92,13 +122,18 @@ def audit_status(states: list[str]) -> str:
 
 def evidence_units(table: pa.Table) -> list[str | None]:
     """``unit_id`` from each row's evidence (None where the evidence names none)."""
+    return evidence_values(table, "unit_id")
+
+
+def evidence_values(table: pa.Table, key: str) -> list[str | None]:
+    """The evidence's ``key`` of each row, as text (None where the evidence names none)."""
     ev = table.column("evidence")
-    has = pc.fill_null(pc.match_substring(ev, '"unit_id"'), False).to_numpy(zero_copy_only=False)
+    has = pc.fill_null(pc.match_substring(ev, f'"{key}"'), False).to_numpy(zero_copy_only=False)
     out: list[str | None] = [None] * table.num_rows
     values = ev.to_pylist() if has.any() else []
     for i in np.flatnonzero(has).tolist():
         try:
-            u = json.loads(values[i]).get("unit_id")
+            u = json.loads(values[i]).get(key)
         except (json.JSONDecodeError, AttributeError):
             continue
         out[i] = None if u is None else str(u)
@@ -114,6 +149,18 @@ def with_units(table: pa.Table, unit_map: Mapping[tuple[str, str], str] | None) 
         ids = table.column("entity_id").to_pylist()
         units = [u if u is not None else unit_map.get((t, str(e))) for u, t, e in zip(units, types, ids, strict=True)]
     return _set(table, "unit_id", pa.array(units, pa.string()))
+
+
+def with_areas(table: pa.Table, area_map: Mapping[tuple[str, str], str] | None) -> pa.Table:
+    """``table`` plus ``area_id`` (台区): the evidence's area, else the entity itself for an area finding, else the
+    entity's area in the dataset (``area_map`` from ``gridaudit.audit.findings_view.entity_areas``)."""
+    areas = evidence_values(table, "area_id")
+    types = table.column("entity_type").to_pylist()
+    ids = table.column("entity_id").to_pylist()
+    for i, (a, t, e) in enumerate(zip(areas, types, ids, strict=True)):
+        if a is None:
+            areas[i] = str(e) if t == "area" else (area_map or {}).get((t, str(e)))
+    return _set(table, "area_id", pa.array(areas, pa.string()))
 
 
 def with_status(table: pa.Table, tasks: Mapping[str, list[TaskRef]]) -> pa.Table:
@@ -149,6 +196,7 @@ def filter_findings(table: pa.Table, flt: FindingFilter) -> pa.Table:
         mask = pc.and_(mask, pc.or_(_isin(table, "responsible_staff_id", flt.staff), pc.fill_null(staff_entity, False)))
     for column, values, needs in (
         ("unit_id", flt.units, "with_units"),
+        ("area_id", flt.areas, "with_areas"),
         ("audit_status", flt.statuses, "with_status"),
     ):
         if values:

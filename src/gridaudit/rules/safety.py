@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlglot
 from sqlglot import exp
-from sqlglot.errors import ParseError
+from sqlglot.errors import ParseError, TokenError
 
 from gridaudit.i18n import both
 
@@ -55,27 +55,29 @@ LEAKY_PREFIXES = ("duckdb_", "pragma_", "read_", "pg_", "has_", "sqlite_", "post
 
 
 class UnsafeSQL(Exception):
-    """Rule SQL that is not a single read-only SELECT over the dataset's tables."""
+    """Rule SQL that is not a single read-only SELECT over the dataset's tables: ``UnsafeSQL(zh, en)``; the
+    message (``str``) holds both languages, current one first; ``.zh`` and ``.en`` each one."""
+
+    def __init__(self, zh: str, en: str | None = None) -> None:
+        self.zh = zh
+        self.en = zh if en is None else en
+        super().__init__(zh if en is None else both(zh, en))
 
 
 def parse_rule_sql(sql: str) -> exp.Query:
     """Parse ``sql`` (DuckDB dialect) and refuse anything but one SELECT/WITH statement."""
     try:
         statements = [s for s in sqlglot.parse(sql, read="duckdb") if s is not None]
-    except ParseError as exc:
-        raise UnsafeSQL(both(f"SQL 无法解析：{exc}", f"SQL does not parse: {exc}")) from None
+    except (ParseError, TokenError) as exc:  # an unclosed quote or comment is a TokenError
+        raise UnsafeSQL(f"SQL 无法解析：{exc}", f"SQL does not parse: {exc}") from None
     if len(statements) != 1:
         raise UnsafeSQL(
-            both(
-                f"只允许一条语句（实际 {len(statements)} 条）", f"exactly one statement allowed, got {len(statements)}"
-            )
+            f"只允许一条语句（实际 {len(statements)} 条）", f"exactly one statement allowed, got {len(statements)}"
         )
     tree = statements[0]
     if not isinstance(tree, exp.Query):
         kind = type(tree).__name__.upper()
-        raise UnsafeSQL(
-            both(f"只允许 SELECT/WITH 查询，不允许 {kind}", f"only SELECT/WITH queries are allowed, not {kind}")
-        )
+        raise UnsafeSQL(f"只允许 SELECT/WITH 查询，不允许 {kind}", f"only SELECT/WITH queries are allowed, not {kind}")
     for node in tree.walk():
         if isinstance(
             node,
@@ -95,7 +97,7 @@ def parse_rule_sql(sql: str) -> exp.Query:
             ),
         ):
             kind = type(node).__name__.upper()
-            raise UnsafeSQL(both(f"查询中不允许 {kind}", f"{kind} is not allowed inside a rule query"))
+            raise UnsafeSQL(f"查询中不允许 {kind}", f"{kind} is not allowed inside a rule query")
     return tree
 
 
@@ -127,10 +129,8 @@ def referenced_tables(tree: exp.Expr) -> set[str]:
                 names.add(t.name.lower())
         else:
             raise UnsafeSQL(
-                both(
-                    f"不允许的表来源：{t.sql('duckdb')}",
-                    f"table source not allowed (functions, files, schemas): {t.sql('duckdb')}",
-                )
+                f"不允许的表来源：{t.sql('duckdb')}",
+                f"table source not allowed (functions, files, schemas): {t.sql('duckdb')}",
             )
     return names
 
@@ -143,17 +143,13 @@ def check_rule_sql(sql: str, allowed_tables: set[str]) -> exp.Query:
         if isinstance(node, exp.Func) and is_leaky_function(node):
             name = function_name(node)
             raise UnsafeSQL(
-                both(
-                    f"规则 SQL 不允许调用函数 {name}()（会泄露运行环境的设置、目录或文件）",
-                    f"function {name}() is not allowed in rule SQL (it reveals the sandbox's settings, folders, files)",
-                )
+                f"规则 SQL 不允许调用函数 {name}()（会泄露运行环境的设置、目录或文件）",
+                f"function {name}() is not allowed in rule SQL (it reveals the sandbox's settings, folders, files)",
             )
     allowed = {t.lower() for t in allowed_tables} | set(PROVIDED_TABLES)
     bad = sorted(referenced_tables(tree) - allowed)
     if bad:
-        raise UnsafeSQL(
-            both(f"查询读取了不允许的表：{', '.join(bad)}", f"query reads tables it may not: {', '.join(bad)}")
-        )
+        raise UnsafeSQL(f"查询读取了不允许的表：{', '.join(bad)}", f"query reads tables it may not: {', '.join(bad)}")
     return tree
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gridaudit.i18n import LANGS
+from gridaudit.sqlconsole import DEFAULT_CONSOLE, ConsoleSettings
 
 
 @dataclass(frozen=True)
@@ -18,7 +19,8 @@ class WebSettings:
     * ``idle_minutes``: a session unused this long ends (the user logs in again);
     * ``secure_cookies``: send the session cookie only over HTTPS (behind a TLS reverse proxy);
     * ``lang``: language of a visitor who has not chosen one (zh or en);
-    * ``login_attempts`` failed logins per ``login_window_s`` seconds, per username and client address.
+    * ``login_attempts`` failed logins per ``login_window_s`` seconds, per username and client address;
+    * ``console``: the SQL console's time limit and row cap (``sqlconsole.ConsoleSettings``).
     """
 
     store: str
@@ -29,6 +31,7 @@ class WebSettings:
     lang: str = "zh"
     login_attempts: int = 5
     login_window_s: int = 60
+    console: ConsoleSettings = DEFAULT_CONSOLE
 
     def __post_init__(self) -> None:
         if self.lang not in LANGS:
