@@ -244,9 +244,9 @@ def test_corrections_are_new_rows_by_another_user(filled):
     with filled.transaction() as s:
         results = sheets["results"][1:]
         voided = [r for r in results if r[-3] == "作废"]
-        assert len(voided) == 1 and voided[0][3] == "normal"
+        assert len(voided) == 1 and voided[0][3] == "正常"  # the workbook labels outcomes
         corrected = next(r for r in results if r[-4] == voided[0][0])
-        assert corrected[3] == "violation" and corrected[-3] == "有效"
+        assert corrected[3] == "违约用电" and corrected[-3] == "有效"
         labels = {r["customer_id"]: r["outcome"] for r in inspection_rows(s, "2025-07").to_pylist()}
         assert labels["C002"] == "violation"
     assert _problems(filled) == []
