@@ -8,18 +8,18 @@ tables: [customers, meters, daily_usage]
 params:
   low_share: {type: float, default: 0.4, doc: {zh: "日电量低于基准的该比例记为低电量日", en: "A day below this share of the baseline is a low day"}}
   normal_share: {type: float, default: 0.7, doc: {zh: "日电量不低于基准的该比例记为正常日", en: "A day at or above this share of the baseline is a normal day"}}
-  min_low_days: {type: float, default: 0.25, doc: {zh: "当月低电量日占比下限", en: "Minimum share of low days in the month"}}
+  min_low_days: {type: float, default: 0.2, doc: {zh: "当月低电量日占比下限", en: "Minimum share of low days in the month"}}
   max_low_days: {type: float, default: 0.65, doc: {zh: "当月低电量日占比上限（再高就是持续下降，见其他规则）", en: "Maximum share of low days in the month (above it the drop is sustained, see the other rules)"}}
   min_normal_days: {type: float, default: 0.3, doc: {zh: "当月正常日占比下限", en: "Minimum share of normal days in the month"}}
   max_middle_days: {type: float, default: 0.2, doc: {zh: "当月介于低电量与正常之间的天数占比上限（间歇窃电两极分明，用电本身波动大则连续分布）", en: "Maximum share of days between low and normal in the month (intermittent theft splits days in two clusters; a merely erratic customer fills the middle)"}}
   max_mean_run: {type: float, default: 2.5, doc: {zh: "低电量日平均连续天数上限（空置、外出是连续多日；间歇窃电的低电量日零散分布）", en: "Maximum mean length of a run of low days (vacancies and absences are long runs; intermittent theft scatters its low days)"}}
-  ref_quantile: {type: float, default: 0.75, doc: {zh: "当月参考日电量所取的分位（上四分位不受低电量日影响）", en: "Quantile of the month's days taken as its reference (the upper quartile is not pulled down by the low days)"}}
+  ref_quantile: {type: float, default: 0.8, doc: {zh: "当月参考日电量所取的分位（第80百分位：低电量日不到一半时不受其影响）", en: "Quantile of the month's days taken as its reference (the 80th percentile is not pulled down while fewer than half the days are low)"}}
   min_days: {type: int, default: 20, doc: {zh: "当月有采集数据的天数下限", en: "Minimum days with AMI data in the month"}}
   min_baseline_kwh: {type: float, default: 2.0, doc: {zh: "参考日电量下限", en: "Minimum reference daily kWh"}}
   skip_categories: {type: str, default: "", doc: {zh: "不判定的类别（逗号分隔；参考值取自当月本身，季节性类别也可判定）", en: "Categories not judged (comma separated; the reference comes from the month itself, so seasonal categories can be judged too)"}}
 description:
-  zh: "按用户表逐月判断，参考值为该表当月日电量的上四分位（不受低电量日拉低，也不受季节影响，无需往月基准）。连续两个月里，每月都有相当一部分天数电量骤降到参考值的一半以下，同时还有相当一部分天数保持正常，且低电量日零散分布（平均连续天数很短，空置、外出则是连续多日）：只在部分日子绕越计量的间歇性窃电特征，月均电量降幅不大，按月比较的规则发现不了。每户只报第一次满足条件的月份（连续两个月中的后一个月）。"
-  en: "Judged meter by meter and month against the month's own upper-quartile day (not pulled down by the low days, not moved by the season, no earlier months needed). In two consecutive months, a good share of days collapse below half the reference while a good share stay normal, and the low days are scattered (short runs on average; vacancies and absences are long runs): the mark of a meter bypassed on some days only, whose monthly mean falls too little for the monthly rules. Each customer is reported once, at the first month that qualifies (the later of the two)."
+  zh: "按用户表逐月判断，参考值为该表当月日电量的第80百分位（不受低电量日拉低，也不受季节影响，无需往月基准）。连续两个月里，每月都有相当一部分天数电量骤降到参考值的一半以下，同时还有相当一部分天数保持正常，且低电量日零散分布（平均连续天数很短，空置、外出则是连续多日）：只在部分日子绕越计量的间歇性窃电特征，月均电量降幅不大，按月比较的规则发现不了。每户只报第一次满足条件的月份（连续两个月中的后一个月）。"
+  en: "Judged meter by meter and month against the month's own 80th-percentile day (not pulled down by the low days, not moved by the season, no earlier months needed). In two consecutive months, a good share of days collapse below half the reference while a good share stay normal, and the low days are scattered (short runs on average; vacancies and absences are long runs): the mark of a meter bypassed on some days only, whose monthly mean falls too little for the monthly rules. Each customer is reported once, at the first month that qualifies (the later of the two)."
 basis: "DOMAIN §6 (Jokar h1/h2 attacks on some days); truth kind theft_intermittent; 《供电营业规则》第一百零一条"
 truth_kinds: [theft_intermittent]
 ---*/
