@@ -237,7 +237,7 @@ def test_corrections_are_new_rows_by_another_user(filled):
         assert effective_penalties(s, [pen.task_id]) == {}
         sheets = workbook_rows(s, "2025-07", assess(s, "2025-07"))
     row = sheets["penalties"][1]
-    assert row[0] == pen.penalty_id and row[-3:] == ["作废", "wrong capacity", "Li（li）"]  # still visible in exports, by name
+    assert row[0] == pen.penalty_id and row[-3:] == ["作废", "wrong capacity", "Li（li）"]  # shown by name
     with pytest.raises(AuditError, match="already void"), filled.transaction() as s:
         void_penalty(s, "lead", pen.penalty_id, "again")
     # the corrected result of C002 stands in for the original, which stays visible as void

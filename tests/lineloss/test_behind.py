@@ -126,3 +126,26 @@ def test_yuan_at_stake_from_tariffs(tiny, tmp_path):
     high = [x for x in f if x["rule_id"] == "loss_area_high"]
     assert high and all(x["yuan_at_stake"] == pytest.approx(x["kwh_at_stake"] * 0.6, abs=0.01) for x in high)
     assert all(x["yuan_at_stake"] is None for x in f if x["rule_id"] == "loss_area_negative")
+
+
+def test_mapping_finding_names_the_area_findings_it_explains(result, tiny):
+    """Both ways: the mapping finding lists each area-month it moves kWh out of (negative A1) and into (high A3),
+    with the same kWh the area findings show; the high area is explained once the energy is moved."""
+    _, truth = tiny
+    (f,) = _findings(result, "loss_mapping_error")
+    listed = json.loads(f["evidence"])["explains_area_findings"]
+    areas = {
+        (a["entity_id"], a["period"]): a
+        for a in result.findings.to_pylist()
+        if a["rule_id"].startswith("loss_area_") and "mapping_findings" in json.loads(a["evidence"])
+    }
+    assert {(x["area_id"], x["period"]) for x in listed} == set(areas)
+    assert {x["direction"] for x in listed if x["area_id"] == truth["mapped_recorded_area"]} == {"out"}
+    assert {x["direction"] for x in listed if x["area_id"] == truth["mapped_true_area"]} == {"in"}
+    for x in listed:
+        a = areas[(x["area_id"], x["period"])]
+        ev = json.loads(a["evidence"])
+        assert x["band"] == ev["band"] and x["kwh_moved"] == ev["mapping_findings"][0]["use_kwh"] > 0
+        assert x["corrected_rate_pct"] == ev["corrected_rate_pct"]
+        if ev["band"] in ("high", "extreme"):
+            assert ev["explained_by_mapping"] is True

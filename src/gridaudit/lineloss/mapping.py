@@ -18,7 +18,9 @@ loss over the window ≥ min_loss_cover × c's use (energy billed on A but fed b
 
 The per-pair statistics come from covariances: with v1 = var(supply_B), v2 = var(use_c), c12 = cov(supply_B,
 use_c), c1y = cov(supply_B, loss_B), c2y = cov(use_c, loss_B): β = (v1·c2y − c12·c1y) / (v1·v2 − c12²).
-A customer's missing days are filled with its own mean; customers with fewer than ``min_days`` days are skipped.
+A customer's missing days are filled with its own mean, and so is the area's sales on the days a recorded customer's
+AMI missed inside its reporting span (a gap day is not loss: unfilled, one large customer's gap moves an area's
+loss more than a small customer's whole use); customers with fewer than ``min_days`` days are skipped.
 """
 
 from __future__ import annotations
@@ -134,6 +136,24 @@ def _block_stats(u: np.ndarray, s: np.ndarray, y: np.ndarray) -> tuple[np.ndarra
     return beta, pc
 
 
+def _between_reports(u: np.ndarray) -> np.ndarray:
+    """True for each day on or after a row's first reported day and on or before its last (NaN = not reported)."""
+    have = ~np.isnan(u)
+    return (np.cumsum(have, axis=1) > 0) & (np.cumsum(have[:, ::-1], axis=1)[:, ::-1] > 0)
+
+
+def _gap_fill_by_area(gaps: np.ndarray, mean: np.ndarray, own_area: np.ndarray, area_nos: list[int]) -> np.ndarray:
+    """Per area (rows in ``area_nos`` order) and day: the use its recorded customers' AMI gaps leave out of
+    sales, each gap day filled with the customer's own mean (a gap inside the customer's reporting span)."""
+    fill = gaps * mean[:, None]
+    out = np.zeros((len(area_nos), gaps.shape[1]))
+    pos = {a: j for j, a in enumerate(area_nos)}
+    rows = np.array([pos.get(int(a), -1) for a in own_area], dtype=np.int64)
+    keep = rows >= 0
+    np.add.at(out, rows[keep], fill[keep])
+    return out
+
+
 def _feeder(areas: dict[int, tuple], cust: dict, days: int, settings: LossSettings, weekday: np.ndarray) -> list[dict]:
     """Mapping candidates among the customers (integer ids) of one feeder's areas."""
     m = settings.mapping
@@ -147,18 +167,42 @@ def _feeder(areas: dict[int, tuple], cust: dict, days: int, settings: LossSettin
     seen = (~np.isnan(u)).sum(axis=1)
     total = np.nansum(u, axis=1)
     mean = np.where(seen > 0, total / np.maximum(seen, 1), 0.0)
+    gaps = np.isnan(u) & _between_reports(u)
+    u_level = np.where(gaps, mean[:, None], np.nan_to_num(u))  # energy per day as the balance should see it
     u = np.where(np.isnan(u), mean[:, None], u)
     u = np.nan_to_num(high_pass(u, weekday, m.high_pass_days))
     area_nos = sorted(areas)
-    beta = np.full((len(ids), len(area_nos)), np.nan)
-    pc = np.full_like(beta, np.nan)
-    n_days = np.array([len(areas[a][0]) for a in area_nos], dtype=np.int64)
-    full = [j for j, a in enumerate(area_nos) if n_days[j] == days]
     s_all = np.full((len(area_nos), days), np.nan)
     y_all = np.full((len(area_nos), days), np.nan)
     for j, a in enumerate(area_nos):
         s_all[j, areas[a][0]], y_all[j, areas[a][0]] = areas[a][1], areas[a][2]
+    if m.fill_gaps:
+        y_all -= _gap_fill_by_area(gaps, mean, own_area, area_nos)  # an AMI gap is not loss: fill it, as in u
+    found: list[dict] = []
+    done = np.zeros(len(ids), dtype=bool)
+    for _ in range(max(1, m.rounds)):  # peel: correct the areas for the errors found, then look again
+        new = _round(u, s_all, y_all, areas, area_nos, own_area, ids, seen, total, done, days, weekday, m)
+        if not new:
+            break
+        for c in new:
+            done[c["row"]] = True
+            y_all[c["col"]] -= u_level[c["row"]]  # c's energy belongs to B's sales ...
+            y_all[c["own_col"]] += u_level[c["row"]]  # ... and not to its recorded area's
+        found.extend(new)
+    for c in found:
+        c.pop("row"), c.pop("col"), c.pop("own_col"), c.pop("t_own")
+    return found
+
+
+def _round(u: np.ndarray, s_all: np.ndarray, y_all: np.ndarray, areas: dict, area_nos: list[int],
+           own_area: np.ndarray, ids: np.ndarray, seen: np.ndarray, total: np.ndarray, done: np.ndarray, days: int,
+           weekday: np.ndarray, m) -> list[dict]:  # fmt: skip
+    """One pass of the test over a feeder's customers not yet found, against the areas' current loss series."""
     s_f, y_f = high_pass(s_all, weekday, m.high_pass_days), high_pass(y_all, weekday, m.high_pass_days)
+    beta = np.full((len(ids), len(area_nos)), np.nan)
+    pc = np.full_like(beta, np.nan)
+    n_days = np.array([len(areas[a][0]) for a in area_nos], dtype=np.int64)
+    full = [j for j, a in enumerate(area_nos) if n_days[j] == days]
     if full:  # one matrix product for every area that reported every day
         beta[:, full], pc[:, full] = _block_stats(u, s_f[full], y_f[full])
     for j, a in enumerate(area_nos):
@@ -167,29 +211,30 @@ def _feeder(areas: dict[int, tuple], cust: dict, days: int, settings: LossSettin
             continue
         beta[:, j], pc[:, j] = _pair_stats(u[:, di], s_f[j, di], y_f[j, di])
     n_days = np.where(n_days >= m.min_days, n_days, 0)
-    loss_sum = np.array([areas[a][2].sum() for a in area_nos])
+    loss_sum = np.nansum(y_all, axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         t = pc * np.sqrt((n_days[None, :] - 3) / (1 - pc * pc))
     aj = {a: j for j, a in enumerate(area_nos)}
     out = []
     for i in range(len(ids)):
         jo = aj.get(int(own_area[i]))
-        if seen[i] < m.min_days or jo is None or not (beta[i, jo] <= m.own_beta_max):
+        if done[i] or seen[i] < m.min_days or jo is None or not (beta[i, jo] <= m.own_beta_max):
             continue
+        t_own = float(t[i, jo]) if np.isfinite(t[i, jo]) else 0.0
         ok = (beta[i] >= m.beta_min) & (beta[i] <= m.beta_max) & (pc[i] >= m.min_partial_corr) & (t[i] >= m.min_t)
+        ok &= t[i] - t_own >= m.min_pair_t  # both sides: c's use raises B's loss and lowers its recorded area's
         ok[jo] = False
         ok &= loss_sum >= m.min_loss_cover * total[i]  # B's loss must hold c's energy
         if not ok.any():
             continue
         j = int(np.argmax(np.where(ok, t[i], -np.inf)))
         out.append(
-            {"row": i, "col": j, "cust_no": int(ids[i]), "recorded_no": area_nos[jo], "likely_no": area_nos[j],
-             "days": int(n_days[j]), "use_kwh": float(total[i]), "beta": float(beta[i, j]),
+            {"row": i, "col": j, "own_col": jo, "cust_no": int(ids[i]), "recorded_no": area_nos[jo],
+             "likely_no": area_nos[j], "days": int(n_days[j]), "use_kwh": float(total[i]), "beta": float(beta[i, j]),
              "partial_corr": float(pc[i, j]), "t_stat": float(t[i, j]), "beta_own": float(beta[i, jo]),
-             "partial_corr_own": float(pc[i, jo])}
+             "partial_corr_own": float(pc[i, jo]), "t_own": t_own}
         )  # fmt: skip
-    out = _joint_check(out, u, s_f, y_f, areas, area_nos, m)
-    return out
+    return _joint_check(out, u, s_f, y_f, areas, area_nos, m)
 
 
 def _joint_check(cands: list[dict], u: np.ndarray, s_f: np.ndarray, y_f: np.ndarray, areas: dict,
@@ -204,7 +249,7 @@ def _joint_check(cands: list[dict], u: np.ndarray, s_f: np.ndarray, y_f: np.ndar
         by_area.setdefault(c["col"], []).append(c)
     kept: list[dict] = []
     for j, group in by_area.items():
-        group.sort(key=lambda c: -c["t_stat"])
+        group.sort(key=lambda c: -(c["t_stat"] - c["t_own"]))
         di = areas[area_nos[j]][0]
         y = y_f[j, di]
         base = [np.ones(len(di)), s_f[j, di]]
@@ -217,11 +262,9 @@ def _joint_check(cands: list[dict], u: np.ndarray, s_f: np.ndarray, y_f: np.ndar
             dof = max(len(y) - x.shape[1], 1)
             cov = np.linalg.pinv(x.T @ x) * (resid @ resid / dof)
             t_joint = coef[-1] / np.sqrt(max(cov[-1, -1], 1e-300))
-            if m.beta_min <= coef[-1] <= m.beta_max and t_joint >= m.min_t:
+            if m.beta_min <= coef[-1] <= m.beta_max and t_joint >= m.min_t and t_joint - c["t_own"] >= m.min_pair_t:
                 accepted.append(c)
         kept.extend(accepted)
-    for c in kept:
-        c.pop("row"), c.pop("col")
     return kept
 
 

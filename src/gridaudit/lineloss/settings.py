@@ -96,11 +96,14 @@ class Mapping:
     beta_max: float = 1.6
     own_beta_max: float = -0.3
     min_partial_corr: float = 0.3
-    min_t: float = 7.0
+    min_t: float = 4.0
+    min_pair_t: float = 10.0  # t on the likely area minus t on the recorded area (which is negative)
     min_loss_cover: float = 0.8
     high_pass_days: int = 15
     min_days: int = 14
     min_share_of_loss: float = 0.02
+    rounds: int = 3  # passes: after each, the areas' loss is corrected for the errors found (1 = no peeling)
+    fill_gaps: bool = True  # fill the sales a recorded customer's AMI gap leaves out with its mean (mapping.py)
 
 
 @dataclass(frozen=True)

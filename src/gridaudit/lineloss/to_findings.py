@@ -2,10 +2,11 @@
 
 rule_id                  entity    period        fires when
 loss_area_negative       area      YYYY-MM       monthly band negative (evidence: mapping findings that explain it)
-loss_area_high           area      YYYY-MM       monthly band high
+loss_area_high           area      YYYY-MM       monthly band high (evidence: mapping findings moving energy in/out)
 loss_area_extreme        area      YYYY-MM       monthly band extreme
 loss_customer_suspect    customer  window label  top-ranked customer of a flagged area with score ≥ behind.min_score
-loss_mapping_error       customer  window label  the customer's use explains another area's loss (see behind.py)
+loss_mapping_error       customer  window label  the customer's use explains another area's loss (mapping.py);
+                                               evidence lists the area findings it moves kWh in or out of
 loss_trend_rise          area      YYYY-MM       rate up by more than trends.rise_points against the month before
 loss_persistent_high     area      YYYY-MM       trends.high_months or more months in a row high/extreme (last month)
 """
@@ -68,6 +69,7 @@ def build_findings(
         moved[(m["recorded_area"], m["period"])].append({**m, "direction": "out"})
         moved[(m["likely_area"], m["period"])].append({**m, "direction": "in"})
 
+    explains: dict[str, list[dict]] = defaultdict(list)  # customer → the area findings its energy moves
     for row in _rows(monthly):
         if row["level"] != "area" or row["band"] not in SEVERITY:
             continue
@@ -118,6 +120,14 @@ def build_findings(
             evidence["explained_by_mapping"] = bool(
                 shift and corrected_rate is not None and corrected_rate >= bands.negative_below
             )
+        elif shift:  # high or extreme: explained when the moved energy brings the rate below the high band
+            evidence["explained_by_mapping"] = bool(corrected_rate is not None and corrected_rate <= bands.high_from)
+        for m in shift:  # the mapping finding names every area finding it moves energy in or out of
+            explains[m["customer_id"]].append(
+                {"area_id": area, "period": period, "band": row["band"], "direction": m["direction"],
+                 "kwh_moved": _r(m["use_kwh"]), "loss_rate_pct": _r(row["loss_rate_pct"], 2),
+                 "corrected_rate_pct": _r(corrected_rate, 2)}
+            )  # fmt: skip
         out.append(
             {
                 "rule_id": f"loss_area_{row['band']}",
@@ -162,6 +172,9 @@ def build_findings(
                     "beta_recorded_area": _r(m["beta_own"], 4),
                     "use_kwh": _r(m["use_kwh"]),
                     "price_yuan_kwh": price,
+                    "explains_area_findings": sorted(
+                        explains.get(m["customer_id"], []), key=lambda d: (d["period"], d["area_id"])
+                    ),
                 },
                 "run_id": run_id,
             }

@@ -44,7 +44,7 @@ def generate_chunk(sh: Shared, ci: int) -> tuple[dict[str, Any], Truth]:
     f0, f1 = topo.chunks[ci]
     cu = build_customers(rng, topo, f0, f1, ax, m)
     plan = plan_customers(rng, cu, ax, topo, rates, m, force)
-    plan_records(rng, cu, ax, topo, rates, force, truth)
+    plan_records(rng, cu, ax, topo, rates, force, truth, m)
     book = build_orders(rng, cu, ax, topo, sh.cal, m, rates, force, truth)
     nb = plan["contract_no_bill"]
     nb.start = np.maximum(cu.conn_day[nb.idx], ax.first_out)

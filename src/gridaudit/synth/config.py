@@ -106,6 +106,9 @@ class Model:
     theft_hotspot_weight: float = 30.0
     thief_level_min: float = 2.0
     thief_level_max: float = 4.0
+    # mis-mapped customers (户变关系错误) are drawn with weight level ** this power: 1 = in proportion to
+    # energy (the errors that move enough energy to show in an area's balance), 0 = every customer alike
+    mapping_error_energy_power: float = 1.0
     area_loss_min: float = 0.02
     area_loss_max: float = 0.06
     feeder_loss_min: float = 0.01

@@ -122,13 +122,30 @@ def plan_customers(
 
 
 def plan_records(
-    rng: np.random.Generator, cu: Customers, ax: TimeAxis, topo: Topology, rates: Rates, force: bool, truth: Truth
+    rng: np.random.Generator,
+    cu: Customers,
+    ax: TimeAxis,
+    topo: Topology,
+    rates: Rates,
+    force: bool,
+    truth: Truth,
+    m: Model | None = None,
 ) -> None:
-    """Mapping errors, wrong multipliers and overdue verification: record-only changes, with truth."""
+    """Mapping errors, wrong multipliers and overdue verification: record-only changes, with truth.
+
+    Mis-mapped customers are drawn with weight ``level ** m.mapping_error_energy_power`` (by energy by
+    default): a household of 5 kWh/day moves ~0.05 % of an area's supply, far below the day-to-day noise of
+    the area's loss (tens to hundreds of kWh, BENCHMARKS.md issue 17), so no balance can see it.
+    """
+    m = m or Model()
     first, last = day_str(ax.sim_start, ax.first_out), day_str(ax.sim_start, ax.days - 1)
     feeder_areas = np.bincount(topo.area_feeder, minlength=len(topo.feeder_id))
     ok = (cu.area >= 0) & ~cu.taken & (feeder_areas[cu.feeder] >= 2)
     idx = choose(rng, ok, cu.n, rates.data_mapping_error, force)
+    if m.mapping_error_energy_power != 0 and len(idx):
+        # as many as before, drawn by energy from a child stream: every other kind's draws stay as they were
+        child = rng.spawn(1)[0]
+        idx = choose(child, ok, len(idx), 1.0, force, np.maximum(cu.level, 1e-6) ** m.mapping_error_energy_power)
     cu.taken[idx] = True
     for c in idx:
         a = int(cu.area[c])

@@ -6,17 +6,20 @@ severity: medium
 entity_type: customer
 tables: [customers, meters, daily_usage]
 params:
-  low_share: {type: float, default: 0.45, doc: {zh: "日电量低于基准的该比例记为低电量日", en: "A day below this share of the baseline is a low day"}}
-  normal_share: {type: float, default: 0.75, doc: {zh: "日电量不低于基准的该比例记为正常日", en: "A day at or above this share of the baseline is a normal day"}}
-  min_low_days: {type: float, default: 0.25, doc: {zh: "当月低电量日占比下限", en: "Minimum share of low days in the month"}}
+  low_share: {type: float, default: 0.4, doc: {zh: "日电量低于基准的该比例记为低电量日", en: "A day below this share of the baseline is a low day"}}
+  normal_share: {type: float, default: 0.7, doc: {zh: "日电量不低于基准的该比例记为正常日", en: "A day at or above this share of the baseline is a normal day"}}
+  min_low_days: {type: float, default: 0.2, doc: {zh: "当月低电量日占比下限", en: "Minimum share of low days in the month"}}
   max_low_days: {type: float, default: 0.65, doc: {zh: "当月低电量日占比上限（再高就是持续下降，见其他规则）", en: "Maximum share of low days in the month (above it the drop is sustained, see the other rules)"}}
   min_normal_days: {type: float, default: 0.3, doc: {zh: "当月正常日占比下限", en: "Minimum share of normal days in the month"}}
-  max_zero_days: {type: float, default: 0.1, doc: {zh: "当月近乎零（低于基准5%）天数占比上限（排除空置、外出）", en: "Maximum share of near-zero days (below 5% of the baseline) in the month (leaves out vacancies and absences)"}}
-  min_baseline_kwh: {type: float, default: 2.0, doc: {zh: "基准（日电量中位数）下限", en: "Minimum baseline (daily median)"}}
-  skip_categories: {type: str, default: "agricultural", doc: {zh: "不判定的强季节性类别（逗号分隔）", en: "Strongly seasonal categories not judged (comma separated)"}}
+  max_middle_days: {type: float, default: 0.2, doc: {zh: "当月介于低电量与正常之间的天数占比上限（间歇窃电两极分明，用电本身波动大则连续分布）", en: "Maximum share of days between low and normal in the month (intermittent theft splits days in two clusters; a merely erratic customer fills the middle)"}}
+  max_mean_run: {type: float, default: 2.5, doc: {zh: "低电量日平均连续天数上限（空置、外出是连续多日；间歇窃电的低电量日零散分布）", en: "Maximum mean length of a run of low days (vacancies and absences are long runs; intermittent theft scatters its low days)"}}
+  ref_quantile: {type: float, default: 0.8, doc: {zh: "当月参考日电量所取的分位（第80百分位：低电量日不到一半时不受其影响）", en: "Quantile of the month's days taken as its reference (the 80th percentile is not pulled down while fewer than half the days are low)"}}
+  min_days: {type: int, default: 20, doc: {zh: "当月有采集数据的天数下限", en: "Minimum days with AMI data in the month"}}
+  min_baseline_kwh: {type: float, default: 2.0, doc: {zh: "参考日电量下限", en: "Minimum reference daily kWh"}}
+  skip_categories: {type: str, default: "", doc: {zh: "不判定的类别（逗号分隔；参考值取自当月本身，季节性类别也可判定）", en: "Categories not judged (comma separated; the reference comes from the month itself, so seasonal categories can be judged too)"}}
 description:
-  zh: "基准为该月之前第2至第4个月日电量中位数的平均（中位数不受个别高用电日影响）。按用户表逐表判断：连续两个月里，每月都有相当一部分天数电量骤降到基准的一半以下，同时还有相当一部分天数保持正常，且几乎没有零电量日：只在部分日子绕越计量的间歇性窃电特征，月均电量降幅不大，按月比较的规则发现不了。每户只报第一次满足条件的月份（连续两个月中的后一个月）。"
-  en: "The baseline is the mean of the daily medians of the 2nd to 4th months before (a median is not pulled up by a few heavy days). Judged meter by meter: in two consecutive months, a good share of days collapse below half the baseline while a good share stay normal, with hardly any zero days: the mark of a meter bypassed on some days only, whose monthly mean falls too little for the monthly rules. Each customer is reported once, at the first month that qualifies (the later of the two)."
+  zh: "按用户表逐月判断，参考值为该表当月日电量的第80百分位（不受低电量日拉低，也不受季节影响，无需往月基准）。连续两个月里，每月都有相当一部分天数电量骤降到参考值的一半以下，同时还有相当一部分天数保持正常，且低电量日零散分布（平均连续天数很短，空置、外出则是连续多日）：只在部分日子绕越计量的间歇性窃电特征，月均电量降幅不大，按月比较的规则发现不了。每户只报第一次满足条件的月份（连续两个月中的后一个月）。"
+  en: "Judged meter by meter and month against the month's own 80th-percentile day (not pulled down by the low days, not moved by the season, no earlier months needed). In two consecutive months, a good share of days collapse below half the reference while a good share stay normal, and the low days are scattered (short runs on average; vacancies and absences are long runs): the mark of a meter bypassed on some days only, whose monthly mean falls too little for the monthly rules. Each customer is reported once, at the first month that qualifies (the later of the two)."
 basis: "DOMAIN §6 (Jokar h1/h2 attacks on some days); truth kind theft_intermittent; 《供电营业规则》第一百零一条"
 truth_kinds: [theft_intermittent]
 ---*/
@@ -27,52 +30,51 @@ WITH cm AS (
   WHERE m.role = 'customer'
     AND NOT ((',' || replace(CAST($skip_categories AS VARCHAR), ' ', '') || ',') LIKE ('%,' || c.category || ',%'))
 ),
-ranked AS (
-  -- the monthly median by rank (sorts spill to disk; a median() aggregate holds every value in memory)
-  SELECT d.meter_id, d.month, d.kwh,
-         ROW_NUMBER() OVER (PARTITION BY d.meter_id, d.month ORDER BY d.kwh) AS rn,
-         COUNT(*) OVER (PARTITION BY d.meter_id, d.month) AS n
-  FROM (
-    SELECT meter_id, kwh, date_trunc('month', day) AS month FROM daily_usage
-    WHERE meter_id IN (SELECT meter_id FROM cm)
-  ) d
+d AS (
+  SELECT meter_id, day, kwh, date_trunc('month', day) AS month FROM daily_usage
+  WHERE meter_id IN (SELECT meter_id FROM cm)
 ),
-meter_month AS (
-  SELECT meter_id, month, AVG(kwh) AS median_kwh
+ranked AS (
+  -- the month's reference day by rank (sorts spill to disk; a quantile aggregate holds every value in memory)
+  SELECT meter_id, month, kwh,
+         ROW_NUMBER() OVER (PARTITION BY meter_id, month ORDER BY kwh) AS rn,
+         COUNT(*) OVER (PARTITION BY meter_id, month) AS n
+  FROM d
+),
+ref AS (
+  SELECT meter_id, month, MIN(kwh) AS ref_reg, MIN(n) AS n_days
   FROM ranked
-  WHERE rn = FLOOR((n + 1) / 2.0) OR rn = FLOOR((n + 2) / 2.0)
+  WHERE rn = CEIL(CAST($ref_quantile AS DOUBLE) * n)
   GROUP BY meter_id, month
 ),
-indexed AS (
-  SELECT meter_id, strftime(month, '%Y-%m') AS period, median_kwh,
-         CAST(strftime(month, '%Y') AS INTEGER) * 12 + CAST(strftime(month, '%m') AS INTEGER) AS month_idx
-  FROM meter_month
+flags AS (
+  SELECT d.meter_id, d.month, d.day,
+         CASE WHEN d.kwh < CAST($low_share AS DOUBLE) * r.ref_reg THEN 1 ELSE 0 END AS low,
+         CASE WHEN d.kwh >= CAST($normal_share AS DOUBLE) * r.ref_reg THEN 1.0 ELSE 0.0 END AS normal
+  FROM d
+  JOIN ref r ON r.meter_id = d.meter_id AND r.month = d.month
+  WHERE r.n_days >= CAST($min_days AS INTEGER)
 ),
-baseline AS (
-  SELECT s.meter_id, s.period, s.month_idx, AVG(b.median_kwh) AS base_reg
-  FROM indexed s
-  JOIN indexed b ON b.meter_id = s.meter_id
-               AND b.month_idx <= s.month_idx - 2
-               AND b.month_idx >= s.month_idx - 4
-  GROUP BY s.meter_id, s.period, s.month_idx
-  HAVING COUNT(*) = 3
-),
-base_kwh AS (
-  SELECT b.meter_id, cm.customer_id, b.period, b.month_idx, b.base_reg, b.base_reg * cm.multiplier AS base_kwh
-  FROM baseline b
-  JOIN cm ON cm.meter_id = b.meter_id
-  WHERE b.base_reg * cm.multiplier >= CAST($min_baseline_kwh AS DOUBLE)
+runs AS (
+  -- a low day after a day that was not low starts a run of low days
+  SELECT meter_id, month, low, normal,
+         CASE WHEN low = 1 AND COALESCE(LAG(low) OVER (PARTITION BY meter_id ORDER BY day), 0) = 0
+              THEN 1 ELSE 0 END AS run_start
+  FROM flags
 ),
 shares AS (
-  SELECT b.meter_id, b.customer_id, b.period, b.month_idx, b.base_kwh,
-         AVG(CASE WHEN d.kwh < CAST($low_share AS DOUBLE) * b.base_reg THEN 1.0 ELSE 0.0 END) AS low_days,
-         AVG(CASE WHEN d.kwh >= CAST($normal_share AS DOUBLE) * b.base_reg THEN 1.0 ELSE 0.0 END) AS normal_days,
-         AVG(CASE WHEN d.kwh < 0.05 * b.base_reg THEN 1.0 ELSE 0.0 END) AS zero_days,
+  SELECT r.meter_id, cm.customer_id, strftime(r.month, '%Y-%m') AS period,
+         CAST(strftime(r.month, '%Y') AS INTEGER) * 12 + CAST(strftime(r.month, '%m') AS INTEGER) AS month_idx,
+         f.ref_reg * cm.multiplier AS ref_kwh,
+         CAST(SUM(r.low) AS DOUBLE) / COUNT(*) AS low_days,
+         AVG(r.normal) AS normal_days,
+         1.0 - CAST(SUM(r.low) AS DOUBLE) / COUNT(*) - AVG(r.normal) AS middle_days,
+         CAST(SUM(r.low) AS DOUBLE) / GREATEST(SUM(r.run_start), 1) AS mean_low_run,
          COUNT(*) AS n_days
-  FROM base_kwh b
-  JOIN daily_usage d ON d.meter_id = b.meter_id
-                    AND extract(year FROM d.day) * 12 + extract(month FROM d.day) = b.month_idx
-  GROUP BY b.meter_id, b.customer_id, b.period, b.month_idx, b.base_kwh
+  FROM runs r
+  JOIN ref f ON f.meter_id = r.meter_id AND f.month = r.month
+  JOIN cm ON cm.meter_id = r.meter_id
+  GROUP BY r.meter_id, cm.customer_id, r.month, f.ref_reg, cm.multiplier
 ),
 qualified AS (
   SELECT *
@@ -80,7 +82,9 @@ qualified AS (
   WHERE low_days >= CAST($min_low_days AS DOUBLE)
     AND low_days <= CAST($max_low_days AS DOUBLE)
     AND normal_days >= CAST($min_normal_days AS DOUBLE)
-    AND zero_days <= CAST($max_zero_days AS DOUBLE)
+    AND middle_days <= CAST($max_middle_days AS DOUBLE)
+    AND mean_low_run <= CAST($max_mean_run AS DOUBLE)
+    AND ref_kwh >= CAST($min_baseline_kwh AS DOUBLE)
 ),
 hits AS (
   SELECT q.*, p.low_days AS prev_low_days,
@@ -93,11 +97,12 @@ SELECT
   period                         AS period,
   (low_days + prev_low_days) / 2 AS score,
   meter_id                       AS ev_meter_id,
-  base_kwh                       AS ev_baseline_daily_kwh,
+  ref_kwh                        AS ev_reference_daily_kwh,
   low_days                       AS ev_low_day_share,
   prev_low_days                  AS ev_previous_month_low_day_share,
   normal_days                    AS ev_normal_day_share,
-  zero_days                      AS ev_zero_day_share,
+  middle_days                    AS ev_middle_day_share,
+  mean_low_run                   AS ev_mean_low_run_days,
   n_days                         AS ev_days
 FROM hits
 WHERE rn = 1
