@@ -163,8 +163,7 @@ def main() -> None:
         "",
         "The month's line-loss balance (one pass over daily_usage, `lineloss.balance`) is inside the indicator "
         "time; the comparison with the previous month (on by default in the CLI) costs a second month. Memory is each "
-        "phase's own peak (VmHWM of a fresh process, Python and DuckDB included). "
-        "Not yet run at 1 M customers (the lead may: `--customers 1000000`).",
+        "phase's own peak (VmHWM of a fresh process, Python and DuckDB included).",
         "",
     ]
     text = "\n".join(lines)
