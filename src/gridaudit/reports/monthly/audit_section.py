@@ -217,8 +217,70 @@ def plan_section(session: Any, inp: ReportInputs, cur: MonthWork, prev: MonthWor
     return sec
 
 
-def confirmed_section(inp: ReportInputs, cur: MonthWork, prev: MonthWork, year: MonthWork) -> Section:
-    """Section 5: confirmed thefts and violations, recovered yuan and penalties under the schedule in force."""
+def _approved_rewards(session: Any, w: MonthWork) -> list[Any]:
+    """The approved tip rewards (举报奖励, ``tips.rewards_for_month``) of ``w``'s tasks (the report's scope)."""
+    from gridaudit.tips import rewards_for_month
+
+    ids = {t.task_id for t in w.tasks}
+    return [r for r in rewards_for_month(session, w.month) if r.status == "approve" and r.task_id in ids]
+
+
+def _rewards_yuan(session: Any, w: MonthWork) -> float | None:
+    return w.known(round(sum(r.amount_yuan for r in _approved_rewards(session, w)), 2))
+
+
+def rewards_table(session: Any, inp: ReportInputs, cur: MonthWork) -> Table:
+    """The month's approved tip rewards: task, tip, channel, customer, basis, amount and who approved it —
+    never the reporter (kept apart, audit lead only: docs/tips.md)."""
+    from gridaudit.tips.subjects import CHANNELS
+
+    users = _users(session)
+    units = {t.task_id: t.unit_id for t in cur.tasks}
+    cols = [
+        col("reward", "奖励编号", "reward", "int"),
+        col("task", "任务", "task", "int"),
+        col("tip", "举报编号", "tip", "int"),
+        col("channel", "举报渠道", "channel"),
+        col("customer", "用户", "customer"),
+        col("unit", "单位", "unit"),
+        col("basis", "追补电费(元)", "back-billing ¥", "yuan"),
+        col("amount", "奖励金额(元)", "reward ¥", "yuan"),
+        col("formula", "计算", "calculation"),
+        col("proposed", "提出人", "proposed by"),
+        col("approved", "批准人", "approved by"),
+    ]
+    rows = [
+        [
+            r.reward_id,
+            r.task_id,
+            r.tip_id,
+            Text(*CHANNELS.get(r.channel, (r.channel, r.channel))),
+            inp.named("customer", r.customer_id),
+            inp.name("unit", units.get(r.task_id)),
+            r.basis_yuan,
+            r.amount_yuan,
+            r.formula,
+            users.get(r.proposed_by, r.proposed_by),
+            users.get(r.decided_by or "", r.decided_by or "—"),
+        ]
+        for r in _approved_rewards(session, cur)
+    ]
+    return Table(
+        "tip_rewards",
+        Text("举报奖励（已批准）", "Tip rewards (approved)"),
+        cols,
+        rows,
+        totals_row(cols, rows, TOTAL, ("yuan",)) if rows else None,
+        Text(
+            "举报人信息另行保存，仅稽查组长可见，不出现在本报告中",
+            "the reporter's identity is kept apart for the audit lead only and is not in this report",
+        ),  # fmt: skip
+    )
+
+
+def confirmed_section(session: Any, inp: ReportInputs, cur: MonthWork, prev: MonthWork, year: MonthWork) -> Section:
+    """Section 5: confirmed thefts and violations, recovered yuan and penalties under the schedule in force;
+    the approved tip rewards of the month."""
     sec = Section("confirmed", 5, Text("查实窃电与违约用电", "Confirmed thefts and violations"))
 
     def n(w: MonthWork, o: str) -> int | None:
@@ -251,6 +313,14 @@ def confirmed_section(inp: ReportInputs, cur: MonthWork, prev: MonthWork, year: 
             cur.recovered(),
             prev.recovered(),
             year.recovered(),
+        ),
+        Figure(
+            "tip_rewards",
+            Text("举报奖励(元)", "tip rewards ¥"),
+            "yuan",
+            _rewards_yuan(session, cur),
+            _rewards_yuan(session, prev),
+            _rewards_yuan(session, year),
         ),
     ]
     cols = [
@@ -289,6 +359,7 @@ def confirmed_section(inp: ReportInputs, cur: MonthWork, prev: MonthWork, year: 
     sec.tables.append(
         Table("confirmed", Text("查实清单", "Confirmed cases"), cols, rows, totals_row(cols, rows, TOTAL))
     )
+    sec.tables.append(rewards_table(session, inp, cur))
     return sec
 
 

@@ -142,7 +142,7 @@ def build_from(session: Any, inp: ReportInputs, company: str = "") -> MonthlyRep
         loss_section(inp),
         findings_section(inp),
         plan_section(session, inp, cur, prev, year),
-        confirmed_section(inp, cur, prev, year),
+        confirmed_section(session, inp, cur, prev, year),
         assess_section(session, inp, as_of(inp.month)),
         hitrate_section(session, inp, risk_proposals(inp, open_entities(session))),
     ]
