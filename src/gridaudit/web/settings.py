@@ -18,7 +18,8 @@ class WebSettings:
     * ``idle_minutes``: a session unused this long ends (the user logs in again);
     * ``secure_cookies``: send the session cookie only over HTTPS (behind a TLS reverse proxy);
     * ``lang``: language of a visitor who has not chosen one (zh or en);
-    * ``login_attempts`` failed logins per ``login_window_s`` seconds, per username and client address.
+    * ``login_attempts`` failed logins per ``login_window_s`` seconds, per username and client address;
+    * ``rewards``: the tip reward setting file (docs/tips.md; None: the default setting).
     """
 
     store: str
@@ -29,6 +30,7 @@ class WebSettings:
     lang: str = "zh"
     login_attempts: int = 5
     login_window_s: int = 60
+    rewards: Path | None = None
 
     def __post_init__(self) -> None:
         if self.lang not in LANGS:
