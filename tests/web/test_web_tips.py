@@ -25,13 +25,10 @@ def tip_dataset(web_dataset: Path, tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def client(web_store: Path, tip_dataset: Path):  # type: ignore[no-untyped-def]
-    """The app on the test's store and its own dataset copy."""
-    from fastapi.testclient import TestClient
-
+def app(web_store: Path, tip_dataset: Path):  # type: ignore[no-untyped-def]
+    """The app on the test's store and its own dataset copy (``client`` and ``live_server`` use it)."""
     application = make_app(web_store, tip_dataset)
-    with TestClient(application, follow_redirects=False) as c:
-        yield c
+    yield application
     application.state.store.dispose()
 
 
@@ -255,3 +252,24 @@ def test_proposer_cannot_approve_their_own(client, people) -> None:
     assert own.status_code == 403 and "须由另一人审批" in own.text
     page = client.get("/tips/1").text
     assert "待审批" in page and PHONE not in page  # no contact given with this tip
+
+
+def test_enter_a_tip_in_the_browser(live_server, browser_page, people) -> None:
+    from .test_browser import DOCS, _login
+
+    page, base = browser_page, live_server
+    DOCS.mkdir(parents=True, exist_ok=True)
+    _login(page, base, "auditor1")
+    page.goto(f"{base}/tips/new")
+    page.fill("#customer", people["customer"])
+    page.fill("#what", "表箱封印被剪，夜间私拉电线")
+    page.select_option("#channel", "95598")
+    page.fill("#received_on", "2024-03-10")
+    page.screenshot(path=str(DOCS / "tip-form.png"), full_page=True)
+    page.fill("#contact", CONTACT)
+    page.click("form[action='/tips'] button[type=submit]")
+    page.wait_for_url("**/tips/1")
+    assert page.locator("#tip-status").inner_text() == "已匹配"
+    assert PHONE not in page.content() and page.locator("#reporter").count() == 0
+    assert "web" in page.locator("dl.facts").inner_text()  # entered from the web form
+    page.screenshot(path=str(DOCS / "tip.png"), full_page=True)

@@ -113,7 +113,7 @@ def tip_add(
         raise BadInput(
             f"举报日期应为 YYYY-MM-DD：{received_on!r}", f"the day received must be YYYY-MM-DD: {received_on!r}"
         )
-    tip = entered_tip(customer, meter, address, area, what, channel, day, contact)
+    tip = entered_tip(customer, meter, address, area, what, channel, day, contact, "web")
     matcher = _matcher(request)
     try:
         with get_store(request).transaction() as s:
