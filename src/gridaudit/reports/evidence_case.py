@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from gridaudit.audit.trail_labels import event_label
 from gridaudit.i18n import Text
 from gridaudit.reports import labels
 from gridaudit.reports.evidence_model import (
@@ -13,7 +14,6 @@ from gridaudit.reports.evidence_model import (
     PenaltySection,
     Table,
     TimelineEntry,
-    action_label,
     kwh,
     plain,
     when,
@@ -68,7 +68,7 @@ def timeline(session: Any, task_id: int, names: Names) -> list[TimelineEntry]:
     from gridaudit.audit.trail import history
 
     return [
-        TimelineEntry(when(e.at), names(e.actor), action_label(e.action), event_detail(json.loads(e.payload), names))
+        TimelineEntry(when(e.at), names(e.actor), event_label(e.action), event_detail(json.loads(e.payload), names))
         for e in history(session, "task", task_id)
     ]
 

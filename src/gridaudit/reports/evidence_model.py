@@ -146,15 +146,6 @@ def when(value: Any) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-ACTIONS: dict[str, Text] = {
-    "task_create": Text("纳入稽查计划", "put in the audit plan"),
-    "attach": Text("上传附件", "attachment added"),
-    "penalty": Text("登记追补电费与违约使用电费", "back-billing and penalty booked"),
-    "penalty_void": Text("作废违约金登记", "penalty booking voided"),
-    "result_void": Text("作废核查结果", "result voided"),
-    "result_correct": Text("更正核查结果", "result corrected"),
-    "evidence": Text("生成证据包", "evidence pack produced"),
-}
 # analyzers whose findings come from code, not a rule file: what they do (titles: ``reports.labels.rule``;
 # the run's settings are the parameters)
 ANALYZER_TEXTS: dict[str, Text] = {
@@ -168,13 +159,3 @@ ANALYZER_TEXTS: dict[str, Text] = {
         "The theft-risk model scores each customer from usage features; the evidence names the largest contributions.",
     ),
 }
-
-
-def action_label(action: str) -> Text:
-    """The bilingual label of a trail action (workflow transitions use the state machine's own words)."""
-    from gridaudit.audit.workflow import TRANSITIONS
-
-    if action in TRANSITIONS:
-        t = TRANSITIONS[action]
-        return Text(t.zh, t.en)
-    return ACTIONS.get(action, Text(action, action))

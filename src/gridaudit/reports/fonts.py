@@ -1,4 +1,5 @@
-"""Find a CJK font on this machine, for PDFs (WeasyPrint) and SVG charts (vl-convert).
+"""Find a CJK font on this machine, for PDFs (WeasyPrint) and SVG charts (vl-convert): the one finder
+(``gridaudit.charts.fonts`` uses it too).
 
 Order: an explicit path (a setting or ``$GRIDAUDIT_CJK_FONT``), then well-known files — Noto Sans/Serif CJK
 (Debian fonts-noto-cjk, Fedora, Arch, macOS Homebrew), WenQuanYi Micro Hei / Zen Hei, Source Han Sans,
@@ -172,7 +173,7 @@ def find_cjk_font(setting: str | Path | None = None) -> CJKFont:
                 raise FontNotFound(
                     both(
                         f"文件夹 {path} 中没有中文字体（来自 {origin}）",
-                        f"no CJK font in folder {path} (from {origin})",
+                        f"no Chinese font (CJK) in folder {path} (from {origin})",
                     )
                 )
             path = found_in

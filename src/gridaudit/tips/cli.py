@@ -149,15 +149,10 @@ def add_command(
 ) -> None:
     """Enter one tip: matched to a customer, stored, and published as a finding (family tip) when matched."""
     from gridaudit.audit.errors import AuditError
-    from gridaudit.tips.subjects import Subject, TipInput, check_description, clean, parse_channel
+    from gridaudit.tips.subjects import entered_tip
 
-    day = on or date.today()
-    if day > date.today():
-        die(both(f"--on {day} 在将来", f"--on {day} is in the future"))
     try:
-        subject = Subject(clean(customer), clean(meter), clean(address), clean(area))
-        subject.kind  # noqa: B018 - refuses an empty subject
-        tip = TipInput(subject, check_description(what), parse_channel(channel), day, clean(contact))
+        tip = entered_tip(customer, meter, address, area, what, channel, on, contact)
     except AuditError as exc:
         die(exc.text())
     _intake(store, user, dataset, [tip])

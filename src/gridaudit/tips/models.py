@@ -32,7 +32,7 @@ class Tip(Base):
     subject_kind: Mapped[str] = mapped_column(String(16))  # customer / meter / address / area
     subject: Mapped[str] = mapped_column(Text)  # canonical JSON: the subject fields as given
     description: Mapped[str] = mapped_column(Text)
-    source: Mapped[str] = mapped_column(String(16))  # cli / file / work_order
+    source: Mapped[str] = mapped_column(String(16))  # cli / web / file / work_order
     source_ref: Mapped[str | None] = mapped_column(String(400))
     status: Mapped[str] = mapped_column(String(16), index=True)  # matched / ambiguous / unknown
     customer_id: Mapped[str | None] = mapped_column(String(64), index=True)

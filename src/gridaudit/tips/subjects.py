@@ -158,3 +158,25 @@ def check_description(text: str | None) -> str:
     if value is None:
         raise AuditError("请写明举报内容（--what）", "say what was reported (--what)")
     return value
+
+
+def entered_tip(
+    customer: object,
+    meter: object,
+    address: object,
+    area: object,
+    what: str | None,
+    channel: str | None,
+    day: date | None,
+    contact: object = None,
+    source: str = "cli",
+) -> TipInput:
+    """One tip as a person enters it (``gridaudit tips add``, the web form): a subject, what was reported, the
+    channel, the day (default today, never in the future) and the optional reporter contact; ``source``: ``cli``
+    or ``web``. Bad input is an ``AuditError`` naming the field."""
+    received = day or date.today()
+    if received > date.today():
+        raise AuditError(f"举报日期 {received} 在将来", f"the day the tip was received ({received}) is in the future")
+    subject = Subject(clean(customer), clean(meter), clean(address), clean(area))
+    subject.kind  # noqa: B018 - refuses an empty subject
+    return TipInput(subject, check_description(what), parse_channel(channel), received, clean(contact), source)

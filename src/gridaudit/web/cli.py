@@ -23,6 +23,9 @@ def serve_command(
     secure_cookies: bool = typer.Option(
         False, "--secure-cookies", help="Session cookie over HTTPS only (behind a TLS reverse proxy) / 仅 HTTPS"
     ),
+    rewards: Annotated[
+        Path | None, typer.Option("--rewards", help="Tip reward setting file (docs/tips.md) / 举报奖励标准文件")
+    ] = None,
 ) -> None:
     """Run the web app (稽查 Web 应用): tasks, plans and the audit loop in the browser, and the REST API."""
     from gridaudit.audit.errors import AuditError
@@ -31,6 +34,8 @@ def serve_command(
 
     if dataset is not None and not (dataset / "manifest.json").is_file():
         die(msg(f"{dataset} 不是数据集（缺少 manifest.json）", f"{dataset} is not a dataset (no manifest.json)"))
+    if rewards is not None and not rewards.is_file():
+        die(msg(f"--rewards 文件不存在：{rewards}", f"--rewards file not found: {rewards}"))
     if not 0 < port < 65536:
         die(msg(f"端口 {port} 无效", f"invalid port {port}"))
     try:
@@ -40,6 +45,7 @@ def serve_command(
             idle_minutes=idle_minutes,
             secure_cookies=secure_cookies,
             lang=get_lang(),
+            rewards=rewards,
         )
         app = create_app(settings)
     except AuditError as exc:

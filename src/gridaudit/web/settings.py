@@ -21,6 +21,7 @@ class WebSettings:
     * ``lang``: language of a visitor who has not chosen one (zh or en);
     * ``login_attempts`` failed logins per ``login_window_s`` seconds, per username and client address;
     * ``console``: the SQL console's time limit and row cap (``sqlconsole.ConsoleSettings``).
+    * ``rewards``: the tip reward setting file (docs/tips.md; None: the default setting).
     """
 
     store: str
@@ -32,6 +33,7 @@ class WebSettings:
     login_attempts: int = 5
     login_window_s: int = 60
     console: ConsoleSettings = DEFAULT_CONSOLE
+    rewards: Path | None = None
 
     def __post_init__(self) -> None:
         if self.lang not in LANGS:

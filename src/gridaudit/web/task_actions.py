@@ -24,16 +24,6 @@ ACTION_TEXT: dict[str, Text] = {
     **{name: Text(t.zh, t.en) for name, t in workflow.TRANSITIONS.items()},
     "penalty": Text("登记违约使用电费", "book a penalty"),
 }
-# labels of the audit-trail events a task's timeline shows (its actions and the events around them)
-EVENT_TEXT: dict[str, Text] = {
-    **ACTION_TEXT,
-    "task_create": Text("建立任务", "task created"),
-    "attach": Text("上传附件", "attachment added"),
-    "penalty_void": Text("作废违约金登记", "penalty voided"),
-    "result_void": Text("作废核查结果", "result voided"),
-    "result_correct": Text("更正核查结果", "result corrected"),
-    "evidence": Text("生成证据包", "evidence pack produced"),
-}
 MAX_UPLOAD = 20 * 1024 * 1024
 
 

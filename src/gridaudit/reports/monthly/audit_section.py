@@ -1,5 +1,5 @@
 """Sections 4–7 from the case store: the month's plans and tasks, overdue rectifications and escalations;
-confirmed thefts and violations with their money; assessment per unit and staff; hit rates."""
+confirmed thefts and violations with their money; hit rates."""
 
 from __future__ import annotations
 
@@ -64,7 +64,8 @@ def month_work(session: Any, inp: ReportInputs, month: str) -> MonthWork:
     )
 
 
-def _as_of(month: str) -> date:
+def as_of(month: str) -> date:
+    """The day the report's overdue and on-time figures are counted at: the month's end, or today."""
     return min(day_range(month)[1], date.today())
 
 
@@ -93,8 +94,8 @@ def plan_section(session: Any, inp: ReportInputs, cur: MonthWork, prev: MonthWor
 
     sec = Section("plan", 4, Text("月度计划与任务", "The month's plan and tasks"))
     users = _users(session)
-    as_of = _as_of(inp.month)
-    overdue = [(t, r, n) for t, r, n in actions.overdue(session, as_of, inp.user) if inp.in_scope(t.unit_id)]
+    day = as_of(inp.month)
+    overdue = [(t, r, n) for t, r, n in actions.overdue(session, day, inp.user) if inp.in_scope(t.unit_id)]
 
     def esc_in(month: str) -> list[tuple[Any, Any]]:
         first, last = day_range(month)
@@ -189,7 +190,7 @@ def plan_section(session: Any, inp: ReportInputs, cur: MonthWork, prev: MonthWor
         for t, r, n in overdue
     ]
     sec.tables.append(
-        Table("overdue", Text(f"超期未整改（截至 {as_of}）", f"Overdue rectifications (as of {as_of})"), ocols, orows)
+        Table("overdue", Text(f"超期未整改（截至 {day}）", f"Overdue rectifications (as of {day})"), ocols, orows)
     )
     ecols = [
         col("task", "任务", "task", "int"),
@@ -216,8 +217,70 @@ def plan_section(session: Any, inp: ReportInputs, cur: MonthWork, prev: MonthWor
     return sec
 
 
-def confirmed_section(inp: ReportInputs, cur: MonthWork, prev: MonthWork, year: MonthWork) -> Section:
-    """Section 5: confirmed thefts and violations, recovered yuan and penalties under the schedule in force."""
+def _approved_rewards(session: Any, w: MonthWork) -> list[Any]:
+    """The approved tip rewards (举报奖励, ``tips.rewards_for_month``) of ``w``'s tasks (the report's scope)."""
+    from gridaudit.tips import rewards_for_month
+
+    ids = {t.task_id for t in w.tasks}
+    return [r for r in rewards_for_month(session, w.month) if r.status == "approve" and r.task_id in ids]
+
+
+def _rewards_yuan(session: Any, w: MonthWork) -> float | None:
+    return w.known(round(sum(r.amount_yuan for r in _approved_rewards(session, w)), 2))
+
+
+def rewards_table(session: Any, inp: ReportInputs, cur: MonthWork) -> Table:
+    """The month's approved tip rewards: task, tip, channel, customer, basis, amount and who approved it —
+    never the reporter (kept apart, audit lead only: docs/tips.md)."""
+    from gridaudit.tips.subjects import CHANNELS
+
+    users = _users(session)
+    units = {t.task_id: t.unit_id for t in cur.tasks}
+    cols = [
+        col("reward", "奖励编号", "reward", "int"),
+        col("task", "任务", "task", "int"),
+        col("tip", "举报编号", "tip", "int"),
+        col("channel", "举报渠道", "channel"),
+        col("customer", "用户", "customer"),
+        col("unit", "单位", "unit"),
+        col("basis", "追补电费(元)", "back-billing ¥", "yuan"),
+        col("amount", "奖励金额(元)", "reward ¥", "yuan"),
+        col("formula", "计算", "calculation"),
+        col("proposed", "提出人", "proposed by"),
+        col("approved", "批准人", "approved by"),
+    ]
+    rows = [
+        [
+            r.reward_id,
+            r.task_id,
+            r.tip_id,
+            Text(*CHANNELS.get(r.channel, (r.channel, r.channel))),
+            inp.named("customer", r.customer_id),
+            inp.name("unit", units.get(r.task_id)),
+            r.basis_yuan,
+            r.amount_yuan,
+            r.formula,
+            users.get(r.proposed_by, r.proposed_by),
+            users.get(r.decided_by or "", r.decided_by or "—"),
+        ]
+        for r in _approved_rewards(session, cur)
+    ]
+    return Table(
+        "tip_rewards",
+        Text("举报奖励（已批准）", "Tip rewards (approved)"),
+        cols,
+        rows,
+        totals_row(cols, rows, TOTAL, ("yuan",)) if rows else None,
+        Text(
+            "举报人信息另行保存，仅稽查组长可见，不出现在本报告中",
+            "the reporter's identity is kept apart for the audit lead only and is not in this report",
+        ),  # fmt: skip
+    )
+
+
+def confirmed_section(session: Any, inp: ReportInputs, cur: MonthWork, prev: MonthWork, year: MonthWork) -> Section:
+    """Section 5: confirmed thefts and violations, recovered yuan and penalties under the schedule in force;
+    the approved tip rewards of the month."""
     sec = Section("confirmed", 5, Text("查实窃电与违约用电", "Confirmed thefts and violations"))
 
     def n(w: MonthWork, o: str) -> int | None:
@@ -250,6 +313,14 @@ def confirmed_section(inp: ReportInputs, cur: MonthWork, prev: MonthWork, year: 
             cur.recovered(),
             prev.recovered(),
             year.recovered(),
+        ),
+        Figure(
+            "tip_rewards",
+            Text("举报奖励(元)", "tip rewards ¥"),
+            "yuan",
+            _rewards_yuan(session, cur),
+            _rewards_yuan(session, prev),
+            _rewards_yuan(session, year),
         ),
     ]
     cols = [
@@ -288,68 +359,7 @@ def confirmed_section(inp: ReportInputs, cur: MonthWork, prev: MonthWork, year: 
     sec.tables.append(
         Table("confirmed", Text("查实清单", "Confirmed cases"), cols, rows, totals_row(cols, rows, TOTAL))
     )
-    return sec
-
-
-def assess_section(session: Any, inp: ReportInputs) -> Section:
-    """Section 6: assessment per unit and per staff member (``audit.assess``)."""
-    from gridaudit.audit.assess import assess
-
-    sec = Section("assess", 6, Text("单位与人员考核", "Assessment of units and staff"))
-    rows = assess(session, inp.month, inp.root, _as_of(inp.month), user=inp.user)
-
-    def keep(r: Any) -> bool:
-        unit = r.key if r.level == "unit" else inp.entity_unit.get(("staff", r.key))
-        return inp.in_scope(unit)
-
-    rows = [r for r in rows if keep(r)]
-    for level, zh, en in (("unit", "单位", "unit"), ("staff", "人员", "staff member")):
-        cols = [
-            col("who", zh, en),
-            col("tasks", "任务数", "tasks", "int"),
-            col("confirmed", "确认问题", "confirmed", "int"),
-            col("reads", "抄表数", "reads", "int"),
-            col("wrong", "差错抄表", "wrong reads", "int"),
-            col("err", "每千抄差错", "errors per 1,000 reads", "score"),
-            col("due", "应整改", "rectifications due", "int"),
-            col("ontime", "按期整改", "on time", "int"),
-            col("ontime_rate", "按期整改率", "on-time rate", "rate"),
-            col("repeats", "重复问题", "repeat findings", "int"),
-            col("recovered", "回收(元)", "recovered ¥", "yuan"),
-            col("esc", "升级", "escalations", "int"),
-        ]
-        body = [
-            [
-                inp.named("unit" if level == "unit" else "staff", r.key),
-                r.tasks,
-                r.confirmed,
-                r.reads,
-                r.wrong_reads,
-                r.error_rate,
-                r.rect_counted,
-                r.rect_on_time,
-                r.on_time_rate,
-                r.repeats,
-                r.recovered_yuan,
-                r.escalations,
-            ]
-            for r in rows
-            if r.level == level
-        ]
-        tot = totals_row(cols, body, TOTAL) if level == "unit" else None
-        if tot is not None:
-            tot[8] = round(tot[7] / tot[6], 4) if tot[6] else None  # the rate of the totals, not a sum of rates
-        sec.tables.append(Table(f"assess_{level}", Text(f"{zh}考核", f"Assessment per {en}"), cols, body, tot))
-    units = [r for r in rows if r.level == "unit"]
-    due, ok = sum(r.rect_counted for r in units), sum(r.rect_on_time for r in units)
-    sec.figures = [
-        Figure(
-            "on_time_rate",
-            Text("按期整改率", "on-time rectification rate"),
-            "rate",
-            round(ok / due, 4) if due else None,
-        )
-    ]
+    sec.tables.append(rewards_table(session, inp, cur))
     return sec
 
 

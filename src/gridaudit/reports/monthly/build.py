@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from gridaudit.i18n import Text
+from gridaudit.reports.monthly.assess_section import assess_section
 from gridaudit.reports.monthly.audit_section import (
-    assess_section,
+    as_of,
     confirmed_section,
     hitrate_section,
     month_work,
@@ -141,8 +142,8 @@ def build_from(session: Any, inp: ReportInputs, company: str = "") -> MonthlyRep
         loss_section(inp),
         findings_section(inp),
         plan_section(session, inp, cur, prev, year),
-        confirmed_section(inp, cur, prev, year),
-        assess_section(session, inp),
+        confirmed_section(session, inp, cur, prev, year),
+        assess_section(session, inp, as_of(inp.month)),
         hitrate_section(session, inp, risk_proposals(inp, open_entities(session))),
     ]
     sources = [Text(f"数据集 {inp.root}", f"dataset {inp.root}")]

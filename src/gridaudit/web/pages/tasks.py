@@ -14,6 +14,7 @@ from starlette.responses import Response
 
 from gridaudit.audit import actions, trail, workflow
 from gridaudit.audit.models import Task, User
+from gridaudit.audit.trail_labels import event_label
 from gridaudit.web import task_actions
 from gridaudit.web.deps import CurrentUser, StoreSession, csrf_protect, get_settings, get_store
 from gridaudit.web.errors import BadInput
@@ -116,7 +117,7 @@ def task_page(request: Request, task_id: int, user: CurrentUser, s: StoreSession
         **task_context(s, me, task),
         states=workflow.STATES,
         action_text=task_actions.ACTION_TEXT,
-        event_text=task_actions.EVENT_TEXT,
+        event_label=event_label,
         outcomes=actions.OUTCOMES,
         check_kinds=actions.CHECK_KINDS,
         violation_types=load_contract().domains["violation_type"].values,
