@@ -221,6 +221,6 @@ def test_docs_show_the_state_machine_and_every_command():
     names = [c.name for c in audit_app.registered_commands]
     for prefix, sub in (("tasks", tasks_app), ("plan", plan_app), ("users", users_app), ("units", units_app)):
         names += [f"{prefix} {c.name}" for c in sub.registered_commands]
-    assert len(names) == 31
+    assert len(names) == 34  # evidence, users passwd, users token joined the 31
     for name in names:
         assert f"`gridaudit audit {name}" in doc, name
