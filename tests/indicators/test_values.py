@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import date, timedelta
 
 import pytest
 
@@ -126,17 +127,33 @@ def expected(ind_id: str, t: dict, tasks: list[dict] | None = None) -> dict:
         ]
         return roll(items, 100, True)
     if ind_id == "process_time_compliance":
-        steps = {s["order_id"]: s for s in t["work_order_steps"] if s["step"] == "energized"}
+        import chinese_calendar
+
+        def workdays(start: date, end: date) -> int:  # the start day not counted
+            return sum(chinese_calendar.is_workday(start + timedelta(days=k)) for k in range(1, (end - start).days + 1))
+
+        done: dict[str, dict[str, date]] = {}
+        handler: dict[str, str] = {}
+        for s in t["work_order_steps"]:
+            done.setdefault(s["order_id"], {})[s["step"]] = s["finished_at"].date()
+            if s["step"] == "energized":
+                handler[s["order_id"]] = s["handler_id"]
         for o in t["work_orders"]:
-            s = steps[o["order_id"]]
-            if (
-                o["order_type"] not in ("new_connection", "capacity_increase")
-                or s["finished_at"].strftime("%Y-%m") != MONTH
-            ):
+            steps = done.get(o["order_id"], {})
+            if o["order_type"] not in ("new_connection", "capacity_increase") or "energized" not in steps:
                 continue
-            limit = 15 if o["voltage_kv"] <= 0.4 else 60
-            ok = (s["finished_at"].date() - o["accepted_at"].date()).days <= limit
-            items.append((active[o["customer_id"]]["unit_id"], s["handler_id"], float(ok), 1.0))
+            if steps["energized"].strftime("%Y-%m") != MONTH:
+                continue
+            timed = []  # (working days, limit) of the steps whose clock can start
+            if "plan_replied" in steps:
+                limit = 30 if o.get("supply") == "dual" else 15
+                timed.append((workdays(o["accepted_at"].date(), steps["plan_replied"]), limit))
+            before = [steps[k] for k in ("completion_checked", "contract_signed") if k in steps]
+            if before:
+                timed.append((workdays(max(before), steps["energized"]), 5))
+            if timed:
+                ok = all(days <= limit for days, limit in timed)
+                items.append((active[o["customer_id"]]["unit_id"], handler[o["order_id"]], float(ok), 1.0))
         return roll(items, 100, True)
     tasks = tasks or []
     if ind_id == "reading_error_rate":
@@ -222,3 +239,22 @@ def test_store_indicators_not_computable_without_a_store(assessed):
     """Without a case store the audit-loop indicators have no value and say why (never zero)."""
     v = value_of(assessed, "recovered_yuan", "company", "U0")
     assert v.value is None and "case store" in v.reason.en
+
+
+def test_connection_time_limits_count_working_days(assessed):
+    """业扩时限 counts working days (holidays skipped, 调休 counted) per step, as the step-overdue rules do:
+    O1 and O3 (22 working days over the Spring Festival, dual supply: limit 30) are in time, O2 (energizing 7 > 5)
+    and O6 (plan reply 16 > 15) are late, O7 (no step with a start) is not counted."""
+    v = value_of(assessed, "process_time_compliance", "company", "U0")
+    assert (v.num, v.den) == (2.0, 4.0) and v.value == pytest.approx(50.0)
+
+
+def test_connection_limits_equal_the_step_rules_defaults():
+    """The indicator's working-day limits are the step-overdue rules' defaults (one set of SG186 numbers)."""
+    from gridaudit.rules.loader import load_catalog as load_rules
+
+    ind = {i.id: i for i in load_catalog()}["process_time_compliance"]
+    steps = [r for r in load_rules() if r.id.startswith("process_")]
+    defaults = {name: p.default for r in steps for name, p in r.header.params.items()}
+    for name, limit in ind.params.items():
+        assert defaults[name] == limit, name

@@ -113,19 +113,40 @@ def build(root: Path) -> dict[str, list[dict]]:
                 )  # fmt: skip
                 a5 = sum(KWH for c in active if c["area_id"] == "A5") if f["feeder_id"] == "F3" else 0.0
                 usage.append({"meter_id": "MF_" + f["feeder_id"], "day": d, "kwh": round((into + a5) * 1.03, 4)})
+    # connection orders: (id, type, accepted, customer, kV, supply, {step: finished}, handler of energizing)
     orders = [
-        ("O1", "new_connection", datetime(2025, 3, 1, 9), "C_A1_1", 0.4, datetime(2025, 3, 11, 10), "H1"),
-        ("O2", "new_connection", datetime(2025, 2, 20, 9), "C_A3_2", 0.4, datetime(2025, 3, 12, 10), "H1"),
-        ("O3", "capacity_increase", datetime(2025, 1, 20, 9), "C_A4_3", 10.0, datetime(2025, 3, 10, 10), "K2"),
-        ("O4", "new_connection", datetime(2025, 2, 1, 9), "C_A2_1", 0.4, datetime(2025, 2, 10, 10), "H1"),
-        ("O5", "closure", datetime(2025, 3, 1, 9), "C_A2_3", 0.4, datetime(2025, 3, 30, 10), "H1"),
+        # plan reply 2 working days, energizing 3 after completion and contract: within every limit
+        ("O1", "new_connection", datetime(2025, 3, 3, 9), "C_A1_1", 0.4, None,
+         {"plan_replied": datetime(2025, 3, 5, 9), "completion_checked": datetime(2025, 3, 6, 9),
+          "contract_signed": datetime(2025, 3, 6, 15), "energized": datetime(2025, 3, 11, 10)}, "H1"),
+        # energizing 7 working days after completion (limit 5): late
+        ("O2", "new_connection", datetime(2025, 2, 20, 9), "C_A3_2", 0.4, None,
+         {"plan_replied": datetime(2025, 3, 5, 9), "completion_checked": datetime(2025, 3, 3, 9),
+          "contract_signed": datetime(2025, 3, 3, 9), "energized": datetime(2025, 3, 12, 10)}, "H1"),
+        # dual supply across the Spring Festival: the plan reply's working days skip the holiday, keep the 调休
+        ("O3", "capacity_increase", datetime(2025, 1, 20, 9), "C_A4_3", 10.0, "dual",
+         {"plan_replied": datetime(2025, 2, 25, 9), "completion_checked": datetime(2025, 3, 5, 9),
+          "contract_signed": datetime(2025, 3, 4, 9), "energized": datetime(2025, 3, 10, 10)}, "K2"),
+        # energized in February: not the month assessed
+        ("O4", "new_connection", datetime(2025, 2, 1, 9), "C_A2_1", 0.4, None,
+         {"plan_replied": datetime(2025, 2, 5, 9), "energized": datetime(2025, 2, 10, 10)}, "H1"),
+        # not a connection order
+        ("O5", "closure", datetime(2025, 3, 1, 9), "C_A2_3", 0.4, None, {"energized": datetime(2025, 3, 30, 10)}, "H1"),
+        # a single-supply plan reply of 16 working days (limit 15): late
+        ("O6", "new_connection", datetime(2025, 2, 17, 9), "C_A2_2", 0.4, None,
+         {"plan_replied": datetime(2025, 3, 11, 9), "energized": datetime(2025, 3, 20, 10)}, "H1"),
+        # no step with a start (energizing without completion or contract): cannot be timed, not counted
+        ("O7", "new_connection", datetime(2025, 3, 3, 9), "C_A1_2", 0.4, None,
+         {"energized": datetime(2025, 3, 21, 10)}, "H1"),
     ]
     work_orders = [
-        {"order_id": o, "order_type": t, "accepted_at": acc, "customer_id": c, "voltage_kv": kv}
-        for o, t, acc, c, kv, _, _ in orders
+        {"order_id": o, "order_type": t, "accepted_at": acc, "customer_id": c, "voltage_kv": kv, "supply": sup}
+        for o, t, acc, c, kv, sup, _, _ in orders
     ]
     steps = [
-        {"order_id": o, "step": "energized", "finished_at": fin, "handler_id": h} for o, _, _, _, _, fin, h in orders
+        {"order_id": o, "step": step, "finished_at": fin, "handler_id": h if step == "energized" else "P1"}
+        for o, _, _, _, _, _, done, h in orders
+        for step, fin in done.items()
     ]
     tables = {
         "units": UNITS, "feeders": FEEDERS, "areas": AREAS, "staff": STAFF, "customers": customers,

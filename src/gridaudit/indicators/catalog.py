@@ -39,6 +39,7 @@ INPUTS = {
     "lineloss_monthly": "the line-loss balance of the month (gridaudit.lineloss.balance), every level",
     "audit_tasks_month": "the case store's tasks whose finding is of the month, with outcome and money",
     "ami_days_month": "per meter, the days of the month with daily_usage (one scan shared by the AMI indicators)",
+    "work_order_step_days": "working days each time-limited connection step took (the rule catalog's derived table)",
 }
 OUTPUT_COLUMNS = ("item_id", "unit_id", "person_id", "num", "den")
 BOUND_PARAMS = ("month", "month_start", "next_start")

@@ -4,7 +4,10 @@
   all levels, the monthly rows) — the analyzer's output, not a second computation of it;
 * ``audit_tasks_month``: the case store's tasks whose finding is of the month (the last month of the task's
   period), one row each, with the result, rectification and money in force (``audit.assess`` and
-  ``audit.corrections`` decide what is in force, as for every other report).
+  ``audit.corrections`` decide what is in force, as for every other report);
+* ``work_order_step_days``: the working days each time-limited connection step took — the rule catalog's own
+  derived table (``rules/catalog/_derived/work_order_step_days.sql``, official calendar with 调休), built by
+  the rules runner's ``materialise_derived``, so the indicator and the step-overdue rules count days one way.
 """
 
 from __future__ import annotations
@@ -38,6 +41,20 @@ class Unavailable:
     """Why an input could not be built (every indicator reading it is then not computable)."""
 
     reason: Text
+
+
+def work_order_step_days(engine: Any, dataset: Dataset) -> Unavailable | None:
+    """Build the catalog's ``work_order_step_days`` on ``engine`` (None), or say why it cannot be built."""
+    from gridaudit.rules.loader import builtin_catalog, derived_tables
+    from gridaudit.rules.runner import materialise_derived
+
+    derived = derived_tables([builtin_catalog()])["work_order_step_days"]
+    missing = [t for t in derived.header.tables if not dataset.has(t)]
+    if missing:
+        names = ", ".join(missing)
+        return Unavailable(Text(f"数据集缺少表 {names}", f"the dataset lacks table(s) {names}"))
+    error = materialise_derived(engine, [derived])[derived.id]
+    return Unavailable(Text(error, error)) if error else None
 
 
 def month_bounds(month: str) -> tuple[date, date]:

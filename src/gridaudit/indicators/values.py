@@ -16,7 +16,14 @@ import pyarrow as pa
 from gridaudit.dataset import Dataset
 from gridaudit.i18n import Text, both
 from gridaudit.indicators.catalog import PERSON_LEVELS, Indicator, IndicatorError
-from gridaudit.indicators.inputs import Unavailable, audit_tasks_month, lineloss_monthly, month_bounds, month_shift
+from gridaudit.indicators.inputs import (
+    Unavailable,
+    audit_tasks_month,
+    lineloss_monthly,
+    month_bounds,
+    month_shift,
+    work_order_step_days,
+)
 from gridaudit.rules.safety import check_rule_sql, param_names
 
 EXPLAIN_ROWS = 50
@@ -244,6 +251,10 @@ def _inputs(eng: Any, ds: Dataset, month: str, catalog: list[Indicator], session
     for name, table in out.items():
         if isinstance(table, pa.Table):
             eng.register_table(name, table)
+    if "work_order_step_days" in wanted:
+        failed = work_order_step_days(eng, ds)
+        if failed is not None:
+            out["work_order_step_days"] = failed
     if "ami_days_month" in wanted:
         if ds.has("daily_usage"):
             start, nxt = month_bounds(month)

@@ -95,7 +95,8 @@ def run_rules(
     if hasattr(engine, "lock_down"):
         engine.lock_down()
     available = {t.lower() for t in engine.tables()}
-    _provide_calendar(engine, rules, available)
+    users = [(r.sql, r.header.tables) for r in rules] + [(d.sql, d.header.tables) for r in rules for d in r.needs]
+    _provide_calendar(engine, users, available)
     rows: list[dict[str, Any]] = []
     reports: list[RuleReport] = []
     made: dict[str, str] = {}  # derived id -> "" when materialised, else the error
@@ -281,9 +282,17 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _provide_calendar(engine: Any, rules: list[Rule], available: set[str]) -> None:
-    """Register ``workday_calendar(day, is_workday)`` covering the dates of the tables its users read."""
-    users = [(r.sql, r.header.tables) for r in rules] + [(d.sql, d.header.tables) for r in rules for d in r.needs]
+def materialise_derived(engine: Any, derived: list[Derived]) -> dict[str, str]:
+    """Build catalog derived tables outside a rules run (e.g. for an indicator): the workday calendar they read
+    is registered first; returns derived id → "" when built, else its error. ``drop_materialised`` undoes it."""
+    available = {t.lower() for t in engine.tables()}
+    _provide_calendar(engine, [(d.sql, d.header.tables) for d in derived], available)
+    return {d.id: _materialise(engine, d, None) for d in derived}
+
+
+def _provide_calendar(engine: Any, users: list[tuple[str, list[str]]], available: set[str]) -> None:
+    """Register ``workday_calendar(day, is_workday)`` covering the dates of the tables its users
+    (``(sql, tables)`` of rules and derived tables) read."""
     users = [(sql, tables) for sql, tables in users if "workday_calendar" in sql.lower()]
     if not users:
         return
