@@ -26,7 +26,7 @@ import re
 import shutil
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -272,12 +272,22 @@ def _write_tables(folder: Path, tables: dict[str, pa.Table]) -> dict[str, dict[s
 
 
 def read_run_table(
-    run: RunInfo, name: str, columns: list[str] | None = None, filters: Any = None
+    run: RunInfo,
+    name: str,
+    columns: list[str] | None = None,
+    where: Callable[[pa.Table], pa.Array | pa.ChunkedArray] | None = None,
 ) -> pa.Table:
-    """One output table of a run (``filters``: pyarrow's, e.g. ``[("period", "in", months)]``)."""
+    """One output table of a run; ``where`` gives the mask of the rows to keep, applied one row group at a
+    time (memory bounded by the rows kept)."""
     path = run.table_path(name)
     try:
-        return pq.read_table(path, columns=columns, filters=filters)
+        pf = pq.ParquetFile(path)
+        parts = []
+        for i in range(pf.num_row_groups):
+            part = pf.read_row_group(i, columns=columns)
+            parts.append(part.filter(where(part)) if where is not None else part)
+        schema = pf.schema_arrow if columns is None else pa.schema([pf.schema_arrow.field(c) for c in columns])
+        return pa.concat_tables(parts) if parts else schema.empty_table()
     except (OSError, pa.ArrowInvalid) as exc:
         raise FindingsStoreError(both(f"无法读取 {path}: {exc}", f"cannot read {path}: {exc}")) from exc
 

@@ -11,12 +11,14 @@ compute only when none does.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from gridaudit.findings.store import RunInfo, list_runs, read_run, read_run_table
 from gridaudit.i18n import Text, both
@@ -47,13 +49,16 @@ class StoredLoss:
 
     def read(self, name: str, months: list[str] | None = None, columns: list[str] | None = None) -> pa.Table:
         """Output table ``name``; per-month and per-day tables keep only the days of ``months`` when given."""
-        filters: list[tuple[str, str, Any]] | None = None
+        where: Callable[[pa.Table], Any] | None = None
         if months is not None and name in PERIOD_TABLES:
-            filters = [("period", "in", months)]
+            wanted = pa.array(months, pa.string())
+            where = lambda t: pc.is_in(t.column("period"), value_set=wanted)  # noqa: E731
         elif months and name in DAY_TABLES:
             lo, hi = month_window(min(months), max(months))
-            filters = [("first_day", ">=", lo), ("first_day", "<=", hi)]
-        return read_run_table(self.run, name, columns=columns, filters=filters)
+            where = lambda t: pc.and_(  # noqa: E731
+                pc.greater_equal(t.column("first_day"), lo), pc.less_equal(t.column("first_day"), hi)
+            )
+        return read_run_table(self.run, name, columns=columns, where=where)
 
     def note(self) -> Text:
         """What a page or report says about where its line-loss figures come from."""
