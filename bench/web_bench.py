@@ -7,8 +7,8 @@ with a lead (password set) and a plan; serves the app with uvicorn in a child pr
 a bounded number of requests per page from 1 and from 20 client threads (httpx, one logged-in client each).
 The dataset also gets one ``gridaudit loss`` run over all its data (its tables kept in the findings store),
 unless ``--no-loss-run``. Reported per page: the first request (cold: the line-loss tables of the window are
-read from that run, or computed without one, and cached), then p50 / p95 of the warm requests, and each as a ratio to the login page's p50 in the same run (a page that
-reads nothing), so the numbers compare across machines.
+read from that run, or computed without one, and cached), then p50 / p95 of the warm requests, and each as a
+ratio to the login page's p50 in the same run (a page that reads nothing), so the numbers compare across machines.
 """
 
 from __future__ import annotations

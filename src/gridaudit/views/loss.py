@@ -17,8 +17,8 @@ from datetime import date
 from pathlib import Path
 
 from gridaudit.engines.duckdb import DuckDBEngine
-from gridaudit.lineloss.inputs import LossInputError
 from gridaudit.i18n import both
+from gridaudit.lineloss.inputs import LossInputError
 from gridaudit.lineloss.run import LossResult, run_loss
 from gridaudit.lineloss.settings import LossSettings, load_settings
 from gridaudit.lineloss.stored import latest_loss_outputs, load_result
