@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import signal
@@ -46,6 +47,20 @@ def _loss_cli(ds: Path, *args: str) -> None:
 
 def _no_compute(*_a, **_k):  # noqa: ANN002, ANN003, ANN202
     raise AssertionError("line loss was computed although a stored run covers the window")
+
+
+def _same(a, b, key: list[str]) -> None:  # noqa: ANN001
+    """Equal tables up to row order and float rounding (DuckDB's parallel sums differ in the last digit)."""
+    order = [(k, "ascending") for k in key]
+    ra, rb = a.sort_by(order).to_pylist(), b.sort_by(order).to_pylist()
+    assert len(ra) == len(rb) and ra[0].keys() == rb[0].keys()
+    for x, y in zip(ra, rb, strict=True):
+        for k, v in x.items():
+            w = y[k]
+            if isinstance(v, float) and isinstance(w, float):
+                assert math.isclose(v, w, rel_tol=1e-9, abs_tol=1e-9), (k, x, y)
+            else:
+                assert v == w, (k, x, y)
 
 
 def test_loss_run_keeps_its_tables_equal_to_the_out_dir_copy(ds, tmp_path):
@@ -112,9 +127,11 @@ def test_views_read_the_stored_run_and_compute_only_without_one(ds, monkeypatch)
         assert set(res.balance.monthly.column("period").to_pylist()) == {"2025-02", "2025-03"}
         fresh = run_loss(ds)
         want = fresh.balance.daily.filter(pc.greater_equal(fresh.balance.daily.column("first_day"), date(2025, 2, 1)))
-        key = [("level", "ascending"), ("entity_id", "ascending"), ("first_day", "ascending")]
-        assert res.balance.daily.sort_by(key).equals(want.sort_by(key))
-        assert res.suspects.equals(fresh.suspects) and res.mapping.equals(fresh.mapping)
+        _same(res.balance.daily, want, ["level", "entity_id", "first_day"])
+        _same(res.suspects, fresh.suspects, ["area_id", "customer_id"])
+        _same(res.mapping, fresh.mapping, ["customer_id"])
+        (stored,) = loss_runs(ds)
+        assert res.suspects.equals(pq.read_table(stored.path("suspects")))  # read as kept, not recomputed
     finally:
         eng.close()
         vloss.clear_cache()
@@ -133,8 +150,7 @@ def test_report_inputs_read_the_stored_run_and_say_so(ds, monkeypatch):
     assert inp.loss_source is not None and stored.run.run_id in inp.loss_source.en
     assert inp.data_month == "2025-03"
     assert inp.loss["balance_monthly"].equals(pq.read_table(stored.path("balance_monthly")))
-    key = [("level", "ascending"), ("entity_id", "ascending"), ("period", "ascending")]
-    assert inp.loss["balance_monthly"].sort_by(key).equals(computed.loss["balance_monthly"].sort_by(key))
+    _same(inp.loss["balance_monthly"], computed.loss["balance_monthly"], ["level", "entity_id", "period"])
 
 
 SLOW_WRITER = r"""
