@@ -2,11 +2,12 @@
 
   nice -n 10 env PYTHONPATH=src python bench/report_bench.py --demo DIR [--month YYYY-MM] [--write]
 
-DIR is a ``gridaudit demo`` folder (dataset/, loss/, audit/). Each measurement is a fresh child process
-(wall and CPU seconds, peak RSS from getrusage):
+DIR is a ``gridaudit demo`` folder (dataset/ with its findings store and a stored loss run, audit/). Each
+measurement is a fresh child process (wall and CPU seconds, peak RSS from getrusage):
 
 * inputs: a plain read of what the report reads — the latest findings runs (pyarrow), the line-loss
-  ``balance_monthly`` Parquet, the names tables through DuckDB, every task of the month from the store;
+  ``balance_monthly`` table of the newest stored loss run (else DIR/loss/), the names tables through DuckDB,
+  every task of the month from the store;
 * model: ``build_report`` (reads and computes every section);
 * html / pdf / xlsx: the model built, then rendered to that format (the render time is the difference).
 
@@ -41,7 +42,10 @@ if kind == "inputs":
     from gridaudit.findings import latest_runs
     from gridaudit.findings.store import read_runs
     rows = read_runs(latest_runs(demo / "dataset")).num_rows
-    rows += pq.read_table(demo / "loss" / "balance_monthly.parquet").num_rows
+    from gridaudit.lineloss.stored import loss_runs
+    stored = loss_runs(demo / "dataset")
+    bm = stored[-1].path("balance_monthly") if stored else demo / "loss" / "balance_monthly.parquet"
+    rows += pq.read_table(bm).num_rows
     eng = DuckDBEngine(open_dataset(demo / "dataset"))
     for t in ("units", "feeders", "areas", "customers", "staff"):
         rows += eng.query(f"select * from {t}").num_rows

@@ -66,3 +66,10 @@ def _language_back_to_zh():
     before = i18n.get_lang()
     yield
     i18n.set_lang(before)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """``--update-golden``: rewrite the golden files (tests/reports/golden/) instead of comparing with them."""
+    parser.addoption(
+        "--update-golden", action="store_true", default=False, help="rewrite golden files instead of comparing"
+    )

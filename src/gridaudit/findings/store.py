@@ -5,6 +5,8 @@ Layout::
     <dataset>/findings/
       runs/<run_id>/run.json          provenance and counts, written last
       runs/<run_id>/findings.parquet  the run's findings (DESIGN §5 shape; run_id stamped in every row)
+      runs/<run_id>/<name>.parquet    the run's output tables, if any (line loss: its balance tables),
+                                      listed with their row counts under "tables" in run.json
       .tmp-<run_id>/                  a run being written (ignored by readers)
 
 A run is written into ``.tmp-<run_id>/`` inside the store, fsynced, and only then renamed into
@@ -24,7 +26,7 @@ import re
 import shutil
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,6 +49,8 @@ RUN_FORMAT = "gridaudit-findings-run/1"
 TMP_PREFIX = ".tmp-"
 STALE_SECONDS = 24 * 3600
 ANALYZER_RE = re.compile(r"[a-z][a-z0-9_]{0,31}")
+TABLE_RE = re.compile(r"[a-z][a-z0-9_]{0,63}")
+RESERVED_TABLES = ("findings", "run")
 
 
 class FindingsStoreError(Exception):
@@ -91,6 +95,19 @@ class RunInfo:
     def findings_path(self) -> Path:
         """The run's findings Parquet file."""
         return self.path / FINDINGS_FILE
+
+    @property
+    def tables(self) -> dict[str, int]:
+        """The run's output tables besides its findings: name → row count (none for most analyzers)."""
+        return {k: int(v.get("rows", 0)) for k, v in (self.record.get("tables") or {}).items()}
+
+    def table_path(self, name: str) -> Path:
+        """The Parquet file of the run's output table ``name`` (an unknown name is an error)."""
+        if name not in self.tables:
+            raise FindingsStoreError(
+                both(f"运行 {self.run_id} 没有输出表 {name}", f"run {self.run_id} has no output table {name}")
+            )
+        return self.path / f"{name}.parquet"
 
     def source(self) -> dict[str, Any]:
         """What a plan records about the runs it read."""
@@ -147,10 +164,13 @@ def append_run(
     dataset_dir: str | Path,
     findings: pa.Table | Iterable[pa.Table | pa.RecordBatch],
     provenance: RunProvenance,
+    tables: Mapping[str, pa.Table] | None = None,
 ) -> RunInfo:
     """Append one analyzer run to the dataset's findings store, atomically; return the new run.
 
     ``findings`` is a findings table or an iterable of batches (for runs too large to hold at once).
+    ``tables`` are the run's other outputs (name → table), written as ``<name>.parquet`` in the same run
+    folder, in the same atomic write, and listed with their row counts under ``tables`` in run.json.
     Every row gets the new run id and its ¥ at stake priced (``gridaudit.findings.pricing``) against the
     dataset version the run read (``provenance.dataset_version``, default the current one).
     """
@@ -161,6 +181,10 @@ def append_run(
         raise FindingsStoreError(
             both(f"分析器名称无效：{provenance.analyzer!r}", f"bad analyzer name: {provenance.analyzer!r}")
         )
+    tables = dict(tables or {})
+    bad = [n for n in tables if not TABLE_RE.fullmatch(n) or n in RESERVED_TABLES]
+    if bad:
+        raise FindingsStoreError(both(f"输出表名称无效：{bad!r}", f"bad output table names: {bad!r}"))
     ds = open_dataset(root, provenance.dataset_version)
     run_id = new_run_id(provenance.analyzer)
     sdir = store_dir(root)
@@ -171,6 +195,7 @@ def append_run(
     pricer = Pricer(ds)
     try:
         counts = _write_findings(tmp / FINDINGS_FILE, findings, run_id, pricer)
+        written = _write_tables(tmp, tables)
         ended = provenance.ended_at or now_utc()
         record = {
             "format": RUN_FORMAT,
@@ -186,6 +211,7 @@ def append_run(
             "params": provenance.params,
             "counts": {**counts, "rule_status": _status_counts(provenance.rule_status)},
             "rules": provenance.rule_status,
+            **({"tables": written} if written else {}),
             **({"extra": provenance.extra} if provenance.extra else {}),
         }
         _write_json(tmp / RUN_FILE, record)
@@ -232,6 +258,38 @@ def _write_findings(
         "by_severity": dict(sorted(severity.items())),
         "money": stats.as_dict(),
     }
+
+
+def _write_tables(folder: Path, tables: dict[str, pa.Table]) -> dict[str, dict[str, Any]]:
+    """Write the run's output tables as ``<name>.parquet`` (fsynced); return name → file and row count."""
+    out: dict[str, dict[str, Any]] = {}
+    for name, table in sorted(tables.items()):
+        path = folder / f"{name}.parquet"
+        pq.write_table(table, path, compression="zstd", row_group_size=128 * 1024)
+        fsync_file(path)
+        out[name] = {"file": path.name, "rows": table.num_rows, "columns": table.schema.names}
+    return out
+
+
+def read_run_table(
+    run: RunInfo,
+    name: str,
+    columns: list[str] | None = None,
+    where: Callable[[pa.Table], pa.Array | pa.ChunkedArray] | None = None,
+) -> pa.Table:
+    """One output table of a run; ``where`` gives the mask of the rows to keep, applied one row group at a
+    time (memory bounded by the rows kept)."""
+    path = run.table_path(name)
+    try:
+        pf = pq.ParquetFile(path)
+        parts = []
+        for i in range(pf.num_row_groups):
+            part = pf.read_row_group(i, columns=columns)
+            parts.append(part.filter(where(part)) if where is not None else part)
+        schema = pf.schema_arrow if columns is None else pa.schema([pf.schema_arrow.field(c) for c in columns])
+        return pa.concat_tables(parts) if parts else schema.empty_table()
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise FindingsStoreError(both(f"无法读取 {path}: {exc}", f"cannot read {path}: {exc}")) from exc
 
 
 def _tally(into: dict[str, int], col: pa.ChunkedArray) -> None:

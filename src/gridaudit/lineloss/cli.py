@@ -25,9 +25,10 @@ def loss(
 ) -> None:
     """Line loss by area, feeder, voltage level and unit (线损四分), per day and month, with the customers behind it.
 
-    The findings (family loss) are appended to the dataset's findings store (DATASET/findings/, see
-    `gridaudit findings runs`); --out-dir also writes balance_daily/monthly/window, billing_cycle,
-    technical_monthly/window, suspects, mapping, trends and findings as Parquet into a folder.
+    The run is appended to the dataset's findings store (DATASET/findings/, see `gridaudit findings runs`):
+    its findings (family loss) and its tables balance_daily/monthly/window, billing_cycle,
+    technical_monthly/window, suspects, mapping and trends, which the web app and the monthly report read
+    instead of computing line loss again; --out-dir also writes those tables and the findings into a folder.
     """
     from gridaudit.dataset import DatasetError
     from gridaudit.findings import FindingsStoreError

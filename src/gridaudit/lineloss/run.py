@@ -40,6 +40,7 @@ class LossResult:
     seconds: dict[str, float]
     dataset_root: Path | None = None
     dataset_version: str | None = None
+    run_id: str | None = None  # the findings-store run it was read from (None: computed here)
 
     def tables(self) -> dict[str, pa.Table]:
         """Output tables by file stem."""
@@ -217,7 +218,8 @@ def append_to_store(
     started_at: datetime,
     settings_file: str | Path | None = None,
 ) -> RunInfo:
-    """Append the run's findings to its dataset's findings store, with the settings and window used."""
+    """Append the run to its dataset's findings store: its findings and every output table (``tables()``,
+    kept in the run folder for the web views and the monthly report), with the settings and window used."""
     from dataclasses import asdict
 
     from gridaudit.findings.store import RunProvenance, append_run, file_sha256, now_utc
@@ -237,7 +239,9 @@ def append_to_store(
     )
     if result.dataset_root is None:
         raise ValueError("a line-loss result without its dataset cannot be stored")
-    return append_run(result.dataset_root, result.findings, prov)
+    run = append_run(result.dataset_root, result.findings, prov, tables=result.tables())
+    result.run_id = run.run_id
+    return run
 
 
 def write_outputs(result: LossResult, out_dir: str | Path, append_findings: bool = True) -> list[Path]:

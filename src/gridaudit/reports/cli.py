@@ -63,7 +63,10 @@ def monthly(
     lang: str | None = typer.Option(None, "--lang", help="Report language zh or en (default: --lang of gridaudit)"),
     formats: str = typer.Option("html,pdf,xlsx", "--format", "-f", help="Formats: html,pdf,xlsx / 格式"),
     loss: str | None = typer.Option(
-        None, "--loss", help="Line-loss outputs (gridaudit loss --out-dir); default DATASET/../loss / 线损输出"
+        None,
+        "--loss",
+        help="Line-loss outputs (gridaudit loss --out-dir); default: the newest stored gridaudit loss run "
+        "covering the months, else DATASET/../loss, else computed / 线损输出",
     ),
     user: str | None = UserOpt,
 ) -> None:

@@ -33,7 +33,7 @@ def run_demo(dataset: Any, out_dir: str | Path) -> None:
             if month is None:
                 console.print(msg("  月度报告：没有稽查计划，跳过", "  monthly report: no plan, skipped"))
                 return
-            rep = build_report(root, s, month, loss_dir=out_dir / "loss")
+            rep = build_report(root, s, month)  # line loss: the loss step's stored run
     finally:
         store.dispose()
     formats = ["html", "pdf", "xlsx"]

@@ -1,10 +1,12 @@
-"""Line-loss outputs for the views: one ``run_loss`` per dataset version and window, kept in memory.
+"""Line-loss outputs for the views: the precomputed tables of a stored loss run, else one ``run_loss``.
 
-``gridaudit loss`` appends its findings to the findings store but keeps its balance tables only when asked
-(``--out-dir``); the pages need the balance itself (every area's daily supply, sales and loss, the bands of
-each month), so :func:`loss_outputs` runs :func:`gridaudit.lineloss.run.run_loss` for the window the view
-shows and keeps the result per (dataset folder, version, window, settings file): a new dataset version is a
-new key, so nothing stale is served. The cache holds a few windows (``MAX_CACHED``), oldest dropped first.
+``gridaudit loss`` keeps its balance tables with its run in the findings store
+(:mod:`gridaudit.lineloss.stored`). :func:`loss_outputs` reads them from the newest run of the dataset's
+current version, made with the settings in force, whose window covers the months the view shows; only when
+no run covers them does it run :func:`gridaudit.lineloss.run.run_loss` for that window (and its notes say
+so, for the page header). Either way the result is kept per (dataset folder, version, window, settings
+file): a new dataset version is a new key, so nothing stale is served. The cache holds a few windows
+(``MAX_CACHED``), oldest dropped first.
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ from datetime import date
 from pathlib import Path
 
 from gridaudit.engines.duckdb import DuckDBEngine
+from gridaudit.i18n import both
 from gridaudit.lineloss.inputs import LossInputError
 from gridaudit.lineloss.run import LossResult, run_loss
 from gridaudit.lineloss.settings import LossSettings, load_settings
+from gridaudit.lineloss.stored import latest_loss_outputs, load_result
 from gridaudit.views.common import month_days, shift_month
 
 MAX_CACHED = 8
@@ -52,7 +56,8 @@ def window_months(engine: DuckDBEngine, month: str, months: int) -> tuple[str, s
 
 
 def loss_outputs(engine: DuckDBEngine, first: str, last: str, settings_file: str | Path | None = None) -> LossResult:
-    """The line-loss run over the months ``first``..``last`` (cached; see the module docstring).
+    """The line-loss outputs over the months ``first``..``last``: a stored run's, else computed (cached; see the
+    module docstring).
 
     A window with no data is ``LossInputError`` (its message names the months the data covers)."""
     ds = engine.dataset
@@ -63,7 +68,18 @@ def loss_outputs(engine: DuckDBEngine, first: str, last: str, settings_file: str
             _CACHE.move_to_end(key)
             return hit
     start, end = month_days(first)[0], month_days(last)[1]
-    result = run_loss(ds, start=start, end=end, settings=loss_settings(settings_file))
+    settings = loss_settings(settings_file)
+    stored = latest_loss_outputs(ds.root, start, end, settings, ds.version)
+    if stored is not None:
+        result = load_result(stored, start, end)
+    else:
+        result = run_loss(ds, start=start, end=end, settings=settings)
+        result.notes.append(
+            both(
+                f"没有覆盖 {first}..{last} 的线损运行，本页现算（运行 gridaudit loss 可预先计算）",
+                f"no loss run covers {first}..{last}: computed for this page (run gridaudit loss to precompute)",
+            )
+        )
     with _LOCK:
         _CACHE[key] = result
         while len(_CACHE) > MAX_CACHED:

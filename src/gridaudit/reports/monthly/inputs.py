@@ -1,5 +1,10 @@
 """What the monthly report reads, read once: names from the dataset, the unit tree, the findings store's
-latest runs, the line-loss outputs (Parquet written by ``gridaudit loss --out-dir``) and the case store.
+latest runs, the line-loss outputs and the case store.
+
+The line-loss outputs come from ``--loss DIR`` (Parquet written by ``gridaudit loss --out-dir``) when given;
+else from the newest loss run in the findings store (:mod:`gridaudit.lineloss.stored`) whose window covers
+the months the report shows (the month and the twelve before it, within the data); else from ``loss/``
+beside the dataset; else they are computed for those months, and the loss section says which.
 
 Dataset tables are read through ``DuckDBEngine`` (DESIGN: engines are the only way to data); the loss
 outputs, which are not dataset tables, with pyarrow, keeping only the months the report shows.
@@ -16,6 +21,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from gridaudit.audit.errors import AuditError
+from gridaudit.i18n import Text
 from gridaudit.reports.monthly.model import month_shift
 
 NAMED = (  # entity type, table, key column
@@ -50,6 +56,7 @@ class ReportInputs:
     loss: dict[str, pa.Table] = field(default_factory=dict)
     loss_dir: Path | None = None
     user: Any = None
+    loss_source: Text | None = None  # where the line-loss figures come from (said in the loss section)
 
     def name(self, etype: str, key: Any) -> str:
         """The entity's name, else its id ("—" for none)."""
@@ -125,6 +132,47 @@ def _read_loss(loss_dir: Path, months: list[str]) -> dict[str, pa.Table]:
     return out
 
 
+def _usage_months(eng: Any, ds: Any) -> tuple[str, str] | None:
+    """The first and last month of daily usage, None when the dataset has none."""
+    if not ds.has("daily_usage"):
+        return None
+    lo, hi = eng.query("SELECT MIN(day) AS lo, MAX(day) AS hi FROM daily_usage").to_pylist()[0].values()
+    return None if lo is None else (lo.strftime("%Y-%m"), hi.strftime("%Y-%m"))
+
+
+def _stored_or_computed(
+    root: Path, ds: Any, month: str, months: list[str], span: tuple[str, str] | None
+) -> tuple[dict[str, pa.Table], Text | None]:
+    """The loss tables from the newest stored loss run covering the report's months (within the data), else
+    computed for those months; ({}, None) when the data has none of them."""
+    from gridaudit.lineloss.inputs import LossInputError
+    from gridaudit.lineloss.run import run_loss
+    from gridaudit.lineloss.stored import latest_loss_outputs, month_window
+
+    if span is None:
+        return {}, None
+    first, last = max(month_shift(month, -(TREND_MONTHS - 1)), span[0]), min(month, span[1])
+    if first > last:
+        return {}, None
+    start, end = month_window(first, last)
+    stored = latest_loss_outputs(root, start, end, version=ds.version)
+    if stored is not None:
+        return {s: stored.read(s, months) for s in LOSS_FILES}, stored.note()
+    legacy = root.parent / "loss"
+    if (legacy / "balance_monthly.parquet").is_file():
+        return _read_loss(legacy, months), Text(f"线损数据来自 {legacy}", f"line-loss figures from {legacy}")
+    try:
+        result = run_loss(ds, start=start, end=end)
+    except LossInputError as exc:
+        raise ReportError(f"无法计算线损: {exc}", f"cannot compute line loss: {exc}") from exc
+    tables = result.tables()
+    note = Text(
+        f"没有覆盖 {first}..{last} 的线损运行，线损为报告现算（运行 gridaudit loss 可预先计算）",
+        f"no loss run covers {first}..{last}: line loss computed for this report (run gridaudit loss to precompute)",
+    )
+    return {s: tables[s] for s in LOSS_FILES}, note
+
+
 def data_month_of(month: str, findings: pa.Table, loss: dict[str, pa.Table]) -> str | None:
     """The month the data sections show: ``month`` if the data has it, else the latest month before it.
 
@@ -150,8 +198,8 @@ def read_inputs(
 ) -> ReportInputs:
     """Read the dataset's names and unit tree, its findings store and the loss outputs for ``month``.
 
-    ``loss_dir`` defaults to ``loss/`` beside the dataset folder (where ``gridaudit demo`` writes it) when
-    that exists; without loss outputs the line-loss section says how to make them."""
+    Without ``loss_dir`` the loss outputs come from a stored loss run, else ``loss/`` beside the dataset, else
+    they are computed (see the module docstring); without daily usage the line-loss section says so."""
     from gridaudit.audit.plans import entity_units
     from gridaudit.dataset import DatasetError, open_dataset
     from gridaudit.engines.duckdb import DuckDBEngine
@@ -168,6 +216,7 @@ def read_inputs(
     try:
         names = _names(eng, ds)
         parents = _parents(eng, ds)
+        span = _usage_months(eng, ds) if loss_dir is None else None
     finally:
         eng.close()
     if unit_id is not None and parents and unit_id not in parents:
@@ -182,15 +231,17 @@ def read_inputs(
         raise ReportError(f"无法读取问题库: {exc}", f"cannot read the findings store: {exc}") from exc
     units_map = entity_units(root)
     findings = with_units(findings, units_map)
-    if loss_dir is None and (root.parent / "loss" / "balance_monthly.parquet").is_file():
-        loss_dir = root.parent / "loss"
     months = [month_shift(month, -i) for i in range(TREND_MONTHS + 13)]
-    loss = _read_loss(Path(loss_dir), months) if loss_dir is not None else {}
-    if loss_dir is not None and "balance_monthly" not in loss:
-        raise ReportError(
-            f"--loss {loss_dir}: 没有 balance_monthly.parquet（请先运行 gridaudit loss --out-dir {loss_dir}）",
-            f"--loss {loss_dir}: no balance_monthly.parquet (run gridaudit loss --out-dir {loss_dir} first)",
-        )
+    if loss_dir is not None:
+        loss = _read_loss(Path(loss_dir), months)
+        if "balance_monthly" not in loss:
+            raise ReportError(
+                f"--loss {loss_dir}: 没有 balance_monthly.parquet（请先运行 gridaudit loss --out-dir {loss_dir}）",
+                f"--loss {loss_dir}: no balance_monthly.parquet (run gridaudit loss --out-dir {loss_dir} first)",
+            )
+        loss_source: Text | None = Text(f"线损数据来自 {loss_dir}", f"line-loss figures from {loss_dir}")
+    else:
+        loss, loss_source = _stored_or_computed(root, ds, month, months, span)
     return ReportInputs(
         root=root,
         month=month,
@@ -205,4 +256,5 @@ def read_inputs(
         loss=loss,
         loss_dir=Path(loss_dir) if loss_dir is not None else None,
         user=user,
+        loss_source=loss_source,
     )

@@ -220,6 +220,6 @@ def loss_section(inp: ReportInputs) -> Section:
     sec.tables += [_worst(inp, level, d, prev, year) for level in ("unit", "voltage", "feeder", "area")]
     sec.tables.append(_negative(inp, d))
     sec.charts = _trend(inp, d)
-    if inp.loss_dir is not None:
-        sec.notes.append(Text(f"线损数据来自 {inp.loss_dir}", f"line-loss figures from {inp.loss_dir}"))
+    if inp.loss_source is not None:
+        sec.notes.append(inp.loss_source)
     return sec
