@@ -166,3 +166,26 @@ def test_cli_plan_list_and_show_apply_unit_scope(app):
     assert cli("plan", "show", "1", "--user", "manager1")[0] == 0
     code, out = cli("plan", "show", "2", "--user", "manager1")
     assert code == 2 and "outside manager1" in out, out
+
+
+def test_cli_task_list_has_the_same_filters(app, client, logged_in, tasks):
+    from gridaudit.cli import app as cli_app
+
+    made = _make_overdue_and_escalate(app, tasks)
+    url = str(app.state.store.url)
+    runner = CliRunner()
+
+    def rows(*args: str) -> int:
+        res = runner.invoke(cli_app, ["--lang", "en", "audit", "tasks", "list", *args, "--store", url])
+        assert res.exit_code == 0, res.output
+        return int(re.search(r"(\d+) rows", res.output).group(1))  # type: ignore[union-attr]
+
+    logged_in("admin")
+    for query, args in (
+        (f"month={MONTH}&unit={UNIT1}", ("--month", MONTH, "--unit", UNIT1)),
+        ("escalated=1", ("--escalated",)),
+        (f"unit={UNIT2}&overdue=1", ("--unit", UNIT2, "--overdue")),
+    ):
+        total = client.get(f"/api/v1/tasks?{query}").json()["total"]
+        assert rows(*args, "--user", "admin") == total > 0, query
+    assert made["late1"] != made["late2"]
