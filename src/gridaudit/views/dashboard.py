@@ -2,9 +2,9 @@
 
 Every number is a :class:`~gridaudit.views.common.Figure` carrying the link to the list behind it:
 findings ``/findings?family=&severity=&unit=&period=``, tasks ``/tasks?state=&month=&unit=&all=1`` (and
-``overdue=1``, ``escalated=1``: counted by ``actions.list_tasks`` with the same filters), loss
-entities ``/loss?level=&band=&period=&unit=``. Unit scope: the unit asked for (and those under it) within
-what the user sees (:func:`gridaudit.views.common.check_unit_scope`); tasks through
+``overdue=1``, ``escalated=1``, and ``checked=1`` behind the hit rate: counted by ``actions.list_tasks`` with
+the same filters), loss entities ``/loss?level=&band=&period=&unit=``. Unit scope: the unit asked for (and
+those under it) within what the user sees (:func:`gridaudit.views.common.check_unit_scope`); tasks through
 ``access.visible_task_filter``; money through ``assess.money_by_task`` (results and penalties in force).
 """
 
@@ -188,7 +188,7 @@ def dashboard(
     }
     checked = len(results)
     confirmed = sum(1 for r in results.values() if r.outcome != "normal")
-    hit = Figure(round(confirmed / checked, 4) if checked else None, "/tasks", {**task_link, "state": "checked"})
+    hit = Figure(round(confirmed / checked, 4) if checked else None, "/tasks", {**task_link, "checked": "1"})
     return Dashboard(
         month=month,
         unit=unit,

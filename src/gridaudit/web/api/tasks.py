@@ -98,14 +98,16 @@ def list_tasks(
     unit: str | None = Query(None, description="a unit and the units under it (within the user's scope)"),
     overdue: bool = Query(False, description="only rectifications past their deadline"),
     escalated: bool = Query(False, description="only tasks escalated at least once"),
+    checked: bool = Query(False, description="only tasks with a result in force (the hit rate's denominator)"),
     mine: bool = Query(False, description="only tasks the user may act on now"),
     limit: int = Query(100, ge=1, le=1000),
     offset: int = Query(0, ge=0),
 ) -> dict[str, Any]:
     """The tasks the user sees (unit scope), by priority, with the task page's filters (the dashboard's links:
-    state, month, unit, overdue, escalated); ``mine``: only those they may act on now."""
+    state, month, unit, overdue, escalated, checked); ``mine``: only those they may act on now."""
     me = actions.get_user(s, user.user_id)
-    f = TaskFilters.parse(state, month, unit, "1" if overdue else None, "1" if escalated else None)
+    flags = ("1" if v else None for v in (overdue, escalated, checked))
+    f = TaskFilters.parse(state, month, unit, *flags)
     rows = [_out(s, me, t) for t in filtered_tasks(s, me, f)]
     if mine:
         rows = [r for r in rows if r["allowed_actions"]]

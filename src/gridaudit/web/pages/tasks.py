@@ -32,17 +32,25 @@ def _me(s: Any, user: User) -> User:
 @dataclass(frozen=True)
 class TaskFilters:
     """The filters of a task list (``/tasks`` and ``GET /api/v1/tasks``), as the dashboard's links carry them:
-    state, plan month, unit (and those under it), overdue rectifications, escalated tasks."""
+    state, plan month, unit (and those under it), overdue rectifications, escalated tasks, tasks with a result
+    in force."""
 
     state: str | None = None
     month: str | None = None
     unit: str | None = None
     overdue: bool = False
     escalated: bool = False
+    checked: bool = False
 
     @classmethod
     def parse(
-        cls, state: str | None, month: str | None, unit: str | None, overdue: str | None, escalated: str | None
+        cls,
+        state: str | None,
+        month: str | None,
+        unit: str | None,
+        overdue: str | None,
+        escalated: str | None,
+        checked: str | None = None,
     ) -> TaskFilters:
         """The filters from query parameters (empty means unset; ``overdue``/``escalated``: ``1`` or ``0``);
         a bad state, month or flag is ``BadInput`` naming it."""
@@ -59,6 +67,7 @@ class TaskFilters:
             unit=check_id(unit, ("单位", "unit")) if unit else None,
             overdue=_flag(overdue, "overdue"),
             escalated=_flag(escalated, "escalated"),
+            checked=_flag(checked, "checked"),
         )
 
     def params(self) -> dict[str, str | None]:
@@ -69,6 +78,7 @@ class TaskFilters:
             "unit": self.unit,
             "overdue": "1" if self.overdue else None,
             "escalated": "1" if self.escalated else None,
+            "checked": "1" if self.checked else None,
         }
 
 
@@ -91,6 +101,7 @@ def filtered_tasks(s: Any, user: User, f: TaskFilters, today: date | None = None
         unit=f.unit,
         overdue_on=(today or date.today()) if f.overdue else None,
         escalated=f.escalated,
+        checked=f.checked,
     )
 
 
@@ -112,10 +123,12 @@ def task_list(
     unit: str | None = None,
     overdue: str | None = None,
     escalated: str | None = None,
+    checked: str | None = None,
 ) -> Response:
     """My tasks (default) or all tasks I see (``?all=1``), optionally of one state, plan month and unit,
-    only overdue rectifications (``overdue=1``) or only escalated tasks (``escalated=1``)."""
-    f = TaskFilters.parse(state, month, unit, overdue, escalated)
+    only overdue rectifications (``overdue=1``), escalated tasks (``escalated=1``) or tasks with a result in
+    force (``checked=1``)."""
+    f = TaskFilters.parse(state, month, unit, overdue, escalated, checked)
     mine = not all
     rows = my_tasks(s, _me(s, user), f, mine)
     return render(
