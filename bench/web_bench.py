@@ -9,6 +9,10 @@ The dataset also gets one ``gridaudit loss`` run over all its data (its tables k
 unless ``--no-loss-run``. Reported per page: the first request (cold: the line-loss tables of the window are
 read from that run, or computed without one, and cached), then p50 / p95 of the warm requests, and each as a
 ratio to the login page's p50 in the same run (a page that reads nothing), so the numbers compare across machines.
+
+``--engines both`` (default) serves twice in the same run: ``per-request`` (a new ``DuckDBEngine`` opened for
+each request, as before issue 15's follow-up) and ``shared`` (``gridaudit.web.engines.DatasetEngines``: one
+engine per dataset version, a cursor per request), each with its own table.
 """
 
 from __future__ import annotations
@@ -96,13 +100,25 @@ def ids(dataset: Path) -> tuple[str, str, str]:
         eng.close()
 
 
-def serve(dataset: Path, store: Path) -> tuple[subprocess.Popen, str]:
-    """uvicorn in a child process on a free loopback port."""
+PER_REQUEST = (
+    "import contextlib; from gridaudit.web import engines as E; from gridaudit.engines.duckdb import DuckDBEngine; "
+    "from gridaudit.dataset import open_dataset\n"
+    "@contextlib.contextmanager\n"
+    "def per_request(self):\n"
+    "    e = DuckDBEngine(open_dataset(self.folder))\n"
+    "    try:\n        yield e\n    finally:\n        e.close()\n"
+    "E.DatasetEngines.cursor = per_request\n"
+)
+
+
+def serve(dataset: Path, store: Path, engines: str = "shared") -> tuple[subprocess.Popen, str]:
+    """uvicorn in a child process on a free loopback port; ``engines``: ``shared`` (the app's) or
+    ``per-request`` (a new engine per request, the old way, patched in for comparison)."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     sock.close()
-    code = (
+    code = (PER_REQUEST if engines == "per-request" else "") + (
         "import uvicorn, pathlib; from gridaudit.web.app import WebSettings, create_app; "
         f"app = create_app(WebSettings(store={str(store)!r}, dataset=pathlib.Path({str(dataset)!r}))); "
         f"uvicorn.run(app, host='127.0.0.1', port={port}, log_level='warning')"
@@ -169,6 +185,7 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=Path("/tmp/gridaudit-web-bench"))
     ap.add_argument("--requests", type=int, default=60, help="warm requests per page and client count")
     ap.add_argument("--no-loss-run", action="store_true", help="no stored loss run: pages compute line loss")
+    ap.add_argument("--engines", choices=("both", "per-request", "shared"), default="both")
     a = ap.parse_args()
     if a.customers > 20000:
         raise SystemExit("at most 20,000 customers here (a small synth)")
@@ -179,7 +196,14 @@ def main() -> None:
         if secs is not None:
             print(f"gridaudit loss over all the data (stored with its tables): {secs:.1f} s")
     cid, aid, month = ids(dataset)
-    proc, url = serve(dataset, store)
+    print(f"{a.customers:,} customers × {a.months} months; {a.requests} warm requests per cell\n")
+    for mode in ("per-request", "shared") if a.engines == "both" else (a.engines,):
+        measure(dataset, store, mode, cid, aid, month, a.requests)
+
+
+def measure(dataset: Path, store: Path, mode: str, cid: str, aid: str, month: str, requests: int) -> None:
+    """Serve with ``mode`` engines and print its table."""
+    proc, url = serve(dataset, store, mode)
     try:
         pages = {
             "login (baseline)": "/login",
@@ -190,19 +214,20 @@ def main() -> None:
         c = client(url)
         cold = {name: timed(c, path) if name != "login (baseline)" else 0.0 for name, path in pages.items()}
         c.close()
-        print(f"{a.customers:,} customers × {a.months} months; {a.requests} warm requests per cell\n")
+        print(f"engines: {mode}\n")
         print("| page | cold s | clients | p50 ms | p95 ms | p50 / login p50 | p95 / login p50 |")
         print("|---|---:|---:|---:|---:|---:|---:|")
         for n in (1, 20):
-            base = statistics.median(run(url, "/login", n, a.requests))
+            base = statistics.median(run(url, "/login", n, requests))
             for name, path in pages.items():
-                ts = run(url, path, n, a.requests)
+                ts = run(url, path, n, requests)
                 p50, p95 = pct(ts, 0.5), pct(ts, 0.95)
                 print(
                     f"| {name} | {cold[name]:.2f} | {n} | {p50 * 1000:.0f} | {p95 * 1000:.0f} | "
                     f"{p50 / base:.1f}× | {p95 / base:.1f}× |",
                     flush=True,
                 )
+        print()
     finally:
         proc.terminate()
         proc.wait(timeout=10)

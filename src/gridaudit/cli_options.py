@@ -52,6 +52,7 @@ LIST_NAMES = frozenset(
 # ... except here, where the option is one value by design (a value to set, or a filter of one by its API)
 SINGLE_VALUED: dict[tuple[str, ...], str] = {
     ("audit", "tasks", "assign", "--unit"): "the unit a task is assigned to",
+    ("audit", "tasks", "list", "--unit"): "one unit and the units under it (as the web task list's unit filter)",
     ("audit", "users", "add", "--unit"): "the unit a user belongs to",
     ("audit", "plan", "create", "--entity-type"): "a plan targets one entity type",
     ("rules", "list", "--family"): "one family (gridaudit.rules.loader.select_rules)",

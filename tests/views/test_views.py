@@ -37,9 +37,13 @@ def test_dashboard_tasks_money_hit_rate_and_overdue(engine, session, user, world
     d = dashboard(engine, session, user("lead"), "2025-02", today=LATE)
     states = {s: f.value for s, f in d.tasks_by_state.items() if f.value}
     assert states == {"assigned": 1, "checked": 1, "rectifying": 1}
-    assert d.tasks_by_state["rectifying"].href == "/tasks?state=rectifying&month=2025-02"
+    assert d.tasks_by_state["rectifying"].href == "/tasks?state=rectifying&month=2025-02&all=1"
     assert d.money["recovered_yuan"].value == 300.0 and d.money["backbill_kwh"].value == 500.0
     assert (d.checked, d.confirmed, d.hit_rate.value) == (2, 2, 1.0)
+    assert d.hit_rate.href == "/tasks?month=2025-02&all=1&checked=1"
+    from gridaudit.audit.actions import list_tasks
+
+    assert len(list_tasks(session, month="2025-02", user=user("lead"), checked=True)) == d.checked
     assert [o["task_id"] for o in d.overdue] == [world[2]["theft"]] and d.overdue_count.value == 1
     assert d.overdue[0]["responsible_id"] == "zhou" and d.overdue[0]["workdays_overdue"] > 0
     assert dashboard(engine, session, user("lead"), "2025-02", today=date(2025, 3, 4)).overdue == []

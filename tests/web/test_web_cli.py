@@ -55,4 +55,22 @@ def test_serve_refuses_a_missing_store_or_dataset(tmp_path):
     out = runner.invoke(cli, ["serve", "--store", str(tmp_path / "nope.db")])
     assert out.exit_code == 2 and "nope.db" in out.output
     out = runner.invoke(cli, ["serve", "--dataset", str(tmp_path), "--store", str(tmp_path / "x.db")])
-    assert out.exit_code == 2 and "manifest.json" in out.output
+    assert out.exit_code == 2 and "CURRENT" in out.output
+
+
+def test_serve_passes_the_console_limits_and_checks_them(web_store, web_dataset, monkeypatch):
+    import uvicorn
+
+    started: dict = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: started.update(app=app, **kw))
+    runner = CliRunner()
+    base = ["serve", "--dataset", str(web_dataset), "--store", str(web_store)]
+    out = runner.invoke(cli, [*base, "--sql-timeout", "2.5", "--sql-rows", "7", "--port", "8123"])
+    assert out.exit_code == 0, out.output
+    console = started["app"].state.settings.console
+    assert (console.time_limit_seconds, console.row_cap, started["port"]) == (2.5, 7, 8123)
+    started["app"].state.store.dispose()
+    out = runner.invoke(cli, ["--lang", "en", *base, "--sql-rows", "0"])
+    assert out.exit_code == 2 and "--sql-rows must be" in out.output
+    out = runner.invoke(cli, ["--lang", "en", *base, "--sql-timeout", "-1"])
+    assert out.exit_code == 2 and "--sql-timeout must be" in out.output

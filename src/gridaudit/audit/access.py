@@ -25,8 +25,8 @@ from __future__ import annotations
 from typing import Any
 
 from gridaudit.audit import workflow
-from gridaudit.audit.errors import AuditError, Forbidden
-from gridaudit.audit.models import Rectification, Result, Task, User
+from gridaudit.audit.errors import AuditError, Forbidden, NotFound
+from gridaudit.audit.models import Plan, Rectification, Result, Task, User
 from gridaudit.audit.units import subtree
 
 # Unbound users of these roles see every task.
@@ -70,6 +70,68 @@ def visible_task_filter(session: Any, user: User | None) -> Any:
     if units:
         clauses += [Task.unit_id.in_(sorted(units)), Task.assignee_unit.in_(sorted(units))]
     return or_(*clauses)
+
+
+def unit_scope(session: Any, user: User | None, unit_id: str | None) -> set[str] | None:
+    """The units a view of ``unit_id`` (None: everything the user sees) covers: the unit and those under it,
+    within the user's scope. A unit outside the scope is ``Forbidden``; an unknown unit ``NotFound``."""
+    from gridaudit.audit.models import Unit
+    from gridaudit.audit.units import has_units
+
+    units = visible_units(session, user)
+    if unit_id is None:
+        return units
+    if has_units(session) and session.get(Unit, unit_id) is None:
+        raise NotFound(f"未知单位 {unit_id}", f"unknown unit {unit_id}")
+    wanted = subtree(session, unit_id)
+    if units is None:
+        return wanted
+    if unit_id not in units:
+        who = user.user_id if user is not None else "-"
+        raise Forbidden(f"单位 {unit_id} 不在 {who} 的查看范围内", f"unit {unit_id} is outside {who}'s scope")
+    return wanted & units
+
+
+def task_unit_filter(units: set[str]) -> Any:
+    """An SQLAlchemy where-clause on ``Task``: the task's unit or its assignee unit is one of ``units``."""
+    from sqlalchemy import or_
+
+    return or_(Task.unit_id.in_(sorted(units)), Task.assignee_unit.in_(sorted(units)))
+
+
+def visible_plan_filter(session: Any, user: User | None) -> Any:
+    """An SQLAlchemy where-clause on ``Plan`` selecting the plans ``user`` sees: every plan for those who see
+    every task; otherwise a plan holding a task the user sees (``visible_task_filter``), or made by a user
+    bound to a unit in the user's unit tree (a plan of the unit with no task yet in reach is still its own)."""
+    from sqlalchemy import or_, select, true
+
+    units = visible_units(session, user)
+    if units is None or user is None:
+        return true()
+    seen = select(Task.plan_id).where(visible_task_filter(session, user))
+    clauses: list[Any] = [Plan.plan_id.in_(seen)]
+    if units:
+        makers = select(User.user_id).where(User.unit_id.in_(sorted(units)))
+        clauses.append(Plan.created_by.in_(makers))
+    return or_(*clauses)
+
+
+def check_plan(session: Any, user: User | None, plan_id: int) -> Plan:
+    """Plan ``plan_id`` when ``user`` sees it (``visible_plan_filter``); ``NotFound`` when there is no such
+    plan, ``Forbidden`` when it is outside the user's scope."""
+    from sqlalchemy import select
+
+    plan = session.get(Plan, plan_id) if -(2**63) <= plan_id < 2**63 else None
+    if plan is None:
+        raise NotFound(f"没有计划 {plan_id}", f"no plan {plan_id}")
+    q = select(Plan.plan_id).where(Plan.plan_id == plan_id, visible_plan_filter(session, user))
+    if session.execute(q).first() is None:
+        zh, en = _scope_text(user) if user is not None else ("", "")
+        raise Forbidden(
+            f"计划 {plan_id} 不在 {user.user_id if user else '-'} 的范围内（{zh}）",
+            f"plan {plan_id} is outside {user.user_id if user else '-'}'s scope ({en})",
+        )
+    return plan
 
 
 def in_scope(session: Any, user: User | None, task: Task) -> bool:
@@ -154,6 +216,7 @@ def can_tip(user: User, action: str) -> None:
 def may_see_reporter(user: User | None) -> bool:
     """Whether ``user`` may see reporters' identities (the audit lead; nobody when there is no user)."""
     return user is not None and user.active and user.role in TIP_ROLES["tip_reporter"]
+
 
 def _check_named(session: Any, user: User, action: str, task: Task) -> None:
     """Actions reserved to a named person: an assigned task's result is recorded by its inspector (when an

@@ -413,9 +413,20 @@ def list_tasks(
     assignee: str | None = None,
     month: str | None = None,
     user: User | None = None,
+    *,
+    unit: str | None = None,
+    overdue_on: date | None = None,
+    escalated: bool = False,
+    checked: bool = False,
 ) -> list[Task]:
-    """Tasks by priority, optionally of one plan, state, assignee or plan month; with ``user``, only the
-    tasks that user sees (unit scope, ``access.visible_task_filter``)."""
+    """Tasks by priority, optionally of one plan, state, assignee, plan month or unit (and the units under it,
+    within the user's scope: ``access.unit_scope``; a task belongs to its unit and its assignee unit).
+
+    ``overdue_on``: only rectifications past their deadline on that day (as ``overdue``); ``escalated``: only
+    tasks escalated at least once; ``checked``: only tasks with a result in force
+    (``corrections.effective_results``, whatever their state now: the hit rate's denominator). With ``user``,
+    only the tasks that user sees (``access.visible_task_filter``). The dashboard counts through this
+    function, so each of its numbers is the length of the list it links to."""
     from sqlalchemy import select
 
     from gridaudit.audit.models import Plan
@@ -434,4 +445,18 @@ def list_tasks(
         q = q.where(Task.assignee_id == assignee)
     if month:
         q = q.join(Plan, Plan.plan_id == Task.plan_id).where(Plan.month == month)
-    return list(session.execute(q.order_by(Task.priority.desc(), Task.task_id)).scalars())
+    if unit:
+        units = access.unit_scope(session, user, unit)
+        q = q.where(access.task_unit_filter(units or set()))
+    if overdue_on is not None:
+        late = select(Rectification.task_id).where(Rectification.deadline < overdue_on)
+        q = q.where(Task.state == "rectifying", Task.task_id.in_(late))
+    if escalated:
+        q = q.where(Task.task_id.in_(select(Escalation.task_id)))
+    tasks = list(session.execute(q.order_by(Task.priority.desc(), Task.task_id)).scalars())
+    if checked:
+        from gridaudit.audit.corrections import effective_results
+
+        results = effective_results(session, [t.task_id for t in tasks])
+        tasks = [t for t in tasks if t.task_id in results]
+    return tasks

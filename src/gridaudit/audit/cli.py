@@ -275,20 +275,15 @@ def _unique_findings(table: Any) -> Any:
 
 @plan_app.command("list", epilog=example("gridaudit audit plan list"))
 def plan_list(store: str = StoreOpt, user: str = UserOpt) -> None:
-    """List plans with their task counts."""
+    """List the plans you see (unit scope, as in the web app) with their task counts."""
     from rich.table import Table
-    from sqlalchemy import func, select
 
-    from gridaudit.audit.models import Plan, Task
+    from gridaudit.audit.access import reader
+    from gridaudit.audit.plan_view import list_plans
 
     def go(s: Any, _st: Any) -> list:
-        q = (
-            select(Plan.plan_id, Plan.month, Plan.kind, Plan.title, func.count(Task.task_id))
-            .outerjoin(Task, Task.plan_id == Plan.plan_id)
-            .group_by(Plan.plan_id)
-            .order_by(Plan.plan_id)
-        )
-        return [tuple(str(v) for v in r) for r in s.execute(q)]
+        plans = sorted(list_plans(s, reader(s, user)), key=lambda pn: pn[0].plan_id)
+        return [(str(p.plan_id), p.month, p.kind, p.title, str(n)) for p, n in plans]
 
     t = Table("plan", "month 月份", "kind 类型", "title 名称", "tasks 任务数")
     for r in run(store, go, user=user, read=True):

@@ -39,12 +39,14 @@ def plan_show(
     store: str = StoreOpt,
     user: str = UserOpt,
 ) -> None:
-    """A plan: month, kind, scope, quotas asked and filled, tasks by state and by family."""
+    """A plan you see (unit scope, as in the web app): month, kind, scope, quotas asked and filled, tasks by
+    state and by family."""
     from rich.table import Table
 
-    from gridaudit.audit.plan_view import plan_summary
+    from gridaudit.audit.access import reader
+    from gridaudit.audit.plan_view import visible_plan_summary
 
-    summary = run(store, lambda s, _st: plan_summary(s, plan_id), user=user, read=True)
+    summary = run(store, lambda s, _st: visible_plan_summary(s, reader(s, user), plan_id), user=user, read=True)
     if as_json:
         console.print_json(json.dumps(summary.as_dict(), ensure_ascii=False))
         return

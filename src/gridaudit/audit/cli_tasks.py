@@ -34,6 +34,7 @@ def _done(task: Any, zh: str, en: str) -> None:
     epilog=example(
         "gridaudit audit tasks list --plan 1 --user li",
         "gridaudit audit tasks list --overdue --today 2025-08-20 --user li",
+        "gridaudit audit tasks list --month 2025-08 --unit U01 --escalated --user li",
     ),
 )
 def tasks_list(
@@ -42,6 +43,8 @@ def tasks_list(
     assignee: str = typer.Option(None, "--assignee", help="Only tasks assigned to this user"),
     month: str | None = month_option("--month", "Only plans of this month YYYY-MM"),
     overdue: bool = typer.Option(False, "--overdue", help="Only overdue rectifications (read-only: see escalate)"),
+    unit: str = typer.Option(None, "--unit", help="Only tasks of this unit and the units under it"),
+    escalated: bool = typer.Option(False, "--escalated", help="Only tasks escalated at least once"),
     today: date | None = TodayOpt,
     limit: int = typer.Option(50, "--limit", help="Show at most N rows"),
     store: str = StoreOpt,
@@ -63,6 +66,10 @@ def tasks_list(
             from gridaudit.audit.trail import now_utc
 
             d = day or now_utc().date()
+            keep = None
+            if unit or escalated:  # the same filters as the web's list (actions.list_tasks)
+                kept = actions.list_tasks(s, user=me, unit=unit, overdue_on=d, escalated=escalated)
+                keep = {t.task_id for t in kept}
             return [
                 (
                     str(t.task_id),
@@ -73,6 +80,7 @@ def tasks_list(
                     str(n),
                 )
                 for t, r, n in actions.overdue(s, d, me)
+                if keep is None or t.task_id in keep
             ]
         return [
             (
@@ -83,7 +91,7 @@ def tasks_list(
                 f"{t.priority:.3f}",
                 f"{t.yuan_at_stake or 0:,.0f}",
             )
-            for t in actions.list_tasks(s, plan, state, assignee, month, user=me)
+            for t in actions.list_tasks(s, plan, state, assignee, month, user=me, unit=unit, escalated=escalated)
         ]
 
     rows = run(store, go, user=user, read=True)

@@ -79,3 +79,28 @@ def plan_summary(session: Any, plan_id: int) -> PlanSummary:
         by_family=dict(sorted(by_family.items())),
         quotas=quotas,
     )
+
+
+def list_plans(session: Any, user: Any = None) -> list[tuple[Plan, int]]:
+    """The plans ``user`` sees (``access.visible_plan_filter``; None: every plan), newest first, each with
+    its number of tasks (the whole plan's, as its summary counts them)."""
+    from sqlalchemy import func, select
+
+    from gridaudit.audit.access import visible_plan_filter
+
+    q = (
+        select(Plan, func.count(Task.task_id))
+        .outerjoin(Task, Task.plan_id == Plan.plan_id)
+        .where(visible_plan_filter(session, user))
+        .group_by(Plan.plan_id)
+        .order_by(Plan.plan_id.desc())
+    )
+    return [(p, int(n)) for p, n in session.execute(q)]
+
+
+def visible_plan_summary(session: Any, user: Any, plan_id: int) -> PlanSummary:
+    """``plan_summary`` of a plan ``user`` sees (``access.check_plan``: ``NotFound`` / ``Forbidden``)."""
+    from gridaudit.audit.access import check_plan
+
+    check_plan(session, user, plan_id)
+    return plan_summary(session, plan_id)

@@ -124,23 +124,11 @@ def check_entity_scope(
 
 
 def check_unit_scope(session: Any, user: User | None, unit_id: str | None) -> set[str] | None:
-    """The units a view of ``unit_id`` (None: everything the user sees) covers: the unit and those under it,
-    within the user's scope. A unit outside the scope is ``Forbidden``; an unknown unit ``NotFound``."""
-    from gridaudit.audit.models import Unit
-    from gridaudit.audit.units import has_units, subtree
+    """The units a view of ``unit_id`` (None: everything the user sees) covers, within the user's scope
+    (:func:`gridaudit.audit.access.unit_scope`: ``Forbidden`` outside it, ``NotFound`` for an unknown unit)."""
+    from gridaudit.audit.access import unit_scope
 
-    units = visible(session, user)
-    if unit_id is None:
-        return units
-    if has_units(session) and session.get(Unit, unit_id) is None:
-        raise NotFound(f"未知单位 {unit_id}", f"unknown unit {unit_id}")
-    wanted = subtree(session, unit_id)
-    if units is None:
-        return wanted
-    if unit_id not in units:
-        who = user.user_id if user is not None else "-"
-        raise Forbidden(f"单位 {unit_id} 不在 {who} 的查看范围内", f"unit {unit_id} is outside {who}'s scope")
-    return wanted & units
+    return unit_scope(session, user, unit_id)
 
 
 def not_found(what: tuple[str, str], entity_id: str) -> NotFound:

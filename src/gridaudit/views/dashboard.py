@@ -1,9 +1,10 @@
 """The dashboard of a month and unit: loss along the four axes, findings, tasks, money and hit rate.
 
 Every number is a :class:`~gridaudit.views.common.Figure` carrying the link to the list behind it:
-findings ``/findings?family=&severity=&unit=&period=``, tasks ``/tasks?state=&month=&unit=``, loss
-entities ``/loss?level=&band=&period=&unit=``. Unit scope: the unit asked for (and those under it) within
-what the user sees (:func:`gridaudit.views.common.check_unit_scope`); tasks through
+findings ``/findings?family=&severity=&unit=&period=``, tasks ``/tasks?state=&month=&unit=&all=1`` (and
+``overdue=1``, ``escalated=1``, and ``checked=1`` behind the hit rate: counted by ``actions.list_tasks`` with
+the same filters), loss entities ``/loss?level=&band=&period=&unit=``. Unit scope: the unit asked for (and
+those under it) within what the user sees (:func:`gridaudit.views.common.check_unit_scope`); tasks through
 ``access.visible_task_filter``; money through ``assess.money_by_task`` (results and penalties in force).
 """
 
@@ -15,7 +16,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from gridaudit.audit.models import Escalation, Task, User
+from gridaudit.audit.models import User
 from gridaudit.engines.duckdb import DuckDBEngine
 from gridaudit.findings import FAMILIES, SEVERITIES
 from gridaudit.lineloss.settings import BANDS, LEVELS
@@ -105,15 +106,6 @@ def loss_block(
     return LossBlock(bands, history, trend, worst, list(result.notes))
 
 
-def _tasks_month(session: Any, month: str, user: User | None, units: set[str] | None, unit: str | None) -> list[Task]:
-    from gridaudit.audit.assess import month_tasks
-
-    tasks = month_tasks(session, month, user)
-    if unit is not None and units is not None:
-        tasks = [t for t in tasks if t.unit_id in units or t.assignee_unit in units]
-    return tasks
-
-
 def dashboard(
     engine: DuckDBEngine,
     session: Any,
@@ -125,8 +117,6 @@ def dashboard(
     loss_settings_file: str | Path | None = None,
 ) -> Dashboard:
     """The dashboard of ``month`` for ``unit`` (None: everything ``user`` sees)."""
-    from sqlalchemy import select
-
     from gridaudit.audit import actions, workflow
     from gridaudit.audit.assess import money_by_task
     from gridaudit.audit.corrections import effective_results
@@ -164,17 +154,16 @@ def dashboard(
     findings_total = Figure(found.num_rows, "/findings", all_params)
     yuan_total = Figure(round(sum(c[1] for c in cells.values()), 2), "/findings", all_params)
 
-    tasks = _tasks_month(session, month, user, units, unit)
+    # every task count goes through actions.list_tasks with the filters of the link it carries
+    tasks = actions.list_tasks(session, month=month, user=user, unit=unit)
     states = Counter(t.state for t in tasks)
     tasks_by_state = {
-        s: Figure(states.get(s, 0), "/tasks", {"state": s, "month": month, "unit": unit}) for s in workflow.STATES
+        s: Figure(states.get(s, 0), "/tasks", {"state": s, "month": month, "unit": unit, "all": "1"})
+        for s in workflow.STATES
     }
     ids = {t.task_id for t in tasks}
-    late = [
-        (t, r, d)
-        for t, r, d in actions.overdue(session, today, user)
-        if unit is None or units is None or t.unit_id in units or t.assignee_unit in units
-    ]
+    late_ids = {t.task_id for t in actions.list_tasks(session, user=user, unit=unit, overdue_on=today)}
+    late = [(t, r, d) for t, r, d in actions.overdue(session, today, user) if t.task_id in late_ids]
     overdue = [
         {
             "task_id": t.task_id,
@@ -187,14 +176,10 @@ def dashboard(
         }
         for t, r, d in late
     ]
-    esc_count = 0
-    if ids:
-        esc_count = len(
-            list(session.execute(select(Escalation.escalation_id).where(Escalation.task_id.in_(sorted(ids)))))
-        )
+    esc_count = len(actions.list_tasks(session, month=month, user=user, unit=unit, escalated=True))
     results = effective_results(session, sorted(ids))
     money = money_by_task(session, tasks, results).values()
-    task_link = {"month": month, "unit": unit}
+    task_link = {"month": month, "unit": unit, "all": "1"}
     money_figs = {
         "backbill_kwh": Figure(round(sum(m.backbill_kwh for m in money), 3), "/tasks", task_link),
         "backbill_yuan": Figure(round(sum(m.backbill_yuan for m in money), 2), "/tasks", task_link),
@@ -203,7 +188,7 @@ def dashboard(
     }
     checked = len(results)
     confirmed = sum(1 for r in results.values() if r.outcome != "normal")
-    hit = Figure(round(confirmed / checked, 4) if checked else None, "/tasks", {**task_link, "state": "checked"})
+    hit = Figure(round(confirmed / checked, 4) if checked else None, "/tasks", {**task_link, "checked": "1"})
     return Dashboard(
         month=month,
         unit=unit,
@@ -214,8 +199,8 @@ def dashboard(
         yuan_total=yuan_total,
         tasks_by_state=tasks_by_state,
         overdue=overdue,
-        overdue_count=Figure(len(overdue), "/tasks", {"state": "rectifying", "overdue": "1", "unit": unit}),
-        escalations=Figure(esc_count, "/tasks", {"month": month, "unit": unit, "escalated": "1"}),
+        overdue_count=Figure(len(overdue), "/tasks", {"state": "rectifying", "overdue": "1", "unit": unit, "all": "1"}),
+        escalations=Figure(esc_count, "/tasks", {"month": month, "unit": unit, "escalated": "1", "all": "1"}),
         money=money_figs,
         hit_rate=hit,
         checked=checked,

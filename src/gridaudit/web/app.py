@@ -41,7 +41,8 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from types import ModuleType
 
@@ -83,12 +84,29 @@ def _routers(package: ModuleType) -> list[tuple[ModuleType, APIRouter]]:
     return [(m, m.router) for m in discover(package) if isinstance(getattr(m, "router", None), APIRouter)]
 
 
+def shutdown(app: FastAPI) -> None:
+    """Close what the app holds open: the dataset engines and the read-only store engine (the store itself
+    is the caller's: ``app.state.store.dispose()``)."""
+    if app.state.engines is not None:
+        app.state.engines.close()
+    if app.state.read_engine is not None and app.state.read_engine is not app.state.store.engine:
+        app.state.read_engine.dispose()
+        app.state.read_engine = None
+
+
 def create_app(settings: WebSettings) -> FastAPI:
     """The app for ``settings``: opens the case store (it must exist: ``gridaudit audit init``), includes
     every page and API module, static files, security headers, error pages."""
     from gridaudit.audit.store import open_store
+    from gridaudit.web.engines import DatasetEngines
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        shutdown(app)
 
     app = FastAPI(
+        lifespan=lifespan,
         title="gridaudit API",
         version=__version__,
         description="gridaudit REST API: the audit loop's tasks and the findings (bearer tokens: "
@@ -99,6 +117,8 @@ def create_app(settings: WebSettings) -> FastAPI:
     )
     app.state.settings = settings
     app.state.store = open_store(settings.store, settings.attachments)
+    app.state.read_engine = None  # made on first use (web.deps.read_session)
+    app.state.engines = DatasetEngines(settings.dataset) if settings.dataset is not None else None
     nav: list[NavItem] = []
     for module, router in _routers(pages):
         app.include_router(router, include_in_schema=False)

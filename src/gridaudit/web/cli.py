@@ -10,6 +10,7 @@ import typer
 from gridaudit.audit.cli_common import StoreOpt
 from gridaudit.console import console, die, example
 from gridaudit.i18n import get_lang, msg
+from gridaudit.sqlconsole import DEFAULT_CONSOLE
 
 
 def serve_command(
@@ -26,18 +27,38 @@ def serve_command(
     rewards: Annotated[
         Path | None, typer.Option("--rewards", help="Tip reward setting file (docs/tips.md) / 举报奖励标准文件")
     ] = None,
+    sql_timeout: float = typer.Option(
+        DEFAULT_CONSOLE.time_limit_seconds,
+        "--sql-timeout",
+        help="SQL console: seconds a query may run before it is stopped / SQL 控制台查询时限（秒）",
+    ),
+    sql_rows: int = typer.Option(
+        DEFAULT_CONSOLE.row_cap, "--sql-rows", help="SQL console: most rows a query returns / SQL 控制台最多返回行数"
+    ),
 ) -> None:
     """Run the web app (稽查 Web 应用): tasks, plans and the audit loop in the browser, and the REST API."""
+    from dataclasses import replace
+
     from gridaudit.audit.errors import AuditError
     from gridaudit.audit.store import DEFAULT_STORE
+    from gridaudit.dataset import CURRENT, is_dataset
     from gridaudit.web.app import WebSettings, create_app
 
-    if dataset is not None and not (dataset / "manifest.json").is_file():
-        die(msg(f"{dataset} 不是数据集（缺少 manifest.json）", f"{dataset} is not a dataset (no manifest.json)"))
+    if dataset is not None and not is_dataset(dataset):
+        die(
+            msg(
+                f"{dataset} 不是数据集（缺少 {CURRENT}，请先运行 gridaudit ingest）",
+                f"{dataset} is not a dataset (no {CURRENT}; run gridaudit ingest first)",
+            )
+        )
     if rewards is not None and not rewards.is_file():
         die(msg(f"--rewards 文件不存在：{rewards}", f"--rewards file not found: {rewards}"))
     if not 0 < port < 65536:
         die(msg(f"端口 {port} 无效", f"invalid port {port}"))
+    if not 0 < sql_timeout <= 3600:
+        die(msg(f"--sql-timeout 应在 0–3600 秒之间：{sql_timeout}", f"--sql-timeout must be 0–3600 s: {sql_timeout}"))
+    if not 0 < sql_rows <= 1_000_000:
+        die(msg(f"--sql-rows 应在 1–1000000 之间：{sql_rows}", f"--sql-rows must be 1–1,000,000: {sql_rows}"))
     try:
         settings = WebSettings(
             store=store or DEFAULT_STORE,
@@ -46,6 +67,7 @@ def serve_command(
             secure_cookies=secure_cookies,
             lang=get_lang(),
             rewards=rewards,
+            console=replace(DEFAULT_CONSOLE, time_limit_seconds=sql_timeout, row_cap=sql_rows),
         )
         app = create_app(settings)
     except AuditError as exc:
@@ -66,5 +88,6 @@ def register(app: typer.Typer) -> None:
             "gridaudit serve --dataset gridaudit-demo/dataset --store gridaudit-demo/audit",
             "gridaudit serve --dataset ds --store postgresql://audit@db.example/cases --host 0.0.0.0 --port 8000 "
             "--secure-cookies",
+            "gridaudit serve --dataset ds --store cases.db --sql-timeout 30 --sql-rows 50000",
         ),
     )(serve_command)

@@ -8,8 +8,12 @@
 * ``csrf_protect``: put ``dependencies=[Depends(csrf_protect)]`` on every browser POST; the form carries the
   session's token in the hidden field ``csrf_token`` (or the header ``X-CSRF-Token``). Requests with a
   bearer token need none (no cookie is involved).
-* ``StoreSession``: a ``Store.transaction`` session for the handler (commit when it returns, roll back on any
-  error, before the response is sent). ``dataset_engine``: a ``DuckDBEngine`` on the app's dataset.
+* ``ReadSession``: a read-only store session for every GET page and API route (nothing to commit, so no
+  write lock: on SQLite a plain deferred transaction with ``query_only`` on, never ``BEGIN IMMEDIATE``, so
+  readers never queue behind each other or behind a writer). ``StoreSession``: a ``Store.transaction``
+  session for POST handlers (commit when it returns, roll back on any error, before the response is sent).
+* ``Engine``: the app's ``DatasetEngines`` cursor on the dataset's current version (one DuckDB engine per
+  dataset version per worker, a cursor per request: ``gridaudit.web.engines``).
 """
 
 from __future__ import annotations
@@ -75,22 +79,30 @@ def web_context(
     cached = getattr(request.state, "web", None)
     if cached is not None:
         return cached
+    from sqlalchemy.orm import Session
+
     from gridaudit.audit.credentials import user_for_token
 
     store = get_store(request)
     if credentials is not None:
-        with store.transaction() as s:
+        with Session(_reader(request)) as s:
             user = user_for_token(s, credentials.credentials)
         if user is None:
             raise LoginRequired("API 令牌无效或已停用", "the API token is invalid or revoked")
         ctx = WebContext(user, None, via_token=True)
     else:
-        with store.transaction() as s:
-            opened = sessions.load(s, request.cookies.get(sessions.COOKIE), idle(request))
+        raw = request.cookies.get(sessions.COOKIE)
+        with Session(_reader(request)) as s:  # most requests only read their session: no write lock
+            opened, due = sessions.peek(s, raw, idle(request))
             user = s.get(User, opened.user_id) if opened is not None and opened.user_id else None
-            if user is not None and not user.active:
-                sessions.end(s, opened.raw_id if opened else None)
-                user, opened = None, None
+            due = due or (user is not None and not user.active)
+        if due:  # expired, inactive or due for renewal: the same lookup again in a write transaction
+            with store.transaction() as s:
+                opened = sessions.load(s, raw, idle(request))
+                user = s.get(User, opened.user_id) if opened is not None and opened.user_id else None
+                if user is not None and not user.active:
+                    sessions.end(s, opened.raw_id if opened else None)
+                    user, opened = None, None
         ctx = WebContext(user, opened)
     request.state.web = ctx
     return ctx
@@ -147,6 +159,46 @@ async def csrf_protect(request: Request, ctx: Context) -> None:
         )
 
 
+def read_engine(store: Store) -> Any:
+    """An SQLAlchemy engine for read-only sessions on ``store``: for SQLite one without ``BEGIN IMMEDIATE``
+    (a read takes no write lock, so many pages read at once and never queue behind each other or a writer),
+    ``query_only`` on, no pool; PostgreSQL reads never block, so its engine is the store's own."""
+    if store.engine.dialect.name != "sqlite":
+        return store.engine
+    from sqlalchemy import create_engine, event
+    from sqlalchemy.pool import NullPool
+
+    engine = create_engine(store.engine.url, poolclass=NullPool)
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_con: Any, _record: Any) -> None:
+        dbapi_con.execute("PRAGMA busy_timeout = 10000")
+        dbapi_con.execute("PRAGMA query_only = ON")
+
+    return engine
+
+
+def _reader(request: Request) -> Any:
+    state = request.app.state
+    if getattr(state, "read_engine", None) is None:
+        state.read_engine = read_engine(get_store(request))
+    return state.read_engine
+
+
+def read_session(request: Request) -> Iterator[Session]:
+    """A read-only store session (use through ``ReadSession``); rolled back at the end, nothing is written."""
+    from sqlalchemy.orm import Session
+
+    with Session(_reader(request)) as session:
+        try:
+            yield session
+        finally:
+            session.rollback()
+
+
+ReadSession = Annotated[Any, Depends(read_session, scope="function")]
+
+
 def store_session(request: Request) -> Iterator[Session]:
     """One ``Store.transaction`` for the handler (use through ``StoreSession``: it ends before the response)."""
     with get_store(request).transaction() as s:
@@ -157,20 +209,15 @@ StoreSession = Annotated[Any, Depends(store_session, scope="function")]
 
 
 def dataset_engine(request: Request) -> Iterator[DuckDBEngine]:
-    """A DuckDB engine on the app's dataset (its newest version), closed after the handler."""
-    from gridaudit.dataset import open_dataset
-    from gridaudit.engines.duckdb import DuckDBEngine
-
-    folder = get_settings(request).dataset
-    if folder is None:
+    """An engine on the app's dataset (its current version) for one request: a cursor of the worker's shared
+    engine (``gridaudit.web.engines.DatasetEngines``), closed after the handler."""
+    engines = getattr(request.app.state, "engines", None)
+    if engines is None:
         raise AuditError(
             "未配置数据集（gridaudit serve --dataset DIR）", "no dataset configured (gridaudit serve --dataset DIR)"
         )
-    engine = DuckDBEngine(open_dataset(folder))
-    try:
+    with engines.cursor() as engine:
         yield engine
-    finally:
-        engine.close()
 
 
 Engine = Annotated[Any, Depends(dataset_engine, scope="function")]

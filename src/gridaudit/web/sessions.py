@@ -66,6 +66,20 @@ def load(session: Any, raw_id: str | None, idle: timedelta) -> OpenSession | Non
     return OpenSession(raw_id, row.user_id, row.csrf_token)
 
 
+def peek(session: Any, raw_id: str | None, idle: timedelta) -> tuple[OpenSession | None, bool]:
+    """What ``load`` would return, without writing (for a read-only store session), and whether ``load`` has a
+    write to do (the session has expired and must be deleted, or its last use is due to be renewed)."""
+    if not raw_id:
+        return None, False
+    row = session.get(WebSession, sha256_hex(raw_id))
+    if row is None:
+        return None, False
+    age = now_utc() - _aware(row.last_seen)
+    if age > idle:
+        return None, True
+    return OpenSession(raw_id, row.user_id, row.csrf_token), age > TOUCH_EVERY
+
+
 def end(session: Any, raw_id: str | None) -> None:
     """Delete a session (logout; and the pre-login session when the id is renewed at login)."""
     if not raw_id:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 
 from gridaudit.audit.findings_view import finding_detail, list_findings
 from gridaudit.audit.rule_view import catalog, rule_detail
-from gridaudit.web.deps import CurrentUser, StoreSession
+from gridaudit.web.deps import CurrentUser, ReadSession
 from gridaudit.web.reads import dataset_dir, findings_query, jsonable
 
 router = APIRouter(tags=["findings"])
@@ -25,7 +25,7 @@ OffsetParam = Annotated[str | None, Query(description="rows to skip (default 0)"
 def api_findings(
     request: Request,
     user: CurrentUser,
-    s: StoreSession,
+    s: ReadSession,
     family: ListParam = None,
     rule: ListParam = None,
     severity: ListParam = None,
@@ -55,18 +55,18 @@ def api_findings(
 
 
 @router.get("/findings/{finding_id}")
-def api_finding(request: Request, finding_id: str, user: CurrentUser, s: StoreSession) -> dict[str, Any]:
+def api_finding(request: Request, finding_id: str, user: CurrentUser, s: ReadSession) -> dict[str, Any]:
     """One finding (as in the list, with its evidence); 404 when unknown or outside the caller's units."""
     return jsonable(finding_detail(s, s.get(type(user), user.user_id), dataset_dir(request), finding_id))
 
 
 @router.get("/rules")
-def api_rules(user: CurrentUser, s: StoreSession, family: str | None = None) -> list[dict[str, Any]]:
+def api_rules(user: CurrentUser, s: ReadSession, family: str | None = None) -> list[dict[str, Any]]:
     """Every rule of the catalog (optionally one family) with texts, parameters, SQL and its hit rate."""
     return [jsonable(e.as_dict()) for e in catalog(s, family or None)]
 
 
 @router.get("/rules/{rule_id}")
-def api_rule(rule_id: str, user: CurrentUser, s: StoreSession) -> dict[str, Any]:
+def api_rule(rule_id: str, user: CurrentUser, s: ReadSession) -> dict[str, Any]:
     """One rule with its hit-rate history by plan month."""
     return jsonable(rule_detail(s, rule_id).as_dict())

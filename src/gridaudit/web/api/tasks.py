@@ -12,7 +12,8 @@ from pydantic import BaseModel
 from gridaudit.audit import actions
 from gridaudit.audit.models import Task
 from gridaudit.web import task_actions
-from gridaudit.web.deps import CurrentUser, StoreSession, csrf_protect, get_settings, get_store
+from gridaudit.web.deps import CurrentUser, ReadSession, csrf_protect, get_settings, get_store
+from gridaudit.web.pages.tasks import TaskFilters, filtered_tasks
 from gridaudit.web.render import lang_of, pick
 
 router = APIRouter(tags=["tasks"])
@@ -90,23 +91,31 @@ def _row(obj: Any, names: tuple[str, ...]) -> dict[str, Any] | None:
 
 @router.get("/tasks", response_model=TaskList)
 def list_tasks(
-    s: StoreSession,
+    s: ReadSession,
     user: CurrentUser,
     state: StateName | None = None,
+    month: str | None = Query(None, description="plan month YYYY-MM", max_length=7),
+    unit: str | None = Query(None, description="a unit and the units under it (within the user's scope)"),
+    overdue: bool = Query(False, description="only rectifications past their deadline"),
+    escalated: bool = Query(False, description="only tasks escalated at least once"),
+    checked: bool = Query(False, description="only tasks with a result in force (the hit rate's denominator)"),
     mine: bool = Query(False, description="only tasks the user may act on now"),
     limit: int = Query(100, ge=1, le=1000),
     offset: int = Query(0, ge=0),
 ) -> dict[str, Any]:
-    """The tasks the user sees (unit scope), by priority; ``mine``: only those they may act on now."""
+    """The tasks the user sees (unit scope), by priority, with the task page's filters (the dashboard's links:
+    state, month, unit, overdue, escalated, checked); ``mine``: only those they may act on now."""
     me = actions.get_user(s, user.user_id)
-    rows = [_out(s, me, t) for t in actions.list_tasks(s, state=state, user=me)]
+    flags = ("1" if v else None for v in (overdue, escalated, checked))
+    f = TaskFilters.parse(state, month, unit, *flags)
+    rows = [_out(s, me, t) for t in filtered_tasks(s, me, f)]
     if mine:
         rows = [r for r in rows if r["allowed_actions"]]
     return {"items": rows[offset : offset + limit], "total": len(rows)}
 
 
 @router.get("/tasks/{task_id}", response_model=TaskDetail)
-def get_task(task_id: int, s: StoreSession, user: CurrentUser) -> dict[str, Any]:
+def get_task(task_id: int, s: ReadSession, user: CurrentUser) -> dict[str, Any]:
     """One task the user sees, with what they may do now."""
     from gridaudit.audit import trail
     from gridaudit.web.pages.tasks import visible_task

@@ -12,8 +12,7 @@ from fastapi.encoders import jsonable_encoder
 from gridaudit.audit.models import User
 from gridaudit.views.area import area
 from gridaudit.views.customer import customer
-from gridaudit.web.deps import CurrentUser, Engine
-from gridaudit.web.pages.views_common import ReadSession
+from gridaudit.web.deps import CurrentUser, Engine, ReadSession
 
 router = APIRouter(tags=["views"])
 

@@ -13,8 +13,8 @@ from gridaudit.audit.models import User
 from gridaudit.views.chartspecs import dashboard_charts
 from gridaudit.views.dashboard import dashboard
 from gridaudit.views.loss import data_months
-from gridaudit.web.deps import CurrentUser, Engine
-from gridaudit.web.pages.views_common import ReadSession, page_context
+from gridaudit.web.deps import CurrentUser, Engine, ReadSession
+from gridaudit.web.pages.views_common import page_context
 from gridaudit.web.render import NavItem, lang_of, render
 
 router = APIRouter()

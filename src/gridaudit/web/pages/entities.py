@@ -16,8 +16,8 @@ from gridaudit.views.chartspecs import customer_charts, loss_entity_charts
 from gridaudit.views.customer import customer
 from gridaudit.views.loss import data_months
 from gridaudit.views.staff import staff
-from gridaudit.web.deps import CurrentUser, Engine
-from gridaudit.web.pages.views_common import ReadSession, page_context
+from gridaudit.web.deps import CurrentUser, Engine, ReadSession
+from gridaudit.web.pages.views_common import page_context
 from gridaudit.web.render import lang_of, render
 
 router = APIRouter()

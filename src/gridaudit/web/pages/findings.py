@@ -15,7 +15,7 @@ from gridaudit.audit.findings_view import finding_detail, list_findings, may_pla
 from gridaudit.audit.plans import PLAN_KINDS, PLANNERS
 from gridaudit.findings.query import AUDIT_STATUSES, FAMILY_TEXT, SEVERITY_TEXT, STATUS_TEXT
 from gridaudit.findings.shape import ENTITY_TYPES, FAMILIES, SEVERITIES
-from gridaudit.web.deps import CurrentUser, StoreSession, csrf_protect
+from gridaudit.web.deps import CurrentUser, ReadSession, StoreSession, csrf_protect
 from gridaudit.web.errors import BadInput
 from gridaudit.web.reads import dataset_dir, findings_query
 from gridaudit.web.render import NavItem, render
@@ -30,7 +30,7 @@ def _url(pairs: list[tuple[str, str]]) -> str:
 
 
 @router.get("/findings")
-def findings_page(request: Request, user: CurrentUser, s: StoreSession) -> Response:
+def findings_page(request: Request, user: CurrentUser, s: ReadSession) -> Response:
     """One page of findings for the filters in the query string."""
     query = findings_query(request)
     page = list_findings(s, s.get(type(user), user.user_id), dataset_dir(request), query)
@@ -62,7 +62,7 @@ def findings_page(request: Request, user: CurrentUser, s: StoreSession) -> Respo
 
 
 @router.get("/findings/{finding_id}")
-def finding_page(request: Request, finding_id: str, user: CurrentUser, s: StoreSession) -> Response:
+def finding_page(request: Request, finding_id: str, user: CurrentUser, s: ReadSession) -> Response:
     """One finding: what the list shows, and its evidence in full."""
     item = finding_detail(s, s.get(type(user), user.user_id), dataset_dir(request), finding_id)
     return render(

@@ -12,7 +12,7 @@ from starlette.responses import Response
 
 from gridaudit.audit import actions, workflow
 from gridaudit.audit.plans import PLANNERS
-from gridaudit.web.deps import CurrentUser, StoreSession, csrf_protect, get_settings, require_roles
+from gridaudit.web.deps import CurrentUser, ReadSession, StoreSession, csrf_protect, get_settings, require_roles
 from gridaudit.web.errors import BadInput
 from gridaudit.web.render import NavItem, render
 
@@ -25,19 +25,11 @@ Planner = Depends(require_roles(*PLANNERS))
 
 
 @router.get("/plans", dependencies=[Reader])
-def plan_list(request: Request, user: CurrentUser, s: StoreSession) -> Response:
-    """Every plan with its task count, newest first."""
-    from sqlalchemy import func, select
+def plan_list(request: Request, user: CurrentUser, s: ReadSession) -> Response:
+    """The plans this user sees (``plan_view.list_plans``: unit scope) with their task counts, newest first."""
+    from gridaudit.audit.plan_view import list_plans
 
-    from gridaudit.audit.models import Plan, Task
-
-    q = (
-        select(Plan, func.count(Task.task_id))
-        .outerjoin(Task, Task.plan_id == Plan.plan_id)
-        .group_by(Plan.plan_id)
-        .order_by(Plan.plan_id.desc())
-    )
-    rows = [(p, n) for p, n in s.execute(q)]
+    rows = list_plans(s, actions.get_user(s, user.user_id))
     return render(request, "plans.html", plans=rows, may_plan=user.role in PLANNERS)
 
 
@@ -100,13 +92,13 @@ def plan_create(
 
 
 @router.get("/plans/{plan_id}", dependencies=[Reader])
-def plan_page(request: Request, plan_id: int, user: CurrentUser, s: StoreSession) -> Response:
-    """One plan: targets (quotas asked, filled at creation, filled now), tasks by state and family, its tasks
-    that this user sees."""
-    from gridaudit.audit.plan_view import plan_summary
+def plan_page(request: Request, plan_id: int, user: CurrentUser, s: ReadSession) -> Response:
+    """One plan this user sees (``access.check_plan``, else 403/404): targets (quotas asked, filled at
+    creation, filled now) and tasks by state and family over the whole plan; its tasks that this user sees."""
+    from gridaudit.audit.plan_view import visible_plan_summary
 
-    summary = plan_summary(s, plan_id)
     me = actions.get_user(s, user.user_id)
+    summary = visible_plan_summary(s, me, plan_id)
     tasks: list[Any] = actions.list_tasks(s, plan_id=plan_id, user=me)
     done = sum(n for st, n in summary.by_state.items() if st in ("closed", "cancelled"))
     return render(request, "plan.html", plan=summary, tasks=tasks, states=workflow.STATES, done=done)

@@ -8,7 +8,7 @@ from starlette.responses import Response
 from gridaudit.audit.rule_view import catalog, rule_detail
 from gridaudit.findings.query import FAMILY_TEXT, SEVERITY_TEXT
 from gridaudit.findings.shape import FAMILIES
-from gridaudit.web.deps import CurrentUser, StoreSession
+from gridaudit.web.deps import CurrentUser, ReadSession
 from gridaudit.web.errors import BadInput
 from gridaudit.web.render import NavItem, render
 
@@ -17,7 +17,7 @@ NAV = [NavItem("/rules", "规则库", "Rules", order=60)]
 
 
 @router.get("/rules")
-def rules_page(request: Request, user: CurrentUser, s: StoreSession, family: str | None = None) -> Response:
+def rules_page(request: Request, user: CurrentUser, s: ReadSession, family: str | None = None) -> Response:
     """Every rule of the catalog (optionally one family) with its hit rate."""
     if family and family not in FAMILIES:
         raise BadInput(
@@ -37,7 +37,7 @@ def rules_page(request: Request, user: CurrentUser, s: StoreSession, family: str
 
 
 @router.get("/rules/{rule_id}")
-def rule_page(request: Request, rule_id: str, user: CurrentUser, s: StoreSession) -> Response:
+def rule_page(request: Request, rule_id: str, user: CurrentUser, s: ReadSession) -> Response:
     """One rule: texts, parameters, tables, SQL (and its derived tables'), hit rate and its history."""
     entry = rule_detail(s, rule_id)
     return render(request, "rule.html", rule=entry, family_text=FAMILY_TEXT, severity_text=SEVERITY_TEXT)

@@ -5,6 +5,8 @@ use in this state (``task_actions.allowed_actions``). POSTs go through ``task_ac
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -16,7 +18,7 @@ from gridaudit.audit import actions, trail, workflow
 from gridaudit.audit.models import Task, User
 from gridaudit.audit.trail_labels import event_label
 from gridaudit.web import task_actions
-from gridaudit.web.deps import CurrentUser, StoreSession, csrf_protect, get_settings, get_store
+from gridaudit.web.deps import CurrentUser, ReadSession, csrf_protect, get_settings, get_store
 from gridaudit.web.errors import BadInput
 from gridaudit.web.render import NavItem, render
 
@@ -28,30 +30,114 @@ def _me(s: Any, user: User) -> User:
     return actions.get_user(s, user.user_id)
 
 
-def my_tasks(s: Any, user: User, state: str | None, mine: bool) -> list[tuple[Task, list[str]]]:
-    """The tasks ``user`` sees (unit scope: ``actions.list_tasks``), each with the actions they may take now;
-    ``mine``: only those with at least one."""
-    rows = [(t, task_actions.allowed_actions(s, user, t)) for t in actions.list_tasks(s, state=state, user=user)]
+@dataclass(frozen=True)
+class TaskFilters:
+    """The filters of a task list (``/tasks`` and ``GET /api/v1/tasks``), as the dashboard's links carry them:
+    state, plan month, unit (and those under it), overdue rectifications, escalated tasks, tasks with a result
+    in force."""
+
+    state: str | None = None
+    month: str | None = None
+    unit: str | None = None
+    overdue: bool = False
+    escalated: bool = False
+    checked: bool = False
+
+    @classmethod
+    def parse(
+        cls,
+        state: str | None,
+        month: str | None,
+        unit: str | None,
+        overdue: str | None,
+        escalated: str | None,
+        checked: str | None = None,
+    ) -> TaskFilters:
+        """The filters from query parameters (empty means unset; ``overdue``/``escalated``: ``1`` or ``0``);
+        a bad state, month or flag is ``BadInput`` naming it."""
+        from gridaudit.views.common import check_id, check_month
+
+        if state and state not in workflow.STATES:
+            raise BadInput(
+                f"未知状态 {state}，可选: {', '.join(workflow.STATES)}",
+                f"unknown state {state}; states: {', '.join(workflow.STATES)}",
+            )
+        return cls(
+            state=state or None,
+            month=check_month(month, "月份 / month") if month else None,
+            unit=check_id(unit, ("单位", "unit")) if unit else None,
+            overdue=_flag(overdue, "overdue"),
+            escalated=_flag(escalated, "escalated"),
+            checked=_flag(checked, "checked"),
+        )
+
+    def params(self) -> dict[str, str | None]:
+        """The query parameters giving these filters back (for the list's form and links)."""
+        return {
+            "state": self.state,
+            "month": self.month,
+            "unit": self.unit,
+            "overdue": "1" if self.overdue else None,
+            "escalated": "1" if self.escalated else None,
+            "checked": "1" if self.checked else None,
+        }
+
+
+def _flag(value: str | None, name: str) -> bool:
+    if value in (None, "", "0", "false"):
+        return False
+    if value in ("1", "true"):
+        return True
+    raise BadInput(f"参数 {name} 应为 1 或 0：{value!r}", f"the parameter {name} must be 1 or 0: {value!r}")
+
+
+def filtered_tasks(s: Any, user: User, f: TaskFilters, today: date | None = None) -> list[Task]:
+    """The tasks ``user`` sees matching ``f`` (``actions.list_tasks``: the same function the dashboard counts
+    with); ``today`` decides what is overdue (default: today)."""
+    return actions.list_tasks(
+        s,
+        state=f.state,
+        month=f.month,
+        user=user,
+        unit=f.unit,
+        overdue_on=(today or date.today()) if f.overdue else None,
+        escalated=f.escalated,
+        checked=f.checked,
+    )
+
+
+def my_tasks(s: Any, user: User, f: TaskFilters, mine: bool) -> list[tuple[Task, list[str]]]:
+    """The tasks ``user`` sees matching ``f`` (unit scope: ``actions.list_tasks``), each with the actions they
+    may take now; ``mine``: only those with at least one."""
+    rows = [(t, task_actions.allowed_actions(s, user, t)) for t in filtered_tasks(s, user, f)]
     return [r for r in rows if r[1]] if mine else rows
 
 
 @router.get("/tasks")
 def task_list(
-    request: Request, user: CurrentUser, s: StoreSession, state: str | None = None, all: str | None = None
-) -> Response:  # noqa: A002 - the query parameter
-    """My tasks (default) or all tasks I see (``?all=1``), optionally of one state."""
-    if state and state not in workflow.STATES:
-        raise BadInput(
-            f"未知状态 {state}，可选: {', '.join(workflow.STATES)}",
-            f"unknown state {state}; states: {', '.join(workflow.STATES)}",
-        )
+    request: Request,
+    user: CurrentUser,
+    s: ReadSession,
+    state: str | None = None,
+    all: str | None = None,  # noqa: A002 - the query parameter
+    month: str | None = None,
+    unit: str | None = None,
+    overdue: str | None = None,
+    escalated: str | None = None,
+    checked: str | None = None,
+) -> Response:
+    """My tasks (default) or all tasks I see (``?all=1``), optionally of one state, plan month and unit,
+    only overdue rectifications (``overdue=1``), escalated tasks (``escalated=1``) or tasks with a result in
+    force (``checked=1``)."""
+    f = TaskFilters.parse(state, month, unit, overdue, escalated, checked)
     mine = not all
-    rows = my_tasks(s, _me(s, user), state or None, mine)
+    rows = my_tasks(s, _me(s, user), f, mine)
     return render(
         request,
         "tasks.html",
         rows=rows,
-        state=state or "",
+        state=f.state or "",
+        filters=f,
         mine=mine,
         states=workflow.STATES,
         action_text=task_actions.ACTION_TEXT,
@@ -104,7 +190,7 @@ def visible_task(s: Any, user: User, task_id: int) -> Task:
 
 
 @router.get("/tasks/{task_id}")
-def task_page(request: Request, task_id: int, user: CurrentUser, s: StoreSession, done: str | None = None) -> Response:
+def task_page(request: Request, task_id: int, user: CurrentUser, s: ReadSession, done: str | None = None) -> Response:
     """One task with its finding, evidence, timeline and the forms this user may use now."""
     me = _me(s, user)
     task = visible_task(s, me, task_id)
@@ -127,7 +213,7 @@ def task_page(request: Request, task_id: int, user: CurrentUser, s: StoreSession
 
 
 @router.get("/tasks/{task_id}/attachments/{attachment_id}")
-def attachment(task_id: int, attachment_id: int, user: CurrentUser, s: StoreSession, request: Request) -> Response:
+def attachment(task_id: int, attachment_id: int, user: CurrentUser, s: ReadSession, request: Request) -> Response:
     """Download an attachment of a task the user sees (stored by sha256; sent under its original name)."""
     from fastapi.responses import FileResponse
 
