@@ -21,7 +21,8 @@ def _rate(demo_dir, period: str) -> float:
         f"select sum(loss_kwh) / sum(supply_kwh) * 100 from read_parquet('{path}') "
         "where level = 'unit' and period = ? and entity_id in (select unnest(?))"
     )
-    return float(duckdb.execute(sql, [period, roots]).fetchone()[0])
+    with duckdb.connect() as con:  # its own connection: fetchone() leaves a result open on it
+        return float(con.execute(sql, [period, roots]).fetchone()[0])
 
 
 def test_report_months(demo_report, demo_month) -> None:
