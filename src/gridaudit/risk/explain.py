@@ -88,6 +88,14 @@ def format_value(name: str, value: float) -> str:
     return f"{value:.2f}"
 
 
+def reason_value(value: float) -> float:
+    """A feature value as a stored reason keeps it: nine significant digits.
+
+    DuckDB sums floats in parallel, so two runs on the same data can differ in the last bits; nine digits are far
+    more than any reading needs and keep stored explanations identical between runs."""
+    return float(f"{value:.9g}")
+
+
 def top_reasons(names: list[str], contrib: list[float], values: list[float], k: int) -> list[dict[str, Any]]:
     """The k features that pushed the score up most (positive contributions only), largest first."""
     order = sorted(range(len(names)), key=lambda i: -contrib[i])
@@ -95,7 +103,7 @@ def top_reasons(names: list[str], contrib: list[float], values: list[float], k: 
     for i in order[:k]:
         if contrib[i] <= 0:
             break
-        out.append({"feature": names[i], "value": values[i], "contribution": round(float(contrib[i]), 4)})
+        out.append({"feature": names[i], "value": reason_value(values[i]), "contribution": round(float(contrib[i]), 4)})
     return out
 
 

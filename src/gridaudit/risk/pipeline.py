@@ -344,6 +344,7 @@ def _explain_by_signals(
 
     Fills ``reasons`` in place and returns the rows it explained. Costs a rank per signal, not TreeSHAP's
     ~2 ms a row, so every scored customer carries an explanation."""
+    from gridaudit.risk.explain import reason_value
     from gridaudit.risk.unsupervised import unsupervised_scores
 
     rest = np.setdiff1d(np.arange(len(feats)), top)
@@ -359,7 +360,7 @@ def _explain_by_signals(
     picked_v = np.take_along_axis(feats[used].to_numpy(dtype="float64")[rest], order, axis=1).tolist()
     for row, picks, cs, vs in zip(rest.tolist(), order.tolist(), picked_c, picked_v, strict=True):
         reasons[row] = [
-            {"feature": used[j], "value": v, "contribution": round(cj, 4), "source": "signals"}
+            {"feature": used[j], "value": reason_value(v), "contribution": round(cj, 4), "source": "signals"}
             for j, cj, v in zip(picks, cs, vs, strict=True)
             if cj > 0
         ]
