@@ -9,7 +9,7 @@ import pyarrow as pa
 
 from gridaudit.contract import load_contract
 from gridaudit.dataset import Dataset
-from gridaudit.engines import columns_of
+from gridaudit.engines.base import columns_of
 
 
 def sql_literal(text: str) -> str:
@@ -64,6 +64,7 @@ class DuckDBEngine:
         """Expose an in-memory Arrow table as ``name`` (e.g. the runner's ``workday_calendar``)."""
         self.con.register(name, table)
         self._made().add(name)
+        self.__dict__.setdefault("_registered", set()).add(name)
 
     def materialise(self, name: str, sql: str) -> None:
         """Run one SELECT (no parameters) into temporary table ``name`` (a rule catalog's derived table)."""
@@ -71,8 +72,13 @@ class DuckDBEngine:
         self._made().add(name)
 
     def drop_materialised(self, name: str) -> None:
-        """Drop a table made by :meth:`materialise` (frees its memory)."""
-        self.con.execute(f'DROP TABLE IF EXISTS temp."{name}"')
+        """Drop a table made by :meth:`materialise` or :meth:`register_table` (frees its memory)."""
+        registered: set[str] = self.__dict__.setdefault("_registered", set())
+        if name in registered:  # a registered Arrow table is a view of the connection, not a temp table
+            self.con.unregister(name)
+            registered.discard(name)
+        else:
+            self.con.execute(f'DROP TABLE IF EXISTS temp."{name}"')
         self._made().discard(name)
 
     def lock_down(self) -> None:

@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 
 from gridaudit.contract import load_contract
 from gridaudit.dataset import Dataset
-from gridaudit.engines import columns_of
+from gridaudit.engines.base import columns_of
 from gridaudit.engines.guard import POSTGRES_DENIED, POSTGRES_DENIED_PREFIXES, check_locked
 from gridaudit.engines.transpile import transpile
 from gridaudit.i18n import both

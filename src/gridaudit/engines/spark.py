@@ -18,13 +18,13 @@ import pyarrow as pa
 
 from gridaudit.contract import load_contract
 from gridaudit.dataset import Dataset
-from gridaudit.engines import EngineError, columns_of
+from gridaudit.engines.base import EngineError, columns_of
 from gridaudit.engines.guard import SPARK_DENIED, SPARK_DENIED_PREFIXES, check_locked
 from gridaudit.engines.transpile import transpile
 from gridaudit.i18n import both
 
 if TYPE_CHECKING:
-    from gridaudit.engines import EngineSettings
+    from gridaudit.engines.base import EngineSettings
 
 # Spark SQL type names of the contract column types (for NULL columns a dataset lacks).
 SPARK_TYPES = {
