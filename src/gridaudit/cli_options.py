@@ -215,6 +215,11 @@ def spark_data_option() -> Any:
     )
 
 
+def spark_conf_option() -> Any:
+    """``--spark-conf KEY=VALUE`` (repeat): extra Spark settings for ``--engine spark``."""
+    return repeat_option("--spark-conf", "Extra Spark setting KEY=VALUE for --engine spark (repeat) / 附加 Spark 配置")
+
+
 def memory_limit_option(default: str = "4GB") -> Any:
     """``--memory-limit``: DuckDB's memory limit (Spark: executor memory on a cluster, driver memory locally)."""
     return typer.Option(default, "--memory-limit", help="Engine memory limit (DuckDB; Spark executors) / 引擎内存上限")
@@ -232,6 +237,7 @@ def engine_settings(
     memory_limit: str | None = "4GB",
     threads: int | None = None,
     spark_data: str | None = None,
+    spark_conf: list[str] | None = None,
 ) -> Any:
     """The :class:`~gridaudit.engines.EngineSettings` the engine options give; a bad combination exits 2
     with a bilingual error naming the option."""
@@ -239,10 +245,19 @@ def engine_settings(
 
     if engine == "postgres" and not pg:
         die(both("--engine postgres 需要 --pg URL", "--engine postgres needs --pg URL"))
-    if engine != "spark" and (spark_master != "local[*]" or spark_data):
+    if engine != "spark" and (spark_master != "local[*]" or spark_data or spark_conf):
         die(
-            both("--spark-master/--spark-data 只用于 --engine spark", "--spark-master/--spark-data need --engine spark")
+            both(
+                "--spark-master/--spark-data/--spark-conf 只用于 --engine spark",
+                "--spark-master/--spark-data/--spark-conf need --engine spark",
+            )
         )
+    conf: dict[str, str] = {}
+    for item in spark_conf or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            die(both(f"--spark-conf 格式应为 键=值：{item!r}", f"--spark-conf must be KEY=VALUE, got {item!r}"))
+        conf[key.strip()] = value.strip()
     try:
         return EngineSettings(
             kind=engine,
@@ -251,6 +266,7 @@ def engine_settings(
             memory_limit=memory_limit,
             threads=threads,
             spark_data_root=spark_data,
+            spark_conf=conf,
         )
     except EngineError as exc:
         die(str(exc))

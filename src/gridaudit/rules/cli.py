@@ -16,6 +16,7 @@ from gridaudit.cli_options import (
     out_file_option,
     pg_option,
     repeat_option,
+    spark_conf_option,
     spark_data_option,
     spark_master_option,
     threads_option,
@@ -140,6 +141,7 @@ def run_cmd(
     pg: str | None = pg_option(),
     spark_master: str = spark_master_option(),
     spark_data: str | None = spark_data_option(),
+    spark_conf: list[str] | None = spark_conf_option(),
     sets: list[str] | None = repeat_option("--set", "Override a parameter: RULE.param=value (repeat) / 覆盖参数"),
     catalog: list[Path] | None = repeat_option("--catalog", "Extra rule folder (repeat) / 附加规则目录"),
     memory_limit: str = memory_limit_option(),
@@ -160,7 +162,7 @@ def run_cmd(
     from gridaudit.rules.record import rules_provenance
     from gridaudit.rules.runner import run_rules
 
-    settings = engine_settings(engine, pg, spark_master, memory_limit, threads, spark_data)
+    settings = engine_settings(engine, pg, spark_master, memory_limit, threads, spark_data, spark_conf)
     try:
         ds = open_dataset(dataset)
     except DatasetError as exc:
