@@ -22,6 +22,7 @@ import pyarrow as pa
 
 from gridaudit.contract import load_contract
 from gridaudit.engines import Engine, EngineSettings, open_engine
+from gridaudit.engines.stages import UnportableSQL, check_portable, materialise_staged, plan_stages
 from gridaudit.findings import FINDINGS_SCHEMA, evidence_json, finding_id
 from gridaudit.i18n import both
 from gridaudit.rules.loader import REQUIRED_OUTPUTS, Derived, Rule, RuleError
@@ -117,7 +118,11 @@ def _materialise(engine: Engine, derived: Derived, log: list[RuleReport] | None)
         tree = check_rule_sql(derived.sql, set(derived.header.tables) | set(derived.header.derived))
         if param_names(tree):
             raise UnsafeSQL(both("派生表不能有参数", "a derived table takes no parameters"))
-        engine.materialise(derived.id, derived.sql)
+        check_portable(tree, engine.name)
+        # on an engine that recomputes a CTE at every read, one read twice is built once as a stage, then dropped
+        staged = plan_stages(derived.sql, engine.name, prefix=f"{derived.id}__")
+        for stage in materialise_staged(engine, derived.id, staged):
+            engine.drop_materialised(stage)
     except Exception as exc:  # noqa: BLE001 - reported on every rule that reads it, never fatal
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         error = both(f"派生表 {derived.id} 失败：", f"derived table {derived.id} failed: ") + text[:400]
@@ -168,6 +173,10 @@ def _run_one(
     try:
         tree = check_rule_sql(rule.sql, set(rule.header.tables) | set(rule.header.derived))
     except UnsafeSQL as exc:
+        return RuleReport(rule.id, rule.family, "error", message=both("拒绝执行：", "refused: ") + str(exc)), []
+    try:
+        check_portable(tree, engine.name)
+    except UnportableSQL as exc:
         return RuleReport(rule.id, rule.family, "error", message=both("拒绝执行：", "refused: ") + str(exc)), []
     used = param_names(tree)
     undeclared = sorted(used - set(params) - {"period"})
