@@ -110,7 +110,7 @@ def test_spark_is_an_engine_and_refuses_reflection_when_locked(dataset, spark):
             engine.query(f'SELECT * FROM parquet."{dataset.table_glob("readings")}"')
     finally:
         engine.close()
-        spark.conf.set("spark.sql.runSQLOnFiles", "true")  # the shared test session
+    assert spark.conf.get("spark.sql.runSQLOnFiles") == "true"  # close gave the shared session back
 
 
 def test_settings_refuse_what_cannot_work(dataset):

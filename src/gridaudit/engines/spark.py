@@ -18,7 +18,7 @@ import pyarrow as pa
 
 from gridaudit.contract import load_contract
 from gridaudit.dataset import Dataset
-from gridaudit.engines.base import EngineError, columns_of
+from gridaudit.engines.base import EngineError, quote_table
 from gridaudit.engines.guard import SPARK_DENIED, SPARK_DENIED_PREFIXES, check_locked
 from gridaudit.engines.transpile import transpile
 from gridaudit.i18n import both
@@ -130,6 +130,7 @@ class SparkEngine:
         self._views: set[str] = set()
         self._cached: dict[str, Any] = {}
         self._locked = False
+        self._files_before = "true"
         self._group = f"gridaudit-{os.getpid()}-{next(_GROUPS)}"
         from pyspark.sql import functions as F
 
@@ -147,8 +148,8 @@ class SparkEngine:
         return set(self._views)
 
     def columns(self, table: str) -> list[str]:
-        """Column names of one of this engine's views."""
-        return columns_of(self, table)
+        """Column names of one of this engine's views (from the plan: no Spark job runs)."""
+        return list(self.spark.table(quote_table(table).replace('"', "`")).columns)
 
     def register_table(self, name: str, table: pa.Table) -> None:
         """Expose an Arrow table as temp view ``name``."""
@@ -198,6 +199,8 @@ class SparkEngine:
         Spark SQL reaches only the temp views and the session's catalog; reading ``parquet.`path``` is
         also switched off (``spark.sql.runSQLOnFiles``).
         """
+        if not self._locked:
+            self._files_before = self.spark.conf.get("spark.sql.runSQLOnFiles", "true")
         self.spark.conf.set("spark.sql.runSQLOnFiles", "false")
         self._locked = True
 
@@ -206,10 +209,13 @@ class SparkEngine:
         self.spark.sparkContext.cancelJobGroup(self._group)
 
     def close(self) -> None:
-        """Drop this engine's temp views (the shared session stays up)."""
+        """Drop this engine's temp views and undo its lock-down (the shared session stays up)."""
         for view in self._views:
             self.spark.catalog.dropTempView(view)
         self._views.clear()
+        if self._locked:  # the session may be shared: give it back as it was
+            self.spark.conf.set("spark.sql.runSQLOnFiles", self._files_before)
+            self._locked = False
 
 
 def table_location(dataset: Dataset, table: str, data_root: str | None = None) -> str:
