@@ -183,6 +183,95 @@ def out_dir_option(help: str, default: Any = None) -> Any:
     return _mark(typer.Option(default, "--out-dir", metavar="DIR", help=help), "out_dir")
 
 
+# ---------------------------------------------------------------- engine options (docs/engines.md)
+
+
+def engine_option() -> Any:
+    """``--engine duckdb|postgres|spark``: which engine an analyzer runs on (DuckDB by default)."""
+    return typer.Option("duckdb", "--engine", help="duckdb | postgres | spark (docs/engines.md) / 查询引擎")
+
+
+def pg_option() -> Any:
+    """``--pg URL``: the PostgreSQL server of ``--engine postgres``."""
+    return typer.Option(None, "--pg", help="PostgreSQL URL for --engine postgres / PostgreSQL 连接")
+
+
+def spark_master_option() -> Any:
+    """``--spark-master URL``: Spark's master for ``--engine spark`` (``local[*]`` by default)."""
+    return typer.Option(
+        "local[*]",
+        "--spark-master",
+        help="Spark master for --engine spark: local[*], spark://host:7077, yarn, k8s://… / Spark 集群地址",
+    )
+
+
+def spark_data_option() -> Any:
+    """``--spark-data URI``: the dataset folder as a Spark cluster's executors read it (HDFS, S3, shared)."""
+    return typer.Option(
+        None,
+        "--spark-data",
+        help="The dataset folder as the Spark executors see it (hdfs://…, s3a://…, file:///shared/…) "
+        "/ 集群读取数据集的位置",
+    )
+
+
+def spark_conf_option() -> Any:
+    """``--spark-conf KEY=VALUE`` (repeat): extra Spark settings for ``--engine spark``."""
+    return repeat_option("--spark-conf", "Extra Spark setting KEY=VALUE for --engine spark (repeat) / 附加 Spark 配置")
+
+
+def memory_limit_option(default: str = "4GB") -> Any:
+    """``--memory-limit``: DuckDB's memory limit (Spark: executor memory on a cluster, driver memory locally)."""
+    return typer.Option(default, "--memory-limit", help="Engine memory limit (DuckDB; Spark executors) / 引擎内存上限")
+
+
+def threads_option() -> Any:
+    """``--threads N``: engine threads (DuckDB threads, Spark cores, PostgreSQL parallel workers)."""
+    return typer.Option(None, "--threads", help="Engine threads (default: one per core) / 线程数")
+
+
+def engine_settings(
+    engine: str = "duckdb",
+    pg: str | None = None,
+    spark_master: str = "local[*]",
+    memory_limit: str | None = "4GB",
+    threads: int | None = None,
+    spark_data: str | None = None,
+    spark_conf: list[str] | None = None,
+) -> Any:
+    """The :class:`~gridaudit.engines.EngineSettings` the engine options give; a bad combination exits 2
+    with a bilingual error naming the option."""
+    from gridaudit.engines import EngineError, EngineSettings
+
+    if engine == "postgres" and not pg:
+        die(both("--engine postgres 需要 --pg URL", "--engine postgres needs --pg URL"))
+    if engine != "spark" and (spark_master != "local[*]" or spark_data or spark_conf):
+        die(
+            both(
+                "--spark-master/--spark-data/--spark-conf 只用于 --engine spark",
+                "--spark-master/--spark-data/--spark-conf need --engine spark",
+            )
+        )
+    conf: dict[str, str] = {}
+    for item in spark_conf or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            die(both(f"--spark-conf 格式应为 键=值：{item!r}", f"--spark-conf must be KEY=VALUE, got {item!r}"))
+        conf[key.strip()] = value.strip()
+    try:
+        return EngineSettings(
+            kind=engine,
+            postgres_url=pg,
+            spark_master=spark_master,
+            memory_limit=memory_limit,
+            threads=threads,
+            spark_data_root=spark_data,
+            spark_conf=conf,
+        )
+    except EngineError as exc:
+        die(str(exc))
+
+
 def option_kind(param: Any) -> str | None:
     """The convention kind a factory gave a click parameter (None for a plain option)."""
     info = getattr(getattr(param, "type_descriptor", None), "parameter_info", None)

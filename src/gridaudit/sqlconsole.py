@@ -102,13 +102,13 @@ def dataset_units(dataset: Dataset) -> set[str]:
 @lru_cache(maxsize=8)
 def _units_of(root: str, version: str) -> frozenset[str]:
     from gridaudit.dataset import open_dataset
-    from gridaudit.engines.duckdb import DuckDBEngine
+    from gridaudit.engines import open_engine
 
     dataset = open_dataset(root, version)
     parts = [f"select cast(unit_id as varchar) u from {t}" for t in ("units", "customers") if dataset.has(t)]
     if not parts:
         return frozenset()
-    engine = DuckDBEngine(dataset)
+    engine = open_engine(dataset)
     try:
         got = engine.query(f"select distinct u from ({' union all '.join(parts)}) q where u is not null")
     finally:
@@ -202,9 +202,9 @@ def execute(dataset: Dataset, sql: str, settings: ConsoleSettings = DEFAULT_CONS
     """Run ``sql`` on ``dataset`` under the sandbox and the limits (no audit trail: :func:`run_query` records).
 
     Raises ``ConsoleError`` with status ``refused`` (sandbox), ``timeout`` (time limit) or ``error`` (engine)."""
-    from gridaudit.engines.duckdb import DuckDBEngine
+    from gridaudit.engines import EngineSettings, open_engine
 
-    engine = DuckDBEngine(dataset, threads=settings.threads, memory_limit=settings.memory_limit)
+    engine = open_engine(dataset, EngineSettings(threads=settings.threads, memory_limit=settings.memory_limit))
     try:
         tree = check_query(sql, engine.tables(), settings)
         engine.lock_down()

@@ -159,12 +159,12 @@ def _month_shift(month: str, delta: int) -> str:
 def read_counts(dataset_dir: str | Path, periods: list[str]) -> tuple[dict[str, int], dict[str, int]]:
     """Readings per reader and per unit in ``periods`` from a dataset (empty when tables are missing)."""
     from gridaudit.dataset import open_dataset
-    from gridaudit.engines.duckdb import DuckDBEngine
+    from gridaudit.engines import open_engine
 
     ds = open_dataset(dataset_dir)
     if not ds.has("readings") or not periods:
         return {}, {}
-    eng = DuckDBEngine(ds)
+    eng = open_engine(ds)
     try:
         params = {"p": periods}
         by_reader = eng.query(

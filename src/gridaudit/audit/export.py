@@ -423,12 +423,12 @@ def export_xlsx(
 def _staff_names(dataset_dir: str | Path) -> dict[str, str]:
     """staff_id → name from the dataset's ``staff`` table (empty without one)."""
     from gridaudit.dataset import open_dataset
-    from gridaudit.engines.duckdb import DuckDBEngine
+    from gridaudit.engines import open_engine
 
     ds = open_dataset(dataset_dir)
     if not ds.has("staff"):
         return {}
-    eng = DuckDBEngine(ds)
+    eng = open_engine(ds)
     try:
         if "name" not in eng.query("select * from staff limit 0").column_names:
             return {}

@@ -152,7 +152,7 @@ def entity_areas(dataset_dir: str | Path, entities: pa.Table | None = None) -> d
     (as ``plans.entity_units``)."""
     from gridaudit.audit.plans import only_wanted, register_entities
     from gridaudit.dataset import open_dataset
-    from gridaudit.engines.duckdb import DuckDBEngine
+    from gridaudit.engines import open_engine
 
     ds = open_dataset(dataset_dir)
     queries = []
@@ -167,7 +167,7 @@ def entity_areas(dataset_dir: str | Path, entities: pa.Table | None = None) -> d
         area = "coalesce(m.area_id, c.area_id)" if ds.has("customers") else "m.area_id"
         queries.append(("meter", f"select m.meter_id k, {area} a from meters m {join}"))
     out: dict[tuple[str, str], str] = {}
-    eng = DuckDBEngine(ds)
+    eng = open_engine(ds)
     try:
         if entities is not None:
             register_entities(eng, entities)

@@ -155,10 +155,10 @@ def entity_units(dataset_dir: str | Path, entities: pa.Table | None = None) -> d
     meters, bills and work orders their customer's unit. ``entities`` (columns entity_type, entity_id, e.g. a
     findings table) limits the answer to those entities: a few thousand findings need not map 12 M bills."""
     from gridaudit.dataset import open_dataset
-    from gridaudit.engines.duckdb import DuckDBEngine
+    from gridaudit.engines import open_engine
 
     ds = open_dataset(dataset_dir)
-    eng = DuckDBEngine(ds)
+    eng = open_engine(ds)
     try:
         if entities is not None:
             register_entities(eng, entities)

@@ -87,7 +87,7 @@ class SyncOutcome:
 def read_dataset_units(dataset_dir: str | Path) -> list[dict]:
     """The ``units`` rows of a dataset (unit_id, name, parent_id, level), or a clear error."""
     from gridaudit.dataset import open_dataset
-    from gridaudit.engines.duckdb import DuckDBEngine
+    from gridaudit.engines import open_engine
 
     ds = open_dataset(dataset_dir)
     if not ds.has("units"):
@@ -95,7 +95,7 @@ def read_dataset_units(dataset_dir: str | Path) -> list[dict]:
             f"数据集 {dataset_dir} 没有 units 表，无法同步单位树",
             f"dataset {dataset_dir} has no units table; cannot sync the unit tree",
         )
-    eng = DuckDBEngine(ds)
+    eng = open_engine(ds)
     try:
         cols = set(eng.query("select * from units limit 0").column_names)
         parent = "cast(parent_id as varchar)" if "parent_id" in cols else "null"

@@ -1,28 +1,32 @@
-"""Query engines behind one small protocol: DuckDB (default), PostgreSQL, Spark SQL.
+"""Query engines behind one protocol: DuckDB (default), PostgreSQL, Spark SQL (docs/engines.md).
 
-SQL is written once in the DuckDB dialect; other engines transpile it with sqlglot.
+SQL is written once in the DuckDB dialect; other engines transpile it with sqlglot. An analyzer gets an
+engine from :func:`open_engine` with one :class:`EngineSettings` and uses only the :class:`Engine`
+methods, never the DuckDB, psycopg or Spark object behind it.
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from gridaudit.engines.base import (
+    DEFAULT_MEMORY_LIMIT,
+    DEFAULT_SPARK_MASTER,
+    ENGINE_KINDS,
+    Engine,
+    EngineError,
+    EngineSettings,
+    columns_of,
+    quote_table,
+)
+from gridaudit.engines.opener import open_engine
 
-import pyarrow as pa
-
-
-class Engine(Protocol):
-    """What an analyzer needs from an engine: which tables exist, and running a query."""
-
-    name: str
-
-    def tables(self) -> set[str]:
-        """Names of the tables (views) the engine can query."""
-        ...
-
-    def query(self, sql: str, params: dict[str, Any] | None = None) -> pa.Table:
-        """Run one SELECT (DuckDB dialect, ``$name`` parameters) and return its rows as Arrow."""
-        ...
-
-    def close(self) -> None:
-        """Release the connection."""
-        ...
+__all__ = [
+    "DEFAULT_MEMORY_LIMIT",
+    "DEFAULT_SPARK_MASTER",
+    "ENGINE_KINDS",
+    "Engine",
+    "EngineError",
+    "EngineSettings",
+    "columns_of",
+    "open_engine",
+    "quote_table",
+]

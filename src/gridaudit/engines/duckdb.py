@@ -9,6 +9,7 @@ import pyarrow as pa
 
 from gridaudit.contract import load_contract
 from gridaudit.dataset import Dataset
+from gridaudit.engines.base import columns_of
 
 
 def sql_literal(text: str) -> str:
@@ -40,8 +41,17 @@ class DuckDBEngine:
                 self.con.execute(f'CREATE OR REPLACE VIEW "{table}" AS SELECT *, {", ".join(nulls)} FROM {source}')
 
     def tables(self) -> set[str]:
-        """Names of the dataset tables visible as views."""
-        return set(self.dataset.tables())
+        """Names of the dataset tables (views) and of the tables registered or materialised since."""
+        return set(self.dataset.tables()) | self._made()
+
+    def _made(self) -> set[str]:
+        # an attribute set on first use: subclasses sharing another engine's connection skip __init__
+        made: set[str] = self.__dict__.setdefault("_made_tables", set())
+        return made
+
+    def columns(self, table: str) -> list[str]:
+        """Column names of a dataset view, registered or materialised table."""
+        return columns_of(self, table)
 
     def query(self, sql: str, params: dict[str, Any] | None = None) -> pa.Table:
         """Run ``sql`` with bound ``$name`` parameters; rows come back as Arrow."""
@@ -53,14 +63,23 @@ class DuckDBEngine:
     def register_table(self, name: str, table: pa.Table) -> None:
         """Expose an in-memory Arrow table as ``name`` (e.g. the runner's ``workday_calendar``)."""
         self.con.register(name, table)
+        self._made().add(name)
+        self.__dict__.setdefault("_registered", set()).add(name)
 
     def materialise(self, name: str, sql: str) -> None:
         """Run one SELECT (no parameters) into temporary table ``name`` (a rule catalog's derived table)."""
         self.con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {sql}')
+        self._made().add(name)
 
     def drop_materialised(self, name: str) -> None:
-        """Drop a table made by :meth:`materialise` (frees its memory)."""
-        self.con.execute(f'DROP TABLE IF EXISTS temp."{name}"')
+        """Drop a table made by :meth:`materialise` or :meth:`register_table` (frees its memory)."""
+        registered: set[str] = self.__dict__.setdefault("_registered", set())
+        if name in registered:  # a registered Arrow table is a view of the connection, not a temp table
+            self.con.unregister(name)
+            registered.discard(name)
+        else:
+            self.con.execute(f'DROP TABLE IF EXISTS temp."{name}"')
+        self._made().discard(name)
 
     def lock_down(self) -> None:
         """Forbid file access outside the dataset version and lock the configuration (for untrusted SQL).

@@ -17,6 +17,8 @@ import pyarrow.parquet as pq
 
 from gridaudit.contract import load_contract
 from gridaudit.dataset import Dataset
+from gridaudit.engines.base import columns_of
+from gridaudit.engines.guard import POSTGRES_DENIED, POSTGRES_DENIED_PREFIXES, check_locked
 from gridaudit.engines.transpile import transpile
 from gridaudit.i18n import both
 
@@ -57,11 +59,19 @@ class PostgresEngine:
 
     With ``dataset`` the tables are (re)created in ``schema`` and loaded with COPY (dropped again on
     ``close`` unless ``keep``); without it ``schema`` must already hold them (a replica of the marketing system).
+    ``threads`` caps the parallel workers of one query (``max_parallel_workers_per_gather``).
     """
 
     name = "postgres"
 
-    def __init__(self, url: str, dataset: Dataset | None = None, schema: str | None = None, keep: bool = False) -> None:
+    def __init__(
+        self,
+        url: str,
+        dataset: Dataset | None = None,
+        schema: str | None = None,
+        keep: bool = False,
+        threads: int | None = None,
+    ) -> None:
         import psycopg
 
         self.url = url
@@ -70,6 +80,9 @@ class PostgresEngine:
         self.con = psycopg.connect(url, autocommit=True)
         self._temp: set[str] = set()
         self._drop_on_close = dataset is not None and not keep
+        self._locked = False
+        if threads:
+            self.con.execute(f"SET max_parallel_workers_per_gather = {max(int(threads) - 1, 0)}")
         if dataset is not None:
             self.load(dataset)
 
@@ -115,6 +128,10 @@ class PostgresEngine:
         ).fetchall()
         return {r[0] for r in rows} | self._temp
 
+    def columns(self, table: str) -> list[str]:
+        """Column names of a table in the schema or a registered or materialised one."""
+        return columns_of(self, table)
+
     def register_table(self, name: str, table: pa.Table) -> None:
         """Create a session-temporary table ``name`` holding ``table`` (e.g. ``workday_calendar``)."""
         t = _ident(name)
@@ -131,6 +148,8 @@ class PostgresEngine:
     def materialise(self, name: str, sql: str) -> None:
         """Run one DuckDB-dialect SELECT (no parameters) into session-temporary table ``name``, analysed."""
         t = _ident(name)
+        if self._locked:
+            check_locked(sql, "PostgreSQL", POSTGRES_DENIED, POSTGRES_DENIED_PREFIXES)
         pg_sql = transpile(sql, "postgres", {})
         with self.con.transaction(), self.con.cursor() as cur:
             cur.execute(f"SET LOCAL search_path TO {_ident(self.schema)}")
@@ -147,6 +166,8 @@ class PostgresEngine:
     def query(self, sql: str, params: dict[str, Any] | None = None) -> pa.Table:
         """Run DuckDB-dialect ``sql`` transpiled to PostgreSQL, read-only, with server-bound parameters."""
         params = params or {}
+        if self._locked:
+            check_locked(sql, "PostgreSQL", POSTGRES_DENIED, POSTGRES_DENIED_PREFIXES)
         pg_sql = transpile(sql, "postgres", params)
         with self.con.transaction(), self.con.cursor() as cur:
             cur.execute("SET TRANSACTION READ ONLY")
@@ -156,6 +177,19 @@ class PostgresEngine:
             rows = cur.fetchall() if cur.description else []
         columns = {n: [_plain(r[i]) for r in rows] for i, n in enumerate(names)}
         return pa.table(columns) if names else pa.table({})
+
+    def lock_down(self) -> None:
+        """Refuse, from now on, queries that are not one SELECT or that call server-file functions.
+
+        Every query already runs in a READ ONLY transaction on the engine's schema; materialising stages
+        (temporary tables) still works. Use a database role without superuser rights for untrusted SQL:
+        PostgreSQL has no per-connection switch for file access (docs/engines.md).
+        """
+        self._locked = True
+
+    def interrupt(self) -> None:
+        """Ask the server to cancel the query running on this connection (from another thread)."""
+        self.con.cancel_safe(timeout=5)
 
     def drop(self) -> None:
         """Drop the schema (tests and one-off loads)."""

@@ -88,16 +88,16 @@ class Pricer:
         self._engine: Any = None
 
     def close(self) -> None:
-        """Close the DuckDB engine if it was opened."""
+        """Close the engine if it was opened."""
         if self._engine is not None:
             self._engine.close()
             self._engine = None
 
     def _eng(self) -> Any:
         if self._engine is None:
-            from gridaudit.engines.duckdb import DuckDBEngine
+            from gridaudit.engines import open_engine
 
-            self._engine = DuckDBEngine(self.dataset)
+            self._engine = open_engine(self.dataset)
         return self._engine
 
     def price(self, table: pa.Table) -> tuple[pa.Table, PricingStats]:
@@ -169,18 +169,19 @@ class Pricer:
             return out
         eng = self._eng()
         eng.register_table("_price_need", need)
-        eng.con.execute(
-            f"CREATE OR REPLACE TEMP TABLE _price_day AS SELECT row_idx, entity_type, CAST(entity_id AS VARCHAR) AS "
+        eng.materialise(
+            "_price_day",
+            f"SELECT row_idx, entity_type, CAST(entity_id AS VARCHAR) AS "
             f"entity_id, CASE WHEN m IS NULL THEN NULL ELSE last_day(CAST(m || '-01' AS DATE)) END AS price_day "
-            f"FROM (SELECT *, {MONTH_SQL} AS m FROM _price_need)"
+            f"FROM (SELECT *, {MONTH_SQL} AS m FROM _price_need)",
         )
         try:
             self._customer_prices(eng, ds, types, out)
             if types & {"area", "feeder"}:
                 self._group_prices(eng, ds, types, out)
         finally:
-            eng.con.execute("DROP TABLE IF EXISTS _price_day")
-            eng.con.unregister("_price_need")
+            eng.drop_materialised("_price_day")
+            eng.drop_materialised("_price_need")
         return out
 
     @staticmethod
@@ -204,7 +205,8 @@ class Pricer:
                   AND (t.valid_to IS NULL OR t.valid_to >= x.price_day)))
         QUALIFY row_number() OVER (PARTITION BY x.row_idx ORDER BY t.valid_from DESC NULLS LAST) = 1
         """
-        for row_idx, has_c, code, price, valid_from, day in eng.con.execute(sql).fetchall():
+        for rec in eng.query(sql).to_pylist():
+            row_idx, has_c, code, price, valid_from, day = rec.values()
             if not has_c:
                 out[row_idx] = "no_customer"
             elif price is None:
@@ -238,12 +240,13 @@ class Pricer:
                       AND (t.valid_to IS NULL OR t.valid_to >= d.price_day)))
             QUALIFY row_number() OVER (PARTITION BY d.row_idx, d.customer_id ORDER BY t.valid_from DESC) = 1
         )
-        SELECT g.row_idx, avg(p.price_yuan_kwh), count(p.price_yuan_kwh), any_value(g.price_day)
+        SELECT g.row_idx, avg(p.price_yuan_kwh) AS price, count(p.price_yuan_kwh) AS n, any_value(g.price_day) AS day
         FROM _price_day g LEFT JOIN p ON p.row_idx = g.row_idx
         WHERE g.entity_type IN ('area', 'feeder')
         GROUP BY g.row_idx
         """
-        for row_idx, price, n, day in eng.con.execute(sql).fetchall():
+        for rec in eng.query(sql).to_pylist():
+            row_idx, price, n, day = rec.values()
             if price is None:
                 out[row_idx] = "no_customers_priced"
             else:

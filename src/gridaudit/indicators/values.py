@@ -1,6 +1,6 @@
 """Compute every catalogue indicator for a month at every level it has (the values, not the points).
 
-One DuckDB engine over the dataset (``engines.duckdb.DuckDBEngine``), the derived inputs registered as
+One engine over the dataset (``engines.open_engine``: DuckDB), the derived inputs registered as
 tables, then per indicator: its SQL into a temporary table of items, one GROUP BY per person level and one
 per unit over the unit closure (a unit's value covers the units under it: roll-up unit → parent).
 """
@@ -103,9 +103,9 @@ def data_months(eng: Any, ds: Dataset) -> list[str]:
 
 def latest_data_month(dataset: Dataset) -> str | None:
     """The last month the dataset has data for (what the demo assesses)."""
-    from gridaudit.engines.duckdb import DuckDBEngine
+    from gridaudit.engines import open_engine
 
-    eng = DuckDBEngine(dataset)
+    eng = open_engine(dataset)
     try:
         months = data_months(eng, dataset)
     finally:
@@ -196,9 +196,9 @@ def compute(
     explain: str | None = None,
 ) -> Computed:
     """Every indicator of ``catalog`` for ``month`` at each of its levels (see the module docstring)."""
-    from gridaudit.engines.duckdb import DuckDBEngine
+    from gridaudit.engines import open_engine
 
-    eng = DuckDBEngine(dataset)
+    eng = open_engine(dataset)
     try:
         months = data_months(eng, dataset)
         if months and month not in months:

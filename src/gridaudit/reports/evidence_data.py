@@ -1,7 +1,7 @@
 """The data behind a finding, for its evidence pack: the customer, readings, bills, daily use with meter
 events, the area's line loss and the theft-risk explanation.
 
-Dataset tables are read through ``DuckDBEngine(dataset).query`` with bound parameters, from the dataset
+Dataset tables are read through ``open_engine(dataset).query`` with bound parameters, from the dataset
 version the finding's run read; the area loss and risk explanation come from the findings store (the loss
 and risk runs), never recomputed here.
 """
@@ -62,14 +62,14 @@ class Reader:
 
     def __init__(self, dataset_dir: Path, version: str | None) -> None:
         from gridaudit.dataset import DatasetError, open_dataset
-        from gridaudit.engines.duckdb import DuckDBEngine
+        from gridaudit.engines import open_engine
 
         try:
             ds = open_dataset(dataset_dir, version)
         except DatasetError:
             ds = open_dataset(dataset_dir)
         self.version = ds.version
-        self.engine = DuckDBEngine(ds)
+        self.engine = open_engine(ds)
         self.have = self.engine.tables()
 
     def rows(self, needs: tuple[str, ...], sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:

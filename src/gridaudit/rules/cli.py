@@ -7,7 +7,20 @@ from typing import Annotated, Any
 
 import typer
 
-from gridaudit.cli_options import list_option, month_option, out_file_option, repeat_option
+from gridaudit.cli_options import (
+    engine_option,
+    engine_settings,
+    list_option,
+    memory_limit_option,
+    month_option,
+    out_file_option,
+    pg_option,
+    repeat_option,
+    spark_conf_option,
+    spark_data_option,
+    spark_master_option,
+    threads_option,
+)
 from gridaudit.console import EXIT_REJECTED, console, die, err_console, example, progress_bar
 from gridaudit.i18n import both, msg
 
@@ -107,24 +120,6 @@ def parse_sets(items: list[str]) -> dict[str, dict[str, str]]:
     return out
 
 
-def _engine(kind: str, dataset: Any, pg: str | None, memory_limit: str = "4GB", threads: int | None = None) -> Any:
-    if kind == "duckdb":
-        from gridaudit.rules.runner import DuckDBSettings, duckdb_engine
-
-        return duckdb_engine(dataset, DuckDBSettings(memory_limit=memory_limit, threads=threads))
-    if kind == "postgres":
-        from gridaudit.engines.postgres import PostgresEngine
-
-        if not pg:
-            die(both("--engine postgres 需要 --pg URL", "--engine postgres needs --pg URL"))
-        return PostgresEngine(pg, dataset=dataset)
-    if kind == "spark":
-        from gridaudit.engines.spark import SparkEngine
-
-        return SparkEngine(dataset)
-    die(both(f"未知引擎：{kind}（duckdb|postgres|spark）", f"unknown engine {kind} (duckdb|postgres|spark)"))
-
-
 @rules_app.command(
     "run",
     epilog=example(
@@ -133,6 +128,7 @@ def _engine(kind: str, dataset: Any, pg: str | None, memory_limit: str = "4GB", 
         "--set billing_virtual_qty.tolerance_pct=0.05 --out f.parquet",
         "gridaudit rules run --dataset ds --engine postgres --pg postgresql://postgres@127.0.0.1/test",
         "gridaudit rules run --dataset big --memory-limit 8GB --threads 2",
+        "gridaudit rules run --dataset /mnt/shared/ds --engine spark --spark-master spark://10.0.0.5:7077",
     ),
 )
 def run_cmd(
@@ -141,12 +137,15 @@ def run_cmd(
     only: list[str] | None = list_option("--only", "Only these rule ids (repeat or a,b) / 只运行这些规则"),
     family: str = typer.Option(None, "--family", help="Only this family / 只运行该规则族"),
     period: str | None = month_option("--period", "Billing month YYYY-MM / 电费年月"),
-    engine: str = typer.Option("duckdb", "--engine", help="duckdb | postgres | spark"),
-    pg: str = typer.Option(None, "--pg", help="PostgreSQL URL for --engine postgres"),
+    engine: str = engine_option(),
+    pg: str | None = pg_option(),
+    spark_master: str = spark_master_option(),
+    spark_data: str | None = spark_data_option(),
+    spark_conf: list[str] | None = spark_conf_option(),
     sets: list[str] | None = repeat_option("--set", "Override a parameter: RULE.param=value (repeat) / 覆盖参数"),
     catalog: list[Path] | None = repeat_option("--catalog", "Extra rule folder (repeat) / 附加规则目录"),
-    memory_limit: str = typer.Option("4GB", "--memory-limit", help="DuckDB memory limit / DuckDB 内存上限"),
-    threads: int = typer.Option(None, "--threads", help="DuckDB threads (default: one per core) / 线程数"),
+    memory_limit: str = memory_limit_option(),
+    threads: int | None = threads_option(),
 ) -> None:
     """Run rules on a dataset; the run is appended to the dataset's findings store (运行稽查规则).
 
@@ -156,12 +155,14 @@ def run_cmd(
     from rich.table import Table
 
     from gridaudit.dataset import DatasetError, open_dataset
+    from gridaudit.engines import open_engine
     from gridaudit.findings import FindingsStoreError, append_run
     from gridaudit.findings.store import copy_run, now_utc
     from gridaudit.rules.loader import RuleError, select_rules
     from gridaudit.rules.record import rules_provenance
     from gridaudit.rules.runner import run_rules
 
+    settings = engine_settings(engine, pg, spark_master, memory_limit, threads, spark_data, spark_conf)
     try:
         ds = open_dataset(dataset)
     except DatasetError as exc:
@@ -179,9 +180,7 @@ def run_cmd(
     if not rules:
         die(both("没有可运行的规则", "no rules selected"))
     try:
-        eng = _engine(engine, ds, pg, memory_limit, threads)
-    except typer.Exit:
-        raise
+        eng = open_engine(ds, settings)
     except Exception as exc:  # noqa: BLE001 - a server or loading failure is reported, not a traceback
         die(both(f"无法启动引擎 {engine}：{exc}", f"cannot start engine {engine}: {exc}"))
     overrides = parse_sets(sets or [])

@@ -187,9 +187,9 @@ def run_fixture(
     rule: Rule, path: Path, make_engine: EngineFactory | None = None, workdir: Path | None = None
 ) -> FixtureResult:
     """Run one fixture file of ``rule`` on an engine made by ``make_engine`` (DuckDB by default)."""
-    from gridaudit.engines.duckdb import DuckDBEngine
+    from gridaudit.engines import open_engine
 
-    make_engine = make_engine or DuckDBEngine
+    make_engine = make_engine or open_engine
     fixture = load_fixture(path)
     with tempfile.TemporaryDirectory(dir=workdir) as tmp:
         dataset = build_fixture_dataset(rule, fixture, Path(tmp) / "ds", where=f"{path}: ")

@@ -21,6 +21,8 @@ from typing import Any
 import pyarrow as pa
 
 from gridaudit.contract import load_contract
+from gridaudit.engines import Engine, EngineSettings, open_engine
+from gridaudit.engines.stages import UnportableSQL, check_portable, materialise_staged, plan_stages
 from gridaudit.findings import FINDINGS_SCHEMA, evidence_json, finding_id
 from gridaudit.i18n import both
 from gridaudit.rules.loader import REQUIRED_OUTPUTS, Derived, Rule, RuleError
@@ -32,24 +34,14 @@ CALENDAR_PAD_DAYS = 60
 REPORT_FIELDS = ("rule_id", "family", "status", "hits", "seconds", "message")
 
 
-@dataclass(frozen=True)
-class DuckDBSettings:
-    """Resources DuckDB may use for a rules run; the defaults fit a laptop and bound a 1 M-customer run.
-
-    ``memory_limit`` caps DuckDB's buffer memory (larger joins and aggregates spill to disk instead of
-    growing); ``threads`` None means one per core.
-    """
-
-    memory_limit: str = "4GB"
-    threads: int | None = None
+# The rules run's resources are the engine settings (kind duckdb by default, memory_limit 4GB, threads one per
+# core): the old name is kept for callers that import it.
+DuckDBSettings = EngineSettings
 
 
-def duckdb_engine(dataset: Any, settings: DuckDBSettings | None = None) -> Any:
-    """A DuckDB engine over ``dataset`` with the rules run's resource limits."""
-    from gridaudit.engines.duckdb import DuckDBEngine
-
-    settings = settings or DuckDBSettings()
-    return DuckDBEngine(dataset, threads=settings.threads, memory_limit=settings.memory_limit)
+def duckdb_engine(dataset: Any, settings: EngineSettings | None = None) -> Engine:
+    """The engine ``settings`` names (DuckDB with the rules run's limits by default) over ``dataset``."""
+    return open_engine(dataset, settings)
 
 
 @dataclass
@@ -65,7 +57,7 @@ class RuleReport:
 
 
 def run_rules(
-    engine: Any,
+    engine: Engine,
     rules: list[Rule],
     period: str | None = None,
     overrides: dict[str, dict[str, Any]] | None = None,
@@ -92,8 +84,7 @@ def run_rules(
         )
     bound = {r.id: r.bind(overrides.get(r.id)) for r in rules}
     run_id = run_id or default_run_id(rules, bound, period)
-    if hasattr(engine, "lock_down"):
-        engine.lock_down()
+    engine.lock_down()
     available = {t.lower() for t in engine.tables()}
     users = [(r.sql, r.header.tables) for r in rules] + [(d.sql, d.header.tables) for r in rules for d in r.needs]
     _provide_calendar(engine, users, available)
@@ -113,13 +104,13 @@ def run_rules(
                 progress(rule, report)
     finally:
         for name, error in made.items():
-            if not error and hasattr(engine, "drop_materialised"):
+            if not error:
                 engine.drop_materialised(name)
     rows.sort(key=lambda r: r["finding_id"])
     return pa.Table.from_pylist(rows, schema=FINDINGS_SCHEMA), reports
 
 
-def _materialise(engine: Any, derived: Derived, log: list[RuleReport] | None) -> str:
+def _materialise(engine: Engine, derived: Derived, log: list[RuleReport] | None) -> str:
     """Build one derived table on ``engine``; return "" or the error (rules reading it then fail with it)."""
     started = time.perf_counter()
     error = ""
@@ -127,10 +118,11 @@ def _materialise(engine: Any, derived: Derived, log: list[RuleReport] | None) ->
         tree = check_rule_sql(derived.sql, set(derived.header.tables) | set(derived.header.derived))
         if param_names(tree):
             raise UnsafeSQL(both("派生表不能有参数", "a derived table takes no parameters"))
-        if hasattr(engine, "materialise"):
-            engine.materialise(derived.id, derived.sql)
-        else:
-            engine.register_table(derived.id, engine.query(derived.sql, {}))
+        check_portable(tree, engine.name)
+        # on an engine that recomputes a CTE at every read, one read twice is built once as a stage, then dropped
+        staged = plan_stages(derived.sql, engine.name, prefix=f"{derived.id}__")
+        for stage in materialise_staged(engine, derived.id, staged):
+            engine.drop_materialised(stage)
     except Exception as exc:  # noqa: BLE001 - reported on every rule that reads it, never fatal
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         error = both(f"派生表 {derived.id} 失败：", f"derived table {derived.id} failed: ") + text[:400]
@@ -161,7 +153,7 @@ def default_run_id(rules: list[Rule], bound: dict[str, dict[str, Any]], period: 
 
 
 def _run_one(
-    engine: Any,
+    engine: Engine,
     rule: Rule,
     params: dict[str, Any],
     period: str | None,
@@ -181,6 +173,10 @@ def _run_one(
     try:
         tree = check_rule_sql(rule.sql, set(rule.header.tables) | set(rule.header.derived))
     except UnsafeSQL as exc:
+        return RuleReport(rule.id, rule.family, "error", message=both("拒绝执行：", "refused: ") + str(exc)), []
+    try:
+        check_portable(tree, engine.name)
+    except UnportableSQL as exc:
         return RuleReport(rule.id, rule.family, "error", message=both("拒绝执行：", "refused: ") + str(exc)), []
     used = param_names(tree)
     undeclared = sorted(used - set(params) - {"period"})
@@ -282,7 +278,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def materialise_derived(engine: Any, derived: list[Derived]) -> dict[str, str]:
+def materialise_derived(engine: Engine, derived: list[Derived]) -> dict[str, str]:
     """Build catalog derived tables outside a rules run (e.g. for an indicator): the workday calendar they read
     is registered first; returns derived id → "" when built, else its error. ``drop_materialised`` undoes it."""
     available = {t.lower() for t in engine.tables()}
@@ -290,7 +286,7 @@ def materialise_derived(engine: Any, derived: list[Derived]) -> dict[str, str]:
     return {d.id: _materialise(engine, d, None) for d in derived}
 
 
-def _provide_calendar(engine: Any, users: list[tuple[str, list[str]]], available: set[str]) -> None:
+def _provide_calendar(engine: Engine, users: list[tuple[str, list[str]]], available: set[str]) -> None:
     """Register ``workday_calendar(day, is_workday)`` covering the dates of the tables its users
     (``(sql, tables)`` of rules and derived tables) read."""
     users = [(sql, tables) for sql, tables in users if "workday_calendar" in sql.lower()]

@@ -193,12 +193,12 @@ def work_order_tips(dataset_dir: str | Path, channel: str = "95598") -> tuple[li
     """Tips from the dataset's ``work_orders`` rows of type ``tip_off`` (subject: the order's customer; what:
     its ``detail``), and the order ids left out because they name no customer."""
     from gridaudit.dataset import open_dataset
-    from gridaudit.engines.duckdb import DuckDBEngine
+    from gridaudit.engines import open_engine
 
     ds = open_dataset(dataset_dir)
     if not ds.has("work_orders"):
         return [], []
-    eng = DuckDBEngine(ds)
+    eng = open_engine(ds)
     try:
         cols = eng.query("select * from work_orders limit 0").column_names
         cust = "cast(customer_id as varchar)" if "customer_id" in cols else "null"

@@ -55,10 +55,10 @@ class Matcher:
 
     def __init__(self, dataset_dir: str | Path) -> None:
         from gridaudit.dataset import open_dataset
-        from gridaudit.engines.duckdb import DuckDBEngine
+        from gridaudit.engines import open_engine
 
         self.dataset = open_dataset(dataset_dir)
-        self.engine = DuckDBEngine(self.dataset)
+        self.engine = open_engine(self.dataset)
         self._addresses: list[tuple[str, str | None, str | None, str]] | None = None
 
     def close(self) -> None:

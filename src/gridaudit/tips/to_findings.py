@@ -55,12 +55,12 @@ def related_findings(dataset_dir: str | Path, customers: set[str]) -> dict[str, 
 def customer_units(dataset_dir: str | Path, customers: set[str]) -> dict[str, str]:
     """customer_id → unit_id from the dataset."""
     from gridaudit.dataset import open_dataset
-    from gridaudit.engines.duckdb import DuckDBEngine
+    from gridaudit.engines import open_engine
 
     ds = open_dataset(dataset_dir)
     if not customers or not ds.has("customers"):
         return {}
-    eng = DuckDBEngine(ds)
+    eng = open_engine(ds)
     try:
         rows = eng.query(
             "select cast(customer_id as varchar) c, cast(unit_id as varchar) u from customers "

@@ -6,7 +6,7 @@ else from the newest loss run in the findings store (:mod:`gridaudit.lineloss.st
 the months the report shows (the month and the twelve before it, within the data); else from ``loss/``
 beside the dataset; else they are computed for those months, and the loss section says which.
 
-Dataset tables are read through ``DuckDBEngine`` (DESIGN: engines are the only way to data); the loss
+Dataset tables are read through ``open_engine`` (DESIGN: engines are the only way to data); the loss
 outputs, which are not dataset tables, with pyarrow, keeping only the months the report shows.
 """
 
@@ -202,7 +202,7 @@ def read_inputs(
     they are computed (see the module docstring); without daily usage the line-loss section says so."""
     from gridaudit.audit.plans import entity_units
     from gridaudit.dataset import DatasetError, open_dataset
-    from gridaudit.engines.duckdb import DuckDBEngine
+    from gridaudit.engines import open_engine
     from gridaudit.findings import latest_runs
     from gridaudit.findings.query import with_units
     from gridaudit.findings.store import FindingsStoreError, read_runs
@@ -212,7 +212,7 @@ def read_inputs(
         ds = open_dataset(root)
     except DatasetError as exc:
         raise ReportError(f"无法打开数据集 {root}: {exc}", f"cannot open the dataset {root}: {exc}") from exc
-    eng = DuckDBEngine(ds)
+    eng = open_engine(ds)
     try:
         names = _names(eng, ds)
         parents = _parents(eng, ds)
