@@ -11,7 +11,8 @@ Everything after that works on the small node × day table:
            (= Σ feeder loss + Σ area loss exactly: energy is summed as integer Wh, rounded per meter-day)
 
 Areas roll up to voltage level and unit through their feeder (the network tree). Missing supply counts
-as 0 kWh in the balance so totals always tie out; such rows are banded ``not_computable``.
+as 0 kWh in the balance so totals always tie out; rates and bands of months and windows are over the
+computable days only (``DAY_OK``: supply complete and enough sales meters reporting; settings ``days``).
 """
 
 from __future__ import annotations
@@ -255,36 +256,61 @@ GROUP BY uc.ancestor_id, p.day, p.period
 """
 
 
+# A level-day row is computable (可算日) when its supply meters all reported and enough sales meters did.
+DAY_OK = "(sup_exp > 0 AND sup_rep >= sup_exp AND (exp = 0 OR rep >= $min_day_cov * exp))"
+
+
 def _finish_sql(source: str, period_expr: str, group: str) -> str:
-    """Aggregate ``source`` (level-day rows) to ``group`` and add rate, coverage and band (all levels)."""
+    """Aggregate ``source`` (level-day rows) to ``group`` and add rate, coverage and band (all levels).
+
+    Energy columns (``supply_kwh``…) sum every day, so the levels tie out; the rate, coverage and band are
+    over the computable days only (``*_used`` columns), and the days left out are listed.
+    """
     return f"""
-WITH agg AS (
+WITH flagged AS (
+    SELECT *, CASE WHEN {DAY_OK} THEN 1 ELSE 0 END AS used FROM {source}
+),
+agg AS (
     SELECT level, entity_id, MIN(unit_id) AS unit_id, MIN(feeder_id) AS feeder_id, MIN(voltage_kv) AS voltage_kv,
            {period_expr} AS period, MIN(day) AS first_day, MAX(day) AS last_day, COUNT(*) AS days,
            SUM(supply) AS supply, SUM(sales) AS sales,
            SUM(CASE WHEN sup_exp > 0 AND sup_rep >= sup_exp THEN 1 ELSE 0 END) AS days_supply_ok,
-           SUM(rep) AS rep, SUM(exp) AS exp
-    FROM {source}
+           SUM(rep) AS rep, SUM(exp) AS exp,
+           SUM(used) AS days_used,
+           SUM(CASE WHEN used = 1 THEN supply ELSE CAST(0 AS {ENERGY}) END) AS supply_u,
+           SUM(CASE WHEN used = 1 THEN sales ELSE CAST(0 AS {ENERGY}) END) AS sales_u,
+           SUM(CASE WHEN used = 1 THEN rep ELSE 0 END) AS rep_u,
+           SUM(CASE WHEN used = 1 THEN exp ELSE 0 END) AS exp_u,
+           STRING_AGG(CASE WHEN used = 0 THEN CAST(day AS VARCHAR) END, ',' ORDER BY day) AS left_out_days
+    FROM flagged
     GROUP BY level, entity_id{group}
 ),
 r AS (
-    SELECT agg.*, supply - sales AS loss,
+    SELECT agg.*, supply - sales AS loss, supply_u - sales_u AS loss_u,
            CASE WHEN exp > 0 THEN CAST(rep AS DOUBLE) / exp ELSE 1.0 END AS coverage,
-           days_supply_ok = days AS supply_ok
+           CASE WHEN exp_u > 0 THEN CAST(rep_u AS DOUBLE) / exp_u WHEN days_used > 0 THEN 1.0 END AS coverage_u,
+           days_supply_ok = days AS supply_ok,
+           GREATEST(1, LEAST($min_days, days), CAST(CEIL($min_share * days - 1e-9) AS BIGINT)) AS days_required
     FROM agg
 )
 SELECT r.level, r.entity_id, r.unit_id, r.feeder_id, r.voltage_kv, r.period, r.first_day, r.last_day, r.days,
        CAST(r.supply AS DOUBLE) / 1000.0 AS supply_kwh, CAST(r.sales AS DOUBLE) / 1000.0 AS sales_kwh,
        CAST(r.loss AS DOUBLE) / 1000.0 AS loss_kwh,
-       CASE WHEN r.supply > 0 THEN 100.0 * CAST(r.loss AS DOUBLE) / CAST(r.supply AS DOUBLE) END AS loss_rate_pct,
+       CASE WHEN r.supply_u > 0 THEN 100.0 * CAST(r.loss_u AS DOUBLE) / CAST(r.supply_u AS DOUBLE) END
+           AS loss_rate_pct,
        r.supply_ok, CAST(r.rep AS BIGINT) AS meter_days_reporting, CAST(r.exp AS BIGINT) AS meter_days_expected,
        LEAST(r.coverage, 1.0) AS coverage,
+       CAST(r.days_used AS BIGINT) AS days_used, CAST(r.days - r.days_used AS BIGINT) AS days_left_out,
+       COALESCE(r.left_out_days, '') AS left_out_days,
+       CAST(r.supply_u AS DOUBLE) / 1000.0 AS supply_kwh_used, CAST(r.sales_u AS DOUBLE) / 1000.0 AS sales_kwh_used,
+       CAST(r.loss_u AS DOUBLE) / 1000.0 AS loss_kwh_used, LEAST(r.coverage_u, 1.0) AS coverage_used,
        CASE
-         WHEN NOT r.supply_ok OR r.supply <= 0 OR r.coverage < COALESCE(b.min_coverage, $min_cov) THEN 'not_computable'
-         WHEN 100.0 * r.loss / r.supply < COALESCE(b.negative_below, $neg) THEN 'negative'
-         WHEN 100.0 * r.loss / r.supply > COALESCE(b.extreme_from, $ext) THEN 'extreme'
-         WHEN 100.0 * r.loss / r.supply > COALESCE(b.high_from, $high) THEN 'high'
-         WHEN 100.0 * r.loss / r.supply > COALESCE(b.watch_from, $watch) THEN 'watch'
+         WHEN r.days_used < r.days_required OR r.supply_u <= 0
+              OR COALESCE(r.coverage_u, 0.0) < COALESCE(b.min_coverage, $min_cov) THEN 'not_computable'
+         WHEN 100.0 * r.loss_u / r.supply_u < COALESCE(b.negative_below, $neg) THEN 'negative'
+         WHEN 100.0 * r.loss_u / r.supply_u > COALESCE(b.extreme_from, $ext) THEN 'extreme'
+         WHEN 100.0 * r.loss_u / r.supply_u > COALESCE(b.high_from, $high) THEN 'high'
+         WHEN 100.0 * r.loss_u / r.supply_u > COALESCE(b.watch_from, $watch) THEN 'watch'
          ELSE 'normal'
        END AS band
 FROM r LEFT JOIN ll_bands b ON b.unit_id = r.unit_id AND b.level = r.level
@@ -316,6 +342,9 @@ def run_balance(con: duckdb.DuckDBPyConnection, window: Window, settings: LossSe
         "ext": d.extreme_from,
         "high": d.high_from,
         "watch": d.watch_from,
+        "min_day_cov": settings.days.min_day_coverage,
+        "min_share": settings.days.min_days_share,
+        "min_days": settings.days.min_days,
     }
     daily = con.sql(_finish_sql("ll_level_day", "CAST(day AS VARCHAR)", ", day"), params=bp).to_arrow_table()
     monthly = con.sql(_finish_sql("ll_level_day", "period", ", period"), params=bp).to_arrow_table()

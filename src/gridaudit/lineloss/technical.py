@@ -12,7 +12,8 @@ For area a on day d, with supply E (kWh) from the area_total meter and Q = Σ_i 
 P0 = areas.no_load_loss_kw, Pk = areas.load_loss_kw (at rated load), S_n = areas.transformer_kva;
 R_eq = areas.<technical.line_r_column> when that column exists, else technical.line_r_eq_ohm (no line
 term when neither is given). A day without supply has no estimate. Missing transformer parameters
-leave ΔA_T NULL and the area's estimate is marked incomplete.
+leave ΔA_T NULL and the area's estimate is marked incomplete. Only the computable days (可算日, settings ``days``)
+are estimated, the days the balance's loss rate is over.
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ FROM e GROUP BY area_id, day
 TECH_SQL = """
 WITH d AS (
     SELECT l.entity_id AS area_id, l.day, l.period, CAST(l.supply AS DOUBLE) / 1000.0 AS supply,
-           CAST(l.supply - l.sales AS DOUBLE) / 1000.0 AS loss, l.sup_exp > 0 AND l.sup_rep >= l.sup_exp AS supply_ok
+           CAST(l.supply - l.sales AS DOUBLE) / 1000.0 AS loss,
+           l.sup_exp > 0 AND l.sup_rep >= l.sup_exp AND (l.exp = 0 OR l.rep >= $min_day_cov * l.exp) AS supply_ok
     FROM ll_level_day l WHERE l.level = 'area'
 ),
 q AS (
@@ -90,7 +92,12 @@ def technical_loss(
         r_expr = "CAST(NULL AS DOUBLE)" if t.line_r_eq_ohm is None else repr(float(t.line_r_eq_ohm))
     sql = TECH_SQL.replace("{q_interval}", q_interval).replace("{join_interval}", join_interval)
     sql = sql.replace("{r_expr}", r_expr)
-    p = {"k": t.load_shape_factor, "pf": t.power_factor, "u": t.lv_voltage_kv}
+    p = {
+        "k": t.load_shape_factor,
+        "pf": t.power_factor,
+        "u": t.lv_voltage_kv,
+        "min_day_cov": settings.days.min_day_coverage,
+    }
     monthly = con.sql(sql.replace("{group}", "period"), params=p).to_arrow_table()
     label = window_label.replace("'", "")
     whole_sql = sql.replace("SELECT area_id, period,", f"SELECT area_id, '{label}' AS period,")
