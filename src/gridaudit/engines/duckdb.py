@@ -54,9 +54,9 @@ class DuckDBEngine:
         """Expose an in-memory Arrow table as ``name`` (e.g. the runner's ``workday_calendar``)."""
         self.con.register(name, table)
 
-    def materialise(self, name: str, sql: str) -> None:
-        """Run one SELECT (no parameters) into temporary table ``name`` (a rule catalog's derived table)."""
-        self.con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {sql}')
+    def materialise(self, name: str, sql: str, params: dict[str, Any] | None = None) -> None:
+        """Run one SELECT (bound ``$name`` ``params``, if any) into temporary table ``name`` (a derived table)."""
+        self.con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {sql}', params or None)
 
     def drop_materialised(self, name: str) -> None:
         """Drop a table made by :meth:`materialise` (frees its memory)."""

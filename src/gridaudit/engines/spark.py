@@ -78,9 +78,10 @@ class SparkEngine:
         self.spark.createDataFrame(table.to_pandas()).createOrReplaceTempView(name)
         self._views.add(name)
 
-    def materialise(self, name: str, sql: str) -> None:
-        """Run one DuckDB-dialect SELECT (no parameters), cache it and expose it as temp view ``name``."""
-        frame = self.spark.sql(transpile(sql, "spark", {})).cache()
+    def materialise(self, name: str, sql: str, params: dict[str, Any] | None = None) -> None:
+        """Run one DuckDB-dialect SELECT (named ``params``), cache it and expose it as temp view ``name``."""
+        params = params or {}
+        frame = self.spark.sql(transpile(sql, "spark", params), args=params).cache()
         frame.count()
         frame.createOrReplaceTempView(name)
         self._views.add(name)

@@ -20,10 +20,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-import duckdb
 import pyarrow as pa
 
-from gridaudit.lineloss.inputs import run_script
+from gridaudit.lineloss.inputs import LossEngine, ask, stage
 from gridaudit.lineloss.settings import LEVELS, LossSettings
 
 ENERGY = "BIGINT"  # integer Wh: round(kwh × multiplier × 1000) per meter-day, exact sums
@@ -51,21 +50,21 @@ class Window:
         return [self.start + timedelta(days=i) for i in range((self.end - self.start).days + 1)]
 
 
-def register_dimensions(con: duckdb.DuckDBPyConnection, window: Window, settings: LossSettings) -> None:
+def register_dimensions(engine: LossEngine, window: Window, settings: LossSettings) -> None:
     """Register the small tables the SQL joins: days, unit closure (unit → ancestors) and bands."""
     days = pa.table({"day": pa.array(window.days(), pa.date32())})
     days = days.append_column("period", pa.array([d.strftime("%Y-%m") for d in window.days()]))
-    con.register("ll_days_arrow", days)
-    con.execute("CREATE OR REPLACE TEMP TABLE ll_days AS SELECT * FROM ll_days_arrow")
+    engine.register_table("ll_days", days)
 
     unit_ids: set[str] = set()
     parents: dict[str, str | None] = {}
-    if _has(con, "units"):
-        for uid, parent in con.execute("SELECT unit_id, parent_id FROM units").fetchall():
-            parents[str(uid)] = None if parent is None else str(parent)
+    have = engine.tables()
+    if "units" in have:
+        for r in ask(engine, "SELECT unit_id, parent_id FROM units").to_pylist():
+            parents[str(r["unit_id"])] = None if r["parent_id"] is None else str(r["parent_id"])
     for table in ("feeders", "areas"):
-        if _has(con, table):
-            unit_ids.update(str(u) for (u,) in con.execute(f"SELECT DISTINCT unit_id FROM {table}").fetchall())
+        if table in have:
+            unit_ids.update(str(u) for u in ask(engine, f"SELECT DISTINCT unit_id FROM {table}").column(0).to_pylist())
     unit_ids.update(parents)
     closure: dict[str, list[str]] = {"unit_id": [], "ancestor_id": []}
     for uid in sorted(unit_ids):
@@ -76,8 +75,7 @@ def register_dimensions(con: duckdb.DuckDBPyConnection, window: Window, settings
             closure["unit_id"].append(uid)
             closure["ancestor_id"].append(cur)
             cur = parents.get(cur)
-    con.register("ll_unit_closure_arrow", pa.table(closure, schema=_CLOSURE_SCHEMA))
-    con.execute("CREATE OR REPLACE TEMP TABLE ll_unit_closure AS SELECT * FROM ll_unit_closure_arrow")
+    engine.register_table("ll_unit_closure", pa.table(closure, schema=_CLOSURE_SCHEMA))
 
     rows = []
     for uid in sorted(unit_ids | set(closure["ancestor_id"])):
@@ -94,31 +92,19 @@ def register_dimensions(con: duckdb.DuckDBPyConnection, window: Window, settings
                     "min_coverage": b.min_coverage,
                 }
             )
-    con.register("ll_bands_arrow", pa.Table.from_pylist(rows) if rows else _empty_bands())
-    con.execute("CREATE OR REPLACE TEMP TABLE ll_bands AS SELECT * FROM ll_bands_arrow")
+    engine.register_table("ll_bands", pa.Table.from_pylist(rows, schema=_BANDS_SCHEMA))
 
 
 _CLOSURE_SCHEMA = pa.schema([("unit_id", pa.string()), ("ancestor_id", pa.string())])
 
 
-def _empty_bands() -> pa.Table:
-    cols = ["negative_below", "watch_from", "high_from", "extreme_from", "min_coverage"]
-    return pa.table(
-        {
-            "unit_id": pa.array([], pa.string()),
-            "level": pa.array([], pa.string()),
-            **{c: pa.array([], pa.float64()) for c in cols},
-        }
-    )
+_BANDS_SCHEMA = pa.schema(
+    [("unit_id", pa.string()), ("level", pa.string())]
+    + [(c, pa.float64()) for c in ("negative_below", "watch_from", "high_from", "extreme_from", "min_coverage")]
+)
 
 
-def _has(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    q = "SELECT count(*) FROM information_schema.tables WHERE table_name = ?"
-    return con.execute(q, [name]).fetchall()[0][0] > 0
-
-
-METER_MAP_SQL = """
-CREATE OR REPLACE TEMP TABLE ll_meter_raw AS
+METER_RAW_SQL = """
 WITH raw AS (
     SELECT m.meter_id, m.multiplier, 'area_supply' AS node_kind, m.area_id AS node_id,
            m.installed_on AS s1, CAST(NULL AS DATE) AS s2, m.removed_on AS e1, CAST(NULL AS DATE) AS e2,
@@ -144,9 +130,10 @@ WITH raw AS (
 SELECT meter_id, CAST(multiplier AS DOUBLE) AS multiplier, node_kind, node_id, customer_id,
        GREATEST(COALESCE(s1, $d_from), COALESCE(s2, $d_from), $d_from) AS start_day,
        LEAST(COALESCE(e1, $d_end), COALESCE(e2, $d_end), $d_end) AS end_day
-FROM raw;
+FROM raw
+"""
 
-CREATE OR REPLACE TEMP TABLE ll_nodes AS
+NODES_SQL = """
 SELECT CAST(ROW_NUMBER() OVER (ORDER BY node_kind, node_id) AS INTEGER) AS node_no, node_kind, node_id
 FROM (
     SELECT 'area_supply' AS node_kind, area_id AS node_id FROM areas
@@ -154,16 +141,16 @@ FROM (
     UNION SELECT 'feeder_supply', feeder_id FROM feeders
     UNION SELECT 'feeder_direct', feeder_id FROM feeders
     UNION SELECT node_kind, node_id FROM ll_meter_raw
-) x;
+) x
+"""
 
-CREATE OR REPLACE TEMP TABLE ll_meter_map AS
+METER_MAP_SQL = """
 SELECT r.*, n.node_no, CAST(DENSE_RANK() OVER (ORDER BY r.customer_id) AS INTEGER) AS cust_no
 FROM ll_meter_raw r JOIN ll_nodes n ON n.node_kind = r.node_kind AND n.node_id = r.node_id
 """
 
 # The one pass over daily_usage (soda-core lesson): energy and reporting meters per node and day.
 NODE_DAY_SQL = f"""
-CREATE OR REPLACE TEMP TABLE ll_node_scan AS
 WITH s AS (
     SELECT d.day, mm.node_no, SUM(CAST(ROUND(d.kwh * mm.multiplier * 1000) AS BIGINT)) AS wh, COUNT(*) AS reporting
     FROM daily_usage d JOIN ll_meter_map mm ON mm.meter_id = d.meter_id
@@ -175,7 +162,6 @@ SELECT s.day, s.node_no, CAST(s.wh AS {ENERGY}) AS wh, s.reporting FROM s
 
 # Meters expected per node and day, by +1/−1 deltas and a running sum (no meter × day expansion).
 EXPECTED_SQL = """
-CREATE OR REPLACE TEMP TABLE ll_node_day AS
 WITH deltas AS (
     SELECT node_no, day, SUM(delta) AS delta FROM (
         SELECT node_no, start_day AS day, 1 AS delta FROM ll_meter_map WHERE start_day < end_day
@@ -197,7 +183,6 @@ FROM grid g LEFT JOIN ll_node_scan s ON s.node_no = g.node_no AND s.day = g.day
 
 # One row per entity and day, all four levels; energy (supply, sales) still in integer Wh here.
 LEVEL_DAY_SQL = f"""
-CREATE OR REPLACE TEMP TABLE ll_level_day AS
 WITH a AS (
     SELECT ar.area_id, ar.feeder_id, ar.unit_id AS area_unit, f.unit_id AS tree_unit, f.voltage_kv AS feeder_kv,
            sup.day, sup.period,
@@ -327,14 +312,17 @@ class BalanceTables:
     window: pa.Table
 
 
-def run_balance(con: duckdb.DuckDBPyConnection, window: Window, settings: LossSettings) -> BalanceTables:
-    """Compute the four-axis balance for ``window`` (tables must exist as views on ``con``)."""
-    register_dimensions(con, window, settings)
+def run_balance(engine: LossEngine, window: Window, settings: LossSettings) -> BalanceTables:
+    """Compute the four-axis balance for ``window`` (the dataset tables must be queryable on ``engine``)."""
+    register_dimensions(engine, window, settings)
     params = {"d_from": window.start, "d_end": window.end + timedelta(days=1)}
-    run_script(con, METER_MAP_SQL, params)
-    con.execute(NODE_DAY_SQL, params)
-    con.execute(EXPECTED_SQL)
-    con.execute(LEVEL_DAY_SQL.replace("{area_kv}", f"CAST({float(settings.technical.area_voltage_kv)!r} AS DOUBLE)"))
+    stage(engine, "ll_meter_raw", METER_RAW_SQL, params)
+    stage(engine, "ll_nodes", NODES_SQL)
+    stage(engine, "ll_meter_map", METER_MAP_SQL)
+    stage(engine, "ll_node_scan", NODE_DAY_SQL, params)
+    stage(engine, "ll_node_day", EXPECTED_SQL)
+    area_kv = f"CAST({float(settings.technical.area_voltage_kv)!r} AS DOUBLE)"
+    stage(engine, "ll_level_day", LEVEL_DAY_SQL.replace("{area_kv}", area_kv))
     d = settings.default
     bp = {
         "min_cov": d.min_coverage,
@@ -346,8 +334,8 @@ def run_balance(con: duckdb.DuckDBPyConnection, window: Window, settings: LossSe
         "min_share": settings.days.min_days_share,
         "min_days": settings.days.min_days,
     }
-    daily = con.sql(_finish_sql("ll_level_day", "CAST(day AS VARCHAR)", ", day"), params=bp).to_arrow_table()
-    monthly = con.sql(_finish_sql("ll_level_day", "period", ", period"), params=bp).to_arrow_table()
+    daily = ask(engine, _finish_sql("ll_level_day", "CAST(day AS VARCHAR)", ", day"), bp)
+    monthly = ask(engine, _finish_sql("ll_level_day", "period", ", period"), bp)
     label = window.label.replace("'", "")
-    whole = con.sql(_finish_sql("ll_level_day", f"'{label}'", ""), params=bp).to_arrow_table()
+    whole = ask(engine, _finish_sql("ll_level_day", f"'{label}'", ""), bp)
     return BalanceTables(daily=daily, monthly=monthly, window=whole)

@@ -44,9 +44,7 @@ def loss(
     try:
         settings = load_settings(settings_file)
         with console.status(msg("计算线损…", "Balancing line loss…")):
-            result = run_loss(
-                dataset, start=date_from, end=date_to, period=period, settings=settings
-            )
+            result = run_loss(dataset, start=date_from, end=date_to, period=period, settings=settings)
         run = append_to_store(result, settings, started, settings_file)
         result.findings = read_run(run)  # the --out-dir copy: priced, with the store's run id
     except (SettingsError, LossInputError, DatasetError, FindingsStoreError) as exc:

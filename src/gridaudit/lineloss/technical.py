@@ -18,13 +18,12 @@ are estimated, the days the balance's loss rate is over.
 
 from __future__ import annotations
 
-import duckdb
 import pyarrow as pa
 
+from gridaudit.lineloss.inputs import LossEngine, ask, has_column, stage
 from gridaudit.lineloss.settings import LossSettings
 
 INTERVAL_Q_SQL = """
-CREATE OR REPLACE TEMP TABLE ll_interval_q AS
 WITH e AS (
     SELECT mm.node_id AS area_id, CAST(i.ts AS DATE) AS day, i.kwh * mm.multiplier AS kwh
     FROM interval_usage i JOIN ll_meter_map mm ON mm.meter_id = i.meter_id
@@ -70,22 +69,17 @@ ORDER BY area_id, period
 """
 
 
-def _has_column(con: duckdb.DuckDBPyConnection, table: str, column: str) -> bool:
-    cols = {r[0] for r in con.execute(f'DESCRIBE "{table}"').fetchall()}
-    return column in cols
-
-
 def technical_loss(
-    con: duckdb.DuckDBPyConnection, settings: LossSettings, params: dict, has_interval: bool, window_label: str
+    engine: LossEngine, settings: LossSettings, params: dict, has_interval: bool, window_label: str
 ) -> tuple[pa.Table, pa.Table]:
     """Technical and non-technical loss per area and month, and per area for the whole window."""
     t = settings.technical
     join_interval, q_interval = "", "CAST(NULL AS DOUBLE)"
     if has_interval:
-        con.execute(INTERVAL_Q_SQL, params)
+        stage(engine, "ll_interval_q", INTERVAL_Q_SQL, params)
         join_interval = "LEFT JOIN ll_interval_q iq ON iq.area_id = d.area_id AND iq.day = d.day"
         q_interval = "iq.q"
-    if _has_column(con, "areas", t.line_r_column):
+    if has_column(engine, "areas", t.line_r_column):
         default_r = "CAST(NULL AS DOUBLE)" if t.line_r_eq_ohm is None else repr(float(t.line_r_eq_ohm))
         r_expr = f'COALESCE(CAST(a."{t.line_r_column}" AS DOUBLE), {default_r})'
     else:
@@ -98,8 +92,8 @@ def technical_loss(
         "u": t.lv_voltage_kv,
         "min_day_cov": settings.days.min_day_coverage,
     }
-    monthly = con.sql(sql.replace("{group}", "period"), params=p).to_arrow_table()
+    monthly = ask(engine, sql.replace("{group}", "period"), p)
     label = window_label.replace("'", "")
     whole_sql = sql.replace("SELECT area_id, period,", f"SELECT area_id, '{label}' AS period,")
-    whole = con.sql(whole_sql.replace(", {group}", ""), params=p).to_arrow_table()
+    whole = ask(engine, whole_sql.replace(", {group}", ""), p)
     return monthly, whole
