@@ -94,6 +94,16 @@ def register_dimensions(engine: LossEngine, window: Window, settings: LossSettin
             )
     engine.register_table("ll_bands", pa.Table.from_pylist(rows, schema=_BANDS_SCHEMA))
 
+    # voltage-level ids (UNIT:10.0kV) spelt the same on every engine: the kV as Python writes the float
+    kvs = {
+        float(v) for v in ask(engine, "SELECT DISTINCT voltage_kv FROM feeders").column(0).to_pylist() if v is not None
+    }
+    kvs.add(float(settings.technical.area_voltage_kv))
+    labels = sorted(kvs)
+    engine.register_table(
+        "ll_kv", pa.table({"voltage_kv": pa.array(labels, pa.float64()), "kv_label": [repr(v) for v in labels]})
+    )
+
 
 _CLOSURE_SCHEMA = pa.schema([("unit_id", pa.string()), ("ancestor_id", pa.string())])
 
@@ -149,10 +159,14 @@ SELECT r.*, n.node_no, CAST(DENSE_RANK() OVER (ORDER BY r.customer_id) AS INTEGE
 FROM ll_meter_raw r JOIN ll_nodes n ON n.node_kind = r.node_kind AND n.node_id = r.node_id
 """
 
+# Whole Wh of one meter-day, rounded half away from zero the same way on every engine (PostgreSQL's ROUND of
+# a double rounds half to even).
+WH = "CAST(SIGN(d.kwh * mm.multiplier * 1000) * FLOOR(ABS(d.kwh * mm.multiplier * 1000) + 0.5) AS BIGINT)"
+
 # The one pass over daily_usage (soda-core lesson): energy and reporting meters per node and day.
 NODE_DAY_SQL = f"""
 WITH s AS (
-    SELECT d.day, mm.node_no, SUM(CAST(ROUND(d.kwh * mm.multiplier * 1000) AS BIGINT)) AS wh, COUNT(*) AS reporting
+    SELECT d.day, mm.node_no, SUM({WH}) AS wh, COUNT(*) AS reporting
     FROM daily_usage d JOIN ll_meter_map mm ON mm.meter_id = d.meter_id
     WHERE d.day >= $d_from AND d.day < $d_end
     GROUP BY d.day, mm.node_no
@@ -224,10 +238,12 @@ parts AS (
 SELECT level, entity_id, unit_id, feeder_id, voltage_kv, day, period, supply, sales, sup_rep, sup_exp, rep, exp
 FROM parts
 UNION ALL
-SELECT 'voltage', tree_unit || ':' || CAST(voltage_kv AS VARCHAR) || 'kV', tree_unit, CAST(NULL AS VARCHAR),
-       voltage_kv, day, period, SUM(supply), SUM(sales), SUM(sup_rep), SUM(sup_exp), SUM(rep), SUM(exp)
-FROM parts WHERE tree_unit IS NOT NULL
-GROUP BY tree_unit, voltage_kv, day, period
+SELECT 'voltage', p.tree_unit || ':' || k.kv_label || 'kV', p.tree_unit, CAST(NULL AS VARCHAR),
+       p.voltage_kv, p.day, p.period, SUM(p.supply), SUM(p.sales), SUM(p.sup_rep), SUM(p.sup_exp), SUM(p.rep),
+       SUM(p.exp)
+FROM parts p LEFT JOIN ll_kv k ON k.voltage_kv = p.voltage_kv
+WHERE p.tree_unit IS NOT NULL
+GROUP BY p.tree_unit, p.voltage_kv, k.kv_label, p.day, p.period
 UNION ALL
 SELECT 'unit', uc.ancestor_id, uc.ancestor_id, CAST(NULL AS VARCHAR), CAST(NULL AS DOUBLE), p.day, p.period,
        SUM(CASE WHEN p.level = 'feeder' THEN p.supply ELSE CAST(0 AS {ENERGY}) END),
