@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pyarrow as pa
 import pytest
 
 from gridaudit.dataset import open_dataset
@@ -88,6 +89,9 @@ def test_spark_gives_the_same_wh(tiny, reference, spark_available):
     eng = SparkEngine(ds, spark=spark_session("local[2]", SPARK_CONF))
     try:
         got = run_loss(ds, period="2025-01", engine=eng)
+        # a run without mapping errors registers an empty table: it keeps its columns on Spark
+        eng.register_table("ll_empty", pa.table({"customer_id": pa.array([], pa.string())}))
+        assert eng.query("SELECT COUNT(customer_id) AS n FROM ll_empty").column("n").to_pylist() == [0]
     finally:
         eng.close()
     assert got.engine == "spark"

@@ -74,8 +74,14 @@ class SparkEngine:
         return set(self._views)
 
     def register_table(self, name: str, table: pa.Table) -> None:
-        """Expose an Arrow table as temp view ``name``."""
-        self.spark.createDataFrame(table.to_pandas()).createOrReplaceTempView(name)
+        """Expose an Arrow table as temp view ``name`` (an empty one keeps its columns and types)."""
+        if table.num_rows == 0:  # Spark cannot infer a schema from no rows: give it the Arrow one
+            from pyspark.sql.pandas.types import from_arrow_schema
+
+            frame = self.spark.createDataFrame([], from_arrow_schema(table.schema))
+        else:
+            frame = self.spark.createDataFrame(table.to_pandas())
+        frame.createOrReplaceTempView(name)
         self._views.add(name)
 
     def materialise(self, name: str, sql: str, params: dict[str, Any] | None = None) -> None:
