@@ -48,7 +48,8 @@ class Bands:
     min_coverage: float = 0.95
 
     def band(self, rate_pct: float | None, coverage: float | None, supply_ok: bool = True) -> str:
-        """The band of one loss rate (the SQL in balance.py applies the same rule set-based)."""
+        """The band of one loss rate over computable days (balance.py's SQL applies the same rule set-based,
+        after :meth:`CompleteDays.required` decides whether enough days are computable)."""
         if rate_pct is None or not supply_ok or coverage is None or coverage < self.min_coverage:
             return "not_computable"
         if rate_pct < self.negative_below:
