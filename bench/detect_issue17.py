@@ -59,9 +59,9 @@ def oracle_t(ds: Path, truth: dict[str, dict]) -> dict[str, tuple[float, float]]
     """Per injected error: (customer's mean kWh/day, t of its use in its true area's loss given that area's supply)."""
     s = LossSettings()
     inp = open_inputs(ds, threads=2)
-    con = inp.con
+    con = inp.engine.con  # this bench reads the balance's DuckDB stages directly
     w = resolve_window(data_span(inp))
-    run_balance(con, w, s)
+    run_balance(inp.engine, w, s)
     con.execute(
         "CREATE TEMP TABLE ll_cust_day AS SELECT mm.customer_id, mm.node_no AS area_no, d.day, "
         "SUM(d.kwh * mm.multiplier) AS use FROM daily_usage d JOIN ll_meter_map mm ON mm.meter_id = d.meter_id "

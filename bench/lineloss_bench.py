@@ -24,7 +24,7 @@ import duckdb
 
 from gridaudit.dataset import commit_version, is_dataset, open_dataset, stage_version
 from gridaudit.lineloss.balance import Window, run_balance
-from gridaudit.lineloss.inputs import open_inputs
+from gridaudit.lineloss.inputs import data_span, open_inputs
 from gridaudit.lineloss.run import run_loss
 from gridaudit.lineloss.settings import LossSettings
 
@@ -111,14 +111,14 @@ def main() -> None:
     ds = open_dataset(a.data)
     rows = ds.rows("daily_usage")
     inputs = open_inputs(ds, threads=a.threads)
-    con = inputs.con
+    eng = inputs.engine
     scan_sql = "SELECT COUNT(meter_id), SUM(kwh), MIN(day) FROM daily_usage"
-    t_scan, _ = timed(lambda: con.execute(scan_sql).fetchall(), "scan1")
-    lo, hi = con.execute("SELECT MIN(day), MAX(day) FROM daily_usage").fetchall()[0]
-    t_bal, bal = timed(lambda: run_balance(con, Window(lo, hi), LossSettings()), "balance")
-    t_scan2, _ = timed(lambda: con.execute(scan_sql).fetchall(), "scan2")
+    t_scan, _ = timed(lambda: eng.query(scan_sql), "scan1")
+    lo, hi = data_span(inputs)
+    t_bal, bal = timed(lambda: run_balance(eng, Window(lo, hi), LossSettings()), "balance")
+    t_scan2, _ = timed(lambda: eng.query(scan_sql), "scan2")
     scan = min(t_scan, t_scan2)
-    con.close()
+    inputs.close()
     print(f"daily_usage rows: {rows:,}; threads {a.threads}")
     print(f"scan of daily_usage: {scan:.2f} s (runs {t_scan:.2f}, {t_scan2:.2f})")
     print(

@@ -166,7 +166,7 @@ def test_window_from_to_and_period(tiny):
     assert {x["period"] for x in p.balance.monthly.to_pylist()} == {"2025-02"}
 
 
-def test_missing_supply_meter_is_not_computable_but_still_ties_out(tmp_path, tiny):
+def test_missing_supply_meter_day_is_left_out_and_still_ties_out(tmp_path, tiny):
     import pyarrow.compute as pc
 
     from gridaudit.dataset import commit_version, stage_version
@@ -184,7 +184,7 @@ def test_missing_supply_meter_is_not_computable_but_still_ties_out(tmp_path, tin
     commit_version(st, {"sources": ["test"]})
     r = run_loss(dst, period="2025-01")
     a2 = next(x for x in r.balance.monthly.to_pylist() if x["entity_id"] == "A2")
-    assert a2["band"] == "not_computable" and a2["supply_ok"] is False
+    assert a2["band"] != "not_computable" and a2["supply_ok"] is False and a2["days_left_out"] == 1
     f1 = next(x for x in r.balance.monthly.to_pylist() if x["entity_id"] == "F1")
     u1 = next(x for x in r.balance.monthly.to_pylist() if x["level"] == "unit" and x["entity_id"] == "U1")
     areas = [x for x in r.balance.monthly.to_pylist() if x["level"] == "area" and x["feeder_id"] == "F1"]

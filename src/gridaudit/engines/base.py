@@ -40,8 +40,8 @@ class Engine(Protocol):
         """Expose an in-memory Arrow table as ``name`` for later queries (e.g. ``workday_calendar``)."""
         ...
 
-    def materialise(self, name: str, sql: str) -> None:
-        """Run one SELECT (no parameters) into a stage table ``name`` that later queries read."""
+    def materialise(self, name: str, sql: str, params: dict[str, Any] | None = None) -> None:
+        """Run one SELECT (bound ``$name`` ``params``, if any) into a stage table ``name`` that later queries read."""
         ...
 
     def drop_materialised(self, name: str) -> None:

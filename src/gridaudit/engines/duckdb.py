@@ -66,9 +66,9 @@ class DuckDBEngine:
         self._made().add(name)
         self.__dict__.setdefault("_registered", set()).add(name)
 
-    def materialise(self, name: str, sql: str) -> None:
-        """Run one SELECT (no parameters) into temporary table ``name`` (a rule catalog's derived table)."""
-        self.con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {sql}')
+    def materialise(self, name: str, sql: str, params: dict[str, Any] | None = None) -> None:
+        """Run one SELECT (bound ``$name`` ``params``, if any) into temporary table ``name`` (a derived table)."""
+        self.con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {sql}', params or None)
         self._made().add(name)
 
     def drop_materialised(self, name: str) -> None:

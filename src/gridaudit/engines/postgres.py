@@ -145,16 +145,17 @@ class PostgresEngine:
                 copy.write(buf.getvalue())
         self._temp.add(name)
 
-    def materialise(self, name: str, sql: str) -> None:
-        """Run one DuckDB-dialect SELECT (no parameters) into session-temporary table ``name``, analysed."""
+    def materialise(self, name: str, sql: str, params: dict[str, Any] | None = None) -> None:
+        """Run one DuckDB-dialect SELECT (server-bound ``params``) into session-temporary table ``name``, analysed."""
         t = _ident(name)
         if self._locked:
             check_locked(sql, "PostgreSQL", POSTGRES_DENIED, POSTGRES_DENIED_PREFIXES)
-        pg_sql = transpile(sql, "postgres", {})
+        params = params or {}
+        pg_sql = transpile(sql, "postgres", params)
         with self.con.transaction(), self.con.cursor() as cur:
             cur.execute(f"SET LOCAL search_path TO {_ident(self.schema)}")
             cur.execute(f"DROP TABLE IF EXISTS pg_temp.{t}")
-            cur.execute(f"CREATE TEMP TABLE {t} AS {pg_sql}")
+            cur.execute(f"CREATE TEMP TABLE {t} AS {pg_sql}", params)
             cur.execute(f"ANALYZE pg_temp.{t}")
         self._temp.add(name)
 

@@ -152,15 +152,22 @@ class SparkEngine:
         return list(self.spark.table(quote_table(table).replace('"', "`")).columns)
 
     def register_table(self, name: str, table: pa.Table) -> None:
-        """Expose an Arrow table as temp view ``name``."""
-        self.spark.createDataFrame(table.to_pandas()).createOrReplaceTempView(name)
+        """Expose an Arrow table as temp view ``name`` (an empty one keeps its columns and types)."""
+        if table.num_rows == 0:  # Spark cannot infer a schema from no rows: give it the Arrow one
+            from pyspark.sql.pandas.types import from_arrow_schema
+
+            frame = self.spark.createDataFrame([], from_arrow_schema(table.schema))
+        else:
+            frame = self.spark.createDataFrame(table.to_pandas())
+        frame.createOrReplaceTempView(name)
         self._views.add(name)
 
-    def materialise(self, name: str, sql: str) -> None:
-        """Run one DuckDB-dialect SELECT (no parameters), cache it and expose it as temp view ``name``."""
+    def materialise(self, name: str, sql: str, params: dict[str, Any] | None = None) -> None:
+        """Run one DuckDB-dialect SELECT (named ``params``), cache it and expose it as temp view ``name``."""
         if self._locked:
             check_locked(sql, "Spark", SPARK_DENIED, SPARK_DENIED_PREFIXES)
-        frame = self.spark.sql(transpile(sql, "spark", {})).cache()
+        params = params or {}
+        frame = self.spark.sql(transpile(sql, "spark", params), args=params).cache()
         self._in_group(frame.count)
         frame.createOrReplaceTempView(name)
         self._views.add(name)

@@ -82,9 +82,9 @@ def lineloss_monthly(dataset: Dataset, month: str) -> pa.Table | Unavailable:
         return Unavailable(Text(f"线损输入不全：{exc}", f"line-loss inputs incomplete: {exc}"))
     try:
         start, nxt = month_bounds(month)
-        table = run_balance(inputs.con, Window(start, nxt - timedelta(days=1)), LossSettings()).monthly
+        table = run_balance(inputs.engine, Window(start, nxt - timedelta(days=1)), LossSettings()).monthly
     finally:
-        inputs.con.close()
+        inputs.close()
     return table.filter(pc.equal(table.column("period"), month))
 
 

@@ -11,7 +11,8 @@ Everything after that works on the small node × day table:
            (= Σ feeder loss + Σ area loss exactly: energy is summed as integer Wh, rounded per meter-day)
 
 Areas roll up to voltage level and unit through their feeder (the network tree). Missing supply counts
-as 0 kWh in the balance so totals always tie out; such rows are banded ``not_computable``.
+as 0 kWh in the balance so totals always tie out; rates and bands of months and windows are over the
+computable days only (``DAY_OK``: supply complete and enough sales meters reporting; settings ``days``).
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-import duckdb
 import pyarrow as pa
 
-from gridaudit.lineloss.inputs import run_script
+from gridaudit.engines import Engine
+from gridaudit.lineloss.inputs import ask, stage
 from gridaudit.lineloss.settings import LEVELS, LossSettings
 
 ENERGY = "BIGINT"  # integer Wh: round(kwh × multiplier × 1000) per meter-day, exact sums
@@ -50,21 +51,21 @@ class Window:
         return [self.start + timedelta(days=i) for i in range((self.end - self.start).days + 1)]
 
 
-def register_dimensions(con: duckdb.DuckDBPyConnection, window: Window, settings: LossSettings) -> None:
+def register_dimensions(engine: Engine, window: Window, settings: LossSettings) -> None:
     """Register the small tables the SQL joins: days, unit closure (unit → ancestors) and bands."""
     days = pa.table({"day": pa.array(window.days(), pa.date32())})
     days = days.append_column("period", pa.array([d.strftime("%Y-%m") for d in window.days()]))
-    con.register("ll_days_arrow", days)
-    con.execute("CREATE OR REPLACE TEMP TABLE ll_days AS SELECT * FROM ll_days_arrow")
+    engine.register_table("ll_days", days)
 
     unit_ids: set[str] = set()
     parents: dict[str, str | None] = {}
-    if _has(con, "units"):
-        for uid, parent in con.execute("SELECT unit_id, parent_id FROM units").fetchall():
-            parents[str(uid)] = None if parent is None else str(parent)
+    have = engine.tables()
+    if "units" in have:
+        for r in ask(engine, "SELECT unit_id, parent_id FROM units").to_pylist():
+            parents[str(r["unit_id"])] = None if r["parent_id"] is None else str(r["parent_id"])
     for table in ("feeders", "areas"):
-        if _has(con, table):
-            unit_ids.update(str(u) for (u,) in con.execute(f"SELECT DISTINCT unit_id FROM {table}").fetchall())
+        if table in have:
+            unit_ids.update(str(u) for u in ask(engine, f"SELECT DISTINCT unit_id FROM {table}").column(0).to_pylist())
     unit_ids.update(parents)
     closure: dict[str, list[str]] = {"unit_id": [], "ancestor_id": []}
     for uid in sorted(unit_ids):
@@ -75,8 +76,7 @@ def register_dimensions(con: duckdb.DuckDBPyConnection, window: Window, settings
             closure["unit_id"].append(uid)
             closure["ancestor_id"].append(cur)
             cur = parents.get(cur)
-    con.register("ll_unit_closure_arrow", pa.table(closure, schema=_CLOSURE_SCHEMA))
-    con.execute("CREATE OR REPLACE TEMP TABLE ll_unit_closure AS SELECT * FROM ll_unit_closure_arrow")
+    engine.register_table("ll_unit_closure", pa.table(closure, schema=_CLOSURE_SCHEMA))
 
     rows = []
     for uid in sorted(unit_ids | set(closure["ancestor_id"])):
@@ -93,31 +93,29 @@ def register_dimensions(con: duckdb.DuckDBPyConnection, window: Window, settings
                     "min_coverage": b.min_coverage,
                 }
             )
-    con.register("ll_bands_arrow", pa.Table.from_pylist(rows) if rows else _empty_bands())
-    con.execute("CREATE OR REPLACE TEMP TABLE ll_bands AS SELECT * FROM ll_bands_arrow")
+    engine.register_table("ll_bands", pa.Table.from_pylist(rows, schema=_BANDS_SCHEMA))
+
+    # voltage-level ids (UNIT:10.0kV) spelt the same on every engine: the kV as Python writes the float
+    kvs = {
+        float(v) for v in ask(engine, "SELECT DISTINCT voltage_kv FROM feeders").column(0).to_pylist() if v is not None
+    }
+    kvs.add(float(settings.technical.area_voltage_kv))
+    labels = sorted(kvs)
+    engine.register_table(
+        "ll_kv", pa.table({"voltage_kv": pa.array(labels, pa.float64()), "kv_label": [repr(v) for v in labels]})
+    )
 
 
 _CLOSURE_SCHEMA = pa.schema([("unit_id", pa.string()), ("ancestor_id", pa.string())])
 
 
-def _empty_bands() -> pa.Table:
-    cols = ["negative_below", "watch_from", "high_from", "extreme_from", "min_coverage"]
-    return pa.table(
-        {
-            "unit_id": pa.array([], pa.string()),
-            "level": pa.array([], pa.string()),
-            **{c: pa.array([], pa.float64()) for c in cols},
-        }
-    )
+_BANDS_SCHEMA = pa.schema(
+    [("unit_id", pa.string()), ("level", pa.string())]
+    + [(c, pa.float64()) for c in ("negative_below", "watch_from", "high_from", "extreme_from", "min_coverage")]
+)
 
 
-def _has(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    q = "SELECT count(*) FROM information_schema.tables WHERE table_name = ?"
-    return con.execute(q, [name]).fetchall()[0][0] > 0
-
-
-METER_MAP_SQL = """
-CREATE OR REPLACE TEMP TABLE ll_meter_raw AS
+METER_RAW_SQL = """
 WITH raw AS (
     SELECT m.meter_id, m.multiplier, 'area_supply' AS node_kind, m.area_id AS node_id,
            m.installed_on AS s1, CAST(NULL AS DATE) AS s2, m.removed_on AS e1, CAST(NULL AS DATE) AS e2,
@@ -143,9 +141,10 @@ WITH raw AS (
 SELECT meter_id, CAST(multiplier AS DOUBLE) AS multiplier, node_kind, node_id, customer_id,
        GREATEST(COALESCE(s1, $d_from), COALESCE(s2, $d_from), $d_from) AS start_day,
        LEAST(COALESCE(e1, $d_end), COALESCE(e2, $d_end), $d_end) AS end_day
-FROM raw;
+FROM raw
+"""
 
-CREATE OR REPLACE TEMP TABLE ll_nodes AS
+NODES_SQL = """
 SELECT CAST(ROW_NUMBER() OVER (ORDER BY node_kind, node_id) AS INTEGER) AS node_no, node_kind, node_id
 FROM (
     SELECT 'area_supply' AS node_kind, area_id AS node_id FROM areas
@@ -153,18 +152,22 @@ FROM (
     UNION SELECT 'feeder_supply', feeder_id FROM feeders
     UNION SELECT 'feeder_direct', feeder_id FROM feeders
     UNION SELECT node_kind, node_id FROM ll_meter_raw
-) x;
+) x
+"""
 
-CREATE OR REPLACE TEMP TABLE ll_meter_map AS
+METER_MAP_SQL = """
 SELECT r.*, n.node_no, CAST(DENSE_RANK() OVER (ORDER BY r.customer_id) AS INTEGER) AS cust_no
 FROM ll_meter_raw r JOIN ll_nodes n ON n.node_kind = r.node_kind AND n.node_id = r.node_id
 """
 
+# Whole Wh of one meter-day, rounded half away from zero the same way on every engine (PostgreSQL's ROUND of
+# a double rounds half to even).
+WH = "CAST(SIGN(d.kwh * mm.multiplier * 1000) * FLOOR(ABS(d.kwh * mm.multiplier * 1000) + 0.5) AS BIGINT)"
+
 # The one pass over daily_usage (soda-core lesson): energy and reporting meters per node and day.
 NODE_DAY_SQL = f"""
-CREATE OR REPLACE TEMP TABLE ll_node_scan AS
 WITH s AS (
-    SELECT d.day, mm.node_no, SUM(CAST(ROUND(d.kwh * mm.multiplier * 1000) AS BIGINT)) AS wh, COUNT(*) AS reporting
+    SELECT d.day, mm.node_no, SUM({WH}) AS wh, COUNT(*) AS reporting
     FROM daily_usage d JOIN ll_meter_map mm ON mm.meter_id = d.meter_id
     WHERE d.day >= $d_from AND d.day < $d_end
     GROUP BY d.day, mm.node_no
@@ -174,7 +177,6 @@ SELECT s.day, s.node_no, CAST(s.wh AS {ENERGY}) AS wh, s.reporting FROM s
 
 # Meters expected per node and day, by +1/−1 deltas and a running sum (no meter × day expansion).
 EXPECTED_SQL = """
-CREATE OR REPLACE TEMP TABLE ll_node_day AS
 WITH deltas AS (
     SELECT node_no, day, SUM(delta) AS delta FROM (
         SELECT node_no, start_day AS day, 1 AS delta FROM ll_meter_map WHERE start_day < end_day
@@ -196,7 +198,6 @@ FROM grid g LEFT JOIN ll_node_scan s ON s.node_no = g.node_no AND s.day = g.day
 
 # One row per entity and day, all four levels; energy (supply, sales) still in integer Wh here.
 LEVEL_DAY_SQL = f"""
-CREATE OR REPLACE TEMP TABLE ll_level_day AS
 WITH a AS (
     SELECT ar.area_id, ar.feeder_id, ar.unit_id AS area_unit, f.unit_id AS tree_unit, f.voltage_kv AS feeder_kv,
            sup.day, sup.period,
@@ -238,10 +239,12 @@ parts AS (
 SELECT level, entity_id, unit_id, feeder_id, voltage_kv, day, period, supply, sales, sup_rep, sup_exp, rep, exp
 FROM parts
 UNION ALL
-SELECT 'voltage', tree_unit || ':' || CAST(voltage_kv AS VARCHAR) || 'kV', tree_unit, CAST(NULL AS VARCHAR),
-       voltage_kv, day, period, SUM(supply), SUM(sales), SUM(sup_rep), SUM(sup_exp), SUM(rep), SUM(exp)
-FROM parts WHERE tree_unit IS NOT NULL
-GROUP BY tree_unit, voltage_kv, day, period
+SELECT 'voltage', p.tree_unit || ':' || k.kv_label || 'kV', p.tree_unit, CAST(NULL AS VARCHAR),
+       p.voltage_kv, p.day, p.period, SUM(p.supply), SUM(p.sales), SUM(p.sup_rep), SUM(p.sup_exp), SUM(p.rep),
+       SUM(p.exp)
+FROM parts p LEFT JOIN ll_kv k ON k.voltage_kv = p.voltage_kv
+WHERE p.tree_unit IS NOT NULL
+GROUP BY p.tree_unit, p.voltage_kv, k.kv_label, p.day, p.period
 UNION ALL
 SELECT 'unit', uc.ancestor_id, uc.ancestor_id, CAST(NULL AS VARCHAR), CAST(NULL AS DOUBLE), p.day, p.period,
        SUM(CASE WHEN p.level = 'feeder' THEN p.supply ELSE CAST(0 AS {ENERGY}) END),
@@ -255,36 +258,61 @@ GROUP BY uc.ancestor_id, p.day, p.period
 """
 
 
+# A level-day row is computable (可算日) when its supply meters all reported and enough sales meters did.
+DAY_OK = "(sup_exp > 0 AND sup_rep >= sup_exp AND (exp = 0 OR rep >= $min_day_cov * exp))"
+
+
 def _finish_sql(source: str, period_expr: str, group: str) -> str:
-    """Aggregate ``source`` (level-day rows) to ``group`` and add rate, coverage and band (all levels)."""
+    """Aggregate ``source`` (level-day rows) to ``group`` and add rate, coverage and band (all levels).
+
+    Energy columns (``supply_kwh``…) sum every day, so the levels tie out; the rate, coverage and band are
+    over the computable days only (``*_used`` columns), and the days left out are listed.
+    """
     return f"""
-WITH agg AS (
+WITH flagged AS (
+    SELECT *, CASE WHEN {DAY_OK} THEN 1 ELSE 0 END AS used FROM {source}
+),
+agg AS (
     SELECT level, entity_id, MIN(unit_id) AS unit_id, MIN(feeder_id) AS feeder_id, MIN(voltage_kv) AS voltage_kv,
            {period_expr} AS period, MIN(day) AS first_day, MAX(day) AS last_day, COUNT(*) AS days,
            SUM(supply) AS supply, SUM(sales) AS sales,
            SUM(CASE WHEN sup_exp > 0 AND sup_rep >= sup_exp THEN 1 ELSE 0 END) AS days_supply_ok,
-           SUM(rep) AS rep, SUM(exp) AS exp
-    FROM {source}
+           SUM(rep) AS rep, SUM(exp) AS exp,
+           SUM(used) AS days_used,
+           SUM(CASE WHEN used = 1 THEN supply ELSE CAST(0 AS {ENERGY}) END) AS supply_u,
+           SUM(CASE WHEN used = 1 THEN sales ELSE CAST(0 AS {ENERGY}) END) AS sales_u,
+           SUM(CASE WHEN used = 1 THEN rep ELSE 0 END) AS rep_u,
+           SUM(CASE WHEN used = 1 THEN exp ELSE 0 END) AS exp_u,
+           STRING_AGG(CASE WHEN used = 0 THEN CAST(day AS VARCHAR) END, ',' ORDER BY day) AS left_out_days
+    FROM flagged
     GROUP BY level, entity_id{group}
 ),
 r AS (
-    SELECT agg.*, supply - sales AS loss,
+    SELECT agg.*, supply - sales AS loss, supply_u - sales_u AS loss_u,
            CASE WHEN exp > 0 THEN CAST(rep AS DOUBLE) / exp ELSE 1.0 END AS coverage,
-           days_supply_ok = days AS supply_ok
+           CASE WHEN exp_u > 0 THEN CAST(rep_u AS DOUBLE) / exp_u WHEN days_used > 0 THEN 1.0 END AS coverage_u,
+           days_supply_ok = days AS supply_ok,
+           GREATEST(1, LEAST($min_days, days), CAST(CEIL($min_share * days - 1e-9) AS BIGINT)) AS days_required
     FROM agg
 )
 SELECT r.level, r.entity_id, r.unit_id, r.feeder_id, r.voltage_kv, r.period, r.first_day, r.last_day, r.days,
        CAST(r.supply AS DOUBLE) / 1000.0 AS supply_kwh, CAST(r.sales AS DOUBLE) / 1000.0 AS sales_kwh,
        CAST(r.loss AS DOUBLE) / 1000.0 AS loss_kwh,
-       CASE WHEN r.supply > 0 THEN 100.0 * CAST(r.loss AS DOUBLE) / CAST(r.supply AS DOUBLE) END AS loss_rate_pct,
+       CASE WHEN r.supply_u > 0 THEN 100.0 * CAST(r.loss_u AS DOUBLE) / CAST(r.supply_u AS DOUBLE) END
+           AS loss_rate_pct,
        r.supply_ok, CAST(r.rep AS BIGINT) AS meter_days_reporting, CAST(r.exp AS BIGINT) AS meter_days_expected,
        LEAST(r.coverage, 1.0) AS coverage,
+       CAST(r.days_used AS BIGINT) AS days_used, CAST(r.days - r.days_used AS BIGINT) AS days_left_out,
+       COALESCE(r.left_out_days, '') AS left_out_days,
+       CAST(r.supply_u AS DOUBLE) / 1000.0 AS supply_kwh_used, CAST(r.sales_u AS DOUBLE) / 1000.0 AS sales_kwh_used,
+       CAST(r.loss_u AS DOUBLE) / 1000.0 AS loss_kwh_used, LEAST(r.coverage_u, 1.0) AS coverage_used,
        CASE
-         WHEN NOT r.supply_ok OR r.supply <= 0 OR r.coverage < COALESCE(b.min_coverage, $min_cov) THEN 'not_computable'
-         WHEN 100.0 * r.loss / r.supply < COALESCE(b.negative_below, $neg) THEN 'negative'
-         WHEN 100.0 * r.loss / r.supply > COALESCE(b.extreme_from, $ext) THEN 'extreme'
-         WHEN 100.0 * r.loss / r.supply > COALESCE(b.high_from, $high) THEN 'high'
-         WHEN 100.0 * r.loss / r.supply > COALESCE(b.watch_from, $watch) THEN 'watch'
+         WHEN r.days_used < r.days_required OR r.supply_u <= 0
+              OR COALESCE(r.coverage_u, 0.0) < COALESCE(b.min_coverage, $min_cov) THEN 'not_computable'
+         WHEN 100.0 * r.loss_u / r.supply_u < COALESCE(b.negative_below, $neg) THEN 'negative'
+         WHEN 100.0 * r.loss_u / r.supply_u > COALESCE(b.extreme_from, $ext) THEN 'extreme'
+         WHEN 100.0 * r.loss_u / r.supply_u > COALESCE(b.high_from, $high) THEN 'high'
+         WHEN 100.0 * r.loss_u / r.supply_u > COALESCE(b.watch_from, $watch) THEN 'watch'
          ELSE 'normal'
        END AS band
 FROM r LEFT JOIN ll_bands b ON b.unit_id = r.unit_id AND b.level = r.level
@@ -301,14 +329,17 @@ class BalanceTables:
     window: pa.Table
 
 
-def run_balance(con: duckdb.DuckDBPyConnection, window: Window, settings: LossSettings) -> BalanceTables:
-    """Compute the four-axis balance for ``window`` (tables must exist as views on ``con``)."""
-    register_dimensions(con, window, settings)
+def run_balance(engine: Engine, window: Window, settings: LossSettings) -> BalanceTables:
+    """Compute the four-axis balance for ``window`` (the dataset tables must be queryable on ``engine``)."""
+    register_dimensions(engine, window, settings)
     params = {"d_from": window.start, "d_end": window.end + timedelta(days=1)}
-    run_script(con, METER_MAP_SQL, params)
-    con.execute(NODE_DAY_SQL, params)
-    con.execute(EXPECTED_SQL)
-    con.execute(LEVEL_DAY_SQL.replace("{area_kv}", f"CAST({float(settings.technical.area_voltage_kv)!r} AS DOUBLE)"))
+    stage(engine, "ll_meter_raw", METER_RAW_SQL, params)
+    stage(engine, "ll_nodes", NODES_SQL)
+    stage(engine, "ll_meter_map", METER_MAP_SQL)
+    stage(engine, "ll_node_scan", NODE_DAY_SQL, params)
+    stage(engine, "ll_node_day", EXPECTED_SQL)
+    area_kv = f"CAST({float(settings.technical.area_voltage_kv)!r} AS DOUBLE)"
+    stage(engine, "ll_level_day", LEVEL_DAY_SQL.replace("{area_kv}", area_kv))
     d = settings.default
     bp = {
         "min_cov": d.min_coverage,
@@ -316,9 +347,12 @@ def run_balance(con: duckdb.DuckDBPyConnection, window: Window, settings: LossSe
         "ext": d.extreme_from,
         "high": d.high_from,
         "watch": d.watch_from,
+        "min_day_cov": settings.days.min_day_coverage,
+        "min_share": settings.days.min_days_share,
+        "min_days": settings.days.min_days,
     }
-    daily = con.sql(_finish_sql("ll_level_day", "CAST(day AS VARCHAR)", ", day"), params=bp).to_arrow_table()
-    monthly = con.sql(_finish_sql("ll_level_day", "period", ", period"), params=bp).to_arrow_table()
+    daily = ask(engine, _finish_sql("ll_level_day", "CAST(day AS VARCHAR)", ", day"), bp)
+    monthly = ask(engine, _finish_sql("ll_level_day", "period", ", period"), bp)
     label = window.label.replace("'", "")
-    whole = con.sql(_finish_sql("ll_level_day", f"'{label}'", ""), params=bp).to_arrow_table()
+    whole = ask(engine, _finish_sql("ll_level_day", f"'{label}'", ""), bp)
     return BalanceTables(daily=daily, monthly=monthly, window=whole)

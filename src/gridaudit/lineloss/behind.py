@@ -15,15 +15,14 @@ Mapping errors are tested in mapping.py over ``ll_cust_day`` (all area customers
 
 from __future__ import annotations
 
-import duckdb
 import pyarrow as pa
 
+from gridaudit.engines import Engine
 from gridaudit.lineloss.balance import Window
-from gridaudit.lineloss.inputs import run_script
+from gridaudit.lineloss.inputs import ask, stage
 from gridaudit.lineloss.settings import LossSettings
 
 FLAGGED_SQL = """
-CREATE OR REPLACE TEMP TABLE ll_flagged AS
 SELECT entity_id AS area_id,
        MAX(CASE WHEN band = 'negative' THEN 1 ELSE 0 END) AS is_negative,
        MAX(CASE WHEN band IN ('high', 'extreme') THEN 1 ELSE 0 END) AS is_high
@@ -33,14 +32,14 @@ GROUP BY entity_id
 """
 
 SERIES_SQL = """
-CREATE OR REPLACE TEMP TABLE ll_area_series AS
 SELECT l.entity_id AS area_id, l.feeder_id, l.day,
        CAST(l.supply AS DOUBLE) / 1000.0 AS supply, CAST(l.supply - l.sales AS DOUBLE) / 1000.0 AS loss
 FROM ll_level_day l
 WHERE l.level = 'area' AND l.sup_exp > 0 AND l.sup_rep >= l.sup_exp
-  AND l.feeder_id IN (SELECT a.feeder_id FROM areas a JOIN ll_flagged f ON f.area_id = a.area_id);
+  AND l.feeder_id IN (SELECT a.feeder_id FROM areas a JOIN ll_flagged f ON f.area_id = a.area_id)
+"""
 
-CREATE OR REPLACE TEMP TABLE ll_cust_day AS
+CUST_DAY_SQL = """
 SELECT mm.customer_id, mm.cust_no, mm.node_id AS area_id, mm.node_no AS area_no, d.day,
        SUM(d.kwh * mm.multiplier) AS use
 FROM daily_usage d JOIN ll_meter_map mm ON mm.meter_id = d.meter_id
@@ -93,12 +92,12 @@ ORDER BY area_id, rank_in_area
 """
 
 
-def prepare_series(con: duckdb.DuckDBPyConnection, window: Window, bands_seen: pa.Table) -> None:
+def prepare_series(engine: Engine, window: Window, bands_seen: pa.Table) -> None:
     """Pick the flagged areas and load the daily series of their feeders (``bands_seen``: level/entity/band rows)."""
-    con.register("ll_bands_seen_arrow", bands_seen.select(["level", "entity_id", "band"]))
-    con.execute("CREATE OR REPLACE TEMP TABLE ll_bands_seen AS SELECT * FROM ll_bands_seen_arrow")
-    con.execute(FLAGGED_SQL)
-    run_script(con, SERIES_SQL, _days(window))
+    engine.register_table("ll_bands_seen", bands_seen.select(["level", "entity_id", "band"]))
+    stage(engine, "ll_flagged", FLAGGED_SQL)
+    stage(engine, "ll_area_series", SERIES_SQL)
+    stage(engine, "ll_cust_day", CUST_DAY_SQL, _days(window))
 
 
 def _days(window: Window) -> dict:
@@ -107,11 +106,10 @@ def _days(window: Window) -> dict:
     return {"d_from": window.start, "d_end": window.end + timedelta(days=1)}
 
 
-def rank_suspects(con: duckdb.DuckDBPyConnection, window: Window, settings: LossSettings, has_events: bool) -> pa.Table:
+def rank_suspects(engine: Engine, window: Window, settings: LossSettings, has_events: bool) -> pa.Table:
     """Customers of each flagged area ranked by how their use moves against the area's loss (all, with rank)."""
     b = settings.behind
-    con.register("ll_event_types_arrow", pa.table({"event_type": pa.array(list(b.event_types), pa.string())}))
-    con.execute("CREATE OR REPLACE TEMP TABLE ll_event_types AS SELECT * FROM ll_event_types_arrow")
+    engine.register_table("ll_event_types", pa.table({"event_type": pa.array(list(b.event_types), pa.string())}))
     sql = SUSPECTS_SQL
     if not has_events:
         sql = sql.replace(
@@ -127,4 +125,4 @@ def rank_suspects(con: duckdb.DuckDBPyConnection, window: Window, settings: Loss
         "w_events": b.weight_events,
         "ev_full": float(max(b.events_for_full_score, 1)),
     }
-    return con.sql(sql, params=params).to_arrow_table()
+    return ask(engine, sql, params)

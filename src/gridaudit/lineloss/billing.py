@@ -20,14 +20,13 @@ before the window start counts only its days inside the window.
 
 from __future__ import annotations
 
-import duckdb
 import pyarrow as pa
 
+from gridaudit.engines import Engine
 from gridaudit.lineloss.balance import Window
-from gridaudit.lineloss.inputs import run_script
+from gridaudit.lineloss.inputs import ask, stage
 
 BILLING_SQL = """
-CREATE OR REPLACE TEMP TABLE ll_bc AS
 WITH periods AS (SELECT DISTINCT period FROM ll_days),
 cust_area AS (
     SELECT customer_id, MIN(node_id) AS area_id FROM ll_meter_map
@@ -141,9 +140,9 @@ GAP_PARTS = (
 )
 
 
-def billing_cycle_loss(con: duckdb.DuckDBPyConnection, window: Window) -> pa.Table:
+def billing_cycle_loss(engine: Engine, window: Window) -> pa.Table:
     """Billing-cycle vs synchronous loss per area and period, with the gap split into its causes."""
-    run_script(con, BILLING_SQL)
+    stage(engine, "ll_bc", BILLING_SQL)
     parts = " + ".join(GAP_PARTS)
     cases = " ".join(f"WHEN ABS({p}) = big THEN '{p.removeprefix('gap_')}'" for p in GAP_PARTS)
     sql = f"""
@@ -160,4 +159,4 @@ def billing_cycle_loss(con: duckdb.DuckDBPyConnection, window: Window) -> pa.Tab
            customers_unbilled, bills_estimated, customers_no_ami
     FROM g ORDER BY area_id, period
     """
-    return con.sql(sql).to_arrow_table()
+    return ask(engine, sql)

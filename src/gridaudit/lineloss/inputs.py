@@ -1,29 +1,27 @@
-"""Open the tables line loss reads, with every contract column present (missing optional ones as NULL)."""
+"""Open the tables line loss reads through a query engine, and run its SQL stages through the engine's methods.
+
+Line loss touches data only through the engine protocol (``tables``, ``query`` with bound ``$name``
+parameters, ``register_table``, ``materialise``, ``drop_materialised``, ``close``): the DuckDB engine by
+default, or any engine passed in (PostgreSQL, Spark; their SQL is transpiled from DuckDB's dialect). The
+engine gives every contract column of a table (optional ones missing from the files read as NULL).
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
-import duckdb
+import pyarrow as pa
 
-from gridaudit.contract import load_contract
 from gridaudit.dataset import Dataset, open_dataset
-from gridaudit.engines.duckdb import sql_literal
+from gridaudit.engines import Engine
 from gridaudit.i18n import both
 
 REQUIRED = ("feeders", "areas", "customers", "meters", "daily_usage")
 OPTIONAL = ("units", "readings", "bills", "interval_usage", "meter_events", "tariffs")
-SQL_TYPES = {
-    "string": "VARCHAR",
-    "int": "BIGINT",
-    "float": "DOUBLE",
-    "date": "DATE",
-    "timestamp": "TIMESTAMP",
-    "period": "VARCHAR",
-    "bool": "BOOLEAN",
-}
 
 
 class LossInputError(ValueError):
@@ -32,60 +30,82 @@ class LossInputError(ValueError):
 
 @dataclass
 class LossInputs:
-    """A DuckDB connection with one view per available table, and which optional tables exist."""
+    """The engine line loss queries, the dataset behind it, and which optional tables exist."""
 
-    con: duckdb.DuckDBPyConnection
+    engine: Engine
     dataset: Dataset
     present: set[str]
+    owned: bool = True  # opened here: close it when the run ends
 
     def has(self, table: str) -> bool:
         """Whether ``table`` is available."""
         return table in self.present
 
+    def close(self) -> None:
+        """Close the engine if it was opened by :func:`open_inputs`."""
+        if self.owned:
+            self.engine.close()
 
-def open_inputs(dataset: Dataset | str | Path, threads: int | None = None) -> LossInputs:
-    """Open ``dataset`` for line loss: views named like the tables, optional columns filled with NULL."""
+
+def open_inputs(dataset: Dataset | str | Path, threads: int | None = None, engine: Engine | None = None) -> LossInputs:
+    """Open ``dataset`` for line loss: on ``engine`` when given (left open), else a new DuckDB engine."""
     ds = dataset if isinstance(dataset, Dataset) else open_dataset(dataset)
     missing = [t for t in REQUIRED if not ds.has(t)]
     if missing:
         raise LossInputError(
             both(f"{ds.root}: 线损计算缺少表 {', '.join(missing)}", f"{ds.root}: line loss needs table(s) {missing}")
         )
-    con = duckdb.connect()
-    if threads:
-        con.execute(f"SET threads = {int(threads)}")
-    contract = load_contract()
-    present = set()
-    for table in REQUIRED + OPTIONAL:
-        if not ds.has(table):
-            continue
-        present.add(table)
-        glob = sql_literal(ds.table_glob(table))
-        src = f"read_parquet({glob}, union_by_name = true)"
-        have = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()}
-        extra = [
-            f"CAST(NULL AS {SQL_TYPES.get(col.type, 'VARCHAR')}) AS {name}"
-            for name, col in contract.table(table).columns.items()
-            if name not in have
-        ]
-        cols = ", ".join(["*", *extra])
-        con.execute(f'CREATE VIEW "{table}" AS SELECT {cols} FROM {src}')
-    return LossInputs(con=con, dataset=ds, present=present)
+    owned = engine is None
+    if engine is None:
+        from gridaudit.engines import EngineSettings, open_engine
+
+        engine = open_engine(ds, EngineSettings(threads=threads))
+    have = engine.tables()
+    present = {t for t in REQUIRED + OPTIONAL if ds.has(t) and t in have}
+    lost = [t for t in REQUIRED if t not in present]
+    if lost:
+        raise LossInputError(
+            both(
+                f"{ds.root}: 引擎 {engine.name} 中缺少表 {', '.join(lost)}",
+                f"{ds.root}: engine {engine.name} lacks table(s) {lost}",
+            )
+        )
+    return LossInputs(engine=engine, dataset=ds, present=present, owned=owned)
 
 
 def data_span(inputs: LossInputs) -> tuple[date, date]:
     """First and last day in daily_usage (the default window)."""
-    lo, hi = inputs.con.execute("SELECT MIN(day), MAX(day) FROM daily_usage").fetchall()[0]
-    if lo is None:
+    row = inputs.engine.query("SELECT MIN(day) AS lo, MAX(day) AS hi FROM daily_usage").to_pylist()[0]
+    if row["lo"] is None:
         raise LossInputError(
             both(f"{inputs.dataset.root}: daily_usage 为空", f"{inputs.dataset.root}: daily_usage is empty")
         )
-    return lo, hi
+    return _as_date(row["lo"]), _as_date(row["hi"])
 
 
-def run_script(con: duckdb.DuckDBPyConnection, script: str, params: dict | None = None) -> None:
-    """Run ``;``-separated statements, giving each only the ``$name`` parameters it uses."""
-    params = params or {}
-    for stmt in (s.strip() for s in script.split(";\n")):
-        if stmt:
-            con.execute(stmt, {k: v for k, v in params.items() if f"${k}" in stmt})
+def _as_date(value: Any) -> date:
+    return value.date() if hasattr(value, "date") and callable(value.date) else value
+
+
+_PARAM = re.compile(r"\$([A-Za-z_]\w*)")
+
+
+def used_params(sql: str, params: dict[str, Any] | None) -> dict[str, Any]:
+    """The ``params`` that ``sql`` refers to as ``$name`` (DuckDB refuses parameters a statement does not use)."""
+    names = set(_PARAM.findall(sql))
+    return {k: v for k, v in (params or {}).items() if k in names}
+
+
+def stage(engine: Engine, name: str, sql: str, params: dict[str, Any] | None = None) -> None:
+    """Materialise the SELECT ``sql`` as temporary table ``name`` on ``engine`` (only the parameters it uses)."""
+    engine.materialise(name, sql, used_params(sql, params))
+
+
+def ask(engine: Engine, sql: str, params: dict[str, Any] | None = None) -> pa.Table:
+    """Run the SELECT ``sql`` on ``engine`` with the parameters it uses; rows as Arrow."""
+    return engine.query(sql, used_params(sql, params))
+
+
+def has_column(engine: Engine, table: str, column: str) -> bool:
+    """Whether ``table`` has ``column`` on ``engine``."""
+    return column in ask(engine, f'SELECT * FROM "{table}" LIMIT 0').column_names

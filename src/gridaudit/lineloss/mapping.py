@@ -27,10 +27,11 @@ from __future__ import annotations
 
 from datetime import date
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 
+from gridaudit.engines import Engine
+from gridaudit.lineloss.inputs import ask
 from gridaudit.lineloss.settings import LossSettings
 
 AREA_SQL = """
@@ -46,7 +47,7 @@ ORDER BY feeder_no, area_no, di
 CUST_SQL = """
 SELECT c.cust_no, c.area_no, CAST(c.day - CAST($d_from AS DATE) AS INTEGER) AS di, c.use
 FROM ll_cust_day c
-WHERE c.area_no IN (SELECT UNNEST($areas))
+WHERE c.area_no IN (SELECT area_no FROM ll_mapping_batch)
 """
 
 SCHEMA = pa.schema(
@@ -271,9 +272,14 @@ def _joint_check(cands: list[dict], u: np.ndarray, s_f: np.ndarray, y_f: np.ndar
 CHUNK_ROWS = 12_000_000
 
 
-def find_mapping_errors(con: duckdb.DuckDBPyConnection, start: date, days: int, settings: LossSettings) -> pa.Table:
+def _numpy(table: pa.Table) -> dict[str, np.ndarray]:
+    """Columns of ``table`` as numpy arrays (what DuckDB's ``fetchnumpy`` gave, from any engine)."""
+    return {c: table.column(c).to_numpy() for c in table.column_names}
+
+
+def find_mapping_errors(engine: Engine, start: date, days: int, settings: LossSettings) -> pa.Table:
     """Customers whose daily use explains another area's loss on the same feeder (one best candidate each)."""
-    a = con.sql(AREA_SQL, params={"d_from": start}).fetchnumpy()
+    a = _numpy(ask(engine, AREA_SQL, {"d_from": start}))
     feeders: dict[int, dict[int, tuple]] = {}
     key = a["area_no"].astype(np.int64)
     bounds = np.flatnonzero(np.diff(key)) + 1
@@ -281,7 +287,8 @@ def find_mapping_errors(con: duckdb.DuckDBPyConnection, start: date, days: int, 
         if hi > lo:
             feeders.setdefault(int(a["feeder_no"][lo]), {})[int(key[lo])] = (a["di"][lo:hi], a["supply"][lo:hi],
                                                                           a["loss"][lo:hi])  # fmt: skip
-    sizes = dict(con.execute("SELECT area_no, COUNT(*) FROM ll_cust_day GROUP BY area_no").fetchall())
+    counted = ask(engine, "SELECT area_no, COUNT(*) AS n FROM ll_cust_day GROUP BY area_no")
+    sizes = dict(zip(counted.column("area_no").to_pylist(), counted.column("n").to_pylist(), strict=True))
     weekday = day_types(start, days)
     found: list[dict] = []
     batch: list[int] = []
@@ -293,7 +300,8 @@ def find_mapping_errors(con: duckdb.DuckDBPyConnection, start: date, days: int, 
         if rows < CHUNK_ROWS and k < len(todo) - 1:
             continue
         area_list = [a for fb in batch for a in feeders[fb]]
-        cust = con.sql(CUST_SQL, params={"d_from": start, "areas": area_list}).fetchnumpy()
+        engine.register_table("ll_mapping_batch", pa.table({"area_no": pa.array(area_list, pa.int32())}))
+        cust = _numpy(ask(engine, CUST_SQL, {"d_from": start}))
         feeder_of = np.zeros(max(area_list) + 1, dtype=np.int64)
         for fb in batch:
             feeder_of[list(feeders[fb])] = fb
@@ -307,13 +315,16 @@ def find_mapping_errors(con: duckdb.DuckDBPyConnection, start: date, days: int, 
             part = {c: v[lo:hi] for c, v in cust.items()}
             found.extend(_feeder(feeders[fb], part, days, settings, weekday))
         batch, rows = [], 0
-    names = dict(con.execute("SELECT node_no, node_id FROM ll_nodes").fetchall())
+    nodes = ask(engine, "SELECT node_no, node_id FROM ll_nodes")
+    names = dict(zip(nodes.column("node_no").to_pylist(), nodes.column("node_id").to_pylist(), strict=True))
     cnames = {}
     if found:
-        con.register("ll_found_no", pa.table({"cust_no": [r["cust_no"] for r in found]}))
-        cnames = dict(con.execute(
-            "SELECT DISTINCT k.cust_no, k.customer_id FROM ll_meter_map k JOIN ll_found_no f ON f.cust_no = k.cust_no"
-        ).fetchall())  # fmt: skip
+        engine.register_table("ll_found_no", pa.table({"cust_no": pa.array([r["cust_no"] for r in found], pa.int32())}))
+        got = ask(
+            engine,
+            "SELECT DISTINCT k.cust_no, k.customer_id FROM ll_meter_map k JOIN ll_found_no f ON f.cust_no = k.cust_no",
+        )
+        cnames = dict(zip(got.column("cust_no").to_pylist(), got.column("customer_id").to_pylist(), strict=True))
     out = [
         {"customer_id": cnames[r["cust_no"]], "recorded_area": names[r["recorded_no"]],
          "likely_area": names[r["likely_no"]], **{k: r[k] for k in SCHEMA.names[3:]}}

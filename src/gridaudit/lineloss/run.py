@@ -10,12 +10,13 @@ from pathlib import Path
 import pyarrow as pa
 
 from gridaudit.dataset import Dataset, replacing, write_parquet
+from gridaudit.engines import Engine
 from gridaudit.findings import FINDINGS_SCHEMA, RunInfo, read_findings, write_findings
 from gridaudit.i18n import both
 from gridaudit.lineloss.balance import BalanceTables, Window, run_balance
 from gridaudit.lineloss.behind import prepare_series, rank_suspects
 from gridaudit.lineloss.billing import billing_cycle_loss
-from gridaudit.lineloss.inputs import LossInputError, data_span, open_inputs
+from gridaudit.lineloss.inputs import LossInputError, ask, data_span, open_inputs, stage
 from gridaudit.lineloss.mapping import find_mapping_errors
 from gridaudit.lineloss.settings import LossSettings
 from gridaudit.lineloss.technical import technical_loss
@@ -41,6 +42,7 @@ class LossResult:
     dataset_root: Path | None = None
     dataset_version: str | None = None
     run_id: str | None = None  # the findings-store run it was read from (None: computed here)
+    engine: str = "duckdb"  # the engine it ran on
 
     def tables(self) -> dict[str, pa.Table]:
         """Output tables by file stem."""
@@ -111,11 +113,16 @@ def run_loss(
     period: str | None = None,
     settings: LossSettings | None = None,
     threads: int | None = None,
+    engine: Engine | None = None,
 ) -> LossResult:
-    """Run the whole line-loss analysis on ``dataset`` for the chosen window."""
+    """Run the whole line-loss analysis on ``dataset`` for the chosen window.
+
+    On ``engine`` when given (PostgreSQL, Spark or a DuckDB engine of the caller, left open), else on a DuckDB
+    engine opened (with ``threads``) and closed here.
+    """
     settings = settings or LossSettings()
-    inputs = open_inputs(dataset, threads=threads)
-    con = inputs.con
+    inputs = open_inputs(dataset, threads=threads, engine=engine)
+    eng = inputs.engine
     try:
         span = data_span(inputs)
         window = resolve_window(span, start, end, period)
@@ -136,7 +143,7 @@ def run_loss(
             seconds[name] = round(now - clock[0], 3)
             clock[0] = now
 
-        balance = run_balance(con, window, settings)
+        balance = run_balance(eng, window, settings)
         lap("balance")
         params = {"d_from": window.start, "d_end": window.end + timedelta(days=1)}
         seen = pa.concat_tables(
@@ -145,37 +152,37 @@ def run_loss(
                 balance.monthly.select(["level", "entity_id", "band"]),
             ]
         )
-        prepare_series(con, window, seen)
+        prepare_series(eng, window, seen)
         lap("series")
         billing = None
         if inputs.has("readings") and inputs.has("bills"):
-            billing = billing_cycle_loss(con, window)
+            billing = billing_cycle_loss(eng, window)
             lap("billing")
         else:
             notes.append(
                 both("无 readings/bills 表，未计算抄表周期线损", "no readings/bills: billing-cycle loss skipped")
             )
-        tech_m, tech_w = technical_loss(con, settings, params, inputs.has("interval_usage"), window.label)
+        tech_m, tech_w = technical_loss(eng, settings, params, inputs.has("interval_usage"), window.label)
         lap("technical")
-        suspects = rank_suspects(con, window, settings, inputs.has("meter_events"))
+        suspects = rank_suspects(eng, window, settings, inputs.has("meter_events"))
         lap("suspects")
-        mapping = find_mapping_errors(con, window.start, len(window.days()), settings)
+        mapping = find_mapping_errors(eng, window.start, len(window.days()), settings)
         lap("mapping")
-        con.register("ll_mapping_arrow", mapping)
-        con.execute("CREATE OR REPLACE TEMP TABLE ll_mapping AS SELECT * FROM ll_mapping_arrow")
-        mapping_monthly = con.sql(MAPPING_MONTHLY_SQL).to_arrow_table()
-        trends = loss_trends(con, balance.monthly, settings)
-        managers = dict(con.execute("SELECT area_id, manager_id FROM areas").fetchall())
+        eng.register_table("ll_mapping", mapping.select(["customer_id", "recorded_area", "likely_area"]))
+        mapping_monthly = ask(eng, MAPPING_MONTHLY_SQL)
+        trends = loss_trends(eng, balance.monthly, settings)
+        managers = _pairs(ask(eng, "SELECT area_id, manager_id FROM areas"))
         prices: dict[str, float] = {}
         area_prices: dict[str, float] = {}
         if inputs.has("tariffs"):
-            prices = dict(con.execute(PRICES_SQL, {"d_end": window.end}).fetchall())
-            con.execute(f"CREATE OR REPLACE TEMP TABLE ll_prices AS {PRICES_SQL}", {"d_end": window.end})
-            area_prices = dict(
-                con.execute(
-                    "SELECT c.area_id, AVG(p.price_yuan_kwh) FROM customers c "
-                    "JOIN ll_prices p ON p.customer_id = c.customer_id WHERE c.area_id IS NOT NULL GROUP BY c.area_id"
-                ).fetchall()
+            stage(eng, "ll_prices", PRICES_SQL, {"d_end": window.end})
+            prices = _pairs(ask(eng, "SELECT customer_id, price_yuan_kwh FROM ll_prices"))
+            area_prices = _pairs(
+                ask(
+                    eng,
+                    "SELECT c.area_id, AVG(p.price_yuan_kwh) AS price FROM customers c "
+                    "JOIN ll_prices p ON p.customer_id = c.customer_id WHERE c.area_id IS NOT NULL GROUP BY c.area_id",
+                )
             )
         run_id = f"lineloss:{inputs.dataset.version}:{window.label}"
         findings = build_findings(
@@ -207,9 +214,15 @@ def run_loss(
             seconds,
             dataset_root=Path(inputs.dataset.root),
             dataset_version=inputs.dataset.version,
+            engine=eng.name,
         )
     finally:
-        con.close()
+        inputs.close()
+
+
+def _pairs(table: pa.Table) -> dict:
+    """The first two columns of ``table`` as a dict (key → value)."""
+    return dict(zip(table.column(0).to_pylist(), table.column(1).to_pylist(), strict=True))
 
 
 def append_to_store(
@@ -229,7 +242,7 @@ def append_to_store(
         files["settings"] = {"path": str(settings_file), "sha256": file_sha256(settings_file)}
     prov = RunProvenance(
         analyzer="loss",
-        engine="duckdb",
+        engine=result.engine,
         started_at=started_at,
         ended_at=now_utc(),
         rule_files=files,

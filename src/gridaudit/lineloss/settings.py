@@ -13,12 +13,19 @@ Defaults follow DOMAIN.md §3. A utility overrides them in a YAML or TOML file::
     behind: {top_customers: 5, min_score: 0.35}
     mapping: {beta_min: 0.6, beta_max: 1.6, min_partial_corr: 0.5}
     technical: {power_factor: 0.9, load_shape_factor: 1.15}
+    days: {min_day_coverage: 0.95, min_days_share: 0.8, min_days: 7}
+
+Rates are computed over the *computable days* (可算日) only: a day counts when the entity's supply meters all
+reported and at least ``days.min_day_coverage`` of its expected sales meters did. A month or window stays
+``not_computable`` when fewer than ``max(min(days.min_days, its days), ceil(days.min_days_share × its days))``
+of its days are computable.
 
 Rates in the ``bands`` section are percent points; ``min_coverage`` is a share (0–1).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,7 +48,8 @@ class Bands:
     min_coverage: float = 0.95
 
     def band(self, rate_pct: float | None, coverage: float | None, supply_ok: bool = True) -> str:
-        """The band of one loss rate (the SQL in balance.py applies the same rule set-based)."""
+        """The band of one loss rate over computable days (balance.py's SQL applies the same rule set-based,
+        after :meth:`CompleteDays.required` decides whether enough days are computable)."""
         if rate_pct is None or not supply_ok or coverage is None or coverage < self.min_coverage:
             return "not_computable"
         if rate_pct < self.negative_below:
@@ -119,6 +127,25 @@ class Technical:
 
 
 @dataclass(frozen=True)
+class CompleteDays:
+    """Which days a month's or window's loss rate is computed over (同期线损 on 可算日).
+
+    A day is computable when every expected supply meter reported and at least ``min_day_coverage`` of the
+    expected sales meters (meter-days reporting ÷ expected) did; the rate of a month or window is the loss over
+    its computable days ÷ their supply. It stays ``not_computable`` with fewer computable days than
+    ``required(days)``.
+    """
+
+    min_day_coverage: float = 0.95
+    min_days_share: float = 0.8
+    min_days: int = 7
+
+    def required(self, days: int) -> int:
+        """Computable days a month or window of ``days`` days needs (the SQL in balance.py uses the same rule)."""
+        return max(1, min(self.min_days, days), math.ceil(self.min_days_share * days - 1e-9))
+
+
+@dataclass(frozen=True)
 class LossSettings:
     """All line-loss settings."""
 
@@ -129,6 +156,7 @@ class LossSettings:
     behind: Behind = field(default_factory=Behind)
     mapping: Mapping = field(default_factory=Mapping)
     technical: Technical = field(default_factory=Technical)
+    days: CompleteDays = field(default_factory=CompleteDays)
 
     def bands_for(self, unit_id: str | None, level: str) -> Bands:
         """Bands in force for ``level`` in ``unit_id``: unit override, else level default, else default."""
@@ -154,7 +182,7 @@ def settings_from_dict(data: dict[str, Any], source: str = "settings") -> LossSe
     """Build settings from a parsed YAML/TOML document (unknown keys are errors, naming ``source`` and key;
     each section is read by :func:`gridaudit.settings_file.settings_from_mapping`)."""
     data = data or {}
-    top = {"bands", "trends", "behind", "mapping", "technical"}
+    top = {"bands", "trends", "behind", "mapping", "technical", "days"}
     unknown = sorted(set(data) - top)
     if unknown:
         raise SettingsError(both(f"{source}: 未知设置 {', '.join(unknown)}", f"{source}: unknown section(s) {unknown}"))
@@ -194,7 +222,19 @@ def settings_from_dict(data: dict[str, Any], source: str = "settings") -> LossSe
         behind=settings_from_mapping(Behind, data.get("behind", {}), f"{source}: behind"),
         mapping=settings_from_mapping(Mapping, data.get("mapping", {}), f"{source}: mapping"),
         technical=settings_from_mapping(Technical, data.get("technical", {}), f"{source}: technical"),
+        days=_check_days(settings_from_mapping(CompleteDays, data.get("days", {}), f"{source}: days"), source),
     )
+
+
+def _check_days(d: CompleteDays, source: str) -> CompleteDays:
+    for name in ("min_day_coverage", "min_days_share"):
+        if not 0 <= getattr(d, name) <= 1:
+            raise SettingsError(
+                both(f"{source}: days.{name} 应在 0–1 之间", f"{source}: days.{name} must be within 0–1")
+            )
+    if d.min_days < 0:
+        raise SettingsError(both(f"{source}: days.min_days 不能为负", f"{source}: days.min_days must not be negative"))
+    return d
 
 
 def load_settings(path: str | Path | None) -> LossSettings:

@@ -67,7 +67,7 @@ def print_summary(result: LossResult, console: Console, level: str = "area", top
 
 
 def _entity_table(title: str, rows: list[dict], level: str, lvl: str) -> Table:
-    """One table of entities of ``level`` with supply, sales, loss, rate, coverage and band."""
+    """One table of entities of ``level``: supply, sales, loss, rate and coverage over the computable days; band."""
     t = Table(title=title, title_justify="left")
     for col in (
         msg(lvl, level),
@@ -77,6 +77,7 @@ def _entity_table(title: str, rows: list[dict], level: str, lvl: str) -> Table:
         msg("损失 kWh", "loss kWh"),
         msg("线损率 %", "loss %"),
         msg("覆盖率", "coverage"),
+        msg("可算日", "days used"),
         msg("分档", "band"),
     ):
         t.add_column(col, justify="right" if "kWh" in col or "%" in col else "left")
@@ -84,11 +85,12 @@ def _entity_table(title: str, rows: list[dict], level: str, lvl: str) -> Table:
         t.add_row(
             r["entity_id"],
             r["unit_id"] or "",
-            f"{r['supply_kwh']:,.0f}",
-            f"{r['sales_kwh']:,.0f}",
-            f"{r['loss_kwh']:,.0f}",
+            f"{r.get('supply_kwh_used', r['supply_kwh']):,.0f}",
+            f"{r.get('sales_kwh_used', r['sales_kwh']):,.0f}",
+            f"{r.get('loss_kwh_used', r['loss_kwh']):,.0f}",
             f"{r['loss_rate_pct']:.2f}",
-            f"{r['coverage']:.1%}",
+            f"{r.get('coverage_used') or r['coverage']:.1%}",
+            f"{r['days_used']}/{r['days']}" if "days_used" in r else "",
             band_text(r["band"]),
         )
     return t

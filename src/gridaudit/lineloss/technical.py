@@ -12,18 +12,19 @@ For area a on day d, with supply E (kWh) from the area_total meter and Q = Σ_i 
 P0 = areas.no_load_loss_kw, Pk = areas.load_loss_kw (at rated load), S_n = areas.transformer_kva;
 R_eq = areas.<technical.line_r_column> when that column exists, else technical.line_r_eq_ohm (no line
 term when neither is given). A day without supply has no estimate. Missing transformer parameters
-leave ΔA_T NULL and the area's estimate is marked incomplete.
+leave ΔA_T NULL and the area's estimate is marked incomplete. Only the computable days (可算日, settings ``days``)
+are estimated, the days the balance's loss rate is over.
 """
 
 from __future__ import annotations
 
-import duckdb
 import pyarrow as pa
 
+from gridaudit.engines import Engine
+from gridaudit.lineloss.inputs import ask, has_column, stage
 from gridaudit.lineloss.settings import LossSettings
 
 INTERVAL_Q_SQL = """
-CREATE OR REPLACE TEMP TABLE ll_interval_q AS
 WITH e AS (
     SELECT mm.node_id AS area_id, CAST(i.ts AS DATE) AS day, i.kwh * mm.multiplier AS kwh
     FROM interval_usage i JOIN ll_meter_map mm ON mm.meter_id = i.meter_id
@@ -36,7 +37,8 @@ FROM e GROUP BY area_id, day
 TECH_SQL = """
 WITH d AS (
     SELECT l.entity_id AS area_id, l.day, l.period, CAST(l.supply AS DOUBLE) / 1000.0 AS supply,
-           CAST(l.supply - l.sales AS DOUBLE) / 1000.0 AS loss, l.sup_exp > 0 AND l.sup_rep >= l.sup_exp AS supply_ok
+           CAST(l.supply - l.sales AS DOUBLE) / 1000.0 AS loss,
+           l.sup_exp > 0 AND l.sup_rep >= l.sup_exp AND (l.exp = 0 OR l.rep >= $min_day_cov * l.exp) AS supply_ok
     FROM ll_level_day l WHERE l.level = 'area'
 ),
 q AS (
@@ -68,31 +70,31 @@ ORDER BY area_id, period
 """
 
 
-def _has_column(con: duckdb.DuckDBPyConnection, table: str, column: str) -> bool:
-    cols = {r[0] for r in con.execute(f'DESCRIBE "{table}"').fetchall()}
-    return column in cols
-
-
 def technical_loss(
-    con: duckdb.DuckDBPyConnection, settings: LossSettings, params: dict, has_interval: bool, window_label: str
+    engine: Engine, settings: LossSettings, params: dict, has_interval: bool, window_label: str
 ) -> tuple[pa.Table, pa.Table]:
     """Technical and non-technical loss per area and month, and per area for the whole window."""
     t = settings.technical
     join_interval, q_interval = "", "CAST(NULL AS DOUBLE)"
     if has_interval:
-        con.execute(INTERVAL_Q_SQL, params)
+        stage(engine, "ll_interval_q", INTERVAL_Q_SQL, params)
         join_interval = "LEFT JOIN ll_interval_q iq ON iq.area_id = d.area_id AND iq.day = d.day"
         q_interval = "iq.q"
-    if _has_column(con, "areas", t.line_r_column):
+    if has_column(engine, "areas", t.line_r_column):
         default_r = "CAST(NULL AS DOUBLE)" if t.line_r_eq_ohm is None else repr(float(t.line_r_eq_ohm))
         r_expr = f'COALESCE(CAST(a."{t.line_r_column}" AS DOUBLE), {default_r})'
     else:
         r_expr = "CAST(NULL AS DOUBLE)" if t.line_r_eq_ohm is None else repr(float(t.line_r_eq_ohm))
     sql = TECH_SQL.replace("{q_interval}", q_interval).replace("{join_interval}", join_interval)
     sql = sql.replace("{r_expr}", r_expr)
-    p = {"k": t.load_shape_factor, "pf": t.power_factor, "u": t.lv_voltage_kv}
-    monthly = con.sql(sql.replace("{group}", "period"), params=p).to_arrow_table()
+    p = {
+        "k": t.load_shape_factor,
+        "pf": t.power_factor,
+        "u": t.lv_voltage_kv,
+        "min_day_cov": settings.days.min_day_coverage,
+    }
+    monthly = ask(engine, sql.replace("{group}", "period"), p)
     label = window_label.replace("'", "")
     whole_sql = sql.replace("SELECT area_id, period,", f"SELECT area_id, '{label}' AS period,")
-    whole = con.sql(whole_sql.replace(", {group}", ""), params=p).to_arrow_table()
+    whole = ask(engine, whole_sql.replace(", {group}", ""), p)
     return monthly, whole

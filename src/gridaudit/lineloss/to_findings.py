@@ -80,21 +80,27 @@ def build_findings(
         shift = moved.get((area, period), [])
         out_kwh = sum(m["use_kwh"] for m in shift if m["direction"] == "out")
         in_kwh = sum(m["use_kwh"] for m in shift if m["direction"] == "in")
-        corrected = row["loss_kwh"] + out_kwh - in_kwh
-        corrected_rate = 100.0 * corrected / row["supply_kwh"] if row["supply_kwh"] else None
+        # the rate is over the computable days (可算日): so are the energy behind it and the ¥ at stake
+        supply, loss = row["supply_kwh_used"], row["loss_kwh_used"]
+        corrected = loss + out_kwh - in_kwh
+        corrected_rate = 100.0 * corrected / supply if supply else None
         if row["band"] == "negative":
-            at_stake = -row["loss_kwh"]
+            at_stake = -loss
         elif technical is not None:
-            at_stake = max(row["loss_kwh"] - technical, 0.0)
+            at_stake = max(loss - technical, 0.0)
         else:
-            at_stake = max(row["loss_kwh"] - bands.watch_from / 100.0 * row["supply_kwh"], 0.0)
+            at_stake = max(loss - bands.watch_from / 100.0 * supply, 0.0)
         evidence = {
-            "supply_kwh": _r(row["supply_kwh"]),
-            "sales_kwh": _r(row["sales_kwh"]),
-            "loss_kwh": _r(row["loss_kwh"]),
+            "supply_kwh": _r(supply),
+            "sales_kwh": _r(row["sales_kwh_used"]),
+            "loss_kwh": _r(loss),
             "loss_rate_pct": _r(row["loss_rate_pct"], 2),
-            "coverage": _r(row["coverage"], 4),
+            "coverage": _r(row["coverage_used"], 4),
             "band": row["band"],
+            "days": row["days"],
+            "days_used": row["days_used"],
+            "days_left_out": row["days_left_out"],
+            "left_out_days": row["left_out_days"],
             "high_from_pct": bands.high_from,
             "negative_below_pct": bands.negative_below,
             "technical_kwh": _r(technical),

@@ -8,9 +8,10 @@
 
 from __future__ import annotations
 
-import duckdb
 import pyarrow as pa
 
+from gridaudit.engines import Engine
+from gridaudit.lineloss.inputs import ask
 from gridaudit.lineloss.settings import LossSettings
 
 TRENDS_SQL = """
@@ -49,9 +50,9 @@ ORDER BY kind, area_id, period
 """
 
 
-def loss_trends(con: duckdb.DuckDBPyConnection, monthly: pa.Table, settings: LossSettings) -> pa.Table:
+def loss_trends(engine: Engine, monthly: pa.Table, settings: LossSettings) -> pa.Table:
     """Month-on-month rises and persistent high-loss runs per area."""
-    con.register("ll_monthly_arrow", monthly)
-    con.execute("CREATE OR REPLACE TEMP TABLE ll_monthly AS SELECT * FROM ll_monthly_arrow")
+    cols = ["level", "entity_id", "unit_id", "period", "loss_rate_pct", "band"]
+    engine.register_table("ll_monthly", monthly.select(cols))
     params = {"rise": settings.trends.rise_points, "months": settings.trends.high_months}
-    return con.sql(TRENDS_SQL, params=params).to_arrow_table()
+    return ask(engine, TRENDS_SQL, params)
