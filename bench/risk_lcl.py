@@ -201,6 +201,7 @@ def run_matrix(
 
 def matrix_table(before: list[dict] | None, after: list[dict]) -> str:
     """Markdown: one row per cell; per scorer AUC / AP@100 / P@100, the model before and after side by side."""
+
     def by_cell(rs: list[dict]) -> dict[str, list[dict]]:
         out: dict[str, list[dict]] = {}
         for r in rs:
