@@ -52,10 +52,15 @@ cw AS (  -- customer-week: the one pass over daily_usage for one-meter customers
 cmean AS (
     SELECT ck, SUM(s) / SUM(n) AS mu, MIN(w) AS first_w FROM cw GROUP BY ck
 ),
-rel AS (  -- each customer-week relative to the customer's own mean: input of the peer indices
-    SELECT c.gk, c.ak, cw.w, (cw.s / cw.n) / cmean.mu AS r
-    FROM cw JOIN cmean ON cmean.ck = cw.ck JOIN cust c ON c.ck = cw.ck
-    WHERE cw.n >= {min_days_week} AND cmean.mu > 0 AND {real_cw}
+rel AS (  -- each customer-week relative to the customer's mean over the 52 weeks of data up to it (never a later
+          -- week: a snapshot's peer index reads no day after it, issue 17): input of the peer indices
+    SELECT c.gk, c.ak, q.w, (q.s / q.n) / q.mu AS r
+    FROM (SELECT ck, w, s, n,
+                 SUM(s) OVER (PARTITION BY ck ORDER BY w ROWS BETWEEN 51 PRECEDING AND CURRENT ROW)
+                     / SUM(n) OVER (PARTITION BY ck ORDER BY w ROWS BETWEEN 51 PRECEDING AND CURRENT ROW) AS mu
+          FROM cw) q
+    JOIN cust c ON c.ck = q.ck
+    WHERE q.n >= {min_days_week} AND q.mu > 0 AND {real_cw}
 ),
 idx_cat AS (
     SELECT gk, w, MEDIAN(r) AS idx FROM rel GROUP BY gk, w
