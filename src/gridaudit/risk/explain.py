@@ -278,14 +278,18 @@ def sentence(feature: str, value: float, args: dict[str, Any], lang: str) -> str
         w, ago = args["weeks"], args["ago"]
         pct = f"{args['pct']}%" if "pct" in args else ""
         if zh:
-            when = "至今仍在持续" if ago == 0 else f"在 {ago} 周前结束"
+            head = f"最近 {w} 周是用电最低的一段" if ago == 0 else f"用电最低的 {w} 周（{ago} 周前）"
             back = "，此后用电已回升（可能已停止窃电，仍在追补期内）" if args.get("rec") else ""
-            return f"最大的 {w} 周用电低谷比此前低 {pct}，{when}{back}"
-        when = "still running" if ago == 0 else f"ended {ago} weeks ago"
+            return f"{head}比此前低 {pct}{back}"
+        head = (
+            f"its lowest {w}-week stretch is the latest one,"
+            if ago == 0
+            else f"its lowest {w}-week stretch, {ago} weeks ago, was"
+        )
         back = ""
         if args.get("rec"):
             back = ", and use has recovered since (a theft that may have stopped, still within back-billing)"
-        return f"its largest {w}-week dip was {pct} below the weeks before it and {when}{back}"
+        return f"{head} {pct} below the weeks before it{back}"
     if feature == "cp_age" and "ago" in args:
         if args["ago"] == 0:
             return f"用电在最近一周台阶式下降{t}" if zh else f"its use stepped down in the last week{t}"
