@@ -215,13 +215,15 @@ def matrix_table(before: list[dict] | None, after: list[dict]) -> str:
     a, b = by_cell(after), by_cell(before or [])
     head = ["cell", "thieves held out"]
     if before:
-        head.append("LightGBM before")
-    head += ["LightGBM after", "out-of-fold estimate (AUC)", "unsupervised", "largest 30-day drop"]
+        head += ["LightGBM before", "before: its out-of-fold AUC"]
+    head += ["LightGBM after", "after: scoring-time out-of-fold AUC", "unsupervised", "largest 30-day drop"]
     lines = ["| " + " | ".join(head) + " |", "|---|" + "---|" * (len(head) - 1)]
     for name, rs in a.items():
         row = [name, str(int(np.mean([r["info"]["held_thieves"] for r in rs])))]
         if before:
             row.append(cell_str(b[name], "gridaudit LightGBM") if name in b else "—")
+            old = [r["info"]["estimate"].get("oof_roc_auc") for r in b.get(name, [])]
+            row.append(f"{np.mean(old):.3f}" if old and all(e is not None for e in old) else "—")
         row.append(cell_str(rs, "gridaudit LightGBM"))
         est = [r["info"]["estimate"].get("scoring_oof_roc_auc") for r in rs]
         row.append(f"{np.mean(est):.3f}" if all(e is not None for e in est) else "—")
@@ -256,7 +258,11 @@ def main() -> None:
     ap.add_argument("--cells", default="", help="matrix: only these cells (names separated by ';')")
     ap.add_argument("--json-out", type=Path, help="matrix: write the results here (JSON)")
     ap.add_argument("--dev", action="store_true", help="matrix: the development seeds")
-    ap.add_argument("--before", type=Path, help="matrix: results of the 'before' run (JSON), shown beside")
+    ap.add_argument("--after-json", type=Path, action="append", default=[], help="matrix: render these results")
+    ap.add_argument(
+        "--before", type=Path, action="append", default=[],
+        help="matrix: results of the 'before' run (JSON; repeat for several files), shown beside",
+    )  # fmt: skip
     args = ap.parse_args()
     if args.matrix:
         overrides = {k: json.loads(v) for k, v in (kv.split("=", 1) for kv in args.set)}
@@ -264,8 +270,13 @@ def main() -> None:
         settings = RiskSettings.from_dict({**known, **{k: v for k, v in overrides.items() if k in known}})
         print(f"settings overrides: {overrides or 'none'}", flush=True)
         names = [n for n in args.cells.split(";") if n]
-        results = run_matrix(load_lcl(), settings, names, args.json_out, args.dev)
-        before = json.loads(args.before.read_text("utf-8")) if args.before else None
+        if args.after_json:  # render saved results (of this script) instead of running
+            results = [r for f in args.after_json for r in json.loads(f.read_text("utf-8"))]
+        else:
+            results = run_matrix(load_lcl(), settings, names, args.json_out, args.dev)
+        seen = {(r["cell"], r["info"]["seed"]) for r in results}  # before: the same cells and seeds only
+        before = [r for f in args.before for r in json.loads(f.read_text("utf-8"))]
+        before = [r for r in before if (r["cell"], r["info"]["seed"]) in seen] or None
         md = matrix_table(before, results)
         print(md)
         if args.write:
