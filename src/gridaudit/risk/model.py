@@ -141,7 +141,11 @@ def train_model(
     xa = x[features].to_numpy(dtype="float64")
     y = np.asarray(y, dtype="int64")
     aug = np.zeros(len(y), dtype=bool) if augmented is None else np.asarray(augmented, dtype=bool)
-    weight = np.where(aug, float(settings.augment_weight), 1.0) if aug.any() else None
+    off_all = np.zeros(len(y), dtype="int64") if offsets is None else np.asarray(offsets, dtype="int64")
+    now_w = float(settings.now_snapshot_weight)
+    weight: np.ndarray | None = np.where(aug, float(settings.augment_weight), np.where(off_all == 0, now_w, 1.0))
+    if weight is not None and np.all(weight == 1.0):
+        weight = None
     real = np.flatnonzero(~aug)
     groups = np.asarray(groups)
     oof = np.zeros(len(real))

@@ -33,6 +33,9 @@ class RiskSettings:
     train_snapshot_months: tuple[int, ...] = (0, 1, 2, 3, 4, 6, 9, 12)
     """Training snapshots per inspection: months after the day before it (0 = that day); offsets beyond
     ``backbill_months``, after the last day of data or after ``--until`` are left out."""
+    now_snapshot_weight: float = 1.0
+    """Training weight of each inspection's snapshot as of the day before it, against 1 for each later snapshot
+    (the theft in the act against the theft that ended)."""
     min_segment_weeks: int = 4
     """Shortest segment on either side of a change point."""
     season_beta_min: float = 0.0
