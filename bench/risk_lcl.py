@@ -154,6 +154,13 @@ def run_cell(daily: pd.DataFrame, cell: Cell, seed: int, work: Path, settings: R
         "gridaudit unsupervised": _metrics(labels, -uns["rank"].astype(float)),
         "baseline largest 30-day drop": _metrics(labels, baseline_drop(held)),
     }
+    # by held-out theft timing: that timing's thieves against every honest held-out household (model only)
+    thefts_all = built["thefts"].set_index("household_id")
+    timing = thefts_all["timing"].reindex(labels["customer_id"]).fillna("honest").to_numpy()
+    by_timing = {}
+    for tm in sorted(set(timing) - {"honest"}):
+        sel = (timing == tm) | (timing == "honest")
+        by_timing[tm] = _metrics(labels[sel].reset_index(drop=True), -sup["rank"].astype(float))["roc_auc"]
     m = res.meta.get("metrics", {})
     est = {k: v for k, v in m.items() if k.startswith("oof_") or k.startswith("scoring_oof")}
     thefts = built["thefts"]
@@ -167,6 +174,7 @@ def run_cell(daily: pd.DataFrame, cell: Cell, seed: int, work: Path, settings: R
         "held_timing": thefts[thefts["timing"] != "inspected"]["timing"].value_counts().to_dict(),
         "training_rows": res.meta.get("labels", {}).get("rows"),
         "estimate": est,
+        "model_auc_by_timing": by_timing,
     }
     print(
         f"{cell.name} seed {seed}: build {info['build_s']}s train {info['train_s']}s score {info['score_s']}s; "
