@@ -207,7 +207,7 @@ def run_matrix(
     return results
 
 
-def matrix_table(before: list[dict] | None, after: list[dict]) -> str:
+def matrix_table(before: list[dict] | None, after: list[dict], also: dict[str, list[dict]] | None = None) -> str:
     """Markdown: one row per cell; per scorer AUC / AP@100 / P@100, the model before and after side by side."""
 
     def by_cell(rs: list[dict]) -> dict[str, list[dict]]:
@@ -224,7 +224,10 @@ def matrix_table(before: list[dict] | None, after: list[dict]) -> str:
     head = ["cell", "thieves held out"]
     if before:
         head += ["LightGBM before", "before: its out-of-fold AUC"]
-    head += ["LightGBM after", "after: scoring-time out-of-fold AUC", "unsupervised", "largest 30-day drop"]
+    also = also or {}
+    head += ["LightGBM after", "after: scoring-time out-of-fold AUC", "after: AUC by held-out timing"]
+    head += [f"LightGBM after, {k}" for k in also]
+    head += ["unsupervised", "largest 30-day drop"]
     lines = ["| " + " | ".join(head) + " |", "|---|" + "---|" * (len(head) - 1)]
     for name, rs in a.items():
         row = [name, str(int(np.mean([r["info"]["held_thieves"] for r in rs])))]
@@ -235,6 +238,17 @@ def matrix_table(before: list[dict] | None, after: list[dict]) -> str:
         row.append(cell_str(rs, "gridaudit LightGBM"))
         est = [r["info"]["estimate"].get("scoring_oof_roc_auc") for r in rs]
         row.append(f"{np.mean(est):.3f}" if all(e is not None for e in est) else "—")
+        timings = rs[0]["info"].get("model_auc_by_timing", {})
+        row.append(
+            ", ".join(
+                f"{tm} {np.mean([r['info']['model_auc_by_timing'][tm] for r in rs]):.3f}" for tm in sorted(timings)
+            )
+            if len(timings) > 1
+            else "—"
+        )
+        for extra in also.values():
+            e = by_cell(extra).get(name)
+            row.append(cell_str(e, "gridaudit LightGBM") if e else "—")
         row.append(cell_str(rs, "gridaudit unsupervised"))
         row.append(cell_str(rs, "baseline largest 30-day drop"))
         lines.append("| " + " | ".join(row) + " |")
@@ -266,6 +280,7 @@ def main() -> None:
     ap.add_argument("--cells", default="", help="matrix: only these cells (names separated by ';')")
     ap.add_argument("--json-out", type=Path, help="matrix: write the results here (JSON)")
     ap.add_argument("--dev", action="store_true", help="matrix: the development seeds")
+    ap.add_argument("--also", action="append", default=[], metavar="LABEL=JSON", help="matrix: another run's column")
     ap.add_argument("--after-json", type=Path, action="append", default=[], help="matrix: render these results")
     ap.add_argument(
         "--before", type=Path, action="append", default=[],
@@ -285,7 +300,13 @@ def main() -> None:
         seen = {(r["cell"], r["info"]["seed"]) for r in results}  # before: the same cells and seeds only
         before = [r for f in args.before for r in json.loads(f.read_text("utf-8"))]
         before = [r for r in before if (r["cell"], r["info"]["seed"]) in seen] or None
-        md = matrix_table(before, results)
+        also = {}
+        for spec in args.also:
+            label, path = spec.split("=", 1)
+            also[label] = [
+                r for r in json.loads(Path(path).read_text("utf-8")) if (r["cell"], r["info"]["seed"]) in seen
+            ]
+        md = matrix_table(before, results, also)
         print(md)
         if args.write:
             from bench_report import replace_block
