@@ -139,6 +139,8 @@ PARTNER: dict[str, str] = {
     "cpu_t": "cpu_age",
     "cpu_age": "cpu_t",
 }
+DROP_FEATURES = frozenset(f"drop{n}_{part}" for n in (4, 13, 26) for part in ("age", "pre", "rec"))
+"""The largest-dip features of the whole look-back (issue 17), read as one sentence each."""
 # shares of weeks: (zh sentence, en sentence) with {pct}
 SHARES: dict[str, tuple[str, str]] = {
     "anom_share": (
@@ -217,7 +219,7 @@ def reason_args(feature: str, value: float, row: dict[str, Any]) -> dict[str, An
         if _finite(t):
             args["t"] = round(float(t), 1)
         return args
-    if feature.startswith("drop") and feature[4:6].rstrip("_").isdigit():
+    if feature in DROP_FEATURES:
         n = int(feature[4:].split("_")[0])
         age = value if feature.endswith("_age") else row.get(f"drop{n}_age")
         depth = row.get(f"drop{n}_pre") if not feature.endswith("_pre") else value
@@ -274,7 +276,7 @@ def sentence(feature: str, value: float, args: dict[str, Any], lang: str) -> str
         if zh:
             return f"用电台阶式下降：此后比此前低 {pct}%{t}"
         return f"a step drop in use: {pct}% lower after than before{t}"
-    if feature.startswith("drop") and feature[4:6].rstrip("_").isdigit() and "ago" in args:
+    if feature in DROP_FEATURES and "ago" in args:
         w, ago = args["weeks"], args["ago"]
         pct = f"{args['pct']}%" if "pct" in args else ""
         if zh:
