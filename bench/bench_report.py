@@ -8,21 +8,21 @@ BENCH = Path(__file__).resolve().parents[1] / "BENCHMARKS.md"
 SECTION = "## Issue 6 — theft risk"
 
 
-def replace_block(name: str, body: str) -> None:
-    """Replace (or add) the block ``name`` inside the issue-6 section of BENCHMARKS.md."""
+def replace_block(name: str, body: str, section: str = SECTION) -> None:
+    """Replace (or add) the block ``name`` inside ``section`` of BENCHMARKS.md (default the issue-6 one)."""
     text = BENCH.read_text("utf-8") if BENCH.exists() else "# Benchmarks\n"
     start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
     block = f"{start}\n{body.strip()}\n{end}"
     if start in text:
         head, rest = text.split(start, 1)
         text = head + block + rest.split(end, 1)[1]
-    elif SECTION in text:
-        head, rest = text.split(SECTION, 1)
+    elif section in text:
+        head, rest = text.split(section, 1)
         nxt = rest.find("\n## ")
         if nxt == -1:
-            text = head + SECTION + rest.rstrip() + "\n\n" + block + "\n"
+            text = head + section + rest.rstrip() + "\n\n" + block + "\n"
         else:
-            text = head + SECTION + rest[:nxt].rstrip() + "\n\n" + block + "\n" + rest[nxt:]
+            text = head + section + rest[:nxt].rstrip() + "\n\n" + block + "\n" + rest[nxt:]
     else:
-        text = text.rstrip() + f"\n\n{SECTION}\n\n{block}\n"
+        text = text.rstrip() + f"\n\n{section}\n\n{block}\n"
     BENCH.write_text(text, "utf-8")

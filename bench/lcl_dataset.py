@@ -12,7 +12,12 @@ from gridaudit.contract import load_contract
 from gridaudit.dataset import commit_version, stage_version
 from gridaudit.risk.inject import InjectionSettings, inject_theft
 
-LCL = Path(__file__).resolve().parents[2] / "shared" / "data" / "lcl" / "lcl_daily_dev.parquet"
+LCL = next(
+    (p / "shared" / "data" / "lcl" / "lcl_daily_dev.parquet" for p in Path(__file__).resolve().parents
+     if (p / "shared" / "data" / "lcl" / "lcl_daily_dev.parquet").is_file()),
+    Path("/work/shared/data/lcl/lcl_daily_dev.parquet"),
+)  # fmt: skip
+"""The development households (the first folder up from here holding shared/data/lcl; works from a worktree)."""
 PRICE_YUAN_KWH = 0.56  # a typical residential tariff, for ¥ at stake
 
 
@@ -27,6 +32,27 @@ def load_lcl(path: Path = LCL) -> pd.DataFrame:
     df = pd.read_parquet(path, columns=["household_id", "day", "kwh"])
     df["day"] = pd.to_datetime(df["day"]).dt.date
     return df
+
+
+def write_dataset(modified: pd.DataFrame, insp: pd.DataFrame, households: np.ndarray, out: Path, source: str) -> None:
+    """Write households (one customer and one meter each), their daily use and the inspections at ``out``."""
+    insp = insp.copy()
+    insp["inspection_id"] = [f"I{i:06d}" for i in range(len(insp))]
+    insp["inspected_on"] = pd.to_datetime(insp["inspected_on"]).dt.date
+    customers = pd.DataFrame(
+        {"customer_id": households, "unit_id": "LCL", "category": "residential", "tariff_code": "R1",
+         "voltage_kv": 0.4, "contract_kva": 10.0, "status": "active"}
+    )  # fmt: skip
+    meters = pd.DataFrame(
+        {"meter_id": "M" + households, "role": "customer", "multiplier": 1.0, "customer_id": households}
+    )
+    du = pd.DataFrame({"meter_id": "M" + modified["household_id"], "day": modified["day"], "kwh": modified["kwh"]})
+    staged = stage_version(out)
+    staged.write_table("customers", _typed("customers", customers))
+    staged.write_table("meters", _typed("meters", meters))
+    staged.write_table("daily_usage", _typed("daily_usage", du))
+    staged.write_table("inspections", _typed("inspections", insp))
+    commit_version(staged, {"sources": [source]})
 
 
 def build(daily: pd.DataFrame, seed: int, out: Path, settings: InjectionSettings | None = None) -> dict:
@@ -52,22 +78,7 @@ def build(daily: pd.DataFrame, seed: int, out: Path, settings: InjectionSettings
         when = min(max(when, lo), hi) if lo <= hi else hi
         rows.append({"customer_id": hh, "inspected_on": when, "outcome": "normal"})
     insp = pd.DataFrame(rows)
-    insp["inspection_id"] = [f"I{i:06d}" for i in range(len(insp))]
-    insp["inspected_on"] = pd.to_datetime(insp["inspected_on"]).dt.date
-    customers = pd.DataFrame(
-        {"customer_id": households, "unit_id": "LCL", "category": "residential", "tariff_code": "R1",
-         "voltage_kv": 0.4, "contract_kva": 10.0, "status": "active"}
-    )  # fmt: skip
-    meters = pd.DataFrame(
-        {"meter_id": "M" + households, "role": "customer", "multiplier": 1.0, "customer_id": households}
-    )
-    du = pd.DataFrame({"meter_id": "M" + modified["household_id"], "day": modified["day"], "kwh": modified["kwh"]})
-    staged = stage_version(out)
-    staged.write_table("customers", _typed("customers", customers))
-    staged.write_table("meters", _typed("meters", meters))
-    staged.write_table("daily_usage", _typed("daily_usage", du))
-    staged.write_table("inspections", _typed("inspections", insp))
-    commit_version(staged, {"sources": [f"LCL daily, theft injected with seed {seed}"]})
+    write_dataset(modified, insp, households, out, f"LCL daily, theft injected with seed {seed}")
     held = np.array(sorted(set(households) - inspected))
     stolen = thief["stolen_kwh"].reindex(held).fillna(0.0).to_numpy()
     labels = pd.DataFrame(

@@ -32,6 +32,7 @@ from gridaudit.risk.metrics import evaluate  # noqa: E402
 from gridaudit.risk.pipeline import score, train  # noqa: E402
 from gridaudit.risk.settings import RiskSettings  # noqa: E402
 from lcl_dataset import build, load_lcl  # noqa: E402
+from lcl_matrix import CELL_SEEDS, CELLS, DEV_SEEDS, Cell, build_cell  # noqa: E402
 
 METRICS = ("roc_auc", "ap_at_100", "ap_at_200", "map_at_100", "precision_at_100")
 
@@ -115,6 +116,145 @@ def run_seed(
     return out
 
 
+MATRIX_METRICS = ("roc_auc", "ap_at_100", "precision_at_100")
+MATRIX_SECTION = "## Issue 17 — risk across label timing"
+
+
+def run_cell(daily: pd.DataFrame, cell: Cell, seed: int, work: Path, settings: RiskSettings) -> dict:
+    """One cell of the issue-17 matrix: build, train (``risk train``'s code), score once for the model and the
+    unsupervised scorer (``risk score``'s code on one feature pass), the largest-drop baseline; metrics on the
+    held-out half, plus the training's own out-of-fold estimates."""
+    from gridaudit.dataset import open_dataset
+    from gridaudit.engines.duckdb import DuckDBEngine
+    from gridaudit.risk.features import compute_features, data_end, scoring_snapshots
+    from gridaudit.risk.pipeline import load_scorer, score_from_features
+
+    ds_dir = work / f"cell{seed}"
+    t0 = time.perf_counter()
+    built = build_cell(daily, cell, seed, ds_dir)
+    labels = built["labels"]
+    model_path = work / f"cell{seed}.model"
+    t1 = time.perf_counter()
+    res = train(ds_dir, model_path, settings=settings)
+    t2 = time.perf_counter()
+    model = load_scorer(model_path)
+    ds = open_dataset(ds_dir)
+    eng = DuckDBEngine(ds, threads=settings.threads, memory_limit=settings.memory_limit)
+    try:
+        as_of = data_end(eng)
+        feats = compute_features(ds, scoring_snapshots(eng, as_of), settings, engine=eng)
+    finally:
+        eng.close()
+    sup = score_from_features(feats, model, settings, as_of, {}).set_index("customer_id")
+    uns = score_from_features(feats, None, settings, as_of, {}).set_index("customer_id")
+    t3 = time.perf_counter()
+    held = built["modified"][built["modified"]["household_id"].isin(set(labels["customer_id"]))]
+    out = {
+        "gridaudit LightGBM": _metrics(labels, -sup["rank"].astype(float)),
+        "gridaudit unsupervised": _metrics(labels, -uns["rank"].astype(float)),
+        "baseline largest 30-day drop": _metrics(labels, baseline_drop(held)),
+    }
+    # by held-out theft timing: that timing's thieves against every honest held-out household (model only)
+    thefts_all = built["thefts"].set_index("household_id")
+    timing = thefts_all["timing"].reindex(labels["customer_id"]).fillna("honest").to_numpy()
+    by_timing = {}
+    for tm in sorted(set(timing) - {"honest"}):
+        sel = (timing == tm) | (timing == "honest")
+        by_timing[tm] = _metrics(labels[sel].reset_index(drop=True), -sup["rank"].astype(float))["roc_auc"]
+    m = res.meta.get("metrics", {})
+    est = {k: v for k, v in m.items() if k.startswith("oof_") or k.startswith("scoring_oof")}
+    thefts = built["thefts"]
+    info = {
+        "seed": seed,
+        "build_s": round(t1 - t0, 1),
+        "train_s": round(t2 - t1, 1),
+        "score_s": round(t3 - t2, 1),
+        "held_thieves": int(labels["label"].sum()),
+        "held": int(len(labels)),
+        "held_timing": thefts[thefts["timing"] != "inspected"]["timing"].value_counts().to_dict(),
+        "training_rows": res.meta.get("labels", {}).get("rows"),
+        "estimate": est,
+        "model_auc_by_timing": by_timing,
+    }
+    print(
+        f"{cell.name} seed {seed}: build {info['build_s']}s train {info['train_s']}s score {info['score_s']}s; "
+        + "; ".join(f"{k}: AUC {v['roc_auc']:.3f} AP@100 {v['ap_at_100']:.3f}" for k, v in out.items())
+        + f"; estimate {est}",
+        flush=True,
+    )
+    shutil.rmtree(ds_dir, ignore_errors=True)
+    return {"metrics": out, "info": info}
+
+
+def run_matrix(
+    daily: pd.DataFrame, settings: RiskSettings, names: list[str], json_out: Path | None, dev: bool = False
+) -> list[dict]:
+    """Every cell (or those named), each with its fixed seeds (``dev``: the development seeds); results written to
+    ``json_out`` as they come."""
+    results = []
+    work = Path(tempfile.mkdtemp(prefix="risk_matrix_"))
+    try:
+        for cell in CELLS:
+            if names and cell.name not in names:
+                continue
+            for seed in (DEV_SEEDS if dev else CELL_SEEDS)[cell.name]:
+                r = run_cell(daily, cell, seed, work, settings)
+                results.append({"cell": cell.name, **r})
+                if json_out is not None:
+                    json_out.write_text(json.dumps(results, indent=1, default=str), "utf-8")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return results
+
+
+def matrix_table(before: list[dict] | None, after: list[dict], also: dict[str, list[dict]] | None = None) -> str:
+    """Markdown: one row per cell; per scorer AUC / AP@100 / P@100, the model before and after side by side."""
+
+    def by_cell(rs: list[dict]) -> dict[str, list[dict]]:
+        out: dict[str, list[dict]] = {}
+        for r in rs:
+            out.setdefault(r["cell"], []).append(r)
+        return out
+
+    def cell_str(rs: list[dict], scorer: str) -> str:
+        vals = [np.mean([r["metrics"][scorer][m] for r in rs]) for m in MATRIX_METRICS]
+        return " / ".join(f"{v:.3f}" for v in vals)
+
+    a, b = by_cell(after), by_cell(before or [])
+    head = ["cell", "thieves held out"]
+    if before:
+        head += ["LightGBM before", "before: its out-of-fold AUC"]
+    also = also or {}
+    head += ["LightGBM after", "after: scoring-time out-of-fold AUC", "after: AUC by held-out timing"]
+    head += [f"LightGBM after, {k}" for k in also]
+    head += ["unsupervised", "largest 30-day drop"]
+    lines = ["| " + " | ".join(head) + " |", "|---|" + "---|" * (len(head) - 1)]
+    for name, rs in a.items():
+        row = [name, str(int(np.mean([r["info"]["held_thieves"] for r in rs])))]
+        if before:
+            row.append(cell_str(b[name], "gridaudit LightGBM") if name in b else "—")
+            old = [r["info"]["estimate"].get("oof_roc_auc") for r in b.get(name, [])]
+            row.append(f"{np.mean(old):.3f}" if old and all(e is not None for e in old) else "—")
+        row.append(cell_str(rs, "gridaudit LightGBM"))
+        est = [r["info"]["estimate"].get("scoring_oof_roc_auc") for r in rs]
+        row.append(f"{np.mean(est):.3f}" if all(e is not None for e in est) else "—")
+        timings = rs[0]["info"].get("model_auc_by_timing", {})
+        row.append(
+            ", ".join(
+                f"{tm} {np.mean([r['info']['model_auc_by_timing'][tm] for r in rs]):.3f}" for tm in sorted(timings)
+            )
+            if len(timings) > 1
+            else "—"
+        )
+        for extra in also.values():
+            e = by_cell(extra).get(name)
+            row.append(cell_str(e, "gridaudit LightGBM") if e else "—")
+        row.append(cell_str(rs, "gridaudit unsupervised"))
+        row.append(cell_str(rs, "baseline largest 30-day drop"))
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
 def table(results: list[dict[str, dict[str, float]]]) -> str:
     """Markdown table, mean ± sd over seeds."""
     names = list(results[0])
@@ -136,7 +276,43 @@ def main() -> None:
     ap.add_argument("--write", action="store_true", help="replace the table in BENCHMARKS.md")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a RiskSettings value (JSON)")
     ap.add_argument("--no-baselines", action="store_true", help="LightGBM only (development runs)")
+    ap.add_argument("--matrix", action="store_true", help="the issue-17 protocol matrix instead of the seeds")
+    ap.add_argument("--cells", default="", help="matrix: only these cells (names separated by ';')")
+    ap.add_argument("--json-out", type=Path, help="matrix: write the results here (JSON)")
+    ap.add_argument("--dev", action="store_true", help="matrix: the development seeds")
+    ap.add_argument("--also", action="append", default=[], metavar="LABEL=JSON", help="matrix: another run's column")
+    ap.add_argument("--after-json", type=Path, action="append", default=[], help="matrix: render these results")
+    ap.add_argument(
+        "--before", type=Path, action="append", default=[],
+        help="matrix: results of the 'before' run (JSON; repeat for several files), shown beside",
+    )  # fmt: skip
     args = ap.parse_args()
+    if args.matrix:
+        overrides = {k: json.loads(v) for k, v in (kv.split("=", 1) for kv in args.set)}
+        known = RiskSettings().to_dict()
+        settings = RiskSettings.from_dict({**known, **{k: v for k, v in overrides.items() if k in known}})
+        print(f"settings overrides: {overrides or 'none'}", flush=True)
+        names = [n for n in args.cells.split(";") if n]
+        if args.after_json:  # render saved results (of this script) instead of running
+            results = [r for f in args.after_json for r in json.loads(f.read_text("utf-8"))]
+        else:
+            results = run_matrix(load_lcl(), settings, names, args.json_out, args.dev)
+        seen = {(r["cell"], r["info"]["seed"]) for r in results}  # before: the same cells and seeds only
+        before = [r for f in args.before for r in json.loads(f.read_text("utf-8"))]
+        before = [r for r in before if (r["cell"], r["info"]["seed"]) in seen] or None
+        also = {}
+        for spec in args.also:
+            label, path = spec.split("=", 1)
+            also[label] = [
+                r for r in json.loads(Path(path).read_text("utf-8")) if (r["cell"], r["info"]["seed"]) in seen
+            ]
+        md = matrix_table(before, results, also)
+        print(md)
+        if args.write:
+            from bench_report import replace_block
+
+            replace_block("risk_matrix", md, MATRIX_SECTION)
+        return
     seeds = [int(s) for s in args.seeds.split(",")]
     dev = [int(s) for s in args.dev_seeds.split(",") if s]
     overrides = {k: json.loads(v) for k, v in (kv.split("=", 1) for kv in args.set)}

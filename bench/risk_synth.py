@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -31,7 +32,10 @@ def main() -> None:
     ap.add_argument("--months", type=int, default=12)
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--write", action="store_true")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="a RiskSettings value (JSON)")
     args = ap.parse_args()
+    overrides = {k: json.loads(v) for k, v in (kv.split("=", 1) for kv in args.set)}
+    base = RiskSettings.from_dict({**RiskSettings().to_dict(), **overrides})
     work = Path(tempfile.mkdtemp(prefix="risk_synth_"))
     try:
         src, ds = work / "src", work / "ds"
@@ -43,7 +47,7 @@ def main() -> None:
         scored = {}
         for copies in (0, 1):
             model = work / f"risk_aug{copies}.model"
-            res = train(ds, model, settings=RiskSettings(augment_copies=copies))
+            res = train(ds, model, settings=replace(base, augment_copies=copies))
             name = f"gridaudit {res.model_kind}" + (f", augment {copies}" if res.model_kind == "lightgbm" else "")
             scored[name] = score(ds, model)
         sup = next(iter(scored.values()))

@@ -89,7 +89,8 @@ def test_train_with_augmentation_records_it_and_scores_real_customers_only(risk_
     meta = json.loads(sidecar_path(model).read_text("utf-8"))
     assert res.model_kind == "lightgbm"
     n_real = len(info["inspections"])
-    assert meta["labels"]["rows"] == n_real and meta["metrics"]["labels"] == n_real  # OOF metrics on real rows
+    # OOF metrics on real rows only: every snapshot of a real inspection, no augmented copy
+    assert meta["labels"]["rows"] == n_real and meta["metrics"]["labels"] == meta["labels"]["snapshots"]
     assert meta["labels"]["augmented_rows"] > n_real // 2 and meta["settings"]["augment_copies"] == 2
     scores = score(root, model)
     assert len(scores) == len(info["ids"]) and not scores["customer_id"].str.contains(AUG_SEP).any()

@@ -32,3 +32,18 @@ def test_a_dip_is_a_sentence_with_percent_weeks_and_peers():
 def test_other_features_keep_label_and_value():
     reasons = add_args(_reasons(("zero_share", 0.25), ("ev_low", 3.0)), {})
     assert reason_text(reasons, "en") == "share of zero days 25%; 3 meter events in its low-use weeks"
+
+
+def test_every_feature_reads_as_a_sentence_with_or_without_its_partners():
+    """No feature's reason may fail to render, whatever numbers its row carries (drop4_prior once fell into
+    the whole-history dip branch and raised)."""
+    from gridaudit.risk.features import FEATURES
+
+    full = {f: 0.5 for f in FEATURES}
+    for f in FEATURES:
+        for row in ({}, full):
+            for lang in ("zh", "en"):
+                text = reason_text(add_args(_reasons((f, 0.5)), row), lang)
+                assert text and "{" not in text
+    prior = reason_text(add_args(_reasons(("drop4_prior", 0.6)), {}), "en")
+    assert prior == "one 4-week stretch used 40% less than the 13 weeks before it"

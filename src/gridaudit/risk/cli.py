@@ -42,9 +42,7 @@ def _check_dataset(path: Path) -> None:
 )
 def train_cmd(
     dataset: Annotated[Path, typer.Option("--dataset", "-d", help="Dataset folder / 数据集目录")],
-    model: Annotated[
-        Path, typer.Option("--model", help="Model file to write (LightGBM text + FILE.json) / 模型文件")
-    ],
+    model: Annotated[Path, typer.Option("--model", help="Model file to write (LightGBM text + FILE.json) / 模型文件")],
     until: date | None = date_option("--until", "Use only inspections on or before this date (YYYY-MM-DD)"),
     findings: Annotated[
         Path | None, typer.Option("--findings", help="Rule findings (findings.parquet) used as features")
@@ -93,6 +91,14 @@ def train_cmd(
             msg(f"交叉验证（折外）AUC {m['oof_roc_auc']:.3f}，AP@100 {m['oof_ap_at_100']:.3f}",
                 f"out-of-fold AUC {m['oof_roc_auc']:.3f}, AP@100 {m['oof_ap_at_100']:.3f}")
         )  # fmt: skip
+        if "scoring_oof_roc_auc" in m:
+            console.print(
+                msg(f"按评分时口径的折外估计（每户一个快照，检查后 0–{res.meta['settings']['backbill_months']} 个月）："
+                    f"AUC {m['scoring_oof_roc_auc']:.3f}，AP@100 {m['scoring_oof_ap_at_100']:.3f}",
+                    f"out-of-fold estimate under the scoring-time protocol (one snapshot per customer, 0–"
+                    f"{res.meta['settings']['backbill_months']} months after its inspection): "
+                    f"AUC {m['scoring_oof_roc_auc']:.3f}, AP@100 {m['scoring_oof_ap_at_100']:.3f}")
+            )  # fmt: skip
     else:
         console.print(res.meta["reason"])
 

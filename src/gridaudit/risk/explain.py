@@ -56,6 +56,23 @@ FEATURE_TEXT: dict[str, tuple[str, str, str]] = {
     "gap_weeks": ("缺数周数", "weeks without data", "int"),
     "missing_recent": ("近期缺数比例", "recent missing share", "share"),
     "short_week_share": ("不完整周占比", "share of incomplete weeks", "share"),
+    "drop4_age": ("最大4周低谷结束至今周数", "weeks since its largest 4-week dip ended", "int"),
+    "drop4_pre": ("最大4周低谷比此前低(对数)", "largest 4-week dip below the weeks before it (log)", "num"),
+    "drop4_rec": ("最大4周低谷后回升(对数)", "recovery after the largest 4-week dip (log)", "num"),
+    "drop13_age": ("最大13周低谷结束至今周数", "weeks since its largest 13-week dip ended", "int"),
+    "drop13_pre": ("最大13周低谷比此前低(对数)", "largest 13-week dip below the weeks before it (log)", "num"),
+    "drop13_rec": ("最大13周低谷后回升(对数)", "recovery after the largest 13-week dip (log)", "num"),
+    "drop26_age": ("最大26周低谷结束至今周数", "weeks since its largest 26-week dip ended", "int"),
+    "drop26_pre": ("最大26周低谷比此前低(对数)", "largest 26-week dip below the weeks before it (log)", "num"),
+    "drop26_rec": ("最大26周低谷后回升(对数)", "recovery after the largest 26-week dip (log)", "num"),
+    "cp_age": ("台阶式下降至今周数", "weeks since the step drop", "int"),
+    "cpu_t": ("用电台阶式回升强度", "strength of a step rise (change point t)", "num"),
+    "cpu_age": ("台阶式回升至今周数", "weeks since the step rise", "int"),
+    "anom_share": ("异常低用电周占比", "share of anomalously low weeks", "share"),
+    "anom_share13": ("13周内异常低用电周最高占比", "highest share of anomalously low weeks in 13 weeks", "share"),
+    "lowday_share": ("有异常低用电日的周占比", "share of weeks with an abnormally low day", "share"),
+    "lowday_share13": ("13周内有异常低日的周最高占比", "highest share of weeks with a low day in 13 weeks", "share"),
+    "lowday_recent13": ("近13周有异常低日的周占比", "share of the last 13 weeks with a low day", "share"),
     "cap_use_max": ("最大日电量/合同容量", "peak day vs contract capacity", "share"),
     "cap_use_mean": ("日均电量/合同容量", "mean day vs contract capacity", "share"),
     "ev_count": ("电能表事件数", "meter events", "int"),
@@ -115,6 +132,37 @@ PARTNER: dict[str, str] = {
     **{f"sus_d{n}": f"sus_t{n}" for n in (4, 8, 13)},
     "cp_t": "cp_ratio",
     "cp_ratio": "cp_t",
+    **{f"drop{n}_pre": f"drop{n}_age" for n in (4, 13, 26)},
+    **{f"drop{n}_age": f"drop{n}_pre" for n in (4, 13, 26)},
+    **{f"drop{n}_rec": f"drop{n}_age" for n in (4, 13, 26)},
+    "cp_age": "cp_t",
+    "cpu_t": "cpu_age",
+    "cpu_age": "cpu_t",
+}
+DROP_FEATURES = frozenset(f"drop{n}_{part}" for n in (4, 13, 26) for part in ("age", "pre", "rec"))
+"""The largest-dip features of the whole look-back (issue 17), read as one sentence each."""
+# shares of weeks: (zh sentence, en sentence) with {pct}
+SHARES: dict[str, tuple[str, str]] = {
+    "anom_share": (
+        "{pct}% 的周用电异常偏低（扣除同类用户共同变化后）",
+        "{pct}% of its weeks were anomalously low, beyond what its peers did",
+    ),
+    "anom_share13": (
+        "某 13 周内 {pct}% 的周用电异常偏低",
+        "in one 13-week stretch {pct}% of the weeks were anomalously low",
+    ),
+    "lowday_share": (
+        "{pct}% 的周里有某天用电异常低（间歇性少计）",
+        "{pct}% of its weeks had an abnormally low day (intermittent under-reading)",
+    ),
+    "lowday_share13": (
+        "某 13 周内 {pct}% 的周里有异常低的日子（间歇性少计）",
+        "in one 13-week stretch {pct}% of the weeks had an abnormally low day (intermittent)",
+    ),
+    "lowday_recent13": (
+        "近 13 周中 {pct}% 的周里有异常低的日子",
+        "{pct}% of the last 13 weeks had an abnormally low day",
+    ),
 }
 # ratios against the customer's own median: (zh subject, en subject, peer-adjusted)
 VS_MEDIAN: dict[str, tuple[str, str, bool]] = {
@@ -171,6 +219,30 @@ def reason_args(feature: str, value: float, row: dict[str, Any]) -> dict[str, An
         if _finite(t):
             args["t"] = round(float(t), 1)
         return args
+    if feature in DROP_FEATURES:
+        n = int(feature[4:].split("_")[0])
+        age = value if feature.endswith("_age") else row.get(f"drop{n}_age")
+        depth = row.get(f"drop{n}_pre") if not feature.endswith("_pre") else value
+        rec = row.get(f"drop{n}_rec") if not feature.endswith("_rec") else value
+        args = {"weeks": n}
+        if _finite(age):
+            args["ago"] = int(round(float(age)))
+        if _finite(depth):
+            args["pct"] = _drop_pct(float(depth))
+        if _finite(rec):
+            args["rec"] = float(rec) > 0.1
+        return args
+    if feature in ("cp_age", "cpu_t", "cpu_age"):
+        t_val = row.get("cp_t") if feature == "cp_age" else (value if feature == "cpu_t" else row.get("cpu_t"))
+        age = value if feature.endswith("_age") else row.get("cpu_age")
+        args = {}
+        if _finite(age):
+            args["ago"] = int(round(float(age)))
+        if _finite(t_val):
+            args["t"] = round(float(t_val), 1)
+        return args
+    if feature in SHARES:
+        return {"pct": round(float(value) * 100)}
     if feature in VS_MEDIAN or feature in ("drop4_prior", "dip4_base"):
         return {"pct": round(abs(1 - float(value)) * 100), "lower": float(value) < 1}
     if feature in COUNTS:
@@ -204,6 +276,35 @@ def sentence(feature: str, value: float, args: dict[str, Any], lang: str) -> str
         if zh:
             return f"用电台阶式下降：此后比此前低 {pct}%{t}"
         return f"a step drop in use: {pct}% lower after than before{t}"
+    if feature in DROP_FEATURES and "ago" in args:
+        w, ago = args["weeks"], args["ago"]
+        pct = f"{args['pct']}%" if "pct" in args else ""
+        if zh:
+            head = f"最近 {w} 周是用电最低的一段" if ago == 0 else f"用电最低的 {w} 周（{ago} 周前）"
+            back = "，此后用电已回升（可能已停止窃电，仍在追补期内）" if args.get("rec") else ""
+            return f"{head}比此前低 {pct}{back}"
+        head = (
+            f"its lowest {w}-week stretch is the latest one,"
+            if ago == 0
+            else f"its lowest {w}-week stretch, {ago} weeks ago, was"
+        )
+        back = ""
+        if args.get("rec"):
+            back = ", and use has recovered since (a theft that may have stopped, still within back-billing)"
+        return f"{head} {pct} below the weeks before it{back}"
+    if feature == "cp_age" and "ago" in args:
+        if args["ago"] == 0:
+            return f"用电在最近一周台阶式下降{t}" if zh else f"its use stepped down in the last week{t}"
+        ago = args["ago"]
+        return f"用电台阶式下降发生在 {ago} 周前{t}" if zh else f"its use stepped down {ago} weeks ago{t}"
+    if feature in ("cpu_t", "cpu_age") and "ago" in args:
+        return (
+            f"用电在 {args['ago']} 周前台阶式回升（此前一段时间偏低）{t}"
+            if zh
+            else f"its use stepped back up {args['ago']} weeks ago after a low stretch{t}"
+        )
+    if feature in SHARES and args:
+        return SHARES[feature][0 if zh else 1].format(**args)
     if feature in VS_MEDIAN and args:
         s_zh, s_en, peers = VS_MEDIAN[feature]
         pct, lower = args["pct"], args["lower"]

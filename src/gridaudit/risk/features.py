@@ -33,6 +33,13 @@ log = logging.getLogger(__name__)
 
 WEEK_EPOCH = date(2000, 1, 3)  # a Monday: weeks run Monday–Sunday
 
+HISTORY_FEATURES: tuple[str, ...] = (
+    "drop4_age", "drop4_pre", "drop4_rec", "drop13_age", "drop13_pre", "drop13_rec",
+    "drop26_age", "drop26_pre", "drop26_rec", "cp_age", "cpu_t", "cpu_age",
+    "anom_share", "anom_share13", "lowday_share", "lowday_share13", "lowday_recent13",
+)  # fmt: skip
+"""Issue 17: where in the whole look-back the largest dips and steps are, and how often use is anomalous."""
+
 FEATURES: tuple[str, ...] = (
     "n_weeks", "n_days", "mean_kwh", "med_kwh", "dip4_raw", "recent4_raw",
     "base_dip4", "base_dip13", "base_recent4", "dip4_base",
@@ -42,6 +49,7 @@ FEATURES: tuple[str, ...] = (
     "low_week_share", "cv_week", "cv_day", "cvw_med", "cvw_recent", "trend_year",
     "zero_share", "near_zero_share", "zero_share_recent", "weekend_ratio", "winter_summer_ratio",
     "coverage", "gap_weeks", "missing_recent", "short_week_share", "cap_use_max", "cap_use_mean",
+    *HISTORY_FEATURES,
     "ev_count", "ev_recent", "ev_low", "ev_low_share", "ev_types", "loss_corr",
     "rule_hits", "rule_hits_high", "rule_families",
     "iv_night_share", "iv_peak_ratio", "iv_zero_share", "iv_night_shift",
@@ -53,7 +61,7 @@ STATUSES = ("active", "suspended", "closed")
 CATEGORIES = ("residential", "commercial", "industrial", "large_industrial", "agricultural", "other")
 
 
-BATCH_STAGES = ("grid", "sw0", "fit", "beta", "sx", "wn", "med", "aggw", "aggb", "agg")
+BATCH_STAGES = ("grid", "sw0", "fit", "beta", "sx", "wn", "med", "wx", "pkv", "pk", "blk", "blf", "aggw", "aggb", "agg")
 """The per-snapshot weekly stages of features.sql, run one batch of customers at a time."""
 
 
@@ -258,6 +266,8 @@ def feature_sql_for(
         "history_weeks": int(settings.history_weeks),
         "min_segment_weeks": int(settings.min_segment_weeks),
         "low_week_frac": repr(float(settings.low_week_frac)),
+        "anomaly_noise_k": repr(float(settings.anomaly_noise_k)),
+        "low_day_frac": repr(float(settings.low_day_frac)),
         "recent_weeks": int(settings.recent_weeks),
         "beta_min": repr(float(settings.season_beta_min)),
         "beta_max": repr(float(settings.season_beta_max)),

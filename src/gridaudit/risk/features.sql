@@ -52,10 +52,15 @@ cw AS (  -- customer-week: the one pass over daily_usage for one-meter customers
 cmean AS (
     SELECT ck, SUM(s) / SUM(n) AS mu, MIN(w) AS first_w FROM cw GROUP BY ck
 ),
-rel AS (  -- each customer-week relative to the customer's own mean: input of the peer indices
-    SELECT c.gk, c.ak, cw.w, (cw.s / cw.n) / cmean.mu AS r
-    FROM cw JOIN cmean ON cmean.ck = cw.ck JOIN cust c ON c.ck = cw.ck
-    WHERE cw.n >= {min_days_week} AND cmean.mu > 0 AND {real_cw}
+rel AS (  -- each customer-week relative to the customer's mean over the 52 weeks of data up to it (never a later
+          -- week: a snapshot's peer index reads no day after it, issue 17): input of the peer indices
+    SELECT c.gk, c.ak, q.w, (q.s / q.n) / q.mu AS r
+    FROM (SELECT ck, w, s, n,
+                 SUM(s) OVER (PARTITION BY ck ORDER BY w ROWS BETWEEN 51 PRECEDING AND CURRENT ROW)
+                     / SUM(n) OVER (PARTITION BY ck ORDER BY w ROWS BETWEEN 51 PRECEDING AND CURRENT ROW) AS mu
+          FROM cw) q
+    JOIN cust c ON c.ck = q.ck
+    WHERE q.n >= {min_days_week} AND q.mu > 0 AND {real_cw}
 ),
 idx_cat AS (
     SELECT gk, w, MEDIAN(r) AS idx FROM rel GROUP BY gk, w
@@ -151,9 +156,73 @@ wn AS (  -- every window over the dense weekly series in one sort: week-to-week 
 ),
 med AS (
     SELECT snap_id, MEDIAN(a) AS med_a, MEDIAN(m) AS med_m, MEDIAN(cvw) AS med_cvw,
-           MEDIAN(kb) AS med_kb, MEDIAN(la) AS med_la, MEDIAN(ABS(dla)) * 1.0483 AS noise_a, MEDIAN(ABS(dlc)) * 1.0483 AS noise_c,
+           MEDIAN(kb) AS med_kb, MEDIAN(kb / NULLIF(m, 0)) AS med_kr, MEDIAN(la) AS med_la, MEDIAN(ABS(dla)) * 1.0483 AS noise_a, MEDIAN(ABS(dlc)) * 1.0483 AS noise_c,
            SUM(la) AS ta, COUNT(la) AS tn, SUM(lc) AS tc, COUNT(lc) AS tcn
     FROM wn GROUP BY snap_id
+),
+wx AS (  -- every week against the whole history (issue 17): the k-week dip ending this week (its t, the mean
+         -- before it and after it, in log), the change point after this week, an anomalous week (log residual
+         -- below the median by anomaly_noise_k noise units), a week with a low day (its lowest day against its
+         -- mean, below low_day_frac of the customer's usual ratio: intermittent low days)
+    SELECT win.snap_id, win.last_w, win.w,
+           CASE WHEN win.n4 >= 3 AND med.tn - win.n4 >= {min_segment_weeks}
+                THEN ((med.ta - win.s4) / (med.tn - win.n4) - win.s4 / win.n4)
+                     / NULLIF(med.noise_a * SQRT(1.0 / win.n4 + 1.0 / (med.tn - win.n4)), 0) END AS t4,
+           CASE WHEN win.n4 >= 3 AND win.cn - win.n4 >= 2 THEN (win.ca - win.s4) / (win.cn - win.n4) - win.s4 / win.n4 END AS pre4,
+           CASE WHEN win.n4 >= 3 AND med.tn - win.cn >= 2 THEN (med.ta - win.ca) / (med.tn - win.cn) - win.s4 / win.n4 END AS rec4,
+           CASE WHEN win.n13 >= 10 AND med.tn - win.n13 >= {min_segment_weeks}
+                THEN ((med.ta - win.s13) / (med.tn - win.n13) - win.s13 / win.n13)
+                     / NULLIF(med.noise_a * SQRT(1.0 / win.n13 + 1.0 / (med.tn - win.n13)), 0) END AS t13,
+           CASE WHEN win.n13 >= 10 AND win.cn - win.n13 >= 2 THEN (win.ca - win.s13) / (win.cn - win.n13) - win.s13 / win.n13 END AS pre13,
+           CASE WHEN win.n13 >= 10 AND med.tn - win.cn >= 2 THEN (med.ta - win.ca) / (med.tn - win.cn) - win.s13 / win.n13 END AS rec13,
+           CASE WHEN win.n26 >= 20 AND med.tn - win.n26 >= {min_segment_weeks}
+                THEN ((med.ta - win.s26) / (med.tn - win.n26) - win.s26 / win.n26)
+                     / NULLIF(med.noise_a * SQRT(1.0 / win.n26 + 1.0 / (med.tn - win.n26)), 0) END AS t26,
+           CASE WHEN win.n26 >= 20 AND win.cn - win.n26 >= 2 THEN (win.ca - win.s26) / (win.cn - win.n26) - win.s26 / win.n26 END AS pre26,
+           CASE WHEN win.n26 >= 20 AND med.tn - win.cn >= 2 THEN (med.ta - win.ca) / (med.tn - win.cn) - win.s26 / win.n26 END AS rec26,
+           CASE WHEN win.la IS NOT NULL AND win.cn >= {min_segment_weeks} AND med.tn - win.cn >= {min_segment_weeks}
+                THEN (win.ca / win.cn - (med.ta - win.ca) / (med.tn - win.cn))
+                     / NULLIF(med.noise_a * SQRT(1.0 / win.cn + 1.0 / (med.tn - win.cn)), 0) END AS cpt,
+           CASE WHEN win.la IS NOT NULL THEN
+               CASE WHEN win.la < med.med_la - {anomaly_noise_k} * med.noise_a THEN 1.0 ELSE 0.0 END END AS anom,
+           CASE WHEN win.kb IS NOT NULL AND win.m > 0 AND med.med_kr > 0 THEN
+               CASE WHEN win.kb / win.m < {low_day_frac} * med.med_kr THEN 1.0 ELSE 0.0 END END AS lowd
+    FROM wn win JOIN med ON med.snap_id = win.snap_id
+),
+pkv AS (  -- the peaks of those statistics per snapshot, and shares of anomalous and low-day weeks
+    SELECT snap_id, MAX(last_w) AS last_w, MAX(t4) AS m4, MAX(t13) AS m13, MAX(t26) AS m26,
+           MAX(cpt) AS mcp, MIN(cpt) AS mcu,
+           AVG(anom) AS anom_share, AVG(lowd) AS lowday_share,
+           AVG(CASE WHEN w > last_w - 13 THEN lowd END) AS lowday_recent13
+    FROM wx GROUP BY snap_id
+),
+pk AS (  -- where the largest dips and steps are (weeks before the as-of week) and how use stood around them
+    SELECT wx.snap_id,
+           MAX(pkv.last_w) - MAX(CASE WHEN wx.t4 = pkv.m4 THEN wx.w END) AS drop4_age,
+           MAX(CASE WHEN wx.t4 = pkv.m4 THEN wx.pre4 END) AS drop4_pre,
+           MAX(CASE WHEN wx.t4 = pkv.m4 THEN wx.rec4 END) AS drop4_rec,
+           MAX(pkv.last_w) - MAX(CASE WHEN wx.t13 = pkv.m13 THEN wx.w END) AS drop13_age,
+           MAX(CASE WHEN wx.t13 = pkv.m13 THEN wx.pre13 END) AS drop13_pre,
+           MAX(CASE WHEN wx.t13 = pkv.m13 THEN wx.rec13 END) AS drop13_rec,
+           MAX(pkv.last_w) - MAX(CASE WHEN wx.t26 = pkv.m26 THEN wx.w END) AS drop26_age,
+           MAX(CASE WHEN wx.t26 = pkv.m26 THEN wx.pre26 END) AS drop26_pre,
+           MAX(CASE WHEN wx.t26 = pkv.m26 THEN wx.rec26 END) AS drop26_rec,
+           MAX(pkv.last_w) - MAX(CASE WHEN wx.cpt = pkv.mcp THEN wx.w END) AS cp_age,
+           -MAX(pkv.mcu) AS cpu_t,
+           MAX(pkv.last_w) - MAX(CASE WHEN wx.cpt = pkv.mcu THEN wx.w END) AS cpu_age,
+           MAX(pkv.anom_share) AS anom_share, MAX(pkv.lowday_share) AS lowday_share,
+           MAX(pkv.lowday_recent13) AS lowday_recent13
+    FROM wx JOIN pkv ON pkv.snap_id = wx.snap_id
+    GROUP BY wx.snap_id
+),
+blk AS (  -- 13-week blocks back from the as-of week: the share of anomalous and of low-day weeks in each
+    SELECT snap_id, CAST(FLOOR((last_w - w) / 13.0) AS INT) AS b, AVG(anom) AS sa, AVG(lowd) AS sl,
+           COUNT(anom) AS ka, COUNT(lowd) AS kl
+    FROM wx GROUP BY snap_id, CAST(FLOOR((last_w - w) / 13.0) AS INT)
+),
+blf AS (
+    SELECT snap_id, MAX(CASE WHEN ka >= 8 THEN sa END) AS anom_share13, MAX(CASE WHEN kl >= 8 THEN sl END) AS lowday_share13
+    FROM blk GROUP BY snap_id
 ),
 aggw AS (
     SELECT win.snap_id,
@@ -255,7 +324,12 @@ aggb AS (
 ),
 agg AS (
     SELECT aggb.*, aggw.n_weeks, aggw.med_kwh, aggw.dip4_raw, aggw.base_dip4, aggw.base_dip13, aggw.base_recent4, aggw.dip4_base, aggw.recent4_raw, aggw.dip4, aggw.dip13, aggw.scan_t4, aggw.scan_d4, aggw.scan_t13, aggw.scan_d13, aggw.scan_t26, aggw.scan_d26, aggw.scan_t52, aggw.scan_d52, aggw.scan_c4, aggw.scan_c13, aggw.sus_t4, aggw.sus_d4, aggw.sus_t8, aggw.sus_d8, aggw.sus_t13, aggw.sus_d13, aggw.drop4_prior, aggw.recent4, aggw.recent13, aggw.cp_ratio, aggw.cp_t, aggw.noise_week, aggw.low_week_share, aggw.cv_week, aggw.cvw_med, aggw.cvw_recent, aggw.trend_year
+           , pk.drop4_age, pk.drop4_pre, pk.drop4_rec, pk.drop13_age, pk.drop13_pre, pk.drop13_rec,
+           pk.drop26_age, pk.drop26_pre, pk.drop26_rec, pk.cp_age, pk.cpu_t, pk.cpu_age,
+           pk.anom_share, pk.lowday_share, pk.lowday_recent13, blf.anom_share13, blf.lowday_share13
     FROM aggb JOIN aggw ON aggw.snap_id = aggb.snap_id
+    LEFT JOIN pk ON pk.snap_id = aggb.snap_id
+    LEFT JOIN blf ON blf.snap_id = aggb.snap_id
 )
 SELECT s.snap_id, s.customer_id, s.as_of, c.category, c.status,
        agg.n_weeks, agg.n_days, agg.mean_kwh, agg.med_kwh, agg.dip4_raw, agg.recent4_raw,
@@ -267,6 +341,9 @@ SELECT s.snap_id, s.customer_id, s.as_of, c.category, c.status,
        agg.low_week_share, agg.cv_week, agg.cv_day, agg.cvw_med, agg.cvw_recent, agg.trend_year,
        agg.zero_share, agg.near_zero_share, agg.zero_share_recent, agg.weekend_ratio, agg.winter_summer_ratio,
        agg.coverage, agg.gap_weeks, agg.missing_recent, agg.short_week_share,
+       agg.drop4_age, agg.drop4_pre, agg.drop4_rec, agg.drop13_age, agg.drop13_pre, agg.drop13_rec,
+       agg.drop26_age, agg.drop26_pre, agg.drop26_rec, agg.cp_age, agg.cpu_t, agg.cpu_age,
+       agg.anom_share, agg.anom_share13, agg.lowday_share, agg.lowday_share13, agg.lowday_recent13,
        agg.kmax / NULLIF(c.contract_kva * 24.0, 0) AS cap_use_max,
        agg.mean_kwh / NULLIF(c.contract_kva * 24.0, 0) AS cap_use_mean,
        agg.ev_count,

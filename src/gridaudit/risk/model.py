@@ -65,6 +65,52 @@ def _folds(y: np.ndarray, groups: np.ndarray, n_folds: int, seed: int) -> list[t
     return list(skf.split(np.zeros(len(y)), y, groups))
 
 
+def oof_folds(
+    y: np.ndarray, groups: np.ndarray, augmented: np.ndarray, settings: RiskSettings
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The out-of-fold splits: (rows that train the fold's model, positions among the real rows it predicts).
+
+    Folds are drawn over the real rows, grouped by ``groups`` (a customer): every snapshot of a customer, and
+    every augmented copy of it, is on one side only, so no customer is ever predicted by a model that saw it."""
+    real = np.flatnonzero(~augmented)
+    out = []
+    for _tr, va in _folds(y[real], groups[real], settings.cv_folds, int(settings.lgbm_params.get("seed", 7))):
+        held = set(groups[real[va]])
+        out.append((np.flatnonzero(~np.isin(groups, list(held))), va))
+    return out
+
+
+def scoring_estimate(
+    y: np.ndarray, oof: np.ndarray, groups: np.ndarray, offsets: np.ndarray, seed: int, draws: int = 20
+) -> dict[str, Any]:
+    """The out-of-fold estimate under the scoring-time protocol (issue 17).
+
+    Scoring ranks every customer once, as of one day, wherever in the back-billing horizon its theft lies. So:
+    draw one snapshot per customer (of its offsets 0..``backbill_months`` after the inspection, at random),
+    rank those out-of-fold predictions, take AUC and theft AP@100; average over ``draws`` draws. Also the AUC
+    of each offset alone (thefts at that offset against honest customers at that offset)."""
+    rng = np.random.default_rng(seed)
+    codes, uniq = pd.factorize(pd.Series(groups).astype(str))
+    aucs, aps = [], []
+    if len(y) and len(uniq):
+        for _ in range(draws):
+            key = rng.random(len(y))
+            order = np.lexsort((key, codes))
+            first = order[np.r_[True, codes[order][1:] != codes[order][:-1]]]
+            aucs.append(roc_auc(y[first], oof[first]))
+            aps.append(ap_at_n(y[first], oof[first], 100))
+    by_offset = {}
+    for m in sorted(set(offsets.tolist())):
+        sel = offsets == m
+        if y[sel].min(initial=1) == 0 and y[sel].max(initial=0) == 1:
+            by_offset[str(m)] = round(roc_auc(y[sel], oof[sel]), 4)
+    return {
+        "scoring_oof_roc_auc": float(np.nanmean(aucs)) if aucs else float("nan"),
+        "scoring_oof_ap_at_100": float(np.nanmean(aps)) if aps else float("nan"),
+        "oof_roc_auc_by_offset_months": by_offset,
+    }
+
+
 def _fit(
     x: np.ndarray, y: np.ndarray, features: list[str], settings: RiskSettings, weight: np.ndarray | None = None
 ) -> Any:
@@ -81,26 +127,33 @@ def train_model(
     features: list[str],
     settings: RiskSettings,
     augmented: np.ndarray | None = None,
+    offsets: np.ndarray | None = None,
 ) -> TrainedModel:
     """Train on labelled snapshots: out-of-fold predictions (grouped by customer) fit the calibrator and give
     the training metrics; the final booster is trained on all rows.
 
     ``augmented`` marks synthetic rows (:mod:`gridaudit.risk.augment`): they train every fold (weighted by
     ``augment_weight``) but are never predicted out of fold, so the calibrator and the metrics see real
-    inspections only. ``groups`` must give a copy its source customer's group."""
+    inspections only. ``groups`` must give a copy its source customer's group.
+
+    ``offsets`` (months after the inspection of each row's snapshot, :func:`gridaudit.risk.pipeline.snapshot_rows`)
+    give the scoring-time estimate (:func:`scoring_estimate`) and the out-of-fold AUC per offset."""
     xa = x[features].to_numpy(dtype="float64")
     y = np.asarray(y, dtype="int64")
     aug = np.zeros(len(y), dtype=bool) if augmented is None else np.asarray(augmented, dtype=bool)
-    weight = np.where(aug, float(settings.augment_weight), 1.0) if aug.any() else None
+    off_all = np.zeros(len(y), dtype="int64") if offsets is None else np.asarray(offsets, dtype="int64")
+    now_w = float(settings.now_snapshot_weight)
+    weight: np.ndarray | None = np.where(aug, float(settings.augment_weight), np.where(off_all == 0, now_w, 1.0))
+    if weight is not None and np.all(weight == 1.0):
+        weight = None
     real = np.flatnonzero(~aug)
     groups = np.asarray(groups)
     oof = np.zeros(len(real))
-    for _tr, va in _folds(y[real], groups[real], settings.cv_folds, int(settings.lgbm_params.get("seed", 7))):
-        held = set(groups[real[va]])
-        train_rows = np.flatnonzero(~np.isin(groups, list(held)))
+    for train_rows, va in oof_folds(y, groups, aug, settings):
         w = None if weight is None else weight[train_rows]
         oof[va] = _fit(xa[train_rows], y[train_rows], features, settings, w).predict(xa[real[va]])
     yr = y[real]
+    off = np.zeros(len(real), dtype="int64") if offsets is None else np.asarray(offsets, dtype="int64")[real]
     isotonic = int(yr.sum()) >= settings.isotonic_min_positives
     cal = fit_calibrator(oof, yr, isotonic=isotonic)
     booster = _fit(xa, y, features, settings, weight)
@@ -110,6 +163,7 @@ def train_model(
         "labels": int(len(yr)),
         "positives": int(yr.sum()),
         "augmented_rows": int(aug.sum()),
+        **scoring_estimate(yr, oof, groups[real], off, int(settings.lgbm_params.get("seed", 7))),
     }
     return TrainedModel(booster=booster, features=list(features), calibrator=cal, meta={"metrics": metrics})
 

@@ -109,16 +109,18 @@ def train(
         labels = labelled_inspections(eng, until, settings)
         breakdown = inspection_breakdown(eng, until, settings)
         aug = build_augmentation(eng, labels, settings.augment_copies, settings.augment_seed)
-        snaps = training_snapshots(labels) + aug.snapshots
-        feats = compute_features(ds, snaps, settings, findings=findings, engine=eng, augmentation=aug)
+        rows, snaps = snapshot_rows(labels, settings, min(end, until) if until else end)
+        feats = compute_features(ds, snaps + aug.snapshots, settings, findings=findings, engine=eng, augmentation=aug)
     finally:
         eng.close()
-    return fit_from_features(ds, model_path, until, settings, with_augmented(labels, aug), feats, end, breakdown)
+    return fit_from_features(ds, model_path, until, settings, with_augmented(rows, aug), feats, end, breakdown)
 
 
 def with_augmented(labels: pd.DataFrame, aug: Augmentation) -> pd.DataFrame:
     """Labels followed by one positive row per augmented copy (``augmented`` True, ``group`` its source)."""
     real = labels.assign(augmented=False, group=labels["customer_id"].astype(str))
+    if "offset_months" not in real:
+        real = real.assign(offset_months=0, inspection_row=np.arange(len(real)))
     if not len(aug):
         return real
     extra = pd.DataFrame(
@@ -129,6 +131,8 @@ def with_augmented(labels: pd.DataFrame, aug: Augmentation) -> pd.DataFrame:
             "label": 1,
             "augmented": True,
             "group": aug.sources,
+            "offset_months": 0,
+            "inspection_row": -1,
         }
     )
     return pd.concat([real, extra], ignore_index=True)
@@ -140,6 +144,37 @@ def training_snapshots(labels: pd.DataFrame) -> list[Snapshot]:
         Snapshot(str(c), d - timedelta(days=1))
         for c, d in zip(labels["customer_id"], labels["inspected_on"], strict=True)
     ]
+
+
+def month_days(months: int) -> int:
+    """Days in ``months`` average months (30.4375 days each), rounded."""
+    return int(round(months * 30.4375))
+
+
+def snapshot_rows(labels: pd.DataFrame, settings: RiskSettings, last_day: date) -> tuple[pd.DataFrame, list[Snapshot]]:
+    """Training snapshots that match scoring (issue 17): per labelled inspection, one snapshot as of the day before
+    it and one at each of ``train_snapshot_months`` after that day, up to ``backbill_months`` and ``last_day``.
+
+    A theft found at an inspection is still a theft to recover at a snapshot up to the back-billing horizon after
+    it, when its use has recovered (the theft stopped at the inspection): the model learns to rank a theft that
+    ended months ago, as scoring meets it. An honest household stays a negative at every offset, so the offset
+    itself tells nothing. Returns the labels repeated once per snapshot (column ``offset_months``, and
+    ``inspection_row``: the row of ``labels`` it comes from) and the snapshots, in the same order."""
+    offsets = sorted({int(m) for m in settings.train_snapshot_months if 0 <= int(m) <= settings.backbill_months} | {0})
+    rows, snaps = [], []
+    for i, (c, d) in enumerate(zip(labels["customer_id"], labels["inspected_on"], strict=True)):
+        base = d - timedelta(days=1)
+        for m in offsets:
+            as_of = base + timedelta(days=month_days(m))
+            if m and as_of > last_day:
+                break
+            rows.append((i, m))
+            snaps.append(Snapshot(str(c), as_of))
+    idx = [r[0] for r in rows]
+    out = labels.iloc[idx].reset_index(drop=True)
+    out["inspection_row"] = idx
+    out["offset_months"] = [r[1] for r in rows]
+    return out, snaps
 
 
 def fit_from_features(
@@ -159,12 +194,18 @@ def fit_from_features(
     feats = feats.reset_index(drop=True)
     if "augmented" not in labels:
         labels = labels.assign(augmented=False, group=labels["customer_id"].astype(str))
+    if "offset_months" not in labels:
+        labels = labels.assign(offset_months=0, inspection_row=np.arange(len(labels)))
     usable = feats["n_weeks"].fillna(0).to_numpy() > 0
     is_aug = labels["augmented"].to_numpy(dtype=bool)
     y_all = labels["label"].to_numpy()[usable]
     aug_used = is_aug[usable]
-    y = y_all[~aug_used]
+    offsets_all = labels["offset_months"].to_numpy(dtype="int64")[usable]
     groups_all = labels["group"].astype(str).to_numpy()
+    snap_rows = int((usable & ~is_aug).sum())
+    # one label per inspection (its snapshot before the inspection), for the counts and the fallback rule
+    first = labels[(labels["offset_months"] == 0).to_numpy() & ~is_aug]
+    y = first["label"].to_numpy()[usable[first.index.to_numpy()]]
     labels = labels[~is_aug]
     base_meta: dict[str, Any] = {
         "format": FORMAT,
@@ -176,12 +217,13 @@ def fit_from_features(
             "data_end": end.isoformat(),
             "first_inspection": labels["inspected_on"].min().isoformat() if len(labels) else None,
             "last_inspection": labels["inspected_on"].max().isoformat() if len(labels) else None,
-            "features_as_of": "day before each inspection",
+            "features_as_of": "day before each inspection, and at train_snapshot_months after it",
         },
         "labels": {
             "rows": int(len(y)),
             "positives": int(y.sum()),
-            "skipped_without_usage": int((~usable[~is_aug]).sum()),
+            "snapshots": snap_rows,
+            "skipped_without_usage": int((~usable[first.index.to_numpy()]).sum()),
             **(breakdown or {}),
             "augmented_rows": int(aug_used.sum()),
             "augment": {
@@ -203,7 +245,7 @@ def fit_from_features(
         return TrainResult("unsupervised", meta)
     x = feats.loc[usable, list(FEATURES)].reset_index(drop=True)
     groups = groups_all[usable]
-    model = train_model(x, y_all, groups, list(FEATURES), settings, augmented=aug_used)
+    model = train_model(x, y_all, groups, list(FEATURES), settings, augmented=aug_used, offsets=offsets_all)
     model.meta = {**base_meta, **model.meta}
     save_model(model, model_path)
     return TrainResult("lightgbm", {**model.meta, "model_kind": "lightgbm"})
@@ -383,7 +425,8 @@ def train_and_score(
         labels = labelled_inspections(eng, None, settings)
         breakdown = inspection_breakdown(eng, None, settings)
         aug = build_augmentation(eng, labels, settings.augment_copies, settings.augment_seed)
-        train_snaps = training_snapshots(labels) + aug.snapshots
+        rows, snaps = snapshot_rows(labels, settings, end)
+        train_snaps = snaps + aug.snapshots
         feats = compute_features(
             ds, train_snaps + scoring_snapshots(eng, end), settings, findings=findings, engine=eng, augmentation=aug
         )
@@ -391,7 +434,7 @@ def train_and_score(
     finally:
         eng.close()
     n = len(train_snaps)
-    res = fit_from_features(ds, model_path, None, settings, with_augmented(labels, aug), feats.iloc[:n], end, breakdown)
+    res = fit_from_features(ds, model_path, None, settings, with_augmented(rows, aug), feats.iloc[:n], end, breakdown)
     model = load_scorer(model_path)
     return res, score_from_features(feats.iloc[n:], model, settings, end, prices)
 

@@ -22,6 +22,20 @@ class RiskSettings:
     """A day below this many kWh counts as near-zero."""
     low_week_frac: float = 0.6
     """A week whose peer-adjusted use is below this fraction of the customer's median is a low week."""
+    anomaly_noise_k: float = 2.0
+    """A week whose log use (against its peers and its own seasonality) is below the customer's median by this
+    many week-to-week noise units is an anomalous week (``anom_share``, ``anom_share13``)."""
+    low_day_frac: float = 0.5
+    """A week whose lowest day, against its mean day, is below this share of the customer's usual ratio has a
+    low day (intermittent low days: ``lowday_share``, ``lowday_share13``, ``lowday_recent13``)."""
+    backbill_months: int = 12
+    """The back-billing horizon: a theft that ended up to this many months before a snapshot still counts."""
+    train_snapshot_months: tuple[int, ...] = (0, 1, 2, 3, 4, 6, 9, 12)
+    """Training snapshots per inspection: months after the day before it (0 = that day); offsets beyond
+    ``backbill_months``, after the last day of data or after ``--until`` are left out."""
+    now_snapshot_weight: float = 1.0
+    """Training weight of each inspection's snapshot as of the day before it, against 1 for each later snapshot
+    (the theft in the act against the theft that ended)."""
     min_segment_weeks: int = 4
     """Shortest segment on either side of a change point."""
     season_beta_min: float = 0.0
