@@ -78,3 +78,46 @@ def test_rules_on_a_two_worker_cluster_match_duckdb(spark_cluster, synth_dataset
     for worker in spark_cluster.worker_dirs():
         logs = [p.read_text(errors="replace") for p in worker.glob(f"{app[-1]['id']}/*/stderr")]
         assert any("Finished task" in log for log in logs), f"{worker.name} ran no task"
+
+
+def _loss_wh(table) -> dict[tuple, tuple]:
+    """(level, entity, period) → supply, sales and loss in whole Wh, and the band."""
+    return {
+        (r["level"], r["entity_id"], r["period"]): (
+            round(r["supply_kwh"] * 1000),
+            round(r["sales_kwh"] * 1000),
+            round(r["loss_kwh"] * 1000),
+            r["band"],
+        )
+        for r in table.to_pylist()
+    }
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_loss_on_a_two_worker_cluster_balances_to_duckdbs_wh(spark_cluster, synth_dataset, tmp_path):
+    from gridaudit.lineloss.run import run_loss
+
+    duck = run_loss(synth_dataset, period="2024-02")
+    want = _loss_wh(duck.balance.monthly)
+    assert len(want) > 10 and any(v[2] for v in want.values())  # areas, feeders, levels, units with loss
+
+    def apps() -> int:
+        return len([a for a in spark_cluster.state()["completedapps"] if a["name"] == "gridaudit"])
+
+    apps_before = apps()
+    out = tmp_path / "loss"
+    cmd = [sys.executable, "-m", "gridaudit", "--lang", "en", "loss", "--dataset", str(synth_dataset)]
+    cmd += ["--period", "2024-02", "--engine", "spark", "--spark-master", spark_cluster.master_url]
+    cmd += ["--memory-limit", "512m", "--spark-data", synth_dataset.resolve().as_uri(), "--out-dir", str(out)]
+    cmd += [arg for key, value in SPARK_CONF.items() for arg in ("--spark-conf", f"{key}={value}")]
+    env = spark_env(tmp_path)
+    env["PYTHONPATH"] = REPO_SRC + ((":" + env["PYTHONPATH"]) if env.get("PYTHONPATH") else "")
+    done = run_in_group(cmd, env, timeout_s=1200)
+    assert done.returncode == 0, done.stdout[-4000:] + "\n" + spark_cluster.logs()
+
+    got = _loss_wh(pq.read_table(next(out.glob("balance_monthly*.parquet"))))
+    assert got.keys() == want.keys()
+    bad = {k: (want[k], got[k]) for k in want if want[k] != got[k]}
+    assert not bad, dict(list(bad.items())[:5])
+    assert apps() == apps_before + 1, "the loss run did not go through the cluster's master"
