@@ -5,6 +5,7 @@ family: theft
 severity: medium
 entity_type: customer
 tables: [customers, meters, daily_usage]
+lookback: all  # each customer is reported once, at the first month that qualifies: needs the whole history
 params:
   low_share: {type: float, default: 0.4, doc: {zh: "日电量低于基准的该比例记为低电量日", en: "A day below this share of the baseline is a low day"}}
   normal_share: {type: float, default: 0.7, doc: {zh: "日电量不低于基准的该比例记为正常日", en: "A day at or above this share of the baseline is a normal day"}}
