@@ -133,6 +133,7 @@ def _engine(kind: str, dataset: Any, pg: str | None, memory_limit: str = "4GB", 
         "--set billing_virtual_qty.tolerance_pct=0.05 --out f.parquet",
         "gridaudit rules run --dataset ds --engine postgres --pg postgresql://postgres@127.0.0.1/test",
         "gridaudit rules run --dataset big --memory-limit 8GB --threads 2",
+        "gridaudit rules run --dataset ds --period 2024-12 --full-history",
     ),
 )
 def run_cmd(
@@ -147,11 +148,17 @@ def run_cmd(
     catalog: list[Path] | None = repeat_option("--catalog", "Extra rule folder (repeat) / 附加规则目录"),
     memory_limit: str = typer.Option("4GB", "--memory-limit", help="DuckDB memory limit / DuckDB 内存上限"),
     threads: int = typer.Option(None, "--threads", help="DuckDB threads (default: one per core) / 线程数"),
+    full_history: bool = typer.Option(
+        False,
+        "--full-history",
+        help="With --period: read the whole history, not each rule's look-back window / 读取全部历史数据",
+    ),
 ) -> None:
     """Run rules on a dataset; the run is appended to the dataset's findings store (运行稽查规则).
 
     The findings go to DATASET/findings/ with the run's provenance (see `gridaudit findings runs`);
-    --out writes an extra copy."""
+    --out writes an extra copy. With --period each rule reads only the months its look-back needs
+    (an incremental monthly run, docs/rules.md); --full-history reads everything."""
 
     from rich.table import Table
 
@@ -196,7 +203,13 @@ def run_cmd(
             derived: list[Any] = []
             try:
                 findings, reports = run_rules(
-                    eng, rules, period=period, overrides=overrides, progress=tick, derived_log=derived
+                    eng,
+                    rules,
+                    period=period,
+                    overrides=overrides,
+                    progress=tick,
+                    derived_log=derived,
+                    incremental=bool(period) and not full_history,
                 )
             except RuleError as exc:
                 die(str(exc))
@@ -211,7 +224,7 @@ def run_cmd(
         ended_at=now_utc(),
         dataset_version=ds.version,
         derived=derived,
-        scope={"only": only, "family": family, "period": period},
+        scope={"only": only, "family": family, "period": period, "incremental": bool(period) and not full_history},
     )
     try:
         run = append_run(ds.root, findings, prov)

@@ -154,16 +154,19 @@ def plan_windows(rules: list[Rule], bound: dict[str, dict[str, Any]], period: st
         reads[name] = widen(out, d.header.lookback, {})
         for dep in d.header.derived:
             users[dep].append(reads[name])
-    columns = {d.id: (d.header.window_column, d.header.window_kind) for d in derived.values() if d.header.window_column}
+    columns: dict[str, tuple[str, str]] = {
+        d.id: (d.header.window_column, str(d.header.window_kind)) for d in derived.values() if d.header.window_column
+    }
     return WindowPlan(rule_win, reads, columns)
 
 
 def _union(windows: list[Window | None]) -> Window | None:
-    if not windows or any(w is None for w in windows):
+    known = [w for w in windows if w is not None]
+    if not known or len(known) < len(windows):
         return None
-    out = windows[0]
-    for w in windows[1:]:
-        out = out.union(w)  # type: ignore[union-attr]
+    out = known[0]
+    for w in known[1:]:
+        out = out.union(w)
     return out
 
 

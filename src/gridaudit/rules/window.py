@@ -143,7 +143,7 @@ def widen(window: Window | None, spec: LookbackSpec, values: dict[str, Any]) -> 
     return Window(start - timedelta(days=days), window.end)
 
 
-def _condition(column: str, kind: str, window: Window) -> exp.Expression:
+def _condition(column: str, kind: str, window: Window) -> exp.Condition:
     """``column`` within ``window`` as a sqlglot condition over literals."""
     col = exp.column(column)
     if kind == "month":
