@@ -264,11 +264,65 @@ def pandas_ratio(source: Path, work: Path) -> str:
     return "\n".join(lines)
 
 
+def last_month(dataset: Dataset, engine: DuckDBEngine) -> str:
+    """The last billing month of the data (what a monthly job runs on)."""
+    return str(engine.query("SELECT max(period) AS p FROM bills").column("p")[0].as_py())
+
+
+def incremental(source: Path, work: Path, period: str | None = None, memory_limit: str = "4GB") -> str:
+    """The whole catalog for one month, incremental (each rule's look-back window), against the full-year run
+    (every month, the whole history) and the full-history run of that month, in one process on one engine."""
+    ds = as_dataset(source, work / "incremental")
+    rules = load_catalog()
+    engine = duckdb_engine(ds, DuckDBSettings(memory_limit=memory_limit, threads=2))
+    period = period or last_month(ds, engine)
+    scan = full_scan_seconds(engine, ds)
+    timings: dict[str, tuple[float, int, list[RuleReport], list[RuleReport]]] = {}
+    for name, per, inc in (("full year", None, False), ("month, full history", period, False),
+                           ("month, incremental", period, True)):  # fmt: skip
+        derived: list[RuleReport] = []
+        started = time.perf_counter()
+        findings, reports = run_rules(engine, rules, period=per, derived_log=derived, incremental=inc)
+        timings[name] = (time.perf_counter() - started, len(findings), reports, derived)
+        errors = [r.rule_id for r in reports if r.status != "ok"]
+        print(f"  {name}: {timings[name][0]:.1f} s, {len(findings):,} findings, not ok: {errors}", file=sys.stderr)
+    engine.close()
+    full = timings["full year"][0]
+    inc_reports, inc_derived = timings["month, incremental"][2], timings["month, incremental"][3]
+    windowed = [r for r in inc_reports if r.window != "all"]
+    lines = [
+        f"Incremental: `{source}` — {ds.rows('customers'):,} customers, {ds.rows('daily_usage'):,} daily rows; "
+        f"period {period}; whole catalog ({len(rules)} rules), DuckDB 2 threads, memory_limit {memory_limit}, "
+        "one process.",
+        "",
+        "| run | seconds | findings | / full-year run | / one full scan |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, (took, n, _, _) in timings.items():
+        lines.append(f"| {name} | {took:.1f} | {n:,} | {took / full:.2f} | {took / scan:.1f}× |")
+    slow = sorted(inc_reports + inc_derived, key=lambda r: -r.seconds)[:10]
+    lines += [
+        f"| one scan of every column of every table (baseline) | {scan:.1f} | | | 1.0× |",
+        "",
+        f"Rules reading a window: {len(windowed)} of {len(inc_reports)} "
+        f"({sum(r.seconds for r in windowed):.1f} s); reading the whole history: "
+        f"{len(inc_reports) - len(windowed)} ({sum(r.seconds for r in inc_reports if r.window == 'all'):.1f} s); "
+        f"derived tables {sum(d.seconds for d in inc_derived):.1f} s.",
+        "",
+        "Slowest in the incremental run: "
+        + ", ".join(f"{r.rule_id} {r.seconds:.1f} s ({r.window})" for r in slow)
+        + ".",
+    ]
+    return "\n".join(lines)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quality-source", type=Path)
     ap.add_argument("--speed-source", type=Path)
     ap.add_argument("--pandas-source", type=Path)
+    ap.add_argument("--incremental-source", type=Path, help="Time the incremental monthly run against a full one")
+    ap.add_argument("--period", help="Month of the incremental run (default: the last month of the data)")
     ap.add_argument("--families", help="Comma-separated families for the speed run (default: the whole catalog)")
     ap.add_argument("--memory-limit", default="4GB", help="DuckDB memory_limit for the speed run")
     ap.add_argument("--write", type=Path, help="Append the results under '## Issue 4 — rules' in this file")
@@ -281,6 +335,9 @@ def main() -> None:
             print(parts[-1], flush=True)
         if args.pandas_source:
             parts.append(pandas_ratio(args.pandas_source, work))
+            print(parts[-1], flush=True)
+        if args.incremental_source:
+            parts.append(incremental(args.incremental_source, work, args.period, args.memory_limit))
             print(parts[-1], flush=True)
         if args.speed_source:
             fams = args.families.split(",") if args.families else None
