@@ -173,3 +173,26 @@ def test_incremental_run_on_postgres_finds_what_duckdb_finds(synth_without_curve
     assert "error" not in status.values() and sum(s == "ok" for s in status.values()) >= 30, status
     assert {r["rule_id"] for r in rows} >= {"billing_sudden_change_peers", "reading_missed"}
     assert got["postgres"] == got["duckdb"]
+
+
+def test_rules_run_with_a_period_is_incremental_unless_full_history(tmp_path):
+    from typer.testing import CliRunner
+
+    from gridaudit.cli import app
+    from gridaudit.findings.store import list_runs
+    from gridaudit.rules.harness import build_fixture_dataset, fixture_files, load_fixture
+
+    rule = {r.id: r for r in load_catalog()}["billing_sudden_change_peers"]
+    fx = load_fixture(fixture_files(rule)[0])
+    ds = build_fixture_dataset(rule, fx, tmp_path / "ds")
+    period = fx.get("period") or max(row["period"] for row in fx["tables"]["bills"])
+    base = ["--lang", "en", "rules", "run", "--dataset", str(ds.root), "--only", rule.id, "--period", period]
+    for extra, incremental in (([], True), (["--full-history"], False)):
+        res = CliRunner().invoke(app, [*base, *extra])
+        assert res.exit_code == 0, res.output
+        record = max(list_runs(ds.root), key=lambda r: r.started_at).record
+        assert record["extra"]["scope"]["incremental"] is incremental
+        (status,) = [s for s in record["rules"] if s["rule_id"] == rule.id]
+        # the window it read (its 2-month look-back), recorded only for incremental runs
+        expect = window_for(rule.header.lookback, rule.bind(), period)
+        assert status["window"] == (f"{expect.start}..{expect.end}" if incremental else "")
