@@ -196,3 +196,14 @@ def test_rules_run_with_a_period_is_incremental_unless_full_history(tmp_path):
         # the window it read (its 2-month look-back), recorded only for incremental runs
         expect = window_for(rule.header.lookback, rule.bind(), period)
         assert status["window"] == (f"{expect.start}..{expect.end}" if incremental else "")
+
+
+def test_rules_show_prints_the_look_back():
+    from typer.testing import CliRunner
+
+    from gridaudit.cli import app
+
+    res = CliRunner().invoke(app, ["rules", "show", "theft_reverse_with_falling_use"])
+    assert res.exit_code == 0 and "lookback={months: baseline_months}" in res.output
+    res = CliRunner().invoke(app, ["rules", "show", "theft_intermittent_low_days"])
+    assert "lookback=all" in res.output

@@ -82,6 +82,7 @@ def show_rule(
     console.print(f"family={h.family} severity={h.severity} entity_type={h.entity_type} tables={', '.join(h.tables)}")
     if h.derived:  # shared per-run tables the rule reads (catalog/_derived/<name>.sql)
         console.print(f"derived={', '.join(h.derived)}")
+    console.print(f"lookback={_lookback_text(h.lookback)}")  # what an incremental --period run reads
     console.print(f"{msg('说明', 'description')}: {_text(h.description)}")
     if h.basis:
         console.print(f"{msg('依据', 'basis')}: {h.basis}")
@@ -93,6 +94,14 @@ def show_rule(
         console.print(f"  ${name} = {value!r} ({msg('模板实例固定', 'fixed by the template instance')})")
     console.print(f"{msg('文件', 'file')}: {r.path}")
     console.print(Syntax(r.sql, "sql", word_wrap=True))
+
+
+def _lookback_text(spec: Any) -> str:
+    """A rule's look-back as its header writes it (``all`` also when undeclared)."""
+    if spec is None or spec == "all":
+        return "all"
+    parts = [f"{k}: {v}" for k, v in (("months", spec.months), ("days", spec.days)) if v not in (0, "0")]
+    return "{" + (", ".join(parts) or "months: 0") + "}"
 
 
 def parse_sets(items: list[str]) -> dict[str, dict[str, str]]:
