@@ -7,8 +7,8 @@ A rule (or derived table) declares in its header how much data before the run's 
     lookback: {days: 45}
     lookback: all                          # the whole history (e.g. "first month that qualifies")
 
-A run for one period (``--period YYYY-MM``) then restricts every time-series table the rule reads to
-``[period start − look-back, period end]``: the table reference is replaced by a filtered subquery on the
+A run for one period (``--period YYYY-MM``) then restricts every time-series table the rule reads to the
+rows from ``period start − look-back`` on: the table reference is replaced by a filtered subquery on the
 table's time column, so the engine pushes the filter into its Parquet scan (row-group statistics) and every
 join, window and aggregate above it works on the window only. Master data (customers, meters, tariffs, work
 orders, seals, ...) is read whole. A derived table's own look-back is the data it needs before the first
@@ -102,14 +102,15 @@ def check_lookback_params(spec: LookbackSpec, params: dict[str, Any]) -> None:
 
 @dataclass(frozen=True)
 class Window:
-    """The dates a run reads: ``start`` ≤ day ≤ ``end`` (whole days)."""
+    """The dates a run reads: from ``start`` on (whole days). The window stays open after the period: rules that
+    look ahead (the next reading, the month after an event) or measure to the end of the data (overdue, unposted)
+    then see what a full-history run sees, and for the latest month there is nothing after it to read."""
 
     start: date
-    end: date
 
     def union(self, other: Window) -> Window:
         """The smallest window covering both."""
-        return Window(min(self.start, other.start), max(self.end, other.end))
+        return Window(min(self.start, other.start))
 
 
 def period_bounds(period: str) -> tuple[date, date]:
@@ -130,8 +131,8 @@ def window_for(spec: LookbackSpec, values: dict[str, Any], period: str | None) -
     if period is None or not isinstance(spec, Lookback):
         return None
     months, days = spec.amounts(values)
-    first, last = period_bounds(period)
-    return Window(months_before(first, months) - timedelta(days=days), last)
+    first, _ = period_bounds(period)
+    return Window(months_before(first, months) - timedelta(days=days))
 
 
 def widen(window: Window | None, spec: LookbackSpec, values: dict[str, Any]) -> Window | None:
@@ -140,21 +141,19 @@ def widen(window: Window | None, spec: LookbackSpec, values: dict[str, Any]) -> 
         return None
     months, days = spec.amounts(values)
     start = window.start if months == 0 else months_before(window.start, months)
-    return Window(start - timedelta(days=days), window.end)
+    return Window(start - timedelta(days=days))
 
 
 def _condition(column: str, kind: str, window: Window) -> exp.Condition:
-    """``column`` within ``window`` as a sqlglot condition over literals."""
+    """``column`` within ``window`` as a sqlglot condition over a literal."""
     col = exp.column(column)
     if kind == "month":
         lo: exp.Expression = exp.Literal.string(window.start.strftime("%Y-%m"))
-        hi: exp.Expression = exp.Literal.string(window.end.strftime("%Y-%m"))
-        return exp.and_(exp.GTE(this=col, expression=lo), exp.LTE(this=col.copy(), expression=hi))
-    lo = exp.cast(exp.Literal.string(window.start.isoformat()), "DATE")
-    until = exp.cast(exp.Literal.string((window.end + timedelta(days=1)).isoformat()), "DATE")
-    if kind == "timestamp":
-        lo, until = exp.cast(lo, "TIMESTAMP"), exp.cast(until, "TIMESTAMP")
-    return exp.and_(exp.GTE(this=col, expression=lo), exp.LT(this=col.copy(), expression=until))
+    else:
+        lo = exp.cast(exp.Literal.string(window.start.isoformat()), "DATE")
+        if kind == "timestamp":
+            lo = exp.cast(lo, "TIMESTAMP")
+    return exp.GTE(this=col, expression=lo)
 
 
 def windowed_sql(sql: str, window: Window | None, columns: dict[str, tuple[str, str]]) -> str:
@@ -185,4 +184,4 @@ def windowed_sql(sql: str, window: Window | None, columns: dict[str, tuple[str, 
 
 def describe(window: Window | None) -> str:
     """A window as text for the run report (``all`` when the whole history is read)."""
-    return "all" if window is None else f"{window.start.isoformat()}..{window.end.isoformat()}"
+    return "all" if window is None else f"{window.start.isoformat()}.."
