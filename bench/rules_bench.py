@@ -4,7 +4,9 @@ Quality: the whole catalog (both rules helpers' rules) on a synthetic utility (d
 12 months), findings scored per truth kind through each rule's ``truth_kinds`` (bench/rules_quality.py).
 Speed: the whole catalog on a large synthetic utility on DuckDB (2 threads) as a ratio against one scan of
 every column of every table in the same process; peak RSS; five rules written as an analyst would in pandas,
-as a ratio against the same rules on DuckDB.
+as a ratio against the same rules on DuckDB. Incremental (issue 18): the catalog for the last month reading each
+rule's look-back window, against the full-year run in the same process (``--incremental-source``, with
+``--time-ordered`` also on a copy whose time-series tables are written in time order).
 
     PYTHONPATH=src nice -n 10 python bench/rules_bench.py --quality-source /tmp/synth20k \
         --speed-source /work/bench-data/synth-1m/source --pandas-source /tmp/synth20k --write BENCHMARKS.md
