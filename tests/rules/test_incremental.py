@@ -215,3 +215,20 @@ def test_rules_show_prints_the_look_back():
     assert res.exit_code == 0 and "lookback={months: baseline_months}" in res.output
     res = CliRunner().invoke(app, ["rules", "show", "theft_intermittent_low_days"])
     assert "lookback=all" in res.output
+
+
+@pytest.mark.spark
+def test_incremental_run_on_spark_finds_what_duckdb_finds(synth_without_curves, spark):
+    from gridaudit.engines.spark import SparkEngine
+
+    rules = [r for r in load_catalog() if r.family in ("billing", "reading", "collection")]
+    got = {}
+    for name, engine in (("duckdb", DuckDBEngine(synth_without_curves, threads=2)),
+                         ("spark", SparkEngine(synth_without_curves, spark=spark))):  # fmt: skip
+        try:
+            findings, reports = run_rules(engine, rules, period=MONTH, incremental=True)
+        finally:
+            engine.close()
+        got[name] = ({r.rule_id: r.status for r in reports}, sorted(findings.column("finding_id").to_pylist()))
+    assert "error" not in got["duckdb"][0].values() and got["duckdb"][1]
+    assert got["spark"] == got["duckdb"]
