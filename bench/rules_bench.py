@@ -4,7 +4,9 @@ Quality: the whole catalog (both rules helpers' rules) on a synthetic utility (d
 12 months), findings scored per truth kind through each rule's ``truth_kinds`` (bench/rules_quality.py).
 Speed: the whole catalog on a large synthetic utility on DuckDB (2 threads) as a ratio against one scan of
 every column of every table in the same process; peak RSS; five rules written as an analyst would in pandas,
-as a ratio against the same rules on DuckDB.
+as a ratio against the same rules on DuckDB. Incremental (issue 18): the catalog for the last month reading each
+rule's look-back window, against the full-year run in the same process (``--incremental-source``, with
+``--time-ordered`` also on a copy whose time-series tables are written in time order).
 
     PYTHONPATH=src nice -n 10 python bench/rules_bench.py --quality-source /tmp/synth20k \
         --speed-source /work/bench-data/synth-1m/source --pandas-source /tmp/synth20k --write BENCHMARKS.md
@@ -264,11 +266,91 @@ def pandas_ratio(source: Path, work: Path) -> str:
     return "\n".join(lines)
 
 
+def last_month(dataset: Dataset, engine: DuckDBEngine) -> str:
+    """The last billing month of the data (what a monthly job runs on)."""
+    return str(engine.query("SELECT max(period) AS p FROM bills").column("p")[0].as_py())
+
+
+def time_ordered(source: Path, out: Path) -> Path:
+    """A copy of a synth folder whose time-series tables are written in time order (Parquet row groups then
+    cover a few days each, so a window's filter skips the others); the other tables are linked."""
+    import duckdb
+
+    from gridaudit.rules.window import TIME_COLUMNS
+
+    out.mkdir(parents=True)
+    con = duckdb.connect()
+    con.execute("SET threads = 2")
+    for src in sorted(source.iterdir()):
+        table = src.name.removesuffix(".parquet")
+        if src.suffix == ".parquet" and table in TIME_COLUMNS:
+            con.execute(
+                f"COPY (SELECT * FROM read_parquet('{src}') ORDER BY \"{TIME_COLUMNS[table][0]}\") "
+                f"TO '{out / src.name}' (FORMAT parquet)"
+            )
+        else:
+            (out / src.name).symlink_to(src.resolve())
+    con.close()
+    return out
+
+
+def incremental(source: Path, work: Path, period: str | None = None, memory_limit: str = "4GB") -> str:
+    """The whole catalog for one month, incremental (each rule's look-back window), against the full-year run
+    (every month, the whole history) and the full-history run of that month, in one process on one engine."""
+    ds = as_dataset(source, work / f"incremental-{source.name}")
+    rules = load_catalog()
+    engine = duckdb_engine(ds, DuckDBSettings(memory_limit=memory_limit, threads=2))
+    period = period or last_month(ds, engine)
+    scan = full_scan_seconds(engine, ds)
+    timings: dict[str, tuple[float, int, list[RuleReport], list[RuleReport]]] = {}
+    for name, per, inc in (("full year", None, False), ("month, full history", period, False),
+                           ("month, incremental", period, True)):  # fmt: skip
+        derived: list[RuleReport] = []
+        started = time.perf_counter()
+        findings, reports = run_rules(engine, rules, period=per, derived_log=derived, incremental=inc)
+        timings[name] = (time.perf_counter() - started, len(findings), reports, derived)
+        errors = [r.rule_id for r in reports if r.status != "ok"]
+        print(f"  {name}: {timings[name][0]:.1f} s, {len(findings):,} findings, not ok: {errors}", file=sys.stderr)
+    engine.close()
+    full = timings["full year"][0]
+    inc_reports, inc_derived = timings["month, incremental"][2], timings["month, incremental"][3]
+    windowed = [r for r in inc_reports if r.window != "all"]
+    lines = [
+        f"Incremental: `{source}` — {ds.rows('customers'):,} customers, {ds.rows('daily_usage'):,} daily rows; "
+        f"period {period}; whole catalog ({len(rules)} rules), DuckDB 2 threads, memory_limit {memory_limit}, "
+        "one process.",
+        "",
+        "| run | seconds | findings | / full-year run | / one full scan |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, (took, n, _, _) in timings.items():
+        lines.append(f"| {name} | {took:.1f} | {n:,} | {took / full:.2f} | {took / scan:.1f}× |")
+    slow = sorted(inc_reports + inc_derived, key=lambda r: -r.seconds)[:10]
+    lines += [
+        f"| one scan of every column of every table (baseline) | {scan:.1f} | | | 1.0× |",
+        "",
+        f"Rules reading a window: {len(windowed)} of {len(inc_reports)} "
+        f"({sum(r.seconds for r in windowed):.1f} s); reading the whole history: "
+        f"{len(inc_reports) - len(windowed)} ({sum(r.seconds for r in inc_reports if r.window == 'all'):.1f} s); "
+        f"derived tables {sum(d.seconds for d in inc_derived):.1f} s.",
+        "",
+        "Slowest in the incremental run: "
+        + ", ".join(f"{r.rule_id} {r.seconds:.1f} s ({r.window})" for r in slow)
+        + ".",
+    ]
+    return "\n".join(lines)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quality-source", type=Path)
     ap.add_argument("--speed-source", type=Path)
     ap.add_argument("--pandas-source", type=Path)
+    ap.add_argument("--incremental-source", type=Path, help="Time the incremental monthly run against a full one")
+    ap.add_argument("--period", help="Month of the incremental run (default: the last month of the data)")
+    ap.add_argument(
+        "--time-ordered", action="store_true", help="Also time the incremental run on a time-ordered copy of the data"
+    )
     ap.add_argument("--families", help="Comma-separated families for the speed run (default: the whole catalog)")
     ap.add_argument("--memory-limit", default="4GB", help="DuckDB memory_limit for the speed run")
     ap.add_argument("--write", type=Path, help="Append the results under '## Issue 4 — rules' in this file")
@@ -282,6 +364,13 @@ def main() -> None:
         if args.pandas_source:
             parts.append(pandas_ratio(args.pandas_source, work))
             print(parts[-1], flush=True)
+        if args.incremental_source:
+            parts.append(incremental(args.incremental_source, work, args.period, args.memory_limit))
+            print(parts[-1], flush=True)
+            if args.time_ordered:
+                ordered = time_ordered(args.incremental_source, work / "time-ordered" / args.incremental_source.name)
+                parts.append(incremental(ordered, work, args.period, args.memory_limit))
+                print(parts[-1], flush=True)
         if args.speed_source:
             fams = args.families.split(",") if args.families else None
             parts.append(speed(args.speed_source, work, fams, args.memory_limit))

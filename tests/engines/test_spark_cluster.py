@@ -100,7 +100,7 @@ def test_loss_on_a_two_worker_cluster_balances_to_duckdbs_wh(spark_cluster, synt
 
     duck = run_loss(synth_dataset, period="2024-02")
     want = _loss_wh(duck.balance.monthly)
-    assert len(want) > 10 and any(v[2] for v in want.values())  # areas, feeders, levels, units with loss
+    assert len(want) >= 5 and any(v[2] for v in want.values())  # areas, feeders, voltage levels, units
 
     def apps() -> int:
         return len([a for a in spark_cluster.state()["completedapps"] if a["name"] == "gridaudit"])

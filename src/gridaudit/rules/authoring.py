@@ -68,6 +68,7 @@ family: {family}
 severity: medium                 # low medium high critical
 entity_type: {entity_type}
 tables: [{sk.table}]
+lookback: {{months: 0}}           # data before the run's period it reads: {{months: N}}, {{days: N}} or all
 params:
   threshold: {{type: float, default: 100.0, doc: {{zh: "待填写：阈值", en: "TODO: threshold"}}}}
 description:
@@ -175,8 +176,21 @@ def check_catalog(folder: Path | None = None) -> list[str]:
                 )
             )
         seen[rule.id] = rule.path
-        problems += check_params(rule) + check_fixtures(rule)
+        problems += check_params(rule) + check_fixtures(rule) + check_lookback(rule)
     return problems
+
+
+def check_lookback(rule: Rule) -> list[str]:
+    """A rule that does not declare its look-back (an incremental run then reads its whole history)."""
+    if rule.header.lookback is not None:
+        return []
+    return [
+        both(
+            f"{rule.path} [{rule.id}]: 未声明 lookback（按月增量运行时读取的往期数据，如 {{months: 3}} 或 all）",
+            f"{rule.path} [{rule.id}]: no lookback declared (the data before the period an incremental run reads, "
+            "e.g. {months: 3} or all)",
+        )
+    ]
 
 
 def _load(load: object, problems: list[str]) -> list[Rule]:

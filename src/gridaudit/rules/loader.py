@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from gridaudit.contract import load_contract
 from gridaudit.findings import ENTITY_TYPES, FAMILIES, SEVERITIES
@@ -24,6 +24,7 @@ from gridaudit.rules.outputs import (  # noqa: F401 - the output contract, re-ex
     output_columns,
 )
 from gridaudit.rules.safety import UnsafeSQL, parse_rule_sql
+from gridaudit.rules.window import LookbackSpec, check_lookback_params
 
 HEADER = re.compile(r"^\s*/\*---\s*\n(?P<yaml>.*?)\n---\*/\s*\n(?P<sql>.*)$", re.S)
 PARAM_TYPES = {"float": float, "int": int, "str": str, "bool": bool, "date": date}
@@ -32,6 +33,7 @@ DERIVED_DIR = "_derived"
 TEMPLATE_SUFFIX = ".template.sql"
 INSTANCE_KEYS = (
     "id", "title", "severity", "params", "fixed", "description", "basis", "truth_kinds", "tables", "derived",
+    "lookback",
 )  # fmt: skip
 
 
@@ -90,6 +92,13 @@ class Header(BaseModel):
     truth_kinds: list[str] = Field(default_factory=list)
     # values bound as $name like params but not settable with --set: what tells template instances apart
     fixed: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    # data before the run's period the rule reads (rules/window.py); None (not declared) reads everything
+    lookback: LookbackSpec = None
+
+    @model_validator(mode="after")
+    def _lookback(self) -> Header:
+        check_lookback_params(self.lookback, self.params)
+        return self
 
     @field_validator("fixed")
     @classmethod
@@ -156,6 +165,11 @@ class DerivedHeader(BaseModel):
     description: Text
     tables: list[str] = Field(min_length=1)
     derived: list[str] = Field(default_factory=list)
+    # data the table needs before the first row a rule reads (e.g. the previous reading); None reads everything
+    lookback: LookbackSpec = None
+    # the output column a rule's window is cut on (rules read only their own months of the table)
+    window_column: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]*$")
+    window_kind: Literal["date", "timestamp", "month"] = "date"
 
     @field_validator("id")
     @classmethod

@@ -27,6 +27,7 @@ from gridaudit.findings import FINDINGS_SCHEMA, evidence_json, finding_id
 from gridaudit.i18n import both
 from gridaudit.rules.loader import REQUIRED_OUTPUTS, Derived, Rule, RuleError
 from gridaudit.rules.safety import UnsafeSQL, check_rule_sql, param_names
+from gridaudit.rules.window import TIME_COLUMNS, Window, describe, widen, window_for, windowed_sql
 from gridaudit.workdays import workday_calendar
 
 OPTIONAL_NUMBERS = ("score", "kwh_at_stake", "yuan_at_stake")
@@ -54,6 +55,7 @@ class RuleReport:
     hits: int = 0
     seconds: float = 0.0
     message: str = ""
+    window: str = ""  # the dates it read in an incremental run ("all" = whole history), else ""
 
 
 def run_rules(
@@ -65,6 +67,7 @@ def run_rules(
     run_id: str | None = None,
     progress: Callable[[Rule, RuleReport], None] | None = None,
     derived_log: list[RuleReport] | None = None,
+    incremental: bool = False,
 ) -> tuple[pa.Table, list[RuleReport]]:
     """Run ``rules`` on ``engine``; return (findings in FINDINGS_SCHEMA, one report per rule).
 
@@ -72,6 +75,8 @@ def run_rules(
     (not returned again). A missing table skips a rule, a SQL error marks it ``error``; neither is fatal.
     Same data, rules and parameters → the same findings, sorted by finding_id. When ``derived_log`` is
     given, one report per derived table materialised (family ``derived``, its time) is appended to it.
+    ``incremental`` with a ``period``: each rule (and derived table) reads only its look-back window of the
+    time-series tables (rules/window.py), so a monthly run costs a fraction of a full-history one.
     """
     overrides = overrides or {}
     unknown = sorted(set(overrides) - {r.id for r in rules})
@@ -91,13 +96,16 @@ def run_rules(
     rows: list[dict[str, Any]] = []
     reports: list[RuleReport] = []
     made: dict[str, str] = {}  # derived id -> "" when materialised, else the error
+    windows = plan_windows(rules, bound, period) if incremental and period else None
     try:
         for rule in rules:
             if all(t.lower() in available for t in rule.all_tables):
                 for d in rule.needs:
                     if d.id not in made:
-                        made[d.id] = _materialise(engine, d, derived_log)
-            report, found = _run_one(engine, rule, bound[rule.id], period, available, run_id, exclude or set(), made)
+                        made[d.id] = _materialise(engine, d, derived_log, windows)
+            report, found = _run_one(
+                engine, rule, bound[rule.id], period, available, run_id, exclude or set(), made, windows
+            )
             rows.extend(found)
             reports.append(report)
             if progress:
@@ -110,17 +118,64 @@ def run_rules(
     return pa.Table.from_pylist(rows, schema=FINDINGS_SCHEMA), reports
 
 
-def _materialise(engine: Engine, derived: Derived, log: list[RuleReport] | None) -> str:
+@dataclass(frozen=True)
+class WindowPlan:
+    """What each rule and derived table reads in an incremental run (None: the whole history)."""
+
+    rules: dict[str, Window | None]
+    derived: dict[str, Window | None]  # the window of the data a derived table reads
+    derived_columns: dict[str, tuple[str, str]]  # derived id -> (window column, kind) for the rules reading it
+
+
+def plan_windows(rules: list[Rule], bound: dict[str, dict[str, Any]], period: str) -> WindowPlan:
+    """Each rule's window from its look-back and bound parameters; each derived table's from the union of the
+    windows of everything that reads it, widened by its own look-back (dependents before dependencies)."""
+    rule_win = {r.id: window_for(r.header.lookback, bound[r.id], period) for r in rules}
+    derived = {d.id: d for r in rules for d in r.needs}
+    users: dict[str, list[Window | None]] = {d: [] for d in derived}
+    for r in rules:
+        for name in r.header.derived:
+            users[name].append(rule_win[r.id])
+    reads: dict[str, Window | None] = {}
+    # r.needs lists dependencies first, so walking the union backwards visits every reader before what it reads
+    order = list(dict.fromkeys(d.id for r in rules for d in r.needs))
+    for name in reversed(order):
+        d = derived[name]
+        out = _union(users[name])
+        reads[name] = widen(out, d.header.lookback, {})
+        for dep in d.header.derived:
+            users[dep].append(reads[name])
+    columns: dict[str, tuple[str, str]] = {
+        d.id: (d.header.window_column, str(d.header.window_kind)) for d in derived.values() if d.header.window_column
+    }
+    return WindowPlan(rule_win, reads, columns)
+
+
+def _union(windows: list[Window | None]) -> Window | None:
+    known = [w for w in windows if w is not None]
+    if not known or len(known) < len(windows):
+        return None
+    out = known[0]
+    for w in known[1:]:
+        out = out.union(w)
+    return out
+
+
+def _materialise(
+    engine: Engine, derived: Derived, log: list[RuleReport] | None, windows: WindowPlan | None = None
+) -> str:
     """Build one derived table on ``engine``; return "" or the error (rules reading it then fail with it)."""
     started = time.perf_counter()
     error = ""
+    window = windows.derived.get(derived.id) if windows else None
     try:
         tree = check_rule_sql(derived.sql, set(derived.header.tables) | set(derived.header.derived))
         if param_names(tree):
             raise UnsafeSQL(both("派生表不能有参数", "a derived table takes no parameters"))
         check_portable(tree, engine.name)
+        sql = windowed_sql(derived.sql, window, TIME_COLUMNS)
         # on an engine that recomputes a CTE at every read, one read twice is built once as a stage, then dropped
-        staged = plan_stages(derived.sql, engine.name, prefix=f"{derived.id}__")
+        staged = plan_stages(sql, engine.name, prefix=f"{derived.id}__")
         for stage in materialise_staged(engine, derived.id, staged):
             engine.drop_materialised(stage)
     except Exception as exc:  # noqa: BLE001 - reported on every rule that reads it, never fatal
@@ -134,6 +189,7 @@ def _materialise(engine: Engine, derived: Derived, log: list[RuleReport] | None)
                 "error" if error else "ok",
                 seconds=time.perf_counter() - started,
                 message=error,
+                window=describe(window) if windows else "",
             )
         )
     return error
@@ -161,8 +217,10 @@ def _run_one(
     run_id: str,
     exclude: set[str],
     made: dict[str, str],
+    windows: WindowPlan | None = None,
 ) -> tuple[RuleReport, list[dict[str, Any]]]:
     started = time.perf_counter()
+    window = windows.rules.get(rule.id) if windows else None
     missing = [t for t in rule.all_tables if t.lower() not in available]
     if missing:
         msg = both(f"缺少数据表：{', '.join(missing)}", f"missing tables: {', '.join(missing)}")
@@ -186,13 +244,26 @@ def _run_one(
         )
         return RuleReport(rule.id, rule.family, "error", message=msg), []
     values = {**params, "period": period}
+    shown = describe(window) if windows else ""
     try:
-        result = engine.query(rule.sql, {k: v for k, v in values.items() if k in used})
+        sql = rule.sql if windows is None else _rule_window_sql(rule, window, windows)
+        result = engine.query(sql, {k: v for k, v in values.items() if k in used})
         found = findings_rows(rule, result, run_id, exclude)
     except Exception as exc:  # noqa: BLE001 - a broken rule is reported, never fatal
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return RuleReport(rule.id, rule.family, "error", seconds=time.perf_counter() - started, message=text[:500]), []
-    return RuleReport(rule.id, rule.family, "ok", hits=len(found), seconds=time.perf_counter() - started), found
+        took = time.perf_counter() - started
+        return RuleReport(rule.id, rule.family, "error", seconds=took, message=text[:500], window=shown), []
+    took = time.perf_counter() - started
+    return RuleReport(rule.id, rule.family, "ok", hits=len(found), seconds=took, window=shown), found
+
+
+def _rule_window_sql(rule: Rule, window: Window | None, windows: WindowPlan) -> str:
+    """The rule's SQL reading only its window of the time-series tables and of the derived tables it names."""
+    columns = dict(TIME_COLUMNS)
+    columns.update(
+        {name: windows.derived_columns[name] for name in rule.header.derived if name in windows.derived_columns}
+    )
+    return windowed_sql(rule.sql, window, columns)
 
 
 def findings_rows(rule: Rule, result: pa.Table, run_id: str, exclude: set[str]) -> list[dict[str, Any]]:

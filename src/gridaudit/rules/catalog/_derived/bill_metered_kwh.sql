@@ -4,6 +4,7 @@ description:
   zh: "每张账单的表计电量：该用户各用户表本期与上期示数之差乘倍率之和（示数倒退的周期不计），以及加上账单退补电量后的应结算电量。结算电量核对规则（虚拟电量、截留电量）共用，每次运行只算一次。"
   en: "Metered energy behind each bill: the sum over the customer's meters of (this cycle's reading − the previous one) × multiplier (cycles where the register went back are left out), and the energy the bill should then carry once its recorded adjustment is added. Shared by the billed-vs-metered rules (virtual and withheld quantity) and computed once per run."
 tables: [bills, readings, meters]
+lookback: {months: 3}  # the previous reading behind each cycle (a LAG); a meter unread for longer loses its first cycle
 ---*/
 WITH seq AS (
   SELECT

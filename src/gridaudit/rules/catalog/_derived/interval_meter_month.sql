@@ -4,6 +4,9 @@ description:
   zh: "每块表每月的负荷曲线汇总（示数单位，未乘倍率）：最大点电量、点数；以及该表的曲线间隔（分钟，相邻点最小时间差）与每天最多点数。每次运行只从 interval_usage 计算一次，供容量、需量类规则共用（先用每月最大点筛出可能超容的用户，再只对它们逐点计算）。"
   en: "Per meter and month, the load curve (register units, before the multiplier): largest point and number of points; and per meter the curve step (minutes, the smallest gap between points) and the most points in a day. Computed once per run from interval_usage and shared by the capacity and demand rules (the monthly peak narrows the customers that may exceed their capacity; only those are then judged point by point)."
 tables: [interval_usage]
+lookback: {days: 0}
+window_column: month
+window_kind: date
 ---*/
 WITH gaps AS (
   SELECT meter_id, epoch(ts) - epoch(LAG(ts) OVER (PARTITION BY meter_id ORDER BY ts)) AS gap_s

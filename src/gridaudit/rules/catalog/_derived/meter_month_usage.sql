@@ -4,6 +4,9 @@ description:
   zh: "每块表每月的日电量汇总（示数单位，未乘倍率）：合计、有数据天数、最大/最小日电量、非正电量天数，以及按官方日历（含调休）分的工作日与休息日电量和天数。每次运行只从 daily_usage 计算一次，供按月比较的规则共用，避免每条规则各扫一遍日电量。"
   en: "Per meter and month, the daily kWh (register units, before the multiplier): total, days with data, largest and smallest day, days at or below zero, and kWh and days on working and rest days of the official calendar (with 调休). Computed once per run from daily_usage and shared by the month-level rules, so each no longer rescans the daily rows."
 tables: [daily_usage]
+lookback: {days: 0}
+window_column: month
+window_kind: date
 ---*/
 SELECT
   d.meter_id                                                    AS meter_id,

@@ -4,6 +4,7 @@ description:
   zh: "业扩各限时环节的用时：每个工单的供电方案答复、设计审查、中间检查、竣工检验、装表接电环节，从起点到完成所经过的工作日（国家法定节假日及调休日历，起始日不计）。起点按环节不同：方案答复从受理时间起；设计审查、中间检查、竣工检验从本环节开始时间起，缺失时取前一环节完成时间；装表接电从竣工检验与合同签订两者较晚的完成时间起。缺少起点的环节不列出。各环节超时限规则共用，每次运行只算一次。"
   en: "Time taken by each time-limited step of a connection order (plan reply, design review, mid-check, completion acceptance, energizing): working days from the step's start to its finish (official Chinese calendar with make-up working days; the start day not counted). The start depends on the step: the plan reply counts from acceptance; design review, mid-check and completion from the step's own start, or the previous step's finish when missing; energizing from the later of completion acceptance and contract signing. Steps with no start are left out. Shared by the step-overdue rules and computed once per run."
 tables: [work_orders, work_order_steps]
+lookback: {days: 0}  # reads work orders and their steps, which are never windowed
 ---*/
 WITH cal AS (
   SELECT day,

@@ -5,6 +5,7 @@ family: billing
 severity: high
 entity_type: bill
 tables: [bills, work_orders]
+lookback: {months: 0}
 params:
   min_kwh: {type: float, default: 0.0, doc: {zh: 忽略的最小退补电量绝对值, en: Adjustments up to this many kWh (absolute) are ignored}}
   min_yuan: {type: float, default: 0.0, doc: {zh: 忽略的最小退补金额绝对值, en: Adjustments up to this many yuan (absolute) are ignored}}

@@ -5,6 +5,7 @@ family: billing
 severity: high
 entity_type: bill
 tables: [bills, tariffs, customers]
+lookback: {months: 0}
 params:
   tolerance_yuan: {type: float, default: 1.0, doc: {zh: 允许的绝对偏差（元）, en: Allowed absolute difference (yuan)}}
   tolerance_pct: {type: float, default: 0.01, doc: {zh: 允许的相对偏差, en: Allowed relative difference}}

@@ -5,6 +5,7 @@ family: billing
 severity: high
 entity_type: staff
 tables: [bills]
+lookback: {months: 0}
 params:
   min_adjustments: {type: int, default: 5, doc: {zh: 最少退补笔数, en: Fewest adjustments to flag a clerk}}
   ratio: {type: float, default: 3.0, doc: {zh: 退补率超过全体平均的倍数, en: Clerk's adjustment rate above this multiple of the overall rate}}

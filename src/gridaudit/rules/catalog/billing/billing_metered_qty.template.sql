@@ -3,6 +3,7 @@ template: billing_metered_qty   # billed kWh against (readings × multiplier + a
 family: billing
 entity_type: bill
 tables: [bills, readings, meters]
+lookback: all  # a customer whose bills deviate in most cycles (a multiplier pattern) is judged over all its bills
 derived: [bill_metered_kwh]     # the metered and expected kWh of each bill, shared by both instances
 params:
   tolerance_kwh: {type: float, default: 1.0, doc: {zh: 允许的绝对偏差（kWh）, en: Allowed absolute difference (kWh)}}

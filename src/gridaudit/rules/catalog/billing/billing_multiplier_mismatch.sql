@@ -5,6 +5,7 @@ family: billing
 severity: high
 entity_type: meter
 tables: [bills, readings, meters, customers]
+lookback: all  # the billed ratio is judged over every cycle of the meter
 params:
   tolerance_pct: {type: float, default: 0.05, doc: {zh: 实际比值与档案倍率的允许相对偏差, en: Allowed relative difference between the billed ratio and the multiplier}}
   min_diff: {type: float, default: 1.0, doc: {zh: 参与计算的最小示数差, en: Smallest register difference used}}

@@ -5,6 +5,7 @@ family: billing
 severity: medium
 entity_type: customer
 tables: [meters, customers, daily_usage]
+lookback: all  # growth is measured against the customer's first month of data
 derived: [interval_meter_month, meter_month_usage]
 params:
   k_factor: {type: float, default: 1.2, doc: {zh: 容量倍数 K, en: Capacity factor K}}

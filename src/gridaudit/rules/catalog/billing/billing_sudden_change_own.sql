@@ -5,6 +5,7 @@ family: billing
 severity: medium
 entity_type: customer
 tables: [bills]
+lookback: all  # the historic mean and the cycle count run over every earlier bill
 params:
   change_pct: {type: float, default: 0.3, doc: {zh: 与前几期均值相比的变化比例, en: Change against the mean of the previous cycles}}
   mean_factor: {type: float, default: 2.0, doc: {zh: 超过历史均值的倍数, en: Multiple of the historic mean}}

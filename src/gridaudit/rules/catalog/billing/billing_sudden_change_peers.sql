@@ -5,6 +5,7 @@ family: billing
 severity: medium
 entity_type: customer
 tables: [bills, customers]
+lookback: {months: 2}  # the previous bill (a LAG); a customer unbilled for two months in a row loses the comparison
 params:
   z_score: {type: float, default: 3.0, doc: {zh: 与同类用户变化率相比的标准分阈值, en: z-score threshold against the peers' change ratios}}
   min_peers: {type: int, default: 10, doc: {zh: 同类用户最少户数, en: Fewest peers for a comparison}}

@@ -5,6 +5,7 @@ family: billing
 severity: high
 entity_type: bill
 tables: [bills, meters, customers]
+lookback: {months: 0}
 derived: [meter_month_usage]
 params:
   max_billed_kwh: {type: float, default: 0.0, doc: {zh: 视为零电量的结算电量上限, en: Billed kWh up to this count as zero}}

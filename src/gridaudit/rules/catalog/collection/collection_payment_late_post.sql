@@ -5,6 +5,7 @@ family: collection
 severity: medium
 entity_type: customer
 tables: [payments]
+lookback: {months: 0}
 params:
   max_days: {type: float, default: 3.0, doc: {zh: 收费到销账允许的最长天数, en: Longest allowed time from payment to posting (days)}}
 description:

@@ -5,6 +5,7 @@ family: collection
 severity: high
 entity_type: customer
 tables: [payments]
+lookback: {months: 0}
 params:
   grace_days: {type: float, default: 3.0, doc: {zh: 数据截止日前允许未销账的天数, en: Days before the data's last payment a payment may still be unposted}}
 description:

@@ -5,6 +5,7 @@ family: contract
 severity: high
 entity_type: customer
 tables: [customers, meters, daily_usage]
+lookback: all  # a month without overuse before, and growth against the first month of data
 derived: [meter_month_usage]
 params:
   k: {type: float, default: 1.0, doc: {zh: 折算负荷超过合同容量的倍数, en: Multiple of the contract capacity the implied load must exceed}}

@@ -5,6 +5,7 @@ family: contract
 severity: high
 entity_type: customer
 tables: [customers, meters, interval_usage, daily_usage]
+lookback: all  # growth is measured against the customer's first month of data
 derived: [interval_meter_month, meter_month_usage]
 params:
   k: {type: float, default: 1.2, doc: {zh: "需量超过合同容量的倍数（DOMAIN §3 K≈1.2）", en: "Multiple of the contract capacity the demand must exceed (DOMAIN §3 K ≈ 1.2)"}}

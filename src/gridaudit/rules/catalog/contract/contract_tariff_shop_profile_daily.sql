@@ -5,6 +5,7 @@ family: contract
 severity: medium
 entity_type: customer
 tables: [customers, meters, tariffs]
+lookback: {months: window_months - 1}  # the rolling window of months ending at the period
 derived: [meter_month_usage]
 params:
   min_ratio: {type: float, default: 1.15, doc: {zh: 工作日日均电量与休息日日均电量之比下限, en: Minimum ratio of the working-day to the rest-day daily mean}}

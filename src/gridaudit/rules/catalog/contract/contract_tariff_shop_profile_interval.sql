@@ -5,6 +5,7 @@ family: contract
 severity: medium
 entity_type: customer
 tables: [customers, meters, interval_usage, tariffs]
+lookback: {months: 0}
 params:
   day_start_hour: {type: int, default: 9, doc: {zh: 营业时段开始（时）, en: Business hours start (hour)}}
   day_end_hour: {type: int, default: 18, doc: {zh: "营业时段结束（时，不含）", en: "Business hours end (hour, exclusive)"}}

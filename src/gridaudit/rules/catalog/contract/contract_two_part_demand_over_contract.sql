@@ -5,6 +5,7 @@ family: contract
 severity: high
 entity_type: customer
 tables: [customers, meters, interval_usage, tariffs]
+lookback: {months: 0}
 derived: [interval_meter_month]
 params:
   k: {type: float, default: 1.0, doc: {zh: 需量超过合同容量的倍数, en: Multiple of the contract capacity the demand must exceed}}

@@ -5,6 +5,7 @@ family: contract
 severity: high
 entity_type: customer
 tables: [customers, meters, daily_usage, work_orders, work_order_steps]
+lookback: {months: 0}
 params:
   min_day_kwh: {type: float, default: 0.5, doc: {zh: 日电量超过该值才算有用电, en: A day counts as used when its kWh exceed this}}
   min_days: {type: int, default: 3, doc: {zh: 当月有用电天数下限, en: Minimum days with use in the month}}

@@ -5,6 +5,7 @@ family: loss
 severity: high
 entity_type: customer
 tables: [customers, meters, daily_usage]
+lookback: all  # each customer is reported once, at the first month that qualifies: needs the whole history
 derived: [meter_month_usage, area_day_usage]
 params:
   drop_pct: {type: float, default: 0.3, doc: {zh: 用户当月日均电量比基准期至少下降的比例, en: Minimum fall of the customer's daily mean against the baseline}}

@@ -3,6 +3,7 @@ template: metering_event_unauthorised   # one SQL, one rule per instance below (
 family: metering
 entity_type: customer
 tables: [meter_events, meters, work_orders, work_order_steps]
+lookback: {months: 0}
 params:   # shared declarations; an instance sets its own defaults
   event_types: {type: str, default: "", doc: {zh: "计入的事件类型（逗号分隔，meter_events.event_type）", en: "Event types counted (comma separated, meter_events.event_type)"}}
   min_count: {type: int, default: 1, doc: {zh: "当月事件次数达到该值即判定", en: "Flag when the month has at least this many events"}}

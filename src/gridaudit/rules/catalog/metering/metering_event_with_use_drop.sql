@@ -5,6 +5,7 @@ family: metering
 severity: critical
 entity_type: customer
 tables: [meter_events, meters, daily_usage]
+lookback: {days: before_days}  # the days before an event in the period
 params:
   before_days: {type: int, default: 30, doc: {zh: 事件前用于比较的天数, en: Days before the event used as the baseline}}
   after_days: {type: int, default: 30, doc: {zh: 事件后用于比较的天数, en: Days after the event compared with the baseline}}

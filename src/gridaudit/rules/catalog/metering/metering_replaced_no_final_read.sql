@@ -5,6 +5,7 @@ family: metering
 severity: high
 entity_type: meter
 tables: [meters, readings, bills, work_orders]
+lookback: {months: 1}  # the final reading may belong to the previous cycle, and its bill
 params:
   window_days: {type: int, default: 7, doc: {zh: 换表判定窗口：新表安装或换表工单受理与旧表拆除相差不超过该天数, en: "Replacement window: a new meter installed, or a meter_replacement order accepted, within this many days of the old meter's removal"}}
   final_read_days: {type: int, default: 1, doc: {zh: 拆表日前该天数内（含当天）的抄表视为旧表止度, en: A reading up to this many days before the removal (or on the day) counts as the old meter's final reading}}

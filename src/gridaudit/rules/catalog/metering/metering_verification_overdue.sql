@@ -5,6 +5,7 @@ family: metering
 severity: medium
 entity_type: meter
 tables: [meters, readings]
+lookback: all  # the finding's period is the first period read after the due date
 params:
   grace_days: {type: int, default: 0, doc: {zh: 到期后的宽限天数, en: Days of grace after the verification date}}
 description:

@@ -5,6 +5,7 @@ family: process
 severity: medium
 entity_type: work_order
 tables: [work_orders, work_order_steps, bills]
+lookback: all  # the first early bill of the order
 params:
   min_kwh: {type: float, default: 0, doc: {zh: 只看计费电量大于该值的账单, en: Only bills with more billed kWh than this count}}
 description:

@@ -5,6 +5,7 @@ family: process
 severity: low
 entity_type: work_order
 tables: [work_orders, work_order_steps]
+lookback: {months: 0}  # reads work orders only (never windowed)
 params:
   complaint_limit_workdays: {type: int, default: null, doc: {zh: "投诉工单办结时限（工作日）；各单位自定，为空时本规则不启用", en: "Working-day limit to close a complaint order; each utility sets its own, the rule is inactive while empty"}}
 description:

@@ -5,6 +5,7 @@ family: process
 severity: medium
 entity_type: work_order
 tables: [work_orders, work_order_steps]
+lookback: {months: 0}  # reads work orders only (never windowed)
 derived: [work_order_step_days]   # the working days each step took, shared with the other step rules
 params:
   design_review_days: {type: int, default: 10, doc: {zh: 设计审查时限（工作日）, en: Design review limit (working days)}}

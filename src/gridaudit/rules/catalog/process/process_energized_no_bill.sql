@@ -5,6 +5,7 @@ family: process
 severity: high
 entity_type: customer
 tables: [customers, meters, daily_usage, bills, work_orders, work_order_steps]
+lookback: all  # any bill and all AMI use since the customer was energized
 params:
   grace_days: {type: int, default: 45, doc: {zh: 送电后允许的首次出账天数, en: Days after energizing allowed before the first bill}}
   min_kwh: {type: float, default: 10.0, doc: {zh: 送电后采集电量合计超过该值才判定, en: Flag only when AMI energy since energizing exceeds this many kWh}}

@@ -5,6 +5,7 @@ family: process
 severity: low
 entity_type: work_order
 tables: [work_orders, work_order_steps]
+lookback: {months: 0}  # reads work orders only (never windowed)
 params:
   fault_repair_limit_hours: {type: float, default: null, doc: {zh: "故障报修从受理到修复完成的时限（小时）；各单位自定，为空时本规则不启用", en: "Hours allowed from accepting a fault repair to finishing it; each utility sets its own, the rule is inactive while empty"}}
 description:

@@ -5,6 +5,7 @@ family: process
 severity: medium
 entity_type: work_order
 tables: [work_order_steps]
+lookback: {months: 0}  # reads work orders only (never windowed)
 params:
   tolerance_days: {type: int, default: 0, doc: {zh: "容差（天）：按日期比较，早于前一环节不超过该天数的不判；同一天内的先后不判（系统录入时刻不可靠）", en: "Tolerance in days: steps are compared by date, earlier by no more than this is not flagged; order within the same day is not judged (entry times are unreliable)"}}
 description:

@@ -5,6 +5,7 @@ family: process
 severity: medium
 entity_type: work_order
 tables: [work_orders, work_order_steps]
+lookback: {months: 0}  # reads work orders only (never windowed)
 derived: [work_order_step_days]   # the working days each step took, shared with the other step rules
 params:
   mid_check_days: {type: int, default: 5, doc: {zh: 中间检查时限（工作日）, en: Mid-construction check limit (working days)}}

@@ -5,6 +5,7 @@ family: process
 severity: medium
 entity_type: work_order
 tables: [work_orders, work_order_steps]
+lookback: {months: 0}  # reads work orders only (never windowed)
 derived: [work_order_step_days]   # the working days each step took, shared with the other step rules
 params:
   single_supply_days: {type: int, default: 15, doc: {zh: 单电源供电方案答复时限（工作日）, en: Plan reply limit for single-supply orders (working days)}}

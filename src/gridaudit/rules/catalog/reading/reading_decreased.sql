@@ -5,6 +5,7 @@ family: reading
 severity: high
 entity_type: meter
 tables: [readings]
+lookback: {months: 3}  # the previous reading (a LAG); a meter unread for three cycles loses the comparison
 derived: [reading_day_ami]   # daily_usage rows on read days, built once per run
 params:
   register_digits: {type: int, default: 6, doc: {zh: 电能表整数位数（用于判断翻转）, en: Integer digits of the register (to recognise a rollover)}}

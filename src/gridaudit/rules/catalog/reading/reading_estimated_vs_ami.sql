@@ -5,6 +5,7 @@ family: reading
 severity: medium
 entity_type: meter
 tables: [readings, meters]
+lookback: all  # the meter's typical cycle is the median over its whole history
 derived: [reading_day_ami]   # daily_usage rows on read days, built once per run
 params:
   tolerance_kwh: {type: float, default: 1.0, doc: {zh: 允许的绝对偏差（kWh，乘倍率后）, en: Allowed absolute difference (kWh after the multiplier)}}

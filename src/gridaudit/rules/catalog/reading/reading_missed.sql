@@ -5,6 +5,7 @@ family: reading
 severity: medium
 entity_type: meter
 tables: [readings, meters, customers]
+lookback: {months: 0}
 params: {}
 description:
   zh: 在运用户电能表（用户状态正常，整个抄表周期前已装表、未拆表）在某个抄表周期没有任何示数记录，属漏抄。周期取数据中出现过的抄表年月。

@@ -5,6 +5,7 @@ family: reading
 severity: low
 entity_type: meter
 tables: [readings, meters]
+lookback: all  # the meter's usual read day is taken over its whole history
 params:
   tolerance_days: {type: int, default: 2, doc: {zh: 允许偏离例日的天数, en: Days a read may fall from the scheduled day}}
   min_cycles: {type: int, default: 3, doc: {zh: 推定例日所需的最少抄表次数, en: Reads needed to infer a meter's scheduled day}}

@@ -5,6 +5,7 @@ family: reading
 severity: high
 entity_type: staff
 tables: [readings]
+lookback: {months: 0}
 derived: [reading_day_ami]   # daily_usage rows on read days, built once per run
 params:
   tolerance_kwh: {type: float, default: 1.0, doc: {zh: 单次示数允许的绝对偏差, en: Allowed absolute difference per read}}

@@ -5,6 +5,7 @@ family: reading
 severity: medium
 entity_type: meter
 tables: [readings, meters, customers]
+lookback: {months: 4}  # three earlier cycles (LAGs of the consumption) and the reading before them
 params:
   min_kwh: {type: float, default: 1.0, doc: {zh: 参与判断的最小单期示数差, en: Smallest per-cycle register difference considered}}
 description:

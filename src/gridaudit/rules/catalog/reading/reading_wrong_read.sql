@@ -5,6 +5,7 @@ family: reading
 severity: high
 entity_type: meter
 tables: [readings]
+lookback: all  # the meter's typical cycle is the median over its whole history
 derived: [reading_day_ami]   # daily_usage rows on read days, built once per run
 params:
   use_factor: {type: float, default: 1.5, doc: {zh: 与采集示数偏差超过本期采集电量与典型电量较大者的倍数即为错抄, en: A deviation from the AMI register above this multiple of the larger of the cycle's AMI use and the typical use is a wrong read}}

@@ -5,6 +5,7 @@ family: seal
 severity: medium
 entity_type: meter
 tables: [seals, meters]
+lookback: {months: 0}  # reads seals only (never windowed)
 params:
   grace_days: {type: int, default: 3, doc: {zh: 拆封后应在该天数内在同一位置重新加封, en: Days within which a new seal must be applied at the same position}}
 description:

@@ -5,6 +5,7 @@ family: seal
 severity: medium
 entity_type: meter
 tables: [seals, meters, work_orders, work_order_steps]
+lookback: {months: 0}  # reads seals and work orders only (never windowed)
 params:
   unjustified_types: {type: str, default: "complaint,tariff_change", doc: {zh: 不需要拆封的工单类型（逗号分隔）, en: Work order types that do not justify opening a seal (comma separated)}}
   window_days: {type: int, default: 3, doc: {zh: 拆封时间允许早于工单受理或晚于工单最后环节的天数, en: Days a removal may fall before the order's acceptance or after its last step}}

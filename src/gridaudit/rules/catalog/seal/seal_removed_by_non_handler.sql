@@ -5,6 +5,7 @@ family: seal
 severity: medium
 entity_type: meter
 tables: [seals, work_order_steps]
+lookback: {months: 0}  # reads seals and work orders only (never windowed)
 params: {}
 description:
   zh: "封印关联了工单，但拆封人不是该工单任何环节的处理人：可能借他人工单拆封，或工单与现场作业不符。拆封人为空的不判。按电能表和拆封月份汇总，责任人为拆封人。"

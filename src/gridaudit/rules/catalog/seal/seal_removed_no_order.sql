@@ -5,6 +5,7 @@ family: seal
 severity: high
 entity_type: meter
 tables: [seals, work_orders]
+lookback: {months: 0}  # reads seals and work orders only (never windowed)
 params:
   min_removals: {type: int, default: 1, doc: {zh: 当月无工单拆封次数达到该值即判定, en: Flag when the meter has at least this many removals with no order in the month}}
 description:

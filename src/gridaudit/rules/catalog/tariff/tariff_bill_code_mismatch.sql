@@ -5,6 +5,7 @@ family: tariff
 severity: high
 entity_type: bill
 tables: [bills, customers, tariffs]
+lookback: {months: 0}
 params: {}
 description:
   zh: 账单所用电价代码与用户档案执行电价代码不同，且账单电价类别与用户用电类别也不同（排除同类别内的合理电价调整），属电价执行错误。

@@ -5,6 +5,7 @@ family: tariff
 severity: medium
 entity_type: customer
 tables: [customers, tariffs]
+lookback: {months: 0}  # master data only
 params: {}
 description:
   zh: 用户档案执行电价代码（当前有效版本）的电价类别与用户用电类别不一致，例如居民用户执行商业电价，或工商业用户执行居民电价。

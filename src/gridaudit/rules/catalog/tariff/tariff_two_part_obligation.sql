@@ -5,6 +5,7 @@ family: tariff
 severity: high
 entity_type: customer
 tables: [customers, tariffs]
+lookback: {months: 0}  # master data only
 params:
   min_kva: {type: float, default: 315.0, doc: {zh: 应执行两部制的合同容量下限（kVA）, en: Contract capacity from which two-part pricing is due (kVA)}}
 description:

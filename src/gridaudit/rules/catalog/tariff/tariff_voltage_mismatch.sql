@@ -5,6 +5,7 @@ family: tariff
 severity: medium
 entity_type: customer
 tables: [customers, tariffs]
+lookback: {months: 0}  # master data only
 params:
   tolerance_kv: {type: float, default: 0.05, doc: {zh: 电压比较的容差（kV）, en: Tolerance when comparing voltages (kV)}}
 description:

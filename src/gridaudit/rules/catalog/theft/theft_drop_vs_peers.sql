@@ -5,6 +5,7 @@ family: theft
 severity: high
 entity_type: customer
 tables: [customers, meters, daily_usage]
+lookback: all  # each customer is reported once, at the first month that qualifies: needs the whole history
 derived: [meter_month_usage]
 params:
   drop_vs_peers: {type: float, default: 0.4, doc: {zh: 用户变化比比同类中位数至少低的比例, en: How far below the peers' median change ratio the customer's must be (0.4 = 40% lower)}}

@@ -5,6 +5,8 @@ family: theft
 severity: medium
 entity_type: customer
 tables: [customers, meters, daily_usage]
+derived: [meter_month_usage]  # each meter-month's largest day and day count: narrows the meters judged day by day
+lookback: all  # each customer is reported once, at the first month that qualifies: needs the whole history
 params:
   low_share: {type: float, default: 0.4, doc: {zh: "日电量低于基准的该比例记为低电量日", en: "A day below this share of the baseline is a low day"}}
   normal_share: {type: float, default: 0.7, doc: {zh: "日电量不低于基准的该比例记为正常日", en: "A day at or above this share of the baseline is a normal day"}}
@@ -30,9 +32,76 @@ WITH cm AS (
   WHERE m.role = 'customer'
     AND NOT ((',' || replace(CAST($skip_categories AS VARCHAR), ' ', '') || ',') LIKE ('%,' || c.category || ',%'))
 ),
-d AS (
+d0 AS (
   SELECT meter_id, day, kwh, date_trunc('month', day) AS month FROM daily_usage
   WHERE meter_id IN (SELECT meter_id FROM cm)
+),
+-- Which meters can qualify at all, from one aggregate pass (no sort). The month's reference (its
+-- ref_quantile day) is below f × the largest day whenever at most n − rank days reach f × the largest day;
+-- the smallest such f bounds the reference from above, and so bounds the low days (below low_share × the
+-- reference) and the reference kWh (days without a value never count as reaching it). Only meters with two consecutive months that pass these necessary
+-- conditions are judged day by day below (all their months, so the day-to-day LAG is unchanged).
+bounded AS (
+  SELECT d.meter_id, d.month, MIN(mm.n_days) AS n, COUNT(d.kwh) AS nn, MIN(mm.max_kwh) AS mx,
+         COUNT(*) FILTER (WHERE d.kwh >= 0.2 * mm.max_kwh) AS ge2,
+         COUNT(*) FILTER (WHERE d.kwh >= 0.3 * mm.max_kwh) AS ge3,
+         COUNT(*) FILTER (WHERE d.kwh >= 0.4 * mm.max_kwh) AS ge4,
+         COUNT(*) FILTER (WHERE d.kwh >= 0.5 * mm.max_kwh) AS ge5,
+         COUNT(*) FILTER (WHERE d.kwh >= 0.6 * mm.max_kwh) AS ge6,
+         COUNT(*) FILTER (WHERE d.kwh >= 0.7 * mm.max_kwh) AS ge7,
+         COUNT(*) FILTER (WHERE d.kwh >= 0.8 * mm.max_kwh) AS ge8,
+         COUNT(*) FILTER (WHERE d.kwh >= 0.9 * mm.max_kwh) AS ge9,
+         COUNT(*) FILTER (WHERE d.kwh < CAST($low_share AS DOUBLE) * (0.2 * mm.max_kwh)) AS lo2,
+         COUNT(*) FILTER (WHERE d.kwh < CAST($low_share AS DOUBLE) * (0.3 * mm.max_kwh)) AS lo3,
+         COUNT(*) FILTER (WHERE d.kwh < CAST($low_share AS DOUBLE) * (0.4 * mm.max_kwh)) AS lo4,
+         COUNT(*) FILTER (WHERE d.kwh < CAST($low_share AS DOUBLE) * (0.5 * mm.max_kwh)) AS lo5,
+         COUNT(*) FILTER (WHERE d.kwh < CAST($low_share AS DOUBLE) * (0.6 * mm.max_kwh)) AS lo6,
+         COUNT(*) FILTER (WHERE d.kwh < CAST($low_share AS DOUBLE) * (0.7 * mm.max_kwh)) AS lo7,
+         COUNT(*) FILTER (WHERE d.kwh < CAST($low_share AS DOUBLE) * (0.8 * mm.max_kwh)) AS lo8,
+         COUNT(*) FILTER (WHERE d.kwh < CAST($low_share AS DOUBLE) * (0.9 * mm.max_kwh)) AS lo9,
+         COUNT(*) FILTER (WHERE d.kwh < CAST($low_share AS DOUBLE) * mm.max_kwh) AS lo10
+  FROM d0 d
+  JOIN meter_month_usage mm ON mm.meter_id = d.meter_id AND mm.month = d.month
+  GROUP BY d.meter_id, d.month
+),
+bound AS (
+  SELECT b.meter_id, b.month, b.n,
+         CAST(strftime(b.month, '%Y') AS INTEGER) * 12 + CAST(strftime(b.month, '%m') AS INTEGER) AS month_idx,
+         b.mx * CASE
+           WHEN ge2 <= nn - CEIL(CAST($ref_quantile AS DOUBLE) * n) THEN 0.2
+           WHEN ge3 <= nn - CEIL(CAST($ref_quantile AS DOUBLE) * n) THEN 0.3
+           WHEN ge4 <= nn - CEIL(CAST($ref_quantile AS DOUBLE) * n) THEN 0.4
+           WHEN ge5 <= nn - CEIL(CAST($ref_quantile AS DOUBLE) * n) THEN 0.5
+           WHEN ge6 <= nn - CEIL(CAST($ref_quantile AS DOUBLE) * n) THEN 0.6
+           WHEN ge7 <= nn - CEIL(CAST($ref_quantile AS DOUBLE) * n) THEN 0.7
+           WHEN ge8 <= nn - CEIL(CAST($ref_quantile AS DOUBLE) * n) THEN 0.8
+           WHEN ge9 <= nn - CEIL(CAST($ref_quantile AS DOUBLE) * n) THEN 0.9
+           ELSE 1.0 END AS ref_bound,
+         CASE
+           WHEN ge2 <= nn - CEIL(CAST($ref_quantile AS DOUBLE) * n) THEN lo2
+           WHEN ge3 <= nn - CEIL(CAST($ref_quantile AS DOUBLE) * n) THEN lo3
+           WHEN ge4 <= nn - CEIL(CAST($ref_quantile AS DOUBLE) * n) THEN lo4
+           WHEN ge5 <= nn - CEIL(CAST($ref_quantile AS DOUBLE) * n) THEN lo5
+           WHEN ge6 <= nn - CEIL(CAST($ref_quantile AS DOUBLE) * n) THEN lo6
+           WHEN ge7 <= nn - CEIL(CAST($ref_quantile AS DOUBLE) * n) THEN lo7
+           WHEN ge8 <= nn - CEIL(CAST($ref_quantile AS DOUBLE) * n) THEN lo8
+           WHEN ge9 <= nn - CEIL(CAST($ref_quantile AS DOUBLE) * n) THEN lo9
+           ELSE lo10 END AS low_bound
+  FROM bounded b
+),
+possible AS (
+  SELECT b.meter_id, b.month_idx
+  FROM bound b
+  JOIN cm ON cm.meter_id = b.meter_id
+  WHERE b.n >= CAST($min_days AS INTEGER)
+    AND (cm.multiplier < 0 OR b.ref_bound * cm.multiplier >= CAST($min_baseline_kwh AS DOUBLE))
+    AND (CAST($low_share AS DOUBLE) < 0 OR CAST(b.low_bound AS DOUBLE) / b.n >= CAST($min_low_days AS DOUBLE))
+),
+d AS (
+  SELECT * FROM d0
+  WHERE meter_id IN (
+    SELECT a.meter_id FROM possible a JOIN possible p ON p.meter_id = a.meter_id AND p.month_idx = a.month_idx - 1
+  )
 ),
 ranked AS (
   -- the month's reference day by rank (sorts spill to disk; a quantile aggregate holds every value in memory)

@@ -5,6 +5,7 @@ family: theft
 severity: critical
 entity_type: customer
 tables: [customers, meters, daily_usage, meter_events]
+lookback: {months: baseline_months}  # the baseline months before the event month
 params:
   min_events: {type: int, default: 2, doc: {zh: "当月功率反向事件次数下限（单次事件是弱证据）", en: "Minimum reverse power events in the month (a single event is weak evidence)"}}
   drop_pct: {type: float, default: 0.2, doc: {zh: 事件当月或次月日均电量比基准期至少下降的比例, en: Minimum fall of the event month's or the next month's daily mean against the baseline}}

@@ -5,6 +5,7 @@ family: theft
 severity: high
 entity_type: customer
 tables: [customers, meters, daily_usage]
+lookback: all  # each customer is reported once, at the first month that qualifies: needs the whole history
 derived: [meter_month_usage, area_day_usage]
 params:
   min_frozen_days: {type: int, default: 10, doc: {zh: 当月示数不变（且台区有供电）的天数下限, en: Minimum days in the month with an unchanged register while the area was supplied}}

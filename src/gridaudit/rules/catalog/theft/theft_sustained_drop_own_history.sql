@@ -5,6 +5,7 @@ family: theft
 severity: high
 entity_type: customer
 tables: [customers, meters, daily_usage]
+lookback: all  # each customer is reported once, at the first month that qualifies: needs the whole history
 derived: [meter_month_usage]
 params:
   drop_pct: {type: float, default: 0.5, doc: {zh: 连续两个月日均电量都比基准期至少下降的比例, en: "Minimum fall of both recent months' daily mean against the baseline (0.5 = 50%)"}}

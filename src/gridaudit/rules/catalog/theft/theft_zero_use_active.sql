@@ -5,6 +5,7 @@ family: theft
 severity: high
 entity_type: customer
 tables: [customers, meters, daily_usage]
+lookback: all  # each customer is reported once, at the first month that qualifies: needs the whole history
 derived: [meter_month_usage]
 params:
   zero_kwh: {type: float, default: 0.01, doc: {zh: 日电量不超过该值视为零, en: A day with at most this many kWh counts as zero}}
