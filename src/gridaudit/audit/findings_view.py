@@ -206,12 +206,12 @@ def load_findings(
 ) -> tuple[pa.Table, dict[str, float | None], list[str]]:
     """The latest run of each analyzer in the dataset's findings store, widened (see ``_loaded``), with the
     score percentiles and the run ids; ``version``: the dataset version whose units apply (default: current)."""
-    key = _latest(dataset_dir, version)
+    key = latest_key(dataset_dir, version)
     table, pcts = _loaded(*key)
     return table, pcts, list(key[2])
 
 
-def _latest(dataset_dir: str | Path, version: str | None) -> tuple[str, str, tuple[str, ...]]:
+def latest_key(dataset_dir: str | Path, version: str | None) -> tuple[str, str, tuple[str, ...]]:
     """The cache key of the latest findings: (dataset folder, version, run ids)."""
     from gridaudit.dataset import open_dataset
     from gridaudit.findings.store import latest_runs
@@ -228,7 +228,7 @@ def ranked(
     """The latest findings (widened, with ``_row``: the row number), each one's priority (``plans.finding_priority``
     with ``rates``) and its rank (0 = first: highest priority, ties by finding_id), and the run ids. Cached per
     dataset version, runs, settings and the hit rates of the rules present (a closed task moves them: new ranks)."""
-    key3 = _latest(dataset_dir, None)
+    key3 = latest_key(dataset_dir, None)
     prep = _prepared(key3)
     key = (repr(settings), tuple(rates.for_rule(r, f).rate for r, f in prep.pairs))
     with prep.lock:

@@ -25,6 +25,7 @@ from gridaudit.views.common import (
     shift_month,
 )
 from gridaudit.views.loss import LossInputError, data_months, loss_outputs
+from gridaudit.views.loss_index import loss_index
 
 TREND_MONTHS = 6
 AREA = ("台区", "area")
@@ -105,28 +106,21 @@ def loss_entity(
         from gridaudit.audit.errors import AuditError
 
         raise AuditError(str(exc), str(exc)) from exc
-    mine = lambda r: r["level"] == level and r["entity_id"] == entity_id  # noqa: E731
-    daily = [r for r in result.balance.daily.to_pylist() if mine(r) and r["first_day"].strftime("%Y-%m") == month]
-    history = [r for r in result.balance.monthly.to_pylist() if mine(r)]
+    index = loss_index(engine, first, month, settings_file)  # the entity's rows only, not the whole tables
+    daily = [r for r in index.daily.rows(level, entity_id) if r["first_day"].strftime("%Y-%m") == month]
+    history = index.monthly.rows(level, entity_id)
     month_row = next((r for r in history if r["period"] == month), None)
     behind: list[dict[str, Any]] = []
     mapping: list[dict[str, Any]] = []
     technical: list[dict[str, Any]] = []
     areas: list[dict[str, Any]] = []
     if level == "area":
-        behind = sorted(
-            (r for r in result.suspects.to_pylist() if r["area_id"] == entity_id), key=lambda r: r["rank_in_area"]
-        )
-        mapping = [r for r in result.mapping.to_pylist() if entity_id in (r["recorded_area"], r["likely_area"])]
-        technical = [r for r in result.technical_monthly.to_pylist() if r["area_id"] == entity_id]
+        behind = sorted(index.suspects.rows(entity_id), key=lambda r: r["rank_in_area"])
+        mapping = [r for r in index.mapping if entity_id in (r["recorded_area"], r["likely_area"])]
+        technical = index.technical.rows(entity_id)
     else:
         areas = sorted(
-            (
-                r
-                for r in result.balance.monthly.to_pylist()
-                if r["level"] == "area" and r["feeder_id"] == entity_id and r["period"] == month
-            ),
-            key=lambda r: (-(r["loss_rate_pct"] or 0.0), r["entity_id"]),
+            index.feeder_areas.rows(entity_id, month), key=lambda r: (-(r["loss_rate_pct"] or 0.0), r["entity_id"])
         )
     return LossEntityView(
         level=level,
