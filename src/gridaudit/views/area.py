@@ -25,7 +25,7 @@ from gridaudit.views.common import (
     shift_month,
 )
 from gridaudit.views.loss import LossInputError, data_months, loss_outputs
-from gridaudit.views.loss_index import loss_index
+from gridaudit.views.loss_index import LossIndex, loss_index
 
 TREND_MONTHS = 6
 AREA = ("台区", "area")
@@ -45,7 +45,7 @@ class LossEntityView:
     history: list[dict[str, Any]]  # monthly balance rows of the window (period, loss_rate_pct, band, coverage…)
     behind: list[dict[str, Any]]  # customers behind the loss (area only)
     mapping: list[dict[str, Any]]  # mapping-error candidates recorded on, or likely fed from, this area
-    technical: list[dict[str, Any]]  # technical-loss estimate per month (area only)
+    technical: list[dict[str, Any]]  # technical-loss estimate per month (a feeder's: the sum over its areas)
     areas: list[dict[str, Any]]  # the feeder's areas in the month (feeder only)
     notes: list[str]
 
@@ -122,6 +122,7 @@ def loss_entity(
         areas = sorted(
             index.feeder_areas.rows(entity_id, month), key=lambda r: (-(r["loss_rate_pct"] or 0.0), r["entity_id"])
         )
+        technical = feeder_technical(index, entity_id, history)
     return LossEntityView(
         level=level,
         entity=row,
@@ -136,6 +137,39 @@ def loss_entity(
         areas=areas,
         notes=list(result.notes),
     )
+
+
+def feeder_technical(index: LossIndex, feeder_id: str, history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The technical-loss estimate of a feeder per month of ``history`` (its monthly balance rows): the sum over
+    the feeder's areas of their estimates (``lineloss.technical``: each area's transformer and low-voltage
+    line; the feeder's own 10 kV line is not estimated), against the feeder's supply and loss. ``areas`` /
+    ``estimated``: the feeder's areas that month and those with an estimate; ``complete``: every one has a
+    complete estimate."""
+    out = []
+    for month_row in history:
+        period = month_row["period"]
+        areas = [a["entity_id"] for a in index.feeder_areas.rows(feeder_id, period)]
+        est = [t for a in areas for t in index.technical.rows(a) if t["period"] == period]
+        kwh = [t["technical_kwh"] for t in est if t["technical_kwh"] is not None]
+        if not kwh:
+            continue
+        tech = sum(kwh)
+        supply, loss = month_row.get("supply_kwh"), month_row.get("loss_kwh")
+        rate = None if not supply else 100.0 * tech / supply
+        non_tech = None if loss is None else loss - tech
+        out.append(
+            {
+                "period": period,
+                "areas": len(areas),
+                "estimated": len(kwh),
+                "technical_kwh": tech,
+                "technical_rate_pct": rate,
+                "non_technical_kwh": non_tech,
+                "non_technical_rate_pct": None if not supply or non_tech is None else 100.0 * non_tech / supply,
+                "complete": len(kwh) == len(areas) and all(t["complete"] for t in est),
+            }
+        )
+    return out
 
 
 def area(
