@@ -71,8 +71,9 @@ def build(data: Path, customers: int, months: int) -> tuple[Path, Path]:
                 sync_units(s, get_user(s, "admin"), read_dataset_units(dataset), "bench")
                 add_user(s, "admin", "lead", "Lead", "audit_lead")
                 set_password(s, "admin", "lead", PASSWORD)
-            with st.transaction() as s:
-                create_plan(s, "lead", "2024-03", load_findings(dataset), top=500, unit_map=entity_units(dataset))
+            found = load_findings(dataset)
+            with st.transaction() as s:  # the units of the findings' entities only (all of them at 1 M: minutes)
+                create_plan(s, "lead", "2024-03", found, top=500, unit_map=entity_units(dataset, found))
         finally:
             st.dispose()
     return dataset, store

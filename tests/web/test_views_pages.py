@@ -215,3 +215,39 @@ def test_feeder_page_shows_the_technical_estimate(logged_in, ids):
     assert page.status_code == 200, page.text
     assert "Technical-loss estimate" in page.text and "Areas estimated" in page.text
     assert "own 10 kV line is not estimated" in page.text
+
+
+def test_dashboard_shows_the_booked_standings_with_links_in_scope(web_store, web_dataset, ids):
+    """No booking: the dashboard says how to book one; once booked, each level's standings link to their pages,
+    and a user of one unit sees only the standings of that unit's entities."""
+    from datetime import date
+
+    from fastapi.testclient import TestClient
+
+    from gridaudit.indicators.assess import assess_month
+    from gridaudit.indicators.book import book
+
+    from .conftest import login, make_app
+
+    month = ids["month"]
+    web = make_app(web_store, web_dataset)
+    with TestClient(web, follow_redirects=False) as c:
+        assert login(c, "lead1").status_code == 303
+        before = c.get(f"/dashboard?month={month}&lang=en").text
+        assert "No assessment booked for this month" in before
+        with web.state.store.transaction() as s:
+            a = assess_month(web_dataset, month, session=s, as_of=date(2030, 1, 1), compare=False)
+            run = book(s, "lead1", a, date(2030, 1, 1))
+            assert a.standings
+        page = c.get(f"/dashboard?month={month}&lang=en").text.replace("&amp;", "&")
+        assert "Indicator standings" in page and f"v{run.version}" in page
+        units = {s.entity_id for s in a.standings if s.level not in ("staff", "area_manager")}
+        assert any(f"/dashboard?month={month}&unit={u}" in page for u in units)
+        people = {s.entity_id for s in a.standings if s.level in ("staff", "area_manager")}
+        assert any(f"/staff/{p}?month={month}" in page for p in people)
+    with TestClient(web, follow_redirects=False) as c:  # a user of U01 sees no standing of U02's stations
+        assert login(c, "auditor1").status_code == 303
+        scoped = c.get(f"/dashboard?month={month}&lang=en").text.replace("&amp;", "&")
+        assert "Indicator standings" in scoped
+        assert f"unit={UNIT2}" not in scoped
+    web.state.store.dispose()

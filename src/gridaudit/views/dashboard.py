@@ -25,6 +25,7 @@ from gridaudit.lineloss.settings import BANDS, LEVELS
 from gridaudit.views.common import Figure, check_month, check_unit_scope
 from gridaudit.views.findings_read import findings_key, scoped_findings
 from gridaudit.views.loss import loss_derived, window_months
+from gridaudit.views.standings import Standings, month_standings
 
 TREND_MONTHS = 6
 
@@ -59,6 +60,7 @@ class Dashboard:
     hit_rate: Figure  # confirmed ÷ tasks with a result in force (None: no result yet)
     checked: int
     confirmed: int
+    standings: Standings | None = None  # the month's booked indicator standings (views.standings)
 
 
 def loss_block(
@@ -237,4 +239,5 @@ def dashboard(
         hit_rate=hit,
         checked=checked,
         confirmed=confirmed,
+        standings=month_standings(engine, session, month, units),
     )
