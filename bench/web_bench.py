@@ -249,6 +249,7 @@ def main() -> None:
     ap.add_argument("--engines", choices=("both", "per-request", "shared"), default="shared")
     ap.add_argument("--workers", default="1", help="uvicorn worker counts to serve with, comma-separated")
     ap.add_argument("--baseline-src", type=Path, help="also serve this source tree (before), first")
+    ap.add_argument("--baseline-only", action="store_true", help="serve only --baseline-src")
     a = ap.parse_args()
     if a.customers > 20000 and not (a.data / "dataset").exists():
         raise SystemExit("above 20,000 customers, build the dataset with the CLI first (see the docstring)")
@@ -274,7 +275,8 @@ def main() -> None:
     runs = [(m, 1, SRC, "") for m in modes if m == "per-request"]
     if a.baseline_src is not None:
         runs.insert(0, ("shared", 1, a.baseline_src, "before"))
-    runs += [(m, int(w), SRC, "") for m in modes if m == "shared" for w in a.workers.split(",")]
+    if not a.baseline_only:
+        runs += [(m, int(w), SRC, "") for m in modes if m == "shared" for w in a.workers.split(",")]
     for mode, workers, src, tag in runs:
         measure(dataset, store, pages, mode, workers, src, tag, clients, a.requests)
 
