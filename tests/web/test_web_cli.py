@@ -74,3 +74,38 @@ def test_serve_passes_the_console_limits_and_checks_them(web_store, web_dataset,
     assert out.exit_code == 2 and "--sql-rows must be" in out.output
     out = runner.invoke(cli, ["--lang", "en", *base, "--sql-timeout", "-1"])
     assert out.exit_code == 2 and "--sql-timeout must be" in out.output
+
+
+def test_serve_workers_hands_the_settings_to_each_worker(web_store, web_dataset, monkeypatch):
+    """--workers N runs uvicorn from the import string with the settings in the environment; the worker's app
+    factory builds an app with the same settings (a worker of another version refuses unknown keys)."""
+    import json
+
+    import pytest
+    import uvicorn
+
+    from gridaudit.web import workers
+    from gridaudit.web.settings import settings_from_json, settings_to_json
+
+    started: dict = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: started.update(app=app, **kw))
+    monkeypatch.delenv(workers.SETTINGS_ENV, raising=False)
+    base = ["serve", "--dataset", str(web_dataset), "--store", str(web_store)]
+    out = CliRunner().invoke(cli, [*base, "--workers", "2", "--sql-rows", "9"])
+    assert out.exit_code == 0, out.output
+    assert started["app"] == "gridaudit.web.workers:app" and started["factory"] and started["workers"] == 2
+    import os
+
+    app = workers.app()  # what each worker process runs
+    try:
+        s = app.state.settings
+        assert (s.dataset, s.console.row_cap, s.store) == (web_dataset, 9, str(web_store))
+        assert settings_from_json(settings_to_json(s)) == s
+    finally:
+        app.state.store.dispose()
+        monkeypatch.delenv(workers.SETTINGS_ENV)
+    assert workers.SETTINGS_ENV not in os.environ
+    with pytest.raises(ValueError, match="unknown web settings: colour"):
+        settings_from_json(json.dumps({**json.loads(settings_to_json(s)), "colour": "red"}))
+    out = CliRunner().invoke(cli, ["--lang", "en", *base, "--workers", "0"])
+    assert out.exit_code == 2 and "--workers must be 1–64" in out.output

@@ -10,12 +10,14 @@ with hit rates from the store's closed tasks) and plan creation (``audit.plans.c
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -199,16 +201,115 @@ def _loaded(root: str, version: str, run_ids: tuple[str, ...]) -> tuple[pa.Table
     return table, pcts
 
 
-def load_findings(dataset_dir: str | Path) -> tuple[pa.Table, dict[str, float | None], list[str]]:
+def load_findings(
+    dataset_dir: str | Path, version: str | None = None
+) -> tuple[pa.Table, dict[str, float | None], list[str]]:
     """The latest run of each analyzer in the dataset's findings store, widened (see ``_loaded``), with the
-    score percentiles and the run ids."""
+    score percentiles and the run ids; ``version``: the dataset version whose units apply (default: current)."""
+    key = latest_key(dataset_dir, version)
+    table, pcts = _loaded(*key)
+    return table, pcts, list(key[2])
+
+
+def latest_key(dataset_dir: str | Path, version: str | None) -> tuple[str, str, tuple[str, ...]]:
+    """The cache key of the latest findings: (dataset folder, version, run ids)."""
     from gridaudit.dataset import open_dataset
     from gridaudit.findings.store import latest_runs
 
-    ds = open_dataset(dataset_dir)
+    if version is None:
+        version = open_dataset(dataset_dir).version
     run_ids = tuple(r.run_id for r in latest_runs(dataset_dir))
-    table, pcts = _loaded(str(Path(dataset_dir).resolve()), ds.version, run_ids)
-    return table, pcts, list(run_ids)
+    return str(Path(dataset_dir).resolve()), version, run_ids
+
+
+def ranked(
+    dataset_dir: str | Path, rates: Any, settings: PrioritySettings = DEFAULT_PRIORITY
+) -> tuple[pa.Table, np.ndarray, np.ndarray, list[str]]:
+    """The latest findings (widened, with ``_row``: the row number), each one's priority (``plans.finding_priority``
+    with ``rates``) and its rank (0 = first: highest priority, ties by finding_id), and the run ids. Cached per
+    dataset version, runs, settings and the hit rates of the rules present (a closed task moves them: new ranks)."""
+    key3 = latest_key(dataset_dir, None)
+    prep = _prepared(key3)
+    key = (repr(settings), tuple(rates.for_rule(r, f).rate for r, f in prep.pairs))
+    with prep.lock:
+        hit = prep.ranks.get(key)
+        if hit is None:
+            hit = prep.rank(key[1], settings)
+            prep.ranks[key] = hit
+            while len(prep.ranks) > 4:
+                prep.ranks.pop(next(iter(prep.ranks)))
+    return prep.table, hit[0], hit[1], list(key3[2])
+
+
+@dataclass
+class _Prepared:
+    """What ranking a findings table needs, computed once per table: the distinct (rule, family) pairs and each
+    row's pair, score percentile, severity and ¥ (None when unknown or the evidence says ``money_unknown``)."""
+
+    table: pa.Table
+    pairs: list[tuple[str, str]]
+    pair_of_row: list[int]
+    pct: list[float | None]
+    severity: list[str | None]
+    yuan: list[float | None]
+    ranks: dict[Any, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def rank(self, rates: tuple[float, ...], settings: PrioritySettings) -> tuple[np.ndarray, np.ndarray]:
+        """Priorities and ranks with ``rates`` (one per pair)."""
+        from gridaudit.audit.priority import priority
+
+        prio = np.array(
+            [
+                priority(p, sv, y, rates[k], settings)
+                for p, sv, y, k in zip(self.pct, self.severity, self.yuan, self.pair_of_row, strict=True)
+            ],
+            dtype=float,
+        )
+        keys = pa.table({"p": pa.array(prio, pa.float64()), "f": self.table.column("finding_id")})
+        order = pc.sort_indices(keys, sort_keys=[("p", "descending"), ("f", "ascending")]).to_numpy()
+        rank = np.empty(len(prio), dtype=np.int64)
+        rank[order] = np.arange(len(prio))
+        return prio, rank
+
+
+_PREPARED: dict[tuple[str, str, tuple[str, ...]], _Prepared] = {}
+_PREP_LOCK = threading.Lock()
+
+
+def _prepared(key: tuple[str, str, tuple[str, ...]]) -> _Prepared:
+    """The ranking inputs of the findings of ``key`` (dataset folder, version, runs: see ``_loaded``), made once."""
+    with _PREP_LOCK:
+        hit = _PREPARED.get(key)
+        if hit is not None:
+            return hit
+    table, pcts = _loaded(*key)
+    from gridaudit.audit.plans import evidence_of
+
+    ids = table.column("finding_id").to_pylist()
+    rules, fams = table.column("rule_id").to_pylist(), table.column("family").to_pylist()
+    pair_index: dict[tuple[str, str], int] = {}
+    pair_of_row = [pair_index.setdefault((r, f), len(pair_index)) for r, f in zip(rules, fams, strict=True)]
+    yuan = table.column("yuan_at_stake").to_pylist()
+    ev = table.column("evidence")
+    maybe = pc.fill_null(pc.match_substring(ev, "money_unknown"), False).to_numpy(zero_copy_only=False)
+    for i in np.flatnonzero(maybe).tolist():  # only these can say so: parse just them
+        if evidence_of({"evidence": ev[i].as_py()}).get("money_unknown"):
+            yuan[i] = None
+    widened = table.append_column("_row", pa.array(np.arange(table.num_rows), pa.int64()))
+    prep = _Prepared(
+        table=widened,
+        pairs=list(pair_index),
+        pair_of_row=pair_of_row,
+        pct=[pcts.get(i) for i in ids],
+        severity=table.column("severity").to_pylist(),
+        yuan=yuan,
+    )
+    with _PREP_LOCK:
+        while len(_PREPARED) >= 2:  # the latest runs of the dataset in force (and the one before, briefly)
+            _PREPARED.pop(next(iter(_PREPARED)))
+        _PREPARED[key] = prep
+    return prep
 
 
 def _clean(value: Any) -> Any:
@@ -229,33 +330,32 @@ def list_findings(
     ``plannable`` (no task yet and no open task for its entity: a plan would take it)."""
     from gridaudit.audit.access import visible_units
     from gridaudit.audit.hitrates import hit_rates
-    from gridaudit.audit.plans import evidence_of, finding_priority, open_entities
+    from gridaudit.audit.plans import evidence_of, open_entities
     from gridaudit.findings.query import filter_findings, with_status
     from gridaudit.findings.status import tasks_by_finding
 
-    table, pcts, run_ids = load_findings(dataset_dir)
+    rates = hit_rates(session, hit_settings)
+    full, prio, rank, run_ids = ranked(dataset_dir, rates, settings)
+    table = full
     units = visible_units(session, user)
     if units is not None:
         keep = pc.fill_null(pc.is_in(table.column("unit_id"), value_set=pa.array(sorted(units), pa.string())), False)
         table = table.filter(keep)
     tasks = tasks_by_finding(session)
-    table = filter_findings(with_status(table, tasks), query.filter)
-    rates = hit_rates(session, hit_settings)
+    if query.filter.statuses:
+        table = with_status(table, tasks)
+    rows_at = filter_findings(table, query.filter).column("_row").to_numpy()
+    chosen = rows_at[np.argsort(rank[rows_at], kind="stable")]
+    page_at = chosen[query.offset : query.offset + query.limit]
     busy = open_entities(session)
-    rows = table.to_pylist()
-    for r in rows:
-        rate = rates.for_rule(r["rule_id"], r["family"])
-        r["priority"] = finding_priority(r, evidence_of(r), pcts.get(r["finding_id"]), rate, settings)
-        r["hit_rate"] = rate
-    rows.sort(key=lambda r: (-r["priority"], r["finding_id"]))
-    page = rows[query.offset : query.offset + query.limit]
     items = []
-    for r in page:
+    for r in with_status(full.take(page_at), tasks).to_pylist():
+        rate = rates.for_rule(r["rule_id"], r["family"])
         item = {c: _clean(r.get(c)) for c in ITEM_COLUMNS}
         item["evidence"] = evidence_of(r)
-        item["priority"] = r["priority"]
-        item["hit_rate"] = r["hit_rate"].rate
-        item["hit_record"] = [r["hit_rate"].hits, r["hit_rate"].n]
+        item["priority"] = float(prio[r["_row"]])
+        item["hit_rate"] = rate.rate
+        item["hit_record"] = [rate.hits, rate.n]
         item["tasks"] = [
             {"task_id": t.task_id, "plan_id": t.plan_id, "state": t.state, "assignee_id": t.assignee_id}
             for t in tasks.get(r["finding_id"], [])
@@ -263,7 +363,7 @@ def list_findings(
         # what create_plan would say: a finding becomes a task once, and not while its entity has an open task
         item["plannable"] = not item["tasks"] and (r["entity_type"], str(r["entity_id"])) not in busy
         items.append(item)
-    return FindingsPage(items=items, total=len(rows), limit=query.limit, offset=query.offset, runs=run_ids)
+    return FindingsPage(items=items, total=len(chosen), limit=query.limit, offset=query.offset, runs=run_ids)
 
 
 def finding_detail(session: Any, user: Any, dataset_dir: str | Path, finding_id: str) -> dict[str, Any]:

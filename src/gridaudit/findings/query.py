@@ -165,8 +165,12 @@ def with_areas(table: pa.Table, area_map: Mapping[tuple[str, str], str] | None) 
 
 def with_status(table: pa.Table, tasks: Mapping[str, list[TaskRef]]) -> pa.Table:
     """``table`` plus ``audit_status`` from the tasks made of each finding (``tasks``: finding_id → tasks)."""
-    statuses = [audit_status([t.state for t in tasks.get(f, [])]) for f in table.column("finding_id").to_pylist()]
-    return _set(table, "audit_status", pa.array(statuses, pa.string()))
+    # every finding without a task is "new": only those with tasks (a few thousand at most) are looked at
+    keys = [f for f in tasks if tasks[f]]
+    per_key = pa.array([audit_status([t.state for t in tasks[f]]) for f in keys] + ["new"], pa.string())
+    where = pc.index_in(table.column("finding_id"), value_set=pa.array(keys, pa.string()))
+    statuses = pc.take(per_key, pc.fill_null(where, len(keys)))
+    return _set(table, "audit_status", statuses)
 
 
 def _set(table: pa.Table, name: str, values: pa.Array) -> pa.Table:
@@ -206,13 +210,20 @@ def filter_findings(table: pa.Table, flt: FindingFilter) -> pa.Table:
                 )
             mask = pc.and_(mask, _isin(table, column, values))
     if flt.period:
-        lo, hi = period_range(flt.period)
-        keep = []
-        for p in table.column("period").to_pylist():
-            span = period_span(p)
-            keep.append(span is not None and span[0] <= hi and span[1] >= lo)
-        mask = pc.and_(mask, pa.array(keep, pa.bool_()))
+        mask = pc.and_(mask, period_mask(table.column("period"), flt.period))
     return table.filter(mask)
+
+
+def period_mask(periods: pa.ChunkedArray | pa.Array, period: str) -> pa.ChunkedArray | pa.Array:
+    """Which ``periods`` (finding periods) overlap ``period`` (a month or ``A..B``); each distinct value is
+    read once (a findings table holds few distinct periods), so this stays fast on a million findings."""
+    lo, hi = period_range(period)
+    kept = []
+    for p in pc.unique(periods).to_pylist():
+        span = period_span(p)
+        if span is not None and span[0] <= hi and span[1] >= lo:
+            kept.append(p)
+    return pc.fill_null(pc.is_in(periods, value_set=pa.array(kept, periods.type)), False)
 
 
 def sort_findings(table: pa.Table) -> pa.Table:

@@ -25,6 +25,7 @@ from gridaudit.views.common import (
     shift_month,
 )
 from gridaudit.views.loss import LossInputError, data_months, loss_outputs
+from gridaudit.views.loss_index import LossIndex, loss_index
 
 TREND_MONTHS = 6
 AREA = ("台区", "area")
@@ -44,7 +45,7 @@ class LossEntityView:
     history: list[dict[str, Any]]  # monthly balance rows of the window (period, loss_rate_pct, band, coverage…)
     behind: list[dict[str, Any]]  # customers behind the loss (area only)
     mapping: list[dict[str, Any]]  # mapping-error candidates recorded on, or likely fed from, this area
-    technical: list[dict[str, Any]]  # technical-loss estimate per month (area only)
+    technical: list[dict[str, Any]]  # technical-loss estimate per month (a feeder's: the sum over its areas)
     areas: list[dict[str, Any]]  # the feeder's areas in the month (feeder only)
     notes: list[str]
 
@@ -105,29 +106,23 @@ def loss_entity(
         from gridaudit.audit.errors import AuditError
 
         raise AuditError(str(exc), str(exc)) from exc
-    mine = lambda r: r["level"] == level and r["entity_id"] == entity_id  # noqa: E731
-    daily = [r for r in result.balance.daily.to_pylist() if mine(r) and r["first_day"].strftime("%Y-%m") == month]
-    history = [r for r in result.balance.monthly.to_pylist() if mine(r)]
+    index = loss_index(engine, first, month, settings_file)  # the entity's rows only, not the whole tables
+    daily = [r for r in index.daily.rows(level, entity_id) if r["first_day"].strftime("%Y-%m") == month]
+    history = index.monthly.rows(level, entity_id)
     month_row = next((r for r in history if r["period"] == month), None)
     behind: list[dict[str, Any]] = []
     mapping: list[dict[str, Any]] = []
     technical: list[dict[str, Any]] = []
     areas: list[dict[str, Any]] = []
     if level == "area":
-        behind = sorted(
-            (r for r in result.suspects.to_pylist() if r["area_id"] == entity_id), key=lambda r: r["rank_in_area"]
-        )
-        mapping = [r for r in result.mapping.to_pylist() if entity_id in (r["recorded_area"], r["likely_area"])]
-        technical = [r for r in result.technical_monthly.to_pylist() if r["area_id"] == entity_id]
+        behind = sorted(index.suspects.rows(entity_id), key=lambda r: r["rank_in_area"])
+        mapping = [r for r in index.mapping if entity_id in (r["recorded_area"], r["likely_area"])]
+        technical = index.technical.rows(entity_id)
     else:
         areas = sorted(
-            (
-                r
-                for r in result.balance.monthly.to_pylist()
-                if r["level"] == "area" and r["feeder_id"] == entity_id and r["period"] == month
-            ),
-            key=lambda r: (-(r["loss_rate_pct"] or 0.0), r["entity_id"]),
+            index.feeder_areas.rows(entity_id, month), key=lambda r: (-(r["loss_rate_pct"] or 0.0), r["entity_id"])
         )
+        technical = feeder_technical(index, entity_id, history)
     return LossEntityView(
         level=level,
         entity=row,
@@ -142,6 +137,39 @@ def loss_entity(
         areas=areas,
         notes=list(result.notes),
     )
+
+
+def feeder_technical(index: LossIndex, feeder_id: str, history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The technical-loss estimate of a feeder per month of ``history`` (its monthly balance rows): the sum over
+    the feeder's areas of their estimates (``lineloss.technical``: each area's transformer and low-voltage
+    line; the feeder's own 10 kV line is not estimated), against the feeder's supply and loss. ``areas`` /
+    ``estimated``: the feeder's areas that month and those with an estimate; ``complete``: every one has a
+    complete estimate."""
+    out = []
+    for month_row in history:
+        period = month_row["period"]
+        areas = [a["entity_id"] for a in index.feeder_areas.rows(feeder_id, period)]
+        est = [t for a in areas for t in index.technical.rows(a) if t["period"] == period]
+        kwh = [t["technical_kwh"] for t in est if t["technical_kwh"] is not None]
+        if not kwh:
+            continue
+        tech = sum(kwh)
+        supply, loss = month_row.get("supply_kwh"), month_row.get("loss_kwh")
+        rate = None if not supply else 100.0 * tech / supply
+        non_tech = None if loss is None else loss - tech
+        out.append(
+            {
+                "period": period,
+                "areas": len(areas),
+                "estimated": len(kwh),
+                "technical_kwh": tech,
+                "technical_rate_pct": rate,
+                "non_technical_kwh": non_tech,
+                "non_technical_rate_pct": None if not supply or non_tech is None else 100.0 * non_tech / supply,
+                "complete": len(kwh) == len(areas) and all(t["complete"] for t in est),
+            }
+        )
+    return out
 
 
 def area(

@@ -177,12 +177,13 @@ def customer(
     events: list[dict[str, Any]] = []
     if window is not None:
         wp = {"m": meter_ids, "lo": window[0], "hi": window[1]}
+        # the multipliers of the meters read above, bound: joining the whole meters table cost ~80 ms at 1 M
         usage = query_rows(
             engine,
-            "SELECT d.day, SUM(d.kwh * m.multiplier) AS kwh FROM daily_usage d "
-            "JOIN meters m ON m.meter_id = d.meter_id WHERE d.meter_id IN (SELECT unnest($m)) "
-            "AND d.day BETWEEN $lo AND $hi GROUP BY d.day ORDER BY d.day",
-            wp,
+            "SELECT d.day, SUM(d.kwh * mm.multiplier) AS kwh FROM daily_usage d "
+            "JOIN (SELECT unnest($m) AS meter_id, unnest($k) AS multiplier) mm ON mm.meter_id = d.meter_id "
+            "WHERE d.meter_id IN (SELECT unnest($m)) AND d.day BETWEEN $lo AND $hi GROUP BY d.day ORDER BY d.day",
+            {**wp, "k": [m.get("multiplier") for m in meters]},
         )
         if has_table(engine, "meter_events"):
             events = query_rows(

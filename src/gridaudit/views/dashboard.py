@@ -10,7 +10,8 @@ those under it) within what the user sees (:func:`gridaudit.views.common.check_u
 
 from __future__ import annotations
 
-from collections import Counter
+import threading
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -19,10 +20,12 @@ from typing import Any
 from gridaudit.audit.models import User
 from gridaudit.engines.duckdb import DuckDBEngine
 from gridaudit.findings import FAMILIES, SEVERITIES
+from gridaudit.lineloss.run import LossResult
 from gridaudit.lineloss.settings import BANDS, LEVELS
 from gridaudit.views.common import Figure, check_month, check_unit_scope
-from gridaudit.views.findings_read import scoped_findings
-from gridaudit.views.loss import loss_outputs, window_months
+from gridaudit.views.findings_read import findings_key, scoped_findings
+from gridaudit.views.loss import loss_derived, window_months
+from gridaudit.views.standings import Standings, month_standings
 
 TREND_MONTHS = 6
 
@@ -57,6 +60,7 @@ class Dashboard:
     hit_rate: Figure  # confirmed ÷ tasks with a result in force (None: no result yet)
     checked: int
     confirmed: int
+    standings: Standings | None = None  # the month's booked indicator standings (views.standings)
 
 
 def loss_block(
@@ -69,9 +73,16 @@ def loss_block(
         first, last = window_months(engine, month, TREND_MONTHS)
         if first > last:
             return None
-        result = loss_outputs(engine, first, last, settings_file)
+        name = ("dashboard", month, None if units is None else frozenset(units), unit)
+        block: LossBlock = loss_derived(
+            engine, first, last, settings_file, name, lambda result: _loss_block(result, month, units, unit)
+        )
+        return block
     except LossInputError:
         return None
+
+
+def _loss_block(result: LossResult, month: str, units: set[str] | None, unit: str | None) -> LossBlock:
     monthly = [r for r in result.balance.monthly.to_pylist() if units is None or r["unit_id"] in units]
     bands: dict[str, dict[str, Figure]] = {}
     for level in LEVELS:
@@ -106,6 +117,39 @@ def loss_block(
     return LossBlock(bands, history, trend, worst, list(result.notes))
 
 
+_CELLS: OrderedDict[Any, tuple[int, dict[tuple[str, str], list[float]]]] = OrderedDict()
+_CELLS_LOCK = threading.Lock()
+
+
+def findings_cells(
+    engine: DuckDBEngine, units: set[str] | None, month: str
+) -> tuple[int, dict[tuple[str, str], list[float]]]:
+    """The month's findings in ``units``: how many, and (family, severity) → [count, ¥ at stake]; cached per
+    findings runs, dataset version, month and units (a few dozen kept)."""
+    key = (findings_key(engine), month, None if units is None else frozenset(units))
+    with _CELLS_LOCK:
+        hit = _CELLS.get(key)
+        if hit is not None:
+            _CELLS.move_to_end(key)
+            return hit
+    found = scoped_findings(engine, units, period=month)
+    cells: dict[tuple[str, str], list[float]] = {}
+    for f, s, y in zip(
+        found.column("family").to_pylist(),
+        found.column("severity").to_pylist(),
+        found.column("yuan_at_stake").to_pylist(),
+        strict=True,
+    ):
+        c = cells.setdefault((f, s), [0, 0.0])
+        c[0] += 1
+        c[1] += y or 0.0
+    with _CELLS_LOCK:
+        _CELLS[key] = (found.num_rows, cells)
+        while len(_CELLS) > 64:
+            _CELLS.popitem(last=False)
+    return found.num_rows, cells
+
+
 def dashboard(
     engine: DuckDBEngine,
     session: Any,
@@ -125,17 +169,7 @@ def dashboard(
     units = check_unit_scope(session, user, unit)
     today = today or date.today()
 
-    found = scoped_findings(engine, units, period=month)
-    cells: dict[tuple[str, str], list[float]] = {}
-    for f, s, y in zip(
-        found.column("family").to_pylist(),
-        found.column("severity").to_pylist(),
-        found.column("yuan_at_stake").to_pylist(),
-        strict=True,
-    ):
-        c = cells.setdefault((f, s), [0, 0.0])
-        c[0] += 1
-        c[1] += y or 0.0
+    total, cells = findings_cells(engine, units, month)
     order = {f: i for i, f in enumerate(FAMILIES)} | {s: i for i, s in enumerate(SEVERITIES)}
     findings = []
     for (fam, sev), (n, yuan) in sorted(
@@ -151,7 +185,7 @@ def dashboard(
             }
         )
     all_params = {"unit": unit, "period": month}
-    findings_total = Figure(found.num_rows, "/findings", all_params)
+    findings_total = Figure(total, "/findings", all_params)
     yuan_total = Figure(round(sum(c[1] for c in cells.values()), 2), "/findings", all_params)
 
     # every task count goes through actions.list_tasks with the filters of the link it carries
@@ -205,4 +239,5 @@ def dashboard(
         hit_rate=hit,
         checked=checked,
         confirmed=confirmed,
+        standings=month_standings(engine, session, month, units),
     )

@@ -3,29 +3,30 @@ cut to a unit scope, a period and entities (:mod:`gridaudit.findings.query` does
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import pyarrow as pa
 
 from gridaudit.engines.duckdb import DuckDBEngine
-from gridaudit.findings import load_findings
-from gridaudit.findings.query import FindingFilter, filter_findings, sort_findings, with_units
-
-_UNITS: dict[tuple[str, str], dict[tuple[str, str], str]] = {}
-_LOCK = threading.Lock()
+from gridaudit.findings.query import FindingFilter, filter_findings, sort_findings
 
 
-def unit_map(engine: DuckDBEngine) -> dict[tuple[str, str], str]:
-    """(entity_type, entity_id) → unit_id of the dataset version (``audit.plans.entity_units``, cached)."""
-    from gridaudit.audit.plans import entity_units
+def latest_findings(engine: DuckDBEngine) -> pa.Table:
+    """The latest run of each analyzer with ``unit_id`` (and ``area_id``, ``analyzer``), for the engine's dataset
+    version: :func:`gridaudit.audit.findings_view.load_findings`, read and widened once per version and runs."""
+    from gridaudit.audit.findings_view import load_findings as widened
 
     ds = engine.dataset
-    key = (str(ds.root), ds.version)
-    with _LOCK:
-        if key not in _UNITS:
-            _UNITS[key] = entity_units(ds.root)
-        return _UNITS[key]
+    return widened(ds.root, ds.version)[0]
+
+
+def findings_key(engine: DuckDBEngine) -> tuple[str, str, tuple[str, ...]]:
+    """What the latest findings of the engine's dataset version depend on: (folder, version, run ids); a view
+    that caches a roll-up of them keys it by this (a new run or version is a new key)."""
+    from gridaudit.audit.findings_view import latest_key
+
+    ds = engine.dataset
+    return latest_key(ds.root, ds.version)
 
 
 def scoped_findings(
@@ -39,10 +40,11 @@ def scoped_findings(
     families: list[str] | None = None,
 ) -> pa.Table:
     """The findings in ``units`` (None: all; an empty set: none), sorted by money at stake."""
-    table = with_units(load_findings(engine.dataset.root), unit_map(engine))
+    table = latest_findings(engine)
+    if entity_ids:  # one entity's page: cut to its findings first, the other filters then see a few rows
+        table = filter_findings(table, FindingFilter(entity_ids=entity_ids))
     flt = FindingFilter(
         entity_types=[entity_type] if entity_type else [],
-        entity_ids=entity_ids or [],
         staff=staff or [],
         families=families or [],
         period=period,

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from gridaudit.engines.duckdb import DuckDBEngine
 from gridaudit.i18n import both
@@ -26,6 +28,7 @@ from gridaudit.views.common import month_days, shift_month
 
 MAX_CACHED = 8
 _CACHE: OrderedDict[tuple[str, str, str, str, str], LossResult] = OrderedDict()
+_DERIVED: dict[tuple[str, str, str, str, str], dict[Any, Any]] = {}  # what views made of a cached result
 _LOCK = threading.Lock()
 _SPANS: dict[tuple[str, str], tuple[date, date]] = {}
 
@@ -61,7 +64,7 @@ def loss_outputs(engine: DuckDBEngine, first: str, last: str, settings_file: str
 
     A window with no data is ``LossInputError`` (its message names the months the data covers)."""
     ds = engine.dataset
-    key = (str(ds.root), ds.version, first, last, str(settings_file or ""))
+    key = _key(engine, first, last, settings_file)
     with _LOCK:
         hit = _CACHE.get(key)
         if hit is not None:
@@ -82,16 +85,52 @@ def loss_outputs(engine: DuckDBEngine, first: str, last: str, settings_file: str
         )
     with _LOCK:
         _CACHE[key] = result
+        _DERIVED.pop(key, None)
         while len(_CACHE) > MAX_CACHED:
-            _CACHE.popitem(last=False)
+            old, _ = _CACHE.popitem(last=False)
+            _DERIVED.pop(old, None)
     return result
+
+
+def _key(
+    engine: DuckDBEngine, first: str, last: str, settings_file: str | Path | None
+) -> tuple[str, str, str, str, str]:
+    ds = engine.dataset
+    return (str(ds.root), ds.version, first, last, str(settings_file or ""))
+
+
+def loss_derived(
+    engine: DuckDBEngine,
+    first: str,
+    last: str,
+    settings_file: str | Path | None,
+    name: Any,
+    make: Callable[[LossResult], Any],
+) -> Any:
+    """``make(result)`` for the loss outputs over ``first``..``last``, kept with the cached result under ``name``
+    (a view's index or roll-up of it: made once, dropped with the result). ``make`` may run twice when two
+    requests race for a new name; both get an equal value."""
+    result = loss_outputs(engine, first, last, settings_file)
+    key = _key(engine, first, last, settings_file)
+    with _LOCK:
+        found = _DERIVED.get(key, {})
+        if name in found:
+            return found[name]
+    value = make(result)
+    with _LOCK:
+        if _CACHE.get(key) is result:
+            _DERIVED.setdefault(key, {})[name] = value
+    return value
 
 
 def clear_cache() -> None:
     """Forget every cached run (tests, or after a settings change)."""
     with _LOCK:
         _CACHE.clear()
+        _DERIVED.clear()
         _SPANS.clear()
 
 
-__all__ = ["LossInputError", "clear_cache", "data_months", "loss_outputs", "loss_settings", "window_months"]
+__all__ = [
+    "LossInputError", "clear_cache", "data_months", "loss_derived", "loss_outputs", "loss_settings", "window_months",
+]  # fmt: skip

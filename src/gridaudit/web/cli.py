@@ -27,14 +27,22 @@ def serve_command(
     rewards: Annotated[
         Path | None, typer.Option("--rewards", help="Tip reward setting file (docs/tips.md) / 举报奖励标准文件")
     ] = None,
-    sql_timeout: float = typer.Option(
-        DEFAULT_CONSOLE.time_limit_seconds,
-        "--sql-timeout",
-        help="SQL console: seconds a query may run before it is stopped / SQL 控制台查询时限（秒）",
-    ),
-    sql_rows: int = typer.Option(
-        DEFAULT_CONSOLE.row_cap, "--sql-rows", help="SQL console: most rows a query returns / SQL 控制台最多返回行数"
-    ),
+    sql_timeout: Annotated[
+        float,
+        typer.Option(
+            "--sql-timeout", help="SQL console: seconds a query may run before it is stopped / SQL 控制台查询时限（秒）"
+        ),
+    ] = DEFAULT_CONSOLE.time_limit_seconds,
+    sql_rows: Annotated[
+        int, typer.Option("--sql-rows", help="SQL console: most rows a query returns / SQL 控制台最多返回行数")
+    ] = DEFAULT_CONSOLE.row_cap,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            help="uvicorn worker processes (sessions live in the store, so any worker serves any user) / 工作进程数",
+        ),
+    ] = 1,
 ) -> None:
     """Run the web app (稽查 Web 应用): tasks, plans and the audit loop in the browser, and the REST API."""
     from dataclasses import replace
@@ -59,6 +67,8 @@ def serve_command(
         die(msg(f"--sql-timeout 应在 0–3600 秒之间：{sql_timeout}", f"--sql-timeout must be 0–3600 s: {sql_timeout}"))
     if not 0 < sql_rows <= 1_000_000:
         die(msg(f"--sql-rows 应在 1–1000000 之间：{sql_rows}", f"--sql-rows must be 1–1,000,000: {sql_rows}"))
+    if not 1 <= workers <= 64:
+        die(msg(f"--workers 应在 1–64 之间：{workers}", f"--workers must be 1–64: {workers}"))
     try:
         settings = WebSettings(
             store=store or DEFAULT_STORE,
@@ -77,7 +87,28 @@ def serve_command(
     import uvicorn
 
     console.print(msg(f"稽查 Web 应用：http://{host}:{port}/", f"web app: http://{host}:{port}/"), highlight=False)
-    uvicorn.run(app, host=host, port=port, proxy_headers=True, forwarded_allow_ips="127.0.0.1")
+    if workers == 1:
+        uvicorn.run(app, host=host, port=port, proxy_headers=True, forwarded_allow_ips="127.0.0.1")
+        return
+    # each worker process builds its own app from the settings (checked above by building this one)
+    import os
+
+    from gridaudit.web.app import shutdown
+    from gridaudit.web.settings import settings_to_json
+    from gridaudit.web.workers import SETTINGS_ENV
+
+    shutdown(app)
+    app.state.store.dispose()
+    os.environ[SETTINGS_ENV] = settings_to_json(settings)
+    uvicorn.run(
+        "gridaudit.web.workers:app",
+        factory=True,
+        workers=workers,
+        host=host,
+        port=port,
+        proxy_headers=True,
+        forwarded_allow_ips="127.0.0.1",
+    )
 
 
 def register(app: typer.Typer) -> None:
@@ -89,5 +120,6 @@ def register(app: typer.Typer) -> None:
             "gridaudit serve --dataset ds --store postgresql://audit@db.example/cases --host 0.0.0.0 --port 8000 "
             "--secure-cookies",
             "gridaudit serve --dataset ds --store cases.db --sql-timeout 30 --sql-rows 50000",
+            "gridaudit serve --dataset ds --store postgresql://audit@db.example/cases --workers 4",
         ),
     )(serve_command)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from gridaudit.i18n import LANGS
@@ -40,3 +41,29 @@ class WebSettings:
             raise ValueError(f"unknown language {self.lang!r}: use zh or en")
         if self.idle_minutes <= 0:
             raise ValueError("idle_minutes must be positive")
+
+
+PATH_FIELDS = ("dataset", "attachments", "rewards")
+
+
+def settings_to_json(settings: WebSettings) -> str:
+    """``settings`` as JSON text (how ``gridaudit serve --workers N`` hands them to each worker process)."""
+    data = asdict(settings)
+    for name in PATH_FIELDS:
+        data[name] = None if data[name] is None else str(data[name])
+    return json.dumps(data)
+
+
+def settings_from_json(text: str) -> WebSettings:
+    """The settings :func:`settings_to_json` wrote (unknown keys are an error: a worker of another version)."""
+    data = json.loads(text)
+    known = {f.name for f in fields(WebSettings)}
+    extra = set(data) - known
+    if extra:
+        raise ValueError(f"unknown web settings: {', '.join(sorted(extra))}")
+    for name in PATH_FIELDS:
+        if data.get(name) is not None:
+            data[name] = Path(data[name])
+    if data.get("console") is not None:
+        data["console"] = ConsoleSettings(**data["console"])
+    return WebSettings(**data)
