@@ -332,6 +332,24 @@ def _last_readers(order: list[str], reads: dict[str, set[str]]) -> dict[str, int
     }
 
 
+BATCH_SENTINELS = (900_000_000_000_000_001, 900_000_000_000_000_002)
+"""Stand-ins for a batch's [lo, hi) in the query that is split once; each batch puts its own in the tree."""
+ALL_KEYS = (0, 2**62)
+"""The batch of every snapshot (customer keys start at 1)."""
+
+
+def _with_bounds(tree: exp.Expr, lo: int, hi: int) -> str:
+    """``tree`` (a batch stage or the final SELECT) with the sentinel bounds replaced by ``lo`` and ``hi``."""
+    values = {str(BATCH_SENTINELS[0]): str(int(lo)), str(BATCH_SENTINELS[1]): str(int(hi))}
+
+    def swap(node: exp.Expr) -> exp.Expr:
+        if isinstance(node, exp.Literal) and not node.is_string and node.this in values:
+            return exp.Literal.number(values[node.this])
+        return node
+
+    return tree.copy().transform(swap).sql("duckdb")
+
+
 def run_staged(
     engine: Engine,
     sql_for: Callable[[tuple[int, int] | None], str],
@@ -340,15 +358,17 @@ def run_staged(
     """Run the feature query one CTE at a time into stages the engine materialises (DuckDB re-plans a long CTE
     chain poorly: each stage materialised is an order of magnitude faster), then the final SELECT.
 
-    The query is split with sqlglot's tree (:func:`gridaudit.engines.stages.split_stages`, every CTE a stage)
-    and each stage goes through ``Engine.materialise`` / ``drop_materialised``. The shared stages run once,
-    from ``sql_for(None)``. The per-snapshot weekly stages (:data:`BATCH_STAGES`) and the final SELECT run once
-    per customer-key range that ``bounds()`` gives (it is called after the shared stages), from
-    ``sql_for((lo, hi))``; without ``bounds``, once for every snapshot. Peak memory is then set by one batch,
-    not by every customer's weekly series. Each stage is dropped once no later stage reads it."""
-    staged = split_stages(sql_for(None), every=True, where="features.sql: ")
+    The query is split once with sqlglot's tree (:func:`gridaudit.engines.stages.split_stages`, every CTE a
+    stage) and each stage goes through ``Engine.materialise`` / ``drop_materialised``. The shared stages run
+    once. The per-snapshot weekly stages (:data:`BATCH_STAGES`) and the final SELECT run once per customer-key
+    range that ``bounds()`` gives (it is called after the shared stages; each range is put into their trees);
+    without ``bounds``, once for every snapshot. Peak memory is then set by one batch, not by every customer's
+    weekly series. Each stage is dropped once no later stage reads it."""
+    staged = split_stages(sql_for(BATCH_SENTINELS), every=True, where="features.sql: ")
     names = staged.names
     last = _last_readers([*names, ""], stage_reads(staged))
+    batch_trees = {st.name: parse_query(st.sql) for st in staged.stages if st.name in BATCH_STAGES}
+    final_tree = parse_query(staged.final)
     made: set[str] = set()
 
     def create(name: str, text: str) -> None:
@@ -371,15 +391,17 @@ def run_staged(
             if st.name not in BATCH_STAGES:
                 create(st.name, st.sql)
         parts = []
-        for batch in bounds() if bounds is not None else [None]:
-            part = split_stages(sql_for(batch), every=True, where="features.sql: ")
-            for st in part.stages:
-                if st.name in BATCH_STAGES:
-                    create(st.name, st.sql)
-            parts.append(engine.query(part.final))
+        for lo, hi in bounds() if bounds is not None else [ALL_KEYS]:
+            for name in names:
+                if name in batch_trees:
+                    create(name, _with_bounds(batch_trees[name], lo, hi))
+            parts.append(engine.query(_with_bounds(final_tree, lo, hi)))
             for name in BATCH_STAGES:
                 drop(name)
-        return parts[0] if len(parts) == 1 else pa.concat_tables(parts).sort_by("snap_id")
+        if len(parts) == 1:
+            return parts[0]
+        # a column all NULL in one batch comes back typed null from a server engine: promote it
+        return pa.concat_tables(parts, promote_options="default").sort_by("snap_id")
     finally:
         for name in names:
             drop(name)
