@@ -198,7 +198,7 @@ def _optional_blocks(
             "ivs AS (SELECT s.snap_id, "
             f"SUM(CASE WHEN {night} THEN i.kwh ELSE 0 END) / NULLIF(SUM(i.kwh), 0) AS iv_night_share, "
             "MAX(i.kwh) / NULLIF(AVG(i.kwh), 0) AS iv_peak_ratio, "
-            "AVG(CASE WHEN i.kwh <= 0 THEN 1.0 ELSE 0.0 END) AS iv_zero_share, "
+            "AVG(CASE WHEN i.kwh <= 0 THEN CAST(1 AS DOUBLE) ELSE CAST(0 AS DOUBLE) END) AS iv_zero_share, "
             f"SUM(CASE WHEN {recent} AND {night} THEN i.kwh ELSE 0 END) "
             f"/ NULLIF(SUM(CASE WHEN {recent} THEN i.kwh ELSE 0 END), 0) "
             f"- SUM(CASE WHEN {night} THEN i.kwh ELSE 0 END) / NULLIF(SUM(i.kwh), 0) AS iv_night_shift "
