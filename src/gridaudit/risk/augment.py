@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from gridaudit.engines.duckdb import DuckDBEngine
+from gridaudit.engines import Engine
 from gridaudit.risk.inject import KINDS, InjectionSettings, attacked_use
 from gridaudit.risk.snapshot import Snapshot
 
@@ -67,24 +67,24 @@ def empty_augmentation() -> Augmentation:
     )  # fmt: skip
 
 
-def _source_daily(engine: DuckDBEngine, normals: pd.DataFrame) -> pd.DataFrame:
+def _source_daily(engine: Engine, normals: pd.DataFrame) -> pd.DataFrame:
     """Daily rows of the normal-inspected customers' meters, strictly before each one's inspection."""
     src = pa.Table.from_pandas(normals[["customer_id", "inspected_on"]], preserve_index=False)
-    engine.con.register("_aug_src", src)
+    engine.register_table("_aug_src", src)
     try:
-        return engine.con.sql(
+        return engine.query(
             "SELECT m.customer_id, d.meter_id, d.day, d.kwh FROM daily_usage d "
             "JOIN meters m ON m.meter_id = d.meter_id AND m.role = 'customer' "
             "JOIN _aug_src s ON s.customer_id = m.customer_id "
             "WHERE d.day < CAST(s.inspected_on AS DATE) AND d.kwh IS NOT NULL "
             "ORDER BY m.customer_id, d.meter_id, d.day"
-        ).to_df()
+        ).to_pandas()
     finally:
-        engine.con.unregister("_aug_src")
+        engine.drop_materialised("_aug_src")
 
 
 def build_augmentation(
-    engine: DuckDBEngine,
+    engine: Engine,
     labels: pd.DataFrame,
     copies: int,
     seed: int,

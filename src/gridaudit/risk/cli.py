@@ -9,7 +9,20 @@ from typing import Annotated
 
 import typer
 
-from gridaudit.cli_options import date_option, list_option, out_file_option, split_list
+from gridaudit.cli_options import (
+    date_option,
+    engine_option,
+    engine_settings,
+    list_option,
+    memory_limit_option,
+    out_file_option,
+    pg_option,
+    spark_conf_option,
+    spark_data_option,
+    spark_master_option,
+    split_list,
+    threads_option,
+)
 from gridaudit.console import console, die, example
 from gridaudit.i18n import Text, both, msg
 
@@ -56,22 +69,32 @@ def train_cmd(
             "rows; data after each inspection is never used (default: the settings' augment_copies) / 训练增强",
         ),
     ] = None,
+    engine: str = engine_option(),
+    pg: str | None = pg_option(),
+    spark_master: str = spark_master_option(),
+    spark_data: str | None = spark_data_option(),
+    spark_conf: list[str] | None = spark_conf_option(),
+    memory_limit: str = memory_limit_option(),
+    threads: int | None = threads_option(),
 ) -> None:
     """Train on the dataset's inspections (theft/violation = 1, normal = 0); features of each inspection are
-    taken as of the day before it. Too few labels → an unsupervised scorer is written instead."""
+    taken as of the day before it. Too few labels → an unsupervised scorer is written instead.
+    --engine postgres (with --pg URL) or spark (--spark-master URL) computes the features there (docs/engines.md)."""
+    from gridaudit.engines import EngineError
     from gridaudit.risk.features import FeatureError
     from gridaudit.risk.model import ModelFileError
     from gridaudit.risk.pipeline import train
     from gridaudit.risk.settings import RiskSettings
 
+    engine_conf = engine_settings(engine, pg, spark_master, memory_limit, threads, spark_data, spark_conf)
     _check_dataset(dataset)
     if findings is not None and not findings.is_file():
         die(both(f"找不到规则结果文件 {findings}", f"findings file {findings} not found"))
     try:
         with console.status(msg("计算特征并训练…", "computing features and training…")):
             settings = RiskSettings() if augment is None else RiskSettings(augment_copies=augment)
-            res = train(dataset, model, until=until, settings=settings, findings=findings)
-    except (FeatureError, ModelFileError) as exc:
+            res = train(dataset, model, until=until, settings=settings, findings=findings, engine=engine_conf)
+    except (FeatureError, ModelFileError, EngineError) as exc:
         die(str(exc))
     labels = res.meta["labels"]
     console.print(
@@ -125,12 +148,21 @@ def score_cmd(
         int, typer.Option("--top", help="The top N become theft findings in the dataset's findings store")
     ] = 100,
     until: date | None = date_option("--until", "Score as of this date YYYY-MM-DD (default: last day of daily_usage)"),
+    engine: str = engine_option(),
+    pg: str | None = pg_option(),
+    spark_master: str = spark_master_option(),
+    spark_data: str | None = spark_data_option(),
+    spark_conf: list[str] | None = spark_conf_option(),
+    memory_limit: str = memory_limit_option(),
+    threads: int | None = threads_option(),
 ) -> None:
     """Score every customer (higher = riskier), rank them, explain each score; the top N become findings,
-    appended to the dataset's findings store (with --out, also <out stem>_findings.parquet)."""
+    appended to the dataset's findings store (with --out, also <out stem>_findings.parquet).
+    --engine postgres (with --pg URL) or spark (--spark-master URL) computes the features there (docs/engines.md)."""
     import pyarrow as pa
 
     from gridaudit.dataset import write_parquet
+    from gridaudit.engines import EngineError
     from gridaudit.findings import FindingsStoreError
     from gridaudit.findings.store import copy_run, now_utc
     from gridaudit.risk.features import FeatureError
@@ -139,6 +171,7 @@ def score_cmd(
     from gridaudit.risk.record import append_scores, risk_provenance
     from gridaudit.risk.settings import RiskSettings
 
+    engine_conf = engine_settings(engine, pg, spark_master, memory_limit, threads, spark_data, spark_conf)
     _check_dataset(dataset)
     if findings is not None and not findings.is_file():
         die(both(f"找不到规则结果文件 {findings}", f"findings file {findings} not found"))
@@ -148,12 +181,19 @@ def score_cmd(
     as_of = until
     try:
         with console.status(msg("计算特征并评分…", "computing features and scoring…")):
-            scores = score(dataset, model, until=as_of, findings=findings)
-    except (FeatureError, ModelFileError) as exc:
+            scores = score(dataset, model, until=as_of, findings=findings, engine=engine_conf)
+    except (FeatureError, ModelFileError, EngineError) as exc:
         die(str(exc))
     kind = scores["model_kind"].iloc[0] if len(scores) else "-"
     prov = risk_provenance(
-        model, RiskSettings(), top=top, started_at=started, model_kind=kind, until=as_of, findings_file=findings
+        model,
+        RiskSettings(),
+        top=top,
+        started_at=started,
+        model_kind=kind,
+        until=as_of,
+        findings_file=findings,
+        engine=engine_conf.kind,
     )
     try:
         run = append_scores(dataset, scores, top, prov)

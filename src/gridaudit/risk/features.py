@@ -9,19 +9,20 @@ before the as-of date. Missing tables give NULL features (LightGBM treats them a
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import pyarrow as pa
+from sqlglot import exp
 
 from gridaudit.dataset import Dataset
-from gridaudit.engines.duckdb import DuckDBEngine
+from gridaudit.engines import Engine, EngineSettings, open_engine
+from gridaudit.engines.stages import StagedQuery, parse_query, split_stages
 from gridaudit.i18n import both
 from gridaudit.risk.settings import RiskSettings
 from gridaudit.risk.snapshot import Snapshot
@@ -68,10 +69,15 @@ BATCH_STAGES = ("grid", "sw0", "fit", "beta", "sx", "wn", "med", "wx", "pkv", "p
 WEEK_AGGS = """SUM(d.kwh) AS s, SUM(d.kwh * d.kwh) AS ss, CAST(COUNT(*) AS INT) AS n,
            CAST(SUM(CASE WHEN d.kwh <= 0 THEN 1 ELSE 0 END) AS INT) AS zeros,
            CAST(SUM(CASE WHEN d.kwh < {near_zero_kwh} THEN 1 ELSE 0 END) AS INT) AS near_zeros,
-           SUM(CASE WHEN EXTRACT(dow FROM d.day) IN (0, 6) THEN d.kwh ELSE 0 END) AS s_we,
-           CAST(SUM(CASE WHEN EXTRACT(dow FROM d.day) IN (0, 6) THEN 1 ELSE 0 END) AS INT) AS n_we,
+           SUM(CASE WHEN (DATEDIFF('day', DATE '2000-01-03', d.day) % 7 + 7) % 7 >= 5 THEN d.kwh ELSE 0 END) AS s_we,
+           CAST(SUM(CASE WHEN (DATEDIFF('day', DATE '2000-01-03', d.day) % 7 + 7) % 7 >= 5 THEN 1 ELSE 0 END)
+                AS INT) AS n_we,
            MAX(d.kwh) AS kmax, MIN(d.kwh) AS kmin"""
-"""A week's statistics of daily rows ``d`` (meter-week and one-meter customer-week stages of features.sql)."""
+"""A week's statistics of daily rows ``d`` (meter-week and one-meter customer-week stages of features.sql).
+
+Weekend days are found by their distance from the Monday 2000-01-03 (5 = Saturday, 6 = Sunday), not with
+``EXTRACT(dow …)``: sqlglot writes a parsed ``dow`` back as ``DAYOFWEEK``, which PostgreSQL refuses, and Spark
+counts ``dow`` from 1."""
 
 
 class FeatureError(Exception):
@@ -103,14 +109,14 @@ def snapshots_table(snaps: list[Snapshot]) -> pa.Table:
     )
 
 
-def _columns(engine: DuckDBEngine, table: str) -> set[str]:
+def _columns(engine: Engine, table: str) -> set[str]:
     if table not in engine.tables():
         return set()
-    return {r[0] for r in engine.con.execute(f'DESCRIBE "{table}"').fetchall()}
+    return set(engine.columns(table))
 
 
 def _optional_blocks(
-    engine: DuckDBEngine, has_findings: bool, settings: RiskSettings, augmented: bool = False
+    engine: Engine, has_findings: bool, settings: RiskSettings, augmented: bool = False
 ) -> dict[str, str]:
     """SQL pieces for the tables this dataset has; NULL features for the ones it lacks.
 
@@ -145,11 +151,8 @@ def _optional_blocks(
     cust_cols = _columns(engine, "customers")
     area_supply = False
     if "area_id" in meter_cols and "area_id" in cust_cols:
-        area_supply = bool(
-            engine.con.execute(
-                "SELECT COUNT(*) FROM meters WHERE role = 'area_total' AND area_id IS NOT NULL"
-            ).fetchall()[0][0]
-        )
+        got = engine.query("SELECT COUNT(*) AS n FROM meters WHERE role = 'area_total' AND area_id IS NOT NULL")
+        area_supply = bool(got.column("n").to_pylist()[0])
     if area_supply:
         cte.append(
             "supw AS (SELECT ca.ak, mw.w, SUM(mw.s) AS sup FROM mw JOIN meters m ON m.meter_id = mw.meter_id "
@@ -195,7 +198,7 @@ def _optional_blocks(
             "ivs AS (SELECT s.snap_id, "
             f"SUM(CASE WHEN {night} THEN i.kwh ELSE 0 END) / NULLIF(SUM(i.kwh), 0) AS iv_night_share, "
             "MAX(i.kwh) / NULLIF(AVG(i.kwh), 0) AS iv_peak_ratio, "
-            "AVG(CASE WHEN i.kwh <= 0 THEN 1.0 ELSE 0.0 END) AS iv_zero_share, "
+            "AVG(CASE WHEN i.kwh <= 0 THEN CAST(1 AS DOUBLE) ELSE CAST(0 AS DOUBLE) END) AS iv_zero_share, "
             f"SUM(CASE WHEN {recent} AND {night} THEN i.kwh ELSE 0 END) "
             f"/ NULLIF(SUM(CASE WHEN {recent} THEN i.kwh ELSE 0 END), 0) "
             f"- SUM(CASE WHEN {night} THEN i.kwh ELSE 0 END) / NULLIF(SUM(i.kwh), 0) AS iv_night_shift "
@@ -249,7 +252,7 @@ def _optional_blocks(
 
 
 def feature_sql_for(
-    engine: DuckDBEngine,
+    engine: Engine,
     settings: RiskSettings,
     max_day: date,
     min_day: date,
@@ -288,7 +291,7 @@ def feature_sql_for(
 
 
 def feature_sql(
-    engine: DuckDBEngine,
+    engine: Engine,
     settings: RiskSettings,
     max_day: date,
     min_day: date,
@@ -304,91 +307,128 @@ def feature_sql(
 
 
 def split_ctes(sql: str) -> tuple[list[tuple[str, str]], str]:
-    """Split the feature query into its CTEs (name, body) and the final SELECT."""
-    body = sql[sql.index("WITH ") + len("WITH ") :]
-    starts = [(m.start(), m.group(1)) for m in re.finditer(r"^(\w+) AS \(", body, flags=re.M)]
-    final_at = body.index("\nSELECT s.snap_id")
-    ctes = []
-    for i, (pos, name) in enumerate(starts):
-        end = starts[i + 1][0] if i + 1 < len(starts) else final_at
-        text = body[pos:end].rstrip()
-        text = text[text.index("(") + 1 :].rstrip().rstrip(",").rstrip()
-        ctes.append((name, text[:-1] if text.endswith(")") else text))
-    return ctes, body[final_at:]
+    """Split the feature query into its CTEs (name, body) and the final SELECT, by sqlglot's tree
+    (:func:`gridaudit.engines.stages.split_stages`: every CTE a stage, named as in features.sql)."""
+    staged = split_stages(sql, every=True, where="features.sql: ")
+    return [(st.name, st.sql) for st in staged.stages], staged.final
 
 
-def _readers(ctes: list[tuple[str, str]], final: str) -> dict[str, int]:
-    """For each stage, the position of the last stage that reads it (len(ctes) = the final SELECT)."""
-    last: dict[str, int] = {}
-    texts = [text for _, text in ctes] + [final]
-    for name, _ in ctes:
-        pattern = re.compile(rf"\b{name}\b")
-        last[name] = max((i for i, text in enumerate(texts) if pattern.search(text)), default=-1)
-    return last
+def stage_reads(staged: StagedQuery) -> dict[str, set[str]]:
+    """For each stage of ``staged`` (and ``""`` for the final SELECT), the stages it reads (from the tree)."""
+    names = set(staged.names)
+    parts = [(st.name, st.sql) for st in staged.stages] + [("", staged.final)]
+    return {
+        name: {t.name for t in parse_query(text).find_all(exp.Table) if not t.db and t.name in names}
+        for name, text in parts
+    }
+
+
+def _last_readers(order: list[str], reads: dict[str, set[str]]) -> dict[str, int]:
+    """For each stage, the position in ``order`` (the stages, then ``""``) of the last part that reads it."""
+    return {
+        name: max((i for i, part in enumerate(order) if name in reads.get(part, set())), default=-1)
+        for name in order
+        if name
+    }
+
+
+BATCH_SENTINELS = (900_000_000_000_000_001, 900_000_000_000_000_002)
+"""Stand-ins for a batch's [lo, hi) in the query that is split once; each batch puts its own in the tree."""
+ALL_KEYS = (0, 2**62)
+"""The batch of every snapshot (customer keys start at 1)."""
+
+
+def _with_bounds(tree: exp.Expr, lo: int, hi: int) -> str:
+    """``tree`` (a batch stage or the final SELECT) with the sentinel bounds replaced by ``lo`` and ``hi``."""
+    values = {str(BATCH_SENTINELS[0]): str(int(lo)), str(BATCH_SENTINELS[1]): str(int(hi))}
+
+    def swap(node: exp.Expr) -> exp.Expr:
+        if isinstance(node, exp.Literal) and not node.is_string and node.this in values:
+            return exp.Literal.number(values[node.this])
+        return node
+
+    return tree.copy().transform(swap).sql("duckdb")
 
 
 def run_staged(
-    engine: DuckDBEngine,
+    engine: Engine,
     sql_for: Callable[[tuple[int, int] | None], str],
     bounds: Callable[[], list[tuple[int, int]]] | None = None,
 ) -> pa.Table:
-    """Run the feature query one CTE at a time into temporary tables (DuckDB re-plans a long CTE chain
-    poorly: each stage materialized is an order of magnitude faster), then the final SELECT.
+    """Run the feature query one CTE at a time into stages the engine materialises (DuckDB re-plans a long CTE
+    chain poorly: each stage materialised is an order of magnitude faster), then the final SELECT.
 
-    The shared stages run once, from ``sql_for(None)``. The per-snapshot weekly stages (:data:`BATCH_STAGES`)
-    and the final SELECT run once per customer-key range that ``bounds()`` gives (it is called after the
-    shared stages), from ``sql_for((lo, hi))``; without ``bounds``, once for every snapshot. Peak memory is
-    then set by one batch, not by every customer's weekly series. Each stage is dropped once no later stage
-    reads it."""
-    ctes, final = split_ctes(sql_for(None))
-    names = [name for name, _ in ctes]
-    last = _readers(ctes, final)
+    The query is split once with sqlglot's tree (:func:`gridaudit.engines.stages.split_stages`, every CTE a
+    stage) and each stage goes through ``Engine.materialise`` / ``drop_materialised``. The shared stages run
+    once. The per-snapshot weekly stages (:data:`BATCH_STAGES`) and the final SELECT run once per customer-key
+    range that ``bounds()`` gives (it is called after the shared stages; each range is put into their trees);
+    without ``bounds``, once for every snapshot. Peak memory is then set by one batch, not by every customer's
+    weekly series. Each stage is dropped once no later stage reads it."""
+    staged = split_stages(sql_for(BATCH_SENTINELS), every=True, where="features.sql: ")
+    names = staged.names
+    last = _last_readers([*names, ""], stage_reads(staged))
+    batch_trees = {st.name: parse_query(st.sql) for st in staged.stages if st.name in BATCH_STAGES}
+    final_tree = parse_query(staged.final)
+    made: set[str] = set()
 
     def create(name: str, text: str) -> None:
         started = time.perf_counter()
-        engine.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {text}")
+        engine.materialise(name, text)
+        made.add(name)
         log.debug("feature stage %s: %.2f s", name, time.perf_counter() - started)
         pos = names.index(name)
         for done in names:  # drop what no later stage (of any batch) reads
             if last[done] == pos and (done in BATCH_STAGES or name not in BATCH_STAGES):
-                engine.con.execute(f"DROP TABLE IF EXISTS {done}")
+                drop(done)
+
+    def drop(name: str) -> None:
+        if name in made:
+            engine.drop_materialised(name)
+            made.discard(name)
 
     try:
-        for name, text in ctes:
-            if name not in BATCH_STAGES:
-                create(name, text)
+        for st in staged.stages:
+            if st.name not in BATCH_STAGES:
+                create(st.name, st.sql)
         parts = []
-        for batch in bounds() if bounds is not None else [None]:
-            batch_ctes, batch_final = split_ctes(sql_for(batch))
-            for name, text in batch_ctes:
-                if name in BATCH_STAGES:
-                    create(name, text)
-            parts.append(engine.con.sql(batch_final).to_arrow_table())
+        for lo, hi in bounds() if bounds is not None else [ALL_KEYS]:
+            for name in names:
+                if name in batch_trees:
+                    create(name, _with_bounds(batch_trees[name], lo, hi))
+            parts.append(engine.query(_with_bounds(final_tree, lo, hi)))
             for name in BATCH_STAGES:
-                engine.con.execute(f"DROP TABLE IF EXISTS {name}")
-        return parts[0] if len(parts) == 1 else pa.concat_tables(parts).sort_by("snap_id")
+                drop(name)
+        if len(parts) == 1:
+            return parts[0]
+        # a column all NULL in one batch comes back typed null from a server engine: promote it
+        return pa.concat_tables(parts, promote_options="default").sort_by("snap_id")
     finally:
         for name in names:
-            engine.con.execute(f"DROP TABLE IF EXISTS {name}")
+            drop(name)
 
 
-def batch_bounds(engine: DuckDBEngine, batch_rows: int) -> list[tuple[int, int]]:
+def batch_bounds(engine: Engine, batch_rows: int) -> list[tuple[int, int]]:
     """Customer-key ranges [lo, hi) of about ``batch_rows`` snapshots each (reads the ``snaps`` stage)."""
-    keys = [r[0] for r in engine.con.execute("SELECT ck FROM snaps ORDER BY ck").fetchall()]
+    keys = [int(k) for k in engine.query("SELECT ck FROM snaps ORDER BY ck").column("ck").to_pylist()]
     if not keys:
         return [(0, 1)]  # one empty batch: the result keeps its columns
     cuts = sorted({keys[i] for i in range(0, len(keys), max(batch_rows, 1))} | {keys[-1] + 1})
     return list(zip(cuts[:-1], cuts[1:], strict=True))
 
 
-def data_end(engine: DuckDBEngine) -> date:
+def as_date(value: Any) -> date:
+    """A DATE column's value as a ``date`` (an engine may return a timestamp for it)."""
+    return value.date() if isinstance(value, datetime) else value
+
+
+def data_end(engine: Engine) -> date:
     """The last day of daily_usage (the default as-of date for scoring)."""
     if "daily_usage" not in engine.tables():
         raise FeatureError(both("数据集缺少日冻结电量表 daily_usage", "the dataset has no daily_usage table"))
-    got = engine.con.execute("SELECT MAX(day) FROM daily_usage").fetchall()[0][0]
+    got = engine.query("SELECT MAX(day) AS last_day FROM daily_usage").column("last_day").to_pylist()[0]
     if got is None:
         raise FeatureError(both("daily_usage 表为空", "daily_usage is empty"))
-    return got
+    return as_date(got)
 
 
 def compute_features(
@@ -396,14 +436,20 @@ def compute_features(
     snaps: list[Snapshot],
     settings: RiskSettings,
     findings: str | Path | None = None,
-    engine: DuckDBEngine | None = None,
+    engine: Engine | None = None,
     augmentation: Augmentation | None = None,
 ) -> pd.DataFrame:
     """Feature rows for ``snaps`` (same order), one column per name in :data:`FEATURES` plus identifiers.
 
     With ``augmentation`` its attacked copies join the data (their snapshots must be among ``snaps``)."""
     own = engine is None
-    eng = engine or DuckDBEngine(dataset, threads=settings.threads, memory_limit=settings.memory_limit)
+    eng = engine or open_engine(dataset, EngineSettings(threads=settings.threads, memory_limit=settings.memory_limit))
+    registered: list[str] = []
+
+    def register(name: str, table: pa.Table) -> None:
+        eng.register_table(name, table)
+        registered.append(name)
+
     try:
         for needed in ("daily_usage", "meters"):
             if needed not in eng.tables():
@@ -413,19 +459,17 @@ def compute_features(
                 )  # fmt: skip
         if not snaps:
             return pd.DataFrame(columns=["snap_id", "customer_id", "as_of", "category", "status", *FEATURES])
-        eng.con.register("snapshots", snapshots_table(snaps))
-        # the stages are joined by key and the result is ordered at the end: row order inside them is free
-        eng.con.execute("SET preserve_insertion_order = false")
+        register("snapshots", snapshots_table(snaps))
         augmented = False
         if augmentation is not None and len(augmentation) > 0:
             augmented = True
-            eng.con.register("aug_daily", augmentation.daily)
-            eng.con.register("aug_meters", augmentation.meters)
-            eng.con.register("aug_customers", augmentation.customers)
+            register("aug_daily", augmentation.daily)
+            register("aug_meters", augmentation.meters)
+            register("aug_customers", augmentation.customers)
         if findings is not None:
             from gridaudit.findings import read_findings
 
-            eng.con.register("rule_findings", read_findings(findings))
+            register("rule_findings", read_findings(findings))
         max_day = max(s.as_of for s in snaps)
         min_day = min(s.as_of for s in snaps) - timedelta(days=7 * settings.history_weeks + 7)
         sql_for = feature_sql_for(eng, settings, max_day, min_day, findings is not None, augmented)
@@ -433,6 +477,9 @@ def compute_features(
     finally:
         if own:
             eng.close()
+        else:  # an engine passed in stays open: leave it as it came
+            for name in reversed(registered):
+                eng.drop_materialised(name)
     df["cat_code"] = df["category"].map({c: i for i, c in enumerate(CATEGORIES)}).fillna(len(CATEGORIES) - 1)
     df["status_code"] = df["status"].map({c: i for i, c in enumerate(STATUSES)}).fillna(0)
     for col in FEATURES:
@@ -440,16 +487,14 @@ def compute_features(
     return df
 
 
-def scoring_snapshots(engine: DuckDBEngine, as_of: date) -> list[Snapshot]:
+def scoring_snapshots(engine: Engine, as_of: date) -> list[Snapshot]:
     """One snapshot per customer (from customers, else from customer meters) as of ``as_of``."""
     if "customers" in engine.tables():
-        ids = [r[0] for r in engine.con.execute("SELECT customer_id FROM customers ORDER BY customer_id").fetchall()]
+        got = engine.query("SELECT customer_id FROM customers ORDER BY customer_id")
     else:
-        ids = [
-            r[0]
-            for r in engine.con.execute(
-                "SELECT DISTINCT customer_id FROM meters WHERE role = 'customer' AND customer_id IS NOT NULL "
-                "ORDER BY customer_id"
-            ).fetchall()
-        ]
+        got = engine.query(
+            "SELECT DISTINCT customer_id FROM meters WHERE role = 'customer' AND customer_id IS NOT NULL "
+            "ORDER BY customer_id"
+        )
+    ids = got.column("customer_id").to_pylist()
     return [Snapshot(str(c), as_of) for c in ids]

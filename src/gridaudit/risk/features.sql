@@ -2,6 +2,7 @@
 -- no GROUP BY ALL / EXCLUDE / arg_max / hour() / window medians (DESIGN §4); medians are grouped and joined back.
 -- Daily data is read once, into customer-week aggregates; every series feature works on those weeks.
 -- Brace placeholders are filled by gridaudit.risk.features (numbers from RiskSettings, optional blocks).
+-- Shares average CAST(1 AS DOUBLE) / CAST(0 AS DOUBLE), not 1.0 / 0.0: Spark reads 1.0 as DECIMAL(2,1) and averages it to 5 decimals.
 WITH cm0 AS (
     SELECT meter_id, customer_id, meter_id AS src_meter_id FROM meters WHERE role = 'customer' AND customer_id IS NOT NULL
     {aug_meters}
@@ -184,9 +185,9 @@ wx AS (  -- every week against the whole history (issue 17): the k-week dip endi
                 THEN (win.ca / win.cn - (med.ta - win.ca) / (med.tn - win.cn))
                      / NULLIF(med.noise_a * SQRT(1.0 / win.cn + 1.0 / (med.tn - win.cn)), 0) END AS cpt,
            CASE WHEN win.la IS NOT NULL THEN
-               CASE WHEN win.la < med.med_la - {anomaly_noise_k} * med.noise_a THEN 1.0 ELSE 0.0 END END AS anom,
+               CASE WHEN win.la < med.med_la - {anomaly_noise_k} * med.noise_a THEN CAST(1 AS DOUBLE) ELSE CAST(0 AS DOUBLE) END END AS anom,
            CASE WHEN win.kb IS NOT NULL AND win.m > 0 AND med.med_kr > 0 THEN
-               CASE WHEN win.kb / win.m < {low_day_frac} * med.med_kr THEN 1.0 ELSE 0.0 END END AS lowd
+               CASE WHEN win.kb / win.m < {low_day_frac} * med.med_kr THEN CAST(1 AS DOUBLE) ELSE CAST(0 AS DOUBLE) END END AS lowd
     FROM wn win JOIN med ON med.snap_id = win.snap_id
 ),
 pkv AS (  -- the peaks of those statistics per snapshot, and shares of anomalous and low-day weeks
@@ -282,7 +283,7 @@ aggw AS (
                          / NULLIF(med.noise_a * SQRT(1.0 / win.cn + 1.0 / (med.tn - win.cn)), 0) END) AS cp_t,
            MAX(med.noise_a) AS noise_week,
            AVG(CASE WHEN win.a IS NOT NULL THEN
-                   CASE WHEN win.a < {low_week_frac} * med.med_a THEN 1.0 ELSE 0.0 END END) AS low_week_share,
+                   CASE WHEN win.a < {low_week_frac} * med.med_a THEN CAST(1 AS DOUBLE) ELSE CAST(0 AS DOUBLE) END END) AS low_week_share,
            STDDEV_SAMP(win.a) / NULLIF(AVG(win.a), 0) AS cv_week,
            MAX(med.med_cvw) AS cvw_med,
            AVG(CASE WHEN win.w > win.last_w - 4 THEN win.cvw END) / NULLIF(MAX(med.med_cvw), 0) AS cvw_recent,
@@ -313,7 +314,7 @@ aggb AS (
            MAX(win.last_w) - MIN(win.w) + 1 - COUNT(win.n) AS gap_weeks,
            1.0 - CAST(SUM(CASE WHEN win.w > win.last_w - {recent_weeks} THEN win.n ELSE 0 END) AS DOUBLE)
                / (7.0 * {recent_weeks}) AS missing_recent,
-           AVG(CASE WHEN win.n < 7 THEN 1.0 WHEN win.n >= 7 THEN 0.0 END) AS short_week_share,
+           AVG(CASE WHEN win.n < 7 THEN CAST(1 AS DOUBLE) WHEN win.n >= 7 THEN CAST(0 AS DOUBLE) END) AS short_week_share,
            MAX(win.kmax) AS kmax,
            SUM(win.n_ev) AS ev_count,
            SUM(CASE WHEN win.w > win.last_w - {recent_weeks} THEN win.n_ev ELSE 0 END) AS ev_recent,

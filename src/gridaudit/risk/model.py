@@ -170,7 +170,8 @@ def train_model(
 
 def library_versions() -> dict[str, str]:
     """Versions of the libraries that shape a model (recorded in the model file)."""
-    import duckdb
+    from importlib.metadata import version
+
     import lightgbm
     import sklearn
 
@@ -180,7 +181,7 @@ def library_versions() -> dict[str, str]:
         "gridaudit": __version__,
         "lightgbm": lightgbm.__version__,
         "scikit-learn": sklearn.__version__,
-        "duckdb": duckdb.__version__,
+        "duckdb": version("duckdb"),
         "numpy": np.__version__,
         "python": platform.python_version(),
     }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,7 +13,7 @@ import pandas as pd
 import pyarrow as pa
 
 from gridaudit.dataset import Dataset, open_dataset, write_text
-from gridaudit.engines.duckdb import DuckDBEngine
+from gridaudit.engines import Engine, EngineSettings, open_engine
 from gridaudit.i18n import both
 from gridaudit.risk.augment import Augmentation, build_augmentation
 from gridaudit.risk.features import FEATURES, compute_features, data_end, scoring_snapshots
@@ -50,11 +50,19 @@ class TrainResult:
     meta: dict[str, Any]
 
 
-def labelled_inspections(engine: DuckDBEngine, until: date | None, settings: RiskSettings) -> pd.DataFrame:
+def engine_settings_for(settings: RiskSettings, engine: EngineSettings | None = None) -> EngineSettings:
+    """``engine`` when given (with the risk settings' ``threads`` if it names none), else DuckDB with the risk
+    settings' ``threads`` and ``memory_limit``."""
+    if engine is None:
+        return EngineSettings(threads=settings.threads, memory_limit=settings.memory_limit)
+    return engine if engine.threads is not None else replace(engine, threads=settings.threads)
+
+
+def labelled_inspections(engine: Engine, until: date | None, settings: RiskSettings) -> pd.DataFrame:
     """Inspections usable as labels: outcome theft/violation (1) or normal (0), inspected on or before ``until``."""
     if "inspections" not in engine.tables():
         return pd.DataFrame(columns=["customer_id", "inspected_on", "label"])
-    df = engine.con.sql("SELECT customer_id, inspected_on, outcome FROM inspections").to_df()
+    df = engine.query("SELECT customer_id, inspected_on, outcome FROM inspections").to_pandas()
     df = df[df["outcome"].isin(settings.positive_outcomes + settings.negative_outcomes)].copy()
     df["inspected_on"] = pd.to_datetime(df["inspected_on"]).dt.date
     if until is not None:
@@ -63,13 +71,13 @@ def labelled_inspections(engine: DuckDBEngine, until: date | None, settings: Ris
     return df.sort_values(["inspected_on", "customer_id"]).reset_index(drop=True)
 
 
-def inspection_breakdown(engine: DuckDBEngine, until: date | None, settings: RiskSettings) -> dict[str, Any]:
+def inspection_breakdown(engine: Engine, until: date | None, settings: RiskSettings) -> dict[str, Any]:
     """How the dataset's inspections became labels: rows read, left out by outcome (``irregular`` is neither a
     theft nor a normal result) and by ``until``, customers inspected more than once (each inspection is a label)."""
     if "inspections" not in engine.tables():
         return {"inspections_read": 0, "outcome_not_a_label": {}, "after_until": 0, "customers_inspected_twice": 0}
     used = list(settings.positive_outcomes + settings.negative_outcomes)
-    df = engine.con.sql("SELECT customer_id, inspected_on, outcome FROM inspections").to_df()
+    df = engine.query("SELECT customer_id, inspected_on, outcome FROM inspections").to_pandas()
     unused = df[~df["outcome"].isin(used)]
     kept = df[df["outcome"].isin(used)]
     days = pd.to_datetime(kept["inspected_on"]).dt.date
@@ -96,14 +104,16 @@ def train(
     until: date | None = None,
     settings: RiskSettings | None = None,
     findings: str | Path | None = None,
+    engine: EngineSettings | None = None,
 ) -> TrainResult:
     """Train on the dataset's inspections up to ``until``; features of each inspection as of the day before it.
 
-    Too few labels → an unsupervised scorer is written instead (``model_kind = unsupervised``).
+    Too few labels → an unsupervised scorer is written instead (``model_kind = unsupervised``). ``engine``
+    says where the features are computed (DuckDB with the risk settings' threads and memory by default).
     """
     settings = settings or RiskSettings()
     ds = open_dataset(dataset_dir)
-    eng = DuckDBEngine(ds, threads=settings.threads, memory_limit=settings.memory_limit)
+    eng = open_engine(ds, engine_settings_for(settings, engine))
     try:
         end = data_end(eng)
         labels = labelled_inspections(eng, until, settings)
@@ -265,16 +275,16 @@ def load_scorer(model_path: str | Path | None) -> TrainedModel | None:
     return load_model(model_path)
 
 
-def _prices(eng: DuckDBEngine, as_of: date) -> dict[str, float]:
+def _prices(eng: Engine, as_of: date) -> dict[str, float]:
     """Price per customer (its tariff in force at ``as_of``) when customers and tariffs exist."""
     if not {"tariffs", "customers"} <= eng.tables():
         return {}
-    rows = eng.con.execute(
+    got = eng.query(
         "SELECT c.customer_id, t.price_yuan_kwh, t.valid_from FROM customers c JOIN tariffs t "
-        "ON t.tariff_code = c.tariff_code AND t.valid_from <= ? ORDER BY t.valid_from",
-        [as_of],
-    ).fetchall()
-    return {str(c): float(p) for c, p, _ in rows}
+        "ON t.tariff_code = c.tariff_code AND t.valid_from <= $as_of ORDER BY t.valid_from",
+        {"as_of": as_of},
+    )
+    return {str(r["customer_id"]): float(r["price_yuan_kwh"]) for r in got.to_pylist()}
 
 
 def score(
@@ -283,8 +293,11 @@ def score(
     until: date | None = None,
     settings: RiskSettings | None = None,
     findings: str | Path | None = None,
+    engine: EngineSettings | None = None,
 ) -> pd.DataFrame:
-    """Score every customer as of ``until`` (default: last day of data); one row per customer, rank 1 = riskiest."""
+    """Score every customer as of ``until`` (default: last day of data); one row per customer, rank 1 = riskiest.
+
+    ``engine`` says where the features are computed (DuckDB with the risk settings' limits by default)."""
     model = load_scorer(model_path)
     if model is not None:
         try:
@@ -298,7 +311,7 @@ def score(
             ) from exc
     settings = settings or RiskSettings()
     ds = open_dataset(dataset_dir)
-    eng = DuckDBEngine(ds, threads=settings.threads, memory_limit=settings.memory_limit)
+    eng = open_engine(ds, engine_settings_for(settings, engine))
     try:
         as_of = until or data_end(eng)
         snaps = scoring_snapshots(eng, as_of)
@@ -414,12 +427,13 @@ def train_and_score(
     model_path: str | Path,
     settings: RiskSettings | None = None,
     findings: str | Path | None = None,
+    engine: EngineSettings | None = None,
 ) -> tuple[TrainResult, pd.DataFrame]:
     """Train on all inspections and score every customer as of the last day, reading daily data once
-    (the training and scoring snapshots go through one feature query)."""
+    (the training and scoring snapshots go through one feature query; ``engine`` as for :func:`train`)."""
     settings = settings or RiskSettings()
     ds = open_dataset(dataset_dir)
-    eng = DuckDBEngine(ds, threads=settings.threads, memory_limit=settings.memory_limit)
+    eng = open_engine(ds, engine_settings_for(settings, engine))
     try:
         end = data_end(eng)
         labels = labelled_inspections(eng, None, settings)

@@ -22,9 +22,11 @@ def risk_provenance(
     model_kind: str,
     until: date | None = None,
     findings_file: str | Path | None = None,
+    engine: str = "duckdb",
 ) -> RunProvenance:
     """The provenance of one scoring run: sha256 of the model file and its JSON sidecar (and of the rule
-    findings used as features), the scorer's settings (the model's own when it carries them), top N, as-of."""
+    findings used as features), the scorer's settings (the model's own when it carries them), top N, as-of, and
+    the engine the features were computed on."""
     from gridaudit.risk.model import sidecar_path
 
     files: dict[str, dict[str, str]] = {}
@@ -42,7 +44,7 @@ def risk_provenance(
         files["rule_findings"] = {"path": str(findings_file), "sha256": file_sha256(findings_file)}
     return RunProvenance(
         analyzer="risk",
-        engine="duckdb",
+        engine=engine,
         started_at=started_at,
         ended_at=now_utc(),
         rule_files=files,
