@@ -121,3 +121,34 @@ def test_loss_on_a_two_worker_cluster_balances_to_duckdbs_wh(spark_cluster, synt
     bad = {k: (want[k], got[k]) for k in want if want[k] != got[k]}
     assert not bad, dict(list(bad.items())[:5])
     assert apps() == apps_before + 1, "the loss run did not go through the cluster's master"
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_risk_scoring_on_a_two_worker_cluster_matches_duckdb(spark_cluster, synth_dataset, tmp_path):
+    """``risk score --engine spark --spark-master …`` computes the features on the cluster: DuckDB's raw scores."""
+    import pandas as pd
+
+    model = tmp_path / "risk.model"
+    base = [sys.executable, "-m", "gridaudit", "--lang", "en", "risk"]
+    env = spark_env(tmp_path)
+    env["PYTHONPATH"] = REPO_SRC + ((":" + env["PYTHONPATH"]) if env.get("PYTHONPATH") else "")
+    done = run_in_group([*base, "train", "--dataset", str(synth_dataset), "--model", str(model)], env, timeout_s=600)
+    assert done.returncode == 0, done.stdout[-4000:]
+    duck_out = tmp_path / "duck.parquet"
+    score = [*base, "score", "--dataset", str(synth_dataset), "--model", str(model)]
+    done = run_in_group([*score, "--out", str(duck_out)], env, timeout_s=600)
+    assert done.returncode == 0, done.stdout[-4000:]
+
+    spark_out = tmp_path / "spark.parquet"
+    cmd = [*score, "--out", str(spark_out), "--engine", "spark", "--spark-master", spark_cluster.master_url]
+    cmd += ["--memory-limit", "512m", "--spark-data", synth_dataset.resolve().as_uri()]
+    cmd += [arg for key, value in SPARK_CONF.items() for arg in ("--spark-conf", f"{key}={value}")]
+    done = run_in_group(cmd, env, timeout_s=1500)
+    assert done.returncode == 0, done.stdout[-4000:] + "\n" + spark_cluster.logs()
+
+    duck = pd.read_parquet(duck_out).sort_values("customer_id").reset_index(drop=True)
+    spark = pd.read_parquet(spark_out).sort_values("customer_id").reset_index(drop=True)
+    assert len(duck) >= 250 and list(duck["customer_id"]) == list(spark["customer_id"])  # every customer scored
+    assert duck["raw_score"].nunique() > 10  # the scores tell customers apart
+    assert (duck["raw_score"] - spark["raw_score"]).abs().max() < 1e-6
