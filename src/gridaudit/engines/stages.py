@@ -32,7 +32,11 @@ NOT_PORTABLE_FUNCTIONS: dict[type[exp.Expr], str] = {
     exp.ArgMax: "arg_max",
     exp.ArgMin: "arg_min",
     exp.ApproxDistinct: "approx_count_distinct",
+    exp.DayOfWeek: "dayofweek() (engines number the days differently: count days from a known Monday)",
+    exp.DayOfWeekIso: "isodow() (count days from a known Monday)",
 }
+# EXTRACT / date_part fields whose numbering differs between DuckDB, PostgreSQL and Spark (Sunday 0 or 1)
+DAY_OF_WEEK_FIELDS = frozenset({"dow", "dayofweek", "isodow", "weekday", "dayofweekiso"})
 WINDOW_ORDER_STATS = (exp.Median, exp.PercentileCont, exp.PercentileDisc, exp.Quantile)
 STAGING_ENGINES = frozenset({"spark"})  # engines that recompute a CTE at every read
 WITH = "with_"  # sqlglot 30 spells the WITH argument of a query with a trailing underscore
@@ -113,6 +117,14 @@ def not_portable(tree: exp.Expr) -> Iterable[str]:
     for kind, name in NOT_PORTABLE_FUNCTIONS.items():
         if tree.find(kind) is not None:
             yield name
+    for extract in tree.find_all(exp.Extract):
+        if extract.this.name.lower() in DAY_OF_WEEK_FIELDS:
+            yield "extract(dow …) (engines number the days differently: count days from a known Monday)"
+    for call in tree.find_all(exp.Anonymous):
+        first = call.expressions[0] if call.expressions else None
+        if call.name.lower() in ("date_part", "datepart") and isinstance(first, exp.Literal):
+            if first.name.lower() in DAY_OF_WEEK_FIELDS:
+                yield "date_part('dow', …) (count days from a known Monday)"
     for window in tree.find_all(exp.Window):
         inner = window.this
         if isinstance(inner, exp.WithinGroup):
