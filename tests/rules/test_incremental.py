@@ -198,7 +198,7 @@ def test_rules_run_with_a_period_is_incremental_unless_full_history(tmp_path):
     for extra, incremental in (([], True), (["--full-history"], False)):
         res = CliRunner().invoke(app, [*base, *extra])
         assert res.exit_code == 0, res.output
-        record = max(list_runs(ds.root), key=lambda r: r.started_at).record
+        record = list_runs(ds.root)[-1].record  # the run just appended (runs are listed in append order)
         assert record["extra"]["scope"]["incremental"] is incremental
         (status,) = [s for s in record["rules"] if s["rule_id"] == rule.id]
         # the window it read (its 2-month look-back), recorded only for incremental runs
