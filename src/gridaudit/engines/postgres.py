@@ -75,6 +75,8 @@ class PostgresEngine:
         import psycopg
 
         self.url = url
+        self.dataset = dataset
+        self.threads = threads
         self.schema = schema or ("gridaudit_" + (dataset.version if dataset else "replica"))
         _ident(self.schema)
         self.con = psycopg.connect(url, autocommit=True)
@@ -85,6 +87,14 @@ class PostgresEngine:
             self.con.execute(f"SET max_parallel_workers_per_gather = {max(int(threads) - 1, 0)}")
         if dataset is not None:
             self.load(dataset)
+
+    def fork(self) -> PostgresEngine:
+        """A new connection on the same schema (nothing is loaded again; closing it never drops the schema),
+        with the same parallel-worker cap, locked down when this engine is; its temporary tables are its own."""
+        child = PostgresEngine(self.url, schema=self.schema, threads=self.threads)
+        child.dataset = self.dataset
+        child._locked = self._locked
+        return child
 
     def load(self, dataset: Dataset) -> None:
         """Create ``schema`` afresh and COPY every dataset table into it (contract types, extra columns kept)."""
