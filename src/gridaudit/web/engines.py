@@ -1,12 +1,14 @@
-"""One dataset engine per worker, a cursor per request: ``DatasetEngines``.
+"""One dataset engine per worker, a fork per request: ``DatasetEngines``.
 
-Opening a ``DuckDBEngine`` makes a view per table and DESCRIBEs each (tens to a hundred milliseconds on a real
-dataset); doing it per request made every data page pay it. The app keeps one engine per dataset version
-(``app.state.engines``): a request gets a ``CursorEngine``, the same views through its own
-``con.cursor()`` (a DuckDB connection is not shared across threads; a cursor is a connection of its own to the
-same database, so its temporary tables and registered tables stay its own). When ``CURRENT`` names a new version
-(``gridaudit ingest`` wrote one), the next request opens an engine on it; the old one is closed once its last
-request has ended. ``close`` (app shutdown) closes them all.
+Opening an engine makes a view per table and describes each (DuckDB: tens to a hundred milliseconds on a real
+dataset; PostgreSQL: the dataset is loaded into a schema); doing it per request made every data page pay it.
+The app keeps one engine per dataset version (``app.state.engines``), opened by
+:func:`gridaudit.engines.open_engine` with the web settings' :class:`~gridaudit.engines.EngineSettings`
+(DuckDB by default). A request gets :meth:`~gridaudit.engines.Engine.fork` of it: the same tables through a
+connection of its own (DuckDB: a cursor; PostgreSQL: a new connection on the same schema), so its temporary
+and registered tables stay its own. When ``CURRENT`` names a new version (``gridaudit ingest`` wrote one), the
+next request opens an engine on it; the old one is closed once its last request has ended. ``close`` (app
+shutdown) closes them all.
 """
 
 from __future__ import annotations
@@ -18,29 +20,23 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gridaudit.dataset import CURRENT, Dataset, open_dataset
-from gridaudit.engines.duckdb import DuckDBEngine
-
-
-class CursorEngine(DuckDBEngine):
-    """A ``DuckDBEngine`` whose connection is a cursor of a shared engine's connection (one request's)."""
-
-    def __init__(self, shared: DuckDBEngine) -> None:  # noqa: D107 - the class docstring says it
-        self.dataset = shared.dataset
-        self.con = shared.con.cursor()
+from gridaudit.engines import Engine, EngineSettings, open_engine
 
 
 @dataclass
 class _Slot:
-    engine: DuckDBEngine
+    engine: Engine
     users: int = 0
     retired: bool = False
 
 
 class DatasetEngines:
-    """The shared engines of one dataset folder (thread-safe)."""
+    """The shared engines of one dataset folder (thread-safe); ``settings`` says which engine (DuckDB by
+    default, with no memory limit of its own)."""
 
-    def __init__(self, folder: str | Path) -> None:  # noqa: D107 - the class docstring says it
+    def __init__(self, folder: str | Path, settings: EngineSettings | None = None) -> None:  # noqa: D107
         self.folder = Path(folder)
+        self.settings = settings or EngineSettings(memory_limit=None)
         self._lock = threading.Lock()
         self._slots: dict[str, _Slot] = {}  # version → its engine (the current one and retired ones in use)
         self._current: str | None = None
@@ -53,20 +49,24 @@ class DatasetEngines:
         except OSError:
             return open_dataset(self.folder).version  # raises the dataset's own clear error
 
-    def _acquire(self) -> tuple[str, _Slot, CursorEngine]:
+    def _acquire(self) -> tuple[str, _Slot, Engine]:
         version = self._version()
         with self._lock:
             slot = self._slots.get(version)
             if slot is None or slot.retired:
                 dataset: Dataset = open_dataset(self.folder, version)
-                slot = _Slot(DuckDBEngine(dataset))
+                slot = _Slot(open_engine(dataset, self.settings))
                 self.opened += 1
                 self._slots[version] = slot
             if self._current is not None and self._current != version:
                 self._retire(self._current)
             self._current = version
             slot.users += 1
-            return version, slot, CursorEngine(slot.engine)  # the cursor made under the lock, one at a time
+        try:
+            return version, slot, slot.engine.fork()  # the slot is held: it cannot be closed meanwhile
+        except BaseException:
+            self._release(version, slot)
+            raise
 
     def _retire(self, version: str) -> None:
         slot = self._slots.get(version)
@@ -86,8 +86,9 @@ class DatasetEngines:
                     del self._slots[version]
 
     @contextmanager
-    def cursor(self) -> Iterator[DuckDBEngine]:
-        """An engine for one request on the dataset's current version (its own cursor, closed at the end)."""
+    def cursor(self) -> Iterator[Engine]:
+        """An engine for one request on the dataset's current version (a fork of the shared one, closed at the
+        end)."""
         version, slot, engine = self._acquire()
         try:
             yield engine
