@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import gridaudit
 from tests.risk.test_engine_only import offences
+
+import gridaudit
 
 SRC = Path(gridaudit.__file__).parent
 

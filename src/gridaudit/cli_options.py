@@ -225,7 +225,7 @@ def spark_conf_option() -> Any:
     return repeat_option("--spark-conf", "Extra Spark setting KEY=VALUE for --engine spark (repeat) / 附加 Spark 配置")
 
 
-def memory_limit_option(default: str = "4GB") -> Any:
+def memory_limit_option(default: str | None = "4GB") -> Any:
     """``--memory-limit``: DuckDB's memory limit (Spark: executor memory on a cluster, driver memory locally)."""
     return typer.Option(default, "--memory-limit", help="Engine memory limit (DuckDB; Spark executors) / 引擎内存上限")
 

@@ -19,7 +19,7 @@ from gridaudit.contract import load_contract
 from gridaudit.dataset import Dataset
 from gridaudit.engines.base import columns_of
 from gridaudit.engines.guard import POSTGRES_DENIED, POSTGRES_DENIED_PREFIXES, check_locked
-from gridaudit.engines.transpile import transpile
+from gridaudit.engines.transpile import param_sql_type, transpile
 from gridaudit.i18n import both
 
 PG_TYPES = {
@@ -160,7 +160,7 @@ class PostgresEngine:
         t = _ident(name)
         if self._locked:
             check_locked(sql, "PostgreSQL", POSTGRES_DENIED, POSTGRES_DENIED_PREFIXES)
-        params = params or {}
+        params = _bindable(params or {})
         pg_sql = transpile(sql, "postgres", params)
         with self.con.transaction(), self.con.cursor() as cur:
             cur.execute(f"SET LOCAL search_path TO {_ident(self.schema)}")
@@ -176,7 +176,7 @@ class PostgresEngine:
 
     def query(self, sql: str, params: dict[str, Any] | None = None) -> pa.Table:
         """Run DuckDB-dialect ``sql`` transpiled to PostgreSQL, read-only, with server-bound parameters."""
-        params = params or {}
+        params = _bindable(params or {})
         if self._locked:
             check_locked(sql, "PostgreSQL", POSTGRES_DENIED, POSTGRES_DENIED_PREFIXES)
         pg_sql = transpile(sql, "postgres", params)
@@ -211,6 +211,16 @@ class PostgresEngine:
         if self._drop_on_close and not self.con.closed:
             self.drop()
         self.con.close()
+
+
+def _bindable(params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` as psycopg dumps them: a list of integers and floats (a ``DOUBLE[]`` parameter, see
+    :func:`~gridaudit.engines.transpile.param_sql_type`) becomes a list of floats (psycopg refuses mixed lists)."""
+    out = dict(params)
+    for key, value in params.items():
+        if isinstance(value, list | tuple) and param_sql_type(value) == "DOUBLE[]":
+            out[key] = [None if v is None else float(v) for v in value]
+    return out
 
 
 def _plain(value: Any) -> Any:

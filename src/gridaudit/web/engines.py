@@ -13,10 +13,11 @@ shutdown) closes them all.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from gridaudit.dataset import CURRENT, Dataset, open_dataset
@@ -49,19 +50,42 @@ class DatasetEngines:
         except OSError:
             return open_dataset(self.folder).version  # raises the dataset's own clear error
 
-    def _acquire(self) -> tuple[str, _Slot, Engine]:
+    def settings_for(self, version: str) -> EngineSettings:
+        """The engine settings of one dataset version: PostgreSQL loads each version into a schema of its own
+        (``gridaudit_web_<folder hash>_<version>``, or ``<postgres_schema>_<version>``), so a new version never
+        replaces the tables an older one's requests still read, and two apps on one server do not collide."""
+        if self.settings.kind != "postgres":
+            return self.settings
+        prefix = self.settings.postgres_schema
+        if prefix is None:
+            digest = hashlib.sha1(str(self.folder.resolve()).encode("utf-8")).hexdigest()[:8]
+            prefix = f"gridaudit_web_{digest}"
+        return replace(self.settings, postgres_schema=f"{prefix}_{version}")
+
+    def _slot(self) -> tuple[str, _Slot]:
+        """The current version and its slot, opened when new (held: ``users`` counted; release it)."""
         version = self._version()
         with self._lock:
             slot = self._slots.get(version)
             if slot is None or slot.retired:
                 dataset: Dataset = open_dataset(self.folder, version)
-                slot = _Slot(open_engine(dataset, self.settings))
+                slot = _Slot(open_engine(dataset, self.settings_for(version)))
                 self.opened += 1
                 self._slots[version] = slot
             if self._current is not None and self._current != version:
                 self._retire(self._current)
             self._current = version
             slot.users += 1
+        return version, slot
+
+    def warm(self) -> None:
+        """Open the current version's engine now (``gridaudit serve`` does, so a server that cannot be reached
+        or a dataset that cannot be loaded fails at start, not on the first page)."""
+        version, slot = self._slot()
+        self._release(version, slot)
+
+    def _acquire(self) -> tuple[str, _Slot, Engine]:
+        version, slot = self._slot()
         try:
             return version, slot, slot.engine.fork()  # the slot is held: it cannot be closed meanwhile
         except BaseException:
