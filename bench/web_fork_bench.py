@@ -4,8 +4,9 @@ small query, before/after, in child processes run alternately.
     nice -n 5 python bench/web_fork_bench.py --dataset /tmp/web-bench/dataset --baseline-src /tmp/web-base/src
 
 Each child opens the app's ``DatasetEngines`` on the dataset, warms it, then times ``--n`` requests' worth of
-``with engines.cursor() as e: e.query(...)`` (a customer's meters by id, bound). Printed: seconds per source
-per round and the after ÷ before ratio of the medians (the machine's load cancels out of the ratio).
+``with engines.cursor() as e: e.query(...)`` (a customer's meters by id, bound). Printed: CPU seconds of the child
+(``process_time``, all its threads: waiting for a core on a loaded machine does not count) per source per
+round and the after ÷ before ratio of the medians.
 """
 
 from __future__ import annotations
@@ -25,17 +26,17 @@ engines = DatasetEngines({dataset!r})
 sql = "SELECT meter_id FROM meters WHERE customer_id = $c"
 with engines.cursor() as e:
     cid = e.query("SELECT min(customer_id) AS c FROM customers").column(0)[0].as_py()
-t = time.perf_counter()
+t = time.process_time()
 for _ in range({n}):
     with engines.cursor() as e:
         e.query(sql, {{"c": cid}})
-print(time.perf_counter() - t)
+print(time.process_time() - t)
 engines.close()
 """
 
 
 def once(src: Path, dataset: Path, n: int) -> float:
-    """Seconds for ``n`` request-sized engine uses with source tree ``src``."""
+    """CPU seconds for ``n`` request-sized engine uses with source tree ``src``."""
     code = CHILD.format(dataset=str(dataset), n=n)
     out = subprocess.run([sys.executable, "-c", code], env={"PYTHONPATH": str(src)}, capture_output=True, text=True)
     if out.returncode != 0:
