@@ -19,7 +19,9 @@ meter; the area page of that customer's area.
 At 1 M customers build the dataset with the CLI first (see BENCHMARKS.md, Issue 15: ``gridaudit synth``,
 ``ingest``, ``rules run``, ``loss``); this script then only adds the store.
 
-``--workers 1,2`` serves once per worker count (``gridaudit serve --workers N``). ``--baseline-src DIR``
+``--pg URL`` serves the current source once more off PostgreSQL (as ``gridaudit serve --engine postgres``;
+the first data page loads the dataset into a schema, so its cold time includes the load). ``--workers 1,2``
+serves once per worker count (``gridaudit serve --workers N``). ``--baseline-src DIR``
 serves a second source tree first (e.g. ``git archive <commit> src`` unpacked) on the same data, for a
 before/after table in one run. ``--engines per-request`` patches in a new ``DuckDBEngine`` per request (as
 before issue 15's follow-up) instead of the app's shared ``DatasetEngines``.
@@ -123,19 +125,22 @@ PER_REQUEST = (
 
 
 def serve(
-    dataset: Path, store: Path, engines: str = "shared", workers: int = 1, src: Path = SRC
+    dataset: Path, store: Path, engines: str = "shared", workers: int = 1, src: Path = SRC, pg: str | None = None
 ) -> tuple[subprocess.Popen, str]:
     """uvicorn in a child process on a free loopback port, with ``workers`` worker processes (the app of
     ``gridaudit serve --workers``) and the source tree ``src``; ``engines``: ``shared`` (the app's) or
-    ``per-request`` (a new engine per request, the old way, patched in for comparison; one worker only)."""
+    ``per-request`` (a new engine per request, the old way, patched in for comparison; one worker only).
+    ``pg``: serve off PostgreSQL at that URL (``gridaudit serve --engine postgres --pg URL``)."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     sock.close()
-    settings = f"WebSettings(store={str(store)!r}, dataset=pathlib.Path({str(dataset)!r}))"
+    engine = f", engine=EngineSettings(kind='postgres', postgres_url={pg!r})" if pg else ""
+    settings = f"WebSettings(store={str(store)!r}, dataset=pathlib.Path({str(dataset)!r}){engine})"
     if workers == 1:
         code = (PER_REQUEST if engines == "per-request" else "") + (
             "import uvicorn, pathlib; from gridaudit.web.app import WebSettings, create_app; "
+            "from gridaudit.engines import EngineSettings; "
             f"app = create_app({settings}); "
             f"uvicorn.run(app, host='127.0.0.1', port={port}, log_level='warning')"
         )
@@ -144,6 +149,7 @@ def serve(
             raise SystemExit("--engines per-request runs one worker only")
         code = (
             "import os, uvicorn, pathlib; from gridaudit.web.app import WebSettings; "
+            "from gridaudit.engines import EngineSettings; "
             "from gridaudit.web.settings import settings_to_json; from gridaudit.web.workers import SETTINGS_ENV; "
             f"os.environ[SETTINGS_ENV] = settings_to_json({settings}); "
             f"uvicorn.run('gridaudit.web.workers:app', factory=True, workers={workers}, host='127.0.0.1', "
@@ -250,6 +256,7 @@ def main() -> None:
     ap.add_argument("--workers", default="1", help="uvicorn worker counts to serve with, comma-separated")
     ap.add_argument("--baseline-src", type=Path, help="also serve this source tree (before), first")
     ap.add_argument("--baseline-only", action="store_true", help="serve only --baseline-src")
+    ap.add_argument("--pg", help="also serve this source off PostgreSQL at this URL (--engine postgres), last")
     a = ap.parse_args()
     if a.customers > 20000 and not (a.data / "dataset").exists():
         raise SystemExit("above 20,000 customers, build the dataset with the CLI first (see the docstring)")
@@ -277,8 +284,11 @@ def main() -> None:
         runs.insert(0, ("shared", 1, a.baseline_src, "before"))
     if not a.baseline_only:
         runs += [(m, int(w), SRC, "") for m in modes if m == "shared" for w in a.workers.split(",")]
+    if a.pg:
+        runs.append(("shared", 1, SRC, "postgres"))
     for mode, workers, src, tag in runs:
-        measure(dataset, store, pages, mode, workers, src, tag, clients, a.requests)
+        pg = a.pg if tag == "postgres" else None
+        measure(dataset, store, pages, mode, workers, src, tag, clients, a.requests, pg)
 
 
 def measure(
@@ -291,9 +301,11 @@ def measure(
     tag: str,
     clients: list[int],
     requests: int,
+    pg: str | None = None,
 ) -> None:
-    """Serve with ``mode`` engines, ``workers`` processes and source ``src``; print its table."""
-    proc, url = serve(dataset, store, mode, workers, src)
+    """Serve with ``mode`` engines, ``workers`` processes and source ``src`` (off PostgreSQL at ``pg``); print its
+    table."""
+    proc, url = serve(dataset, store, mode, workers, src, pg)
     try:
         peak = tree_rss_mb(proc.pid)
         c = client(url)

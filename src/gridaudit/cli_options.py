@@ -19,12 +19,17 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import date
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from gridaudit.console import die
 from gridaudit.i18n import both
+
+if TYPE_CHECKING:
+    from gridaudit.dataset import Dataset
+    from gridaudit.engines import Engine, EngineSettings
 
 KIND_ATTR = "gridaudit_kind"  # set on typer's OptionInfo; read back as param.type_descriptor.parameter_info
 KINDS = ("date", "month", "period", "list", "repeat", "out_file", "out_dir")
@@ -220,7 +225,7 @@ def spark_conf_option() -> Any:
     return repeat_option("--spark-conf", "Extra Spark setting KEY=VALUE for --engine spark (repeat) / 附加 Spark 配置")
 
 
-def memory_limit_option(default: str = "4GB") -> Any:
+def memory_limit_option(default: str | None = "4GB") -> Any:
     """``--memory-limit``: DuckDB's memory limit (Spark: executor memory on a cluster, driver memory locally)."""
     return typer.Option(default, "--memory-limit", help="Engine memory limit (DuckDB; Spark executors) / 引擎内存上限")
 
@@ -270,6 +275,33 @@ def engine_settings(
         )
     except EngineError as exc:
         die(str(exc))
+
+
+def open_dataset_or_exit(dataset: str | Path | Dataset) -> Dataset:
+    """``dataset`` opened (a folder) or as given (a :class:`~gridaudit.dataset.Dataset`); a folder that is not a
+    dataset exits 2 with the dataset's own bilingual error."""
+    from gridaudit.dataset import Dataset, DatasetError, open_dataset
+
+    if isinstance(dataset, Dataset):
+        return dataset
+    try:
+        return open_dataset(dataset)
+    except DatasetError as exc:
+        die(str(exc))
+
+
+def open_engine_or_exit(dataset: str | Path | Dataset, settings: EngineSettings) -> Engine:
+    """The engine ``settings`` names over ``dataset`` (a folder or an open dataset version), for a command:
+    a folder that is not a dataset, or an engine that cannot start (server unreachable, loading failed), exits
+    2 with a bilingual message naming the engine. The caller closes the engine; ``engine.dataset`` is the
+    dataset version it reads."""
+    from gridaudit.engines import open_engine
+
+    ds = open_dataset_or_exit(dataset)
+    try:
+        return open_engine(ds, settings)
+    except Exception as exc:  # noqa: BLE001 - a server or loading failure is reported, not a traceback
+        die(both(f"无法启动引擎 {settings.kind}：{exc}", f"cannot start engine {settings.kind}: {exc}"))
 
 
 def option_kind(param: Any) -> str | None:

@@ -22,6 +22,7 @@ PROTOCOL_METHODS = (
     "drop_materialised",
     "lock_down",
     "interrupt",
+    "fork",
     "close",
 )
 

@@ -30,3 +30,30 @@ def test_param_types():
         "VARCHAR",
         "VARCHAR",
     ]
+
+
+def test_list_parameters_are_typed_arrays():
+    assert [param_sql_type(v) for v in (["a", None], [1, 2], [1, 2.5], (date(2024, 1, 1),), [], [None], [1, "a"])] == [
+        "VARCHAR[]",
+        "BIGINT[]",
+        "DOUBLE[]",
+        "DATE[]",
+        "VARCHAR[]",
+        "VARCHAR[]",
+        "VARCHAR[]",
+    ]
+    out = transpile("SELECT x FROM t WHERE m IN (SELECT unnest($m))", "postgres", {"m": ["M1", "M2"]})
+    assert "UNNEST(CAST(%(m)s AS TEXT[]))" in out
+    assert "CAST(:k AS ARRAY<DOUBLE>)" in transpile("SELECT unnest($k) AS k", "spark", {"k": [1.0]})
+
+
+def test_a_list_parameter_binds_on_postgres(pg_url):
+    """The array cast is what PostgreSQL needs to unnest a bound Python list (``unnest(text)`` does not exist)."""
+    from gridaudit.engines.postgres import PostgresEngine
+
+    engine = PostgresEngine(pg_url, schema="ga_test_list_param")
+    try:
+        got = engine.query("SELECT unnest($m) AS m, unnest($k) AS k", {"m": ["a", "b"], "k": [1, 2.5]})
+        assert got.to_pylist() == [{"m": "a", "k": 1.0}, {"m": "b", "k": 2.5}]
+    finally:
+        engine.close()

@@ -109,3 +109,44 @@ def test_serve_workers_hands_the_settings_to_each_worker(web_store, web_dataset,
         settings_from_json(json.dumps({**json.loads(settings_to_json(s)), "colour": "red"}))
     out = CliRunner().invoke(cli, ["--lang", "en", *base, "--workers", "0"])
     assert out.exit_code == 2 and "--workers must be 1–64" in out.output
+
+
+def test_serve_engine_options(web_store, web_dataset, monkeypatch, pg_url):
+    """--engine postgres --pg URL serves off PostgreSQL (the engine opened before uvicorn starts, so a bad
+    server exits 2 at once); spark, postgres without --pg and postgres with several workers are refused."""
+    import uvicorn
+
+    from gridaudit.web.settings import settings_from_json, settings_to_json
+
+    started: dict = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: started.update(app=app, **kw))
+    runner = CliRunner()
+    base = ["--lang", "en", "serve", "--dataset", str(web_dataset), "--store", str(web_store)]
+    out = runner.invoke(cli, [*base])
+    assert out.exit_code == 0, out.output
+    default = started.pop("app")
+    started.clear()
+    assert default.state.settings.engine.kind == "duckdb" and default.state.engines.opened == 0  # opened lazily
+    default.state.store.dispose()
+    out = runner.invoke(cli, [*base, "--engine", "postgres", "--pg", pg_url, "--threads", "2"])
+    assert out.exit_code == 0, out.output
+    app = started.pop("app")
+    started.clear()
+    try:
+        engines = app.state.engines
+        assert engines.opened == 1 and [s.engine.name for s in engines._slots.values()] == ["postgres"]
+        s = app.state.settings
+        assert (s.engine.kind, s.engine.postgres_url, s.engine.threads) == ("postgres", pg_url, 2)
+        assert settings_from_json(settings_to_json(s)) == s
+    finally:
+        engines.close()
+        app.state.store.dispose()
+    out = runner.invoke(cli, [*base, "--engine", "postgres", "--pg", "postgresql://nobody@127.0.0.1:1/none"])
+    assert out.exit_code == 2 and "cannot start engine postgres" in out.output and started == {}  # never served
+    out = runner.invoke(cli, [*base, "--engine", "postgres"])
+    assert out.exit_code == 2 and "--engine postgres needs --pg" in out.output
+    out = runner.invoke(cli, [*base, "--engine", "postgres", "--pg", pg_url, "--workers", "2"])
+    assert out.exit_code == 2 and "--workers 1 only" in out.output
+    out = runner.invoke(cli, [*base, "--engine", "spark"])
+    assert out.exit_code == 2 and "does not serve from --engine spark" in out.output
+    assert started == {}

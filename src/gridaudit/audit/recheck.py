@@ -9,7 +9,10 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from gridaudit.engines import EngineSettings
 
 
 @dataclass(frozen=True)
@@ -27,18 +30,24 @@ def _rules_api() -> Any | None:
         return None
 
 
-def run_rule_findings(rule_id: str, dataset_dir: str | Path, period: str) -> tuple[Any | None, str]:
-    """Findings of one rule on a dataset for one period: (table, "") or (None, why not)."""
+def run_rule_findings(
+    rule_id: str, dataset_dir: str | Path, period: str, settings: EngineSettings | None = None
+) -> tuple[Any | None, str]:
+    """Findings of one rule on a dataset for one period: (table, "") or (None, why not).
+
+    The rule runs on the engine ``settings`` name (:func:`gridaudit.engines.open_engine`); by default DuckDB
+    with the rules run's memory and thread limits (``EngineSettings()``, as ``gridaudit rules run``)."""
     runner = _rules_api()
     if runner is None:
         return None, "the rules engine (gridaudit.rules) is not installed"
     from gridaudit.dataset import open_dataset
+    from gridaudit.engines import EngineSettings, open_engine
     from gridaudit.rules import load_catalog
 
     rules = [r for r in load_catalog() if r.id == rule_id]
     if not rules:
         return None, f"rule {rule_id} is not in the rules catalog"
-    engine = runner.duckdb_engine(open_dataset(dataset_dir))  # the rules run's memory and thread limits
+    engine = open_engine(open_dataset(dataset_dir), settings or EngineSettings())
     try:
         table, reports = runner.run_rules(engine, rules, period=period)
     finally:

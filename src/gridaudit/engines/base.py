@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import pyarrow as pa
 
 from gridaudit.i18n import both
+
+if TYPE_CHECKING:
+    from gridaudit.dataset import Dataset
 
 ENGINE_KINDS = ("duckdb", "postgres", "spark")
 DEFAULT_MEMORY_LIMIT = "4GB"
@@ -23,6 +26,12 @@ class Engine(Protocol):
     """What every engine implements and every analyzer uses (DuckDB-dialect SQL, ``$name`` parameters)."""
 
     name: str
+
+    @property
+    def dataset(self) -> Dataset | None:
+        """The dataset version the engine reads (its folder holds the findings store); None only for a
+        PostgreSQL replica opened without one."""
+        ...
 
     def tables(self) -> set[str]:
         """Names of the tables (views, registered and materialised tables) the engine can query."""
@@ -55,6 +64,17 @@ class Engine(Protocol):
 
     def interrupt(self) -> None:
         """Stop the query running on this engine (called from another thread); a no-op when none runs."""
+        ...
+
+    def fork(self) -> Engine:
+        """An engine for use on another thread over the same dataset tables, without opening them again.
+
+        The fork has its own connection (DuckDB: a cursor of this engine's connection; PostgreSQL: a new
+        connection on the same schema; Spark: the same session with its own job group), so its queries,
+        :meth:`interrupt`, registered and materialised tables are its own; tables this engine registered or
+        materialised are not promised to it. It starts locked down when this engine is. Close each fork
+        (closing it leaves this engine open) before closing this engine.
+        """
         ...
 
     def close(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import duckdb
@@ -18,13 +19,17 @@ def sql_literal(text: str) -> str:
 
 
 class DuckDBEngine:
-    """DuckDB over a dataset version; ``threads`` and ``memory_limit`` bound the resources used."""
+    """DuckDB over a dataset version; ``threads`` and ``memory_limit`` bound the resources used.
+
+    :meth:`fork` gives another thread the same views through a cursor of this connection (a DuckDB connection
+    is not shared across threads; a cursor is a connection of its own to the same database, so its temporary
+    and registered tables stay its own): the views are made and described once, not per fork.
+    """
 
     name = "duckdb"
 
     def __init__(self, dataset: Dataset, threads: int | None = None, memory_limit: str | None = None) -> None:
-        self.dataset = dataset
-        self.con = duckdb.connect()
+        self._setup(dataset, duckdb.connect())
         self.con.execute("SET enable_progress_bar = false")
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
@@ -40,14 +45,30 @@ class DuckDBEngine:
             if nulls:  # a dataset from an older contract: its missing optional columns read as NULL
                 self.con.execute(f'CREATE OR REPLACE VIEW "{table}" AS SELECT *, {", ".join(nulls)} FROM {source}')
 
+    def _setup(self, dataset: Dataset, con: duckdb.DuckDBPyConnection, locked: bool = False) -> None:
+        self.dataset = dataset
+        self.con = con
+        self._made_tables: set[str] = set()
+        self._registered: set[str] = set()
+        self._locked = locked
+        self._fork_lock = threading.Lock()
+
+    def fork(self) -> DuckDBEngine:
+        """The same views for another thread: a cursor of this connection (its own temporary and registered
+        tables, its own :meth:`interrupt`). DuckDB's lock-down is database-wide: a fork of a locked engine is
+        locked, and locking a fork locks this engine and its other forks too."""
+        child = DuckDBEngine.__new__(DuckDBEngine)
+        with self._fork_lock:  # one cursor at a time: the parent connection is not used from two threads at once
+            cursor = self.con.cursor()
+        child._setup(self.dataset, cursor, locked=self._locked)
+        return child
+
     def tables(self) -> set[str]:
         """Names of the dataset tables (views) and of the tables registered or materialised since."""
         return set(self.dataset.tables()) | self._made()
 
     def _made(self) -> set[str]:
-        # an attribute set on first use: subclasses sharing another engine's connection skip __init__
-        made: set[str] = self.__dict__.setdefault("_made_tables", set())
-        return made
+        return self._made_tables
 
     def columns(self, table: str) -> list[str]:
         """Column names of a dataset view, registered or materialised table."""
@@ -64,7 +85,7 @@ class DuckDBEngine:
         """Expose an in-memory Arrow table as ``name`` (e.g. the runner's ``workday_calendar``)."""
         self.con.register(name, table)
         self._made().add(name)
-        self.__dict__.setdefault("_registered", set()).add(name)
+        self._registered.add(name)
 
     def materialise(self, name: str, sql: str, params: dict[str, Any] | None = None) -> None:
         """Run one SELECT (bound ``$name`` ``params``, if any) into temporary table ``name`` (a derived table)."""
@@ -73,10 +94,9 @@ class DuckDBEngine:
 
     def drop_materialised(self, name: str) -> None:
         """Drop a table made by :meth:`materialise` or :meth:`register_table` (frees its memory)."""
-        registered: set[str] = self.__dict__.setdefault("_registered", set())
-        if name in registered:  # a registered Arrow table is a view of the connection, not a temp table
+        if name in self._registered:  # a registered Arrow table is a view of the connection, not a temp table
             self.con.unregister(name)
-            registered.discard(name)
+            self._registered.discard(name)
         else:
             self.con.execute(f'DROP TABLE IF EXISTS temp."{name}"')
         self._made().discard(name)
@@ -87,7 +107,7 @@ class DuckDBEngine:
         After this the connection can still read the dataset's views, but ``read_csv('/etc/passwd')``,
         ``COPY ... TO`` elsewhere, ``ATTACH`` and changing settings fail.
         """
-        if getattr(self, "_locked", False):
+        if self._locked:
             return
         folders = {str(self.dataset.path) + "/", str(self.dataset.path.resolve()) + "/"}
         for table in self.dataset.tables():  # tables may be links to files kept elsewhere

@@ -19,7 +19,7 @@ from gridaudit.contract import load_contract
 from gridaudit.dataset import Dataset
 from gridaudit.engines.base import columns_of
 from gridaudit.engines.guard import POSTGRES_DENIED, POSTGRES_DENIED_PREFIXES, check_locked
-from gridaudit.engines.transpile import transpile
+from gridaudit.engines.transpile import param_sql_type, transpile
 from gridaudit.i18n import both
 
 PG_TYPES = {
@@ -75,6 +75,8 @@ class PostgresEngine:
         import psycopg
 
         self.url = url
+        self.dataset = dataset
+        self.threads = threads
         self.schema = schema or ("gridaudit_" + (dataset.version if dataset else "replica"))
         _ident(self.schema)
         self.con = psycopg.connect(url, autocommit=True)
@@ -85,6 +87,14 @@ class PostgresEngine:
             self.con.execute(f"SET max_parallel_workers_per_gather = {max(int(threads) - 1, 0)}")
         if dataset is not None:
             self.load(dataset)
+
+    def fork(self) -> PostgresEngine:
+        """A new connection on the same schema (nothing is loaded again; closing it never drops the schema),
+        with the same parallel-worker cap, locked down when this engine is; its temporary tables are its own."""
+        child = PostgresEngine(self.url, schema=self.schema, threads=self.threads)
+        child.dataset = self.dataset
+        child._locked = self._locked
+        return child
 
     def load(self, dataset: Dataset) -> None:
         """Create ``schema`` afresh and COPY every dataset table into it (contract types, extra columns kept)."""
@@ -150,7 +160,7 @@ class PostgresEngine:
         t = _ident(name)
         if self._locked:
             check_locked(sql, "PostgreSQL", POSTGRES_DENIED, POSTGRES_DENIED_PREFIXES)
-        params = params or {}
+        params = _bindable(params or {})
         pg_sql = transpile(sql, "postgres", params)
         with self.con.transaction(), self.con.cursor() as cur:
             cur.execute(f"SET LOCAL search_path TO {_ident(self.schema)}")
@@ -166,7 +176,7 @@ class PostgresEngine:
 
     def query(self, sql: str, params: dict[str, Any] | None = None) -> pa.Table:
         """Run DuckDB-dialect ``sql`` transpiled to PostgreSQL, read-only, with server-bound parameters."""
-        params = params or {}
+        params = _bindable(params or {})
         if self._locked:
             check_locked(sql, "PostgreSQL", POSTGRES_DENIED, POSTGRES_DENIED_PREFIXES)
         pg_sql = transpile(sql, "postgres", params)
@@ -201,6 +211,16 @@ class PostgresEngine:
         if self._drop_on_close and not self.con.closed:
             self.drop()
         self.con.close()
+
+
+def _bindable(params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` as psycopg dumps them: a list of integers and floats (a ``DOUBLE[]`` parameter, see
+    :func:`~gridaudit.engines.transpile.param_sql_type`) becomes a list of floats (psycopg refuses mixed lists)."""
+    out = dict(params)
+    for key, value in params.items():
+        if isinstance(value, list | tuple) and param_sql_type(value) == "DOUBLE[]":
+            out[key] = [None if v is None else float(v) for v in value]
+    return out
 
 
 def _plain(value: Any) -> Any:

@@ -125,13 +125,8 @@ class SparkEngine:
     def __init__(
         self, dataset: Dataset, spark: Any = None, master: str = "local[*]", data_root: str | None = None
     ) -> None:
-        self.dataset = dataset
-        self.spark = spark or spark_session(master)
-        self._views: set[str] = set()
-        self._cached: dict[str, Any] = {}
-        self._locked = False
-        self._files_before = "true"
-        self._group = f"gridaudit-{os.getpid()}-{next(_GROUPS)}"
+        self._setup(dataset, spark or spark_session(master))
+        self._owner = True  # this engine made the dataset views (its forks share them)
         from pyspark.sql import functions as F
 
         contract = load_contract()
@@ -141,11 +136,32 @@ class SparkEngine:
             for col in spec.absent(df.columns) if spec else []:  # a dataset from an older contract
                 df = df.withColumn(col.name, F.lit(None).cast(SPARK_TYPES[col.type]))
             df.createOrReplaceTempView(table)
-            self._views.add(table)
+            self._dataset_views.add(table)
+
+    def _setup(self, dataset: Dataset, spark: Any, dataset_views: set[str] | None = None, locked: bool = False) -> None:
+        self.dataset = dataset
+        self.spark = spark
+        self._dataset_views: set[str] = set() if dataset_views is None else dataset_views
+        self._views: set[str] = set()  # registered and materialised here
+        self._cached: dict[str, Any] = {}
+        self._locked = locked
+        self._locked_here = False  # this engine switched runSQLOnFiles off (and gives it back on close)
+        self._files_before = "true"
+        self._group = f"gridaudit-{os.getpid()}-{next(_GROUPS)}"
+
+    def fork(self) -> SparkEngine:
+        """An engine on the same session and dataset views (nothing is read again), with its own job group
+        (:meth:`interrupt` cancels only its jobs); closing it drops only the views it registered or
+        materialised. Temp views live in the session: forks that run at once must use different stage names.
+        A fork of a locked engine is locked (the session's setting is shared)."""
+        child = SparkEngine.__new__(SparkEngine)
+        child._setup(self.dataset, self.spark, dataset_views=self._dataset_views, locked=self._locked)
+        child._owner = False
+        return child
 
     def tables(self) -> set[str]:
-        """Names of the views this engine created."""
-        return set(self._views)
+        """Names of the dataset views and of the views this engine registered or materialised."""
+        return self._dataset_views | self._views
 
     def columns(self, table: str) -> list[str]:
         """Column names of one of this engine's views (from the plan: no Spark job runs)."""
@@ -208,6 +224,7 @@ class SparkEngine:
         """
         if not self._locked:
             self._files_before = self.spark.conf.get("spark.sql.runSQLOnFiles", "true")
+            self._locked_here = True
         self.spark.conf.set("spark.sql.runSQLOnFiles", "false")
         self._locked = True
 
@@ -216,13 +233,19 @@ class SparkEngine:
         self.spark.sparkContext.cancelJobGroup(self._group)
 
     def close(self) -> None:
-        """Drop this engine's temp views and undo its lock-down (the shared session stays up)."""
-        for view in self._views:
+        """Drop this engine's temp views (a fork: only those it made) and undo its lock-down (the shared session
+        stays up)."""
+        for name in list(self._cached):
+            self._cached.pop(name).unpersist()
+        for view in self._views | (self._dataset_views if self._owner else set()):
             self.spark.catalog.dropTempView(view)
         self._views.clear()
-        if self._locked:  # the session may be shared: give it back as it was
+        if self._owner:
+            self._dataset_views.clear()
+        if self._locked_here:  # the session may be shared: give it back as it was
             self.spark.conf.set("spark.sql.runSQLOnFiles", self._files_before)
-            self._locked = False
+            self._locked_here = False
+        self._locked = False
 
 
 def table_location(dataset: Dataset, table: str, data_root: str | None = None) -> str:

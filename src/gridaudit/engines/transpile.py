@@ -18,7 +18,14 @@ DIALECTS = ("postgres", "spark")
 
 
 def param_sql_type(value: Any) -> str:
-    """The SQL type (DuckDB spelling) a Python parameter value is cast to."""
+    """The SQL type (DuckDB spelling) a Python parameter value is cast to; a list or tuple is an array of its
+    elements' type (integers and floats together: ``DOUBLE[]``; empty, all NULL or mixed: ``VARCHAR[]``), as
+    the views' ``unnest($ids)`` bind."""
+    if isinstance(value, list | tuple):
+        kinds = {param_sql_type(v) for v in value if v is not None}
+        if kinds == {"BIGINT", "DOUBLE"}:
+            kinds = {"DOUBLE"}
+        return (kinds.pop() if len(kinds) == 1 else "VARCHAR") + "[]"
     if isinstance(value, bool):
         return "BOOLEAN"
     if isinstance(value, int):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 import typer
 
@@ -13,6 +12,7 @@ from gridaudit.cli_options import (
     engine_settings,
     memory_limit_option,
     month_option,
+    open_engine_or_exit,
     out_dir_option,
     pg_option,
     spark_conf_option,
@@ -67,7 +67,7 @@ def loss(
     eng = None
     try:
         settings = load_settings(settings_file)
-        eng = _open_engine(dataset, engine_conf)
+        eng = open_engine_or_exit(dataset, engine_conf)
         with console.status(msg("计算线损…", "Balancing line loss…")):
             result = run_loss(dataset, start=date_from, end=date_to, period=period, settings=settings, engine=eng)
         run = append_to_store(result, settings, started, settings_file)
@@ -87,21 +87,6 @@ def loss(
     )
     if out:
         console.print(msg(f"已写出 {len(written)} 个文件到 {out}", f"Wrote {len(written)} files to {out}"))
-
-
-def _open_engine(dataset: str, settings: Any) -> Any:
-    """The engine ``settings`` name over ``dataset``; a dataset or server that cannot be opened exits 2."""
-    from gridaudit.dataset import DatasetError, open_dataset
-    from gridaudit.engines import open_engine
-
-    try:
-        ds = open_dataset(dataset)
-    except DatasetError as exc:
-        die(str(exc))
-    try:
-        return open_engine(ds, settings)
-    except Exception as exc:  # noqa: BLE001 - a server or loading failure is reported, not a traceback
-        die(both(f"无法启动引擎 {settings.kind}：{exc}", f"cannot start engine {settings.kind}: {exc}"))
 
 
 def register(app: typer.Typer) -> None:

@@ -13,6 +13,8 @@ from gridaudit.cli_options import (
     list_option,
     memory_limit_option,
     month_option,
+    open_dataset_or_exit,
+    open_engine_or_exit,
     out_file_option,
     pg_option,
     repeat_option,
@@ -170,8 +172,6 @@ def run_cmd(
 
     from rich.table import Table
 
-    from gridaudit.dataset import DatasetError, open_dataset
-    from gridaudit.engines import open_engine
     from gridaudit.findings import FindingsStoreError, append_run
     from gridaudit.findings.store import copy_run, now_utc
     from gridaudit.rules.loader import RuleError, select_rules
@@ -179,10 +179,7 @@ def run_cmd(
     from gridaudit.rules.runner import run_rules
 
     settings = engine_settings(engine, pg, spark_master, memory_limit, threads, spark_data, spark_conf)
-    try:
-        ds = open_dataset(dataset)
-    except DatasetError as exc:
-        die(str(exc))
+    ds = open_dataset_or_exit(dataset)
     if period:
         from gridaudit.ingest.info import period_outside_data
 
@@ -195,10 +192,7 @@ def run_cmd(
         die(str(exc))
     if not rules:
         die(both("没有可运行的规则", "no rules selected"))
-    try:
-        eng = open_engine(ds, settings)
-    except Exception as exc:  # noqa: BLE001 - a server or loading failure is reported, not a traceback
-        die(both(f"无法启动引擎 {engine}：{exc}", f"cannot start engine {engine}: {exc}"))
+    eng = open_engine_or_exit(ds, settings)
     overrides = parse_sets(sets or [])
     started = now_utc()
     try:

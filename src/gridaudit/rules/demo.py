@@ -16,11 +16,12 @@ def run_demo(dataset: Any, out_dir: str | Path) -> None:
     from rich.table import Table
 
     from gridaudit.dataset import open_dataset
+    from gridaudit.engines import EngineSettings, open_engine
     from gridaudit.findings import append_run
     from gridaudit.findings.store import copy_run, now_utc
     from gridaudit.rules.loader import load_catalog
     from gridaudit.rules.record import rules_provenance
-    from gridaudit.rules.runner import duckdb_engine, run_rules
+    from gridaudit.rules.runner import run_rules
 
     ds = dataset if hasattr(dataset, "tables") else open_dataset(dataset)
     out = Path(out_dir)
@@ -28,7 +29,7 @@ def run_demo(dataset: Any, out_dir: str | Path) -> None:
     rules = load_catalog()
     started = time.perf_counter()
     began = now_utc()
-    engine = duckdb_engine(ds)
+    engine = open_engine(ds, EngineSettings())  # DuckDB with the rules run's limits
     derived: list[Any] = []
     try:
         findings, reports = run_rules(engine, rules, derived_log=derived)

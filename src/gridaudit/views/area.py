@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from gridaudit.audit.models import User
-from gridaudit.engines.duckdb import DuckDBEngine
+from gridaudit.engines import Engine
 from gridaudit.views.common import (
     check_entity_scope,
     check_id,
@@ -55,7 +55,7 @@ class LossEntityView:
         return None if self.month_row is None else self.month_row.get("coverage")
 
 
-def _entity(engine: DuckDBEngine, level: str, entity_id: str) -> dict[str, Any] | None:
+def _entity(engine: Engine, level: str, entity_id: str) -> dict[str, Any] | None:
     table, key = ("areas", "area_id") if level == "area" else ("feeders", "feeder_id")
     if not has_table(engine, table):
         return None
@@ -75,7 +75,7 @@ def _entity(engine: DuckDBEngine, level: str, entity_id: str) -> dict[str, Any] 
 
 
 def loss_entity(
-    engine: DuckDBEngine,
+    engine: Engine,
     session: Any,
     user: User | None,
     level: str,
@@ -172,16 +172,12 @@ def feeder_technical(index: LossIndex, feeder_id: str, history: list[dict[str, A
     return out
 
 
-def area(
-    engine: DuckDBEngine, session: Any, user: User | None, area_id: str, month: str | None = None
-) -> LossEntityView:
+def area(engine: Engine, session: Any, user: User | None, area_id: str, month: str | None = None) -> LossEntityView:
     """The area page (:func:`loss_entity` with level area)."""
     return loss_entity(engine, session, user, "area", area_id, month)
 
 
-def feeder(
-    engine: DuckDBEngine, session: Any, user: User | None, feeder_id: str, month: str | None = None
-) -> LossEntityView:
+def feeder(engine: Engine, session: Any, user: User | None, feeder_id: str, month: str | None = None) -> LossEntityView:
     """The feeder page (:func:`loss_entity` with level feeder)."""
     return loss_entity(engine, session, user, "feeder", feeder_id, month)
 
@@ -198,7 +194,7 @@ class LossList:
 
 
 def loss_list(
-    engine: DuckDBEngine,
+    engine: Engine,
     session: Any,
     user: User | None,
     level: str,

@@ -19,7 +19,8 @@ import pyarrow as pa
 
 from gridaudit.audit.errors import AuditError, Forbidden, NotFound
 from gridaudit.audit.models import Task, User
-from gridaudit.engines.duckdb import DuckDBEngine
+from gridaudit.dataset import Dataset
+from gridaudit.engines import Engine
 
 MONTH_RE = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 ID_RE = re.compile(r"[\w.\-:/]{1,128}")
@@ -77,14 +78,25 @@ def rows(table: pa.Table) -> list[dict[str, Any]]:
     return table.to_pylist()
 
 
-def query_rows(engine: DuckDBEngine, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+def query_rows(engine: Engine, sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """Rows of one bound query on the dataset (an absent optional table is the caller's to check)."""
     return rows(engine.query(sql, params))
 
 
-def has_table(engine: DuckDBEngine, table: str) -> bool:
+def dataset_of(engine: Engine) -> Dataset:
+    """The dataset version ``engine`` reads (its folder holds the findings store); an engine without one
+    (a PostgreSQL replica) is an ``AuditError``: the views need the dataset folder."""
+    if engine.dataset is None:
+        raise AuditError(
+            "此引擎没有数据集目录（视图需要数据集，见 gridaudit serve --dataset）",
+            "this engine has no dataset folder (the views need one: gridaudit serve --dataset)",
+        )
+    return engine.dataset
+
+
+def has_table(engine: Engine, table: str) -> bool:
     """Whether the dataset version holds ``table``."""
-    return engine.dataset.has(table)
+    return dataset_of(engine).has(table)
 
 
 def visible(session: Any, user: User | None) -> set[str] | None:

@@ -1,7 +1,7 @@
 """The customer page (客户全景): profile, meters, daily use with meter events and the suspected theft window,
 readings against AMI, bills, payments, inspections, findings and tasks, the theft-risk score explained.
 
-Dataset tables are read through ``DuckDBEngine.query`` with bound parameters; a table the dataset lacks
+Dataset tables are read through ``Engine.query`` with bound parameters; a table the dataset lacks
 gives an empty list. The daily use is energy (register kWh × the meter's multiplier) summed over the
 customer's meters per day. The suspected theft window is the span of the months of the customer's
 theft-family findings (first day of the first month .. last day of the last). The risk score is the
@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from gridaudit.audit.models import Task, User
-from gridaudit.engines.duckdb import DuckDBEngine
+from gridaudit.engines import Engine
 from gridaudit.findings.query import period_span
 from gridaudit.views.common import check_entity_scope, check_id, has_table, month_days, not_found, query_rows
 from gridaudit.views.findings_read import finding_rows, scoped_findings
@@ -62,7 +62,7 @@ class CustomerView:
     risk: Risk | None
 
 
-def _profile(engine: DuckDBEngine, customer_id: str) -> dict[str, Any] | None:
+def _profile(engine: Engine, customer_id: str) -> dict[str, Any] | None:
     join_area = "LEFT JOIN areas a ON a.area_id = c.area_id" if has_table(engine, "areas") else ""
     join_feeder = "LEFT JOIN feeders f ON f.feeder_id = c.feeder_id" if has_table(engine, "feeders") else ""
     join_unit = "LEFT JOIN units u ON u.unit_id = c.unit_id" if has_table(engine, "units") else ""
@@ -81,7 +81,7 @@ def _profile(engine: DuckDBEngine, customer_id: str) -> dict[str, Any] | None:
     return found[0] if found else None
 
 
-def _window(engine: DuckDBEngine, meter_ids: list[str], month: str | None) -> tuple[date, date] | None:
+def _window(engine: Engine, meter_ids: list[str], month: str | None) -> tuple[date, date] | None:
     if not meter_ids or not has_table(engine, "daily_usage"):
         return None
     if month is not None:
@@ -149,7 +149,7 @@ def _tasks(session: Any, user: User | None, entity_ids: list[tuple[str, str]]) -
 
 
 def customer(
-    engine: DuckDBEngine, session: Any, user: User | None, customer_id: str, month: str | None = None
+    engine: Engine, session: Any, user: User | None, customer_id: str, month: str | None = None
 ) -> CustomerView:
     """The customer page of ``customer_id`` (daily use of the ``DAYS`` days up to the end of ``month``, or
     up to the customer's last day of data). Unknown: ``NotFound``; outside the user's scope: ``Forbidden``."""

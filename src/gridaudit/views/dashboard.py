@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from gridaudit.audit.models import User
-from gridaudit.engines.duckdb import DuckDBEngine
+from gridaudit.engines import Engine
 from gridaudit.findings import FAMILIES, SEVERITIES
 from gridaudit.lineloss.run import LossResult
 from gridaudit.lineloss.settings import BANDS, LEVELS
@@ -64,7 +64,7 @@ class Dashboard:
 
 
 def loss_block(
-    engine: DuckDBEngine, month: str, units: set[str] | None, unit: str | None, settings_file: str | Path | None
+    engine: Engine, month: str, units: set[str] | None, unit: str | None, settings_file: str | Path | None
 ) -> LossBlock | None:
     """Band counts, band history and trend of the loss run over the ``TREND_MONTHS`` up to ``month``."""
     from gridaudit.lineloss.inputs import LossInputError
@@ -122,7 +122,7 @@ _CELLS_LOCK = threading.Lock()
 
 
 def findings_cells(
-    engine: DuckDBEngine, units: set[str] | None, month: str
+    engine: Engine, units: set[str] | None, month: str
 ) -> tuple[int, dict[tuple[str, str], list[float]]]:
     """The month's findings in ``units``: how many, and (family, severity) → [count, ¥ at stake]; cached per
     findings runs, dataset version, month and units (a few dozen kept)."""
@@ -151,7 +151,7 @@ def findings_cells(
 
 
 def dashboard(
-    engine: DuckDBEngine,
+    engine: Engine,
     session: Any,
     user: User | None,
     month: str,

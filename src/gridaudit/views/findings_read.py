@@ -7,30 +7,31 @@ from typing import Any
 
 import pyarrow as pa
 
-from gridaudit.engines.duckdb import DuckDBEngine
+from gridaudit.engines import Engine
 from gridaudit.findings.query import FindingFilter, filter_findings, sort_findings
+from gridaudit.views.common import dataset_of
 
 
-def latest_findings(engine: DuckDBEngine) -> pa.Table:
+def latest_findings(engine: Engine) -> pa.Table:
     """The latest run of each analyzer with ``unit_id`` (and ``area_id``, ``analyzer``), for the engine's dataset
     version: :func:`gridaudit.audit.findings_view.load_findings`, read and widened once per version and runs."""
     from gridaudit.audit.findings_view import load_findings as widened
 
-    ds = engine.dataset
+    ds = dataset_of(engine)
     return widened(ds.root, ds.version)[0]
 
 
-def findings_key(engine: DuckDBEngine) -> tuple[str, str, tuple[str, ...]]:
+def findings_key(engine: Engine) -> tuple[str, str, tuple[str, ...]]:
     """What the latest findings of the engine's dataset version depend on: (folder, version, run ids); a view
     that caches a roll-up of them keys it by this (a new run or version is a new key)."""
     from gridaudit.audit.findings_view import latest_key
 
-    ds = engine.dataset
+    ds = dataset_of(engine)
     return latest_key(ds.root, ds.version)
 
 
 def scoped_findings(
-    engine: DuckDBEngine,
+    engine: Engine,
     units: set[str] | None,
     *,
     period: str | None = None,

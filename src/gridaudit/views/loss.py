@@ -18,13 +18,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from gridaudit.engines.duckdb import DuckDBEngine
+from gridaudit.engines import Engine
 from gridaudit.i18n import both
 from gridaudit.lineloss.inputs import LossInputError
 from gridaudit.lineloss.run import LossResult, run_loss
 from gridaudit.lineloss.settings import LossSettings, load_settings
 from gridaudit.lineloss.stored import latest_loss_outputs, load_result
-from gridaudit.views.common import month_days, shift_month
+from gridaudit.views.common import dataset_of, month_days, shift_month
 
 MAX_CACHED = 8
 _CACHE: OrderedDict[tuple[str, str, str, str, str], LossResult] = OrderedDict()
@@ -38,9 +38,9 @@ def loss_settings(settings_file: str | Path | None = None) -> LossSettings:
     return load_settings(settings_file)
 
 
-def data_months(engine: DuckDBEngine) -> tuple[str, str]:
+def data_months(engine: Engine) -> tuple[str, str]:
     """The first and last month of daily usage in the dataset (cached per version)."""
-    ds = engine.dataset
+    ds = dataset_of(engine)
     key = (str(ds.root), ds.version)
     if key not in _SPANS:
         lo, hi = engine.query("SELECT MIN(day) AS lo, MAX(day) AS hi FROM daily_usage").to_pylist()[0].values()
@@ -51,19 +51,19 @@ def data_months(engine: DuckDBEngine) -> tuple[str, str]:
     return lo.strftime("%Y-%m"), hi.strftime("%Y-%m")
 
 
-def window_months(engine: DuckDBEngine, month: str, months: int) -> tuple[str, str]:
+def window_months(engine: Engine, month: str, months: int) -> tuple[str, str]:
     """The ``months`` months up to ``month``, clipped to the months the dataset has."""
     lo, hi = data_months(engine)
     first = max(shift_month(month, -(months - 1)), lo)
     return first, min(month, hi)
 
 
-def loss_outputs(engine: DuckDBEngine, first: str, last: str, settings_file: str | Path | None = None) -> LossResult:
+def loss_outputs(engine: Engine, first: str, last: str, settings_file: str | Path | None = None) -> LossResult:
     """The line-loss outputs over the months ``first``..``last``: a stored run's, else computed (cached; see the
     module docstring).
 
     A window with no data is ``LossInputError`` (its message names the months the data covers)."""
-    ds = engine.dataset
+    ds = dataset_of(engine)
     key = _key(engine, first, last, settings_file)
     with _LOCK:
         hit = _CACHE.get(key)
@@ -76,7 +76,7 @@ def loss_outputs(engine: DuckDBEngine, first: str, last: str, settings_file: str
     if stored is not None:
         result = load_result(stored, start, end)
     else:
-        result = run_loss(ds, start=start, end=end, settings=settings)
+        result = run_loss(ds, start=start, end=end, settings=settings, engine=engine)  # on the page's engine
         result.notes.append(
             both(
                 f"没有覆盖 {first}..{last} 的线损运行，本页现算（运行 gridaudit loss 可预先计算）",
@@ -92,15 +92,13 @@ def loss_outputs(engine: DuckDBEngine, first: str, last: str, settings_file: str
     return result
 
 
-def _key(
-    engine: DuckDBEngine, first: str, last: str, settings_file: str | Path | None
-) -> tuple[str, str, str, str, str]:
-    ds = engine.dataset
+def _key(engine: Engine, first: str, last: str, settings_file: str | Path | None) -> tuple[str, str, str, str, str]:
+    ds = dataset_of(engine)
     return (str(ds.root), ds.version, first, last, str(settings_file or ""))
 
 
 def loss_derived(
-    engine: DuckDBEngine,
+    engine: Engine,
     first: str,
     last: str,
     settings_file: str | Path | None,

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from gridaudit.engines.duckdb import DuckDBEngine
+from gridaudit.engines import Engine
 from gridaudit.lineloss.run import LossResult
 
 
@@ -75,7 +75,7 @@ def build_index(result: LossResult) -> LossIndex:
     )
 
 
-def loss_index(engine: DuckDBEngine, first: str, last: str, settings_file: str | Path | None = None) -> LossIndex:
+def loss_index(engine: Engine, first: str, last: str, settings_file: str | Path | None = None) -> LossIndex:
     """The :class:`LossIndex` of the loss outputs over ``first``..``last`` (built once per cached result)."""
     from gridaudit.views.loss import loss_derived
 

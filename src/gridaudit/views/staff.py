@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from gridaudit.audit.models import Plan, Rectification, Task, User
-from gridaudit.engines.duckdb import DuckDBEngine
+from gridaudit.engines import Engine
 from gridaudit.views.common import (
     check_entity_scope,
     check_id,
     check_month,
+    dataset_of,
     has_table,
     not_found,
     query_rows,
@@ -50,7 +51,7 @@ def _months(session: Any, month: str | None, months: int) -> list[str]:
 
 
 def staff(
-    engine: DuckDBEngine, session: Any, user: User | None, staff_id: str, month: str | None = None, months: int = MONTHS
+    engine: Engine, session: Any, user: User | None, staff_id: str, month: str | None = None, months: int = MONTHS
 ) -> StaffView:
     """The page of staff member ``staff_id`` (assessment of the ``months`` months up to ``month``, default the
     newest plan month)."""
@@ -77,7 +78,7 @@ def staff(
 
     assessment = []
     for m in _months(session, month, months):
-        for r in assess(session, m, engine.dataset.root, user=user):
+        for r in assess(session, m, dataset_of(engine).root, user=user):
             if r.level == "staff" and r.key == staff_id:
                 assessment.append({"month": m, **assessment_record(r)})
     users = list(

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from gridaudit.engines.duckdb import DuckDBEngine
+from gridaudit.engines import Engine
 from gridaudit.views.common import has_table, link, query_rows
 
 TOP = 10
@@ -43,14 +43,14 @@ class Standings:
         return LEVEL_TEXT.get(level, (level, level))
 
 
-def _person_units(engine: DuckDBEngine, ids: list[str]) -> dict[str, str]:
+def _person_units(engine: Engine, ids: list[str]) -> dict[str, str]:
     if not ids or not has_table(engine, "staff"):
         return {}
     rows = query_rows(engine, "SELECT staff_id, unit_id FROM staff WHERE staff_id IN (SELECT unnest($i))", {"i": ids})
     return {str(r["staff_id"]): str(r["unit_id"]) for r in rows if r["unit_id"] is not None}
 
 
-def month_standings(engine: DuckDBEngine, session: Any, month: str, units: set[str] | None) -> Standings:
+def month_standings(engine: Engine, session: Any, month: str, units: set[str] | None) -> Standings:
     """The newest booked standings of ``month`` within ``units`` (None: all)."""
     from sqlalchemy import select
 

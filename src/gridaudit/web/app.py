@@ -118,7 +118,7 @@ def create_app(settings: WebSettings) -> FastAPI:
     app.state.settings = settings
     app.state.store = open_store(settings.store, settings.attachments)
     app.state.read_engine = None  # made on first use (web.deps.read_session)
-    app.state.engines = DatasetEngines(settings.dataset) if settings.dataset is not None else None
+    app.state.engines = DatasetEngines(settings.dataset, settings.engine) if settings.dataset is not None else None
     nav: list[NavItem] = []
     for module, router in _routers(pages):
         app.include_router(router, include_in_schema=False)

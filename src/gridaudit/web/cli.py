@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from gridaudit.audit.cli_common import StoreOpt
+from gridaudit.cli_options import engine_option, engine_settings, memory_limit_option, pg_option, threads_option
 from gridaudit.console import console, die, example
 from gridaudit.i18n import get_lang, msg
 from gridaudit.sqlconsole import DEFAULT_CONSOLE
@@ -43,8 +44,16 @@ def serve_command(
             help="uvicorn worker processes (sessions live in the store, so any worker serves any user) / 工作进程数",
         ),
     ] = 1,
+    engine: str = engine_option(),
+    pg: str | None = pg_option(),
+    memory_limit: str | None = memory_limit_option(None),
+    threads: int | None = threads_option(),
 ) -> None:
-    """Run the web app (稽查 Web 应用): tasks, plans and the audit loop in the browser, and the REST API."""
+    """Run the web app (稽查 Web 应用): tasks, plans and the audit loop in the browser, and the REST API.
+
+    The pages read the dataset on DuckDB (default) or, with --engine postgres --pg URL, on PostgreSQL: each
+    dataset version is loaded into a schema of its own when the server starts or the version changes
+    (docs/web.md). The SQL console always runs on DuckDB, locked down."""
     from dataclasses import replace
 
     from gridaudit.audit.errors import AuditError
@@ -69,6 +78,7 @@ def serve_command(
         die(msg(f"--sql-rows 应在 1–1000000 之间：{sql_rows}", f"--sql-rows must be 1–1,000,000: {sql_rows}"))
     if not 1 <= workers <= 64:
         die(msg(f"--workers 应在 1–64 之间：{workers}", f"--workers must be 1–64: {workers}"))
+    engine_conf = _engine_conf(engine, pg, memory_limit, threads, workers)
     try:
         settings = WebSettings(
             store=store or DEFAULT_STORE,
@@ -78,12 +88,15 @@ def serve_command(
             lang=get_lang(),
             rewards=rewards,
             console=replace(DEFAULT_CONSOLE, time_limit_seconds=sql_timeout, row_cap=sql_rows),
+            engine=engine_conf,
         )
         app = create_app(settings)
     except AuditError as exc:
         die(exc.text())
     except ValueError as exc:
         die(str(exc))
+    if engine_conf.kind != "duckdb" and app.state.engines is not None:
+        _warm(app, engine_conf.kind)
     import uvicorn
 
     console.print(msg(f"稽查 Web 应用：http://{host}:{port}/", f"web app: http://{host}:{port}/"), highlight=False)
@@ -111,6 +124,39 @@ def serve_command(
     )
 
 
+def _engine_conf(engine: str, pg: str | None, memory_limit: str | None, threads: int | None, workers: int) -> Any:
+    """The pages' :class:`~gridaudit.engines.EngineSettings` (exit 2 for what the web cannot serve from)."""
+    if engine == "spark":
+        die(
+            msg(
+                "Web 应用不支持 --engine spark（Spark 的临时视图由所有请求共享）：请用 duckdb 或 postgres",
+                "the web app does not serve from --engine spark (Spark's temp views are shared by every request, "
+                "so concurrent pages would overwrite each other's stages): use duckdb or postgres",
+            )
+        )
+    if engine == "postgres" and workers > 1:
+        die(
+            msg(
+                "--engine postgres 只支持 --workers 1（每个工作进程都会把数据集载入同一 schema）",
+                "--engine postgres serves with --workers 1 only (each worker would load the dataset into the same "
+                "schema)",
+            )
+        )
+    return engine_settings(engine, pg, memory_limit=memory_limit, threads=threads)
+
+
+def _warm(app: Any, kind: str) -> None:
+    """Open the current version's engine before serving: an unreachable server or a failed load exits 2."""
+    from gridaudit.web.app import shutdown
+
+    try:
+        app.state.engines.warm()
+    except Exception as exc:  # noqa: BLE001 - a server or loading failure is reported, not a traceback
+        shutdown(app)
+        app.state.store.dispose()
+        die(msg(f"无法启动引擎 {kind}：{exc}", f"cannot start engine {kind}: {exc}"))
+
+
 def register(app: typer.Typer) -> None:
     """Add ``gridaudit serve`` to the root command."""
     app.command(
@@ -121,5 +167,6 @@ def register(app: typer.Typer) -> None:
             "--secure-cookies",
             "gridaudit serve --dataset ds --store cases.db --sql-timeout 30 --sql-rows 50000",
             "gridaudit serve --dataset ds --store postgresql://audit@db.example/cases --workers 4",
+            "gridaudit serve --dataset ds --store cases.db --engine postgres --pg postgresql://gridaudit@db.example/audit",
         ),
     )(serve_command)

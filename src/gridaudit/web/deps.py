@@ -12,8 +12,8 @@
   write lock: on SQLite a plain deferred transaction with ``query_only`` on, never ``BEGIN IMMEDIATE``, so
   readers never queue behind each other or behind a writer). ``StoreSession``: a ``Store.transaction``
   session for POST handlers (commit when it returns, roll back on any error, before the response is sent).
-* ``Engine``: the app's ``DatasetEngines`` cursor on the dataset's current version (one DuckDB engine per
-  dataset version per worker, a cursor per request: ``gridaudit.web.engines``).
+* ``Engine``: the app's ``DatasetEngines`` fork on the dataset's current version (one engine per dataset
+  version per worker, of the kind the web settings name, a fork per request: ``gridaudit.web.engines``).
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from gridaudit.audit.store import Store
-    from gridaudit.engines.duckdb import DuckDBEngine
+    from gridaudit.engines import Engine as DatasetEngine
 
 bearer_scheme = HTTPBearer(auto_error=False, description="API token: gridaudit audit users token ID")
 
@@ -208,9 +208,10 @@ def store_session(request: Request) -> Iterator[Session]:
 StoreSession = Annotated[Any, Depends(store_session, scope="function")]
 
 
-def dataset_engine(request: Request) -> Iterator[DuckDBEngine]:
-    """An engine on the app's dataset (its current version) for one request: a cursor of the worker's shared
-    engine (``gridaudit.web.engines.DatasetEngines``), closed after the handler."""
+def dataset_engine(request: Request) -> Iterator[DatasetEngine]:
+    """An engine on the app's dataset (its current version) for one request: a fork of the worker's shared
+    engine (``gridaudit.web.engines.DatasetEngines``), closed after the handler; use only the
+    :class:`gridaudit.engines.Engine` protocol on it."""
     engines = getattr(request.app.state, "engines", None)
     if engines is None:
         raise AuditError(

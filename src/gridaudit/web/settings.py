@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
+from gridaudit.engines import EngineSettings
 from gridaudit.i18n import LANGS
 from gridaudit.sqlconsole import DEFAULT_CONSOLE, ConsoleSettings
 
@@ -14,7 +15,9 @@ from gridaudit.sqlconsole import DEFAULT_CONSOLE, ConsoleSettings
 class WebSettings:
     """What ``create_app`` needs.
 
-    * ``dataset``: the dataset folder pages read through ``DuckDBEngine`` (None: pages needing data say so);
+    * ``dataset``: the dataset folder pages read (None: pages needing data say so);
+    * ``engine``: the engine the pages read it on (:class:`~gridaudit.engines.EngineSettings`: DuckDB by
+      default, without a memory limit of its own; ``postgres`` loads each dataset version into a schema);
     * ``store``: the case store (``--store``: a SQLite file/folder or a ``postgresql://`` URL);
     * ``attachments``: attachment folder (None: next to a SQLite store, see ``audit.store``);
     * ``idle_minutes``: a session unused this long ends (the user logs in again);
@@ -35,6 +38,7 @@ class WebSettings:
     login_window_s: int = 60
     console: ConsoleSettings = DEFAULT_CONSOLE
     rewards: Path | None = None
+    engine: EngineSettings = field(default_factory=lambda: EngineSettings(memory_limit=None))
 
     def __post_init__(self) -> None:
         if self.lang not in LANGS:
@@ -66,4 +70,6 @@ def settings_from_json(text: str) -> WebSettings:
             data[name] = Path(data[name])
     if data.get("console") is not None:
         data["console"] = ConsoleSettings(**data["console"])
+    if data.get("engine") is not None:
+        data["engine"] = EngineSettings(**data["engine"])
     return WebSettings(**data)
