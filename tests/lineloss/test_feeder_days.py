@@ -63,11 +63,11 @@ def _row(result: LossResult, entity: str, table: str = "monthly", period: str = 
     )
 
 
-@pytest.mark.parametrize("min_day_coverage", [0.0, 0.95])
+@pytest.mark.parametrize("min_day_coverage", [0.0, 0.7, 0.95])
 def test_a_missing_area_meter_day_leaves_the_feeder_day_out(tmp_path, tiny, min_day_coverage):
-    """Area meters are not a share of the feeder's sales meters: one silent area meter leaves the feeder day out
-    whatever the customer coverage threshold (before, with 0.0 — or on a feeder with 20+ areas at 0.95 — it counted,
-    and the area's energy was missing from the feeder's out)."""
+    """A silent area meter is not excused by the coverage share: it leaves the feeder day out whatever the
+    threshold (F1 has 4 sales meters, so 3 of 4 = 75 % passed 0.7 and 0.0 before — as one of 20+ areas passes 95 %
+    — and the area's energy was missing from the feeder's out)."""
     root, _ = tiny
     ds = without_days(root, tmp_path / "ds", ["MT_A2"], [GAP])
     r = run_loss(ds, period="2025-01", settings=LossSettings(days=CompleteDays(min_day_coverage=min_day_coverage)))
@@ -112,20 +112,25 @@ def test_a_missing_head_meter_day_leaves_feeder_voltage_and_unit_out(tmp_path, t
 
 
 def test_a_missing_direct_customer_day_is_a_coverage_question(tmp_path, tiny):
-    """C_DIR is F1's only customer fed directly: its missing day is 0 % coverage (left out at 95 %, kept at 0)."""
+    """C_DIR, F1's only customer fed directly, silent one day: 3 of F1's 4 sales meters (its 3 area meters and C_DIR)
+    reported, 75 % — left out at the default 95 %, kept at 70 % (where a silent area meter is still left out)."""
     root, _ = tiny
     gap = date(2025, 1, 9)
     ds = without_days(root, tmp_path / "ds", ["MC_DIR"], [gap])
     strict = _row(run_loss(ds, period="2025-01"), "F1")
     assert (strict["days_left_out"], strict["left_out_days"]) == (1, gap.isoformat())
-    assert (strict["meter_days_reporting"], strict["meter_days_expected"]) == (30, 31)
+    assert (strict["meter_days_reporting"], strict["meter_days_expected"]) == (4 * 31 - 1, 4 * 31)
+    assert (strict["area_days_measured"], strict["area_days_expected"]) == (3 * 31, 3 * 31)
     assert strict["coverage_used"] == pytest.approx(1.0)
-    loose = run_loss(ds, period="2025-01", settings=LossSettings(days=CompleteDays(min_day_coverage=0.0)))
-    assert _row(loose, "F1")["days_left_out"] == 0
+    loose = run_loss(ds, period="2025-01", settings=LossSettings(days=CompleteDays(min_day_coverage=0.7)))
+    f1 = _row(loose, "F1")
+    assert f1["days_left_out"] == 0
+    assert f1["loss_rate_pct"] == pytest.approx(_feeder_rate(ds, "F1", []), abs=1e-9)
 
 
-def test_coverage_counts_customer_meters_only(tiny):
-    """meter_days_* are customer meters: a feeder's customers fed directly, a unit's customers (no area meters)."""
+def test_coverage_counts_the_sales_side_meters(tiny):
+    """meter_days_* count the sales side: a feeder's area meters and customers fed directly; a unit's customers
+    (area meters cancel out of a unit's balance, so they are not in its coverage)."""
     root, truth = tiny
     r = run_loss(root, period="2025-01")
     customers = open_dataset(root).read("customers")
@@ -133,12 +138,13 @@ def test_coverage_counts_customer_meters_only(tiny):
     direct = {
         f: pc.sum(pc.and_(pc.equal(customers["feeder_id"], f), pc.is_null(customers["area_id"]))).as_py() for f in on
     }
+    areas = {"F1": 3, "F2": 1}
     for f in ("F1", "F2"):
         row = _row(r, f)
-        assert row["meter_days_expected"] == 31 * direct[f], f
-        assert (row["area_days_measured"], row["area_days_expected"]) == (31 * (3 if f == "F1" else 1),) * 2
-    assert _row(r, "F2")["coverage"] == pytest.approx(1.0)  # nobody fed directly: nothing missing
+        assert row["meter_days_expected"] == 31 * (direct[f] + areas[f]), f
+        assert (row["area_days_measured"], row["area_days_expected"]) == (31 * areas[f],) * 2
     assert _row(r, "U1")["meter_days_expected"] == 31 * on["F1"]
+    assert _row(r, "U1:10.0kV")["meter_days_expected"] == 31 * (direct["F1"] + areas["F1"])
     u0 = _row(r, "U0")
     assert u0["meter_days_expected"] == 31 * customers.num_rows
     assert u0["meter_days_expected"] - u0["meter_days_reporting"] == 5  # truth["gappy"] silent on days 10–14

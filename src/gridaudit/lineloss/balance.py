@@ -12,7 +12,8 @@ Everything after that works on the small node × day table:
 
 Areas roll up to voltage level and unit through their feeder (the network tree). Missing supply counts
 as 0 kWh in the balance so totals always tie out; rates and bands of months and windows are over the
-computable days only (``DAY_OK``: supply complete and enough sales meters reporting; settings ``days``).
+computable days only (:func:`day_ok`: supply meters complete, every area meter on the sales side complete — a
+feeder's and its voltage level's — and enough sales meters reporting; settings ``days``).
 """
 
 from __future__ import annotations
@@ -200,9 +201,9 @@ FROM grid g LEFT JOIN ll_node_scan s ON s.node_no = g.node_no AND s.day = g.day
 # the complete-day rule (DAY_OK): sup_rep/sup_exp = the supply meters (area: area_total; feeder: feeder_head;
 # voltage: those of its feeders or areas; unit: the feeder heads); area_ok/area_n = the areas on the sales side
 # (feeder and its voltage level: Σ area supply is part of the feeder's out) whose area meters all reported, of
-# all of them (an area with neither meter nor customers expected counts as measured); rep/exp = the customer
-# meters on the sales side (area: its customers; feeder: customers fed directly; unit: all its customers, area
-# meters cancel out of the unit's balance).
+# all of them (an area with neither meter nor customers expected counts as measured); rep/exp = the meters on the
+# sales side (area: its customers; feeder: its area meters + customers fed directly; unit: all its customers —
+# area meters cancel out of its balance, so the unit takes its areas' supply meters back out of its feeders').
 LEVEL_DAY_SQL = f"""
 WITH a AS (
     SELECT ar.area_id, ar.feeder_id, ar.unit_id AS area_unit, f.unit_id AS tree_unit, f.voltage_kv AS feeder_kv,
@@ -221,7 +222,8 @@ WITH a AS (
     JOIN ll_node_day sal ON sal.node_no = nl.node_no AND sal.day = sup.day
 ),
 fa AS (
-    SELECT feeder_id, day, SUM(supply) AS supply, SUM(measured) AS measured, COUNT(*) AS areas
+    SELECT feeder_id, day, SUM(supply) AS supply, SUM(sup_rep) AS rep, SUM(sup_exp) AS exp,
+           SUM(measured) AS measured, COUNT(*) AS areas
     FROM a GROUP BY feeder_id, day
 ),
 f AS (
@@ -230,7 +232,7 @@ f AS (
            COALESCE(fa.supply, CAST(0 AS {ENERGY})) + COALESCE(dir.wh, CAST(0 AS {ENERGY})) AS sales,
            sup.reporting AS sup_rep, sup.expected AS sup_exp,
            CAST(COALESCE(fa.measured, 0) AS BIGINT) AS area_ok, CAST(COALESCE(fa.areas, 0) AS BIGINT) AS area_n,
-           dir.reporting AS rep, dir.expected AS exp
+           COALESCE(fa.rep, 0) + dir.reporting AS rep, COALESCE(fa.exp, 0) + dir.expected AS exp
     FROM feeders fd
     JOIN ll_nodes ns ON ns.node_kind = 'feeder_supply' AND ns.node_id = fd.feeder_id
     JOIN ll_nodes nd ON nd.node_kind = 'feeder_direct' AND nd.node_id = fd.feeder_id
@@ -263,7 +265,9 @@ SELECT 'unit', uc.ancestor_id, uc.ancestor_id, CAST(NULL AS VARCHAR), CAST(NULL 
          - SUM(CASE WHEN p.level = 'area' THEN p.supply - p.sales ELSE CAST(0 AS {ENERGY}) END),
        SUM(CASE WHEN p.level = 'feeder' THEN p.sup_rep ELSE 0 END),
        SUM(CASE WHEN p.level = 'feeder' THEN p.sup_exp ELSE 0 END),
-       SUM(CAST(0 AS BIGINT)), SUM(CAST(0 AS BIGINT)), SUM(p.rep), SUM(p.exp)
+       SUM(CAST(0 AS BIGINT)), SUM(CAST(0 AS BIGINT)),
+       SUM(p.rep) - SUM(CASE WHEN p.level = 'area' THEN p.sup_rep ELSE 0 END),
+       SUM(p.exp) - SUM(CASE WHEN p.level = 'area' THEN p.sup_exp ELSE 0 END)
 FROM parts p JOIN ll_unit_closure uc ON uc.unit_id = p.tree_unit
 GROUP BY uc.ancestor_id, p.day, p.period
 """
@@ -273,7 +277,7 @@ def day_ok(alias: str = "") -> str:
     """SQL condition: a level-day row (of ``ll_level_day``, ``alias.`` prefixed when given) is computable (可算日).
 
     Its supply meters all reported, every area on its sales side was measured (all area meters reported) and at
-    least ``$min_day_cov`` of its expected customer meters reported.
+    least ``$min_day_cov`` of its expected sales meters reported.
     """
     p = f"{alias}." if alias else ""
     return (
