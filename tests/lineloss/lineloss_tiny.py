@@ -15,8 +15,9 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from gridaudit.dataset import commit_version, stage_version
+from gridaudit.dataset import commit_version, open_dataset, stage_version
 
 START = date(2025, 1, 1)
 DAYS = 90
@@ -239,3 +240,18 @@ def derive(src_root: Path, dst_root: Path, replace: dict[str, pa.Table]) -> Path
         stage.write_table(t, table)
     commit_version(stage, {"sources": [f"derived from {src_root}"]})
     return dst_root
+
+
+def without_days(src_root: Path, dst: Path, meters: list[str], days: list[date]) -> Path:
+    """A copy of the dataset at ``src_root`` with the daily_usage rows of ``meters`` on ``days`` removed."""
+    src = open_dataset(src_root)
+    st = stage_version(dst)
+    gone = pa.array(days, pa.date32())
+    for t in src.tables():
+        tab = src.read(t)
+        if t == "daily_usage":
+            drop = pc.and_(pc.is_in(tab["meter_id"], value_set=pa.array(meters)), pc.is_in(tab["day"], value_set=gone))
+            tab = tab.filter(pc.invert(drop))
+        st.write_table(t, tab)
+    commit_version(st, {"sources": ["test"]})
+    return dst

@@ -7,14 +7,14 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
-import pyarrow.compute as pc
 import pytest
 
-from gridaudit.dataset import commit_version, open_dataset, stage_version
+from gridaudit.dataset import open_dataset
 from gridaudit.lineloss.run import run_loss
 from gridaudit.lineloss.settings import CompleteDays, LossSettings, settings_from_dict
 from gridaudit.settings_file import SettingsError
+
+from .lineloss_tiny import without_days
 
 # A2's rate straight from the raw files over the days not in $skip (integer Wh per meter-day, as documented).
 A2_RATE = """
@@ -29,21 +29,6 @@ SELECT SUM(CASE WHEN role = 'area_total' THEN wh ELSE 0 END) AS supply,
        SUM(CASE WHEN role = 'customer' THEN wh ELSE 0 END) AS sales
 FROM e
 """
-
-
-def _without_supply_days(src_root: Path, dst: Path, meters: list[str], days: list[date]) -> Path:
-    """A copy of the dataset at ``src_root`` with the daily_usage rows of ``meters`` on ``days`` removed."""
-    src = open_dataset(src_root)
-    st = stage_version(dst)
-    gone = pa.array(days, pa.date32())
-    for t in src.tables():
-        tab = src.read(t)
-        if t == "daily_usage":
-            drop = pc.and_(pc.is_in(tab["meter_id"], value_set=pa.array(meters)), pc.is_in(tab["day"], value_set=gone))
-            tab = tab.filter(pc.invert(drop))
-        st.write_table(t, tab)
-    commit_version(st, {"sources": ["test"]})
-    return dst
 
 
 def _independent_rate(root: Path, skip: list[date]) -> float:
@@ -65,7 +50,7 @@ def _a2_january(result) -> dict:
 def test_a_gap_day_is_left_out_and_the_rate_is_over_the_other_days(tmp_path, tiny):
     root, _ = tiny
     gap = [date(2025, 1, 5)]
-    ds = _without_supply_days(root, tmp_path / "ds", ["MT_A2", "MT_A3"], gap)
+    ds = without_days(root, tmp_path / "ds", ["MT_A2", "MT_A3"], gap)
     r = run_loss(ds, period="2025-01")
     a2 = _a2_january(r)
     assert a2["band"] != "not_computable"
@@ -91,7 +76,7 @@ def test_a_gap_day_is_left_out_and_the_rate_is_over_the_other_days(tmp_path, tin
 def test_too_few_computable_days_stay_not_computable(tmp_path, tiny):
     root, _ = tiny
     gaps = [date(2025, 1, 1) + timedelta(days=i) for i in range(0, 20, 2)]  # 10 of 31 days
-    ds = _without_supply_days(root, tmp_path / "ds", ["MT_A2"], gaps)
+    ds = without_days(root, tmp_path / "ds", ["MT_A2"], gaps)
     strict = run_loss(ds, period="2025-01")  # default: 80 % of 31 days → 25 needed, 21 computable
     a2 = _a2_january(strict)
     assert (a2["days_used"], a2["days_left_out"]) == (21, 10)

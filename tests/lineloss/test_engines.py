@@ -1,6 +1,13 @@
-"""Line loss on every engine: the tiny utility balances to the same Wh on DuckDB, PostgreSQL and Spark (local)."""
+"""Line loss on every engine: the tiny utility balances to the same Wh on DuckDB, PostgreSQL and Spark (local).
+
+The utility here has gap days (an area meter and a feeder head silent on one day, a direct customer on another), so
+the complete-day rule of every level (可算日: supply meters, area meters on the sales side, customer coverage) runs
+on every engine too."""
 
 from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
 
 import pyarrow as pa
 import pytest
@@ -8,6 +15,8 @@ import pytest
 from gridaudit.dataset import open_dataset
 from gridaudit.engines.duckdb import DuckDBEngine
 from gridaudit.lineloss.run import LossResult, run_loss
+
+from .lineloss_tiny import without_days
 
 # one partition and no adaptive planning keep each query on the tiny data to a few Spark tasks
 SPARK_CONF = {
@@ -18,7 +27,7 @@ SPARK_CONF = {
 
 
 def _wh(result: LossResult, table: str) -> dict[tuple, tuple]:
-    """(level, entity, period) → supply, sales, loss in whole Wh, the band and the days used."""
+    """(level, entity, period) → supply, sales, loss in whole Wh, the band, the days used, area-days measured."""
     return {
         (r["level"], r["entity_id"], r["period"]): (
             round(r["supply_kwh"] * 1000),
@@ -26,15 +35,27 @@ def _wh(result: LossResult, table: str) -> dict[tuple, tuple]:
             round(r["loss_kwh"] * 1000),
             r["band"],
             r["days_used"],
+            r["area_days_measured"],
+            r["meter_days_reporting"],
         )
         for r in getattr(result.balance, table).to_pylist()
     }
 
 
 @pytest.fixture(scope="module")
-def reference(tiny) -> LossResult:
+def gappy(tiny, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny utility with MT_A2 and MF_F2 silent on 2025-01-05 and C_DIR on 2025-01-20."""
     root, _ = tiny
-    return run_loss(root, period="2025-01")
+    first = without_days(root, tmp_path_factory.mktemp("gap1") / "ds", ["MT_A2", "MF_F2"], [date(2025, 1, 5)])
+    return without_days(first, tmp_path_factory.mktemp("gap2") / "ds", ["MC_DIR"], [date(2025, 1, 20)])
+
+
+@pytest.fixture(scope="module")
+def reference(gappy) -> LossResult:
+    result = run_loss(gappy, period="2025-01")
+    left_out = {r["entity_id"]: r["left_out_days"] for r in result.balance.monthly.to_pylist()}
+    assert left_out["F1"] == "2025-01-05,2025-01-20" and left_out["F2"] == "2025-01-05"  # the gaps are there
+    return result
 
 
 def _same(reference: LossResult, other: LossResult) -> None:
@@ -55,11 +76,10 @@ def _same(reference: LossResult, other: LossResult) -> None:
             assert r["loss_rate_pct"] == pytest.approx(want, abs=1e-9)
 
 
-def test_duckdb_engine_passed_in_gives_the_same_result_and_stays_open(tiny, reference):
-    root, _ = tiny
-    eng = DuckDBEngine(open_dataset(root))
+def test_duckdb_engine_passed_in_gives_the_same_result_and_stays_open(gappy, reference):
+    eng = DuckDBEngine(open_dataset(gappy))
     try:
-        got = run_loss(root, period="2025-01", engine=eng)
+        got = run_loss(gappy, period="2025-01", engine=eng)
         _same(reference, got)
         assert got.engine == "duckdb"
         assert "daily_usage" in eng.tables()  # the caller's engine is not closed by the run
@@ -67,11 +87,10 @@ def test_duckdb_engine_passed_in_gives_the_same_result_and_stays_open(tiny, refe
         eng.close()
 
 
-def test_postgres_gives_the_same_wh(tiny, reference, pg_url):
+def test_postgres_gives_the_same_wh(gappy, reference, pg_url):
     from gridaudit.engines.postgres import PostgresEngine
 
-    root, _ = tiny
-    ds = open_dataset(root)
+    ds = open_dataset(gappy)
     eng = PostgresEngine(pg_url, ds, schema="ll_test_engines")
     try:
         got = run_loss(ds, period="2025-01", engine=eng)
@@ -81,11 +100,10 @@ def test_postgres_gives_the_same_wh(tiny, reference, pg_url):
     _same(reference, got)
 
 
-def test_spark_gives_the_same_wh(tiny, reference, spark_available):
+def test_spark_gives_the_same_wh(gappy, reference, spark_available):
     from gridaudit.engines.spark import SparkEngine, spark_session
 
-    root, _ = tiny
-    ds = open_dataset(root)
+    ds = open_dataset(gappy)
     eng = SparkEngine(ds, spark=spark_session("local[2]", SPARK_CONF))
     try:
         got = run_loss(ds, period="2025-01", engine=eng)

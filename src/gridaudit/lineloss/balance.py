@@ -12,7 +12,8 @@ Everything after that works on the small node × day table:
 
 Areas roll up to voltage level and unit through their feeder (the network tree). Missing supply counts
 as 0 kWh in the balance so totals always tie out; rates and bands of months and windows are over the
-computable days only (``DAY_OK``: supply complete and enough sales meters reporting; settings ``days``).
+computable days only (:func:`day_ok`: supply meters complete, every area meter on the sales side complete — a
+feeder's and its voltage level's — and enough sales meters reporting; settings ``days``).
 """
 
 from __future__ import annotations
@@ -196,7 +197,13 @@ SELECT g.node_no, g.day, g.period, g.expected, COALESCE(s.reporting, 0) AS repor
 FROM grid g LEFT JOIN ll_node_scan s ON s.node_no = g.node_no AND s.day = g.day
 """
 
-# One row per entity and day, all four levels; energy (supply, sales) still in integer Wh here.
+# One row per entity and day, all four levels; energy (supply, sales) still in integer Wh here. Meter counts for
+# the complete-day rule (DAY_OK): sup_rep/sup_exp = the supply meters (area: area_total; feeder: feeder_head;
+# voltage: those of its feeders or areas; unit: the feeder heads); area_ok/area_n = the areas on the sales side
+# (feeder and its voltage level: Σ area supply is part of the feeder's out) whose area meters all reported, of
+# all of them (an area with neither meter nor customers expected counts as measured); rep/exp = the meters on the
+# sales side (area: its customers; feeder: its area meters + customers fed directly; unit: all its customers —
+# area meters cancel out of its balance, so the unit takes its areas' supply meters back out of its feeders').
 LEVEL_DAY_SQL = f"""
 WITH a AS (
     SELECT ar.area_id, ar.feeder_id, ar.unit_id AS area_unit, f.unit_id AS tree_unit, f.voltage_kv AS feeder_kv,
@@ -204,7 +211,9 @@ WITH a AS (
            COALESCE(sup.wh, CAST(0 AS {ENERGY})) AS supply,
            COALESCE(sal.wh, CAST(0 AS {ENERGY})) AS sales,
            sup.reporting AS sup_rep, sup.expected AS sup_exp,
-           sal.reporting AS rep, sal.expected AS exp
+           sal.reporting AS rep, sal.expected AS exp,
+           CASE WHEN (sup.expected > 0 AND sup.reporting >= sup.expected) OR (sup.expected = 0 AND sal.expected = 0)
+                THEN 1 ELSE 0 END AS measured
     FROM areas ar
     LEFT JOIN feeders f ON f.feeder_id = ar.feeder_id
     JOIN ll_nodes ns ON ns.node_kind = 'area_supply' AND ns.node_id = ar.area_id
@@ -213,7 +222,8 @@ WITH a AS (
     JOIN ll_node_day sal ON sal.node_no = nl.node_no AND sal.day = sup.day
 ),
 fa AS (
-    SELECT feeder_id, day, SUM(supply) AS supply, SUM(sup_rep) AS rep, SUM(sup_exp) AS exp
+    SELECT feeder_id, day, SUM(supply) AS supply, SUM(sup_rep) AS rep, SUM(sup_exp) AS exp,
+           SUM(measured) AS measured, COUNT(*) AS areas
     FROM a GROUP BY feeder_id, day
 ),
 f AS (
@@ -221,6 +231,7 @@ f AS (
            COALESCE(sup.wh, CAST(0 AS {ENERGY})) AS supply,
            COALESCE(fa.supply, CAST(0 AS {ENERGY})) + COALESCE(dir.wh, CAST(0 AS {ENERGY})) AS sales,
            sup.reporting AS sup_rep, sup.expected AS sup_exp,
+           CAST(COALESCE(fa.measured, 0) AS BIGINT) AS area_ok, CAST(COALESCE(fa.areas, 0) AS BIGINT) AS area_n,
            COALESCE(fa.rep, 0) + dir.reporting AS rep, COALESCE(fa.exp, 0) + dir.expected AS exp
     FROM feeders fd
     JOIN ll_nodes ns ON ns.node_kind = 'feeder_supply' AND ns.node_id = fd.feeder_id
@@ -231,17 +242,19 @@ f AS (
 ),
 parts AS (
     SELECT 'area' AS level, area_id AS entity_id, area_unit AS unit_id, feeder_id, {{area_kv}} AS voltage_kv,
-           tree_unit, day, period, supply, sales, sup_rep, sup_exp, rep, exp FROM a
+           tree_unit, day, period, supply, sales, sup_rep, sup_exp,
+           CAST(0 AS BIGINT) AS area_ok, CAST(0 AS BIGINT) AS area_n, rep, exp FROM a
     UNION ALL
     SELECT 'feeder', feeder_id, unit_id, feeder_id, voltage_kv, unit_id, day, period,
-           supply, sales, sup_rep, sup_exp, rep, exp FROM f
+           supply, sales, sup_rep, sup_exp, area_ok, area_n, rep, exp FROM f
 )
-SELECT level, entity_id, unit_id, feeder_id, voltage_kv, day, period, supply, sales, sup_rep, sup_exp, rep, exp
+SELECT level, entity_id, unit_id, feeder_id, voltage_kv, day, period, supply, sales, sup_rep, sup_exp,
+       area_ok, area_n, rep, exp
 FROM parts
 UNION ALL
 SELECT 'voltage', p.tree_unit || ':' || k.kv_label || 'kV', p.tree_unit, CAST(NULL AS VARCHAR),
-       p.voltage_kv, p.day, p.period, SUM(p.supply), SUM(p.sales), SUM(p.sup_rep), SUM(p.sup_exp), SUM(p.rep),
-       SUM(p.exp)
+       p.voltage_kv, p.day, p.period, SUM(p.supply), SUM(p.sales), SUM(p.sup_rep), SUM(p.sup_exp),
+       SUM(p.area_ok), SUM(p.area_n), SUM(p.rep), SUM(p.exp)
 FROM parts p LEFT JOIN ll_kv k ON k.voltage_kv = p.voltage_kv
 WHERE p.tree_unit IS NOT NULL
 GROUP BY p.tree_unit, p.voltage_kv, k.kv_label, p.day, p.period
@@ -252,14 +265,28 @@ SELECT 'unit', uc.ancestor_id, uc.ancestor_id, CAST(NULL AS VARCHAR), CAST(NULL 
          - SUM(CASE WHEN p.level = 'area' THEN p.supply - p.sales ELSE CAST(0 AS {ENERGY}) END),
        SUM(CASE WHEN p.level = 'feeder' THEN p.sup_rep ELSE 0 END),
        SUM(CASE WHEN p.level = 'feeder' THEN p.sup_exp ELSE 0 END),
-       SUM(p.rep), SUM(p.exp)
+       SUM(CAST(0 AS BIGINT)), SUM(CAST(0 AS BIGINT)),
+       SUM(p.rep) - SUM(CASE WHEN p.level = 'area' THEN p.sup_rep ELSE 0 END),
+       SUM(p.exp) - SUM(CASE WHEN p.level = 'area' THEN p.sup_exp ELSE 0 END)
 FROM parts p JOIN ll_unit_closure uc ON uc.unit_id = p.tree_unit
 GROUP BY uc.ancestor_id, p.day, p.period
 """
 
 
-# A level-day row is computable (可算日) when its supply meters all reported and enough sales meters did.
-DAY_OK = "(sup_exp > 0 AND sup_rep >= sup_exp AND (exp = 0 OR rep >= $min_day_cov * exp))"
+def day_ok(alias: str = "") -> str:
+    """SQL condition: a level-day row (of ``ll_level_day``, ``alias.`` prefixed when given) is computable (可算日).
+
+    Its supply meters all reported, every area on its sales side was measured (all area meters reported) and at
+    least ``$min_day_cov`` of its expected sales meters reported.
+    """
+    p = f"{alias}." if alias else ""
+    return (
+        f"({p}sup_exp > 0 AND {p}sup_rep >= {p}sup_exp AND {p}area_ok >= {p}area_n"
+        f" AND ({p}exp = 0 OR {p}rep >= $min_day_cov * {p}exp))"
+    )
+
+
+DAY_OK = day_ok()
 
 
 def _finish_sql(source: str, period_expr: str, group: str) -> str:
@@ -277,7 +304,7 @@ agg AS (
            {period_expr} AS period, MIN(day) AS first_day, MAX(day) AS last_day, COUNT(*) AS days,
            SUM(supply) AS supply, SUM(sales) AS sales,
            SUM(CASE WHEN sup_exp > 0 AND sup_rep >= sup_exp THEN 1 ELSE 0 END) AS days_supply_ok,
-           SUM(rep) AS rep, SUM(exp) AS exp,
+           SUM(area_ok) AS area_ok, SUM(area_n) AS area_n, SUM(rep) AS rep, SUM(exp) AS exp,
            SUM(used) AS days_used,
            SUM(CASE WHEN used = 1 THEN supply ELSE CAST(0 AS {ENERGY}) END) AS supply_u,
            SUM(CASE WHEN used = 1 THEN sales ELSE CAST(0 AS {ENERGY}) END) AS sales_u,
@@ -300,7 +327,8 @@ SELECT r.level, r.entity_id, r.unit_id, r.feeder_id, r.voltage_kv, r.period, r.f
        CAST(r.loss AS DOUBLE) / 1000.0 AS loss_kwh,
        CASE WHEN r.supply_u > 0 THEN 100.0 * CAST(r.loss_u AS DOUBLE) / CAST(r.supply_u AS DOUBLE) END
            AS loss_rate_pct,
-       r.supply_ok, CAST(r.rep AS BIGINT) AS meter_days_reporting, CAST(r.exp AS BIGINT) AS meter_days_expected,
+       r.supply_ok, CAST(r.area_ok AS BIGINT) AS area_days_measured, CAST(r.area_n AS BIGINT) AS area_days_expected,
+       CAST(r.rep AS BIGINT) AS meter_days_reporting, CAST(r.exp AS BIGINT) AS meter_days_expected,
        LEAST(r.coverage, 1.0) AS coverage,
        CAST(r.days_used AS BIGINT) AS days_used, CAST(r.days - r.days_used AS BIGINT) AS days_left_out,
        COALESCE(r.left_out_days, '') AS left_out_days,

@@ -16,9 +16,9 @@ Defaults follow DOMAIN.md §3. A utility overrides them in a YAML or TOML file::
     days: {min_day_coverage: 0.95, min_days_share: 0.8, min_days: 7}
 
 Rates are computed over the *computable days* (可算日) only: a day counts when the entity's supply meters all
-reported and at least ``days.min_day_coverage`` of its expected sales meters did. A month or window stays
-``not_computable`` when fewer than ``max(min(days.min_days, its days), ceil(days.min_days_share × its days))``
-of its days are computable.
+reported, every area meter on its sales side did (a feeder's areas) and at least ``days.min_day_coverage`` of its
+expected sales meters did. A month or window stays ``not_computable`` when fewer than
+``max(min(days.min_days, its days), ceil(days.min_days_share × its days))`` of its days are computable.
 
 Rates in the ``bands`` section are percent points; ``min_coverage`` is a share (0–1).
 """
@@ -130,10 +130,11 @@ class Technical:
 class CompleteDays:
     """Which days a month's or window's loss rate is computed over (同期线损 on 可算日).
 
-    A day is computable when every expected supply meter reported and at least ``min_day_coverage`` of the
-    expected sales meters (meter-days reporting ÷ expected) did; the rate of a month or window is the loss over
-    its computable days ÷ their supply. It stays ``not_computable`` with fewer computable days than
-    ``required(days)``.
+    A day is computable when every expected supply meter reported, every area meter on the sales side reported
+    (a feeder's and its voltage level's: a silent area meter is not excused by the coverage share) and at least
+    ``min_day_coverage`` of the expected sales meters (meter-days reporting ÷ expected) did; the rate of a
+    month or window is the loss over its computable days ÷ their supply. It stays ``not_computable`` with fewer
+    computable days than ``required(days)``.
     """
 
     min_day_coverage: float = 0.95

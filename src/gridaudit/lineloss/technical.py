@@ -21,6 +21,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from gridaudit.engines import Engine
+from gridaudit.lineloss.balance import day_ok
 from gridaudit.lineloss.inputs import ask, has_column, stage
 from gridaudit.lineloss.settings import LossSettings
 
@@ -38,7 +39,7 @@ TECH_SQL = """
 WITH d AS (
     SELECT l.entity_id AS area_id, l.day, l.period, CAST(l.supply AS DOUBLE) / 1000.0 AS supply,
            CAST(l.supply - l.sales AS DOUBLE) / 1000.0 AS loss,
-           l.sup_exp > 0 AND l.sup_rep >= l.sup_exp AND (l.exp = 0 OR l.rep >= $min_day_cov * l.exp) AS supply_ok
+           {day_ok} AS supply_ok
     FROM ll_level_day l WHERE l.level = 'area'
 ),
 q AS (
@@ -85,7 +86,8 @@ def technical_loss(
         r_expr = f'COALESCE(CAST(a."{t.line_r_column}" AS DOUBLE), {default_r})'
     else:
         r_expr = "CAST(NULL AS DOUBLE)" if t.line_r_eq_ohm is None else repr(float(t.line_r_eq_ohm))
-    sql = TECH_SQL.replace("{q_interval}", q_interval).replace("{join_interval}", join_interval)
+    sql = TECH_SQL.replace("{day_ok}", day_ok("l")).replace("{q_interval}", q_interval)
+    sql = sql.replace("{join_interval}", join_interval)
     sql = sql.replace("{r_expr}", r_expr)
     p = {
         "k": t.load_shape_factor,
