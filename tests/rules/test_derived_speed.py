@@ -48,17 +48,13 @@ CURVES: dict[str, list[datetime]] = {
 def sorted_step(times: list[datetime]) -> float | None:
     """The step by definition: the smallest positive gap between consecutive sorted times, in minutes."""
     ts = sorted(times)
-    gaps = [(b - a).total_seconds() for a, b in zip(ts, ts[1:]) if b > a]
+    gaps = [(b - a).total_seconds() for a, b in zip(ts, ts[1:], strict=False) if b > a]
     return min(gaps) / 60.0 if gaps else None
 
 
 def curve_dataset(root) -> Dataset:
     staged = stage_version(root)
-    rows = [
-        {"meter_id": m, "ts": t, "kwh": 0.5 + i % 7}
-        for m, times in CURVES.items()
-        for i, t in enumerate(times)
-    ]
+    rows = [{"meter_id": m, "ts": t, "kwh": 0.5 + i % 7} for m, times in CURVES.items() for i, t in enumerate(times)]
     staged.write_table("interval_usage", arrow_rows("interval_usage", rows))
     return commit_version(staged, {"sources": ["test"]})
 
