@@ -44,11 +44,13 @@ def run(source: Path, out: Path, rule_ids: list[str] | None = None) -> None:
     pq.write_table(findings.drop_columns(["run_id"]), out)
 
 
-def compare(before: Path, after: Path) -> int:
+def compare(before: Path, after: Path, common: bool = False) -> int:
     """Print the differences between two findings files per rule; 0 when they are the same."""
     a = {r["finding_id"]: r for r in pq.read_table(before).to_pylist()}
     b = {r["finding_id"]: r for r in pq.read_table(after).to_pylist()}
     rules = sorted({r["rule_id"] for r in a.values()} | {r["rule_id"] for r in b.values()})
+    if common:  # only the rules found in both files (e.g. one file holds a few rules of the other)
+        rules = sorted({r["rule_id"] for r in a.values()} & {r["rule_id"] for r in b.values()})
     differs = 0
     for rule in rules:
         ka = {k for k, r in a.items() if r["rule_id"] == rule}
@@ -75,11 +77,12 @@ def main() -> None:
     c = sub.add_parser("compare")
     c.add_argument("before", type=Path)
     c.add_argument("after", type=Path)
+    c.add_argument("--common", action="store_true", help="Compare only the rules found in both files")
     args = ap.parse_args()
     if args.cmd == "run":
         run(args.source, args.out, args.rules.split(",") if args.rules else None)
     else:
-        sys.exit(compare(args.before, args.after))
+        sys.exit(compare(args.before, args.after, args.common))
 
 
 if __name__ == "__main__":
