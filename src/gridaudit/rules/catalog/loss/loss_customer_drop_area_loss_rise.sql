@@ -81,6 +81,14 @@ cust_judged AS (
   JOIN cust_indexed b ON b.customer_id = c.customer_id
                      AND b.month_idx < c.month_idx
                      AND b.month_idx >= c.month_idx - CAST($baseline_months AS INTEGER)
+  -- only in the area-months whose loss rose (the others' customers are never candidates)
+  WHERE EXISTS (
+    SELECT 1 FROM area_judged a
+    WHERE a.area_id = c.area_id AND a.period = c.period
+      AND a.base_months = CAST($baseline_months AS INTEGER)
+      AND a.loss_rate - a.base_loss_rate >= CAST($min_rise AS DOUBLE)
+      AND a.loss_per_day > a.base_loss_per_day
+  )
   GROUP BY c.customer_id, c.area_id, c.period, c.month_idx, c.mean_kwh
 ),
 candidates AS (

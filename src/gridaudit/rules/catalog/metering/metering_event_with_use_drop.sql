@@ -33,12 +33,34 @@ anchors AS (
                          'parameter_changed')
   GROUP BY cm.customer_id, CAST(e.ts AS DATE)
 ),
+-- Days are cut into blocks of (before_days + after_days + 1) days: an event's window spans one block or two,
+-- so only the customer's daily rows in those blocks are summed and compared (not every day of the customer).
+anchor_blocks AS (
+  SELECT customer_id, ev_day,
+         CAST(FLOOR(CAST(date_diff('day', DATE '1970-01-01', ev_day) - CAST($before_days AS INTEGER) AS DOUBLE)
+                    / (CAST($before_days AS INTEGER) + CAST($after_days AS INTEGER) + 1)) AS INTEGER) AS block
+  FROM anchors
+  UNION
+  SELECT customer_id, ev_day,
+         CAST(FLOOR(CAST(date_diff('day', DATE '1970-01-01', ev_day) + CAST($after_days AS INTEGER) AS DOUBLE)
+                    / (CAST($before_days AS INTEGER) + CAST($after_days AS INTEGER) + 1)) AS INTEGER) AS block
+  FROM anchors
+),
+blocks AS (
+  SELECT DISTINCT customer_id, block FROM anchor_blocks
+),
 cust_daily AS (
-  SELECT cm.customer_id, d.day, SUM(d.kwh * cm.multiplier) AS kwh
-  FROM (SELECT meter_id, day, kwh FROM daily_usage WHERE meter_id IN (SELECT meter_id FROM cust_meters WHERE customer_id IN (SELECT customer_id FROM anchors))) d
+  SELECT cm.customer_id, d.block, d.day, SUM(d.kwh * cm.multiplier) AS kwh
+  FROM (
+    SELECT meter_id, day, kwh,
+           CAST(FLOOR(CAST(date_diff('day', DATE '1970-01-01', day) AS DOUBLE)
+                      / (CAST($before_days AS INTEGER) + CAST($after_days AS INTEGER) + 1)) AS INTEGER) AS block
+    FROM daily_usage
+    WHERE meter_id IN (SELECT meter_id FROM cust_meters WHERE customer_id IN (SELECT customer_id FROM anchors))
+  ) d
   JOIN cust_meters cm ON cm.meter_id = d.meter_id
-  WHERE cm.customer_id IN (SELECT customer_id FROM anchors)
-  GROUP BY cm.customer_id, d.day
+  JOIN blocks b ON b.customer_id = cm.customer_id AND b.block = d.block
+  GROUP BY cm.customer_id, d.block, d.day
 ),
 windows AS (
   SELECT a.customer_id, a.ev_day, a.event_type, a.n_events,
@@ -47,7 +69,8 @@ windows AS (
          SUM(CASE WHEN c.day < a.ev_day THEN 1 ELSE 0 END) AS before_n,
          SUM(CASE WHEN c.day > a.ev_day THEN 1 ELSE 0 END) AS after_n
   FROM anchors a
-  JOIN cust_daily c ON c.customer_id = a.customer_id
+  JOIN anchor_blocks ab ON ab.customer_id = a.customer_id AND ab.ev_day = a.ev_day
+  JOIN cust_daily c ON c.customer_id = ab.customer_id AND c.block = ab.block
   WHERE (c.day < a.ev_day AND date_diff('day', c.day, a.ev_day) <= CAST($before_days AS INTEGER))
      OR (c.day > a.ev_day AND date_diff('day', a.ev_day, c.day) <= CAST($after_days AS INTEGER))
   GROUP BY a.customer_id, a.ev_day, a.event_type, a.n_events
@@ -64,7 +87,8 @@ vacancy AS (
   SELECT k.customer_id, k.ev_day,
          AVG(CASE WHEN c.kwh < CAST($vacancy_low_share AS DOUBLE) * k.before_mean THEN 1.0 ELSE 0.0 END) AS low_share
   FROM dropped k
-  JOIN cust_daily c ON c.customer_id = k.customer_id
+  JOIN anchor_blocks ab ON ab.customer_id = k.customer_id AND ab.ev_day = k.ev_day
+  JOIN cust_daily c ON c.customer_id = ab.customer_id AND c.block = ab.block
   WHERE c.day > k.ev_day AND date_diff('day', k.ev_day, c.day) <= CAST($after_days AS INTEGER)
   GROUP BY k.customer_id, k.ev_day
 ),

@@ -52,11 +52,13 @@ indexed AS (
   FROM cust_month
 ),
 baseline AS (
+  -- only for the months that can qualify (enough zero days): the others' baselines are never read
   SELECT s.customer_id, s.period, AVG(b.mean_kwh) AS base_kwh, COUNT(*) AS base_months
   FROM indexed s
   JOIN indexed b ON b.customer_id = s.customer_id
                AND b.month_idx < s.month_idx
                AND b.month_idx >= s.month_idx - CAST($baseline_months AS INTEGER)
+  WHERE s.zero_days >= CAST($min_zero_days AS INTEGER)
   GROUP BY s.customer_id, s.period
 ),
 hits AS (
