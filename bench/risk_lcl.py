@@ -32,7 +32,7 @@ from gridaudit.risk.metrics import evaluate  # noqa: E402
 from gridaudit.risk.pipeline import score, train  # noqa: E402
 from gridaudit.risk.settings import RiskSettings  # noqa: E402
 from lcl_dataset import build, load_lcl  # noqa: E402
-from lcl_matrix import CELL_SEEDS, CELLS, DEV_SEEDS, Cell, build_cell  # noqa: E402
+from lcl_matrix import CELL_SEEDS, CELLS, CHECK_SEEDS, DEV_SEEDS, Cell, build_cell  # noqa: E402
 
 METRICS = ("roc_auc", "ap_at_100", "ap_at_200", "map_at_100", "precision_at_100")
 
@@ -162,7 +162,7 @@ def run_cell(daily: pd.DataFrame, cell: Cell, seed: int, work: Path, settings: R
         sel = (timing == tm) | (timing == "honest")
         by_timing[tm] = _metrics(labels[sel].reset_index(drop=True), -sup["rank"].astype(float))["roc_auc"]
     m = res.meta.get("metrics", {})
-    est = {k: v for k, v in m.items() if k.startswith("oof_") or k.startswith("scoring_oof")}
+    est = {k: v for k, v in m.items() if "oof" in k or k.startswith("scoring_estimate")}
     thefts = built["thefts"]
     info = {
         "seed": seed,
@@ -187,17 +187,18 @@ def run_cell(daily: pd.DataFrame, cell: Cell, seed: int, work: Path, settings: R
 
 
 def run_matrix(
-    daily: pd.DataFrame, settings: RiskSettings, names: list[str], json_out: Path | None, dev: bool = False
+    daily: pd.DataFrame, settings: RiskSettings, names: list[str], json_out: Path | None, dev: bool | str = False
 ) -> list[dict]:
-    """Every cell (or those named), each with its fixed seeds (``dev``: the development seeds); results written to
-    ``json_out`` as they come."""
+    """Every cell (or those named), each with its fixed seeds (``dev``: True or ``"dev"`` the development seeds,
+    ``"check"`` the second set :data:`CHECK_SEEDS`); results written to ``json_out`` as they come."""
+    seed_set = {"dev": DEV_SEEDS, "check": CHECK_SEEDS}.get("dev" if dev is True else str(dev), CELL_SEEDS)
     results = []
     work = Path(tempfile.mkdtemp(prefix="risk_matrix_"))
     try:
         for cell in CELLS:
             if names and cell.name not in names:
                 continue
-            for seed in (DEV_SEEDS if dev else CELL_SEEDS)[cell.name]:
+            for seed in seed_set[cell.name]:
                 r = run_cell(daily, cell, seed, work, settings)
                 results.append({"cell": cell.name, **r})
                 if json_out is not None:
@@ -280,6 +281,7 @@ def main() -> None:
     ap.add_argument("--cells", default="", help="matrix: only these cells (names separated by ';')")
     ap.add_argument("--json-out", type=Path, help="matrix: write the results here (JSON)")
     ap.add_argument("--dev", action="store_true", help="matrix: the development seeds")
+    ap.add_argument("--seed-set", default="", choices=["", "main", "dev", "check"], help="matrix: which seeds")
     ap.add_argument("--also", action="append", default=[], metavar="LABEL=JSON", help="matrix: another run's column")
     ap.add_argument("--after-json", type=Path, action="append", default=[], help="matrix: render these results")
     ap.add_argument(
@@ -296,7 +298,7 @@ def main() -> None:
         if args.after_json:  # render saved results (of this script) instead of running
             results = [r for f in args.after_json for r in json.loads(f.read_text("utf-8"))]
         else:
-            results = run_matrix(load_lcl(), settings, names, args.json_out, args.dev)
+            results = run_matrix(load_lcl(), settings, names, args.json_out, args.seed_set or args.dev)
         seen = {(r["cell"], r["info"]["seed"]) for r in results}  # before: the same cells and seeds only
         before = [r for f in args.before for r in json.loads(f.read_text("utf-8"))]
         before = [r for r in before if (r["cell"], r["info"]["seed"]) in seen] or None
