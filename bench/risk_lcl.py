@@ -256,6 +256,55 @@ def matrix_table(before: list[dict] | None, after: list[dict], also: dict[str, l
     return "\n".join(lines)
 
 
+ESTIMATE_SECTION = "## Issue 17 — estimate and defaults (branch risk)"
+
+
+def cell_estimate(r: dict) -> tuple[str, float | None]:
+    """The estimate that measures what a cell measures: the scoring-time estimate of the cell's held-out timing
+    (ongoing, ended, intermittent) when the cell has one, else its mixed figure."""
+    held = next((c.held for c in CELLS if c.name == r["cell"]), "mixed")
+    est = r["info"]["estimate"]
+    if held != "mixed":
+        return held, est.get("scoring_oof_roc_auc_by_timing", {}).get(held)
+    return "mixed", est.get("scoring_oof_roc_auc")
+
+
+def estimate_table(sets: dict[str, list[dict]]) -> str:
+    """Markdown: per seed set and cell, the held-out AUC beside the scoring-time estimate for the cell, their
+    difference, the estimate's mixed and per-timing figures and the label-based estimate of the same run."""
+    head = ["seeds", "cell", "held-out AUC / AP@100", "estimate for the cell", "estimate − held-out",
+            "scoring-time estimate: mixed / ongoing / ended / intermittent, AP@100",
+            "label-based estimate (first version)"]  # fmt: skip
+    lines = ["| " + " | ".join(head) + " |", "|---|" + "---|" * (len(head) - 1)]
+    diffs: dict[str, list[float]] = {}
+    for label, rs in sets.items():
+        for r in rs:
+            est = r["info"]["estimate"]
+            held = r["metrics"]["gridaudit LightGBM"]
+            which, e = cell_estimate(r)
+            bt = est.get("scoring_oof_roc_auc_by_timing", {})
+            d = None if e is None else e - held["roc_auc"]
+            if d is not None:
+                diffs.setdefault(label, []).append(d)
+            parts = [f"{est.get('scoring_oof_roc_auc', float('nan')):.3f}"]
+            parts += [f"{bt[t]:.3f}" if t in bt else "—" for t in ("ongoing", "ended", "intermittent")]
+            lines.append(
+                "| " + " | ".join([
+                    f"{label} ({r['info']['seed']})", r["cell"], f"{held['roc_auc']:.3f} / {held['ap_at_100']:.3f}",
+                    "—" if e is None else f"{e:.3f} ({which})", "—" if d is None else f"{d:+.3f}",
+                    " / ".join(parts) + f", {est.get('scoring_oof_ap_at_100', float('nan')):.3f}",
+                    f"{est.get('inspection_oof_roc_auc', float('nan')):.3f}",
+                ]) + " |"
+            )  # fmt: skip
+    for label, ds in diffs.items():
+        v = np.abs(np.array(ds))
+        lines.append(
+            f"\n{label}: {int((v <= 0.03).sum())} of {len(v)} cells within ±0.03; largest |difference| {v.max():.3f}, "
+            f"mean difference {np.mean(ds):+.3f}"
+        )
+    return "\n".join(lines)
+
+
 def table(results: list[dict[str, dict[str, float]]]) -> str:
     """Markdown table, mean ± sd over seeds."""
     names = list(results[0])
@@ -285,10 +334,24 @@ def main() -> None:
     ap.add_argument("--also", action="append", default=[], metavar="LABEL=JSON", help="matrix: another run's column")
     ap.add_argument("--after-json", type=Path, action="append", default=[], help="matrix: render these results")
     ap.add_argument(
+        "--estimate-table", action="append", default=[], metavar="LABEL=JSON",
+        help="render the estimate-against-held-out table of these saved runs (repeat per seed set)",
+    )  # fmt: skip
+    ap.add_argument(
         "--before", type=Path, action="append", default=[],
         help="matrix: results of the 'before' run (JSON; repeat for several files), shown beside",
     )  # fmt: skip
     args = ap.parse_args()
+    if args.estimate_table:
+        specs = (x.split("=", 1) for x in args.estimate_table)
+        sets = {lab: json.loads(Path(f).read_text("utf-8")) for lab, f in specs}
+        md = estimate_table(sets)
+        print(md)
+        if args.write:
+            from bench_report import replace_block
+
+            replace_block("risk_estimate", md, ESTIMATE_SECTION)
+        return
     if args.matrix:
         overrides = {k: json.loads(v) for k, v in (kv.split("=", 1) for kv in args.set)}
         known = RiskSettings().to_dict()
