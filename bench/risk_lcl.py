@@ -32,7 +32,7 @@ from gridaudit.risk.metrics import evaluate  # noqa: E402
 from gridaudit.risk.pipeline import score, train  # noqa: E402
 from gridaudit.risk.settings import RiskSettings  # noqa: E402
 from lcl_dataset import build, load_lcl  # noqa: E402
-from lcl_matrix import CELL_SEEDS, CELLS, DEV_SEEDS, Cell, build_cell  # noqa: E402
+from lcl_matrix import CELL_SEEDS, CELLS, CHECK_SEEDS, DEV_SEEDS, Cell, build_cell  # noqa: E402
 
 METRICS = ("roc_auc", "ap_at_100", "ap_at_200", "map_at_100", "precision_at_100")
 
@@ -162,7 +162,7 @@ def run_cell(daily: pd.DataFrame, cell: Cell, seed: int, work: Path, settings: R
         sel = (timing == tm) | (timing == "honest")
         by_timing[tm] = _metrics(labels[sel].reset_index(drop=True), -sup["rank"].astype(float))["roc_auc"]
     m = res.meta.get("metrics", {})
-    est = {k: v for k, v in m.items() if k.startswith("oof_") or k.startswith("scoring_oof")}
+    est = {k: v for k, v in m.items() if "oof" in k or k.startswith("scoring_estimate")}
     thefts = built["thefts"]
     info = {
         "seed": seed,
@@ -187,17 +187,18 @@ def run_cell(daily: pd.DataFrame, cell: Cell, seed: int, work: Path, settings: R
 
 
 def run_matrix(
-    daily: pd.DataFrame, settings: RiskSettings, names: list[str], json_out: Path | None, dev: bool = False
+    daily: pd.DataFrame, settings: RiskSettings, names: list[str], json_out: Path | None, dev: bool | str = False
 ) -> list[dict]:
-    """Every cell (or those named), each with its fixed seeds (``dev``: the development seeds); results written to
-    ``json_out`` as they come."""
+    """Every cell (or those named), each with its fixed seeds (``dev``: True or ``"dev"`` the development seeds,
+    ``"check"`` the second set :data:`CHECK_SEEDS`); results written to ``json_out`` as they come."""
+    seed_set = {"dev": DEV_SEEDS, "check": CHECK_SEEDS}.get("dev" if dev is True else str(dev), CELL_SEEDS)
     results = []
     work = Path(tempfile.mkdtemp(prefix="risk_matrix_"))
     try:
         for cell in CELLS:
             if names and cell.name not in names:
                 continue
-            for seed in (DEV_SEEDS if dev else CELL_SEEDS)[cell.name]:
+            for seed in seed_set[cell.name]:
                 r = run_cell(daily, cell, seed, work, settings)
                 results.append({"cell": cell.name, **r})
                 if json_out is not None:
@@ -255,6 +256,55 @@ def matrix_table(before: list[dict] | None, after: list[dict], also: dict[str, l
     return "\n".join(lines)
 
 
+ESTIMATE_SECTION = "## Issue 17 — estimate and defaults (branch risk)"
+
+
+def cell_estimate(r: dict) -> tuple[str, float | None]:
+    """The estimate that measures what a cell measures: the scoring-time estimate of the cell's held-out timing
+    (ongoing, ended, intermittent) when the cell has one, else its mixed figure."""
+    held = next((c.held for c in CELLS if c.name == r["cell"]), "mixed")
+    est = r["info"]["estimate"]
+    if held != "mixed":
+        return held, est.get("scoring_oof_roc_auc_by_timing", {}).get(held)
+    return "mixed", est.get("scoring_oof_roc_auc")
+
+
+def estimate_table(sets: dict[str, list[dict]]) -> str:
+    """Markdown: per seed set and cell, the held-out AUC beside the scoring-time estimate for the cell, their
+    difference, the estimate's mixed and per-timing figures and the label-based estimate of the same run."""
+    head = ["seeds", "cell", "held-out AUC / AP@100", "estimate for the cell", "estimate − held-out",
+            "scoring-time estimate: mixed / ongoing / ended / intermittent, AP@100",
+            "label-based estimate (first version)"]  # fmt: skip
+    lines = ["| " + " | ".join(head) + " |", "|---|" + "---|" * (len(head) - 1)]
+    diffs: dict[str, list[float]] = {}
+    for label, rs in sets.items():
+        for r in rs:
+            est = r["info"]["estimate"]
+            held = r["metrics"]["gridaudit LightGBM"]
+            which, e = cell_estimate(r)
+            bt = est.get("scoring_oof_roc_auc_by_timing", {})
+            d = None if e is None else e - held["roc_auc"]
+            if d is not None:
+                diffs.setdefault(label, []).append(d)
+            parts = [f"{est.get('scoring_oof_roc_auc', float('nan')):.3f}"]
+            parts += [f"{bt[t]:.3f}" if t in bt else "—" for t in ("ongoing", "ended", "intermittent")]
+            lines.append(
+                "| " + " | ".join([
+                    f"{label} ({r['info']['seed']})", r["cell"], f"{held['roc_auc']:.3f} / {held['ap_at_100']:.3f}",
+                    "—" if e is None else f"{e:.3f} ({which})", "—" if d is None else f"{d:+.3f}",
+                    " / ".join(parts) + f", {est.get('scoring_oof_ap_at_100', float('nan')):.3f}",
+                    f"{est.get('inspection_oof_roc_auc', float('nan')):.3f}",
+                ]) + " |"
+            )  # fmt: skip
+    for label, ds in diffs.items():
+        v = np.abs(np.array(ds))
+        lines.append(
+            f"\n{label}: {int((v <= 0.03).sum())} of {len(v)} cells within ±0.03; largest |difference| {v.max():.3f}, "
+            f"mean difference {np.mean(ds):+.3f}"
+        )
+    return "\n".join(lines)
+
+
 def table(results: list[dict[str, dict[str, float]]]) -> str:
     """Markdown table, mean ± sd over seeds."""
     names = list(results[0])
@@ -280,13 +330,28 @@ def main() -> None:
     ap.add_argument("--cells", default="", help="matrix: only these cells (names separated by ';')")
     ap.add_argument("--json-out", type=Path, help="matrix: write the results here (JSON)")
     ap.add_argument("--dev", action="store_true", help="matrix: the development seeds")
+    ap.add_argument("--seed-set", default="", choices=["", "main", "dev", "check"], help="matrix: which seeds")
     ap.add_argument("--also", action="append", default=[], metavar="LABEL=JSON", help="matrix: another run's column")
     ap.add_argument("--after-json", type=Path, action="append", default=[], help="matrix: render these results")
+    ap.add_argument(
+        "--estimate-table", action="append", default=[], metavar="LABEL=JSON",
+        help="render the estimate-against-held-out table of these saved runs (repeat per seed set)",
+    )  # fmt: skip
     ap.add_argument(
         "--before", type=Path, action="append", default=[],
         help="matrix: results of the 'before' run (JSON; repeat for several files), shown beside",
     )  # fmt: skip
     args = ap.parse_args()
+    if args.estimate_table:
+        specs = (x.split("=", 1) for x in args.estimate_table)
+        sets = {lab: json.loads(Path(f).read_text("utf-8")) for lab, f in specs}
+        md = estimate_table(sets)
+        print(md)
+        if args.write:
+            from bench_report import replace_block
+
+            replace_block("risk_estimate", md, ESTIMATE_SECTION)
+        return
     if args.matrix:
         overrides = {k: json.loads(v) for k, v in (kv.split("=", 1) for kv in args.set)}
         known = RiskSettings().to_dict()
@@ -296,7 +361,7 @@ def main() -> None:
         if args.after_json:  # render saved results (of this script) instead of running
             results = [r for f in args.after_json for r in json.loads(f.read_text("utf-8"))]
         else:
-            results = run_matrix(load_lcl(), settings, names, args.json_out, args.dev)
+            results = run_matrix(load_lcl(), settings, names, args.json_out, args.seed_set or args.dev)
         seen = {(r["cell"], r["info"]["seed"]) for r in results}  # before: the same cells and seeds only
         before = [r for f in args.before for r in json.loads(f.read_text("utf-8"))]
         before = [r for r in before if (r["cell"], r["info"]["seed"]) in seen] or None

@@ -13,7 +13,7 @@ from gridaudit.dataset import commit_version, open_dataset, stage_version
 from gridaudit.engines.duckdb import DuckDBEngine
 from gridaudit.risk.explain import add_args, reason_text
 from gridaudit.risk.features import HISTORY_FEATURES, Snapshot, compute_features
-from gridaudit.risk.model import oof_folds, scoring_estimate
+from gridaudit.risk.model import inspection_estimate, oof_folds
 from gridaudit.risk.pipeline import labelled_inspections, month_days, snapshot_rows, train
 from gridaudit.risk.settings import RiskSettings
 
@@ -87,15 +87,15 @@ def test_no_customer_is_predicted_by_a_model_that_saw_any_of_its_snapshots():
         assert not set(customers[train_rows]) & set(customers[real[va]])
 
 
-def test_the_scoring_estimate_takes_one_snapshot_per_customer():
+def test_the_inspection_estimate_takes_one_snapshot_per_customer():
     # customer X: a thief whose early snapshots rank high and whose late one ranks below every honest customer
     groups = np.array(["X", "X", "X", "H1", "H2", "H3"])
     y = np.array([1, 1, 1, 0, 0, 0])
     oof = np.array([0.9, 0.9, 0.1, 0.5, 0.4, 0.3])
     offsets = np.array([0, 1, 12, 0, 0, 0])
-    est = scoring_estimate(y, oof, groups, offsets, seed=1, draws=200)
+    est = inspection_estimate(y, oof, groups, offsets, seed=1, draws=200)
     # pooled over rows it would be 6/9; per customer it is 1 with chance 2/3 and 0 with chance 1/3
-    assert abs(est["scoring_oof_roc_auc"] - 2 / 3) < 0.1
+    assert abs(est["inspection_oof_roc_auc"] - 2 / 3) < 0.1
     assert est["oof_roc_auc_by_offset_months"] == {"0": 1.0}  # offsets 1 and 12 hold no honest customer
 
 

@@ -24,6 +24,21 @@ import pandas as pd
 KINDS = ("h1", "h2", "h3", "h4", "drop")
 
 
+def intermittent_days(rng: np.random.Generator, n: int, share: float) -> np.ndarray:
+    """Intermittent theft: a boolean mask of ``n`` days, about ``share`` of them on, in runs of 1–5 days.
+
+    The days an intermittent thief steals on (x·α on those days only); the London matrix bench
+    (``bench/lcl_matrix.py``) and the scoring-time estimate (:mod:`gridaudit.risk.estimate`) both draw it here."""
+    on = np.zeros(n, dtype=bool)
+    i = int(rng.integers(0, 3))
+    while i < n:
+        length = int(rng.integers(1, 6))
+        on[i : i + length] = True
+        gap = max(int(round(length * (1 - share) / max(share, 1e-6))), 1)
+        i += length + int(rng.integers(max(gap // 2, 1), gap * 2 + 1))
+    return on
+
+
 @dataclass(frozen=True)
 class InjectionSettings:
     """How much theft to inject and how long it lasts."""

@@ -21,6 +21,7 @@ import pandas as pd
 from gridaudit.dataset import write_text
 from gridaudit.i18n import both
 from gridaudit.risk.calibrate import apply_calibrator, fit_calibrator
+from gridaudit.risk.estimate import EstimateSet, estimate_metrics
 from gridaudit.risk.metrics import ap_at_n, roc_auc
 from gridaudit.risk.settings import RiskSettings
 
@@ -80,15 +81,16 @@ def oof_folds(
     return out
 
 
-def scoring_estimate(
+def inspection_estimate(
     y: np.ndarray, oof: np.ndarray, groups: np.ndarray, offsets: np.ndarray, seed: int, draws: int = 20
 ) -> dict[str, Any]:
-    """The out-of-fold estimate under the scoring-time protocol (issue 17).
+    """The label-based out-of-fold estimate (issue 17's first version): the inspected customers themselves.
 
-    Scoring ranks every customer once, as of one day, wherever in the back-billing horizon its theft lies. So:
-    draw one snapshot per customer (of its offsets 0..``backbill_months`` after the inspection, at random),
+    Draw one snapshot per customer (of its offsets 0..``backbill_months`` after the inspection, at random),
     rank those out-of-fold predictions, take AUC and theft AP@100; average over ``draws`` draws. Also the AUC
-    of each offset alone (thefts at that offset against honest customers at that offset)."""
+    of each offset alone (thefts at that offset against honest customers at that offset). It has the
+    inspected thefts' kinds, lengths and ages (the offsets), not the scored population's: the scoring-time
+    estimate is :func:`gridaudit.risk.estimate.estimate_metrics`."""
     rng = np.random.default_rng(seed)
     codes, uniq = pd.factorize(pd.Series(groups).astype(str))
     aucs, aps = [], []
@@ -105,8 +107,8 @@ def scoring_estimate(
         if y[sel].min(initial=1) == 0 and y[sel].max(initial=0) == 1:
             by_offset[str(m)] = round(roc_auc(y[sel], oof[sel]), 4)
     return {
-        "scoring_oof_roc_auc": float(np.nanmean(aucs)) if aucs else float("nan"),
-        "scoring_oof_ap_at_100": float(np.nanmean(aps)) if aps else float("nan"),
+        "inspection_oof_roc_auc": float(np.nanmean(aucs)) if aucs else float("nan"),
+        "inspection_oof_ap_at_100": float(np.nanmean(aps)) if aps else float("nan"),
         "oof_roc_auc_by_offset_months": by_offset,
     }
 
@@ -128,6 +130,7 @@ def train_model(
     settings: RiskSettings,
     augmented: np.ndarray | None = None,
     offsets: np.ndarray | None = None,
+    estimate: EstimateSet | None = None,
 ) -> TrainedModel:
     """Train on labelled snapshots: out-of-fold predictions (grouped by customer) fit the calibrator and give
     the training metrics; the final booster is trained on all rows.
@@ -137,7 +140,10 @@ def train_model(
     inspections only. ``groups`` must give a copy its source customer's group.
 
     ``offsets`` (months after the inspection of each row's snapshot, :func:`gridaudit.risk.pipeline.snapshot_rows`)
-    give the scoring-time estimate (:func:`scoring_estimate`) and the out-of-fold AUC per offset."""
+    give the label-based estimate (:func:`inspection_estimate`) and the out-of-fold AUC per offset.
+
+    ``estimate`` (:mod:`gridaudit.risk.estimate`): clean and attacked snapshots as of the scoring date, each
+    predicted by the fold model that did not see its customer — the scoring-time estimate."""
     xa = x[features].to_numpy(dtype="float64")
     y = np.asarray(y, dtype="int64")
     aug = np.zeros(len(y), dtype=bool) if augmented is None else np.asarray(augmented, dtype=bool)
@@ -149,9 +155,16 @@ def train_model(
     real = np.flatnonzero(~aug)
     groups = np.asarray(groups)
     oof = np.zeros(len(real))
+    est_x = None if estimate is None else estimate.x[features].to_numpy(dtype="float64")
+    est_pred = np.full(0 if estimate is None else len(estimate.y), np.nan)
     for train_rows, va in oof_folds(y, groups, aug, settings):
         w = None if weight is None else weight[train_rows]
-        oof[va] = _fit(xa[train_rows], y[train_rows], features, settings, w).predict(xa[real[va]])
+        fold_model = _fit(xa[train_rows], y[train_rows], features, settings, w)
+        oof[va] = fold_model.predict(xa[real[va]])
+        if estimate is not None and est_x is not None:
+            sel = np.isin(estimate.groups, groups[real[va]])
+            if sel.any():
+                est_pred[sel] = fold_model.predict(est_x[sel])
     yr = y[real]
     off = np.zeros(len(real), dtype="int64") if offsets is None else np.asarray(offsets, dtype="int64")[real]
     isotonic = int(yr.sum()) >= settings.isotonic_min_positives
@@ -163,8 +176,11 @@ def train_model(
         "labels": int(len(yr)),
         "positives": int(yr.sum()),
         "augmented_rows": int(aug.sum()),
-        **scoring_estimate(yr, oof, groups[real], off, int(settings.lgbm_params.get("seed", 7))),
+        **inspection_estimate(yr, oof, groups[real], off, int(settings.lgbm_params.get("seed", 7))),
     }
+    if estimate is not None:
+        share = float(yr[off == 0].mean()) if (off == 0).any() else float(yr.mean())
+        metrics.update(estimate_metrics(estimate.y, est_pred, estimate.timing, share, int(settings.estimate_seed)))
     return TrainedModel(booster=booster, features=list(features), calibrator=cal, meta={"metrics": metrics})
 
 

@@ -16,6 +16,7 @@ from gridaudit.dataset import Dataset, open_dataset, write_text
 from gridaudit.engines import Engine, EngineSettings, open_engine
 from gridaudit.i18n import both
 from gridaudit.risk.augment import Augmentation, build_augmentation
+from gridaudit.risk.estimate import EstimateRows, EstimateSet, build_estimate, merge_augmentations
 from gridaudit.risk.features import FEATURES, compute_features, data_end, scoring_snapshots
 from gridaudit.risk.model import (
     FORMAT,
@@ -119,11 +120,36 @@ def train(
         labels = labelled_inspections(eng, until, settings)
         breakdown = inspection_breakdown(eng, until, settings)
         aug = build_augmentation(eng, labels, settings.augment_copies, settings.augment_seed)
-        rows, snaps = snapshot_rows(labels, settings, min(end, until) if until else end)
-        feats = compute_features(ds, snaps + aug.snapshots, settings, findings=findings, engine=eng, augmentation=aug)
+        last = min(end, until) if until else end
+        rows, snaps = snapshot_rows(labels, settings, last)
+        est = build_estimate(eng, labels, last, settings, settings.estimate_seed)
+        extra = est.snapshots if est is not None else []
+        both_aug = merge_augmentations(aug, est.augmentation) if est is not None else aug
+        feats = compute_features(
+            ds, snaps + aug.snapshots + extra, settings, findings=findings, engine=eng, augmentation=both_aug
+        )
     finally:
         eng.close()
-    return fit_from_features(ds, model_path, until, settings, with_augmented(rows, aug), feats, end, breakdown)
+    n = len(snaps) + len(aug)
+    est_set = estimate_set(est, feats.iloc[n:]) if est is not None else None
+    return fit_from_features(
+        ds, model_path, until, settings, with_augmented(rows, aug), feats.iloc[:n], end, breakdown, est_set
+    )
+
+
+def estimate_set(est: EstimateRows, feats: pd.DataFrame) -> EstimateSet | None:
+    """The estimate's feature rows with their labels, fold groups and timings (rows without usable weeks left
+    out); None when nothing is left."""
+    feats = feats.reset_index(drop=True)
+    usable = feats["n_weeks"].fillna(0).to_numpy() > 0
+    if not usable.any():
+        return None
+    return EstimateSet(
+        x=feats.loc[usable, list(FEATURES)].reset_index(drop=True),
+        y=est.labels[usable],
+        groups=np.asarray(est.groups, dtype=object)[usable].astype(str),
+        timing=np.asarray(est.timing, dtype=object)[usable].astype(str),
+    )
 
 
 def with_augmented(labels: pd.DataFrame, aug: Augmentation) -> pd.DataFrame:
@@ -196,11 +222,13 @@ def fit_from_features(
     feats: pd.DataFrame,
     end: date,
     breakdown: dict[str, Any] | None = None,
+    estimate: EstimateSet | None = None,
 ) -> TrainResult:
     """Fit (or fall back to unsupervised) from training features; write the model file.
 
     ``breakdown`` (:func:`inspection_breakdown`) is kept in the meta's ``labels``, beside the rows left out for
-    lack of usage data before the inspection."""
+    lack of usage data before the inspection. ``estimate`` (:func:`estimate_set`) gives the scoring-time
+    estimate (:mod:`gridaudit.risk.estimate`)."""
     feats = feats.reset_index(drop=True)
     if "augmented" not in labels:
         labels = labels.assign(augmented=False, group=labels["customer_id"].astype(str))
@@ -255,7 +283,9 @@ def fit_from_features(
         return TrainResult("unsupervised", meta)
     x = feats.loc[usable, list(FEATURES)].reset_index(drop=True)
     groups = groups_all[usable]
-    model = train_model(x, y_all, groups, list(FEATURES), settings, augmented=aug_used, offsets=offsets_all)
+    model = train_model(
+        x, y_all, groups, list(FEATURES), settings, augmented=aug_used, offsets=offsets_all, estimate=estimate
+    )
     model.meta = {**base_meta, **model.meta}
     save_model(model, model_path)
     return TrainResult("lightgbm", {**model.meta, "model_kind": "lightgbm"})

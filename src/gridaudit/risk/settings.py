@@ -83,6 +83,11 @@ class RiskSettings:
     """Sample weight of an augmented row (real inspection rows weigh 1)."""
     augment_seed: int = 0
     """Random seed of the augmentation (attack kinds, spans, depths)."""
+    estimate_copies: int = 1
+    """The scoring-time estimate (gridaudit.risk.estimate): attacked copies, as of the scoring date, of each
+    household inspected normal (0 = off: only the label-based estimate is reported)."""
+    estimate_seed: int = 17
+    """Random seed of the scoring-time estimate's simulated thefts."""
     num_rounds: int = 300
     """Upper bound on boosting rounds; the out-of-fold early-stopping average is used."""
     explain_top: int = 20000
