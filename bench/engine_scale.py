@@ -45,6 +45,7 @@ ENGINES = ("duckdb", "spark-local", "spark-cluster")
 PHASES = ("catalog", "loss", "risk")
 MARK = "@@engine_scale "  # prefix of a result line on the child's stdout (Spark may print there too)
 PAGE_MB = os.sysconf("SC_PAGE_SIZE") / 2**20
+TICKS = os.sysconf("SC_CLK_TCK")
 # a cluster on the loopback: the driver binds 127.0.0.1 (the executors call back to it)
 CLUSTER_CONF = {"spark.driver.host": "127.0.0.1", "spark.driver.bindAddress": "127.0.0.1"}
 
@@ -67,9 +68,10 @@ def _children() -> dict[int, list[int]]:
     return kids
 
 
-def tree_rss_mb(roots: list[int]) -> float:
-    """Resident memory (MB) of the processes ``roots`` and all their descendants, right now."""
-    kids, seen, stack, pages = _children(), set(), list(roots), 0
+def tree_stats(roots: list[int]) -> tuple[float, float]:
+    """Resident memory (MB) and CPU seconds so far (user + system, all threads) of the processes ``roots`` and
+    all their descendants, right now (the CPU of descendants that already ended is not counted)."""
+    kids, seen, stack, pages, ticks = _children(), set(), list(roots), 0, 0
     while stack:
         pid = stack.pop()
         if pid in seen:
@@ -78,10 +80,18 @@ def tree_rss_mb(roots: list[int]) -> float:
         try:
             with open(f"/proc/{pid}/statm") as f:
                 pages += int(f.read().split()[1])
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])
         except (OSError, IndexError, ValueError):
             pass
         stack.extend(kids.get(pid, []))
-    return pages * PAGE_MB
+    return pages * PAGE_MB, ticks / TICKS
+
+
+def tree_rss_mb(roots: list[int]) -> float:
+    """Resident memory (MB) of the processes ``roots`` and all their descendants, right now."""
+    return tree_stats(roots)[0]
 
 
 class PeakSampler(threading.Thread):
@@ -93,6 +103,7 @@ class PeakSampler(threading.Thread):
         self.groups, self.every_s = groups, every_s
         self.peaks = dict.fromkeys(groups, 0.0)
         self.lock = threading.Lock()
+        self.cpu: dict[str, float] = {}
 
     def run(self) -> None:
         """Sample until the process exits."""
@@ -104,11 +115,16 @@ class PeakSampler(threading.Thread):
             time.sleep(self.every_s)
 
     def take(self) -> dict[str, float]:
-        """The peak of each group since the last call, in MB (sampled once more now), and start again."""
-        now = {name: tree_rss_mb(roots) for name, roots in self.groups.items()}
+        """The peak memory of each group since the last call, in MB (sampled once more now), and the CPU
+        seconds each group used since then (``cpu_s``, ``cluster_cpu_s``); start again."""
+        now = {name: tree_stats(roots) for name, roots in self.groups.items()}
         with self.lock:
-            out = {name: round(max(self.peaks[name], now[name])) for name in self.groups}
+            out: dict[str, float] = {name: round(max(self.peaks[name], now[name][0])) for name in self.groups}
             self.peaks = dict.fromkeys(self.groups, 0.0)
+        for name, (_, cpu) in now.items():
+            key = name.replace("peak_mb", "cpu_s")
+            out[key] = round(cpu - self.cpu.get(name, 0.0), 2)
+            self.cpu[name] = cpu
         return out
 
 
@@ -132,6 +148,11 @@ def engine_settings(engine: str, master: str | None, memory_limit: str, threads:
         threads=threads,
         spark_conf={**CLUSTER_CONF, **conf},
     )
+
+
+def total_cpu(record: dict[str, Any]) -> float:
+    """CPU seconds of a phase in the driver's process tree and, on the cluster, the workers' and executors'."""
+    return float(record.get("cpu_s", 0.0)) + float(record.get("cluster_cpu_s", 0.0))
 
 
 def emit(record: dict[str, Any]) -> None:
@@ -180,7 +201,9 @@ def child(args: argparse.Namespace) -> None:
     load = os.getloadavg()[0]
     runs = [full_scan_seconds(eng, ds), full_scan_seconds(eng, ds)]
     scan = min(runs)
-    emit(line("scan", scan, load, runs=[round(r, 2) for r in runs]))
+    scan_rec = line("scan", scan, load, runs=[round(r, 2) for r in runs])
+    scan_cpu = total_cpu(scan_rec) / 2  # CPU of one of the two scans (driver, JVM and executors)
+    emit({**scan_rec, "cpu_one_scan_s": round(scan_cpu, 2)})
     for phase in args.phases:
         load, t0 = os.getloadavg()[0], time.perf_counter()
         extra: dict[str, Any] = {}
@@ -211,7 +234,9 @@ def child(args: argparse.Namespace) -> None:
             scored = score(ds.root, args.model, engine=settings)
             extra = {"rows": len(scored)}
         seconds = time.perf_counter() - t0
-        emit(line(phase, seconds, load, x_scan=round(seconds / scan, 2), **extra))
+        rec = line(phase, seconds, load, x_scan=round(seconds / scan, 2), **extra)
+        rec["x_scan_cpu"] = round(total_cpu(rec) / max(scan_cpu, 1e-3), 2)
+        emit(rec)
     if "risk" not in args.phases:
         eng.close()
 
