@@ -160,6 +160,17 @@ def emit(record: dict[str, Any]) -> None:
     print(MARK + json.dumps(record, default=str), flush=True)
 
 
+def progress_to_parent(total: int) -> Any:
+    """A ``run_rules`` progress callback telling the parent how far the catalog got (for a budget line)."""
+    done = [0]
+
+    def tick(rule: Any, report: Any) -> None:
+        done[0] += 1
+        emit({"progress": f"{done[0]} of {total} rules done (last {rule.id}, {report.seconds:.0f} s)"})
+
+    return tick
+
+
 def child(args: argparse.Namespace) -> None:
     """Open the engine, scan, then run each phase asked; one line per phase (seconds, × scan, memory)."""
     from gridaudit.dataset import open_dataset
@@ -216,7 +227,8 @@ def child(args: argparse.Namespace) -> None:
             from gridaudit.rules.runner import RuleReport, run_rules
 
             derived: list[RuleReport] = []
-            findings, reports = run_rules(eng, load_catalog(), derived_log=derived)
+            rules = load_catalog()
+            findings, reports = run_rules(eng, rules, derived_log=derived, progress=progress_to_parent(len(rules)))
             slow = sorted(reports + derived, key=lambda r: -r.seconds)[:5]
             extra = {
                 "findings": findings.num_rows,
@@ -352,6 +364,7 @@ class Runner:
         threading.Thread(target=_pump, args=(proc, lines), daemon=True).start()
         expected = ["train"] if phases == ["train"] else ["open", "scan", *phases]
         finished, budget = 0, self.args.budget_s
+        progress: dict[str, Any] = {}
         deadline = time.monotonic() + budget
         try:
             while finished < len(expected):
@@ -364,6 +377,7 @@ class Runner:
                             "phase": expected[finished],
                             "status": "budget",
                             "message": f"did not finish within {budget:g} s",
+                            **progress,
                         }
                     )
                     finished += 1
@@ -380,7 +394,12 @@ class Runner:
                     )
                     finished += 1
                     break
-                self.write({**where, **json.loads(text)})
+                rec = json.loads(text)
+                if "progress" in rec:  # not a phase: kept for a budget line
+                    progress = rec
+                    continue
+                self.write({**where, **rec})
+                progress = {}
                 finished += 1
                 deadline = time.monotonic() + budget
         finally:
