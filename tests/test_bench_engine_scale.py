@@ -59,7 +59,7 @@ def test_every_phase_is_measured_against_the_scan(tiny_dataset, tmp_path):
     report = bench("--report", str(out))
     assert report.returncode == 0, report.stderr
     row = next(t for t in report.stdout.splitlines() if t.startswith("| tiny | duckdb"))
-    assert f"({recs['catalog']['x_scan']:.1f}×)" in row
+    assert f"({recs['catalog']['x_scan']:.1f}×, CPU {recs['catalog']['x_scan_cpu']:.0f}×)" in row
 
 
 @pytest.mark.slow
