@@ -68,10 +68,19 @@ def area_balance(t: dict) -> dict[str, dict]:
     return out
 
 
-def feeder_balance(t: dict, areas: dict) -> dict[str, dict]:
-    """Per feeder: head supply, loss = supply − Σ area supply (no customer is fed directly here)."""
+def feeder_balance(t: dict, areas: dict, computable_only: bool = True) -> dict[str, dict]:
+    """Per feeder: head supply, loss = supply − Σ area supply (no customer is fed directly here).
+
+    A feeder with an area that has customers but no area meter is not computable (its sales side is not
+    measured on any day), so it is left out, as line loss leaves it out.
+    """
+    metered = {m["area_id"] for m in t["meters"] if m.get("role") == "area_total"}
+    served = {c["area_id"] for c in t["customers"]}
+    blocked = {a["feeder_id"] for a in AREAS if a["area_id"] in served and a["area_id"] not in metered}
     out = {}
     for f in FEEDERS:
+        if computable_only and f["feeder_id"] in blocked:
+            continue
         supply = wh(_month_usage(t, "MF_" + f["feeder_id"]))
         into = sum(a["supply"] for a in areas.values() if a["feeder_id"] == f["feeder_id"])
         out[f["feeder_id"]] = {"supply": supply, "loss": supply - into, **f}
@@ -102,7 +111,8 @@ def expected(ind_id: str, t: dict, tasks: list[dict] | None = None) -> dict:
     feeders = feeder_balance(t, areas)
     if ind_id == "feeder_loss_rate":
         return roll([(f["unit_id"], None, f["loss"], f["supply"]) for f in feeders.values()], 100, True)
-    if ind_id == "unit_loss_rate":
+    if ind_id == "unit_loss_rate":  # a unit's balance is heads − all customers: area meters do not decide its days
+        feeders = feeder_balance(t, areas, computable_only=False)
         funit = {f["feeder_id"]: f["unit_id"] for f in FEEDERS}
         items = [(f["unit_id"], None, f["loss"], f["supply"]) for f in feeders.values()]
         items += [(funit[a["feeder_id"]], None, a["loss"], 0.0) for a in areas.values()]
