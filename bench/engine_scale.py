@@ -191,7 +191,7 @@ def child(args: argparse.Namespace) -> None:
     settings = engine_settings(args.engine, args.master, args.memory_limit, args.threads, conf)
 
     def line(phase: str, seconds: float, started_load: float, **extra: Any) -> dict[str, Any]:
-        rec = {"phase": phase, "status": "ok", "seconds": round(seconds, 2), **sampler.take()}
+        rec = {"phase": phase, "status": "ok", "seconds": round(seconds, 4), **sampler.take()}
         rec.update(load_start=round(started_load, 2), load_end=round(os.getloadavg()[0], 2), **extra)
         return rec
 
@@ -216,7 +216,7 @@ def child(args: argparse.Namespace) -> None:
     load = os.getloadavg()[0]
     runs = [full_scan_seconds(eng, ds), full_scan_seconds(eng, ds)]
     scan = min(runs)
-    scan_rec = line("scan", scan, load, runs=[round(r, 2) for r in runs])
+    scan_rec = line("scan", scan, load, runs=[round(r, 4) for r in runs])
     scan_cpu = total_cpu(scan_rec) / 2  # CPU of one of the two scans (driver, JVM and executors)
     emit({**scan_rec, "cpu_one_scan_s": round(scan_cpu, 2)})
     for phase in args.phases:
@@ -250,7 +250,7 @@ def child(args: argparse.Namespace) -> None:
             scored = score(ds.root, args.model, engine=settings)
             extra = {"rows": len(scored)}
         seconds = time.perf_counter() - t0
-        rec = line(phase, seconds, load, x_scan=round(seconds / scan, 2), **extra)
+        rec = line(phase, seconds, load, x_scan=round(seconds / scan, 3), **extra)
         rec["x_scan_cpu"] = round(total_cpu(rec) / max(scan_cpu, 1e-3), 2)
         emit(rec)
     if "risk" not in args.phases:
