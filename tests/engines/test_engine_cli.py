@@ -57,3 +57,26 @@ def test_duckdb_limits_reach_the_engine_and_the_run_writes(dataset, tmp_path):
     res = runner.invoke(app, [*args, "--memory-limit", "1GB", "--threads", "1"])
     assert res.exit_code == 0, res.output
     assert read_findings(out).num_rows >= 1
+
+
+UNREACHABLE = "postgresql://auditor:s3cret@127.0.0.1:1/none"  # port 1: nothing listens there
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["rules", "run", "--only", RULE],
+        ["loss"],
+        ["risk", "train", "--model", "MODEL"],
+        ["risk", "score"],
+    ],
+)
+def test_an_unreachable_postgres_server_exits_2_naming_it_without_its_password(dataset, tmp_path, command):
+    command = [str(tmp_path / "m.model") if c == "MODEL" else c for c in command]
+    args = ["--lang", "en", *command, "--dataset", str(dataset.root), "--engine", "postgres", "--pg", UNREACHABLE]
+    res = runner.invoke(app, args)
+    assert res.exit_code == 2, res.output
+    text = " ".join(res.output.split())
+    assert "auditor@127.0.0.1:1/none" in text and "Connection refused" in text
+    assert "s3cret" not in res.output and "Traceback" not in res.output
+    assert not (dataset.root / "findings").exists() and not (tmp_path / "m.model").exists()  # nothing written

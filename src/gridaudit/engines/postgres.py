@@ -17,7 +17,7 @@ import pyarrow.parquet as pq
 
 from gridaudit.contract import load_contract
 from gridaudit.dataset import Dataset
-from gridaudit.engines.base import columns_of
+from gridaudit.engines.base import EngineError, columns_of
 from gridaudit.engines.guard import POSTGRES_DENIED, POSTGRES_DENIED_PREFIXES, check_locked
 from gridaudit.engines.transpile import param_sql_type, transpile
 from gridaudit.i18n import both
@@ -79,7 +79,14 @@ class PostgresEngine:
         self.threads = threads
         self.schema = schema or ("gridaudit_" + (dataset.version if dataset else "replica"))
         _ident(self.schema)
-        self.con = psycopg.connect(url, autocommit=True)
+        try:
+            self.con = psycopg.connect(url, autocommit=True)
+        except psycopg.OperationalError as exc:  # unreachable server, bad credentials: the caller reports it
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            where = server_address(url)
+            raise EngineError(
+                both(f"无法连接 PostgreSQL {where}：{reason}", f"cannot connect to PostgreSQL {where}: {reason}")
+            ) from None
         self._temp: set[str] = set()
         self._drop_on_close = dataset is not None and not keep
         self._locked = False
@@ -225,3 +232,16 @@ def _bindable(params: dict[str, Any]) -> dict[str, Any]:
 
 def _plain(value: Any) -> Any:
     return float(value) if isinstance(value, Decimal) else value
+
+
+def server_address(url: str) -> str:
+    """``url`` without its password (user@host:port/database), for messages a user sees."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        info = conninfo_to_dict(url)
+    except Exception:  # noqa: BLE001 - an unparsable URL is named without any of its parts
+        return "(invalid URL)"
+    user = f"{info['user']}@" if info.get("user") else ""
+    port = f":{info['port']}" if info.get("port") else ""
+    return f"{user}{info.get('host', 'localhost')}{port}/{info.get('dbname', '')}"
