@@ -103,8 +103,12 @@ def test_area_feeder_staff_and_loss_list_pages(logged_in, ids):
     assert page.status_code == 200, page.text
     assert "分档历史" in page.text and "采集覆盖率" in page.text and "技术线损估算" in page.text
     assert {"daily", "trend"} <= set(dict(BLOCK.findall(page.text)))
+    assert "可算日" in page.text
+    used = re.search(r'data-days-used="(\d+)">(\d+) / (\d+)', page.text)
+    assert used and used[1] == used[2] and 0 < int(used[2]) <= int(used[3]) <= 31  # the month's days used / days
     feeder = client.get(f"/feeders/{unit['feeder']}?period={ids['month']}&lang=en")
     assert feeder.status_code == 200 and "Areas on this feeder" in feeder.text
+    assert "Computable days" in feeder.text and "Area-meter days" in feeder.text  # its areas' meters, measured
     staff = client.get(f"/staff/{unit['staff']}?lang=zh")
     assert staff.status_code == 200 and "整改记录" in staff.text
     loss = client.get(f"/loss?level=area&period={ids['month']}")
