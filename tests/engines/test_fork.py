@@ -159,7 +159,29 @@ def test_spark_fork_shares_the_session_and_the_dataset_views(dataset, spark):
         with pytest.raises(RefusedSQL, match="reflect"):
             locked.query("SELECT reflect('java.lang.System', 'getenv', 'HOME') AS x")
         locked.close()
-        assert spark.conf.get("spark.sql.runSQLOnFiles") == "false"  # a fork's close leaves the parent locked
+        assert engine.spark.conf.get("spark.sql.runSQLOnFiles") == "false"  # a fork's close leaves the parent locked
+        assert spark.conf.get("spark.sql.runSQLOnFiles") == "true"  # the caller's session is not locked by it
     finally:
         engine.close()
-    assert spark.conf.get("spark.sql.runSQLOnFiles") == "true"
+    assert engine.spark.conf.get("spark.sql.runSQLOnFiles") == "true"
+
+
+def test_two_spark_engines_on_one_context_keep_their_own_views(dataset, spark, tmp_path):
+    """One Spark context per process: a second engine (another dataset) neither sees nor drops the first's views,
+    and each engine's session keeps the caller's SQL settings (time zone, shuffle partitions)."""
+    from gridaudit.engines.spark import SparkEngine
+
+    staged = stage_version(tmp_path / "other")
+    rows = [{"meter_id": "X", "period": "2024-01", "read_on": "2024-01-15", "reading": 1.0, "read_type": "actual"}]
+    staged.write_table("readings", arrow_rows("readings", rows))
+    other = commit_version(staged, {"sources": ["test"]})
+    first, second = SparkEngine(dataset, spark=spark), SparkEngine(other, spark=spark)
+    try:
+        assert _total(first) == 15.0 and _total(second) == 1.0
+        for key in ("spark.sql.session.timeZone", "spark.sql.shuffle.partitions"):
+            assert first.spark.conf.get(key) == second.spark.conf.get(key) == spark.conf.get(key)
+        first.close()
+        assert _total(second) == 1.0 and "readings" in second.tables()
+    finally:
+        first.close()
+        second.close()

@@ -112,6 +112,17 @@ def spark_session(master: str = "local[*]", conf: dict[str, str] | None = None) 
     return spark
 
 
+def own_session(spark: Any) -> Any:
+    """A new session on ``spark``'s context with its runtime SQL settings: its own temp views and lock-down, so two
+    engines on one Spark context (one per process) never see or drop each other's views; the context, its
+    executors and cached data stay shared."""
+    session = spark.newSession()
+    for key, value in spark.conf.getAll.items():
+        if spark.conf.isModifiable(key):
+            session.conf.set(key, value)
+    return session
+
+
 class SparkEngine:
     """Spark SQL over a dataset version; pass ``spark`` to share one session (tests, notebooks).
 
@@ -125,7 +136,7 @@ class SparkEngine:
     def __init__(
         self, dataset: Dataset, spark: Any = None, master: str = "local[*]", data_root: str | None = None
     ) -> None:
-        self._setup(dataset, spark or spark_session(master))
+        self._setup(dataset, own_session(spark or spark_session(master)))
         self._owner = True  # this engine made the dataset views (its forks share them)
         from pyspark.sql import functions as F
 
