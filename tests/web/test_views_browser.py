@@ -1,6 +1,6 @@
 """The dashboard and customer pages in real Chromium: every chart is drawn by our script with the runtime
 the app serves, under the app's Content-Security-Policy (no console error, no CSP violation); screenshots
-go to docs/web/ (dashboard.png, customer.png)."""
+go to docs/web/ (dashboard.png, customer.png, area.png)."""
 
 from __future__ import annotations
 
@@ -77,6 +77,18 @@ def _customer_with_usage(dataset: Path) -> str:
         eng.close()
 
 
+def _area_of(dataset: Path, customer_id: str) -> str:
+    from gridaudit.dataset import open_dataset
+    from gridaudit.engines.duckdb import DuckDBEngine
+
+    eng = DuckDBEngine(open_dataset(dataset))
+    try:
+        sql = "SELECT area_id FROM customers WHERE customer_id = $c"
+        return str(eng.query(sql, {"c": customer_id}).column(0)[0])
+    finally:
+        eng.close()
+
+
 def _charts_drawn(page, url: str, shot: Path) -> None:
     page.goto(url)
     expected = page.locator('script[type="application/json"][data-chart]').count()
@@ -118,6 +130,8 @@ def test_dashboard_then_customer_charts_render_under_the_csp(live, web_dataset):
             cid = _customer_with_usage(web_dataset)
             _charts_drawn(page, f"{live}/customers/{cid}", DOCS / "customer.png")
             assert "客户全景" in page.content()
+            _charts_drawn(page, f"{live}/areas/{_area_of(web_dataset, cid)}", DOCS / "area.png")
+            assert "可算日" in page.content() and "分档历史" in page.content()
         finally:
             ctx.close()
     errors = [m for m in problems if "Failed to load resource" not in m]  # each such load is listed by URL

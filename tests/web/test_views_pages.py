@@ -134,6 +134,10 @@ def test_api_customer_and_area_loss(logged_in, ids):
     assert all(r["entity_id"] == aid for r in data["daily"])
     refused = client.get(f"/api/v1/areas/{ids[UNIT2]['area']}/loss")
     assert refused.status_code == 403 and refused.json()["error"]["status"] == 403
+    page = client.get(f"/areas/{aid}", params={"period": ids["month"], "lang": "en"}).text
+    shown = page.split("Customers behind the loss")[1].split("Mapping-error candidates")[0]
+    assert shown.count('href="/customers/') == min(20, len(data["behind"]))  # the page shows the top 20
+    assert len(data["behind"]) > 20 and f"top 20 of {len(data['behind'])}" in shown  # the area has more
     bad = client.get(f"/api/v1/areas/{aid}/loss", params={"period": "June"})
     assert bad.status_code == 400 and "YYYY-MM" in bad.json()["error"]["en"]
     assert client.get("/api/v1/customers/NOPE").status_code == 404
