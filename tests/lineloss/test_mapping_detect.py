@@ -95,3 +95,36 @@ def test_an_area_corrected_for_one_error_reveals_the_next():
     areas, cust, names = _feeder_data({"X_2": 1, "Y_1": 3}, big)
     assert _found(areas, cust, names) == {"X_2": 2, "Y_1": 1}
     assert _found(areas, cust, names, rounds=1) == {"X_2": 2}
+
+
+def test_local_level_is_the_mean_of_reported_days_around_each_day():
+    from gridaudit.lineloss.mapping import local_level
+
+    u = np.array([[1.0, np.nan, 3.0, 10.0, np.nan, np.nan, np.nan]])
+    got = local_level(u, 3, np.array([99.0]))
+    assert got[0, 1] == 2.0  # days 0 and 2
+    assert got[0, 4] == 10.0  # day 3 only
+    assert got[0, 5] == 99.0  # no reported day within ±1: the fallback
+    assert (local_level(u, 0, np.array([7.0])) == 7.0).all()
+
+
+def test_theft_controls_take_the_thief_and_never_a_customer_that_lowers_the_loss():
+    """Area loss = 0.8 × the thief's swings − 1 × a mis-recorded customer's swings + noise."""
+    from gridaudit.lineloss.mapping import _theft_controls
+
+    rng = np.random.default_rng(5)
+    n = 300
+    u = rng.normal(0, 10, (6, n))  # 0: thief, 1: fed elsewhere but recorded here, 2–5: honest
+    s = rng.normal(0, 50, n)
+    y = 0.8 * u[0] - u[1] + rng.normal(0, 2, n)
+    members = np.ones(6, dtype=bool)
+    m = dataclasses.replace(Mapping(), theft_regressors=3)
+    z = _theft_controls(u, s, y, np.arange(n), members, m)
+    assert len(z) == 1 and np.allclose(z[0], u[0] - u[0].mean())
+    assert len(_theft_controls(u, s, y, np.arange(n), members, Mapping())) == 0  # off by default
+
+
+def test_options_keep_the_moved_customer_and_add_no_one():
+    big = {"B1": 400.0, "B2": 400.0, "B3": 400.0, "M_2": 250.0}
+    areas, cust, names = _feeder_data({"M_2": 1}, big, gaps={"B2": 0.05})
+    assert _found(areas, cust, names, gap_fill_days=15, theft_regressors=8) == {"M_2": 2}

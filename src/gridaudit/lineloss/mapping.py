@@ -3,7 +3,9 @@
 All series are high-passed first (minus a centred ``mapping.high_pass_days`` moving mean and the means per
 day type: weekday on working days, weekend, public holiday — official calendar with 调休): season, trends
 and theft steps leave the areas' loss, and the weekly and holiday rhythm many customers share leaves the
-customers' use, so what remains is each customer's own day-to-day swings. When several customers pass for
+customers' use, so what remains is each customer's own day-to-day swings. Optionally (``theft_regressors`` > 0)
+each area's loss is also taken given a few of its own customers whose use raises it (its own theft,
+``_theft_controls``); the recorded area's side of the test stays without them. When several customers pass for
 the same area B, they are kept strongest first only while each still passes in a joint regression.
 
 For customer c recorded on area A and every area B on the same feeder, over the days B's supply reported:
@@ -18,7 +20,8 @@ loss over the window ≥ min_loss_cover × c's use (energy billed on A but fed b
 
 The per-pair statistics come from covariances: with v1 = var(supply_B), v2 = var(use_c), c12 = cov(supply_B,
 use_c), c1y = cov(supply_B, loss_B), c2y = cov(use_c, loss_B): β = (v1·c2y − c12·c1y) / (v1·v2 − c12²).
-A customer's missing days are filled with its own mean, and so is the area's sales on the days a recorded customer's
+A customer's missing days are filled with its own mean (``gap_fill_days`` > 0: its mean over that many days
+around the gap), and so is the area's sales on the days a recorded customer's
 AMI missed inside its reporting span (a gap day is not loss: unfilled, one large customer's gap moves an area's
 loss more than a small customer's whole use); customers with fewer than ``min_days`` days are skipped.
 """
@@ -143,10 +146,22 @@ def _between_reports(u: np.ndarray) -> np.ndarray:
     return (np.cumsum(have, axis=1) > 0) & (np.cumsum(have[:, ::-1], axis=1)[:, ::-1] > 0)
 
 
-def _gap_fill_by_area(gaps: np.ndarray, mean: np.ndarray, own_area: np.ndarray, area_nos: list[int]) -> np.ndarray:
+def local_level(u: np.ndarray, window: int, fallback: np.ndarray) -> np.ndarray:
+    """Per row and day: the mean of the row's reported days (not NaN) within a centred ``window``-day span,
+    ``fallback`` (per row) where that span has none; ``window`` 0 gives ``fallback`` everywhere."""
+    if window <= 0:
+        return np.broadcast_to(fallback[:, None], u.shape).copy()
+    have = ~np.isnan(u)
+    k = np.ones(min(window, u.shape[1]))
+    sums = np.apply_along_axis(lambda r: np.convolve(r, k, mode="same"), 1, np.where(have, u, 0.0))
+    cnt = np.apply_along_axis(lambda r: np.convolve(r, k, mode="same"), 1, have.astype(float))
+    return np.where(cnt > 0, sums / np.maximum(cnt, 1), fallback[:, None])
+
+
+def _gap_fill_by_area(gaps: np.ndarray, level: np.ndarray, own_area: np.ndarray, area_nos: list[int]) -> np.ndarray:
     """Per area (rows in ``area_nos`` order) and day: the use its recorded customers' AMI gaps leave out of
-    sales, each gap day filled with the customer's own mean (a gap inside the customer's reporting span)."""
-    fill = gaps * mean[:, None]
+    sales, each gap day (inside the customer's reporting span) filled with ``level`` (customers × days)."""
+    fill = np.where(gaps, level, 0.0)
     out = np.zeros((len(area_nos), gaps.shape[1]))
     pos = {a: j for j, a in enumerate(area_nos)}
     rows = np.array([pos.get(int(a), -1) for a in own_area], dtype=np.int64)
@@ -169,8 +184,9 @@ def _feeder(areas: dict[int, tuple], cust: dict, days: int, settings: LossSettin
     total = np.nansum(u, axis=1)
     mean = np.where(seen > 0, total / np.maximum(seen, 1), 0.0)
     gaps = np.isnan(u) & _between_reports(u)
-    u_level = np.where(gaps, mean[:, None], np.nan_to_num(u))  # energy per day as the balance should see it
-    u = np.where(np.isnan(u), mean[:, None], u)
+    level = local_level(u, m.gap_fill_days, mean)  # a gap day is filled with the customer's use around it
+    u_level = np.where(gaps, level, np.nan_to_num(u))  # energy per day as the balance should see it
+    u = np.where(np.isnan(u), level, u)
     u = np.nan_to_num(high_pass(u, weekday, m.high_pass_days))
     area_nos = sorted(areas)
     s_all = np.full((len(area_nos), days), np.nan)
@@ -178,7 +194,7 @@ def _feeder(areas: dict[int, tuple], cust: dict, days: int, settings: LossSettin
     for j, a in enumerate(area_nos):
         s_all[j, areas[a][0]], y_all[j, areas[a][0]] = areas[a][1], areas[a][2]
     if m.fill_gaps:
-        y_all -= _gap_fill_by_area(gaps, mean, own_area, area_nos)  # an AMI gap is not loss: fill it, as in u
+        y_all -= _gap_fill_by_area(gaps, level, own_area, area_nos)  # an AMI gap is not loss: fill it, as in u
     found: list[dict] = []
     done = np.zeros(len(ids), dtype=bool)
     for _ in range(max(1, m.rounds)):  # peel: correct the areas for the errors found, then look again
@@ -200,28 +216,40 @@ def _round(u: np.ndarray, s_all: np.ndarray, y_all: np.ndarray, areas: dict, are
            weekday: np.ndarray, m) -> list[dict]:  # fmt: skip
     """One pass of the test over a feeder's customers not yet found, against the areas' current loss series."""
     s_f, y_f = high_pass(s_all, weekday, m.high_pass_days), high_pass(y_all, weekday, m.high_pass_days)
+    z = {j: _theft_controls(u, s_f[j], y_f[j], areas[a][0], (own_area == a) & ~done, m)
+         for j, a in enumerate(area_nos)}  # fmt: skip
     beta = np.full((len(ids), len(area_nos)), np.nan)
     pc = np.full_like(beta, np.nan)
     n_days = np.array([len(areas[a][0]) for a in area_nos], dtype=np.int64)
     full = [j for j, a in enumerate(area_nos) if n_days[j] == days]
     if full:  # one matrix product for every area that reported every day
         beta[:, full], pc[:, full] = _block_stats(u, s_f[full], y_f[full])
+    plain_beta, plain_pc = beta.copy(), pc.copy()  # without the controls: for each customer's recorded area
     for j, a in enumerate(area_nos):
         di = areas[a][0]
-        if n_days[j] == days or len(di) < m.min_days:
+        if len(di) < m.min_days or (j in full and not len(z[j])):
             continue
-        beta[:, j], pc[:, j] = _pair_stats(u[:, di], s_f[j, di], y_f[j, di])
+        if j not in full:
+            plain_beta[:, j], plain_pc[:, j] = _pair_stats(u[:, di], s_f[j, di], y_f[j, di])
+        if len(z[j]):  # given the area's own theft: every series minus its projection on the controls
+            q, _ = np.linalg.qr(np.column_stack([np.ones(len(di)), z[j].T]))
+            ud, sd, yd = u[:, di], s_f[j, di], y_f[j, di]
+            beta[:, j], pc[:, j] = _pair_stats(ud - (ud @ q) @ q.T, sd - q @ (q.T @ sd), yd - q @ (q.T @ yd))
+        else:
+            beta[:, j], pc[:, j] = plain_beta[:, j], plain_pc[:, j]
     n_days = np.where(n_days >= m.min_days, n_days, 0)
+    dof = n_days - 3 - np.array([len(z[j]) for j in range(len(area_nos))], dtype=np.int64)  # controls use some
     loss_sum = np.nansum(y_all, axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        t = pc * np.sqrt((n_days[None, :] - 3) / (1 - pc * pc))
+        t = pc * np.sqrt(np.maximum(dof, 0)[None, :] / (1 - pc * pc))
+        t_plain = plain_pc * np.sqrt(np.maximum(n_days - 3, 0)[None, :] / (1 - plain_pc * plain_pc))
     aj = {a: j for j, a in enumerate(area_nos)}
     out = []
     for i in range(len(ids)):
         jo = aj.get(int(own_area[i]))
-        if done[i] or seen[i] < m.min_days or jo is None or not (beta[i, jo] <= m.own_beta_max):
+        if done[i] or seen[i] < m.min_days or jo is None or not (plain_beta[i, jo] <= m.own_beta_max):
             continue
-        t_own = float(t[i, jo]) if np.isfinite(t[i, jo]) else 0.0
+        t_own = float(t_plain[i, jo]) if np.isfinite(t_plain[i, jo]) else 0.0
         ok = (beta[i] >= m.beta_min) & (beta[i] <= m.beta_max) & (pc[i] >= m.min_partial_corr) & (t[i] >= m.min_t)
         ok &= t[i] - t_own >= m.min_pair_t  # both sides: c's use raises B's loss and lowers its recorded area's
         ok[jo] = False
@@ -232,14 +260,53 @@ def _round(u: np.ndarray, s_all: np.ndarray, y_all: np.ndarray, areas: dict, are
         out.append(
             {"row": i, "col": j, "own_col": jo, "cust_no": int(ids[i]), "recorded_no": area_nos[jo],
              "likely_no": area_nos[j], "days": int(n_days[j]), "use_kwh": float(total[i]), "beta": float(beta[i, j]),
-             "partial_corr": float(pc[i, j]), "t_stat": float(t[i, j]), "beta_own": float(beta[i, jo]),
-             "partial_corr_own": float(pc[i, jo]), "t_own": t_own}
+             "partial_corr": float(pc[i, j]), "t_stat": float(t[i, j]), "beta_own": float(plain_beta[i, jo]),
+             "partial_corr_own": float(plain_pc[i, jo]), "t_own": t_own}
         )  # fmt: skip
-    return _joint_check(out, u, s_f, y_f, areas, area_nos, m)
+    return _joint_check(out, u, s_f, y_f, areas, area_nos, m, z)
+
+
+def _theft_controls(u: np.ndarray, s: np.ndarray, y: np.ndarray, di: np.ndarray, members: np.ndarray,
+                    m) -> np.ndarray:  # fmt: skip
+    """Use series (rows, over the days ``di``) of up to ``m.theft_regressors`` of an area's own customers
+    (``members``) whose use raises the area's loss, chosen forward, each at t ≥ ``m.theft_min_t`` given the
+    supply and the ones before.
+
+    A thief metering part of its use (bypass, shorted CT, open cover) adds stolen energy to the area's loss
+    in step with what it meters; left in, its swings are noise that hides a mis-recorded customer's. A
+    customer recorded here but fed elsewhere lowers the loss with its use and is never chosen.
+    """
+    if m.theft_regressors <= 0 or m.theft_min_t <= 0 or len(di) < m.min_days or not members.any():
+        return np.empty((0, len(di)))
+    rows = np.flatnonzero(members)
+    cand = u[rows][:, di]
+    cand = cand - cand.mean(axis=1, keepdims=True)
+    norm = np.sqrt((cand * cand).sum(axis=1))
+    yd = y[di]
+    chosen: list[int] = []
+    base = [np.ones(len(di)), s[di]]
+    for _ in range(m.theft_regressors):
+        x = np.column_stack(base + [cand[k] for k in chosen])
+        coef, *_ = np.linalg.lstsq(x, yd, rcond=None)
+        r = yd - x @ coef
+        with np.errstate(divide="ignore", invalid="ignore"):
+            corr = np.where(norm > 1e-9, cand @ (r - r.mean()) / (norm * np.sqrt(((r - r.mean()) ** 2).sum())), 0.0)
+        corr[chosen] = 0.0
+        k = int(np.argmax(corr))
+        if corr[k] <= 0:
+            break
+        x = np.column_stack([x, cand[k]])
+        coef, *_ = np.linalg.lstsq(x, yd, rcond=None)
+        r = yd - x @ coef
+        cov = np.linalg.pinv(x.T @ x) * (r @ r / max(len(yd) - x.shape[1], 1))
+        if coef[-1] <= 0 or coef[-1] / np.sqrt(max(cov[-1, -1], 1e-300)) < m.theft_min_t:
+            break
+        chosen.append(k)
+    return cand[chosen] if chosen else np.empty((0, len(di)))
 
 
 def _joint_check(cands: list[dict], u: np.ndarray, s_f: np.ndarray, y_f: np.ndarray, areas: dict,
-                 area_nos: list[int], m) -> list[dict]:  # fmt: skip
+                 area_nos: list[int], m, z: dict[int, np.ndarray]) -> list[dict]:  # fmt: skip
     """Several candidates for one area: keep them strongest first while each still passes in a joint regression.
 
     Customers whose swings resemble the one truly mis-recorded customer (same trade, same holidays) look like
@@ -253,7 +320,7 @@ def _joint_check(cands: list[dict], u: np.ndarray, s_f: np.ndarray, y_f: np.ndar
         group.sort(key=lambda c: -(c["t_stat"] - c["t_own"]))
         di = areas[area_nos[j]][0]
         y = y_f[j, di]
-        base = [np.ones(len(di)), s_f[j, di]]
+        base = [np.ones(len(di)), s_f[j, di], *z[j]]
         accepted: list[dict] = []
         for c in group:
             cols = base + [u[a["row"], di] for a in accepted] + [u[c["row"], di]]

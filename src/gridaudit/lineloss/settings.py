@@ -111,7 +111,12 @@ class Mapping:
     min_days: int = 14
     min_share_of_loss: float = 0.02
     rounds: int = 3  # passes: after each, the areas' loss is corrected for the errors found (1 = no peeling)
-    fill_gaps: bool = True  # fill the sales a recorded customer's AMI gap leaves out with its mean (mapping.py)
+    fill_gaps: bool = True  # fill the sales a recorded customer's AMI gap leaves out (mapping.py)
+    # ... with its mean use over this many days around the gap (0 = over the whole window; BENCHMARKS.md issue 17,
+    # branch mapping: 15 found no more errors on synth, so it is off)
+    gap_fill_days: int = 0
+    theft_regressors: int = 0  # per area, up to this many of its own customers whose use raises its loss ...
+    theft_min_t: float = 4.0  # ... at this t or more are controlled for (its own theft; off: found none more)
 
 
 @dataclass(frozen=True)
