@@ -32,11 +32,9 @@ WITH cm AS (
   WHERE m.role = 'customer'
     AND NOT ((',' || replace(CAST($skip_categories AS VARCHAR), ' ', '') || ',') LIKE ('%,' || c.category || ',%'))
 ),
-d0 AS (
-  SELECT meter_id, day, kwh, date_trunc('month', day) AS month FROM daily_usage
-  WHERE meter_id IN (SELECT meter_id FROM cm)
-),
--- Which meters can qualify at all, from one aggregate pass (no sort). The month's reference (its
+-- Which meters can qualify at all, from one aggregate pass (no sort) over every daily row (not narrowed to
+-- the customers' meters here: `possible` joins cm on the 1/30 as many meter-months, and the daily rows are read
+-- twice rather than kept in a CTE the size of daily_usage). The month's reference (its
 -- ref_quantile day) is below f × the largest day whenever at most n − rank days reach f × the largest day;
 -- the smallest such f bounds the reference from above, and so bounds the low days (below low_share × the
 -- reference) and the reference kWh (days without a value never count as reaching it). Only meters with two consecutive months that pass these necessary
@@ -60,7 +58,7 @@ bounded AS (
          COUNT(*) FILTER (WHERE d.kwh < CAST($low_share AS DOUBLE) * (0.8 * mm.max_kwh)) AS lo8,
          COUNT(*) FILTER (WHERE d.kwh < CAST($low_share AS DOUBLE) * (0.9 * mm.max_kwh)) AS lo9,
          COUNT(*) FILTER (WHERE d.kwh < CAST($low_share AS DOUBLE) * mm.max_kwh) AS lo10
-  FROM d0 d
+  FROM (SELECT meter_id, kwh, date_trunc('month', day) AS month FROM daily_usage) d
   JOIN meter_month_usage mm ON mm.meter_id = d.meter_id AND mm.month = d.month
   GROUP BY d.meter_id, d.month
 ),
@@ -98,7 +96,7 @@ possible AS (
     AND (CAST($low_share AS DOUBLE) < 0 OR CAST(b.low_bound AS DOUBLE) / b.n >= CAST($min_low_days AS DOUBLE))
 ),
 d AS (
-  SELECT * FROM d0
+  SELECT meter_id, day, kwh, date_trunc('month', day) AS month FROM daily_usage
   WHERE meter_id IN (
     SELECT a.meter_id FROM possible a JOIN possible p ON p.meter_id = a.meter_id AND p.month_idx = a.month_idx - 1
   )
@@ -117,7 +115,7 @@ ref AS (
   GROUP BY meter_id, month
 ),
 flags AS (
-  SELECT d.meter_id, d.month, d.day,
+  SELECT d.meter_id, d.month, d.day, r.ref_reg,
          CASE WHEN d.kwh < CAST($low_share AS DOUBLE) * r.ref_reg THEN 1 ELSE 0 END AS low,
          CASE WHEN d.kwh >= CAST($normal_share AS DOUBLE) * r.ref_reg THEN 1.0 ELSE 0.0 END AS normal
   FROM d
@@ -126,24 +124,29 @@ flags AS (
 ),
 runs AS (
   -- a low day after a day that was not low starts a run of low days
-  SELECT meter_id, month, low, normal,
+  SELECT meter_id, month, ref_reg, low, normal,
          CASE WHEN low = 1 AND COALESCE(LAG(low) OVER (PARTITION BY meter_id ORDER BY day), 0) = 0
               THEN 1 ELSE 0 END AS run_start
   FROM flags
 ),
 shares AS (
-  SELECT r.meter_id, cm.customer_id, strftime(r.month, '%Y-%m') AS period,
-         CAST(strftime(r.month, '%Y') AS INTEGER) * 12 + CAST(strftime(r.month, '%m') AS INTEGER) AS month_idx,
-         f.ref_reg * cm.multiplier AS ref_kwh,
-         CAST(SUM(r.low) AS DOUBLE) / COUNT(*) AS low_days,
-         AVG(r.normal) AS normal_days,
-         1.0 - CAST(SUM(r.low) AS DOUBLE) / COUNT(*) - AVG(r.normal) AS middle_days,
-         CAST(SUM(r.low) AS DOUBLE) / GREATEST(SUM(r.run_start), 1) AS mean_low_run,
-         COUNT(*) AS n_days
-  FROM runs r
-  JOIN ref f ON f.meter_id = r.meter_id AND f.month = r.month
-  JOIN cm ON cm.meter_id = r.meter_id
-  GROUP BY r.meter_id, cm.customer_id, r.month, f.ref_reg, cm.multiplier
+  -- per meter-month first (the reference rides along from flags), then the customer: the joins run on the
+  -- meter-months, not on every judged day
+  SELECT g.meter_id, cm.customer_id, strftime(g.month, '%Y-%m') AS period,
+         CAST(strftime(g.month, '%Y') AS INTEGER) * 12 + CAST(strftime(g.month, '%m') AS INTEGER) AS month_idx,
+         g.ref_reg * cm.multiplier AS ref_kwh,
+         CAST(g.lows AS DOUBLE) / g.n_days AS low_days,
+         g.normal_days,
+         1.0 - CAST(g.lows AS DOUBLE) / g.n_days - g.normal_days AS middle_days,
+         CAST(g.lows AS DOUBLE) / GREATEST(g.starts, 1) AS mean_low_run,
+         g.n_days
+  FROM (
+    SELECT meter_id, month, ref_reg, SUM(low) AS lows, AVG(normal) AS normal_days, SUM(run_start) AS starts,
+           COUNT(*) AS n_days
+    FROM runs
+    GROUP BY meter_id, month, ref_reg
+  ) g
+  JOIN cm ON cm.meter_id = g.meter_id
 ),
 qualified AS (
   SELECT *
