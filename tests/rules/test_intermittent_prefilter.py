@@ -1,6 +1,6 @@
 """theft_intermittent_low_days narrows the meters it judges day by day with a bound from one aggregate pass
 (issue 18): the bound must never drop a finding. The rule is compared with itself without the narrowing
-(every meter of every customer judged day by day) on a synthetic utility, at several parameter sets."""
+(every month of every meter of every customer judged day by day) on a synthetic utility, at several parameter sets."""
 
 from __future__ import annotations
 
@@ -14,10 +14,12 @@ from gridaudit.rules.runner import run_rules
 
 RULE = next(r for r in load_catalog() if r.id == "theft_intermittent_low_days")
 NARROWED = """d AS (
-  SELECT meter_id, day, kwh, date_trunc('month', day) AS month FROM daily_usage
-  WHERE meter_id IN (
-    SELECT a.meter_id FROM possible a JOIN possible p ON p.meter_id = a.meter_id AND p.month_idx = a.month_idx - 1
-  )
+  SELECT u.meter_id, u.day, u.kwh, u.month
+  FROM (
+    SELECT meter_id, day, kwh, date_trunc('month', day) AS month FROM daily_usage
+    WHERE meter_id IN (SELECT meter_id FROM judged)
+  ) u
+  JOIN judged j ON j.meter_id = u.meter_id AND j.month = u.month
 ),"""
 EVERY_METER = """d AS (
   SELECT meter_id, day, kwh, date_trunc('month', day) AS month FROM daily_usage

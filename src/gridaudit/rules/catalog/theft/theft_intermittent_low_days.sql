@@ -38,7 +38,7 @@ WITH cm AS (
 -- ref_quantile day) is below f × the largest day whenever at most n − rank days reach f × the largest day;
 -- the smallest such f bounds the reference from above, and so bounds the low days (below low_share × the
 -- reference) and the reference kWh (days without a value never count as reaching it). Only meters with two consecutive months that pass these necessary
--- conditions are judged day by day below (all their months, so the day-to-day LAG is unchanged). Four steps of f
+-- conditions are judged day by day below (see judged: the day-to-day LAG is unchanged). Four steps of f
 -- (0.4 … 0.85; at 100 k, eight steps 0.2 … 0.9 cost more in this pass than their tighter bound saved in the
 -- sorts below).
 bounded AS (
@@ -74,18 +74,37 @@ bound AS (
   FROM bounded b
 ),
 possible AS (
-  SELECT b.meter_id, b.month_idx
+  SELECT b.meter_id, b.month, b.month_idx
   FROM bound b
   JOIN cm ON cm.meter_id = b.meter_id
   WHERE b.n >= CAST($min_days AS INTEGER)
     AND (cm.multiplier < 0 OR b.ref_bound * cm.multiplier >= CAST($min_baseline_kwh AS DOUBLE))
     AND (CAST($low_share AS DOUBLE) < 0 OR CAST(b.low_bound AS DOUBLE) / b.n >= CAST($min_low_days AS DOUBLE))
 ),
+paired AS (
+  -- the months that can be half of a qualifying pair: only their shares are ever read
+  SELECT a.meter_id, a.month FROM possible a JOIN possible p ON p.meter_id = a.meter_id AND p.month_idx = a.month_idx - 1
+  UNION
+  SELECT a.meter_id, a.month FROM possible a JOIN possible p ON p.meter_id = a.meter_id AND p.month_idx = a.month_idx + 1
+),
+judged AS (
+  -- those months, and before each the meter's last earlier month that is judged at all (enough days): its last
+  -- day is the one the first day's LAG reads, so every run start of a paired month is as over the whole history
+  SELECT meter_id, month FROM paired
+  UNION
+  SELECT q.meter_id, MAX(mm.month) AS month
+  FROM paired q
+  JOIN meter_month_usage mm ON mm.meter_id = q.meter_id AND mm.month < q.month
+  WHERE mm.n_days >= CAST($min_days AS INTEGER)
+  GROUP BY q.meter_id, q.month
+),
 d AS (
-  SELECT meter_id, day, kwh, date_trunc('month', day) AS month FROM daily_usage
-  WHERE meter_id IN (
-    SELECT a.meter_id FROM possible a JOIN possible p ON p.meter_id = a.meter_id AND p.month_idx = a.month_idx - 1
-  )
+  SELECT u.meter_id, u.day, u.kwh, u.month
+  FROM (
+    SELECT meter_id, day, kwh, date_trunc('month', day) AS month FROM daily_usage
+    WHERE meter_id IN (SELECT meter_id FROM judged)
+  ) u
+  JOIN judged j ON j.meter_id = u.meter_id AND j.month = u.month
 ),
 ranked AS (
   -- the month's reference day by rank (sorts spill to disk; a quantile aggregate holds every value in memory)
