@@ -42,13 +42,28 @@ def flat_operators(tree: Any) -> list[str]:
     roots = tree.get("operator", tree.get("children", [])) if isinstance(tree, dict) else tree
     for root in roots:
         walk(root, 0)
-    head = [f"total {tree.get('total_time', '?')} s, cpu {tree.get('cpu_time', '?')} s, spilled "
-            f"{tree.get('total_bytes_spilled', '?')} B, peak buffer {tree.get('peak_buffer_memory', '?')} B"]
+    system = tree.get("system", {}) if isinstance(tree, dict) else {}
+    head = [
+        f"spilled {system.get('total_bytes_spilled', '?')} B, peak buffer {system.get('peak_buffer_memory', '?')} B, "
+        f"allocated {system.get('total_memory_allocated', '?')} B (operator seconds are summed over threads)"
+    ]
     return head + [line for _, line in sorted(found, key=lambda f: -f[0])]
 
 
-DETAIL_KEYS = ("Conditions", "Groups", "Aggregates", "CTE Name", "Projections", "Join Type", "Expression",
-               "Function", "Filters", "Estimated Cardinality", "Partition", "Orders")
+DETAIL_KEYS = (
+    "Conditions",
+    "Groups",
+    "Aggregates",
+    "CTE Name",
+    "Projections",
+    "Join Type",
+    "Expression",
+    "Function",
+    "Filters",
+    "Estimated Cardinality",
+    "Partition",
+    "Orders",
+)
 
 
 def profile(source: Path, rule_ids: list[str], repeat: int, explain: Path | None) -> None:
