@@ -45,7 +45,8 @@ def flat_operators(tree: Any) -> list[str]:
     system = tree.get("system", {}) if isinstance(tree, dict) else {}
     head = [
         f"spilled {system.get('total_bytes_spilled', '?')} B, peak buffer {system.get('peak_buffer_memory', '?')} B, "
-        f"allocated {system.get('total_memory_allocated', '?')} B (operator seconds are summed over threads)"
+        f"allocated {system.get('total_memory_allocated', '?')} B "
+        "(operator timings: summed over threads with the profiler on, compare them with each other)"
     ]
     return head + [line for _, line in sorted(found, key=lambda f: -f[0])]
 
