@@ -4,13 +4,15 @@
         --explain /tmp/profile --repeat 2
 
 Each rule runs ``--repeat`` times (best CPU kept) after the derived tables it reads are materialised (their CPU
-printed on their own). ``--explain DIR`` also writes each rule's ``EXPLAIN ANALYZE`` to ``DIR/<rule>.txt``.
+printed on their own). ``--explain DIR`` also writes each rule's ``EXPLAIN ANALYZE`` to ``DIR/<rule>.txt``;
+``--stages`` prints the CPU of the rule up to each of its CTEs (a count of the CTE's rows).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import tempfile
 import time
@@ -67,7 +69,16 @@ DETAIL_KEYS = (
 )
 
 
-def profile(source: Path, rule_ids: list[str], repeat: int, explain: Path | None) -> None:
+def stage_queries(sql: str) -> list[tuple[str, str]]:
+    """For each CTE of a rule's ``WITH`` (top-level, in order), a query counting its rows: the CPU of each is the
+    cost of the rule up to that CTE (DuckDB computes only what the count needs, so unused columns are skipped)."""
+    final = sql.rindex("\nSELECT")  # the rule's own SELECT after its CTEs
+    body = sql[:final]
+    names = re.findall(r"^(?:WITH )?(\w+) AS \(", body, re.M)
+    return [(name, f"{body}\nSELECT count(*) AS n FROM {name}") for name in names]
+
+
+def profile(source: Path, rule_ids: list[str], repeat: int, explain: Path | None, stages: bool = False) -> None:
     """Print each rule's best CPU and wall seconds and row count on ``source``; optionally its plan."""
     rules = [r for r in load_catalog() if r.id in rule_ids]
     with tempfile.TemporaryDirectory() as tmp:
@@ -93,6 +104,11 @@ def profile(source: Path, rule_ids: list[str], repeat: int, explain: Path | None
                 rows = engine.query(rule.sql, values).num_rows
                 best = min(best, (time.process_time() - cpu, time.perf_counter() - wall, rows))
             print(f"  {rule.id:45s} rule    {best[1]:7.2f} s {best[0]:7.2f} s CPU {best[2]:>9,} rows")
+            if stages:
+                for name, sql in stage_queries(rule.sql):
+                    cpu = time.process_time()
+                    engine.query(sql, {k: v for k, v in values.items() if f"${k}" in sql})
+                    print(f"    up to {name:39s} {time.process_time() - cpu:7.2f} s CPU")
             if explain:
                 explain.mkdir(parents=True, exist_ok=True)
                 plan = engine.con.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + rule.sql, values).fetchall()
@@ -109,8 +125,9 @@ def main() -> None:
     ap.add_argument("rules", help="comma-separated rule ids")
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--explain", type=Path, help="write EXPLAIN ANALYZE per rule into this folder")
+    ap.add_argument("--stages", action="store_true", help="also the CPU of each rule up to each of its CTEs")
     args = ap.parse_args()
-    profile(args.source, args.rules.split(","), args.repeat, args.explain)
+    profile(args.source, args.rules.split(","), args.repeat, args.explain, args.stages)
 
 
 if __name__ == "__main__":
