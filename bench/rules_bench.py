@@ -200,13 +200,18 @@ def quality(source: Path, work: Path) -> str:
     return "\n".join(lines)
 
 
+SCAN_REPEATS = 3
+
+
 def speed(source: Path, work: Path, families: list[str] | None = None, memory_limit: str = "4GB") -> str:
     ds = as_dataset(source, work / "speed")
     rules = [r for r in load_catalog() if not families or r.family in families]
     engine = duckdb_engine(ds, DuckDBSettings(memory_limit=memory_limit, threads=2))
-    cpu0 = time.process_time()
-    scan = full_scan_seconds(engine, ds)
-    scan_cpu = time.process_time() - cpu0
+    scans = []
+    for _ in range(SCAN_REPEATS):  # a 0.4 s scan moves by half between runs on a loaded machine: keep the least
+        cpu0 = time.process_time()
+        scans.append((full_scan_seconds(engine, ds), time.process_time() - cpu0))
+    scan, scan_cpu = min(w for w, _ in scans), min(c for _, c in scans)
     rss_scan = peak_rss_mb()
     derived: list[RuleReport] = []
     started, cpu0 = time.perf_counter(), time.process_time()
@@ -227,10 +232,10 @@ def speed(source: Path, work: Path, families: list[str] | None = None, memory_li
             "",
             "| measure | value |",
             "|---|---:|",
-            f"| one scan of every column of every table (baseline) | {scan:.1f} s |",
+            f"| one scan of every column of every table (baseline, least of {SCAN_REPEATS}) | {scan:.1f} s |",
             f"| {what}, {len(rules)} rules, DuckDB 2 threads, memory_limit {memory_limit} | {took:.1f} s |",
             f"| ratio catalog / scan | {took / scan:.1f}× |",
-            f"| CPU seconds (all threads): scan / catalog / ratio | {scan_cpu:.1f} / {took_cpu:.1f} / "
+            f"| CPU seconds (all threads): scan / catalog / ratio | {scan_cpu:.2f} / {took_cpu:.1f} / "
             f"{took_cpu / scan_cpu:.1f}× |",
             f"| of which derived tables ({len(derived)}, built once) | {sum(d.seconds for d in derived):.1f} s |",
             f"| findings | {len(findings):,} |",

@@ -32,35 +32,27 @@ WITH cm AS (
   WHERE m.role = 'customer'
     AND NOT ((',' || replace(CAST($skip_categories AS VARCHAR), ' ', '') || ',') LIKE ('%,' || c.category || ',%'))
 ),
-d0 AS (
-  SELECT meter_id, day, kwh, date_trunc('month', day) AS month FROM daily_usage
-  WHERE meter_id IN (SELECT meter_id FROM cm)
-),
--- Which meters can qualify at all, from one aggregate pass (no sort). The month's reference (its
+-- Which meters can qualify at all, from one aggregate pass (no sort) over every daily row (not narrowed to
+-- the customers' meters here: `possible` joins cm on the 1/30 as many meter-months, and the daily rows are read
+-- twice rather than kept in a CTE the size of daily_usage). The month's reference (its
 -- ref_quantile day) is below f × the largest day whenever at most n − rank days reach f × the largest day;
 -- the smallest such f bounds the reference from above, and so bounds the low days (below low_share × the
 -- reference) and the reference kWh (days without a value never count as reaching it). Only meters with two consecutive months that pass these necessary
--- conditions are judged day by day below (all their months, so the day-to-day LAG is unchanged).
+-- conditions are judged day by day below (see judged: the day-to-day LAG is unchanged). Four steps of f
+-- (0.4 … 0.85; at 100 k, eight steps 0.2 … 0.9 cost more in this pass than their tighter bound saved in the
+-- sorts below).
 bounded AS (
   SELECT d.meter_id, d.month, MIN(mm.n_days) AS n, COUNT(d.kwh) AS nn, MIN(mm.max_kwh) AS mx,
-         COUNT(*) FILTER (WHERE d.kwh >= 0.2 * mm.max_kwh) AS ge2,
-         COUNT(*) FILTER (WHERE d.kwh >= 0.3 * mm.max_kwh) AS ge3,
          COUNT(*) FILTER (WHERE d.kwh >= 0.4 * mm.max_kwh) AS ge4,
-         COUNT(*) FILTER (WHERE d.kwh >= 0.5 * mm.max_kwh) AS ge5,
-         COUNT(*) FILTER (WHERE d.kwh >= 0.6 * mm.max_kwh) AS ge6,
+         COUNT(*) FILTER (WHERE d.kwh >= 0.55 * mm.max_kwh) AS ge55,
          COUNT(*) FILTER (WHERE d.kwh >= 0.7 * mm.max_kwh) AS ge7,
-         COUNT(*) FILTER (WHERE d.kwh >= 0.8 * mm.max_kwh) AS ge8,
-         COUNT(*) FILTER (WHERE d.kwh >= 0.9 * mm.max_kwh) AS ge9,
-         COUNT(*) FILTER (WHERE d.kwh < CAST($low_share AS DOUBLE) * (0.2 * mm.max_kwh)) AS lo2,
-         COUNT(*) FILTER (WHERE d.kwh < CAST($low_share AS DOUBLE) * (0.3 * mm.max_kwh)) AS lo3,
+         COUNT(*) FILTER (WHERE d.kwh >= 0.85 * mm.max_kwh) AS ge85,
          COUNT(*) FILTER (WHERE d.kwh < CAST($low_share AS DOUBLE) * (0.4 * mm.max_kwh)) AS lo4,
-         COUNT(*) FILTER (WHERE d.kwh < CAST($low_share AS DOUBLE) * (0.5 * mm.max_kwh)) AS lo5,
-         COUNT(*) FILTER (WHERE d.kwh < CAST($low_share AS DOUBLE) * (0.6 * mm.max_kwh)) AS lo6,
+         COUNT(*) FILTER (WHERE d.kwh < CAST($low_share AS DOUBLE) * (0.55 * mm.max_kwh)) AS lo55,
          COUNT(*) FILTER (WHERE d.kwh < CAST($low_share AS DOUBLE) * (0.7 * mm.max_kwh)) AS lo7,
-         COUNT(*) FILTER (WHERE d.kwh < CAST($low_share AS DOUBLE) * (0.8 * mm.max_kwh)) AS lo8,
-         COUNT(*) FILTER (WHERE d.kwh < CAST($low_share AS DOUBLE) * (0.9 * mm.max_kwh)) AS lo9,
+         COUNT(*) FILTER (WHERE d.kwh < CAST($low_share AS DOUBLE) * (0.85 * mm.max_kwh)) AS lo85,
          COUNT(*) FILTER (WHERE d.kwh < CAST($low_share AS DOUBLE) * mm.max_kwh) AS lo10
-  FROM d0 d
+  FROM (SELECT meter_id, kwh, date_trunc('month', day) AS month FROM daily_usage) d
   JOIN meter_month_usage mm ON mm.meter_id = d.meter_id AND mm.month = d.month
   GROUP BY d.meter_id, d.month
 ),
@@ -68,40 +60,51 @@ bound AS (
   SELECT b.meter_id, b.month, b.n,
          CAST(strftime(b.month, '%Y') AS INTEGER) * 12 + CAST(strftime(b.month, '%m') AS INTEGER) AS month_idx,
          b.mx * CASE
-           WHEN ge2 <= nn - CEIL(CAST($ref_quantile AS DOUBLE) * n) THEN 0.2
-           WHEN ge3 <= nn - CEIL(CAST($ref_quantile AS DOUBLE) * n) THEN 0.3
            WHEN ge4 <= nn - CEIL(CAST($ref_quantile AS DOUBLE) * n) THEN 0.4
-           WHEN ge5 <= nn - CEIL(CAST($ref_quantile AS DOUBLE) * n) THEN 0.5
-           WHEN ge6 <= nn - CEIL(CAST($ref_quantile AS DOUBLE) * n) THEN 0.6
+           WHEN ge55 <= nn - CEIL(CAST($ref_quantile AS DOUBLE) * n) THEN 0.55
            WHEN ge7 <= nn - CEIL(CAST($ref_quantile AS DOUBLE) * n) THEN 0.7
-           WHEN ge8 <= nn - CEIL(CAST($ref_quantile AS DOUBLE) * n) THEN 0.8
-           WHEN ge9 <= nn - CEIL(CAST($ref_quantile AS DOUBLE) * n) THEN 0.9
+           WHEN ge85 <= nn - CEIL(CAST($ref_quantile AS DOUBLE) * n) THEN 0.85
            ELSE 1.0 END AS ref_bound,
          CASE
-           WHEN ge2 <= nn - CEIL(CAST($ref_quantile AS DOUBLE) * n) THEN lo2
-           WHEN ge3 <= nn - CEIL(CAST($ref_quantile AS DOUBLE) * n) THEN lo3
            WHEN ge4 <= nn - CEIL(CAST($ref_quantile AS DOUBLE) * n) THEN lo4
-           WHEN ge5 <= nn - CEIL(CAST($ref_quantile AS DOUBLE) * n) THEN lo5
-           WHEN ge6 <= nn - CEIL(CAST($ref_quantile AS DOUBLE) * n) THEN lo6
+           WHEN ge55 <= nn - CEIL(CAST($ref_quantile AS DOUBLE) * n) THEN lo55
            WHEN ge7 <= nn - CEIL(CAST($ref_quantile AS DOUBLE) * n) THEN lo7
-           WHEN ge8 <= nn - CEIL(CAST($ref_quantile AS DOUBLE) * n) THEN lo8
-           WHEN ge9 <= nn - CEIL(CAST($ref_quantile AS DOUBLE) * n) THEN lo9
+           WHEN ge85 <= nn - CEIL(CAST($ref_quantile AS DOUBLE) * n) THEN lo85
            ELSE lo10 END AS low_bound
   FROM bounded b
 ),
 possible AS (
-  SELECT b.meter_id, b.month_idx
+  SELECT b.meter_id, b.month, b.month_idx
   FROM bound b
   JOIN cm ON cm.meter_id = b.meter_id
   WHERE b.n >= CAST($min_days AS INTEGER)
     AND (cm.multiplier < 0 OR b.ref_bound * cm.multiplier >= CAST($min_baseline_kwh AS DOUBLE))
     AND (CAST($low_share AS DOUBLE) < 0 OR CAST(b.low_bound AS DOUBLE) / b.n >= CAST($min_low_days AS DOUBLE))
 ),
+paired AS (
+  -- the months that can be half of a qualifying pair: only their shares are ever read
+  SELECT a.meter_id, a.month FROM possible a JOIN possible p ON p.meter_id = a.meter_id AND p.month_idx = a.month_idx - 1
+  UNION
+  SELECT a.meter_id, a.month FROM possible a JOIN possible p ON p.meter_id = a.meter_id AND p.month_idx = a.month_idx + 1
+),
+judged AS (
+  -- those months, and before each the meter's last earlier month that is judged at all (enough days): its last
+  -- day is the one the first day's LAG reads, so every run start of a paired month is as over the whole history
+  SELECT meter_id, month FROM paired
+  UNION
+  SELECT q.meter_id, MAX(mm.month) AS month
+  FROM paired q
+  JOIN meter_month_usage mm ON mm.meter_id = q.meter_id AND mm.month < q.month
+  WHERE mm.n_days >= CAST($min_days AS INTEGER)
+  GROUP BY q.meter_id, q.month
+),
 d AS (
-  SELECT * FROM d0
-  WHERE meter_id IN (
-    SELECT a.meter_id FROM possible a JOIN possible p ON p.meter_id = a.meter_id AND p.month_idx = a.month_idx - 1
-  )
+  SELECT u.meter_id, u.day, u.kwh, u.month
+  FROM (
+    SELECT meter_id, day, kwh, date_trunc('month', day) AS month FROM daily_usage
+    WHERE meter_id IN (SELECT meter_id FROM judged)
+  ) u
+  JOIN judged j ON j.meter_id = u.meter_id AND j.month = u.month
 ),
 ranked AS (
   -- the month's reference day by rank (sorts spill to disk; a quantile aggregate holds every value in memory)
@@ -117,7 +120,7 @@ ref AS (
   GROUP BY meter_id, month
 ),
 flags AS (
-  SELECT d.meter_id, d.month, d.day,
+  SELECT d.meter_id, d.month, d.day, r.ref_reg,
          CASE WHEN d.kwh < CAST($low_share AS DOUBLE) * r.ref_reg THEN 1 ELSE 0 END AS low,
          CASE WHEN d.kwh >= CAST($normal_share AS DOUBLE) * r.ref_reg THEN 1.0 ELSE 0.0 END AS normal
   FROM d
@@ -126,24 +129,29 @@ flags AS (
 ),
 runs AS (
   -- a low day after a day that was not low starts a run of low days
-  SELECT meter_id, month, low, normal,
+  SELECT meter_id, month, ref_reg, low, normal,
          CASE WHEN low = 1 AND COALESCE(LAG(low) OVER (PARTITION BY meter_id ORDER BY day), 0) = 0
               THEN 1 ELSE 0 END AS run_start
   FROM flags
 ),
 shares AS (
-  SELECT r.meter_id, cm.customer_id, strftime(r.month, '%Y-%m') AS period,
-         CAST(strftime(r.month, '%Y') AS INTEGER) * 12 + CAST(strftime(r.month, '%m') AS INTEGER) AS month_idx,
-         f.ref_reg * cm.multiplier AS ref_kwh,
-         CAST(SUM(r.low) AS DOUBLE) / COUNT(*) AS low_days,
-         AVG(r.normal) AS normal_days,
-         1.0 - CAST(SUM(r.low) AS DOUBLE) / COUNT(*) - AVG(r.normal) AS middle_days,
-         CAST(SUM(r.low) AS DOUBLE) / GREATEST(SUM(r.run_start), 1) AS mean_low_run,
-         COUNT(*) AS n_days
-  FROM runs r
-  JOIN ref f ON f.meter_id = r.meter_id AND f.month = r.month
-  JOIN cm ON cm.meter_id = r.meter_id
-  GROUP BY r.meter_id, cm.customer_id, r.month, f.ref_reg, cm.multiplier
+  -- per meter-month first (the reference rides along from flags), then the customer: the joins run on the
+  -- meter-months, not on every judged day
+  SELECT g.meter_id, cm.customer_id, strftime(g.month, '%Y-%m') AS period,
+         CAST(strftime(g.month, '%Y') AS INTEGER) * 12 + CAST(strftime(g.month, '%m') AS INTEGER) AS month_idx,
+         g.ref_reg * cm.multiplier AS ref_kwh,
+         CAST(g.lows AS DOUBLE) / g.n_days AS low_days,
+         g.normal_days,
+         1.0 - CAST(g.lows AS DOUBLE) / g.n_days - g.normal_days AS middle_days,
+         CAST(g.lows AS DOUBLE) / GREATEST(g.starts, 1) AS mean_low_run,
+         g.n_days
+  FROM (
+    SELECT meter_id, month, ref_reg, SUM(low) AS lows, AVG(normal) AS normal_days, SUM(run_start) AS starts,
+           COUNT(*) AS n_days
+    FROM runs
+    GROUP BY meter_id, month, ref_reg
+  ) g
+  JOIN cm ON cm.meter_id = g.meter_id
 ),
 qualified AS (
   SELECT *
