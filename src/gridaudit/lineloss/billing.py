@@ -51,9 +51,11 @@ supply_bc AS (
     GROUP BY mm.node_id, w.period
 ),
 cal AS (
-    SELECT b.customer_id, dd.period, SUM(b.use) AS ami_cal
-    FROM ll_cust_day b JOIN ll_days dd ON dd.day = b.day
-    GROUP BY b.customer_id, dd.period
+    SELECT k.customer_id, x.period, x.ami_cal
+    FROM (SELECT b.cust_no, dd.period, SUM(b.use) AS ami_cal
+          FROM ll_cust_day b JOIN ll_days dd ON dd.day = b.day
+          GROUP BY b.cust_no, dd.period) x
+    JOIN ll_cust_key k ON k.cust_no = x.cust_no
 ),
 cw0 AS (
     SELECT mm.customer_id, w.period, MAX(w.estimated) AS estimated, MAX(w.read_prev) AS read_prev,
@@ -62,11 +64,13 @@ cw0 AS (
     WHERE mm.node_kind = 'area_sales' AND w.period IN (SELECT period FROM periods)
     GROUP BY mm.customer_id, w.period
 ),
-cwin AS (
-    SELECT cw0.customer_id, cw0.period, cw0.estimated, cw0.windows,
-           (SELECT SUM(x.use) FROM ll_cust_day x
-            WHERE x.customer_id = cw0.customer_id AND x.day >= cw0.read_prev AND x.day < cw0.read_on) AS ami_win
+cwin AS (  -- a join, not a correlated subquery (DuckDB's plan for that one ran out of memory at 1 M customers)
+    SELECT cw0.customer_id, cw0.period, MAX(cw0.estimated) AS estimated, MAX(cw0.windows) AS windows,
+           SUM(x.use) AS ami_win
     FROM cw0
+    LEFT JOIN ll_cust_key k ON k.customer_id = cw0.customer_id
+    LEFT JOIN ll_cust_day x ON x.cust_no = k.cust_no AND x.day >= cw0.read_prev AND x.day < cw0.read_on
+    GROUP BY cw0.customer_id, cw0.period
 ),
 billed AS (
     SELECT b.customer_id, b.period, SUM(b.kwh) AS bill
