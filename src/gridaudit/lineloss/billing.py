@@ -23,8 +23,9 @@ from __future__ import annotations
 import pyarrow as pa
 
 from gridaudit.engines import Engine
+from gridaudit.engines.stages import materialise_staged, split_stages
 from gridaudit.lineloss.balance import Window
-from gridaudit.lineloss.inputs import ask, stage
+from gridaudit.lineloss.inputs import ask
 
 BILLING_SQL = """
 WITH periods AS (SELECT DISTINCT period FROM ll_days),
@@ -146,7 +147,12 @@ GAP_PARTS = (
 
 def billing_cycle_loss(engine: Engine, window: Window) -> pa.Table:
     """Billing-cycle vs synchronous loss per area and period, with the gap split into its causes."""
-    stage(engine, "ll_bc", BILLING_SQL)
+    # every CTE its own stage (dropped once ll_bc is made): one big join or aggregate at a time, each able to spill;
+    # the query in one piece held several 12 M-row hash tables at once and ran out of 4 GB at 1 M customers
+    staged = split_stages(BILLING_SQL, every=True, prefix="ll_bc_", where="billing: ")
+    made = materialise_staged(engine, "ll_bc", staged)
+    for name in reversed(made):
+        engine.drop_materialised(name)
     parts = " + ".join(GAP_PARTS)
     cases = " ".join(f"WHEN ABS({p}) = big THEN '{p.removeprefix('gap_')}'" for p in GAP_PARTS)
     sql = f"""
