@@ -88,8 +88,20 @@ class DuckDBEngine:
         self._registered.add(name)
 
     def materialise(self, name: str, sql: str, params: dict[str, Any] | None = None) -> None:
-        """Run one SELECT (bound ``$name`` ``params``, if any) into temporary table ``name`` (a derived table)."""
-        self.con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {sql}', params or None)
+        """Run one SELECT (bound ``$name`` ``params``, if any) into temporary table ``name`` (a derived table).
+
+        A stage is a set (no engine keeps a stage's row order; readers sort what they need), so it is written
+        without DuckDB's insertion-order preservation, which buffers a parallel CREATE TABLE AS in memory (the
+        1 M-customer line loss ran out of memory with it). A locked connection cannot change settings and keeps
+        the order."""
+        unordered = not self._locked
+        if unordered:
+            self.con.execute("SET preserve_insertion_order = false")
+        try:
+            self.con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {sql}', params or None)
+        finally:
+            if unordered:
+                self.con.execute("SET preserve_insertion_order = true")
         self._made().add(name)
 
     def drop_materialised(self, name: str) -> None:

@@ -10,7 +10,8 @@ Suspects (per customer c of flagged area A, over the days A's supply reported):
 * ``events`` = tamper-type meter events of c's meters in the window;
 * ``score``  = w_corr·max(0, −corr) + w_drop·clip(drop, 0, 1) + w_events·min(1, events / events_for_full_score).
 
-Mapping errors are tested in mapping.py over ``ll_cust_day`` (all area customers), built here.
+Mapping errors are tested in mapping.py over ``ll_cust_day`` (all area customers, integer keys: ``cust_no``,
+``area_no``; names through ``ll_cust_key`` and ``ll_nodes``), built here.
 """
 
 from __future__ import annotations
@@ -40,19 +41,26 @@ WHERE l.level = 'area' AND l.sup_exp > 0 AND l.sup_rep >= l.sup_exp
 """
 
 CUST_DAY_SQL = """
-SELECT mm.customer_id, mm.cust_no, mm.node_id AS area_id, mm.node_no AS area_no, d.day,
-       SUM(d.kwh * mm.multiplier) AS use
+SELECT mm.cust_no, mm.node_no AS area_no, d.day, SUM(d.kwh * mm.multiplier) AS use
 FROM daily_usage d JOIN ll_meter_map mm ON mm.meter_id = d.meter_id
 WHERE mm.node_kind = 'area_sales' AND d.day >= $d_from AND d.day < $d_end
-GROUP BY mm.customer_id, mm.cust_no, mm.node_id, mm.node_no, d.day
+GROUP BY mm.cust_no, mm.node_no, d.day
+"""
+
+# ll_cust_day keeps integer keys only (a row per customer and day: at 1 M customers 365 M rows, half the memory
+# of the names); the names come back through this map (customer) and ll_nodes (area).
+CUST_KEY_SQL = """
+SELECT DISTINCT cust_no, customer_id FROM ll_meter_map WHERE node_kind = 'area_sales' AND customer_id IS NOT NULL
 """
 
 SUSPECTS_SQL = """
 WITH j AS (
-    SELECT c.customer_id, c.area_id, c.day, c.use, s.loss / s.supply AS loss
+    SELECT k.customer_id, n.node_id AS area_id, c.day, c.use, s.loss / s.supply AS loss
     FROM ll_cust_day c
-    JOIN ll_area_series s ON s.area_id = c.area_id AND s.day = c.day
-    WHERE c.area_id IN (SELECT area_id FROM ll_flagged) AND s.supply > 0
+    JOIN ll_nodes n ON n.node_no = c.area_no
+    JOIN ll_cust_key k ON k.cust_no = c.cust_no
+    JOIN ll_area_series s ON s.area_id = n.node_id AND s.day = c.day
+    WHERE n.node_id IN (SELECT area_id FROM ll_flagged) AND s.supply > 0
 ),
 med AS (
     SELECT area_id, MEDIAN(loss / supply) AS med_loss FROM ll_area_series WHERE supply > 0 GROUP BY area_id
@@ -98,6 +106,7 @@ def prepare_series(engine: Engine, window: Window, bands_seen: pa.Table) -> None
     stage(engine, "ll_flagged", FLAGGED_SQL)
     stage(engine, "ll_area_series", SERIES_SQL)
     stage(engine, "ll_cust_day", CUST_DAY_SQL, _days(window))
+    stage(engine, "ll_cust_key", CUST_KEY_SQL)
 
 
 def _days(window: Window) -> dict:

@@ -23,8 +23,9 @@ from __future__ import annotations
 import pyarrow as pa
 
 from gridaudit.engines import Engine
+from gridaudit.engines.stages import materialise_staged, split_stages
 from gridaudit.lineloss.balance import Window
-from gridaudit.lineloss.inputs import ask, stage
+from gridaudit.lineloss.inputs import ask
 
 BILLING_SQL = """
 WITH periods AS (SELECT DISTINCT period FROM ll_days),
@@ -51,9 +52,11 @@ supply_bc AS (
     GROUP BY mm.node_id, w.period
 ),
 cal AS (
-    SELECT b.customer_id, dd.period, SUM(b.use) AS ami_cal
-    FROM ll_cust_day b JOIN ll_days dd ON dd.day = b.day
-    GROUP BY b.customer_id, dd.period
+    SELECT k.customer_id, x.period, x.ami_cal
+    FROM (SELECT b.cust_no, dd.period, SUM(b.use) AS ami_cal
+          FROM ll_cust_day b JOIN ll_days dd ON dd.day = b.day
+          GROUP BY b.cust_no, dd.period) x
+    JOIN ll_cust_key k ON k.cust_no = x.cust_no
 ),
 cw0 AS (
     SELECT mm.customer_id, w.period, MAX(w.estimated) AS estimated, MAX(w.read_prev) AS read_prev,
@@ -62,11 +65,13 @@ cw0 AS (
     WHERE mm.node_kind = 'area_sales' AND w.period IN (SELECT period FROM periods)
     GROUP BY mm.customer_id, w.period
 ),
-cwin AS (
-    SELECT cw0.customer_id, cw0.period, cw0.estimated, cw0.windows,
-           (SELECT SUM(x.use) FROM ll_cust_day x
-            WHERE x.customer_id = cw0.customer_id AND x.day >= cw0.read_prev AND x.day < cw0.read_on) AS ami_win
+cwin AS (  -- a join, not a correlated subquery (DuckDB's plan for that one ran out of memory at 1 M customers)
+    SELECT cw0.customer_id, cw0.period, MAX(cw0.estimated) AS estimated, MAX(cw0.windows) AS windows,
+           SUM(x.use) AS ami_win
     FROM cw0
+    LEFT JOIN ll_cust_key k ON k.customer_id = cw0.customer_id
+    LEFT JOIN ll_cust_day x ON x.cust_no = k.cust_no AND x.day >= cw0.read_prev AND x.day < cw0.read_on
+    GROUP BY cw0.customer_id, cw0.period
 ),
 billed AS (
     SELECT b.customer_id, b.period, SUM(b.kwh) AS bill
@@ -142,7 +147,12 @@ GAP_PARTS = (
 
 def billing_cycle_loss(engine: Engine, window: Window) -> pa.Table:
     """Billing-cycle vs synchronous loss per area and period, with the gap split into its causes."""
-    stage(engine, "ll_bc", BILLING_SQL)
+    # every CTE its own stage (dropped once ll_bc is made): one big join or aggregate at a time, each able to spill;
+    # the query in one piece held several 12 M-row hash tables at once and ran out of 4 GB at 1 M customers
+    staged = split_stages(BILLING_SQL, every=True, prefix="ll_bc_", where="billing: ")
+    made = materialise_staged(engine, "ll_bc", staged)
+    for name in reversed(made):
+        engine.drop_materialised(name)
     parts = " + ".join(GAP_PARTS)
     cases = " ".join(f"WHEN ABS({p}) = big THEN '{p.removeprefix('gap_')}'" for p in GAP_PARTS)
     sql = f"""

@@ -90,9 +90,13 @@ def resolve_window(
 
 MAPPING_MONTHLY_SQL = """
 SELECT m.customer_id, m.recorded_area, m.likely_area, d.period, SUM(c.use) AS use_kwh
-FROM ll_mapping m JOIN ll_cust_day c ON c.customer_id = m.customer_id AND c.area_id = m.recorded_area
+FROM ll_mapping m
+JOIN ll_cust_key k ON k.customer_id = m.customer_id
+JOIN ll_nodes n ON n.node_kind = 'area_sales' AND n.node_id = m.recorded_area
+JOIN ll_cust_day c ON c.cust_no = k.cust_no AND c.area_no = n.node_no
 JOIN ll_days d ON d.day = c.day
 GROUP BY m.customer_id, m.recorded_area, m.likely_area, d.period
+ORDER BY m.customer_id, d.period, m.recorded_area, m.likely_area
 """
 
 PRICES_SQL = """
