@@ -86,6 +86,30 @@ def test_duckdb_stages_are_written_without_insertion_order_and_the_setting_comes
         engine.close()
 
 
+def test_duckdb_spills_into_a_folder_of_its_own_not_the_working_directory(dataset, tmp_path, monkeypatch):
+    """DuckDB's default spill folder is ".tmp" in the working directory (≈ 14 GB at 1 M customers' line loss):
+    the engine spills under the system temp folder instead, in a folder it removes on close (a fork's close
+    leaves it to its parent), and a spilling query under a small memory limit still runs, also locked down."""
+    import tempfile
+    from pathlib import Path
+
+    monkeypatch.chdir(tmp_path)
+    engine = open_engine(dataset, EngineSettings(memory_limit="64MB", threads=1))
+    spill = Path(engine.query("SELECT current_setting('temp_directory') AS d").column("d")[0].as_py())
+    assert spill.is_dir() and spill.parent == Path(tempfile.gettempdir()) and spill.name.startswith("gridaudit-")
+    try:
+        engine.lock_down()
+        big = "SELECT i, md5(CAST(i AS VARCHAR)) AS h FROM range(3000000) t(i) ORDER BY h"
+        engine.materialise("sorted_stage", big)  # larger than 64 MB: spills
+        assert engine.query("SELECT count(*) AS n FROM sorted_stage").column("n").to_pylist() == [3_000_000]
+        fork = engine.fork()
+        fork.close()
+        assert spill.is_dir()
+    finally:
+        engine.close()
+    assert not spill.exists() and not (tmp_path / ".tmp").exists()
+
+
 @pytest.mark.postgres
 def test_postgres_is_an_engine_and_refuses_server_files_when_locked(dataset, pg_url):
     settings = EngineSettings(kind="postgres", postgres_url=pg_url, postgres_schema="ga_test_protocol", threads=2)
