@@ -55,35 +55,67 @@ def mapping_truth(path: Path) -> dict[str, dict]:
     return {r["entity_id"]: json.loads(r["detail"]) for r in rows}
 
 
-def oracle_t(ds: Path, truth: dict[str, dict]) -> dict[str, tuple[float, float]]:
-    """Per injected error: (customer's mean kWh/day, t of its use in its true area's loss given that area's supply)."""
-    s = LossSettings()
+@dataclasses.dataclass
+class OracleInputs:
+    """What the oracles read after the balance: each area's supply and loss per day (``areas``, lineloss.mapping's
+    AREA_SQL), and each area customer's use per day as a matrix ``use`` (NaN: no reading) with its recorded area."""
+
+    days: int
+    day_types: np.ndarray
+    areas: dict[str, np.ndarray]
+    area_no: dict[str, int]  # area id → node number
+    ids: np.ndarray  # customer ids, the rows of ``use``
+    use: np.ndarray
+    own: np.ndarray  # each row's recorded area number
+    category: dict[str, str]
+
+    @property
+    def row(self) -> dict[str, int]:
+        """Customer id → row of ``use``."""
+        return {c: i for i, c in enumerate(self.ids)}
+
+
+def oracle_inputs(ds: Path, settings: LossSettings) -> OracleInputs:
+    """Run the balance over the dataset's whole span and read its DuckDB stages directly (a bench, not an analyzer)."""
     inp = open_inputs(ds, threads=2)
-    con = inp.engine.con  # this bench reads the balance's DuckDB stages directly
+    con = inp.engine.con
     w = resolve_window(data_span(inp))
-    run_balance(inp.engine, w, s)
-    con.execute(
-        "CREATE TEMP TABLE ll_cust_day AS SELECT mm.customer_id, mm.node_no AS area_no, d.day, "
-        "SUM(d.kwh * mm.multiplier) AS use FROM daily_usage d JOIN ll_meter_map mm ON mm.meter_id = d.meter_id "
-        "WHERE mm.node_kind = 'area_sales' GROUP BY ALL"
-    )
+    run_balance(inp.engine, w, settings)
     days = len(w.days())
-    wd = lm.day_types(w.start, days)
-    a = con.sql(lm.AREA_SQL, params={"d_from": w.start}).fetchnumpy()
-    names = dict(con.execute("SELECT node_id, node_no FROM ll_nodes WHERE node_kind = 'area_sales'").fetchall())
+    areas = con.sql(lm.AREA_SQL, params={"d_from": w.start}).fetchnumpy()
+    area_no = dict(con.execute("SELECT node_id, node_no FROM ll_nodes WHERE node_kind = 'area_sales'").fetchall())
+    category = dict(con.execute("SELECT customer_id, category FROM customers").fetchall())
     cd = con.sql(
-        "SELECT customer_id, area_no, CAST(day - CAST($d AS DATE) AS INTEGER) AS di, use FROM ll_cust_day",
+        "SELECT mm.customer_id, mm.node_no AS area_no, CAST(d.day - CAST($d AS DATE) AS INTEGER) AS di, "
+        "SUM(d.kwh * mm.multiplier) AS use FROM daily_usage d JOIN ll_meter_map mm ON mm.meter_id = d.meter_id "
+        "WHERE mm.node_kind = 'area_sales' GROUP BY ALL",
         params={"d": w.start},
     ).fetchnumpy()
     con.close()
     ids, inv = np.unique(cd["customer_id"], return_inverse=True)
-    u = np.full((len(ids), days), np.nan)
-    u[inv, cd["di"]] = cd["use"]
+    use = np.full((len(ids), days), np.nan)
+    use[inv, cd["di"]] = cd["use"]
     own = np.zeros(len(ids), dtype=np.int64)
     own[inv] = cd["area_no"]
+    return OracleInputs(days, lm.day_types(w.start, days), areas, area_no, ids, use, own, category)
+
+
+def t_last(y: np.ndarray, x: np.ndarray) -> float:
+    """t statistic of the last column of ``x`` in the least-squares fit of ``y``."""
+    coef, *_ = np.linalg.lstsq(x, y, rcond=None)
+    res = y - x @ coef
+    cov = np.linalg.pinv(x.T @ x) * (res @ res / max(len(y) - x.shape[1], 1))
+    return float(coef[-1] / np.sqrt(max(cov[-1, -1], 1e-300)))
+
+
+def oracle_t(ds: Path, truth: dict[str, dict]) -> dict[str, tuple[float, float]]:
+    """Per injected error: (customer's mean kWh/day, t of its use in its true area's loss given that area's supply)."""
+    s = LossSettings()
+    o = oracle_inputs(ds, s)
+    days, wd, a, names, u, own = o.days, o.day_types, o.areas, o.area_no, o.use, o.own
     mean = np.nan_to_num(np.nanmean(np.where(np.isnan(u).all(1)[:, None], 0.0, u), axis=1))
     uf = np.where(np.isnan(u), mean[:, None], u)
-    pos = {c: i for i, c in enumerate(ids)}
+    pos = o.row
 
     def hp(x: np.ndarray) -> np.ndarray:
         return lm.high_pass(x, wd, s.mapping.high_pass_days)[0]
@@ -100,11 +132,7 @@ def oracle_t(ds: Path, truth: dict[str, dict]) -> dict[str, tuple[float, float]]
         loss = sup - uf[own == ta].sum(0)
         x, sh, lh = hp(uf[pos[c]]), hp(sup), hp(loss)
         ok = ~np.isnan(sh) & ~np.isnan(lh)
-        xx = np.column_stack([np.ones(ok.sum()), sh[ok], x[ok]])
-        coef, *_ = np.linalg.lstsq(xx, lh[ok], rcond=None)
-        res = lh[ok] - xx @ coef
-        cov = np.linalg.pinv(xx.T @ xx) * (res @ res / max(ok.sum() - 3, 1))
-        out[c] = (float(mean[pos[c]]), float(coef[-1] / np.sqrt(max(cov[-1, -1], 1e-300))))
+        out[c] = (float(mean[pos[c]]), t_last(lh[ok], np.column_stack([np.ones(ok.sum()), sh[ok], x[ok]])))
     return out
 
 

@@ -21,10 +21,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from detect_issue17 import oracle_inputs  # noqa: E402
 from gridaudit.lineloss import mapping as lm  # noqa: E402
-from gridaudit.lineloss.balance import run_balance  # noqa: E402
-from gridaudit.lineloss.inputs import data_span, open_inputs  # noqa: E402
-from gridaudit.lineloss.run import resolve_window  # noqa: E402
 from gridaudit.lineloss.settings import LossSettings  # noqa: E402
 
 
@@ -36,21 +34,9 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=7)
     a = ap.parse_args()
     s = LossSettings()
-    inp = open_inputs(a.ds, threads=2)
-    con = inp.engine.con  # this bench reads the balance's DuckDB stages directly
-    w = resolve_window(data_span(inp))
-    run_balance(inp.engine, w, s)
-    days = len(w.days())
-    wd = lm.day_types(w.start, days)
-    ar = con.sql(lm.AREA_SQL, params={"d_from": w.start}).fetchnumpy()
-    cd = con.sql(
-        "SELECT mm.customer_id, mm.node_no AS area_no, CAST(d.day - CAST($d AS DATE) AS INTEGER) AS di, "
-        "SUM(d.kwh * mm.multiplier) AS use FROM daily_usage d JOIN ll_meter_map mm ON mm.meter_id = d.meter_id "
-        "JOIN customers c ON c.customer_id = mm.customer_id "
-        "WHERE mm.node_kind = 'area_sales' AND c.category = 'residential' GROUP BY ALL",
-        params={"d": w.start},
-    ).fetchnumpy()
-    con.close()
+    o = oracle_inputs(a.ds, s)
+    days, wd, ar = o.days, o.day_types, o.areas
+    residential = np.array([o.category.get(c) == "residential" for c in o.ids], dtype=bool)  # households only
     hp = s.mapping.high_pass_days
     noise: dict[int, float] = {}
     feeder: dict[int, int] = {}
@@ -66,11 +52,7 @@ def main() -> None:
         coef, *_ = np.linalg.lstsq(x, lh[ok], rcond=None)
         noise[int(area)] = float(np.std(lh[ok] - x @ coef))
         feeder[int(area)] = int(ar["feeder_no"][k][0])
-    ids, inv = np.unique(cd["customer_id"], return_inverse=True)
-    u = np.full((len(ids), days), np.nan)
-    u[inv, cd["di"]] = cd["use"]
-    own = np.zeros(len(ids), dtype=np.int64)
-    own[inv] = cd["area_no"]
+    u, own = o.use[residential], o.own[residential]
     mean = np.nan_to_num(np.nanmean(np.where(np.isnan(u).all(1)[:, None], 0.0, u), axis=1))
     uh = lm.high_pass(np.where(np.isnan(u), mean[:, None], u), wd, hp)
     areas = sorted(noise)

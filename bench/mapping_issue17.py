@@ -27,11 +27,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from detect_issue17 import mapping_quality, mapping_truth  # noqa: E402
+from detect_issue17 import mapping_quality, mapping_truth, oracle_inputs, t_last  # noqa: E402
 from gridaudit.lineloss import mapping as lm  # noqa: E402
-from gridaudit.lineloss.balance import run_balance  # noqa: E402
-from gridaudit.lineloss.inputs import data_span, open_inputs  # noqa: E402
-from gridaudit.lineloss.run import resolve_window  # noqa: E402
 from gridaudit.lineloss.settings import LossSettings, Mapping  # noqa: E402
 from gridaudit.synth.config import SynthConfig  # noqa: E402
 from gridaudit.synth.generate import generate  # noqa: E402
@@ -45,44 +42,14 @@ VARIANTS = {
 }
 
 
-def _t_last(y: np.ndarray, x: np.ndarray) -> float:
-    """t of the last column's coefficient in an OLS of y on x."""
-    coef, *_ = np.linalg.lstsq(x, y, rcond=None)
-    res = y - x @ coef
-    cov = np.linalg.pinv(x.T @ x) * (res @ res / max(len(y) - x.shape[1], 1))
-    return float(coef[-1] / np.sqrt(max(cov[-1, -1], 1e-300)))
-
-
 def oracles(ds: Path, truth: dict[str, dict]) -> list[dict]:
     """Per injected error: category, kWh/day and the t of its use in its true area's loss under both oracles."""
     s = LossSettings()
-    inp = open_inputs(ds, threads=2)
-    con = inp.engine.con  # this bench reads the balance's DuckDB stages directly
-    w = resolve_window(data_span(inp))
-    run_balance(inp.engine, w, s)
-    con.execute(
-        "CREATE TEMP TABLE ll_cust_day AS SELECT mm.customer_id, mm.node_no AS area_no, d.day, "
-        "SUM(d.kwh * mm.multiplier) AS use FROM daily_usage d JOIN ll_meter_map mm ON mm.meter_id = d.meter_id "
-        "WHERE mm.node_kind = 'area_sales' GROUP BY ALL"
-    )
-    days = len(w.days())
-    wd = lm.day_types(w.start, days)
-    a = con.sql(lm.AREA_SQL, params={"d_from": w.start}).fetchnumpy()
-    names = dict(con.execute("SELECT node_id, node_no FROM ll_nodes WHERE node_kind = 'area_sales'").fetchall())
-    cat = dict(con.execute("SELECT customer_id, category FROM customers").fetchall())
-    cd = con.sql(
-        "SELECT customer_id, area_no, CAST(day - CAST($d AS DATE) AS INTEGER) AS di, use FROM ll_cust_day",
-        params={"d": w.start},
-    ).fetchnumpy()
-    con.close()
-    ids, inv = np.unique(cd["customer_id"], return_inverse=True)
-    u = np.full((len(ids), days), np.nan)
-    u[inv, cd["di"]] = cd["use"]
-    own = np.zeros(len(ids), dtype=np.int64)
-    own[inv] = cd["area_no"]
+    o = oracle_inputs(ds, s)
+    days, wd, a, names, cat, u, own = o.days, o.day_types, o.areas, o.area_no, o.category, o.use, o.own
     seen = (~np.isnan(u)).sum(1)
     mean = np.where(seen > 0, np.nansum(u, 1) / np.maximum(seen, 1), 0.0)
-    pos = {c: i for i, c in enumerate(ids)}
+    pos = o.row
     local = lm.local_level(u, 15, mean)
     fills = {"mean": np.where(np.isnan(u), mean[:, None], u), "local": np.where(np.isnan(u), local, u)}
     out = []
@@ -104,7 +71,7 @@ def oracles(ds: Path, truth: dict[str, dict]) -> list[dict]:
             ok = ~np.isnan(sh) & ~np.isnan(lh)
             base = [np.ones(ok.sum()), sh[ok]]
             if fill == "mean":
-                row["t_base"] = _t_last(lh[ok], np.column_stack([*base, x[ok]]))
+                row["t_base"] = t_last(lh[ok], np.column_stack([*base, x[ok]]))
                 continue
             um = lm.high_pass(uf[members], wd, s.mapping.high_pass_days)[:, ok]
             chosen: list[int] = []
@@ -116,10 +83,10 @@ def oracles(ds: Path, truth: dict[str, dict]) -> list[dict]:
                 corr = uc @ (r - r.mean()) / (np.sqrt((uc * uc).sum(1) * ((r - r.mean()) ** 2).sum()) + 1e-12)
                 corr[chosen] = 0.0
                 j = int(np.argmax(np.abs(corr)))
-                if abs(_t_last(lh[ok], np.column_stack([fit, um[j]]))) < 4:
+                if abs(t_last(lh[ok], np.column_stack([fit, um[j]]))) < 4:
                     break
                 chosen.append(j)
-            t_strong = _t_last(lh[ok], np.column_stack(base + [um[j] for j in chosen] + [x[ok]]))
+            t_strong = t_last(lh[ok], np.column_stack(base + [um[j] for j in chosen] + [x[ok]]))
             row["t_strong"] = max(t_strong, row["t_base"])
     return out
 
