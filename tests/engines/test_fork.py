@@ -143,6 +143,66 @@ def test_postgres_fork_is_a_new_connection_on_the_same_schema_not_a_reload(datas
         engine.close()
 
 
+@pytest.mark.postgres
+def test_postgres_forks_reuse_pooled_connections_reset_between_uses(dataset, pg_url):
+    """A web request's fork takes a pooled connection instead of a new server backend; what one fork left in
+    it (temporary tables, a failed or cancelled query) never reaches the next, and the settings stay."""
+    settings = EngineSettings(kind="postgres", postgres_url=pg_url, postgres_schema="ga_test_fork_pool", threads=2)
+    engine = open_engine(dataset, settings)
+    pid = "SELECT pg_backend_pid() AS p"
+    workers = "SELECT current_setting('max_parallel_workers_per_gather') AS w"
+    try:
+        first = engine.fork()
+        first_pid = first.query(pid).column(0)[0].as_py()
+        first.materialise("left_behind", "SELECT meter_id FROM readings")
+        with pytest.raises(Exception, match="(?i)division by zero"):
+            first.query("SELECT 1 / (count(*) - count(*)) AS x FROM readings")
+        first.close()
+        pids = {first_pid}
+        for _ in range(10):  # one request after another: a few pooled backends, not a new one each time
+            fork = engine.fork()
+            pids.add(fork.query(pid).column(0)[0].as_py())
+            fork.close()
+        assert len(pids) <= 2
+        second = engine.fork()
+        try:
+            assert "left_behind" not in second.tables()
+            assert (
+                second.query("SELECT count(*) AS n FROM pg_tables WHERE tablename = 'left_behind'").column(0)[0].as_py()
+                == 0
+            )
+            assert second.query(workers).column(0)[0].as_py() == "1"  # threads=2: the cap survives the reset
+            assert _total(second) == 15.0
+            third = engine.fork()  # two forks at once: two connections
+            try:
+                assert third.query(pid).column(0)[0].as_py() != second.query(pid).column(0)[0].as_py()
+                assert _total(third) == 15.0
+            finally:
+                third.close()
+        finally:
+            second.close()
+        lock = threading.Barrier(4)
+        totals: list[float] = []
+
+        def request() -> None:
+            lock.wait(timeout=WAIT)
+            fork = engine.fork()
+            try:
+                totals.append(_total(fork))
+            finally:
+                fork.close()
+
+        threads = [threading.Thread(target=request) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=WAIT)
+        assert totals == [15.0] * 4
+    finally:
+        engine.close()
+    assert engine._pool is None  # the pool closed with the engine
+
+
 @pytest.mark.spark
 def test_spark_fork_shares_the_session_and_the_dataset_views(dataset, spark):
     from gridaudit.engines.spark import SparkEngine

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 from decimal import Decimal
 from typing import Any
 
@@ -32,6 +33,8 @@ PG_TYPES = {
     "bool": "BOOLEAN",
 }
 BATCH_ROWS = 200_000
+FORK_POOL_SIZE = 8  # connections kept for forks (one per web request at a time); more wait for a free one
+FORK_WAIT_S = 10.0  # how long a fork waits for a pooled connection before it is an error
 
 
 def _ident(name: str) -> str:
@@ -82,26 +85,61 @@ class PostgresEngine:
         try:
             self.con = psycopg.connect(url, autocommit=True)
         except psycopg.OperationalError as exc:  # unreachable server, bad credentials: the caller reports it
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            where = server_address(url)
-            raise EngineError(
-                both(f"无法连接 PostgreSQL {where}：{reason}", f"cannot connect to PostgreSQL {where}: {reason}")
-            ) from None
+            raise _unreachable(url, exc) from None
         self._temp: set[str] = set()
         self._drop_on_close = dataset is not None and not keep
         self._locked = False
-        if threads:
-            self.con.execute(f"SET max_parallel_workers_per_gather = {max(int(threads) - 1, 0)}")
+        self._pool: Any = None  # the forks' connections (made on the first fork); a fork: the pool it came from
+        self._pool_lock = threading.Lock()
+        self._forked = False
+        self._configure(self.con)
         if dataset is not None:
             self.load(dataset)
 
+    def _configure(self, con: Any) -> None:
+        """The session settings every connection of this engine has (the parallel-worker cap)."""
+        if self.threads:
+            con.execute(f"SET max_parallel_workers_per_gather = {max(int(self.threads) - 1, 0)}")
+
     def fork(self) -> PostgresEngine:
-        """A new connection on the same schema (nothing is loaded again; closing it never drops the schema),
-        with the same parallel-worker cap, locked down when this engine is; its temporary tables are its own."""
-        child = PostgresEngine(self.url, schema=self.schema, threads=self.threads)
-        child.dataset = self.dataset
+        """Another connection on the same schema for another thread, from this engine's pool: nothing is loaded
+        again, closing the fork gives the connection back (its temporary tables discarded) and never drops the
+        schema. Same parallel-worker cap; locked down when this engine is. A web request costs a query, not a
+        new server backend (≈ 13 ms each on a local server)."""
+        from psycopg_pool import PoolTimeout
+
+        pool = self._fork_pool()
+        try:
+            con = pool.getconn(timeout=FORK_WAIT_S)
+        except PoolTimeout as exc:
+            raise _unreachable(self.url, exc) from None
+        child = PostgresEngine.__new__(PostgresEngine)
+        child.url, child.dataset, child.threads, child.schema = self.url, self.dataset, self.threads, self.schema
+        child.con = con
+        child._temp = set()
+        child._drop_on_close = False
         child._locked = self._locked
+        child._pool, child._pool_lock, child._forked = pool, threading.Lock(), True
         return child
+
+    def _fork_pool(self) -> Any:
+        """This engine's pool of connections for forks, opened on first use (forks of a fork share it)."""
+        from psycopg_pool import ConnectionPool
+
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ConnectionPool(
+                    self.url,
+                    min_size=1,
+                    max_size=FORK_POOL_SIZE,
+                    kwargs={"autocommit": True},
+                    configure=self._configure,
+                    check=ConnectionPool.check_connection,  # a connection the server closed is replaced
+                    name=f"gridaudit-{self.schema}",
+                    open=True,
+                )
+            pool: Any = self._pool
+        return pool
 
     def load(self, dataset: Dataset) -> None:
         """Create ``schema`` afresh and COPY every dataset table into it (contract types, extra columns kept)."""
@@ -214,10 +252,20 @@ class PostgresEngine:
         self.con.execute(f"DROP SCHEMA IF EXISTS {_ident(self.schema)} CASCADE")
 
     def close(self) -> None:
-        """Close the connection (temporary tables go with it); a schema loaded here is dropped unless ``keep``."""
+        """Close the connection (temporary tables go with it; a fork gives it back to the pool, temporary tables
+        discarded) and the forks' pool; a schema loaded here is dropped unless ``keep``."""
+        if self._forked:
+            if self._pool is not None:
+                _discard_temp(self.con)  # here, not in a pool worker: the connection is free for the next request
+                self._pool.putconn(self.con)  # one left in a transaction is rolled back, a broken one replaced
+                self._pool = None
+            return
         if self._drop_on_close and not self.con.closed:
             self.drop()
         self.con.close()
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
 
 
 def _bindable(params: dict[str, Any]) -> dict[str, Any]:
@@ -228,6 +276,29 @@ def _bindable(params: dict[str, Any]) -> dict[str, Any]:
         if isinstance(value, list | tuple) and param_sql_type(value) == "DOUBLE[]":
             out[key] = [None if v is None else float(v) for v in value]
     return out
+
+
+def _discard_temp(con: Any) -> None:
+    """Reset a connection a fork gives back: its temporary tables go (psycopg keeps its prepared statements);
+    a connection that cannot take it (broken, or inside a transaction) is closed, and the pool replaces it."""
+    import psycopg
+
+    if con.closed or con.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+        con.close()
+        return
+    try:
+        con.execute("DISCARD TEMP")
+    except psycopg.Error:
+        con.close()
+
+
+def _unreachable(url: str, exc: Exception) -> EngineError:
+    """The error a user sees when the server cannot be reached: the address without the password, the reason."""
+    text = str(exc).strip()
+    reason = text.splitlines()[0] if text else type(exc).__name__
+    where = server_address(url)
+    zh = f"无法连接 PostgreSQL {where}：{reason}"
+    return EngineError(both(zh, f"cannot connect to PostgreSQL {where}: {reason}"))
 
 
 def _plain(value: Any) -> Any:
