@@ -172,12 +172,16 @@ def test_settings_refuse_what_cannot_work(dataset):
 def test_spark_settings_follow_the_master():
     master, conf = spark_session_conf(EngineSettings(kind="spark", threads=2, memory_limit="1.5GB"))
     assert master == "local[2]" and conf["spark.driver.memory"] == "1536m"
+    assert conf["spark.sql.adaptive.enabled"] == "false"  # one machine: no adaptive re-planning of small stages
+    _, conf = spark_session_conf(EngineSettings(kind="spark", spark_conf={"spark.sql.adaptive.enabled": "true"}))
+    assert conf["spark.sql.adaptive.enabled"] == "true"  # the user's setting wins
     master, conf = spark_session_conf(
         EngineSettings(kind="spark", spark_master="spark://10.0.0.5:7077", threads=8, memory_limit="4GB")
     )
     assert master == "spark://10.0.0.5:7077"
     assert conf["spark.cores.max"] == "8" and conf["spark.executor.memory"] == "4g"
     assert "spark.driver.memory" not in conf
+    assert "spark.sql.adaptive.enabled" not in conf  # a cluster keeps Spark's default
     with pytest.raises(EngineError, match="memory"):
         jvm_memory("lots")
 

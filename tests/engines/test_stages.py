@@ -61,6 +61,33 @@ def test_a_stage_with_parameters_or_recursion_is_refused():
         split_stages("DELETE FROM t")
 
 
+PARAM_SQL = """
+WITH big AS (SELECT meter_id, reading FROM readings WHERE reading > $floor),
+     top AS (SELECT max(reading) AS m FROM big)
+SELECT b.meter_id, b.reading, t.m FROM big b CROSS JOIN top t
+WHERE b.reading >= $least AND b.meter_id IN (SELECT meter_id FROM big) ORDER BY b.meter_id
+"""
+
+
+def test_a_rule_stage_may_read_parameters_and_gets_only_its_own(tmp_path):
+    """A rule's CTE read twice becomes a stage on Spark even when it reads ``$parameters`` (issue 18: a rule
+    whose CTEs read one another grew into a plan of 800 shuffles); each stage is bound with the ones it reads."""
+    staged = split_stages(PARAM_SQL, prefix="r__", params=True)
+    assert staged.names == ["r__big"] and staged.stages[0].params == ("floor",)
+    assert "$least" in staged.final and "$floor" not in staged.final
+    assert plan_stages(PARAM_SQL, "spark", prefix="r__", params=True).names == ["r__big"]
+    engine = open_engine(make_dataset(tmp_path / "ds"))
+    try:
+        params = {"floor": 100.0, "least": 200.0}
+        whole = engine.query(PARAM_SQL, params).to_pylist()
+        assert whole == [{"meter_id": "M3", "reading": 250.0, "m": 250.0}]
+        assert run_staged(engine, staged, params).to_pylist() == whole
+        assert run_staged(engine, staged, {"floor": 300.0, "least": 200.0}).to_pylist() == []  # the stage's bound
+        assert "r__big" not in engine.tables()
+    finally:
+        engine.close()
+
+
 @pytest.mark.parametrize(
     ("sql", "construct"),
     [

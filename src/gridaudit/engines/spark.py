@@ -68,6 +68,9 @@ def spark_session_conf(settings: EngineSettings) -> tuple[str, dict[str, str]]:
         conf["spark.cores.max"] = str(int(settings.threads))
     if settings.memory_limit:
         conf["spark.driver.memory" if local else "spark.executor.memory"] = jvm_memory(settings.memory_limit)
+    if local:  # one machine's data: adaptive re-planning of every small stage cost more than it saved (a rule at
+        # 1 k customers: 130 s with it, 63 s without; BENCHMARKS.md); a cluster keeps Spark's default
+        conf["spark.sql.adaptive.enabled"] = "false"
     conf.update(settings.spark_conf)
     return master, conf
 

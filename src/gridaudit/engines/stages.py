@@ -48,10 +48,12 @@ class UnportableSQL(ValueError):
 
 @dataclass(frozen=True)
 class Stage:
-    """One materialised stage: a name later parts read, and its SELECT (DuckDB dialect, no parameters)."""
+    """One materialised stage: a name later parts read, its SELECT (DuckDB dialect) and the ``$parameters`` it
+    reads (none, unless split with ``params=True``)."""
 
     name: str
     sql: str
+    params: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -133,12 +135,13 @@ def not_portable(tree: exp.Expr) -> Iterable[str]:
             yield "median/percentile as a window function (group, then join back)"
 
 
-def split_stages(sql: str, every: bool = False, prefix: str = "", where: str = "") -> StagedQuery:
+def split_stages(sql: str, every: bool = False, prefix: str = "", where: str = "", params: bool = False) -> StagedQuery:
     """Cut ``sql``'s top-level CTEs into stages: those read twice or more (all with ``every``), in order.
 
     A stage is named ``prefix + cte name`` and the later parts are rewritten to read it by that name (a
-    prefix keeps two staged queries on one engine apart). A stage that takes ``$parameters`` or a recursive
-    ``WITH`` is refused (stages are materialised without parameters).
+    prefix keeps two staged queries on one engine apart). A recursive ``WITH`` is refused, and so is a stage
+    that reads ``$parameters`` unless ``params`` (then each stage lists the ones it reads, and
+    :func:`run_staged` binds them).
     """
     tree = parse_query(sql, where)
     with_ = tree.args.get(WITH)
@@ -163,27 +166,30 @@ def split_stages(sql: str, every: bool = False, prefix: str = "", where: str = "
         if cte not in cut:
             continue
         part = _renamed(cte.this, names)
-        if part.find(exp.Placeholder) is not None or part.find(exp.Parameter) is not None:
+        kept = [c for c in ctes if c not in cut and ctes.index(c) < ctes.index(cte)]
+        stage = _with(part, kept, names)
+        used = tuple(sorted(_param_names(stage)))
+        if used and not params:
             raise UnportableSQL(
                 both(
                     f"{where}分段 {cte.alias_or_name} 不能使用参数",
                     f"{where}stage {cte.alias_or_name} uses $parameters (stages are built without them)",
                 )
             )
-        kept = [c for c in ctes if c not in cut and ctes.index(c) < ctes.index(cte)]
-        stages.append(Stage(names[cte.alias_or_name], _with(part, kept, names).sql("duckdb")))
+        stages.append(Stage(names[cte.alias_or_name], stage.sql("duckdb"), used))
     rest = [c for c in ctes if c not in cut]
     return StagedQuery(tuple(stages), _with(_renamed(body, names), rest, names).sql("duckdb"))
 
 
-def plan_stages(sql: str, engine: str, prefix: str = "", where: str = "") -> StagedQuery:
+def plan_stages(sql: str, engine: str, prefix: str = "", where: str = "", params: bool = False) -> StagedQuery:
     """The stages ``engine`` should build for ``sql``: a CTE read twice becomes a stage on engines that would
-    otherwise compute it twice (Spark inlines CTEs); DuckDB and PostgreSQL materialise such a CTE themselves,
-    so there the text runs as written."""
+    otherwise compute it twice (Spark inlines CTEs: a rule whose CTEs read one another several times grew
+    into a plan of 800 shuffles); DuckDB and PostgreSQL materialise such a CTE themselves, so there the text
+    runs as written. ``params``: stages may read ``$parameters`` (bound by :func:`run_staged`)."""
     if engine not in STAGING_ENGINES:
         parse_query(sql, where)  # still one query, or refused here
         return StagedQuery((), sql)
-    return split_stages(sql, prefix=prefix, where=where)
+    return split_stages(sql, prefix=prefix, where=where, params=params)
 
 
 def assemble(staged: StagedQuery) -> str:
@@ -201,13 +207,18 @@ def assemble(staged: StagedQuery) -> str:
 
 
 def run_staged(engine: Engine, staged: StagedQuery, params: dict[str, Any] | None = None) -> pa.Table:
-    """Materialise each stage on ``engine``, run the final query with ``params``, drop the stages (always)."""
+    """Materialise each stage on ``engine`` (bound with the ``params`` it reads), run the final query with
+    ``params``, drop the stages (always)."""
     made: list[str] = []
+    params = params or {}
     try:
         for stage in staged.stages:
-            engine.materialise(stage.name, stage.sql)
+            engine.materialise(stage.name, stage.sql, {k: params[k] for k in stage.params if k in params} or None)
             made.append(stage.name)
-        return engine.query(staged.final, params)
+        if staged.stages:  # the final query gets only what it reads (engines refuse unused parameters)
+            used = _param_names(parse_query(staged.final))
+            return engine.query(staged.final, {k: v for k, v in params.items() if k in used} or None)
+        return engine.query(staged.final, params or None)
     finally:
         for name in reversed(made):
             engine.drop_materialised(name)
@@ -255,6 +266,13 @@ def _with(body: exp.Expr, ctes: list[exp.CTE], names: dict[str, str]) -> exp.Exp
     kept = [exp.CTE(this=_renamed(c.this, names), alias=c.args["alias"].copy()) for c in ctes]
     out.set(WITH, exp.With(expressions=kept))
     return out
+
+
+def _param_names(tree: exp.Expr) -> set[str]:
+    """The ``$name`` parameters ``tree`` reads."""
+    return {p.name for p in tree.find_all(exp.Placeholder) if p.name} | {
+        p.name for p in tree.find_all(exp.Parameter) if p.name
+    }
 
 
 def _first(exc: Exception) -> str:

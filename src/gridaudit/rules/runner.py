@@ -22,7 +22,13 @@ import pyarrow as pa
 
 from gridaudit.contract import load_contract
 from gridaudit.engines import Engine, EngineSettings, open_engine
-from gridaudit.engines.stages import UnportableSQL, check_portable, materialise_staged, plan_stages
+from gridaudit.engines.stages import (
+    UnportableSQL,
+    check_portable,
+    materialise_staged,
+    plan_stages,
+    run_staged,
+)
 from gridaudit.findings import FINDINGS_SCHEMA, evidence_json, finding_id
 from gridaudit.i18n import both
 from gridaudit.rules.loader import REQUIRED_OUTPUTS, Derived, Rule, RuleError
@@ -247,7 +253,9 @@ def _run_one(
     shown = describe(window) if windows else ""
     try:
         sql = rule.sql if windows is None else _rule_window_sql(rule, window, windows)
-        result = engine.query(sql, {k: v for k, v in values.items() if k in used})
+        # on an engine that recomputes a CTE at every read, each CTE read twice is built once as a stage
+        staged = plan_stages(sql, engine.name, prefix=f"{rule.id}__", params=True)
+        result = run_staged(engine, staged, {k: v for k, v in values.items() if k in used})
         found = findings_rows(rule, result, run_id, exclude)
     except Exception as exc:  # noqa: BLE001 - a broken rule is reported, never fatal
         text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
