@@ -36,12 +36,18 @@ priced AS (
       ELSE b.kwh * t.price_yuan_kwh
     END
       + CASE WHEN t.two_part THEN coalesce(c.contract_kva, 0) * coalesce(t.demand_price_yuan_kva, 0) ELSE 0 END
-      AS expected_yuan,
-    row_number() OVER (PARTITION BY b.bill_id ORDER BY t.valid_from DESC) AS rk
+      AS expected_yuan
   FROM b
   JOIN tariffs t ON t.tariff_code = b.tariff_code
     AND t.valid_from <= b.price_day AND (t.valid_to IS NULL OR t.valid_to >= b.price_day)
   JOIN customers c ON c.customer_id = b.customer_id
+  -- the latest version in force on the price day (tariffs are keyed by code and valid_from): no later one is
+  -- also in force then. Not a row_number per bill, which carried every column of every bill through the pick.
+  WHERE NOT EXISTS (
+    SELECT 1 FROM tariffs t2
+    WHERE t2.tariff_code = t.tariff_code AND t2.valid_from > t.valid_from
+      AND t2.valid_from <= b.price_day AND (t2.valid_to IS NULL OR t2.valid_to >= b.price_day)
+  )
 )
 SELECT
   bill_id AS entity_id,
@@ -57,6 +63,5 @@ SELECT
   amount_yuan AS ev_amount_yuan,
   expected_yuan AS ev_expected_yuan
 FROM priced
-WHERE rk = 1
-  AND abs(amount_yuan - expected_yuan) > greatest($tolerance_yuan, $tolerance_pct * abs(expected_yuan))
+WHERE abs(amount_yuan - expected_yuan) > greatest($tolerance_yuan, $tolerance_pct * abs(expected_yuan))
   AND ($period IS NULL OR period = $period)
