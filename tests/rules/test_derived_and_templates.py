@@ -255,3 +255,38 @@ def test_fixed_values_are_checked(tmp_path, change, problem):
     path.write_text(FIXED_TEMPLATE.replace(*change), "utf-8")
     with pytest.raises(RuleError, match=problem):
         load_catalog([tmp_path / "cat"], builtin=False)
+
+
+def test_derived_table_is_dropped_after_its_last_reader(dataset, tmp_path):
+    """A derived table lives until the last rule that reads it has run, not to the end of the run (issue 18: at
+    1 M customers the early rules' tables took memory from the later rules)."""
+    cat = tmp_path / "cat"
+    write_derived(cat, "reading_totals")
+    derived_rule(cat, "reading_a_first", sql=RULE_SQL.replace("$limit", "0 * $limit"))
+    write_rule(cat, "reading_b_plain", SQL_BIG)
+    derived_rule(cat, "reading_c_last")
+    write_rule(cat, "reading_d_plain", SQL_BIG)
+    rules = load_catalog([cat], builtin=False)
+    assert [r.id for r in rules] == ["reading_a_first", "reading_b_plain", "reading_c_last", "reading_d_plain"]
+    engine = DuckDBEngine(dataset)
+    present: dict[str, bool] = {}
+
+    def seen(rule, report) -> None:
+        try:
+            engine.query("SELECT count(*) FROM reading_totals")
+            present[rule.id] = True
+        except Exception:  # noqa: BLE001 - dropped
+            present[rule.id] = False
+
+    try:
+        _, reports = run_rules(engine, rules, progress=seen)
+    finally:
+        engine.close()
+    assert [r.status for r in reports] == ["ok"] * 4
+    assert present == {
+        "reading_a_first": True,
+        "reading_b_plain": True,
+        "reading_c_last": False,
+        "reading_d_plain": False,
+    }
+    assert {r.rule_id: r.hits for r in reports}["reading_c_last"] == 2

@@ -103,8 +103,10 @@ def run_rules(
     reports: list[RuleReport] = []
     made: dict[str, str] = {}  # derived id -> "" when materialised, else the error
     windows = plan_windows(rules, bound, period) if incremental and period else None
+    last_use = last_readers(rules)
+    dropped: set[str] = set()
     try:
-        for rule in rules:
+        for index, rule in enumerate(rules):
             if all(t.lower() in available for t in rule.all_tables):
                 for d in rule.needs:
                     if d.id not in made:
@@ -114,14 +116,23 @@ def run_rules(
             )
             rows.extend(found)
             reports.append(report)
+            # a derived table no later rule reads is dropped now: its memory goes to the rules still to run
+            for name in [n for n, error in made.items() if not error and n not in dropped and last_use[n] == index]:
+                engine.drop_materialised(name)
+                dropped.add(name)
             if progress:
                 progress(rule, report)
     finally:
         for name, error in made.items():
-            if not error:
+            if not error and name not in dropped:
                 engine.drop_materialised(name)
     rows.sort(key=lambda r: r["finding_id"])
     return pa.Table.from_pylist(rows, schema=FINDINGS_SCHEMA), reports
+
+
+def last_readers(rules: list[Rule]) -> dict[str, int]:
+    """Derived id → the index in ``rules`` of the last rule that reads it (directly or through another)."""
+    return {d.id: index for index, rule in enumerate(rules) for d in rule.needs}
 
 
 @dataclass(frozen=True)

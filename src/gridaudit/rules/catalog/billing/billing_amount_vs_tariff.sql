@@ -18,6 +18,16 @@ truth_kinds: [staff_wrong_tariff]
 WITH b AS (
   SELECT bills.*, coalesce(issued_on, CAST(period || '-01' AS DATE)) AS price_day FROM bills
 ),
+-- the tariff version in force on each (code, price day) that occurs: the latest valid_from among those valid then
+-- (tariffs are keyed by code and valid_from). A few thousand keys, looked up by equality below: not a pick per bill,
+-- which carried every column of every bill through a row_number.
+in_force AS (
+  SELECT k.tariff_code, k.price_day, MAX(t.valid_from) AS valid_from
+  FROM (SELECT DISTINCT tariff_code, coalesce(issued_on, CAST(period || '-01' AS DATE)) AS price_day FROM bills) k
+  JOIN tariffs t ON t.tariff_code = k.tariff_code
+    AND t.valid_from <= k.price_day AND (t.valid_to IS NULL OR t.valid_to >= k.price_day)
+  GROUP BY k.tariff_code, k.price_day
+),
 priced AS (
   SELECT
     b.bill_id, b.customer_id, b.period, b.kwh, b.amount_yuan, b.clerk_id, b.tariff_code,
@@ -36,11 +46,10 @@ priced AS (
       ELSE b.kwh * t.price_yuan_kwh
     END
       + CASE WHEN t.two_part THEN coalesce(c.contract_kva, 0) * coalesce(t.demand_price_yuan_kva, 0) ELSE 0 END
-      AS expected_yuan,
-    row_number() OVER (PARTITION BY b.bill_id ORDER BY t.valid_from DESC) AS rk
+      AS expected_yuan
   FROM b
-  JOIN tariffs t ON t.tariff_code = b.tariff_code
-    AND t.valid_from <= b.price_day AND (t.valid_to IS NULL OR t.valid_to >= b.price_day)
+  JOIN in_force f ON f.tariff_code = b.tariff_code AND f.price_day = b.price_day
+  JOIN tariffs t ON t.tariff_code = f.tariff_code AND t.valid_from = f.valid_from
   JOIN customers c ON c.customer_id = b.customer_id
 )
 SELECT
@@ -57,6 +66,5 @@ SELECT
   amount_yuan AS ev_amount_yuan,
   expected_yuan AS ev_expected_yuan
 FROM priced
-WHERE rk = 1
-  AND abs(amount_yuan - expected_yuan) > greatest($tolerance_yuan, $tolerance_pct * abs(expected_yuan))
+WHERE abs(amount_yuan - expected_yuan) > greatest($tolerance_yuan, $tolerance_pct * abs(expected_yuan))
   AND ($period IS NULL OR period = $period)

@@ -29,35 +29,40 @@ res AS (
   WHERE COALESCE(t.category, c.category) = 'residential'
     AND c.status = 'active'
 ),
-meter_month AS (
-  SELECT mm.meter_id, mm.month, mm.work_kwh, mm.work_days, mm.rest_kwh, mm.rest_days
-  FROM meter_month_usage mm
-  JOIN res r ON r.meter_id = mm.meter_id
-),
+-- one row per customer and month (res has one row per meter; a customer's tariff is one value), keyed by the
+-- integer month
 cust_month AS (
-  SELECT r.customer_id, r.tariff_code, strftime(mm.month, '%Y-%m') AS period,
+  SELECT r.customer_id, MIN(r.tariff_code) AS tariff_code, mm.month_idx, MIN(mm.month) AS month,
          SUM(mm.work_kwh * r.multiplier) AS work_kwh, MAX(mm.work_days) AS work_days,
          SUM(mm.rest_kwh * r.multiplier) AS rest_kwh, MAX(mm.rest_days) AS rest_days
-  FROM meter_month mm
+  FROM meter_month_usage mm
   JOIN res r ON r.meter_id = mm.meter_id
-  GROUP BY r.customer_id, r.tariff_code, strftime(mm.month, '%Y-%m')
+  GROUP BY r.customer_id, mm.month_idx
 ),
-indexed AS (
-  SELECT cm.*, CAST(substr(period, 1, 4) AS INTEGER) * 12 + CAST(substr(period, 6, 2) AS INTEGER) AS month_idx
-  FROM cust_month cm
+-- the window's months by a RANGE frame over the integer month (a join on the customer alone paired each month
+-- with every other month of the customer before the window's filter)
+rolling AS (
+  SELECT customer_id, tariff_code, strftime(month, '%Y-%m') AS period,
+         SUM(work_kwh) OVER (PARTITION BY customer_id ORDER BY month_idx
+           RANGE BETWEEN CAST($window_months AS INTEGER) - 1 PRECEDING AND CURRENT ROW) AS work_kwh,
+         SUM(rest_kwh) OVER (PARTITION BY customer_id ORDER BY month_idx
+           RANGE BETWEEN CAST($window_months AS INTEGER) - 1 PRECEDING AND CURRENT ROW) AS rest_kwh,
+         SUM(work_days) OVER (PARTITION BY customer_id ORDER BY month_idx
+           RANGE BETWEEN CAST($window_months AS INTEGER) - 1 PRECEDING AND CURRENT ROW) AS work_days,
+         SUM(rest_days) OVER (PARTITION BY customer_id ORDER BY month_idx
+           RANGE BETWEEN CAST($window_months AS INTEGER) - 1 PRECEDING AND CURRENT ROW) AS rest_days,
+         COUNT(*) OVER (PARTITION BY customer_id ORDER BY month_idx
+           RANGE BETWEEN CAST($window_months AS INTEGER) - 1 PRECEDING AND CURRENT ROW) AS n_months
+  FROM cust_month
 ),
 monthly AS (
-  SELECT a.customer_id, a.tariff_code, a.period,
-         (SUM(b.work_kwh) + SUM(b.rest_kwh)) / (SUM(b.work_days) + SUM(b.rest_days)) AS mean_kwh,
-         SUM(b.work_kwh) / SUM(b.work_days) AS work_mean,
-         SUM(b.rest_kwh) / SUM(b.rest_days) AS rest_mean,
-         SUM(b.rest_days) AS rest_days, COUNT(*) AS n_months
-  FROM indexed a
-  JOIN indexed b ON b.customer_id = a.customer_id
-                AND b.month_idx <= a.month_idx
-                AND b.month_idx > a.month_idx - CAST($window_months AS INTEGER)
-  GROUP BY a.customer_id, a.tariff_code, a.period
-  HAVING SUM(b.rest_days) > 0 AND SUM(b.work_days) > 0
+  SELECT customer_id, tariff_code, period,
+         (work_kwh + rest_kwh) / (work_days + rest_days) AS mean_kwh,
+         work_kwh / work_days AS work_mean,
+         rest_kwh / rest_days AS rest_mean,
+         rest_days, n_months
+  FROM rolling
+  WHERE rest_days > 0 AND work_days > 0
 )
 SELECT
   customer_id                                  AS entity_id,

@@ -6,7 +6,7 @@ severity: high
 entity_type: customer
 tables: [customers, meters, daily_usage]
 lookback: all  # each customer is reported once, at the first month that qualifies: needs the whole history
-derived: [meter_month_usage]
+derived: [customer_month_usage]  # each customer's monthly daily mean, shared by both drop rules
 params:
   drop_pct: {type: float, default: 0.5, doc: {zh: 连续两个月日均电量都比基准期至少下降的比例, en: "Minimum fall of both recent months' daily mean against the baseline (0.5 = 50%)"}}
   baseline_months: {type: int, default: 3, doc: {zh: "基准期月数（紧挨最近两个月之前，1~6）", en: "Months in the baseline, just before the two recent months (1 to 6)"}}
@@ -21,36 +21,28 @@ description:
 basis: "DOMAIN §3 突变 (±30% against own previous cycles); DOMAIN §6 sustained drop after a start date; 《供电营业规则》第一百零一条"
 truth_kinds: [theft_bypass, theft_ct_short, theft_cover_open, theft_reverse, theft_stopped_meter]
 ---*/
-WITH meter_month AS (
-  SELECT meter_id, month, kwh, n_days FROM meter_month_usage
-),
-cust_month AS (
-  SELECT m.customer_id, strftime(mm.month, '%Y-%m') AS period,
-         SUM(mm.kwh * m.multiplier) / MAX(mm.n_days) AS mean_kwh, MAX(mm.n_days) AS n_days
-  FROM meter_month mm
-  JOIN meters m ON m.meter_id = mm.meter_id AND m.role = 'customer' AND m.customer_id IS NOT NULL
-  GROUP BY m.customer_id, strftime(mm.month, '%Y-%m')
-  HAVING MAX(mm.n_days) >= CAST($min_days AS INTEGER)
+WITH cust_month AS (
+  SELECT customer_id, period, month_idx, mean_kwh, n_days FROM customer_month_usage
+  WHERE n_days >= CAST($min_days AS INTEGER)
 ),
 indexed AS (
-  SELECT customer_id, period, mean_kwh, n_days,
-         CAST(substr(period, 1, 4) AS INTEGER) * 12 + CAST(substr(period, 6, 2) AS INTEGER) AS month_idx
-  FROM cust_month
+  SELECT customer_id, period, mean_kwh, n_days, month_idx FROM cust_month
 ),
 series AS (
   SELECT i.customer_id, i.period, i.month_idx, i.mean_kwh, i.n_days,
          LAG(i.mean_kwh, 1) OVER (PARTITION BY i.customer_id ORDER BY i.month_idx) AS prev_kwh,
          LAG(i.n_days, 1) OVER (PARTITION BY i.customer_id ORDER BY i.month_idx) AS prev_days,
-         LAG(i.month_idx, 1) OVER (PARTITION BY i.customer_id ORDER BY i.month_idx) AS prev_idx
+         LAG(i.month_idx, 1) OVER (PARTITION BY i.customer_id ORDER BY i.month_idx) AS prev_idx,
+         -- the baseline (the baseline_months before the month before) by a RANGE frame over the integer month in
+         -- the same sort as the LAGs (a join on the customer alone paired each month with every other month of it)
+         AVG(i.mean_kwh) OVER (PARTITION BY i.customer_id ORDER BY i.month_idx
+           RANGE BETWEEN CAST($baseline_months AS INTEGER) + 1 PRECEDING AND 2 PRECEDING) AS w_base_kwh,
+         COUNT(*) OVER (PARTITION BY i.customer_id ORDER BY i.month_idx
+           RANGE BETWEEN CAST($baseline_months AS INTEGER) + 1 PRECEDING AND 2 PRECEDING) AS w_base_months
   FROM indexed i
 ),
 baseline AS (
-  SELECT s.customer_id, s.period, AVG(b.mean_kwh) AS base_kwh, COUNT(*) AS base_months
-  FROM series s
-  JOIN indexed b ON b.customer_id = s.customer_id
-               AND b.month_idx < s.month_idx - 1
-               AND b.month_idx >= s.month_idx - 1 - CAST($baseline_months AS INTEGER)
-  GROUP BY s.customer_id, s.period
+  SELECT customer_id, period, w_base_kwh AS base_kwh, w_base_months AS base_months FROM series WHERE w_base_months > 0
 ),
 candidates AS (
   SELECT s.*, b.base_kwh, b.base_months
