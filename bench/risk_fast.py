@@ -73,6 +73,7 @@ def features(args: argparse.Namespace) -> dict[str, Any]:
 
 def explain(args: argparse.Namespace) -> dict[str, Any]:
     """``score_from_features`` with the per-row and the column explanations: timings and equality."""
+    from dataclasses import replace
     from datetime import date
 
     import gridaudit.risk.explain_signals as es
@@ -85,6 +86,8 @@ def explain(args: argparse.Namespace) -> dict[str, Any]:
     model = load_scorer(args.model)
     assert model is not None
     settings = RiskSettings.from_dict(model.meta.get("settings", {}), "model")
+    if args.explain_top is not None:
+        settings = replace(settings, explain_top=args.explain_top)
     out: dict[str, Any] = {"phase": "explain", "rows": len(feats), "load_start": round(os.getloadavg()[0], 1)}
     frames = {}
     fast = es.signal_explanations
@@ -137,6 +140,7 @@ def main() -> None:
     e.add_argument("--features", type=Path, required=True)
     e.add_argument("--model", type=Path, required=True)
     e.add_argument("--order", default="rows,columns", help="which path runs first")
+    e.add_argument("--explain-top", type=int, default=None, help="instead of the model's settings' explain_top")
     c = sub.add_parser("compare")
     c.add_argument("a", type=Path)
     c.add_argument("b", type=Path)

@@ -4,7 +4,7 @@ Scoring explains the ``explain_top`` riskiest customers with TreeSHAP and every 
 signals that stand furthest above the population (the unsupervised scorer's percentiles). At 1 M customers a
 Python loop per customer (a list of reason dicts, :func:`~gridaudit.risk.explain.add_args`,
 :func:`~gridaudit.risk.explain.reason_text` twice and ``json.dumps``) cost ≈ 70 s on one core. Here the same
-text and JSON are assembled per reason slot and per signal with numpy and Arrow string joins; every number is
+text and JSON are assembled per reason slot and per signal with numpy object-array concatenation; every number is
 still formatted by Python's own ``round``/``format``/``repr`` (mapped over a whole column, so the bytes are those
 of the per-row path, :func:`signal_explanations_rows`, which stays as the reference and for rows with a value the
 column path does not cover: a signal it does not know, or an infinite value).
@@ -19,8 +19,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from gridaudit.risk.explain import FEATURE_TEXT, PARTNER, add_args, reason_text, reason_value
 
@@ -116,12 +114,12 @@ def _pieces(feature: str, value: np.ndarray, partner: np.ndarray | None) -> tupl
         pct[has_d] = _drop_pct(d_val[has_d])
         t_s = _s(_round(np.where(has_t, t_val, 0.0), 1))
         pct_s = _s(pct.tolist())
-        pct_kv = pa.array(
-            [f'"pct": {p}' if h else None for p, h in zip(pct_s, has_d.tolist(), strict=True)], pa.string()
-        )
-        t_kv = pa.array([f'"t": {x}' if h else None for x, h in zip(t_s, has_t.tolist(), strict=True)], pa.string())
-        cols = [pct_kv, t_kv] if not weeks else [pa.array([f'"weeks": {weeks}'] * n, pa.string()), pct_kv, t_kv]
-        js = _cat("{", pc.binary_join_element_wise(*cols, ", ", null_handling="skip").to_pylist(), "}")
+        kv = np.full((n, 3), None, dtype=object)
+        if weeks:
+            kv[:, 0] = f'"weeks": {weeks}'
+        kv[has_d, 1] = _cat('"pct": ', np.asarray(pct_s, dtype=object)[has_d])
+        kv[has_t, 2] = _cat('"t": ', np.asarray(t_s, dtype=object)[has_t])
+        js = _cat("{", _join(kv, ", "), "}")
         if feature == "cp_t":
             zh = _cat("用电台阶式下降：此后比此前低 ", pct_s, "%", _t_text(t_s, has_t, 0))
             en = _cat("a step drop in use: ", pct_s, "% lower after than before", _t_text(t_s, has_t, 1))

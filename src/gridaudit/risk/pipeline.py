@@ -17,6 +17,7 @@ from gridaudit.engines import Engine, EngineSettings, open_engine
 from gridaudit.i18n import both
 from gridaudit.risk.augment import Augmentation, build_augmentation
 from gridaudit.risk.estimate import EstimateRows, EstimateSet, build_estimate, merge_augmentations
+from gridaudit.risk.explain_signals import SIGNALS_ONLY as SIGNALS_ONLY  # the marker, where it was defined before
 from gridaudit.risk.features import FEATURES, compute_features, data_end, scoring_snapshots
 from gridaudit.risk.model import (
     FORMAT,
