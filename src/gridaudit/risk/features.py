@@ -473,7 +473,10 @@ def compute_features(
         max_day = max(s.as_of for s in snaps)
         min_day = min(s.as_of for s in snaps) - timedelta(days=7 * settings.history_weeks + 7)
         sql_for = feature_sql_for(eng, settings, max_day, min_day, findings is not None, augmented)
-        df = run_staged(eng, sql_for, lambda: batch_bounds(eng, settings.feature_batch)).to_pandas()
+        table = run_staged(eng, sql_for, lambda: batch_bounds(eng, settings.feature_batch))
+        # Arrow's buffers are freed column by column as they convert (no second whole copy at 1 M customers)
+        df = table.to_pandas(split_blocks=True, self_destruct=True)
+        del table
     finally:
         if own:
             eng.close()

@@ -41,9 +41,16 @@ class TrainedModel:
     calibrator: dict[str, Any]
     meta: dict[str, Any] = field(default_factory=dict)
 
-    def raw(self, x: pd.DataFrame, threads: int = 1) -> np.ndarray:
-        """Uncalibrated probabilities."""
-        return self.booster.predict(x[self.features].to_numpy(dtype="float64"), num_threads=threads)
+    def raw(self, x: pd.DataFrame, threads: int = 1, chunk: int = 100_000) -> np.ndarray:
+        """Uncalibrated probabilities, predicted ``chunk`` rows at a time (each row's prediction is its own; the
+        float matrix LightGBM reads is one chunk's, not 1 M customers × every feature at once)."""
+        if len(x) <= chunk:
+            return self.booster.predict(x[self.features].to_numpy(dtype="float64"), num_threads=threads)
+        parts = [
+            self.booster.predict(x.iloc[i : i + chunk][self.features].to_numpy(dtype="float64"), num_threads=threads)
+            for i in range(0, len(x), chunk)
+        ]
+        return np.concatenate(parts)
 
     def contributions(self, x: pd.DataFrame, threads: int = 1) -> np.ndarray:
         """Per-feature contributions in log-odds (last column is the bias), LightGBM ``pred_contrib``."""

@@ -17,6 +17,7 @@ from gridaudit.engines import Engine, EngineSettings, open_engine
 from gridaudit.i18n import both
 from gridaudit.risk.augment import Augmentation, build_augmentation
 from gridaudit.risk.estimate import EstimateRows, EstimateSet, build_estimate, merge_augmentations
+from gridaudit.risk.explain_signals import SIGNALS_ONLY as SIGNALS_ONLY  # the marker, where it was defined before
 from gridaudit.risk.features import FEATURES, compute_features, data_end, scoring_snapshots
 from gridaudit.risk.model import (
     FORMAT,
@@ -33,10 +34,6 @@ from gridaudit.risk.snapshot import Snapshot
 from gridaudit.settings_file import SettingsError
 
 RULE_ID = "theft_risk"
-SIGNALS_ONLY = (
-    "风险信号（排名在前 explain_top 名之外，未计算模型贡献）：",
-    "risk signals (ranked below the top explain_top; model contributions not computed): ",
-)
 
 
 class RiskError(Exception):
@@ -356,41 +353,42 @@ def score_from_features(
     feats: pd.DataFrame, model: TrainedModel | None, settings: RiskSettings, as_of: date, prices: dict[str, float]
 ) -> pd.DataFrame:
     """Scores, ranks and explanations from scoring features (one row per customer)."""
-    from gridaudit.risk.explain import PARTNER, add_args, reason_text, top_reasons
+    from gridaudit.risk.explain_signals import signal_explanations
     from gridaudit.risk.unsupervised import unsupervised_scores
 
     feats = feats.reset_index(drop=True)
     names = list(FEATURES) if model is None else model.features
-    values = feats[names].to_numpy(dtype="float64")
     if model is None:
         kind = "unsupervised"
         s, contrib, used = unsupervised_scores(feats, settings.inactive_weight)
         raw = s
-        idx = [names.index(u) for u in used]
-        values_used = values[:, idx] if idx else np.zeros((len(feats), 0))
         names_used = used
     else:
         kind = "lightgbm"
         raw = model.raw(feats, settings.threads)
         s = model.calibrated(raw)
-        values_used, names_used = values, names
-    # explanations for the riskiest explain_top customers (feature contributions cost ~2 ms a row)
+        names_used = names
+    # explanations for the riskiest explain_top customers (feature contributions cost ~2 ms a row); only their
+    # rows of values and contributions are kept (a 1 M × 85 matrix of each would be 0.7 GB)
     order = np.lexsort((feats["customer_id"].astype(str).to_numpy(), -np.asarray(raw), -np.asarray(s)))
     top = order[: max(int(settings.explain_top), 0)]
-    if model is not None:
-        contrib = np.zeros((len(feats), len(names)))
+    top_rows = feats.iloc[top]
+    values_top = top_rows[names_used].to_numpy(dtype="float64") if names_used else np.zeros((len(top), 0))
+    if model is None:
+        contrib_top = contrib[top]
+    else:
+        contrib_top = np.zeros((len(top), len(names)))
         if len(top):
-            contrib[top] = model.contributions(feats.iloc[top], settings.threads)[:, :-1]
+            contrib_top = model.contributions(top_rows, settings.threads)[:, :-1]
+    del top_rows
     k = settings.top_contributions
-    reasons: list[list[dict[str, Any]]] = [[] for _ in range(len(feats))]
-    for i in top:
-        reasons[i] = top_reasons(names_used, list(contrib[i]), list(values_used[i]), k)
-    signal_rows = _explain_by_signals(feats, top, reasons, settings) if model is not None else set()
-    quoted = sorted({c for c in (*PARTNER, *PARTNER.values()) if c in feats.columns})
-    partner_values = {c: feats[c].to_numpy(dtype="float64") for c in quoted}
-    for i, r in enumerate(reasons):
-        if r:  # the numbers each sentence quotes (a dip's depth beside its significance), language-neutral
-            add_args(r, {c: float(v[i]) for c, v in partner_values.items()})
+    zh, en, js = _explain_top(feats, top, names_used, contrib_top, values_top, k)
+    if model is not None:  # every other customer: its risk signals, column by column
+        rest = np.setdiff1d(np.arange(len(feats)), top)
+        _, signal_contrib, used = unsupervised_scores(feats, settings.inactive_weight)
+        if len(rest) and used:
+            zh[rest], en[rest], js[rest] = signal_explanations(feats, rest, signal_contrib[rest], used, k)
+        del signal_contrib
     out = pd.DataFrame(
         {
             "customer_id": feats["customer_id"].astype(str),
@@ -398,13 +396,9 @@ def score_from_features(
             "raw_score": raw,
             "model_kind": kind,
             "as_of": as_of,
-            "explanation_zh": [
-                (SIGNALS_ONLY[0] if i in signal_rows else "") + reason_text(r, "zh") for i, r in enumerate(reasons)
-            ],
-            "explanation_en": [
-                (SIGNALS_ONLY[1] if i in signal_rows else "") + reason_text(r, "en") for i, r in enumerate(reasons)
-            ],
-            "reasons": [json.dumps(r, ensure_ascii=False, default=float) for r in reasons],
+            "explanation_zh": zh,
+            "explanation_en": en,
+            "reasons": js,
         }
     )
     depth = np.clip(feats["scan_d13"].fillna(0).to_numpy(), 0, None)
@@ -421,35 +415,28 @@ def score_from_features(
     return out[cols]
 
 
-def _explain_by_signals(
-    feats: pd.DataFrame, top: np.ndarray, reasons: list[list[dict[str, Any]]], settings: RiskSettings
-) -> set[int]:
-    """Explain the customers outside the ``explain_top`` riskiest cheaply: their risk signals furthest above the
-    population (the unsupervised scorer's percentiles), each reason marked ``"source": "signals"``.
+def _explain_top(
+    feats: pd.DataFrame, top: np.ndarray, names: list[str], contrib: np.ndarray, values: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The zh and en explanations and JSON reasons of every row: the rows ``top`` from their model (or
+    unsupervised) contributions and feature values (``contrib`` and ``values``: one row per row of ``top``),
+    one row at a time; every other row "no prominent risk factor" (``[]``)."""
+    from gridaudit.risk.explain import PARTNER, add_args, reason_text, top_reasons
+    from gridaudit.risk.explain_signals import NO_REASON
 
-    Fills ``reasons`` in place and returns the rows it explained. Costs a rank per signal, not TreeSHAP's
-    ~2 ms a row, so every scored customer carries an explanation."""
-    from gridaudit.risk.explain import reason_value
-    from gridaudit.risk.unsupervised import unsupervised_scores
-
-    rest = np.setdiff1d(np.arange(len(feats)), top)
-    if not len(rest):
-        return set()
-    _, contrib, used = unsupervised_scores(feats, settings.inactive_weight)
-    if not used:
-        return set()
-    k = settings.top_contributions
-    c = contrib[rest]
-    order = np.argsort(-c, axis=1, kind="stable")[:, :k]
-    picked_c = np.take_along_axis(c, order, axis=1).tolist()  # Python floats, read row by row below
-    picked_v = np.take_along_axis(feats[used].to_numpy(dtype="float64")[rest], order, axis=1).tolist()
-    for row, picks, cs, vs in zip(rest.tolist(), order.tolist(), picked_c, picked_v, strict=True):
-        reasons[row] = [
-            {"feature": used[j], "value": reason_value(v), "contribution": round(cj, 4), "source": "signals"}
-            for j, cj, v in zip(picks, cs, vs, strict=True)
-            if cj > 0
-        ]
-    return set(rest.tolist())
+    n = len(feats)
+    zh = np.full(n, NO_REASON[0], dtype=object)
+    en = np.full(n, NO_REASON[1], dtype=object)
+    js = np.full(n, "[]", dtype=object)
+    quoted = sorted({c for c in (*PARTNER, *PARTNER.values()) if c in feats.columns})
+    partner_values = {c: feats[c].to_numpy(dtype="float64") for c in quoted}
+    for j, i in enumerate(top.tolist()):
+        r = top_reasons(names, list(contrib[j]), list(values[j]), k)
+        if r:  # the numbers each sentence quotes (a dip's depth beside its significance), language-neutral
+            add_args(r, {c: float(v[i]) for c, v in partner_values.items()})
+        zh[i], en[i] = reason_text(r, "zh"), reason_text(r, "en")
+        js[i] = json.dumps(r, ensure_ascii=False, default=float)
+    return zh, en, js
 
 
 def train_and_score(
