@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gridaudit.risk.explain import FEATURE_TEXT, PARTNER, add_args, reason_text, reason_value
+from gridaudit.risk.explain import COUNTS, FEATURE_TEXT, PARTNER, add_args, reason_text, reason_value
 
 SIGNALS_ONLY = (
     "风险信号（排名在前 explain_top 名之外，未计算模型贡献）：",
@@ -31,13 +31,8 @@ NO_REASON = ("无突出风险因素", "no prominent risk factor")
 # the signals' sentence kinds (gridaudit.risk.explain.reason_args / sentence), by feature
 SCAN = {"scan_t4": "scan_d4", "scan_t13": "scan_d13", "scan_t26": "scan_d26", "scan_t52": "scan_d52"}
 SCAN_D = {d: t for t, d in SCAN.items()}
-COUNT_TEXT = {
-    "ev_low": ("用电偏低的周内有 {n} 次电能表事件", "{n} meter events in its low-use weeks"),
-    "rule_hits_high": ("命中 {n} 条高等级稽查规则", "{n} high-severity audit rule hits"),
-    "ev_count": ("有 {n} 次电能表事件", "{n} meter events"),
-    "ev_recent": ("近期有 {n} 次电能表事件", "{n} recent meter events"),
-    "rule_hits": ("命中 {n} 条稽查规则", "{n} audit rule hits"),
-}
+# the count sentences, as the per-row path words them (gridaudit.risk.explain.COUNTS)
+COUNT_TEXT = {k: COUNTS[k] for k in ("ev_low", "rule_hits_high", "ev_count", "ev_recent", "rule_hits")}
 PLAIN = ("low_week_share", "zero_share_recent", "loss_corr")  # no args: label and value
 KNOWN = frozenset({*SCAN, *SCAN_D, "cp_t", "drop4_prior", "scan_c4", "scan_c13", *COUNT_TEXT, *PLAIN})
 
