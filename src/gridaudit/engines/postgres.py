@@ -77,21 +77,14 @@ class PostgresEngine:
     ) -> None:
         import psycopg
 
-        self.url = url
-        self.dataset = dataset
-        self.threads = threads
-        self.schema = schema or ("gridaudit_" + (dataset.version if dataset else "replica"))
-        _ident(self.schema)
+        schema = schema or ("gridaudit_" + (dataset.version if dataset else "replica"))
+        _ident(schema)
         try:
-            self.con = psycopg.connect(url, autocommit=True)
+            con = psycopg.connect(url, autocommit=True)
         except psycopg.OperationalError as exc:  # unreachable server, bad credentials: the caller reports it
             raise _unreachable(url, exc) from None
-        self._temp: set[str] = set()
-        self._drop_on_close = dataset is not None and not keep
-        self._locked = False
-        self._pool: Any = None  # the forks' connections (made on the first fork); a fork: the pool it came from
-        self._pool_lock = threading.Lock()
-        self._forked = False
+        self._set_fields(url, dataset, schema, threads, con, pool=None, forked=False,
+                         drop_on_close=dataset is not None and not keep, locked=False)
         self._configure(self.con)
         if dataset is not None:
             self.load(dataset)
@@ -114,13 +107,31 @@ class PostgresEngine:
         except PoolTimeout as exc:
             raise _unreachable(self.url, exc) from None
         child = PostgresEngine.__new__(PostgresEngine)
-        child.url, child.dataset, child.threads, child.schema = self.url, self.dataset, self.threads, self.schema
-        child.con = con
-        child._temp = set()
-        child._drop_on_close = False
-        child._locked = self._locked
-        child._pool, child._pool_lock, child._forked = pool, threading.Lock(), True
+        child._set_fields(self.url, self.dataset, self.schema, self.threads, con, pool=pool, forked=True,
+                          drop_on_close=False, locked=self._locked)
         return child
+
+    def _set_fields(
+        self,
+        url: str,
+        dataset: Dataset | None,
+        schema: str,
+        threads: int | None,
+        con: Any,
+        *,
+        pool: Any,
+        forked: bool,
+        drop_on_close: bool,
+        locked: bool,
+    ) -> None:
+        """Every field an engine has, set in one place for ``__init__`` and ``fork`` alike."""
+        self.url, self.dataset, self.schema, self.threads, self.con = url, dataset, schema, threads, con
+        self._temp: set[str] = set()
+        self._drop_on_close = drop_on_close
+        self._locked = locked
+        self._pool: Any = pool  # the forks' connections (made on the first fork); a fork: the pool it came from
+        self._pool_lock = threading.Lock()
+        self._forked = forked
 
     def _fork_pool(self) -> Any:
         """This engine's pool of connections for forks, opened on first use (forks of a fork share it)."""
