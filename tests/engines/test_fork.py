@@ -68,6 +68,29 @@ def test_duckdb_fork_is_a_cursor_with_its_own_tables(dataset):
         engine.close()
 
 
+def test_duckdb_materialise_in_one_fork_keeps_the_other_forks_insertion_order(dataset):
+    """A stage is written without insertion order; another fork querying while it is written keeps its order."""
+    engine = open_engine(dataset)
+    writer, reader = engine.fork(), engine.fork()
+    seen: list[bool] = []
+
+    def probe(x: int) -> int:  # runs inside the writer's CREATE TABLE AS: what does the reader see meanwhile?
+        seen.append(reader.query("SELECT current_setting('preserve_insertion_order') AS v").column("v")[0].as_py())
+        return x
+
+    try:
+        writer.con.create_function("probe", probe, ["BIGINT"], "BIGINT")
+        writer.materialise("stage_with_probe", "SELECT probe(1) AS v")
+        assert writer.query("SELECT v FROM stage_with_probe").column("v").to_pylist() == [1]
+        assert seen == [True]
+        setting = "SELECT current_setting('preserve_insertion_order') AS v"
+        assert writer.query(setting).column("v")[0].as_py() is True  # and the writer's own is back afterwards
+    finally:
+        writer.close()
+        reader.close()
+        engine.close()
+
+
 def test_duckdb_forks_on_many_threads_share_one_engine(dataset):
     engine = open_engine(dataset)
     want = _total(engine)

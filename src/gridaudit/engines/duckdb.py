@@ -102,16 +102,17 @@ class DuckDBEngine:
 
         A stage is a set (no engine keeps a stage's row order; readers sort what they need), so it is written
         without DuckDB's insertion-order preservation, which buffers a parallel CREATE TABLE AS in memory (the
-        1 M-customer line loss ran out of memory with it). A locked connection cannot change settings and keeps
-        the order."""
+        1 M-customer line loss ran out of memory with it). The setting is this cursor's session's only: a fork
+        querying at the same moment keeps its insertion order. A locked connection cannot change settings and
+        keeps the order."""
         unordered = not self._locked
         if unordered:
-            self.con.execute("SET preserve_insertion_order = false")
+            self.con.execute("SET SESSION preserve_insertion_order = false")
         try:
             self.con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {sql}', params or None)
         finally:
             if unordered:
-                self.con.execute("SET preserve_insertion_order = true")
+                self.con.execute("RESET SESSION preserve_insertion_order")
         self._made().add(name)
 
     def drop_materialised(self, name: str) -> None:
