@@ -13,16 +13,19 @@ from gridaudit.rules import load_catalog
 from gridaudit.rules.runner import run_rules
 
 RULE = next(r for r in load_catalog() if r.id == "theft_intermittent_low_days")
-NARROWED = """d AS (
-  SELECT u.meter_id, u.day, u.kwh, u.month
-  FROM (
-    SELECT meter_id, day, kwh, date_trunc('month', day) AS month FROM daily_usage
-    WHERE meter_id IN (SELECT meter_id FROM judged)
-  ) u
-  JOIN judged j ON j.meter_id = u.meter_id AND j.month = u.month
+NARROWED = """judged_g AS (
+  -- integer keys for the day rows below: the meter-month (g) and the meter (mi), so the two window sorts and the
+  -- rows they hold carry two integers instead of the meter id and the month
+  SELECT meter_id, month,
+         ROW_NUMBER() OVER (ORDER BY meter_id, month) AS g,
+         DENSE_RANK() OVER (ORDER BY meter_id) AS mi
+  FROM judged
 ),"""
-EVERY_METER = """d AS (
-  SELECT meter_id, day, kwh, date_trunc('month', day) AS month FROM daily_usage
+EVERY_METER = """judged_g AS (
+  SELECT meter_id, month,
+         ROW_NUMBER() OVER (ORDER BY meter_id, month) AS g,
+         DENSE_RANK() OVER (ORDER BY meter_id) AS mi
+  FROM meter_month_usage
   WHERE meter_id IN (SELECT meter_id FROM cm)
 ),"""
 PARAMS = [

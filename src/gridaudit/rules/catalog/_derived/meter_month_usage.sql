@@ -14,16 +14,21 @@ SELECT
   CAST(strftime(d.month, '%Y') AS INTEGER) * 12
     + CAST(strftime(d.month, '%m') AS INTEGER)                  AS month_idx,
   SUM(d.kwh)                                                    AS kwh,
-  COUNT(*)                                                      AS n_days,
+  CAST(COUNT(*) AS INTEGER)                                     AS n_days,
   MAX(d.kwh)                                                    AS max_kwh,
   MIN(d.kwh)                                                    AS min_kwh,
-  SUM(CASE WHEN d.kwh <= 0 THEN 1 ELSE 0 END)                   AS nonpos_days,
-  SUM(CASE WHEN w.is_workday THEN d.kwh ELSE 0 END)             AS work_kwh,
-  SUM(CASE WHEN w.is_workday THEN 1 ELSE 0 END)                 AS work_days,
-  SUM(CASE WHEN w.is_workday THEN 0 ELSE d.kwh END)             AS rest_kwh,
-  SUM(CASE WHEN w.is_workday THEN 0 ELSE 1 END)                 AS rest_days
+  CAST(SUM(CASE WHEN d.kwh <= 0 THEN 1 ELSE 0 END) AS INTEGER)  AS nonpos_days,
+  SUM(CASE WHEN d.is_workday THEN d.kwh ELSE 0 END)             AS work_kwh,
+  CAST(SUM(CASE WHEN d.is_workday THEN 1 ELSE 0 END) AS INTEGER) AS work_days,
+  SUM(CASE WHEN d.is_workday THEN 0 ELSE d.kwh END)             AS rest_kwh,
+  CAST(SUM(CASE WHEN d.is_workday THEN 0 ELSE 1 END) AS INTEGER) AS rest_days
+-- The counts are INTEGER (a SUM of integers is a 16-byte HUGEINT): the table stays in memory while the rules
+-- that read it run (≈ 1.5 GB at 1 M customers with HUGEINT counts, a third less with INTEGER ones).
 FROM (
-  SELECT meter_id, day, kwh, date_trunc('month', day) AS month FROM daily_usage
+  -- the month from the calendar's few rows, not computed for every daily row (date_trunc costs more than the
+  -- join); a day the calendar does not cover gets its month computed
+  SELECT u.meter_id, u.kwh, w.is_workday, COALESCE(w.month, date_trunc('month', u.day)) AS month
+  FROM daily_usage u
+  LEFT JOIN (SELECT day, is_workday, date_trunc('month', day) AS month FROM workday_calendar) w ON w.day = u.day
 ) d
-LEFT JOIN workday_calendar w ON w.day = d.day
 GROUP BY d.meter_id, d.month

@@ -42,15 +42,18 @@ series AS (
   FROM indexed i
 ),
 baseline AS (
-  SELECT customer_id, period, w_base_kwh AS base_kwh, w_base_months AS base_months FROM series WHERE w_base_months > 0
+  -- the baseline rides on the month's own row of series (one row per customer and month): no join back to it
+  -- (at 1 M a hash join of the 11.6 M customer-months with themselves)
+  SELECT customer_id, period, month_idx, mean_kwh, prev_kwh, prev_idx,
+         w_base_kwh AS base_kwh, w_base_months AS base_months
+  FROM series WHERE w_base_months > 0
 ),
 ratios AS (
-  SELECT s.customer_id, c.area_id, c.category, c.status, s.period, s.month_idx, s.mean_kwh, s.prev_kwh, b.base_kwh,
-         GREATEST(s.mean_kwh, s.prev_kwh) / b.base_kwh AS ratio
-  FROM series s
-  JOIN baseline b ON b.customer_id = s.customer_id AND b.period = s.period
-  JOIN customers c ON c.customer_id = s.customer_id
-  WHERE s.prev_idx = s.month_idx - 1
+  SELECT b.customer_id, c.area_id, c.category, c.status, b.period, b.month_idx, b.mean_kwh, b.prev_kwh, b.base_kwh,
+         GREATEST(b.mean_kwh, b.prev_kwh) / b.base_kwh AS ratio
+  FROM baseline b
+  JOIN customers c ON c.customer_id = b.customer_id
+  WHERE b.prev_idx = b.month_idx - 1
     AND b.base_months = CAST($baseline_months AS INTEGER)
     AND b.base_kwh >= CAST($min_baseline_kwh AS DOUBLE)
     AND c.area_id IS NOT NULL

@@ -46,6 +46,9 @@ WITH cm AS (
 -- largest day (else no day is below any of the bounds below and the low-day share is 0); and a month next to it
 -- that passes too (only pairs are ever judged). Each is dropped only where it certainly fails (NULLs are kept), so
 -- `possible` keeps exactly the months it had; about half the meter-months at 100 k go here.
+cal AS (
+  SELECT day, date_trunc('month', day) AS month FROM workday_calendar
+),
 pre AS (
   SELECT mm.meter_id, mm.month, mm.month_idx, mm.n_days, mm.max_kwh
   FROM meter_month_usage mm
@@ -74,7 +77,8 @@ bounded AS (
          COUNT(*) FILTER (WHERE d.kwh < CAST($low_share AS DOUBLE) * (0.7 * mm.max_kwh)) AS lo7,
          COUNT(*) FILTER (WHERE d.kwh < CAST($low_share AS DOUBLE) * (0.85 * mm.max_kwh)) AS lo85,
          COUNT(*) FILTER (WHERE d.kwh < CAST($low_share AS DOUBLE) * mm.max_kwh) AS lo10
-  FROM (SELECT meter_id, kwh, date_trunc('month', day) AS month FROM daily_usage) d
+  FROM (SELECT u.meter_id, u.kwh, COALESCE(c.month, date_trunc('month', u.day)) AS month
+        FROM daily_usage u LEFT JOIN cal c ON c.day = u.day) d
   JOIN pre_paired mm ON mm.meter_id = d.meter_id AND mm.month = d.month
   GROUP BY d.meter_id, d.month
 ),
@@ -120,47 +124,56 @@ judged AS (
   WHERE mm.n_days >= CAST($min_days AS INTEGER)
   GROUP BY q.meter_id, q.month
 ),
+judged_g AS (
+  -- integer keys for the day rows below: the meter-month (g) and the meter (mi), so the two window sorts and the
+  -- rows they hold carry two integers instead of the meter id and the month
+  SELECT meter_id, month,
+         ROW_NUMBER() OVER (ORDER BY meter_id, month) AS g,
+         DENSE_RANK() OVER (ORDER BY meter_id) AS mi
+  FROM judged
+),
 d AS (
-  SELECT u.meter_id, u.day, u.kwh, u.month
+  SELECT j.g, j.mi, u.day, u.kwh
   FROM (
-    SELECT meter_id, day, kwh, date_trunc('month', day) AS month FROM daily_usage
-    WHERE meter_id IN (SELECT meter_id FROM judged)
+    SELECT x.meter_id, x.day, x.kwh, COALESCE(c.month, date_trunc('month', x.day)) AS month
+    FROM daily_usage x LEFT JOIN cal c ON c.day = x.day
+    WHERE x.meter_id IN (SELECT meter_id FROM judged_g)
   ) u
-  JOIN judged j ON j.meter_id = u.meter_id AND j.month = u.month
+  JOIN judged_g j ON j.meter_id = u.meter_id AND j.month = u.month
 ),
 ranked AS (
   -- the month's reference day by rank (sorts spill to disk; a quantile aggregate holds every value in memory)
-  SELECT meter_id, month, kwh,
-         ROW_NUMBER() OVER (PARTITION BY meter_id, month ORDER BY kwh) AS rn,
-         COUNT(*) OVER (PARTITION BY meter_id, month) AS n
+  SELECT g, kwh,
+         ROW_NUMBER() OVER (PARTITION BY g ORDER BY kwh) AS rn,
+         COUNT(*) OVER (PARTITION BY g) AS n
   FROM d
 ),
 ref AS (
-  SELECT meter_id, month, MIN(kwh) AS ref_reg, MIN(n) AS n_days
+  SELECT g, MIN(kwh) AS ref_reg, MIN(n) AS n_days
   FROM ranked
   WHERE rn = CEIL(CAST($ref_quantile AS DOUBLE) * n)
-  GROUP BY meter_id, month
+  GROUP BY g
 ),
 flags AS (
-  SELECT d.meter_id, d.month, d.day, r.ref_reg,
+  SELECT d.g, d.mi, d.day, r.ref_reg,
          CASE WHEN d.kwh < CAST($low_share AS DOUBLE) * r.ref_reg THEN 1 ELSE 0 END AS low,
          CASE WHEN d.kwh >= CAST($normal_share AS DOUBLE) * r.ref_reg THEN 1.0 ELSE 0.0 END AS normal
   FROM d
-  JOIN ref r ON r.meter_id = d.meter_id AND r.month = d.month
+  JOIN ref r ON r.g = d.g
   WHERE r.n_days >= CAST($min_days AS INTEGER)
 ),
 runs AS (
   -- a low day after a day that was not low starts a run of low days
-  SELECT meter_id, month, ref_reg, low, normal,
-         CASE WHEN low = 1 AND COALESCE(LAG(low) OVER (PARTITION BY meter_id ORDER BY day), 0) = 0
+  SELECT g, ref_reg, low, normal,
+         CASE WHEN low = 1 AND COALESCE(LAG(low) OVER (PARTITION BY mi ORDER BY day), 0) = 0
               THEN 1 ELSE 0 END AS run_start
   FROM flags
 ),
 shares AS (
   -- per meter-month first (the reference rides along from flags), then the customer: the joins run on the
   -- meter-months, not on every judged day
-  SELECT g.meter_id, cm.customer_id, strftime(g.month, '%Y-%m') AS period,
-         CAST(strftime(g.month, '%Y') AS INTEGER) * 12 + CAST(strftime(g.month, '%m') AS INTEGER) AS month_idx,
+  SELECT j.meter_id, cm.customer_id, strftime(j.month, '%Y-%m') AS period,
+         CAST(strftime(j.month, '%Y') AS INTEGER) * 12 + CAST(strftime(j.month, '%m') AS INTEGER) AS month_idx,
          g.ref_reg * cm.multiplier AS ref_kwh,
          CAST(g.lows AS DOUBLE) / g.n_days AS low_days,
          g.normal_days,
@@ -168,12 +181,13 @@ shares AS (
          CAST(g.lows AS DOUBLE) / GREATEST(g.starts, 1) AS mean_low_run,
          g.n_days
   FROM (
-    SELECT meter_id, month, ref_reg, SUM(low) AS lows, AVG(normal) AS normal_days, SUM(run_start) AS starts,
+    SELECT g, ref_reg, SUM(low) AS lows, AVG(normal) AS normal_days, SUM(run_start) AS starts,
            COUNT(*) AS n_days
     FROM runs
-    GROUP BY meter_id, month, ref_reg
+    GROUP BY g, ref_reg
   ) g
-  JOIN cm ON cm.meter_id = g.meter_id
+  JOIN judged_g j ON j.g = g.g
+  JOIN cm ON cm.meter_id = j.meter_id
 ),
 qualified AS (
   SELECT *

@@ -42,19 +42,23 @@ series AS (
   FROM indexed i
 ),
 baseline AS (
-  SELECT customer_id, period, w_base_kwh AS base_kwh, w_base_months AS base_months FROM series WHERE w_base_months > 0
+  -- the baseline rides on the month's own row of series (one row per customer and month): no join back to it
+  -- (at 1 M a hash join of the 11.6 M customer-months with themselves)
+  SELECT customer_id, period, month_idx, mean_kwh, n_days, prev_kwh, prev_days, prev_idx,
+         w_base_kwh AS base_kwh, w_base_months AS base_months
+  FROM series WHERE w_base_months > 0
 ),
 candidates AS (
-  SELECT s.*, b.base_kwh, b.base_months
-  FROM series s
-  JOIN baseline b ON b.customer_id = s.customer_id AND b.period = s.period
-  JOIN customers c ON c.customer_id = s.customer_id AND c.status = 'active'
+  SELECT b.customer_id, b.period, b.month_idx, b.mean_kwh, b.n_days, b.prev_kwh, b.prev_days, b.prev_idx,
+         b.base_kwh, b.base_months
+  FROM baseline b
+  JOIN customers c ON c.customer_id = b.customer_id AND c.status = 'active'
   WHERE NOT ((',' || replace(CAST($skip_categories AS VARCHAR), ' ', '') || ',') LIKE ('%,' || c.category || ',%'))
-    AND s.prev_idx = s.month_idx - 1
+    AND b.prev_idx = b.month_idx - 1
     AND b.base_months = CAST($baseline_months AS INTEGER)
     AND b.base_kwh >= CAST($min_baseline_kwh AS DOUBLE)
-    AND s.mean_kwh <= (1 - CAST($drop_pct AS DOUBLE)) * b.base_kwh
-    AND s.prev_kwh <= (1 - CAST($drop_pct AS DOUBLE)) * b.base_kwh
+    AND b.mean_kwh <= (1 - CAST($drop_pct AS DOUBLE)) * b.base_kwh
+    AND b.prev_kwh <= (1 - CAST($drop_pct AS DOUBLE)) * b.base_kwh
 ),
 vacancy AS (
   SELECT c.customer_id, c.period,
