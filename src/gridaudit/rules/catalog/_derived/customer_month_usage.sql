@@ -1,29 +1,21 @@
 /*---
 id: customer_month_usage
 description:
-  zh: "每个用户（其全部用户表，乘倍率）每月的日均电量与有数据天数（各表天数取最大），以及整数月序号与整数用户键（customer_key，用户编号的稠密排名）。由 meter_month_usage 每次运行计算一次，供按自身历史与按同类比较下降的两条窃电规则共用。"
-  en: "Per customer (all its customer meters, after the multiplier) and month, the daily mean kWh and the days with data (the most of its meters), with an integer month index and an integer customer key (customer_key, a dense rank of the customer id). Computed once per run from meter_month_usage and shared by the two theft rules that compare a month with the customer's baseline (own history, peers)."
+  zh: "每个用户（其全部用户表，乘倍率）每月的日均电量与有数据天数（各表天数取最大），以及整数月序号。由 meter_month_usage 每次运行计算一次，供按自身历史与按同类比较下降的两条窃电规则共用。"
+  en: "Per customer (all its customer meters, after the multiplier) and month, the daily mean kWh and the days with data (the most of its meters), with an integer month index. Computed once per run from meter_month_usage and shared by the two theft rules that compare a month with the customer's baseline (own history, peers)."
 tables: [meters]
 derived: [meter_month_usage]
 lookback: {days: 0}
 window_column: month
 window_kind: date
 ---*/
-WITH cust_meter AS (
-  -- an integer key per customer from the customer meters' few rows (about one per customer), so the readers'
-  -- windows over every customer-month partition by an integer instead of the text customer id
-  SELECT meter_id, customer_id, multiplier, DENSE_RANK() OVER (ORDER BY customer_id) AS customer_key
-  FROM meters
-  WHERE role = 'customer' AND customer_id IS NOT NULL
-)
 SELECT
   m.customer_id                                                 AS customer_id,
-  m.customer_key                                                AS customer_key,
   mm.month                                                      AS month,
   strftime(mm.month, '%Y-%m')                                   AS period,
   MIN(mm.month_idx)                                             AS month_idx,
   SUM(mm.kwh * m.multiplier) / MAX(mm.n_days)                   AS mean_kwh,
   MAX(mm.n_days)                                                AS n_days
 FROM meter_month_usage mm
-JOIN cust_meter m ON m.meter_id = mm.meter_id
-GROUP BY m.customer_key, m.customer_id, mm.month
+JOIN meters m ON m.meter_id = mm.meter_id AND m.role = 'customer' AND m.customer_id IS NOT NULL
+GROUP BY m.customer_id, mm.month

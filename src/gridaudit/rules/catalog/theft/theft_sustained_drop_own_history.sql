@@ -22,24 +22,24 @@ basis: "DOMAIN §3 突变 (±30% against own previous cycles); DOMAIN §6 sustai
 truth_kinds: [theft_bypass, theft_ct_short, theft_cover_open, theft_reverse, theft_stopped_meter]
 ---*/
 WITH cust_month AS (
-  SELECT customer_id, customer_key, period, month_idx, mean_kwh, n_days FROM customer_month_usage
+  SELECT customer_id, period, month_idx, mean_kwh, n_days FROM customer_month_usage
   WHERE n_days >= CAST($min_days AS INTEGER)
 ),
 indexed AS (
-  SELECT customer_id, customer_key, period, mean_kwh, n_days, month_idx FROM cust_month
+  SELECT customer_id, period, mean_kwh, n_days, month_idx FROM cust_month
 ),
 series AS (
   SELECT i.customer_id, i.period, i.month_idx, i.mean_kwh, i.n_days,
-         LAG(i.mean_kwh, 1) OVER (PARTITION BY i.customer_key ORDER BY i.month_idx) AS prev_kwh,
-         LAG(i.n_days, 1) OVER (PARTITION BY i.customer_key ORDER BY i.month_idx) AS prev_days,
-         LAG(i.month_idx, 1) OVER (PARTITION BY i.customer_key ORDER BY i.month_idx) AS prev_idx,
+         LAG(i.mean_kwh, 1) OVER (PARTITION BY i.customer_id ORDER BY i.month_idx) AS prev_kwh,
+         LAG(i.n_days, 1) OVER (PARTITION BY i.customer_id ORDER BY i.month_idx) AS prev_days,
+         LAG(i.month_idx, 1) OVER (PARTITION BY i.customer_id ORDER BY i.month_idx) AS prev_idx,
          -- the baseline (the baseline_months before the month before) by a RANGE frame over the integer month in
          -- the same sort as the LAGs (a join on the customer alone paired each month with every other month of it)
-         AVG(i.mean_kwh) OVER (PARTITION BY i.customer_key ORDER BY i.month_idx
+         AVG(i.mean_kwh) OVER (PARTITION BY i.customer_id ORDER BY i.month_idx
            RANGE BETWEEN CAST($baseline_months AS INTEGER) + 1 PRECEDING AND 2 PRECEDING) AS w_base_kwh,
-         COUNT(*) OVER (PARTITION BY i.customer_key ORDER BY i.month_idx
+         COUNT(*) OVER (PARTITION BY i.customer_id ORDER BY i.month_idx
            RANGE BETWEEN CAST($baseline_months AS INTEGER) + 1 PRECEDING AND 2 PRECEDING) AS w_base_months
-  FROM indexed i  -- partitioned by the integer customer_key (one per customer id), not the text id
+  FROM indexed i
 ),
 baseline AS (
   -- the baseline rides on the month's own row of series (one row per customer and month): no join back to it
