@@ -197,9 +197,9 @@ class SparkEngine:
 
         The rows are written once to the executors' local disks (a local checkpoint, ``DISK_ONLY``) and the view
         reads them back as a leaf: its plan does not carry the plans of the stages it was built from. With
-        ``.cache()`` every later plan embedded every earlier stage's plan, and the driver kept each query's
-        plan text, which repeats a stage at every path that reaches it (the 30-odd risk feature stages: 2.2 GB
-        of driver heap retained by one feature run at 10 k customers, issue 18; docs/engines.md)."""
+        ``.cache()`` every later plan embedded every earlier stage's plan (a stage once per path that reaches
+        it), and one risk feature run at 10 k customers left 2.6 GB of the 4 GB driver heap in use after a
+        full GC with every cache dropped; with checkpoints 149 MB (issue 18; docs/engines.md)."""
         if self._locked:
             check_locked(sql, "Spark", SPARK_DENIED, SPARK_DENIED_PREFIXES)
         from pyspark import StorageLevel
