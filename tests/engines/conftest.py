@@ -22,12 +22,14 @@ def spark(spark_available):
 @pytest.fixture(scope="session")
 def spark_cluster(spark_available, tmp_path_factory):
     """A Spark standalone master and two workers on 127.0.0.1 (pyspark's ``spark-class``), stopped after the
-    session, also when a test failed; the stop raises if a Spark process is left behind."""
-    from .spark_cluster import SparkCluster
+    session, also when a test failed or pytest is ended by SIGTERM; the stop raises if a Spark process is left
+    behind."""
+    from .spark_cluster import SparkCluster, sigterm_as_interrupt
 
     cluster = SparkCluster(tmp_path_factory.mktemp("spark_cluster"))
-    try:
-        cluster.start(workers=2, cores=1)
-        yield cluster
-    finally:
-        cluster.stop()
+    with sigterm_as_interrupt():
+        try:
+            cluster.start(workers=2, cores=1)
+            yield cluster
+        finally:
+            cluster.stop()

@@ -7,6 +7,7 @@ the groups (TERM, then KILL) and raises if any process is left.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -15,6 +16,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -125,6 +127,23 @@ class SparkCluster:
         self.processes.clear()
         if left:
             raise RuntimeError(f"Spark process groups still alive after stop: {left}")
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """Turn SIGTERM (``timeout``, a CI runner) into KeyboardInterrupt while the cluster is up, so the ``finally``
+    blocks that end the Spark daemons and a CLI's process group run; the daemons and the CLIs run in their own
+    sessions, and without this they outlive a killed pytest."""
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def on_term(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    signal.signal(signal.SIGTERM, on_term)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
 
 
 def _end_group(proc: subprocess.Popen, grace_s: float = 20) -> None:
