@@ -16,18 +16,14 @@ from gridaudit.engines import Engine, EngineSettings, open_engine
 from gridaudit.engines.guard import RefusedSQL
 from gridaudit.rules.harness import arrow_rows
 
+from .readings_data import readings_dataset
+
 WAIT = 60  # seconds a thread may take before the test gives up (a bound, not a speed assertion)
 
 
 @pytest.fixture()
 def dataset(tmp_path):
-    staged = stage_version(tmp_path / "ds")
-    rows = [
-        {"meter_id": f"M{i}", "period": "2024-01", "read_on": "2024-01-15", "reading": float(i), "read_type": "actual"}
-        for i in range(1, 6)
-    ]
-    staged.write_table("readings", arrow_rows("readings", rows))
-    return commit_version(staged, {"sources": ["test"]})
+    return readings_dataset(tmp_path / "ds", 5)
 
 
 def _total(engine: Engine) -> float:

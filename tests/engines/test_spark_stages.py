@@ -10,21 +10,14 @@ from __future__ import annotations
 
 import pytest
 
-from gridaudit.dataset import commit_version, stage_version
-from gridaudit.rules.harness import arrow_rows
+from .readings_data import readings_dataset
 
 DEPTH = 5  # 2**5 copies of the first stage's plan in the last one's, were stages not leaves
 
 
 @pytest.fixture()
 def dataset(tmp_path):
-    staged = stage_version(tmp_path / "ds")
-    rows = [
-        {"meter_id": f"M{i}", "period": "2024-01", "read_on": "2024-01-15", "reading": float(i), "read_type": "actual"}
-        for i in range(1, 4)
-    ]
-    staged.write_table("readings", arrow_rows("readings", rows))
-    return commit_version(staged, {"sources": ["test"]})
+    return readings_dataset(tmp_path / "ds", 3)
 
 
 @pytest.mark.spark
