@@ -116,28 +116,88 @@ def build(root: Path) -> dict[str, list[dict]]:
     # connection orders: (id, type, accepted, customer, kV, supply, {step: finished}, handler of energizing)
     orders = [
         # plan reply 2 working days, energizing 3 after completion and contract: within every limit
-        ("O1", "new_connection", datetime(2025, 3, 3, 9), "C_A1_1", 0.4, None,
-         {"plan_replied": datetime(2025, 3, 5, 9), "completion_checked": datetime(2025, 3, 6, 9),
-          "contract_signed": datetime(2025, 3, 6, 15), "energized": datetime(2025, 3, 11, 10)}, "H1"),
+        (
+            "O1",
+            "new_connection",
+            datetime(2025, 3, 3, 9),
+            "C_A1_1",
+            0.4,
+            None,
+            {
+                "plan_replied": datetime(2025, 3, 5, 9),
+                "completion_checked": datetime(2025, 3, 6, 9),
+                "contract_signed": datetime(2025, 3, 6, 15),
+                "energized": datetime(2025, 3, 11, 10),
+            },
+            "H1",
+        ),
         # energizing 7 working days after completion (limit 5): late
-        ("O2", "new_connection", datetime(2025, 2, 20, 9), "C_A3_2", 0.4, None,
-         {"plan_replied": datetime(2025, 3, 5, 9), "completion_checked": datetime(2025, 3, 3, 9),
-          "contract_signed": datetime(2025, 3, 3, 9), "energized": datetime(2025, 3, 12, 10)}, "H1"),
+        (
+            "O2",
+            "new_connection",
+            datetime(2025, 2, 20, 9),
+            "C_A3_2",
+            0.4,
+            None,
+            {
+                "plan_replied": datetime(2025, 3, 5, 9),
+                "completion_checked": datetime(2025, 3, 3, 9),
+                "contract_signed": datetime(2025, 3, 3, 9),
+                "energized": datetime(2025, 3, 12, 10),
+            },
+            "H1",
+        ),
         # dual supply across the Spring Festival: the plan reply's working days skip the holiday, keep the 调休
-        ("O3", "capacity_increase", datetime(2025, 1, 20, 9), "C_A4_3", 10.0, "dual",
-         {"plan_replied": datetime(2025, 2, 25, 9), "completion_checked": datetime(2025, 3, 5, 9),
-          "contract_signed": datetime(2025, 3, 4, 9), "energized": datetime(2025, 3, 10, 10)}, "K2"),
+        (
+            "O3",
+            "capacity_increase",
+            datetime(2025, 1, 20, 9),
+            "C_A4_3",
+            10.0,
+            "dual",
+            {
+                "plan_replied": datetime(2025, 2, 25, 9),
+                "completion_checked": datetime(2025, 3, 5, 9),
+                "contract_signed": datetime(2025, 3, 4, 9),
+                "energized": datetime(2025, 3, 10, 10),
+            },
+            "K2",
+        ),
         # energized in February: not the month assessed
-        ("O4", "new_connection", datetime(2025, 2, 1, 9), "C_A2_1", 0.4, None,
-         {"plan_replied": datetime(2025, 2, 5, 9), "energized": datetime(2025, 2, 10, 10)}, "H1"),
+        (
+            "O4",
+            "new_connection",
+            datetime(2025, 2, 1, 9),
+            "C_A2_1",
+            0.4,
+            None,
+            {"plan_replied": datetime(2025, 2, 5, 9), "energized": datetime(2025, 2, 10, 10)},
+            "H1",
+        ),
         # not a connection order
         ("O5", "closure", datetime(2025, 3, 1, 9), "C_A2_3", 0.4, None, {"energized": datetime(2025, 3, 30, 10)}, "H1"),
         # a single-supply plan reply of 16 working days (limit 15): late
-        ("O6", "new_connection", datetime(2025, 2, 17, 9), "C_A2_2", 0.4, None,
-         {"plan_replied": datetime(2025, 3, 11, 9), "energized": datetime(2025, 3, 20, 10)}, "H1"),
+        (
+            "O6",
+            "new_connection",
+            datetime(2025, 2, 17, 9),
+            "C_A2_2",
+            0.4,
+            None,
+            {"plan_replied": datetime(2025, 3, 11, 9), "energized": datetime(2025, 3, 20, 10)},
+            "H1",
+        ),
         # no step with a start (energizing without completion or contract): cannot be timed, not counted
-        ("O7", "new_connection", datetime(2025, 3, 3, 9), "C_A1_2", 0.4, None,
-         {"energized": datetime(2025, 3, 21, 10)}, "H1"),
+        (
+            "O7",
+            "new_connection",
+            datetime(2025, 3, 3, 9),
+            "C_A1_2",
+            0.4,
+            None,
+            {"energized": datetime(2025, 3, 21, 10)},
+            "H1",
+        ),
     ]
     work_orders = [
         {"order_id": o, "order_type": t, "accepted_at": acc, "customer_id": c, "voltage_kv": kv, "supply": sup}

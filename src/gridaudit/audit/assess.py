@@ -120,9 +120,7 @@ def month_tasks(session: Any, month: str, user: Any = None) -> list[Task]:
     return list(session.execute(q.order_by(Task.task_id)).scalars())
 
 
-def money_by_task(
-    session: Any, tasks: list[Task], results: dict[int, Result] | None = None
-) -> dict[int, TaskMoney]:
+def money_by_task(session: Any, tasks: list[Task], results: dict[int, Result] | None = None) -> dict[int, TaskMoney]:
     """task_id → its money, from the results and penalties in force (``results``: the tasks' results in
     force when the caller has read them already, ``corrections.effective_results``)."""
     from gridaudit.audit.corrections import effective_penalties, effective_results

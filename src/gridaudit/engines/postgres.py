@@ -83,8 +83,17 @@ class PostgresEngine:
             con = psycopg.connect(url, autocommit=True)
         except psycopg.OperationalError as exc:  # unreachable server, bad credentials: the caller reports it
             raise _unreachable(url, exc) from None
-        self._set_fields(url, dataset, schema, threads, con, pool=None, forked=False,
-                         drop_on_close=dataset is not None and not keep, locked=False)
+        self._set_fields(
+            url,
+            dataset,
+            schema,
+            threads,
+            con,
+            pool=None,
+            forked=False,
+            drop_on_close=dataset is not None and not keep,
+            locked=False,
+        )
         self._configure(self.con)
         if dataset is not None:
             self.load(dataset)
@@ -107,8 +116,17 @@ class PostgresEngine:
         except PoolTimeout as exc:
             raise _unreachable(self.url, exc) from None
         child = PostgresEngine.__new__(PostgresEngine)
-        child._set_fields(self.url, self.dataset, self.schema, self.threads, con, pool=pool, forked=True,
-                          drop_on_close=False, locked=self._locked)
+        child._set_fields(
+            self.url,
+            self.dataset,
+            self.schema,
+            self.threads,
+            con,
+            pool=pool,
+            forked=True,
+            drop_on_close=False,
+            locked=self._locked,
+        )
         return child
 
     def _set_fields(
