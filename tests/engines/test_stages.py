@@ -98,9 +98,10 @@ def test_a_staged_table_binds_each_stage_with_its_own_parameters(tmp_path):
         params = {"floor": 100.0, "least": 200.0}
         made = materialise_staged(engine, "m_out", staged, params)
         assert made == ["m__big"]
-        assert engine.query("SELECT * FROM m_out ORDER BY meter_id").to_pylist() == engine.query(
-            PARAM_SQL, params
-        ).to_pylist()
+        assert (
+            engine.query("SELECT * FROM m_out ORDER BY meter_id").to_pylist()
+            == engine.query(PARAM_SQL, params).to_pylist()
+        )
         for name in ["m_out", *made]:
             engine.drop_materialised(name)
         made = materialise_staged(engine, "m_out", staged, {"floor": 300.0, "least": 200.0})
