@@ -10,6 +10,7 @@ from gridaudit.engines.stages import (
     UnportableSQL,
     assemble,
     check_portable,
+    materialise_staged,
     plan_stages,
     run_staged,
     split_stages,
@@ -84,6 +85,27 @@ def test_a_rule_stage_may_read_parameters_and_gets_only_its_own(tmp_path):
         assert run_staged(engine, staged, params).to_pylist() == whole
         assert run_staged(engine, staged, {"floor": 300.0, "least": 200.0}).to_pylist() == []  # the stage's bound
         assert "r__big" not in engine.tables()
+    finally:
+        engine.close()
+
+
+def test_a_staged_table_binds_each_stage_with_its_own_parameters(tmp_path):
+    """``materialise_staged`` with ``params`` (line loss on Spark stages its ``$parameter`` CTEs read twice,
+    issue 18): every stage and the final table get the parameters they read, and the rows are the query's."""
+    staged = split_stages(PARAM_SQL, prefix="m__", params=True)
+    engine = open_engine(make_dataset(tmp_path / "ds"))
+    try:
+        params = {"floor": 100.0, "least": 200.0}
+        made = materialise_staged(engine, "m_out", staged, params)
+        assert made == ["m__big"]
+        assert (
+            engine.query("SELECT * FROM m_out ORDER BY meter_id").to_pylist()
+            == engine.query(PARAM_SQL, params).to_pylist()
+        )
+        for name in ["m_out", *made]:
+            engine.drop_materialised(name)
+        made = materialise_staged(engine, "m_out", staged, {"floor": 300.0, "least": 200.0})
+        assert engine.query("SELECT count(*) AS n FROM m_out").to_pylist() == [{"n": 0}]  # the stage's bound
     finally:
         engine.close()
 

@@ -224,18 +224,23 @@ def run_staged(engine: Engine, staged: StagedQuery, params: dict[str, Any] | Non
             engine.drop_materialised(name)
 
 
-def materialise_staged(engine: Engine, name: str, staged: StagedQuery) -> list[str]:
+def materialise_staged(
+    engine: Engine, name: str, staged: StagedQuery, params: dict[str, Any] | None = None
+) -> list[str]:
     """Materialise ``staged`` as table ``name``: its stages first, then the final query; return the stages made.
 
-    The caller drops the stages (``Engine.drop_materialised``) with ``name`` when done; on failure the stages
-    made so far are dropped here and the error is raised.
+    Each stage and the final query get the ``params`` they read (split with ``params=True`` to let stages read
+    any). The caller drops the stages (``Engine.drop_materialised``) with ``name`` when done; on failure the
+    stages made so far are dropped here and the error is raised.
     """
     made: list[str] = []
+    params = params or {}
     try:
         for stage in staged.stages:
-            engine.materialise(stage.name, stage.sql)
+            engine.materialise(stage.name, stage.sql, {k: params[k] for k in stage.params if k in params} or None)
             made.append(stage.name)
-        engine.materialise(name, staged.final)
+        used = _param_names(parse_query(staged.final)) if params else set()
+        engine.materialise(name, staged.final, {k: v for k, v in params.items() if k in used} or None)
     except Exception:
         for stage_name in reversed(made):
             engine.drop_materialised(stage_name)

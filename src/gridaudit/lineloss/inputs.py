@@ -18,6 +18,7 @@ import pyarrow as pa
 
 from gridaudit.dataset import Dataset, open_dataset
 from gridaudit.engines import Engine
+from gridaudit.engines.stages import STAGING_ENGINES, StagedQuery, materialise_staged, plan_stages, run_staged
 from gridaudit.i18n import both
 
 REQUIRED = ("feeders", "areas", "customers", "meters", "daily_usage")
@@ -96,14 +97,37 @@ def used_params(sql: str, params: dict[str, Any] | None) -> dict[str, Any]:
     return {k: v for k, v in (params or {}).items() if k in names}
 
 
+def _staged(engine: Engine, sql: str, prefix: str) -> StagedQuery | None:
+    """``sql`` cut into stages on an engine that recomputes CTEs (Spark), or None: run the text as written (the
+    other engines' SQL is not even parsed here)."""
+    if engine.name not in STAGING_ENGINES:
+        return None
+    staged = plan_stages(sql, engine.name, prefix=prefix, where=prefix.rstrip("_") + ": ", params=True)
+    return staged if staged.stages else None
+
+
 def stage(engine: Engine, name: str, sql: str, params: dict[str, Any] | None = None) -> None:
-    """Materialise the SELECT ``sql`` as temporary table ``name`` on ``engine`` (only the parameters it uses)."""
-    engine.materialise(name, sql, used_params(sql, params))
+    """Materialise the SELECT ``sql`` as temporary table ``name`` on ``engine`` (only the parameters it uses).
+
+    On an engine that recomputes a CTE at every read (Spark), each CTE read twice is built once first as its own
+    stage (``name__cte``), dropped once ``name`` is made (``ll_level_day`` reads ``parts`` three times and ``a``
+    twice through it: at 10 k customers 21.5 CPU-s as one query on Spark; BENCHMARKS.md); elsewhere the text
+    runs as written."""
+    staged = _staged(engine, sql, f"{name}__")
+    if staged is None:
+        engine.materialise(name, sql, used_params(sql, params))
+        return
+    for made in reversed(materialise_staged(engine, name, staged, used_params(sql, params))):
+        engine.drop_materialised(made)
 
 
 def ask(engine: Engine, sql: str, params: dict[str, Any] | None = None) -> pa.Table:
-    """Run the SELECT ``sql`` on ``engine`` with the parameters it uses; rows as Arrow."""
-    return engine.query(sql, used_params(sql, params))
+    """Run the SELECT ``sql`` on ``engine`` with the parameters it uses; rows as Arrow (on Spark a CTE read twice
+    is built once first, as in :func:`stage`)."""
+    staged = _staged(engine, sql, "ll_ask__")
+    if staged is None:
+        return engine.query(sql, used_params(sql, params))
+    return run_staged(engine, staged, used_params(sql, params))
 
 
 def has_column(engine: Engine, table: str, column: str) -> bool:
