@@ -85,7 +85,7 @@ dropped AS (
 ),
 vacancy AS (
   SELECT k.customer_id, k.ev_day,
-         AVG(CASE WHEN c.kwh < CAST($vacancy_low_share AS DOUBLE) * k.before_mean THEN 1.0 ELSE 0.0 END) AS low_share
+         AVG(CASE WHEN c.kwh < CAST($vacancy_low_share AS DOUBLE) * k.before_mean THEN CAST(1 AS DOUBLE) ELSE CAST(0 AS DOUBLE) END) AS low_share
   FROM dropped k
   JOIN anchor_blocks ab ON ab.customer_id = k.customer_id AND ab.ev_day = k.ev_day
   JOIN cust_daily c ON c.customer_id = ab.customer_id AND c.block = ab.block

@@ -74,7 +74,7 @@ candidates AS (
 ),
 vacancy AS (
   SELECT c.customer_id, c.period,
-         AVG(CASE WHEN d.kwh * m.multiplier < CAST($vacancy_low_share AS DOUBLE) * c.base_kwh THEN 1.0 ELSE 0.0 END) AS low_share
+         AVG(CASE WHEN d.kwh * m.multiplier < CAST($vacancy_low_share AS DOUBLE) * c.base_kwh THEN CAST(1 AS DOUBLE) ELSE CAST(0 AS DOUBLE) END) AS low_share
   FROM candidates c
   JOIN meters m ON m.customer_id = c.customer_id AND m.role = 'customer'
   JOIN (SELECT meter_id, day, kwh FROM daily_usage WHERE meter_id IN (SELECT m2.meter_id FROM meters m2 JOIN candidates c2 ON c2.customer_id = m2.customer_id)) d

@@ -157,7 +157,7 @@ ref AS (
 flags AS (
   SELECT d.g, d.mi, d.day, r.ref_reg,
          CASE WHEN d.kwh < CAST($low_share AS DOUBLE) * r.ref_reg THEN 1 ELSE 0 END AS low,
-         CASE WHEN d.kwh >= CAST($normal_share AS DOUBLE) * r.ref_reg THEN 1.0 ELSE 0.0 END AS normal
+         CASE WHEN d.kwh >= CAST($normal_share AS DOUBLE) * r.ref_reg THEN 1 ELSE 0 END AS normal
   FROM d
   JOIN ref r ON r.g = d.g
   WHERE r.n_days >= CAST($min_days AS INTEGER)
@@ -171,17 +171,19 @@ runs AS (
 ),
 shares AS (
   -- per meter-month first (the reference rides along from flags), then the customer: the joins run on the
-  -- meter-months, not on every judged day
+  -- meter-months, not on every judged day. Shares are counts over days, divided once: a share of exactly
+  -- max_middle_days qualifies on every engine (an AVG of 1.0/0.0 is a DECIMAL rounded to 5 places on Spark,
+  -- and 1 − a − b in floating point lands on either side of 0.2)
   SELECT j.meter_id, cm.customer_id, strftime(j.month, '%Y-%m') AS period,
          CAST(strftime(j.month, '%Y') AS INTEGER) * 12 + CAST(strftime(j.month, '%m') AS INTEGER) AS month_idx,
          g.ref_reg * cm.multiplier AS ref_kwh,
          CAST(g.lows AS DOUBLE) / g.n_days AS low_days,
-         g.normal_days,
-         1.0 - CAST(g.lows AS DOUBLE) / g.n_days - g.normal_days AS middle_days,
+         CAST(g.normals AS DOUBLE) / g.n_days AS normal_days,
+         CAST(g.n_days - g.lows - g.normals AS DOUBLE) / g.n_days AS middle_days,
          CAST(g.lows AS DOUBLE) / GREATEST(g.starts, 1) AS mean_low_run,
          g.n_days
   FROM (
-    SELECT g, ref_reg, SUM(low) AS lows, AVG(normal) AS normal_days, SUM(run_start) AS starts,
+    SELECT g, ref_reg, SUM(low) AS lows, SUM(normal) AS normals, SUM(run_start) AS starts,
            COUNT(*) AS n_days
     FROM runs
     GROUP BY g, ref_reg
