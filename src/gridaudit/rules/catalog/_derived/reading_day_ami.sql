@@ -10,4 +10,4 @@ window_kind: date
 ---*/
 SELECT d.meter_id, d.day, d.register
 FROM daily_usage d
-JOIN (SELECT DISTINCT meter_id, read_on FROM readings) r ON r.meter_id = d.meter_id AND r.read_on = d.day
+WHERE EXISTS (SELECT 1 FROM readings r WHERE r.meter_id = d.meter_id AND r.read_on = d.day)
