@@ -6,7 +6,8 @@ the pyspark install by tests/engines/spark_cluster.py), one child process opens 
 
 * ``scan``     one full scan: every column of every table hashed (bench/rules_bench.py ``full_scan_seconds``),
                run twice, the faster is the baseline of the ratios (the first also warms the file cache);
-* ``catalog``  the whole rule catalog through ``run_rules`` (as ``gridaudit rules run`` does);
+* ``catalog``  the whole rule catalog through ``run_rules`` (as ``gridaudit rules run`` does), with each rule's
+               and derived table's CPU seconds (``rule_cpu_s``; the 15 costliest in ``costliest_cpu``);
 * ``loss``     ``run_loss`` over the whole data span (the 12 months, as ``gridaudit loss`` without a window);
 * ``risk``     features + scoring (``gridaudit risk score``) with one model trained once (``--model``, else
                ``risk train`` on DuckDB on the first dataset, timed as phase ``train``).
@@ -230,6 +231,7 @@ def child(args: argparse.Namespace) -> None:
             rules = load_catalog()
             findings, reports = run_rules(eng, rules, derived_log=derived, progress=progress_to_parent(len(rules)))
             slow = sorted(reports + derived, key=lambda r: -r.seconds)[:5]
+            costly = sorted(reports + derived, key=lambda r: -r.cpu_seconds)[:15]
             extra = {
                 "findings": findings.num_rows,
                 "rules": len(reports),
@@ -237,6 +239,9 @@ def child(args: argparse.Namespace) -> None:
                 "skipped": sum(r.status == "skipped" for r in reports),
                 "derived_s": round(sum(d.seconds for d in derived), 1),
                 "slowest": [[r.rule_id, round(r.seconds, 1)] for r in slow],
+                "derived_cpu_s": round(sum(d.cpu_seconds for d in derived), 1),
+                "costliest_cpu": [[r.rule_id, round(r.cpu_seconds, 1), round(r.seconds, 1)] for r in costly],
+                "rule_cpu_s": {r.rule_id: round(r.cpu_seconds, 2) for r in reports + derived},
             }
         elif phase == "loss":
             from gridaudit.lineloss.run import run_loss

@@ -55,6 +55,13 @@ def test_every_phase_is_measured_against_the_scan(tiny_dataset, tmp_path):
     assert recs["catalog"]["rules"] == len(load_catalog()) and recs["catalog"]["errors"] == []
     assert recs["catalog"]["findings"] > 0 and recs["loss"]["monthly_rows"] > 0
     assert recs["risk"]["rows"] == 300  # every customer scored
+    per_rule = recs["catalog"]["rule_cpu_s"]  # every rule's and derived table's CPU, the costliest 15 listed
+    rules = load_catalog()
+    assert set(per_rule) == {r.id for r in rules} | {d.id for r in rules for d in r.needs}
+    costly = recs["catalog"]["costliest_cpu"]
+    assert len(costly) == 15 and [c[1] for c in costly] == sorted((c[1] for c in costly), reverse=True)
+    assert per_rule[costly[0][0]] == max(per_rule.values()) > 0
+    assert sum(per_rule.values()) <= recs["catalog"]["cpu_s"] + 0.5
 
     report = bench("--report", str(out))
     assert report.returncode == 0, report.stderr

@@ -73,6 +73,8 @@ def test_derived_table_is_built_once_shared_and_dropped(dataset, tmp_path):
         engine.close()
     assert [(r.rule_id, r.family, r.status) for r in log] == [("reading_totals", "derived", "ok")]
     assert [r.status for r in reports] == ["ok", "ok"]
+    # CPU time of this process while each ran (DuckDB's threads included): some, and at most its share of the run
+    assert all(0 < r.cpu_seconds < 60 for r in log + reports)
     hits = {r.rule_id: r.hits for r in reports}
     assert hits == {"reading_total_big": 2, "reading_total_any": 3}
     big = [f["entity_id"] for f in findings.to_pylist() if f["rule_id"] == "reading_total_big"]

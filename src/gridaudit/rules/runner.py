@@ -62,6 +62,7 @@ class RuleReport:
     seconds: float = 0.0
     message: str = ""
     window: str = ""  # the dates it read in an incremental run ("all" = whole history), else ""
+    cpu_seconds: float = 0.0  # CPU time of this process (all its threads, e.g. DuckDB's) while it ran
 
 
 def run_rules(
@@ -111,9 +112,11 @@ def run_rules(
                 for d in rule.needs:
                     if d.id not in made:
                         made[d.id] = _materialise(engine, d, derived_log, windows)
+            cpu = time.process_time()
             report, found = _run_one(
                 engine, rule, bound[rule.id], period, available, run_id, exclude or set(), made, windows
             )
+            report.cpu_seconds = time.process_time() - cpu
             rows.extend(found)
             reports.append(report)
             # a derived table no later rule reads is dropped now: its memory goes to the rules still to run
@@ -182,7 +185,7 @@ def _materialise(
     engine: Engine, derived: Derived, log: list[RuleReport] | None, windows: WindowPlan | None = None
 ) -> str:
     """Build one derived table on ``engine``; return "" or the error (rules reading it then fail with it)."""
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     error = ""
     window = windows.derived.get(derived.id) if windows else None
     try:
@@ -207,6 +210,7 @@ def _materialise(
                 seconds=time.perf_counter() - started,
                 message=error,
                 window=describe(window) if windows else "",
+                cpu_seconds=time.process_time() - cpu,
             )
         )
     return error

@@ -17,24 +17,7 @@ description:
 basis: "DOMAIN §3 抄核收：功率 × 倍率 > K × 合同容量（K ≈ 1.2）"
 truth_kinds: [contract_capacity_overuse]
 ---*/
-WITH grown AS (
-  -- the load rose: this month's mean daily energy against the customer's first month with AMI data
-  SELECT g.customer_id, strftime(g.month, '%Y-%m') AS period, g.daily_kwh / f.daily_kwh AS growth
-  FROM (
-    SELECT m.customer_id, mm.month, SUM(mm.kwh * m.multiplier) / MAX(mm.n_days) AS daily_kwh
-    FROM meter_month_usage mm JOIN meters m ON m.meter_id = mm.meter_id
-    WHERE m.role = 'customer'
-    GROUP BY m.customer_id, mm.month
-  ) g
-  JOIN (
-    SELECT m.customer_id, mm.month, SUM(mm.kwh * m.multiplier) / MAX(mm.n_days) AS daily_kwh,
-           ROW_NUMBER() OVER (PARTITION BY m.customer_id ORDER BY mm.month) AS rk
-    FROM meter_month_usage mm JOIN meters m ON m.meter_id = mm.meter_id
-    WHERE m.role = 'customer'
-    GROUP BY m.customer_id, mm.month
-  ) f ON f.customer_id = g.customer_id AND f.rk = 1 AND f.daily_kwh > 0
-),
-peak AS (
+WITH peak AS (
   SELECT
     m.customer_id,
     strftime(i.month, '%Y-%m') AS period,
@@ -43,6 +26,23 @@ peak AS (
   JOIN meters m ON m.meter_id = i.meter_id
   WHERE m.role = 'customer'
   GROUP BY m.customer_id, strftime(i.month, '%Y-%m')
+),
+cust_month AS (
+  -- each month's mean daily energy of the customers with a peak only (no other customer's growth is read);
+  -- every month of theirs is kept, the first one being the reference
+  SELECT m.customer_id, mm.month, SUM(mm.kwh * m.multiplier) / MAX(mm.n_days) AS daily_kwh
+  FROM meter_month_usage mm JOIN meters m ON m.meter_id = mm.meter_id
+  WHERE m.role = 'customer' AND m.customer_id IN (SELECT customer_id FROM peak)
+  GROUP BY m.customer_id, mm.month
+),
+grown AS (
+  -- the load rose: this month's mean daily energy against the customer's first month with AMI data
+  SELECT g.customer_id, strftime(g.month, '%Y-%m') AS period, g.daily_kwh / f.daily_kwh AS growth
+  FROM cust_month g
+  JOIN (
+    SELECT customer_id, daily_kwh, ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY month) AS rk
+    FROM cust_month
+  ) f ON f.customer_id = g.customer_id AND f.rk = 1 AND f.daily_kwh > 0
 )
 SELECT
   p.customer_id AS entity_id,

@@ -17,21 +17,21 @@ description:
 basis: "DOMAIN §3 电量突变 ±30% 或 > 2× 历史均值"
 truth_kinds: []
 ---*/
+-- Each cycle against the cycles before it from one sort of the customer's cycles (two frames of one window),
+-- not a join with every earlier cycle and a group-by of those pairs (12 cycles: 66 pairs per customer).
 WITH monthly AS (
-  SELECT customer_id, period, sum(kwh) AS kwh,
-         row_number() OVER (PARTITION BY customer_id ORDER BY period) AS n
+  SELECT customer_id, period, sum(kwh) AS kwh
   FROM bills GROUP BY customer_id, period
 ),
 hist AS (
   SELECT
-    cur.customer_id, cur.period, cur.kwh,
-    avg(CASE WHEN prev.n >= cur.n - $lookback THEN prev.kwh END) AS recent_mean,
-    avg(prev.kwh) AS hist_mean,
-    count(*) AS previous_cycles
-  FROM monthly cur
-  JOIN monthly prev ON prev.customer_id = cur.customer_id AND prev.n < cur.n
-  WHERE ($period IS NULL OR cur.period = $period)
-  GROUP BY cur.customer_id, cur.period, cur.kwh
+    customer_id, period, kwh,
+    avg(kwh) OVER (PARTITION BY customer_id ORDER BY period
+                   ROWS BETWEEN CAST($lookback AS INTEGER) PRECEDING AND 1 PRECEDING) AS recent_mean,
+    avg(kwh) OVER (PARTITION BY customer_id ORDER BY period
+                   ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS hist_mean,
+    row_number() OVER (PARTITION BY customer_id ORDER BY period) - 1 AS previous_cycles
+  FROM monthly
 )
 SELECT
   customer_id AS entity_id,
@@ -42,6 +42,8 @@ SELECT
   recent_mean AS ev_recent_mean,
   hist_mean AS ev_historic_mean
 FROM hist
-WHERE previous_cycles >= $lookback
+WHERE previous_cycles >= 1
+  AND previous_cycles >= $lookback
+  AND ($period IS NULL OR period = $period)
   AND abs(kwh - recent_mean) >= $min_kwh
   AND (abs(kwh - recent_mean) > $change_pct * recent_mean OR kwh > $mean_factor * hist_mean)

@@ -6,7 +6,7 @@ severity: high
 entity_type: customer
 tables: [customers, meters, daily_usage]
 lookback: all  # each customer is reported once, at the first month that qualifies: needs the whole history
-derived: [meter_month_usage, area_day_usage]
+derived: [customer_month_usage, area_day_usage]
 params:
   drop_pct: {type: float, default: 0.3, doc: {zh: 用户当月日均电量比基准期至少下降的比例, en: Minimum fall of the customer's daily mean against the baseline}}
   min_rise: {type: float, default: 0.02, doc: {zh: 台区线损率比基准期至少上升（百分点，0.02 = 2个百分点）, en: Minimum rise of the area's loss rate against the baseline (0.02 = 2 percentage points)}}
@@ -57,22 +57,12 @@ area_judged AS (
                      AND b.month_idx >= a.month_idx - CAST($baseline_months AS INTEGER)
   GROUP BY a.area_id, a.period, a.month_idx, a.loss_rate, a.loss_per_day
 ),
-meter_month AS (
-  SELECT mm.meter_id, mm.month, mm.kwh, mm.n_days
-  FROM meter_month_usage mm
-  JOIN cm ON cm.meter_id = mm.meter_id
-),
-cust_month AS (
-  SELECT cm.customer_id, cm.area_id, strftime(mm.month, '%Y-%m') AS period,
-         SUM(mm.kwh * cm.multiplier) / MAX(mm.n_days) AS mean_kwh
-  FROM meter_month mm
-  JOIN cm ON cm.meter_id = mm.meter_id
-  GROUP BY cm.customer_id, cm.area_id, strftime(mm.month, '%Y-%m')
-),
 cust_indexed AS (
-  SELECT customer_id, area_id, period, mean_kwh,
-         CAST(substr(period, 1, 4) AS INTEGER) * 12 + CAST(substr(period, 6, 2) AS INTEGER) AS month_idx
-  FROM cust_month
+  -- the customer-month daily means shared with the theft rules (customer_month_usage: the same customer meters,
+  -- sum × multiplier over the most days), with the customer's area
+  SELECT u.customer_id, c.area_id, u.period, u.mean_kwh, u.month_idx
+  FROM customer_month_usage u
+  JOIN customers c ON c.customer_id = u.customer_id AND c.area_id IS NOT NULL
 ),
 cust_judged AS (
   SELECT c.customer_id, c.area_id, c.period, c.month_idx, c.mean_kwh,

@@ -6,7 +6,7 @@ severity: high
 entity_type: customer
 tables: [customers, meters, daily_usage]
 lookback: all  # each customer is reported once, at the first month that qualifies: needs the whole history
-derived: [meter_month_usage]
+derived: [meter_month_usage, customer_month_usage]  # the zero-day candidates; each customer-month's daily mean
 params:
   zero_kwh: {type: float, default: 0.01, doc: {zh: 日电量不超过该值视为零, en: A day with at most this many kWh counts as zero}}
   min_zero_days: {type: int, default: 15, doc: {zh: 当月零电量天数下限, en: Minimum zero days in the month}}
@@ -18,57 +18,56 @@ description:
 basis: "DOMAIN §3 (zero use on active accounts); DOMAIN §6 (h2: zero during a window); 《供电营业规则》第一百零一条"
 truth_kinds: [theft_stopped_meter, theft_bypass]
 ---*/
-WITH mm AS (
-  SELECT mm.meter_id, m.customer_id, m.multiplier, mm.month, mm.kwh * m.multiplier AS kwh, mm.n_days,
-         mm.min_kwh * m.multiplier AS min_kwh
+WITH zero_mm AS (
+  -- the meter-months that can reach min_zero_days (enough days, a day at or below zero_kwh): only their zero
+  -- days are counted on the daily rows (other meter-months count 0, so their customer-month cannot fire)
+  SELECT mm.meter_id, m.customer_id, m.multiplier, mm.month
   FROM meter_month_usage mm
   JOIN meters m ON m.meter_id = mm.meter_id AND m.role = 'customer' AND m.customer_id IS NOT NULL
+  WHERE mm.min_kwh * m.multiplier <= CAST($zero_kwh AS DOUBLE) AND mm.n_days >= CAST($min_zero_days AS INTEGER)
 ),
 zero_counted AS (
-  -- zero days are counted on the daily rows only where the month can reach min_zero_days (others cannot fire)
-  SELECT d.meter_id, d.month, SUM(CASE WHEN d.kwh * k.multiplier <= CAST($zero_kwh AS DOUBLE) THEN 1 ELSE 0 END) AS zero_days
+  SELECT k.customer_id, d.meter_id, d.month,
+         SUM(CASE WHEN d.kwh * k.multiplier <= CAST($zero_kwh AS DOUBLE) THEN 1 ELSE 0 END) AS zero_days
   FROM (
     SELECT meter_id, kwh, date_trunc('month', day) AS month FROM daily_usage
-    WHERE meter_id IN (SELECT meter_id FROM mm WHERE min_kwh <= CAST($zero_kwh AS DOUBLE) AND n_days >= CAST($min_zero_days AS INTEGER))
+    WHERE meter_id IN (SELECT meter_id FROM zero_mm)
   ) d
-  JOIN mm k ON k.meter_id = d.meter_id AND k.month = d.month
-  WHERE k.min_kwh <= CAST($zero_kwh AS DOUBLE) AND k.n_days >= CAST($min_zero_days AS INTEGER)
-  GROUP BY d.meter_id, d.month
+  JOIN zero_mm k ON k.meter_id = d.meter_id AND k.month = d.month
+  GROUP BY k.customer_id, d.meter_id, d.month
 ),
-meter_month AS (
-  SELECT mm.meter_id, mm.customer_id, mm.month, mm.kwh, mm.n_days, COALESCE(z.zero_days, 0) AS zero_days
-  FROM mm
-  LEFT JOIN zero_counted z ON z.meter_id = mm.meter_id AND z.month = mm.month
-),
-cust_month AS (
-  SELECT customer_id, strftime(month, '%Y-%m') AS period,
-         SUM(kwh) / MAX(n_days) AS mean_kwh, MAX(n_days) AS n_days, MIN(zero_days) AS zero_days
-  FROM meter_month
-  GROUP BY customer_id, strftime(month, '%Y-%m')
+zero_cust AS (
+  -- a customer-month's zero days are its meters' fewest; n_counted < the month's n_meters means a meter not
+  -- counted above (0 zero days)
+  SELECT customer_id, month, MIN(zero_days) AS zero_days, COUNT(*) AS n_counted
+  FROM zero_counted
+  GROUP BY customer_id, month
 ),
 indexed AS (
-  SELECT customer_id, period, mean_kwh, n_days, zero_days,
-         CAST(substr(period, 1, 4) AS INTEGER) * 12 + CAST(substr(period, 6, 2) AS INTEGER) AS month_idx
-  FROM cust_month
+  SELECT u.customer_id, u.period, u.mean_kwh, u.n_days, u.month_idx,
+         CASE WHEN z.n_counted = u.n_meters THEN z.zero_days ELSE 0 END AS zero_days
+  FROM customer_month_usage u
+  LEFT JOIN zero_cust z ON z.customer_id = u.customer_id AND z.month = u.month
+),
+candidates AS (
+  SELECT * FROM indexed WHERE zero_days >= CAST($min_zero_days AS INTEGER)
 ),
 baseline AS (
   -- only for the months that can qualify (enough zero days): the others' baselines are never read
   SELECT s.customer_id, s.period, AVG(b.mean_kwh) AS base_kwh, COUNT(*) AS base_months
-  FROM indexed s
-  JOIN indexed b ON b.customer_id = s.customer_id
+  FROM candidates s
+  JOIN customer_month_usage b ON b.customer_id = s.customer_id
                AND b.month_idx < s.month_idx
                AND b.month_idx >= s.month_idx - CAST($baseline_months AS INTEGER)
-  WHERE s.zero_days >= CAST($min_zero_days AS INTEGER)
   GROUP BY s.customer_id, s.period
 ),
 hits AS (
   SELECT s.customer_id, s.period, s.mean_kwh, s.n_days, s.zero_days, b.base_kwh, c.reader_id,
          ROW_NUMBER() OVER (PARTITION BY s.customer_id ORDER BY s.month_idx) AS rn
-  FROM indexed s
+  FROM candidates s
   JOIN baseline b ON b.customer_id = s.customer_id AND b.period = s.period
   JOIN customers c ON c.customer_id = s.customer_id AND c.status = 'active'
-  WHERE s.zero_days >= CAST($min_zero_days AS INTEGER)
-    AND b.base_months = CAST($baseline_months AS INTEGER)
+  WHERE b.base_months = CAST($baseline_months AS INTEGER)
     AND b.base_kwh >= CAST($min_baseline_kwh AS DOUBLE)
 )
 SELECT
