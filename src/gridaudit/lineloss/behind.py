@@ -75,7 +75,8 @@ stats AS (
     GROUP BY j.customer_id, j.area_id
 ),
 ev AS (
-    SELECT mm.customer_id, COUNT(*) AS events, STRING_AGG(DISTINCT e.event_type, ',' ORDER BY e.event_type) AS event_types
+    SELECT mm.customer_id, COUNT(*) AS events,
+           STRING_AGG(DISTINCT e.event_type, ',' ORDER BY e.event_type) AS event_types
     FROM meter_events e JOIN ll_meter_map mm ON mm.meter_id = e.meter_id
     WHERE mm.customer_id IS NOT NULL AND e.event_type IN (SELECT event_type FROM ll_event_types)
       AND CAST(e.ts AS DATE) >= $d_from AND CAST(e.ts AS DATE) < $d_end

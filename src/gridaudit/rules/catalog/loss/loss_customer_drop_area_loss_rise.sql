@@ -99,7 +99,7 @@ candidates AS (
 ),
 vacancy AS (
   SELECT k.customer_id, k.period,
-         AVG(CASE WHEN d.kwh * cm.multiplier < CAST($vacancy_low_share AS DOUBLE) * k.base_kwh THEN 1.0 ELSE 0.0 END) AS low_share
+         AVG(CASE WHEN d.kwh * cm.multiplier < CAST($vacancy_low_share AS DOUBLE) * k.base_kwh THEN CAST(1 AS DOUBLE) ELSE CAST(0 AS DOUBLE) END) AS low_share
   FROM candidates k
   JOIN cm ON cm.customer_id = k.customer_id
   JOIN (SELECT meter_id, day, kwh FROM daily_usage WHERE meter_id IN (SELECT cm2.meter_id FROM cm cm2 JOIN candidates k2 ON k2.customer_id = cm2.customer_id)) d
