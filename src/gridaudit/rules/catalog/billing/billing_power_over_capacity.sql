@@ -6,7 +6,7 @@ severity: medium
 entity_type: customer
 tables: [meters, customers, daily_usage]
 lookback: all  # growth is measured against the customer's first month of data
-derived: [interval_meter_month, meter_month_usage]
+derived: [interval_meter_month, customer_month_usage]
 params:
   k_factor: {type: float, default: 1.2, doc: {zh: 容量倍数 K, en: Capacity factor K}}
   min_growth: {type: float, default: 1.2, doc: {zh: "当月日均电量须达到该用户首月日均电量的倍数（私自增容是加了设备，用电随之上升；仅在当月有日电量时判断；0 为不要求）", en: "This month's mean daily energy must reach this multiple of the customer's first month's (unapproved extra capacity means added equipment, so use rises; judged only where the month has daily data; 0 = not required)"}}
@@ -28,12 +28,11 @@ WITH peak AS (
   GROUP BY m.customer_id, strftime(i.month, '%Y-%m')
 ),
 cust_month AS (
-  -- each month's mean daily energy of the customers with a peak only (no other customer's growth is read);
-  -- every month of theirs is kept, the first one being the reference
-  SELECT m.customer_id, mm.month, SUM(mm.kwh * m.multiplier) / MAX(mm.n_days) AS daily_kwh
-  FROM meter_month_usage mm JOIN meters m ON m.meter_id = mm.meter_id
-  WHERE m.role = 'customer' AND m.customer_id IN (SELECT customer_id FROM peak)
-  GROUP BY m.customer_id, mm.month
+  -- each month's mean daily energy (customer_month_usage) of the customers judged here only (no other
+  -- customer's growth is read); every month of theirs is kept, the first one being the reference
+  SELECT customer_id, month, mean_kwh AS daily_kwh
+  FROM customer_month_usage
+  WHERE customer_id IN (SELECT customer_id FROM peak)
 ),
 grown AS (
   -- the load rose: this month's mean daily energy against the customer's first month with AMI data

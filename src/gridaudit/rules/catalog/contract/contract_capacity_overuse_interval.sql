@@ -6,7 +6,7 @@ severity: high
 entity_type: customer
 tables: [customers, meters, interval_usage, daily_usage]
 lookback: all  # growth is measured against the customer's first month of data
-derived: [interval_meter_month, meter_month_usage]
+derived: [interval_meter_month, customer_month_usage]
 params:
   k: {type: float, default: 1.2, doc: {zh: "需量超过合同容量的倍数（DOMAIN §3 K≈1.2）", en: "Multiple of the contract capacity the demand must exceed (DOMAIN §3 K ≈ 1.2)"}}
   power_factor: {type: float, default: 1.0, doc: {zh: "由有功功率折算视在功率的功率因数（kVA = kW ÷ 功率因数）；1.0最保守", en: "Power factor to turn kW into kVA (kVA = kW ÷ power factor); 1.0 is the most cautious"}}
@@ -60,12 +60,11 @@ monthly AS (
   GROUP BY customer_id, contract_kva, strftime(ts, '%Y-%m')
 ),
 cust_month AS (
-  -- each month's mean daily energy of the customers with a month judged here only (no other customer's growth
-  -- is read); every month of theirs is kept, the first one being the reference
-  SELECT m.customer_id, mm.month, SUM(mm.kwh * m.multiplier) / MAX(mm.n_days) AS daily_kwh
-  FROM meter_month_usage mm JOIN meters m ON m.meter_id = mm.meter_id
-  WHERE m.role = 'customer' AND m.customer_id IN (SELECT customer_id FROM monthly)
-  GROUP BY m.customer_id, mm.month
+  -- each month's mean daily energy (customer_month_usage) of the customers judged here only (no other
+  -- customer's growth is read); every month of theirs is kept, the first one being the reference
+  SELECT customer_id, month, mean_kwh AS daily_kwh
+  FROM customer_month_usage
+  WHERE customer_id IN (SELECT customer_id FROM monthly)
 ),
 grown AS (
   -- the load rose: this month's mean daily energy against the customer's first month with AMI data
