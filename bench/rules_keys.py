@@ -16,47 +16,14 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from gridaudit.rules import load_catalog, runner  # noqa: E402
+from gridaudit.rules import load_catalog  # noqa: E402
 from gridaudit.rules.runner import DuckDBSettings, RuleReport, duckdb_engine, run_rules  # noqa: E402
 from rules_bench import as_dataset  # noqa: E402
-
-
-class CpuMeter:
-    """CPU seconds (all threads of this process) per rule and per derived table of one run."""
-
-    def __init__(self) -> None:
-        self.seconds: dict[str, float] = {}
-        self.mark = time.process_time()
-        self.original = runner._materialise
-
-    def materialise(self, engine: Any, derived: Any, *args: Any) -> str:
-        """The runner's derived-table build, timed on its own (not charged to the rule that needs it)."""
-        self.rule_done(None, None)  # what ran before belongs to no rule
-        error = self.original(engine, derived, *args)
-        now = time.process_time()
-        self.seconds[derived.id] = now - self.mark
-        self.mark = now
-        return error
-
-    def rule_done(self, rule: Any, report: Any) -> None:
-        """Progress callback: charge the CPU since the last mark to ``rule``."""
-        now = time.process_time()
-        if rule is not None:
-            self.seconds[rule.id] = self.seconds.get(rule.id, 0.0) + now - self.mark
-        self.mark = now
-
-
-def cpu_meter() -> CpuMeter:
-    """Start metering: the runner's derived-table builds go through the meter until the run ends."""
-    meter = CpuMeter()
-    runner._materialise = meter.materialise
-    return meter
 
 
 def run(source: Path, out: Path, rule_ids: list[str] | None = None) -> None:
@@ -66,19 +33,17 @@ def run(source: Path, out: Path, rule_ids: list[str] | None = None) -> None:
         ds = as_dataset(source, Path(tmp))
         engine = duckdb_engine(ds, DuckDBSettings(threads=2))
         derived: list[RuleReport] = []
-        cpu = cpu_meter()
         started = time.perf_counter()
-        findings, reports = run_rules(engine, rules, derived_log=derived, progress=cpu.rule_done)
+        findings, reports = run_rules(engine, rules, derived_log=derived)
         took = time.perf_counter() - started
-        runner._materialise = cpu.original
         engine.close()
-    for r in sorted(reports + derived, key=lambda r: -cpu.seconds.get(r.rule_id, 0.0)):
+    for r in sorted(reports + derived, key=lambda r: -r.cpu_seconds):
         print(
             f"  {r.rule_id:45s} {r.family:10s} {r.status:7s} {r.hits:>9,} {r.seconds:8.2f} s "
-            f"{cpu.seconds.get(r.rule_id, 0.0):8.2f} s CPU",
+            f"{r.cpu_seconds:8.2f} s CPU",
             file=sys.stderr,
         )
-    print(f"CPU seconds (all threads): {sum(cpu.seconds.values()):.1f}", file=sys.stderr)
+    print(f"CPU seconds (all threads): {sum(r.cpu_seconds for r in reports + derived):.1f}", file=sys.stderr)
     bad = [r.rule_id for r in reports + derived if r.status != "ok"]
     print(f"{len(findings):,} findings in {took:.1f} s; not ok: {bad}", file=sys.stderr)
     pq.write_table(findings.drop_columns(["run_id"]), out)
