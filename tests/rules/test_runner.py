@@ -42,6 +42,26 @@ def test_findings_shape_evidence_and_determinism(dataset, tmp_path):
     assert f1.column("finding_id").to_pylist() == sorted(f1.column("finding_id").to_pylist())
 
 
+def test_evidence_numbers_read_the_same_whatever_type_the_engine_gave():
+    """Spark's AVG/SUM of a CASE is a DOUBLE or DECIMAL where DuckDB's is an integer: the evidence text is one."""
+    from decimal import Decimal
+
+    from gridaudit.rules.runner import findings_rows
+
+    rule = load_catalog()[0]
+    rows = {
+        "entity_id": ["E1", "E2"],
+        "period": ["2024-01", "2024-01"],
+        "score": [1.0, 1.0],
+        "ev_days": pa.array([30.0, 29.99996], pa.float64()),
+        "ev_zero": pa.array([-0.0, 0.00001], pa.float64()),
+        "ev_count": pa.array([Decimal("7.00000"), Decimal("7.25000")], pa.decimal128(10, 5)),
+    }
+    found = {r["entity_id"]: r["evidence"] for r in findings_rows(rule, pa.table(rows), "run", set())}
+    assert found["E1"] == '{"count":7,"days":30,"zero":0}'
+    assert found["E2"] == '{"count":7.25,"days":30,"zero":0}'
+
+
 def test_period_override_and_exclude(dataset, tmp_path):
     rule = load_rule(write_rule(tmp_path / "cat", "reading_big", SQL_BIG))
     f, _ = run(dataset, [rule], period="2024-02")

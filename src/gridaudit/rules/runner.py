@@ -362,11 +362,20 @@ def _number(value: Any) -> float | None:
 
 
 def _plain(value: Any) -> Any:
-    """An evidence value as plain JSON: floats rounded (engines differ in the last bits), dates as ISO text."""
+    """An evidence value as plain JSON: floats rounded (engines differ in the last bits), dates as ISO text.
+
+    A whole number is written as one whatever type the engine gave it (Spark's AVG or SUM of a CASE is a
+    DOUBLE or DECIMAL where DuckDB's is an integer: ``30`` on both, not ``30.0`` on one), and ``-0.0`` as ``0``.
+    """
     if isinstance(value, Decimal):
         value = float(value)
     if isinstance(value, float):
-        return None if math.isnan(value) else round(value, 4)
+        if math.isnan(value):
+            return None
+        rounded = round(value, 4)
+        if rounded.is_integer() and abs(rounded) < 2**53:
+            return int(rounded)
+        return rounded
     if isinstance(value, (date, datetime)):
         return value.isoformat()
     return value
