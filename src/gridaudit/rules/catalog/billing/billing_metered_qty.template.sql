@@ -28,23 +28,29 @@ instances:
       en: Billed kWh fall short of (current − previous reading) × multiplier + recorded adjustment beyond the tolerance — withheld quantity (often in collusion with the customer). Whether the adjustment was approved is billing_adjustment_unapproved's job.
     truth_kinds: [staff_withheld_qty]
 ---*/
-WITH pattern AS (
-  SELECT
-    x.bill_id,
-    count(*) OVER (PARTITION BY b.customer_id) AS bills,
-    sum(CASE WHEN abs(b.kwh - x.expected_kwh) > greatest($tolerance_kwh, $tolerance_pct * abs(x.expected_kwh))
-             THEN 1 ELSE 0 END) OVER (PARTITION BY b.customer_id) AS deviating
-  FROM bill_metered_kwh x JOIN bills b ON b.bill_id = x.bill_id
-),
-gap AS (
+-- One join of the bills with their metered kWh; the customer's bill count and deviating count come from a
+-- GROUP BY customer joined back on the customer (a hash table of customers), not from a window over every bill
+-- (a sort of all bills) plus two more joins on bill_id. bill_metered_kwh has no bill of a NULL customer (it is
+-- built by a join on the customer), so the join on customer_id keeps every bill the window kept.
+WITH joined AS (
   SELECT
     b.bill_id, b.period, b.clerk_id, b.customer_id, b.kwh, b.adjustment_kwh, x.metered_kwh, x.expected_kwh,
-    p.bills, p.deviating,
+    CASE WHEN abs(b.kwh - x.expected_kwh) > greatest($tolerance_kwh, $tolerance_pct * abs(x.expected_kwh))
+         THEN 1 ELSE 0 END AS deviates,
     -- the kWh by which the instance's side exceeds the other: billed − expected (virtual), expected − billed (withheld)
     CASE WHEN $excess = 'billed' THEN b.kwh - x.expected_kwh ELSE x.expected_kwh - b.kwh END AS excess_kwh
   FROM bills b
   JOIN bill_metered_kwh x ON x.bill_id = b.bill_id
-  JOIN pattern p ON p.bill_id = b.bill_id
+),
+pattern AS (
+  SELECT customer_id, count(*) AS bills, sum(deviates) AS deviating
+  FROM joined
+  GROUP BY customer_id
+),
+gap AS (
+  SELECT g.*, p.bills, p.deviating
+  FROM joined g
+  JOIN pattern p ON p.customer_id = g.customer_id
 )
 SELECT
   bill_id AS entity_id,

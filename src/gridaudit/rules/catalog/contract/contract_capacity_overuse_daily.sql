@@ -27,10 +27,20 @@ WITH cm0 AS (
   WHERE c.contract_kva > 0
 ),
 maybe AS (
-  -- a customer-month can have a day over the limit only if the sum of its meters' largest days is over it
+  -- a customer-month can have a day over the limit only if the sum of its meters' largest days is over it; for a
+  -- customer with one meter that sum is the meter-month's own row (meter_month_usage has one per meter and
+  -- month), so only customers with several meters are grouped (grouping every meter-month was this rule's
+  -- costliest step)
   SELECT cm.customer_id
   FROM meter_month_usage mm
   JOIN cm0 cm ON cm.meter_id = mm.meter_id
+  WHERE cm.n_meters = 1
+    AND mm.max_kwh * cm.multiplier / 24.0 / CAST($load_factor AS DOUBLE) > CAST($k AS DOUBLE) * cm.contract_kva
+  UNION ALL
+  SELECT cm.customer_id
+  FROM meter_month_usage mm
+  JOIN cm0 cm ON cm.meter_id = mm.meter_id
+  WHERE cm.n_meters > 1
   GROUP BY cm.customer_id, cm.contract_kva, mm.month
   HAVING SUM(mm.max_kwh * cm.multiplier) / 24.0 / CAST($load_factor AS DOUBLE) > CAST($k AS DOUBLE) * cm.contract_kva
 ),
@@ -51,19 +61,19 @@ daily AS (
   GROUP BY cm.customer_id, cm.contract_kva, d.day
 ),
 grown AS (
-  -- the load rose: this month's mean daily energy against the customer's first month with AMI data
-  SELECT g.customer_id, g.month, g.daily_kwh / f.daily_kwh AS growth
+  -- the load rose: this month's mean daily energy against the customer's first month with AMI data (the first
+  -- month's value from a window over the same monthly means, not from a second copy of them joined back)
+  SELECT customer_id, month, daily_kwh / first_kwh AS growth
   FROM (
-    SELECT customer_id, month, AVG(kwh) AS daily_kwh FROM (
-      SELECT customer_id, day, date_trunc('month', day) AS month, SUM(kwh) AS kwh FROM daily GROUP BY customer_id, day
-    ) x GROUP BY customer_id, month
-  ) g
-  JOIN (
-    SELECT customer_id, month, AVG(kwh) AS daily_kwh, ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY month) AS rk
+    SELECT customer_id, month, daily_kwh,
+           FIRST_VALUE(daily_kwh) OVER (PARTITION BY customer_id ORDER BY month) AS first_kwh
     FROM (
-      SELECT customer_id, day, date_trunc('month', day) AS month, SUM(kwh) AS kwh FROM daily GROUP BY customer_id, day
-    ) y GROUP BY customer_id, month
-  ) f ON f.customer_id = g.customer_id AND f.rk = 1 AND f.daily_kwh > 0
+      SELECT customer_id, month, AVG(kwh) AS daily_kwh FROM (
+        SELECT customer_id, day, date_trunc('month', day) AS month, SUM(kwh) AS kwh FROM daily GROUP BY customer_id, day
+      ) x GROUP BY customer_id, month
+    ) g
+  ) m
+  WHERE first_kwh > 0
 ),
 monthly AS (
   SELECT customer_id, contract_kva, date_trunc('month', day) AS month,

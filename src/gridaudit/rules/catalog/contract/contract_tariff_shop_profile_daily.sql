@@ -22,27 +22,50 @@ WITH tariff_cat AS (
   SELECT tariff_code, MIN(category) AS category FROM tariffs GROUP BY tariff_code
 ),
 res AS (
-  SELECT c.customer_id, c.tariff_code, m.meter_id, m.multiplier
+  SELECT c.customer_id, c.tariff_code, m.meter_id, m.multiplier,
+         COUNT(*) OVER (PARTITION BY c.customer_id) AS n_meters
   FROM customers c
   LEFT JOIN tariff_cat t ON t.tariff_code = c.tariff_code
   JOIN meters m ON m.customer_id = c.customer_id AND m.role = 'customer'
   WHERE COALESCE(t.category, c.category) = 'residential'
     AND c.status = 'active'
 ),
--- one row per customer and month (res has one row per meter; a customer's tariff is one value), keyed by the
--- integer month
+-- one row per customer and month, keyed by the integer month: a customer with one meter (most) has its meter's
+-- row (meter_month_usage has one per meter and month, so the sums and maxima over the customer's meters are that
+-- row's values); only customers with several meters are grouped (grouping every meter-month was the costliest
+-- step). The tariff code (a string) is looked up for the findings alone.
 cust_month AS (
-  SELECT r.customer_id, MIN(r.tariff_code) AS tariff_code, mm.month_idx, MIN(mm.month) AS month,
+  SELECT r.customer_id, mm.month_idx, mm.month,
+         mm.work_kwh * r.multiplier AS work_kwh, mm.work_days,
+         mm.rest_kwh * r.multiplier AS rest_kwh, mm.rest_days
+  FROM meter_month_usage mm
+  JOIN res r ON r.meter_id = mm.meter_id
+  WHERE r.n_meters = 1
+  UNION ALL
+  SELECT r.customer_id, mm.month_idx, MIN(mm.month) AS month,
          SUM(mm.work_kwh * r.multiplier) AS work_kwh, MAX(mm.work_days) AS work_days,
          SUM(mm.rest_kwh * r.multiplier) AS rest_kwh, MAX(mm.rest_days) AS rest_days
   FROM meter_month_usage mm
   JOIN res r ON r.meter_id = mm.meter_id
+  WHERE r.n_meters > 1
   GROUP BY r.customer_id, mm.month_idx
+),
+-- The window's mean daily energy, (Σ kWh) / (Σ days) over its months, reaches min_daily_kwh only if one of its
+-- months does (Σ of kWh − min_daily_kwh × days ≥ 0 needs one term ≥ 0; the window's SUMs skip NULLs, hence the
+-- COALESCE): only those customers' months go through the window frames (most households use far less). The
+-- 1e-9 slack keeps a month the window's own float sums would round up to the threshold.
+busy AS (
+  SELECT DISTINCT customer_id
+  FROM cust_month
+  WHERE COALESCE(work_kwh, 0) + COALESCE(rest_kwh, 0)
+        >= CAST($min_daily_kwh AS DOUBLE) * (COALESCE(work_days, 0) + COALESCE(rest_days, 0))
+           - 1e-9 * (ABS(COALESCE(work_kwh, 0)) + ABS(COALESCE(rest_kwh, 0))
+                     + ABS(CAST($min_daily_kwh AS DOUBLE) * (COALESCE(work_days, 0) + COALESCE(rest_days, 0))))
 ),
 -- the window's months by a RANGE frame over the integer month (a join on the customer alone paired each month
 -- with every other month of the customer before the window's filter)
 rolling AS (
-  SELECT customer_id, tariff_code, strftime(month, '%Y-%m') AS period,
+  SELECT customer_id, strftime(month, '%Y-%m') AS period,
          SUM(work_kwh) OVER (PARTITION BY customer_id ORDER BY month_idx
            RANGE BETWEEN CAST($window_months AS INTEGER) - 1 PRECEDING AND CURRENT ROW) AS work_kwh,
          SUM(rest_kwh) OVER (PARTITION BY customer_id ORDER BY month_idx
@@ -54,9 +77,10 @@ rolling AS (
          COUNT(*) OVER (PARTITION BY customer_id ORDER BY month_idx
            RANGE BETWEEN CAST($window_months AS INTEGER) - 1 PRECEDING AND CURRENT ROW) AS n_months
   FROM cust_month
+  WHERE customer_id IN (SELECT customer_id FROM busy)
 ),
 monthly AS (
-  SELECT customer_id, tariff_code, period,
+  SELECT customer_id, period,
          (work_kwh + rest_kwh) / (work_days + rest_days) AS mean_kwh,
          work_kwh / work_days AS work_mean,
          rest_kwh / rest_days AS rest_mean,
@@ -65,18 +89,19 @@ monthly AS (
   WHERE rest_days > 0 AND work_days > 0
 )
 SELECT
-  customer_id                                  AS entity_id,
-  period                                       AS period,
-  work_mean / rest_mean                        AS score,
-  tariff_code                                  AS ev_tariff_code,
-  mean_kwh                                     AS ev_daily_mean_kwh,
-  work_mean                                    AS ev_working_day_mean_kwh,
-  rest_mean                                    AS ev_rest_day_mean_kwh,
-  rest_days                                    AS ev_rest_days,
-  n_months                                     AS ev_months
-FROM monthly
-WHERE rest_days >= CAST($min_rest_days AS INTEGER)
-  AND rest_mean > 0
-  AND mean_kwh >= CAST($min_daily_kwh AS DOUBLE)
-  AND work_mean >= CAST($min_ratio AS DOUBLE) * rest_mean
-  AND ($period IS NULL OR period = $period)
+  m.customer_id                                AS entity_id,
+  m.period                                     AS period,
+  m.work_mean / m.rest_mean                    AS score,
+  c.tariff_code                                AS ev_tariff_code,
+  m.mean_kwh                                   AS ev_daily_mean_kwh,
+  m.work_mean                                  AS ev_working_day_mean_kwh,
+  m.rest_mean                                  AS ev_rest_day_mean_kwh,
+  m.rest_days                                  AS ev_rest_days,
+  m.n_months                                   AS ev_months
+FROM monthly m
+JOIN customers c ON c.customer_id = m.customer_id  -- the customer's tariff code (res took it from here)
+WHERE m.rest_days >= CAST($min_rest_days AS INTEGER)
+  AND m.rest_mean > 0
+  AND m.mean_kwh >= CAST($min_daily_kwh AS DOUBLE)
+  AND m.work_mean >= CAST($min_ratio AS DOUBLE) * m.rest_mean
+  AND ($period IS NULL OR m.period = $period)

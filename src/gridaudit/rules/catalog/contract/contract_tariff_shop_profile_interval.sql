@@ -29,8 +29,10 @@ res AS (
   WHERE COALESCE(t.category, c.category) = 'residential'
     AND c.status = 'active'
 ),
+-- grouped by customer alone (the tariff code, a string key on every curve point's row, is one value per customer
+-- and is looked up for the findings at the end)
 pts AS (
-  SELECT r.customer_id, r.tariff_code, CAST(i.ts AS DATE) AS day, i.kwh * r.multiplier AS kwh,
+  SELECT r.customer_id, CAST(i.ts AS DATE) AS day, i.kwh * r.multiplier AS kwh,
          CASE WHEN extract(hour FROM i.ts) >= CAST($day_start_hour AS INTEGER)
                    AND extract(hour FROM i.ts) < CAST($day_end_hour AS INTEGER) THEN i.kwh * r.multiplier ELSE 0 END AS day_kwh
   FROM interval_usage i
@@ -38,27 +40,28 @@ pts AS (
   WHERE ($period IS NULL OR strftime(i.ts, '%Y-%m') = $period)
 ),
 workdays AS (
-  SELECT p.customer_id, p.tariff_code, p.day, SUM(p.kwh) AS kwh, SUM(p.day_kwh) AS day_kwh
+  SELECT p.customer_id, p.day, SUM(p.kwh) AS kwh, SUM(p.day_kwh) AS day_kwh
   FROM pts p
   JOIN workday_calendar w ON w.day = p.day AND w.is_workday
-  GROUP BY p.customer_id, p.tariff_code, p.day
+  GROUP BY p.customer_id, p.day
 ),
 monthly AS (
-  SELECT customer_id, tariff_code, strftime(day, '%Y-%m') AS period,
+  SELECT customer_id, strftime(day, '%Y-%m') AS period,
          SUM(day_kwh) / SUM(kwh) AS day_share, AVG(kwh) AS mean_kwh, COUNT(*) AS n_days
   FROM workdays
-  GROUP BY customer_id, tariff_code, strftime(day, '%Y-%m')
+  GROUP BY customer_id, strftime(day, '%Y-%m')
   HAVING SUM(kwh) > 0
 )
 SELECT
-  customer_id                         AS entity_id,
-  period                              AS period,
-  day_share                           AS score,
-  tariff_code                         AS ev_tariff_code,
-  day_share                           AS ev_business_hours_share,
-  mean_kwh                            AS ev_working_day_mean_kwh,
-  n_days                              AS ev_working_days
-FROM monthly
-WHERE n_days >= CAST($min_days AS INTEGER)
-  AND mean_kwh >= CAST($min_daily_kwh AS DOUBLE)
-  AND day_share >= CAST($min_day_share AS DOUBLE)
+  m.customer_id                       AS entity_id,
+  m.period                            AS period,
+  m.day_share                         AS score,
+  c.tariff_code                       AS ev_tariff_code,
+  m.day_share                         AS ev_business_hours_share,
+  m.mean_kwh                          AS ev_working_day_mean_kwh,
+  m.n_days                            AS ev_working_days
+FROM monthly m
+JOIN customers c ON c.customer_id = m.customer_id  -- the customer's tariff code (res took it from here)
+WHERE m.n_days >= CAST($min_days AS INTEGER)
+  AND m.mean_kwh >= CAST($min_daily_kwh AS DOUBLE)
+  AND m.day_share >= CAST($min_day_share AS DOUBLE)

@@ -23,21 +23,24 @@ WITH cm AS (
   JOIN customers c ON c.customer_id = m.customer_id AND c.status = 'active'
   WHERE m.role = 'customer' AND c.area_id IS NOT NULL
 ),
+-- the customer meters with enough non-positive days in some month (few), with their customer and area: the daily
+-- rows are joined with these alone (a join with every customer meter first let DuckDB probe all daily rows
+-- against cm before the candidates' filter)
 candidates AS (
-  SELECT DISTINCT mm.meter_id
-  FROM meter_month_usage mm
-  JOIN cm ON cm.meter_id = mm.meter_id
-  WHERE mm.nonpos_days >= CAST($min_frozen_days AS INTEGER)
+  SELECT cm.meter_id, cm.customer_id, cm.multiplier, cm.area_id
+  FROM cm
+  WHERE cm.meter_id IN (
+    SELECT meter_id FROM meter_month_usage WHERE nonpos_days >= CAST($min_frozen_days AS INTEGER)
+  )
 ),
 area_supply AS (
   SELECT area_id, day, supply_register_kwh AS kwh FROM area_day_usage WHERE supply_rows > 0
 ),
 steps AS (
-  SELECT cm.customer_id, cm.area_id, d.meter_id, d.day, d.kwh * cm.multiplier AS kwh, d.register,
+  SELECT k.customer_id, k.area_id, d.meter_id, d.day, d.kwh * k.multiplier AS kwh, d.register,
          LAG(d.register) OVER (PARTITION BY d.meter_id ORDER BY d.day) AS prev_register,
          LAG(d.day) OVER (PARTITION BY d.meter_id ORDER BY d.day) AS prev_day
-  FROM (SELECT meter_id, day, kwh, register FROM daily_usage WHERE meter_id IN (SELECT meter_id FROM candidates)) d
-  JOIN cm ON cm.meter_id = d.meter_id
+  FROM daily_usage d
   JOIN candidates k ON k.meter_id = d.meter_id
 ),
 monthly AS (
