@@ -108,9 +108,15 @@ def test_a_look_back_follows_its_parameter(synth):
     # a derived table is built over the union of its readers' windows, widened by its own look-back
     assert plan.derived["bill_metered_kwh"] is None  # its readers need the whole history
     assert plan.derived["reading_day_ami"] is None
+    assert plan.derived["reading_seq"] is None  # the typical use of estimated / wrong read is over every reading
     some = [r for r in rules if r.id in ("reading_decreased", "reading_reader_disagrees_ami")]
     plan = plan_windows(some, {r.id: r.bind() for r in some}, MONTH)
     assert plan.derived["reading_day_ami"] == Window(date(2024, 5, 1))
+    # reading_seq (look-back 0) is built over its readers' windows: 4 months for three cycles back
+    some = [r for r in rules if r.id in ("reading_decreased", "reading_same_consumption")]
+    plan = plan_windows(some, {r.id: r.bind() for r in some}, MONTH)
+    assert plan.derived["reading_seq"] == Window(date(2024, 4, 1))
+    assert plan.derived_columns["reading_seq"] == ("period", "month")
 
 
 def test_windowed_sql_filters_each_time_series_table_and_leaves_ctes_alone():

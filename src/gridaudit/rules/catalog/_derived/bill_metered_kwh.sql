@@ -3,20 +3,16 @@ id: bill_metered_kwh
 description:
   zh: "每张账单的表计电量：该用户各用户表本期与上期示数之差乘倍率之和（示数倒退的周期不计），以及加上账单退补电量后的应结算电量。结算电量核对规则（虚拟电量、截留电量）共用，每次运行只算一次。"
   en: "Metered energy behind each bill: the sum over the customer's meters of (this cycle's reading − the previous one) × multiplier (cycles where the register went back are left out), and the energy the bill should then carry once its recorded adjustment is added. Shared by the billed-vs-metered rules (virtual and withheld quantity) and computed once per run."
-tables: [bills, readings, meters]
+tables: [bills, readings, meters]  # readings through reading_seq
+derived: [reading_seq]  # each reading's register difference from the previous one, sorted once per run
 lookback: {months: 3}  # the previous reading behind each cycle (a LAG); a meter unread for longer loses its first cycle
 ---*/
-WITH seq AS (
-  SELECT
-    r.meter_id, r.period, r.reading,
-    lag(r.reading) OVER (PARTITION BY r.meter_id ORDER BY r.read_on, r.period) AS prev_reading
-  FROM readings r
-),
-metered AS (
-  SELECT m.customer_id, s.period, sum((s.reading - s.prev_reading) * m.multiplier) AS metered_kwh
-  FROM seq s
+WITH metered AS (
+  -- used = reading − previous reading: NULL without a previous one, negative where the register went back
+  SELECT m.customer_id, s.period, sum(s.used * m.multiplier) AS metered_kwh
+  FROM reading_seq s
   JOIN meters m ON m.meter_id = s.meter_id
-  WHERE m.role = 'customer' AND s.prev_reading IS NOT NULL AND s.reading >= s.prev_reading
+  WHERE m.role = 'customer' AND s.used >= 0
   GROUP BY m.customer_id, s.period
 )
 SELECT

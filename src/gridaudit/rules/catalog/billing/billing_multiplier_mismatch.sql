@@ -4,8 +4,9 @@ title: {zh: 倍率不符（结算电量/示数差 ≠ 档案倍率，或档案�
 family: billing
 severity: high
 entity_type: meter
-tables: [bills, readings, meters, customers]
+tables: [bills, readings, meters, customers]  # readings through reading_seq
 lookback: all  # the billed ratio is judged over every cycle of the meter
+derived: [reading_seq]  # each reading's register difference from the previous one, sorted once per run
 params:
   tolerance_pct: {type: float, default: 0.05, doc: {zh: 实际比值与档案倍率的允许相对偏差, en: Allowed relative difference between the billed ratio and the multiplier}}
   min_diff: {type: float, default: 1.0, doc: {zh: 参与计算的最小示数差, en: Smallest register difference used}}
@@ -19,14 +20,9 @@ description:
 basis: "DOMAIN §2 倍率 = CT 变比 × PT 变比；结算电量 = 示数差 × 倍率; DL/T 448 电能计量装置技术管理规程（互感器额定一次电流按负荷电流配置）"
 truth_kinds: [staff_wrong_multiplier]
 ---*/
-WITH seq AS (
-  SELECT
-    meter_id, period,
-    reading - lag(reading) OVER (PARTITION BY meter_id ORDER BY read_on, period) AS diff
-  FROM readings
-),
-per_period AS (
-  SELECT meter_id, period, sum(diff) AS diff FROM seq WHERE diff IS NOT NULL GROUP BY meter_id, period
+WITH per_period AS (
+  -- the register difference of each cycle (reading − the previous one), from the readings sorted once per run
+  SELECT meter_id, period, sum(used) AS diff FROM reading_seq WHERE used IS NOT NULL GROUP BY meter_id, period
 ),
 single AS (
   SELECT customer_id, min(meter_id) AS meter_id FROM meters WHERE role = 'customer' GROUP BY customer_id HAVING count(*) = 1

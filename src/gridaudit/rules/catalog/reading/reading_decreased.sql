@@ -4,9 +4,9 @@ title: {zh: 示数倒走（无换表、非翻转）, en: Reading decreased witho
 family: reading
 severity: high
 entity_type: meter
-tables: [readings]
+tables: [readings]  # through reading_seq
 lookback: {months: 3}  # the previous reading (a LAG); a meter unread for three cycles loses the comparison
-derived: [reading_day_ami]   # daily_usage rows on read days, built once per run
+derived: [reading_seq, reading_day_ami]   # readings in sequence; daily_usage rows on read days; each built once per run
 params:
   register_digits: {type: int, default: 6, doc: {zh: 电能表整数位数（用于判断翻转）, en: Integer digits of the register (to recognise a rollover)}}
   ami_tolerance: {type: float, default: 0.5, doc: {zh: 本期示数与采集示数一致的容差（示数单位）, en: Tolerance for the reading to agree with the AMI register (register units)}}
@@ -17,13 +17,6 @@ description:
 basis: "DOMAIN §3 抄核收：示数倒走"
 truth_kinds: [staff_wrong_read]
 ---*/
-WITH seq AS (
-  SELECT
-    meter_id, period, read_on, reading, reader_id,
-    lag(reading) OVER (PARTITION BY meter_id ORDER BY read_on, period) AS prev_reading,
-    lag(read_on) OVER (PARTITION BY meter_id ORDER BY read_on, period) AS prev_read_on
-  FROM readings
-)
 SELECT
   seq.meter_id AS entity_id,
   seq.period AS period,
@@ -32,7 +25,7 @@ SELECT
   reading AS ev_reading,
   prev_reading AS ev_prev_reading,
   prev_read_on AS ev_prev_read_on
-FROM seq
+FROM reading_seq seq  -- each reading with the previous one, sorted once per run
 LEFT JOIN reading_day_ami d ON d.meter_id = seq.meter_id AND d.day = seq.read_on
 WHERE prev_reading IS NOT NULL
   AND (d.register IS NULL OR abs(seq.reading - d.register) > $ami_tolerance)

@@ -4,9 +4,9 @@ title: {zh: 人工抄表示数与采集示数不符（疑似估抄）, en: Manua
 family: reading
 severity: medium
 entity_type: meter
-tables: [readings, meters]
+tables: [readings, meters]  # readings through reading_seq
 lookback: all  # the meter's typical cycle is the median over its whole history
-derived: [reading_day_ami]   # daily_usage rows on read days, built once per run
+derived: [reading_seq, reading_day_ami]   # readings in sequence; daily_usage rows on read days; each built once per run
 params:
   tolerance_kwh: {type: float, default: 1.0, doc: {zh: 允许的绝对偏差（kWh，乘倍率后）, en: Allowed absolute difference (kWh after the multiplier)}}
   tolerance_pct: {type: float, default: 0.005, doc: {zh: 允许的相对偏差（占本期示数差比例）, en: Allowed relative difference (share of the cycle's register difference)}}
@@ -18,30 +18,21 @@ description:
 basis: "DOMAIN §3 抄核收：人工抄表示数与采集示数比对"
 truth_kinds: [staff_estimated_read]
 ---*/
-WITH seq AS (
+WITH checked AS (
   SELECT
-    meter_id, period, read_on, reading, read_type, reader_id,
-    reading - lag(reading) OVER (PARTITION BY meter_id ORDER BY read_on, period) AS used,
-    lag(read_on) OVER (PARTITION BY meter_id ORDER BY read_on, period) AS prev_read_on
-  FROM readings
-),
-typical AS (
-  SELECT meter_id, median(used) AS median_used FROM seq WHERE used > 0 GROUP BY meter_id
-),
-checked AS (
-  SELECT
-    s.*, d.register, t.median_used,
+    s.meter_id, s.period, s.read_on, s.reading, s.read_type, s.reader_id, s.used,
+    d.register, s.typical_used AS median_used,
     d.register - dp.register AS ami_used,
     abs(s.reading - d.register) AS dev,
     CASE WHEN d.register IS NOT NULL
           AND CAST(round(abs(s.reading - d.register) * 100) AS BIGINT) % 9 = 0
           AND regexp_matches(CAST(CAST(round(abs(s.reading - d.register) * 100) / 9 AS BIGINT) AS VARCHAR), '^[1-9]0*$')
          THEN 1 ELSE 0 END AS digit_swap,
-    greatest(coalesce(d.register - dp.register, 0), coalesce(t.median_used, 0)) AS scale
-  FROM seq s
+    greatest(coalesce(d.register - dp.register, 0), coalesce(s.typical_used, 0)) AS scale
+  -- each reading with the previous read day and the meter's typical (median) use, sorted once per run
+  FROM reading_seq s
   JOIN reading_day_ami d ON d.meter_id = s.meter_id AND d.day = s.read_on
   LEFT JOIN reading_day_ami dp ON dp.meter_id = s.meter_id AND dp.day = s.prev_read_on
-  LEFT JOIN typical t ON t.meter_id = s.meter_id
   WHERE d.register IS NOT NULL
 )
 SELECT

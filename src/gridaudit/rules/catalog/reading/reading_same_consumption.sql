@@ -4,8 +4,9 @@ title: {zh: 连续多期电量相同（疑似估抄）, en: Same consumption thr
 family: reading
 severity: medium
 entity_type: meter
-tables: [readings, meters, customers]
+tables: [readings, meters, customers]  # readings through reading_seq
 lookback: {months: 4}  # three earlier cycles (LAGs of the consumption) and the reading before them
+derived: [reading_seq]  # readings in sequence with their use, built once per run
 params:
   min_kwh: {type: float, default: 1.0, doc: {zh: 参与判断的最小单期示数差, en: Smallest per-cycle register difference considered}}
 description:
@@ -14,19 +15,6 @@ description:
 basis: "DOMAIN §3 抄核收：连续三期及以上电量相同"
 truth_kinds: [staff_estimated_read]
 ---*/
-WITH seq AS (
-  SELECT
-    r.meter_id, r.period, r.read_on, r.read_type, r.reader_id,
-    r.reading - lag(r.reading) OVER (PARTITION BY r.meter_id ORDER BY r.read_on, r.period) AS used
-  FROM readings r
-),
-runs AS (
-  SELECT
-    meter_id, period, read_type, reader_id, used,
-    lag(used, 1) OVER (PARTITION BY meter_id ORDER BY read_on, period) AS used_1,
-    lag(used, 2) OVER (PARTITION BY meter_id ORDER BY read_on, period) AS used_2
-  FROM seq
-)
 SELECT
   x.meter_id AS entity_id,
   x.period AS period,
@@ -35,7 +23,7 @@ SELECT
   x.used AS ev_used,
   x.used_1 AS ev_used_previous,
   x.used_2 AS ev_used_before
-FROM runs x
+FROM reading_seq x  -- each reading's use and the two cycles' before it, sorted once per run
 JOIN meters m ON m.meter_id = x.meter_id
 JOIN customers c ON c.customer_id = m.customer_id
 WHERE x.read_type IN ('actual', 'estimated')

@@ -4,9 +4,9 @@ title: {zh: 错抄（示数跳变且与采集示数不符）, en: Wrong read (hu
 family: reading
 severity: high
 entity_type: meter
-tables: [readings]
+tables: [readings]  # through reading_seq
 lookback: all  # the meter's typical cycle is the median over its whole history
-derived: [reading_day_ami]   # daily_usage rows on read days, built once per run
+derived: [reading_seq, reading_day_ami]   # readings in sequence; daily_usage rows on read days; each built once per run
 params:
   use_factor: {type: float, default: 1.5, doc: {zh: 与采集示数偏差超过本期采集电量与典型电量较大者的倍数即为错抄, en: A deviation from the AMI register above this multiple of the larger of the cycle's AMI use and the typical use is a wrong read}}
   jump_factor: {type: float, default: 3.0, doc: {zh: 无采集示数时，本期电量超过历史中位电量的倍数, en: "Without AMI: cycle use above this multiple of the meter's median use"}}
@@ -17,31 +17,22 @@ description:
 basis: "DOMAIN §1 错抄；§3 示数与采集比对"
 truth_kinds: [staff_wrong_read]
 ---*/
-WITH seq AS (
+WITH checked AS (
   SELECT
-    meter_id, period, read_on, reading, read_type, reader_id,
-    reading - lag(reading) OVER (PARTITION BY meter_id ORDER BY read_on, period) AS used,
-    lag(read_on) OVER (PARTITION BY meter_id ORDER BY read_on, period) AS prev_read_on,
-    lead(reading) OVER (PARTITION BY meter_id ORDER BY read_on, period) - reading AS next_used
-  FROM readings
-),
-typical AS (
-  SELECT meter_id, median(used) AS median_used FROM seq WHERE used > 0 GROUP BY meter_id
-),
-checked AS (
-  SELECT
-    s.*, d.register, t.median_used,
+    s.meter_id, s.period, s.reading, s.read_type, s.reader_id, s.used, s.next_used,
+    d.register, s.typical_used AS median_used,
     d.register - dp.register AS ami_used,
     abs(s.reading - d.register) AS dev,
     CASE WHEN d.register IS NOT NULL
           AND CAST(round(abs(s.reading - d.register) * 100) AS BIGINT) % 9 = 0
           AND regexp_matches(CAST(CAST(round(abs(s.reading - d.register) * 100) / 9 AS BIGINT) AS VARCHAR), '^[1-9]0*$')
          THEN 1 ELSE 0 END AS digit_swap,
-    greatest(coalesce(d.register - dp.register, 0), coalesce(t.median_used, 0)) AS scale
-  FROM seq s
+    greatest(coalesce(d.register - dp.register, 0), coalesce(s.typical_used, 0)) AS scale
+  -- each reading with the previous read day, the next cycle's use and the meter's typical (median) use,
+  -- sorted once per run
+  FROM reading_seq s
   LEFT JOIN reading_day_ami d ON d.meter_id = s.meter_id AND d.day = s.read_on
   LEFT JOIN reading_day_ami dp ON dp.meter_id = s.meter_id AND dp.day = s.prev_read_on
-  LEFT JOIN typical t ON t.meter_id = s.meter_id
 )
 SELECT
   meter_id AS entity_id,
