@@ -15,8 +15,9 @@ WITH metered AS (
   WHERE m.role = 'customer' AND s.used >= 0
   GROUP BY m.customer_id, s.period
 )
+-- the bill's own columns ride along, so its two readers (the metered-quantity template) join no bills again
 SELECT
-  b.bill_id, met.metered_kwh,
+  b.bill_id, b.customer_id, b.period, b.clerk_id, b.kwh, b.adjustment_kwh, met.metered_kwh,
   met.metered_kwh + coalesce(b.adjustment_kwh, 0) AS expected_kwh
 FROM bills b
 JOIN metered met ON met.customer_id = b.customer_id AND met.period = b.period

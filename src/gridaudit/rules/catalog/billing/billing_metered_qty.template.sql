@@ -28,19 +28,19 @@ instances:
       en: Billed kWh fall short of (current − previous reading) × multiplier + recorded adjustment beyond the tolerance — withheld quantity (often in collusion with the customer). Whether the adjustment was approved is billing_adjustment_unapproved's job.
     truth_kinds: [staff_withheld_qty]
 ---*/
--- One join of the bills with their metered kWh; the customer's bill count and deviating count come from a
--- GROUP BY customer joined back on the customer (a hash table of customers), not from a window over every bill
--- (a sort of all bills) plus two more joins on bill_id. bill_metered_kwh has no bill of a NULL customer (it is
--- built by a join on the customer), so the join on customer_id keeps every bill the window kept.
+-- The bills with their metered kWh (bill_metered_kwh carries the bill's own columns: no join with bills on
+-- bill_id); the customer's bill count and deviating count come from a GROUP BY customer joined back on the
+-- customer (a hash table of customers), not from a window over every bill (a sort of all bills).
+-- bill_metered_kwh has no bill of a NULL customer (it is built by a join on the customer), so the join on
+-- customer_id keeps every bill the window kept.
 WITH joined AS (
   SELECT
-    b.bill_id, b.period, b.clerk_id, b.customer_id, b.kwh, b.adjustment_kwh, x.metered_kwh, x.expected_kwh,
-    CASE WHEN abs(b.kwh - x.expected_kwh) > greatest($tolerance_kwh, $tolerance_pct * abs(x.expected_kwh))
+    x.bill_id, x.period, x.clerk_id, x.customer_id, x.kwh, x.adjustment_kwh, x.metered_kwh, x.expected_kwh,
+    CASE WHEN abs(x.kwh - x.expected_kwh) > greatest($tolerance_kwh, $tolerance_pct * abs(x.expected_kwh))
          THEN 1 ELSE 0 END AS deviates,
     -- the kWh by which the instance's side exceeds the other: billed − expected (virtual), expected − billed (withheld)
-    CASE WHEN $excess = 'billed' THEN b.kwh - x.expected_kwh ELSE x.expected_kwh - b.kwh END AS excess_kwh
-  FROM bills b
-  JOIN bill_metered_kwh x ON x.bill_id = b.bill_id
+    CASE WHEN $excess = 'billed' THEN x.kwh - x.expected_kwh ELSE x.expected_kwh - x.kwh END AS excess_kwh
+  FROM bill_metered_kwh x
 ),
 pattern AS (
   SELECT customer_id, count(*) AS bills, sum(deviates) AS deviating
