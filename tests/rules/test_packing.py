@@ -20,7 +20,9 @@ def awkward_table() -> pa.Table:
     return pa.table(
         {
             "ENTITY_ID": pa.array(["E1", "E1", "E1", None, "E2", "E3", "E4", "E4", "E5"]),
-            "period": pa.array(["2024-01", "2024-01", "2024-01", "2024-01", None, "2024-02", "2024-03", "2024-03", "x"]),
+            "period": pa.array(
+                ["2024-01", "2024-01", "2024-01", "2024-01", None, "2024-02", "2024-03", "2024-03", "x"]
+            ),
             "score": pa.array([1.0, 2.0, 2.0, 5.0, None, float("nan"), 0.1234567, 0.1234567, -0.0]),
             "kwh_at_stake": pa.array([None, 3.3333333, 1.0, 2.0, 1e17, None, 5.0, 5.0, 7.0]),
             "responsible_staff_id": pa.array(["S1", None, "S2", "S3", "S4", None, "B", "A", "S5"]),
