@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -374,21 +375,30 @@ def score_from_features(
     top = order[: max(int(settings.explain_top), 0)]
     top_rows = feats.iloc[top]
     values_top = top_rows[names_used].to_numpy(dtype="float64") if names_used else np.zeros((len(top), 0))
-    if model is None:
-        contrib_top = contrib[top]
-    else:
-        contrib_top = np.zeros((len(top), len(names)))
-        if len(top):
-            contrib_top = model.contributions(top_rows, settings.threads)[:, :-1]
-    del top_rows
     k = settings.top_contributions
+    rest = np.setdiff1d(np.arange(len(feats)), top) if model is not None else np.zeros(0, dtype=np.int64)
+    rest_text: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # the model's contributions (TreeSHAP, in LightGBM's threads and without the GIL) are computed while this
+        # thread writes every other customer's risk signals, column by column (pandas and Python): the two overlap
+        pending = None
+        if model is not None and len(top):
+            pending = pool.submit(model.contributions, top_rows, settings.threads)
+        del top_rows
+        if len(rest):
+            _, signal_contrib, used = unsupervised_scores(feats, settings.inactive_weight)
+            if used:
+                rest_text = signal_explanations(feats, rest, signal_contrib[rest], used, k)
+            del signal_contrib
+        if model is None:
+            contrib_top = contrib[top]
+        elif pending is None:
+            contrib_top = np.zeros((len(top), len(names)))
+        else:
+            contrib_top = pending.result()[:, :-1]
     zh, en, js = _explain_top(feats, top, names_used, contrib_top, values_top, k)
-    if model is not None:  # every other customer: its risk signals, column by column
-        rest = np.setdiff1d(np.arange(len(feats)), top)
-        _, signal_contrib, used = unsupervised_scores(feats, settings.inactive_weight)
-        if len(rest) and used:
-            zh[rest], en[rest], js[rest] = signal_explanations(feats, rest, signal_contrib[rest], used, k)
-        del signal_contrib
+    if rest_text is not None:
+        zh[rest], en[rest], js[rest] = rest_text
     out = pd.DataFrame(
         {
             "customer_id": feats["customer_id"].astype(str),
