@@ -95,16 +95,22 @@ def last_full_week(as_of: date) -> int:
 
 
 def snapshots_table(snaps: list[Snapshot]) -> pa.Table:
-    """The ``snapshots`` relation the feature SQL reads (snap_id is the row position)."""
+    """The ``snapshots`` relation the feature SQL reads (snap_id is the row position).
+
+    The columns derived from the as-of date are worked out once per distinct date (scoring has one date for a
+    million customers), not once per snapshot."""
+    dates = [s.as_of for s in snaps]
+    per_date = {d: (day_index(d), last_full_week(d), d.strftime("%Y-%m")) for d in set(dates)}
+    derived = [per_date[d] for d in dates]
     return pa.table(
         {
             "snap_id": pa.array(range(len(snaps)), pa.int64()),
             "customer_id": pa.array([s.customer_id for s in snaps], pa.string()),
             "src_customer_id": pa.array([s.source or s.customer_id for s in snaps], pa.string()),
-            "as_of": pa.array([s.as_of for s in snaps], pa.date32()),
-            "as_of_di": pa.array([day_index(s.as_of) for s in snaps], pa.int64()),
-            "last_w": pa.array([last_full_week(s.as_of) for s in snaps], pa.int64()),
-            "as_of_period": pa.array([s.as_of.strftime("%Y-%m") for s in snaps], pa.string()),
+            "as_of": pa.array(dates, pa.date32()),
+            "as_of_di": pa.array([x[0] for x in derived], pa.int64()),
+            "last_w": pa.array([x[1] for x in derived], pa.int64()),
+            "as_of_period": pa.array([x[2] for x in derived], pa.string()),
         }
     )
 
