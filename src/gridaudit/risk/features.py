@@ -62,7 +62,9 @@ STATUSES = ("active", "suspended", "closed")
 CATEGORIES = ("residential", "commercial", "industrial", "large_industrial", "agricultural", "other")
 
 
-BATCH_STAGES = ("grid", "sw0", "fit", "beta", "sx", "wn", "med", "wx", "pkv", "pk", "blk", "blf", "aggw", "aggb", "agg")
+BATCH_STAGES = (
+    "grid", "sw0", "fit", "beta", "sx", "meda", "aggb", "wn", "med", "wx", "pkv", "pk", "blk", "blf", "aggw", "agg",
+)  # fmt: skip
 """The per-snapshot weekly stages of features.sql, run one batch of customers at a time."""
 
 
@@ -109,7 +111,7 @@ def snapshots_table(snaps: list[Snapshot]) -> pa.Table:
             "src_customer_id": pa.array([s.source or s.customer_id for s in snaps], pa.string()),
             "as_of": pa.array(dates, pa.date32()),
             "as_of_di": pa.array([x[0] for x in derived], pa.int64()),
-            "last_w": pa.array([x[1] for x in derived], pa.int64()),
+            "last_w": pa.array([x[1] for x in derived], pa.int32()),
             "as_of_period": pa.array([x[2] for x in derived], pa.string()),
         }
     )

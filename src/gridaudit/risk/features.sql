@@ -8,7 +8,7 @@ WITH cm0 AS (
     {aug_meters}
 ),
 cust AS (  -- integer keys: ck (customer), gk (category), ak (area, 0 without one) keep the big stages narrow
-    SELECT ROW_NUMBER() OVER (ORDER BY customer_id) AS ck, customer_id, category, area_id,
+    SELECT CAST(ROW_NUMBER() OVER (ORDER BY customer_id) AS INTEGER) AS ck, customer_id, category, area_id,
            DENSE_RANK() OVER (ORDER BY category) AS gk,
            CASE WHEN area_id <> '' THEN DENSE_RANK() OVER (ORDER BY area_id) ELSE 0 END AS ak,
            contract_kva, status
@@ -122,6 +122,39 @@ sx AS (  -- the narrow series the window functions sort: log residual against th
            LN(sw0.cvw + 0.05) AS lc
     FROM sw0 JOIN beta ON beta.snap_id = sw0.snap_id
 ),
+meda AS (  -- each snapshot's median weekly use against its peers: read by aggb here and by med, so aggb runs before
+           -- the window stage and the wide weekly series sw0 is dropped before wn is built (memory at 1 M)
+    SELECT snap_id, MEDIAN(a) AS med_a FROM sx GROUP BY snap_id
+),
+aggb AS (
+    SELECT win.snap_id,
+           MIN(win.w) AS first_w,
+           SUM(win.n) AS n_days,
+           SUM(win.s) / NULLIF(SUM(win.n), 0) AS mean_kwh,
+           SQRT(GREATEST(SUM(win.ss) / NULLIF(SUM(win.n), 0)
+                - (SUM(win.s) / NULLIF(SUM(win.n), 0)) * (SUM(win.s) / NULLIF(SUM(win.n), 0)), 0))
+               / NULLIF(SUM(win.s) / NULLIF(SUM(win.n), 0), 0) AS cv_day,
+           CAST(SUM(win.zeros) AS DOUBLE) / NULLIF(SUM(win.n), 0) AS zero_share,
+           CAST(SUM(win.near_zeros) AS DOUBLE) / NULLIF(SUM(win.n), 0) AS near_zero_share,
+           CAST(SUM(CASE WHEN win.w > win.last_w - {recent_weeks} THEN win.zeros ELSE 0 END) AS DOUBLE)
+               / NULLIF(SUM(CASE WHEN win.w > win.last_w - {recent_weeks} THEN win.n ELSE 0 END), 0) AS zero_share_recent,
+           (SUM(win.s_we) / NULLIF(SUM(win.n_we), 0))
+               / NULLIF((SUM(win.s) - SUM(win.s_we)) / NULLIF(SUM(win.n) - SUM(win.n_we), 0), 0) AS weekend_ratio,
+           AVG(CASE WHEN win.mon IN (12, 1, 2) THEN win.m END)
+               / NULLIF(AVG(CASE WHEN win.mon IN (6, 7, 8) THEN win.m END), 0) AS winter_summer_ratio,
+           CAST(SUM(win.n) AS DOUBLE) / (7.0 * (MAX(win.last_w) - MIN(win.w) + 1)) AS coverage,
+           MAX(win.last_w) - MIN(win.w) + 1 - COUNT(win.n) AS gap_weeks,
+           1.0 - CAST(SUM(CASE WHEN win.w > win.last_w - {recent_weeks} THEN win.n ELSE 0 END) AS DOUBLE)
+               / (7.0 * {recent_weeks}) AS missing_recent,
+           AVG(CASE WHEN win.n < 7 THEN CAST(1 AS DOUBLE) WHEN win.n >= 7 THEN CAST(0 AS DOUBLE) END) AS short_week_share,
+           MAX(win.kmax) AS kmax,
+           SUM(win.n_ev) AS ev_count,
+           SUM(CASE WHEN win.w > win.last_w - {recent_weeks} THEN win.n_ev ELSE 0 END) AS ev_recent,
+           SUM(CASE WHEN win.a < {low_week_frac} * med.med_a THEN win.n_ev ELSE 0 END) AS ev_low,
+           CORR(win.m, win.loss_rate) AS loss_corr
+    FROM sw0 win JOIN meda med ON med.snap_id = win.snap_id
+    GROUP BY win.snap_id
+),
 wn AS (  -- every window over the dense weekly series in one sort: week-to-week differences (a noise scale
          -- blind to level shifts), cumulative and rolling sums, rolling maxima. `a` and `la` are defined in the
          -- same weeks, so one count serves both; weekly m and kb windows use it too.
@@ -129,37 +162,40 @@ wn AS (  -- every window over the dense weekly series in one sort: week-to-week 
            la - LAG(la) OVER (PARTITION BY snap_id ORDER BY w) AS dla,
            lc - LAG(lc) OVER (PARTITION BY snap_id ORDER BY w) AS dlc,
            SUM(la) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS ca,
-           COUNT(la) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS cn,
+           CAST(COUNT(la) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS INTEGER) AS cn,
            MAX(la) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 3 PRECEDING AND CURRENT ROW) AS x4,
            MAX(la) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 7 PRECEDING AND CURRENT ROW) AS x8,
            MAX(la) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 12 PRECEDING AND CURRENT ROW) AS x13,
            SUM(a) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 3 PRECEDING AND CURRENT ROW) AS sa4,
-           COUNT(a) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 3 PRECEDING AND CURRENT ROW) AS n4,
-           COUNT(a) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 7 PRECEDING AND CURRENT ROW) AS n8,
+           CAST(COUNT(a) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 3 PRECEDING AND CURRENT ROW) AS INTEGER) AS n4,
+           CAST(COUNT(a) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 7 PRECEDING AND CURRENT ROW) AS INTEGER) AS n8,
            SUM(a) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 12 PRECEDING AND CURRENT ROW) AS sa13,
-           COUNT(a) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 12 PRECEDING AND CURRENT ROW) AS n13,
+           CAST(COUNT(a) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 12 PRECEDING AND CURRENT ROW) AS INTEGER) AS n13,
            SUM(a) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 16 PRECEDING AND 4 PRECEDING) AS sp13,
-           COUNT(a) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 16 PRECEDING AND 4 PRECEDING) AS nprior13,
+           CAST(COUNT(a) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 16 PRECEDING AND 4 PRECEDING) AS INTEGER) AS nprior13,
            AVG(m) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 3 PRECEDING AND CURRENT ROW) AS am4,
            AVG(kb) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 3 PRECEDING AND CURRENT ROW) AS ab4,
            AVG(kb) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 12 PRECEDING AND CURRENT ROW) AS ab13,
            SUM(la) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 3 PRECEDING AND CURRENT ROW) AS s4,
            SUM(la) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 12 PRECEDING AND CURRENT ROW) AS s13,
            SUM(la) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 25 PRECEDING AND CURRENT ROW) AS s26,
-           COUNT(la) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 25 PRECEDING AND CURRENT ROW) AS n26,
+           CAST(COUNT(la) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 25 PRECEDING AND CURRENT ROW) AS INTEGER) AS n26,
            SUM(la) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 51 PRECEDING AND CURRENT ROW) AS s52,
-           COUNT(la) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 51 PRECEDING AND CURRENT ROW) AS n52,
+           CAST(COUNT(la) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 51 PRECEDING AND CURRENT ROW) AS INTEGER) AS n52,
            SUM(lc) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 3 PRECEDING AND CURRENT ROW) AS c4,
-           COUNT(lc) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 3 PRECEDING AND CURRENT ROW) AS kc4,
+           CAST(COUNT(lc) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 3 PRECEDING AND CURRENT ROW) AS INTEGER) AS kc4,
            SUM(lc) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 12 PRECEDING AND CURRENT ROW) AS c13,
-           COUNT(lc) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 12 PRECEDING AND CURRENT ROW) AS kc13
+           CAST(COUNT(lc) OVER (PARTITION BY snap_id ORDER BY w ROWS BETWEEN 12 PRECEDING AND CURRENT ROW) AS INTEGER) AS kc13
     FROM sx
 ),
 med AS (
-    SELECT snap_id, MEDIAN(a) AS med_a, MEDIAN(m) AS med_m, MEDIAN(cvw) AS med_cvw,
-           MEDIAN(kb) AS med_kb, MEDIAN(kb / NULLIF(m, 0)) AS med_kr, MEDIAN(la) AS med_la, MEDIAN(ABS(dla)) * 1.0483 AS noise_a, MEDIAN(ABS(dlc)) * 1.0483 AS noise_c,
-           SUM(la) AS ta, COUNT(la) AS tn, SUM(lc) AS tc, COUNT(lc) AS tcn
-    FROM wn GROUP BY snap_id
+    SELECT q.snap_id, meda.med_a, q.med_m, q.med_cvw, q.med_kb, q.med_kr, q.med_la, q.noise_a, q.noise_c,
+           q.ta, q.tn, q.tc, q.tcn
+    FROM (SELECT snap_id, MEDIAN(m) AS med_m, MEDIAN(cvw) AS med_cvw,
+                 MEDIAN(kb) AS med_kb, MEDIAN(kb / NULLIF(m, 0)) AS med_kr, MEDIAN(la) AS med_la, MEDIAN(ABS(dla)) * 1.0483 AS noise_a, MEDIAN(ABS(dlc)) * 1.0483 AS noise_c,
+                 SUM(la) AS ta, COUNT(la) AS tn, SUM(lc) AS tc, COUNT(lc) AS tcn
+          FROM wn GROUP BY snap_id) q
+    JOIN meda ON meda.snap_id = q.snap_id
 ),
 wx AS (  -- every week against the whole history (issue 17): the k-week dip ending this week (its t, the mean
          -- before it and after it, in log), the change point after this week, an anomalous week (log residual
@@ -292,35 +328,6 @@ aggw AS (
                         - SUM(CASE WHEN win.a IS NOT NULL THEN win.w END) * SUM(CASE WHEN win.a IS NOT NULL THEN win.w END), 0)
                * 52.0 / NULLIF(AVG(win.a), 0) AS trend_year
     FROM wn win JOIN med ON med.snap_id = win.snap_id
-    GROUP BY win.snap_id
-),
-aggb AS (
-    SELECT win.snap_id,
-           MIN(win.w) AS first_w,
-           SUM(win.n) AS n_days,
-           SUM(win.s) / NULLIF(SUM(win.n), 0) AS mean_kwh,
-           SQRT(GREATEST(SUM(win.ss) / NULLIF(SUM(win.n), 0)
-                - (SUM(win.s) / NULLIF(SUM(win.n), 0)) * (SUM(win.s) / NULLIF(SUM(win.n), 0)), 0))
-               / NULLIF(SUM(win.s) / NULLIF(SUM(win.n), 0), 0) AS cv_day,
-           CAST(SUM(win.zeros) AS DOUBLE) / NULLIF(SUM(win.n), 0) AS zero_share,
-           CAST(SUM(win.near_zeros) AS DOUBLE) / NULLIF(SUM(win.n), 0) AS near_zero_share,
-           CAST(SUM(CASE WHEN win.w > win.last_w - {recent_weeks} THEN win.zeros ELSE 0 END) AS DOUBLE)
-               / NULLIF(SUM(CASE WHEN win.w > win.last_w - {recent_weeks} THEN win.n ELSE 0 END), 0) AS zero_share_recent,
-           (SUM(win.s_we) / NULLIF(SUM(win.n_we), 0))
-               / NULLIF((SUM(win.s) - SUM(win.s_we)) / NULLIF(SUM(win.n) - SUM(win.n_we), 0), 0) AS weekend_ratio,
-           AVG(CASE WHEN win.mon IN (12, 1, 2) THEN win.m END)
-               / NULLIF(AVG(CASE WHEN win.mon IN (6, 7, 8) THEN win.m END), 0) AS winter_summer_ratio,
-           CAST(SUM(win.n) AS DOUBLE) / (7.0 * (MAX(win.last_w) - MIN(win.w) + 1)) AS coverage,
-           MAX(win.last_w) - MIN(win.w) + 1 - COUNT(win.n) AS gap_weeks,
-           1.0 - CAST(SUM(CASE WHEN win.w > win.last_w - {recent_weeks} THEN win.n ELSE 0 END) AS DOUBLE)
-               / (7.0 * {recent_weeks}) AS missing_recent,
-           AVG(CASE WHEN win.n < 7 THEN CAST(1 AS DOUBLE) WHEN win.n >= 7 THEN CAST(0 AS DOUBLE) END) AS short_week_share,
-           MAX(win.kmax) AS kmax,
-           SUM(win.n_ev) AS ev_count,
-           SUM(CASE WHEN win.w > win.last_w - {recent_weeks} THEN win.n_ev ELSE 0 END) AS ev_recent,
-           SUM(CASE WHEN win.a < {low_week_frac} * med.med_a THEN win.n_ev ELSE 0 END) AS ev_low,
-           CORR(win.m, win.loss_rate) AS loss_corr
-    FROM sw0 win JOIN med ON med.snap_id = win.snap_id
     GROUP BY win.snap_id
 ),
 agg AS (
