@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+PEAK_TIE = 1e-9
+"""Relative tolerance of the peak-week choice (drop*_age/pre/rec, cp_age, cpu_age): weeks within it of the peak
+count as tied, and ties go to the latest week, so two runs pick the same week (parallel sums differ in last bits)."""
 WEEK_EPOCH = date(2000, 1, 3)  # a Monday: weeks run Monday–Sunday
 
 HISTORY_FEATURES: tuple[str, ...] = (
@@ -284,6 +287,7 @@ def feature_sql_for(
         "beta_max": repr(float(settings.season_beta_max)),
         "max_day": max_day.isoformat(),
         "min_day": min_day.isoformat(),
+        "peak_tie": repr(PEAK_TIE),
     }
     values.update(_optional_blocks(engine, has_findings, settings, augmented))
 

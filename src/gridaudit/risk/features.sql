@@ -226,27 +226,31 @@ wx AS (  -- every week against the whole history (issue 17): the k-week dip endi
                CASE WHEN win.kb / win.m < {low_day_frac} * med.med_kr THEN CAST(1 AS DOUBLE) ELSE CAST(0 AS DOUBLE) END END AS lowd
     FROM wn win JOIN med ON med.snap_id = win.snap_id
 ),
-pkv AS (  -- the peaks of those statistics per snapshot, and shares of anomalous and low-day weeks
-    SELECT snap_id, MAX(last_w) AS last_w, MAX(t4) AS m4, MAX(t13) AS m13, MAX(t26) AS m26,
-           MAX(cpt) AS mcp, MIN(cpt) AS mcu,
+pkv AS (  -- the peaks of those statistics per snapshot (f*: the floor a week's statistic must reach to be at the
+          -- peak, a relative {peak_tie} below it, so that a near-tie moved in its last bits by a parallel float
+          -- sum does not move the peak's week between runs), and shares of anomalous and low-day weeks
+    SELECT snap_id, MAX(last_w) AS last_w,
+           MAX(t4) - {peak_tie} * (1 + ABS(MAX(t4))) AS f4, MAX(t13) - {peak_tie} * (1 + ABS(MAX(t13))) AS f13,
+           MAX(t26) - {peak_tie} * (1 + ABS(MAX(t26))) AS f26, MAX(cpt) - {peak_tie} * (1 + ABS(MAX(cpt))) AS fcp,
+           MIN(cpt) AS mcu, MIN(cpt) + {peak_tie} * (1 + ABS(MIN(cpt))) AS fcu,
            AVG(anom) AS anom_share, AVG(lowd) AS lowday_share,
            AVG(CASE WHEN w > last_w - 13 THEN lowd END) AS lowday_recent13
     FROM wx GROUP BY snap_id
 ),
 pk AS (  -- where the largest dips and steps are (weeks before the as-of week) and how use stood around them
     SELECT wx.snap_id,
-           MAX(pkv.last_w) - MAX(CASE WHEN wx.t4 = pkv.m4 THEN wx.w END) AS drop4_age,
-           MAX(CASE WHEN wx.t4 = pkv.m4 THEN wx.pre4 END) AS drop4_pre,
-           MAX(CASE WHEN wx.t4 = pkv.m4 THEN wx.rec4 END) AS drop4_rec,
-           MAX(pkv.last_w) - MAX(CASE WHEN wx.t13 = pkv.m13 THEN wx.w END) AS drop13_age,
-           MAX(CASE WHEN wx.t13 = pkv.m13 THEN wx.pre13 END) AS drop13_pre,
-           MAX(CASE WHEN wx.t13 = pkv.m13 THEN wx.rec13 END) AS drop13_rec,
-           MAX(pkv.last_w) - MAX(CASE WHEN wx.t26 = pkv.m26 THEN wx.w END) AS drop26_age,
-           MAX(CASE WHEN wx.t26 = pkv.m26 THEN wx.pre26 END) AS drop26_pre,
-           MAX(CASE WHEN wx.t26 = pkv.m26 THEN wx.rec26 END) AS drop26_rec,
-           MAX(pkv.last_w) - MAX(CASE WHEN wx.cpt = pkv.mcp THEN wx.w END) AS cp_age,
+           MAX(pkv.last_w) - MAX(CASE WHEN wx.t4 >= pkv.f4 THEN wx.w END) AS drop4_age,
+           MAX(CASE WHEN wx.t4 >= pkv.f4 THEN wx.pre4 END) AS drop4_pre,
+           MAX(CASE WHEN wx.t4 >= pkv.f4 THEN wx.rec4 END) AS drop4_rec,
+           MAX(pkv.last_w) - MAX(CASE WHEN wx.t13 >= pkv.f13 THEN wx.w END) AS drop13_age,
+           MAX(CASE WHEN wx.t13 >= pkv.f13 THEN wx.pre13 END) AS drop13_pre,
+           MAX(CASE WHEN wx.t13 >= pkv.f13 THEN wx.rec13 END) AS drop13_rec,
+           MAX(pkv.last_w) - MAX(CASE WHEN wx.t26 >= pkv.f26 THEN wx.w END) AS drop26_age,
+           MAX(CASE WHEN wx.t26 >= pkv.f26 THEN wx.pre26 END) AS drop26_pre,
+           MAX(CASE WHEN wx.t26 >= pkv.f26 THEN wx.rec26 END) AS drop26_rec,
+           MAX(pkv.last_w) - MAX(CASE WHEN wx.cpt >= pkv.fcp THEN wx.w END) AS cp_age,
            -MAX(pkv.mcu) AS cpu_t,
-           MAX(pkv.last_w) - MAX(CASE WHEN wx.cpt = pkv.mcu THEN wx.w END) AS cpu_age,
+           MAX(pkv.last_w) - MAX(CASE WHEN wx.cpt <= pkv.fcu THEN wx.w END) AS cpu_age,
            MAX(pkv.anom_share) AS anom_share, MAX(pkv.lowday_share) AS lowday_share,
            MAX(pkv.lowday_recent13) AS lowday_recent13
     FROM wx JOIN pkv ON pkv.snap_id = wx.snap_id
