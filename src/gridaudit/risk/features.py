@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlglot import exp
 
 from gridaudit.dataset import Dataset
@@ -410,10 +411,17 @@ def run_staged(
             parts.append(engine.query(_with_bounds(final_tree, lo, hi)))
             for name in BATCH_STAGES:
                 drop(name)
+        for name in names:  # the shared stages (GBs at 1 M customers) are freed before the batches are joined
+            drop(name)
         if len(parts) == 1:
             return parts[0]
         # a column all NULL in one batch comes back typed null from a server engine: promote it
-        return pa.concat_tables(parts, promote_options="default").sort_by("snap_id")
+        whole = pa.concat_tables(parts, promote_options="default")
+        del parts
+        keys = whole.column("snap_id")
+        if len(keys) > 1 and pc.all(pc.less_equal(keys[:-1], keys[1:])).as_py():
+            return whole  # batches by customer key are already in snapshot order when scoring: no sorted copy
+        return whole.sort_by("snap_id")
     finally:
         for name in names:
             drop(name)
