@@ -399,11 +399,11 @@ def run_staged(
             engine.drop_materialised(name)
             made.discard(name)
 
+    parts = []
     try:
         for st in staged.stages:
             if st.name not in BATCH_STAGES:
                 create(st.name, st.sql)
-        parts = []
         for lo, hi in bounds() if bounds is not None else [ALL_KEYS]:
             for name in names:
                 if name in batch_trees:
@@ -411,20 +411,18 @@ def run_staged(
             parts.append(engine.query(_with_bounds(final_tree, lo, hi)))
             for name in BATCH_STAGES:
                 drop(name)
-        for name in names:  # the shared stages (GBs at 1 M customers) are freed before the batches are joined
-            drop(name)
-        if len(parts) == 1:
-            return parts[0]
-        # a column all NULL in one batch comes back typed null from a server engine: promote it
-        whole = pa.concat_tables(parts, promote_options="default")
-        del parts
-        keys = whole.column("snap_id")
-        if len(keys) > 1 and pc.all(pc.less_equal(keys[:-1], keys[1:])).as_py():
-            return whole  # batches by customer key are already in snapshot order when scoring: no sorted copy
-        return whole.sort_by("snap_id")
-    finally:
+    finally:  # every stage (the shared ones: GBs at 1 M customers) is freed before the batches are joined
         for name in names:
             drop(name)
+    if len(parts) == 1:
+        return parts[0]
+    # a column all NULL in one batch comes back typed null from a server engine: promote it
+    whole = pa.concat_tables(parts, promote_options="default")
+    del parts
+    keys = whole.column("snap_id")
+    if len(keys) > 1 and pc.all(pc.less_equal(keys[:-1], keys[1:])).as_py():
+        return whole  # batches by customer key are already in snapshot order when scoring: no sorted copy
+    return whole.sort_by("snap_id")
 
 
 def batch_bounds(engine: Engine, batch_rows: int) -> list[tuple[int, int]]:
